@@ -1,0 +1,97 @@
+import { MigrationError, type MigrationErrorCode } from './migration-error.js'
+import { lineColumnAt, lineOf } from './sql-text.js'
+
+/** What PostgreSQL said about a failed statement (the fields of pg's `DatabaseError`). */
+export interface ServerErrorFields {
+  readonly sqlState?: string
+  readonly detail?: string
+  readonly hint?: string
+  readonly where?: string
+}
+
+/**
+ * A migration file failed on the server. `line`/`column` point into the file (PostgreSQL's
+ * error position mapped back through the statement's offset); `sourceLine` is that line's
+ * text, for a caret display.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof MigrationSqlError) {
+ *   console.error(error.sourceLine)
+ *   console.error(' '.repeat((error.column ?? 1) - 1) + '^')
+ * }
+ * ```
+ */
+export class MigrationSqlError extends MigrationError {
+  override readonly name: string = 'MigrationSqlError'
+  readonly server: ServerErrorFields
+  readonly sourceLine?: string
+
+  constructor(code: MigrationErrorCode, message: string, file: string, text: string | undefined, offset: number | undefined, server: ServerErrorFields, cause: unknown) {
+    const at = text !== undefined && offset !== undefined ? lineColumnAt(text, offset) : undefined
+    const where = at ? `${file}:${at.line}:${at.column}` : file
+    super(code, `${where}: ${message}${server.sqlState ? ` (SQLSTATE ${server.sqlState})` : ''}`, {
+      file,
+      line: at?.line,
+      column: at?.column,
+      cause,
+    })
+    this.server = Object.freeze({ ...server })
+    this.sourceLine = at && text !== undefined ? lineOf(text, at.line) : undefined
+  }
+}
+
+/** The subset of pg's `DatabaseError` this package reads. */
+export interface PgErrorLike {
+  readonly message: string
+  readonly code?: string
+  readonly position?: string
+  readonly detail?: string
+  readonly hint?: string
+  readonly where?: string
+  readonly constraint?: string
+}
+
+/**
+ * Whether an error came from the server (has a SQLSTATE) rather than from the connection.
+ *
+ * @example
+ * ```ts
+ * isServerError(error) && error.code === '55P03'
+ * ```
+ */
+export function isServerError(error: unknown): error is PgErrorLike & { code: string } {
+  return error instanceof Error && typeof (error as PgErrorLike).code === 'string' && /^[0-9A-Z]{5}$/.test((error as PgErrorLike).code!)
+}
+
+/**
+ * The stable code for a server or connection error.
+ *
+ * @example
+ * ```ts
+ * codeForServerError('55P03') // 'LOCK_TIMEOUT'
+ * ```
+ */
+export function codeForServerError(sqlState: string | undefined, message: string): MigrationErrorCode {
+  if (sqlState === undefined) return 'CONNECTION_FAILED'
+  if (sqlState === '55P03') return 'LOCK_TIMEOUT'
+  if (sqlState === '57014') return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
+  if (sqlState === '42501') return 'PERMISSION_DENIED'
+  if ((sqlState === '0A000' || sqlState === '58P01') && /extension/i.test(message)) return 'MISSING_EXTENSION'
+  if (sqlState.startsWith('08') || sqlState === '57P01' || sqlState === '57P02' || sqlState === '57P03') return 'CONNECTION_FAILED'
+  return 'MIGRATION_FAILED'
+}
+
+/**
+ * Whether replaying a failed file statement by statement (to find the failing line) is
+ * pointless or harmful: timeouts, lock waits, deadlocks and lost connections.
+ *
+ * @example
+ * ```ts
+ * worthLocating('42P07') // true: "relation already exists" has no position of its own
+ * ```
+ */
+export function worthLocating(sqlState: string | undefined): boolean {
+  if (sqlState === undefined) return false
+  return !['57014', '55P03', '40P01', '40001', '25P02'].includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
+}

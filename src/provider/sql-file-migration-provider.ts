@@ -1,0 +1,105 @@
+import { fileURLToPath } from 'node:url'
+
+import type { Kysely } from 'kysely'
+import type { Migration, MigrationProvider } from 'kysely/migration'
+
+import { applyDown, applyUp, type ApplyEvent, type RunLedger } from './apply-migration.js'
+import { assertNoDrift, findDrift } from './check-drift.js'
+import { ensureLedger, readLedger } from './ledger.js'
+import type { MigrationFile } from './migration-file.js'
+import { readMigrationFolder } from './read-migration-folder.js'
+
+/** The package's own `migrations/` folder: the Wukong schema. */
+export const DEFAULT_MIGRATION_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
+
+/** Options of {@link SqlFileMigrationProvider}. */
+export interface SqlFileMigrationProviderProps {
+  /** Folder of `NNN_descriptive_name.sql` files. Default: the package's `migrations/`. */
+  readonly migrationFolder?: string
+  /**
+   * Migrate even when applied files were edited (checksum drift) or are gone from the folder.
+   * Default false: migrating refuses and names the files.
+   */
+  readonly allowDrift?: boolean
+  /** Called after each file is applied, adopted, healed or reverted. */
+  readonly onApply?: (event: ApplyEvent) => void
+}
+
+/**
+ * A Kysely `MigrationProvider` that turns `NNN_descriptive_name.sql` files into migrations and
+ * keeps the `schema_versions` ledger in step with Kysely's `kysely_migration`: each file's SQL
+ * and its ledger row commit together; versions the old runner applied are adopted, not re-run.
+ *
+ * @example
+ * ```ts
+ * import { Migrator } from 'kysely/migration'
+ * import { SqlFileMigrationProvider } from '@wukong/adapter-vercel'
+ *
+ * const migrator = new Migrator({
+ *   db,
+ *   provider: new SqlFileMigrationProvider({ migrationFolder: 'migrations' }),
+ * })
+ * const { error, results } = await migrator.migrateToLatest()
+ * ```
+ */
+export class SqlFileMigrationProvider implements MigrationProvider {
+  readonly #props: SqlFileMigrationProviderProps
+  #files: Promise<readonly MigrationFile[]> | undefined
+  // One entry per Kysely run: the Migrator hands every migration of a run the same `db`
+  // (its transaction, or its single connection), under its lock.
+  readonly #runs = new WeakMap<object, Promise<RunLedger>>()
+
+  constructor(props: SqlFileMigrationProviderProps = {}) {
+    this.#props = Object.freeze({ ...props })
+  }
+
+  /** The folder this provider reads. */
+  get migrationFolder(): string {
+    return this.#props.migrationFolder ?? DEFAULT_MIGRATION_FOLDER
+  }
+
+  /**
+   * Reads, validates and parses every file (once per provider; files are immutable).
+   * Throws a `MigrationError` naming the file on the first problem.
+   */
+  async loadFiles(): Promise<readonly MigrationFile[]> {
+    this.#files ??= readMigrationFolder(this.migrationFolder)
+    try {
+      return await this.#files
+    } catch (error) {
+      this.#files = undefined
+      throw error
+    }
+  }
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const files = await this.loadFiles()
+    const migrations: Record<string, Migration> = {}
+    for (const file of files) {
+      const down = file.down
+      migrations[file.name] = {
+        up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files))),
+        down: down ? async (db) => this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files))) : undefined,
+      }
+    }
+    return migrations
+  }
+
+  #report(event: ApplyEvent): void {
+    this.#props.onApply?.(event)
+  }
+
+  #ledgerFor(db: Kysely<unknown>, files: readonly MigrationFile[]): Promise<RunLedger> {
+    let run = this.#runs.get(db)
+    if (!run) {
+      run = (async () => {
+        await ensureLedger(db)
+        const rows = await readLedger(db)
+        if (!this.#props.allowDrift) assertNoDrift(findDrift(files, rows))
+        return new Map(rows.map((row) => [row.version, row]))
+      })()
+      this.#runs.set(db, run)
+    }
+    return run
+  }
+}

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto'
+
+import { MigrationError } from './migration-error.js'
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+const BOM = '\uFEFF'
+
+/**
+ * A migration file's text as it is executed and checksummed: valid UTF-8, no BOM, LF line
+ * endings. A Windows checkout (BOM, CRLF) gives the same text and so the same checksum.
+ *
+ * @example
+ * ```ts
+ * const text = decodeSqlFile(await readFile(path), '001_initial_schema.sql')
+ * ```
+ */
+export function decodeSqlFile(bytes: Uint8Array, file: string): string {
+  let raw: string
+  try {
+    raw = UTF8.decode(bytes)
+  } catch (cause) {
+    const at = firstInvalidUtf8Byte(bytes)
+    const { line, column } = lineColumnOfByte(bytes, at)
+    throw new MigrationError(
+      'INVALID_UTF8',
+      `${file}:${line}:${column}: the file is not valid UTF-8 (bad byte 0x${bytes[at]?.toString(16).padStart(2, '0')} at byte ${at}); save it as UTF-8`,
+      { file, line, column, cause },
+    )
+  }
+  const text = (raw.startsWith(BOM) ? raw.slice(1) : raw).replace(/\r\n/g, '\n')
+  const nul = text.indexOf('\0')
+  if (nul !== -1) {
+    const { line, column } = lineColumnAt(text, nul)
+    throw new MigrationError(
+      'NUL_BYTE',
+      `${file}:${line}:${column}: the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`,
+      { file, line, column },
+    )
+  }
+  return text
+}
+
+/**
+ * SHA-256 (hex) of a file's normalized text: the value stored in `schema_versions.checksum`.
+ *
+ * @example
+ * ```ts
+ * sqlChecksum('select 1;\n') // '2f1c…'
+ * ```
+ */
+export function sqlChecksum(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
+/**
+ * The 1-based line and column of a character offset in a text.
+ *
+ * @example
+ * ```ts
+ * lineColumnAt('a\nbc', 3) // { line: 2, column: 2 }
+ * ```
+ */
+export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  let line = 1
+  let lineStart = 0
+  const end = Math.max(0, Math.min(offset, text.length))
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) {
+    line++
+    lineStart = i + 1
+  }
+  return { line, column: end - lineStart + 1 }
+}
+
+/**
+ * The text of one line (1-based) of a text, without its line ending.
+ *
+ * @example
+ * ```ts
+ * lineOf('a\nbc', 2) // 'bc'
+ * ```
+ */
+export function lineOf(text: string, line: number): string {
+  return text.split('\n')[line - 1] ?? ''
+}
+
+/**
+ * Converts UTF-8 byte offsets into a text (as libpg-query reports them) into character offsets
+ * (as PostgreSQL's error positions and JavaScript strings count). Offsets must be ascending.
+ *
+ * @example
+ * ```ts
+ * const toChar = byteToCharOffsets('é;select 1')
+ * toChar(3) // 2
+ * ```
+ */
+export function byteToCharOffsets(text: string): (byteOffset: number) => number {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7F]*$/.test(text)) return (byteOffset) => byteOffset
+  const bytes = Buffer.from(text, 'utf8')
+  let lastByte = 0
+  let lastChar = 0
+  return (byteOffset) => {
+    if (byteOffset < lastByte) {
+      lastByte = 0
+      lastChar = 0
+    }
+    lastChar += bytes.subarray(lastByte, byteOffset).toString('utf8').length
+    lastByte = byteOffset
+    return lastChar
+  }
+}
+
+function firstInvalidUtf8Byte(bytes: Uint8Array): number {
+  // Only called once the strict decoder has failed: find where, to say line:column.
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!
+    const width = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0
+    if (width === 0) return i
+    try {
+      UTF8.decode(bytes.subarray(i, i + width))
+    } catch {
+      return i
+    }
+    i += width
+  }
+  return bytes.length
+}
+
+function lineColumnOfByte(bytes: Uint8Array, byteOffset: number): { line: number; column: number } {
+  let line = 1
+  let lineStart = 0
+  for (let i = 0; i < byteOffset; i++) {
+    if (bytes[i] === 0x0a) {
+      line++
+      lineStart = i + 1
+    }
+  }
+  const prefix = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, byteOffset))
+  return { line, column: prefix.length + 1 }
+}
