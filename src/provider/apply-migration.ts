@@ -33,6 +33,30 @@ export interface ApplyEvent {
 /** The ledger as this run saw it under the migration lock, kept current as files apply. */
 export type RunLedger = Map<number, LedgerRow>
 
+/** Limits for each file's statements; 0 means no limit, undefined the server's setting. */
+export interface ApplyLimits {
+  readonly lockTimeoutMs?: number
+  readonly statementTimeoutMs?: number
+}
+
+function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string {
+  const parts: string[] = []
+  if (limits.lockTimeoutMs !== undefined) parts.push(`SET ${scope} lock_timeout = ${Math.max(0, Math.trunc(limits.lockTimeoutMs))}`)
+  if (limits.statementTimeoutMs !== undefined) parts.push(`SET ${scope} statement_timeout = ${Math.max(0, Math.trunc(limits.statementTimeoutMs))}`)
+  return parts.map((p) => `${p};\n`).join('')
+}
+
+async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, body: () => Promise<T>): Promise<T> {
+  const set = limitSettings(limits, 'SESSION')
+  if (!set) return body()
+  await sql.raw(set).execute(db)
+  try {
+    return await body()
+  } finally {
+    await sql.raw('RESET lock_timeout; RESET statement_timeout').execute(db).catch(() => {})
+  }
+}
+
 /**
  * Applies one file: its SQL and its ledger row in one round trip and one transaction (an
  * implicit one when `db` is not in a transaction), or adopts it when the ledger already has it.
@@ -42,7 +66,7 @@ export type RunLedger = Map<number, LedgerRow>
  * const event = await applyUp(db, file, ledger)
  * ```
  */
-export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger): Promise<ApplyEvent> {
+export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger, limits: ApplyLimits = {}): Promise<ApplyEvent> {
   const started = performance.now()
   const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
     Object.freeze({ kind, version: file.version, name: file.name, fileName: file.fileName, atomic, durationMs: performance.now() - started })
@@ -52,10 +76,12 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
 
   if (!file.sql.transactional) {
     assertNotInTransaction(db, file.fileName)
-    for (const statement of file.sql.statements) {
-      if (isLedgerInsert(file, statement)) continue
-      await runOrExplain(db, file.fileName, file.text, statement.text, statement.start)
-    }
+    await withSessionLimits(db, limits, async () => {
+      for (const statement of file.sql.statements) {
+        if (isLedgerInsert(file, statement)) continue
+        await runOrExplain(db, file.fileName, file.text, statement.text, statement.start)
+      }
+    })
     const row = ledgerInsert(file, false, `${Math.round(performance.now() - started)}`)
     try {
       await sql.raw(row).execute(db)
@@ -73,6 +99,7 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
   const prefix = `${ledgerInsert(file, true, 'NULL')};\n`
   const batch =
     (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') +
+    limitSettings(limits, 'LOCAL') +
     prefix +
     blankLedgerInserts(file) +
     `\n;\nUPDATE schema_versions SET execution_ms = round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000) WHERE version = ${file.version}` +
@@ -102,17 +129,20 @@ export async function applyDown(
   file: MigrationFile,
   down: MigrationDownFile,
   ledger: RunLedger,
+  limits: ApplyLimits = {},
 ): Promise<ApplyEvent> {
   const started = performance.now()
   const forget = `DELETE FROM schema_versions WHERE version = ${file.version}`
   if (!down.sql.transactional) {
     assertNotInTransaction(db, down.fileName)
-    for (const statement of down.sql.statements) {
-      await runOrExplain(db, down.fileName, down.text, statement.text, statement.start)
-    }
+    await withSessionLimits(db, limits, async () => {
+      for (const statement of down.sql.statements) {
+        await runOrExplain(db, down.fileName, down.text, statement.text, statement.start)
+      }
+    })
     await sql.raw(forget).execute(db)
   } else {
-    const prefix = db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : ''
+    const prefix = (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') + limitSettings(limits, 'LOCAL')
     const batch = `${prefix}${down.text}\n;\n${forget}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
     try {
       await sql.raw(batch).execute(db)

@@ -7,3 +7,5 @@ export { NO_TRANSACTION_DIRECTIVE, type SqlStatement, type ParsedSql } from './p
 export { readMigrationFolder, MIGRATION_FILE_PATTERN } from './read-migration-folder.js'
 export { findDrift, assertNoDrift, type DriftReport, type DriftedMigration, type MissingMigration } from './check-drift.js'
 export { readLedger, ensureLedger, LEDGER_TABLE, type LedgerRow } from './ledger.js'
+export { MigrationRunner, MigrationRunError, type MigrationRunnerOptions, type MigrateResult, type MigrationFileResult, type MigrationFileStatus } from './migration-runner.js'
+export { computeStatus, readSnapshot, readSnapshotFast, type MigrationStatus, type AppliedMigration, type PendingMigration, type LedgerSnapshot } from './migration-state.js'

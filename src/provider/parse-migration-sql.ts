@@ -63,6 +63,9 @@ export async function parseMigrationSql(
   await loaded
 
   const transactional = readDirectives(text, file)
+  if (text.trim() === '') {
+    throw new MigrationError('EMPTY_MIGRATION', `${file}: the file is empty`, { file })
+  }
   let tree: { stmts?: RawStmt[] }
   try {
     tree = parseSync(text) as { stmts?: RawStmt[] }

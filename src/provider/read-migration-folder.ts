@@ -80,8 +80,8 @@ export async function readMigrationFolder(folder: string): Promise<readonly Migr
     if (a.version > b.version) {
       throw new MigrationError(
         'MIXED_VERSION_WIDTH',
-        `${b.fileName} sorts before ${a.fileName} by name but not by version; Kysely runs migrations in name order, so give every file the same number of digits`,
-        { file: b.fileName },
+        `${a.fileName} sorts before ${b.fileName} by name but its version is higher; Kysely runs migrations in name order, so give every file the same number of digits`,
+        { file: a.fileName },
       )
     }
   }

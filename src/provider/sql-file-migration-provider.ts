@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import type { Kysely } from 'kysely'
 import type { Migration, MigrationProvider } from 'kysely/migration'
 
-import { applyDown, applyUp, type ApplyEvent, type RunLedger } from './apply-migration.js'
+import { applyDown, applyUp, type ApplyEvent, type ApplyLimits, type RunLedger } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { ensureLedger, readLedger } from './ledger.js'
 import type { MigrationFile } from './migration-file.js'
@@ -11,6 +11,9 @@ import { readMigrationFolder } from './read-migration-folder.js'
 
 /** The package's own `migrations/` folder: the Wukong schema. */
 export const DEFAULT_MIGRATION_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
+
+/** The default `lock_timeout` for each file's statements: fail fast rather than hang a deploy. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000
 
 /** Options of {@link SqlFileMigrationProvider}. */
 export interface SqlFileMigrationProviderProps {
@@ -21,6 +24,14 @@ export interface SqlFileMigrationProviderProps {
    * Default false: migrating refuses and names the files.
    */
   readonly allowDrift?: boolean
+  /**
+   * How long a file's statement may wait for a table lock another session holds before the
+   * file fails (PostgreSQL's `lock_timeout`), so a busy table fails a deploy fast instead of
+   * hanging it (and queueing every query behind it). Default 10 000 ms; 0 waits forever.
+   */
+  readonly lockTimeoutMs?: number
+  /** PostgreSQL's `statement_timeout` for each statement of a file. Default 0: no limit. */
+  readonly statementTimeoutMs?: number
   /** Called after each file is applied, adopted, healed or reverted. */
   readonly onApply?: (event: ApplyEvent) => void
 }
@@ -78,11 +89,17 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     for (const file of files) {
       const down = file.down
       migrations[file.name] = {
-        up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files))),
-        down: down ? async (db) => this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files))) : undefined,
+        up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits)),
+        down: down
+          ? async (db) => this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
+          : undefined,
       }
     }
     return migrations
+  }
+
+  get #limits(): ApplyLimits {
+    return { lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, statementTimeoutMs: this.#props.statementTimeoutMs ?? 0 }
   }
 
   #report(event: ApplyEvent): void {

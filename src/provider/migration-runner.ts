@@ -1,0 +1,293 @@
+import type { Kysely } from 'kysely'
+import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
+
+import { createDatabase, embeddedDataDir, passwordOf, redact, resolveDatabaseUrl, type DatabaseUrlSource } from '../connect/index.js'
+import type { ApplyEvent } from './apply-migration.js'
+import { assertNoDrift, findDrift } from './check-drift.js'
+import { MigrationError } from './migration-error.js'
+import type { MigrationFile } from './migration-file.js'
+import { computeStatus, readSnapshot, readSnapshotFast, type MigrationStatus, type PendingMigration } from './migration-state.js'
+import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
+
+/** Options of {@link MigrationRunner}; every one is optional. */
+export interface MigrationRunnerOptions {
+  /** A Kysely instance to migrate (the runner does not close it). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db?: Kysely<any>
+  /** A PostgreSQL URL. Default: POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, else the embedded database. */
+  readonly url?: string
+  /** Default: the package's own `migrations/`. */
+  readonly migrationFolder?: string
+  /** Migrate even when applied files changed or are gone. Default false. */
+  readonly allowDrift?: boolean
+  /** `lock_timeout` for each file's statements. Default 10 000 ms; 0 waits forever. */
+  readonly lockTimeoutMs?: number
+  /** `statement_timeout` for each file's statements. Default 0: no limit. */
+  readonly statementTimeoutMs?: number
+  /** Where URLs are looked up. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv
+  /** One-line notices (e.g. which database is used). Default: stderr. */
+  readonly log?: (line: string) => void
+  /** Called after each file is applied, adopted, healed or reverted. */
+  readonly onApply?: (event: ApplyEvent) => void
+}
+
+/** What happened to one file in a run. */
+export type MigrationFileStatus = 'applied' | 'adopted' | 'healed' | 'reverted' | 'failed' | 'not-run'
+
+/** One file's outcome, true to what is committed. */
+export interface MigrationFileResult {
+  readonly version: number
+  readonly name: string
+  readonly fileName: string
+  readonly status: MigrationFileStatus
+  /** Wall time of the file, when it ran. */
+  readonly durationMs?: number
+  /** False for a `-- wukong:no-transaction` file. */
+  readonly atomic: boolean
+}
+
+/** The outcome of `migrate()`, `down()` or `migrateTo()`. */
+export interface MigrateResult {
+  /** One entry per file the run had to handle (empty when the database was up to date). */
+  readonly results: readonly MigrationFileResult[]
+  readonly currentVersion: number | null
+}
+
+/**
+ * A failed run: the underlying {@link MigrationError} (file, line:column, PostgreSQL's code)
+ * as `cause`, and every file's outcome in `results`.
+ */
+export class MigrationRunError extends MigrationError {
+  override readonly name: string = 'MigrationRunError'
+  readonly results: readonly MigrationFileResult[]
+  override readonly cause: MigrationError
+
+  constructor(cause: MigrationError, results: readonly MigrationFileResult[]) {
+    super(cause.code, cause.message, { file: cause.file, line: cause.line, column: cause.column, cause })
+    this.cause = cause
+    this.results = results
+  }
+}
+
+/**
+ * Migrates a database from the SQL files, at app boot or from the CLI. Over Kysely's
+ * Migrator and {@link SqlFileMigrationProvider}, with a one-query up-to-date check, each
+ * file committed on its own, and results that never call rolled-back work applied.
+ *
+ * @example
+ * ```ts
+ * import { MigrationRunner } from '@wukong/adapter-vercel'
+ *
+ * const runner = new MigrationRunner()
+ * await runner.migrate()
+ * const status = await runner.status()
+ * console.log(status.currentVersion)
+ * await runner.close()
+ * ```
+ */
+export class MigrationRunner {
+  readonly #props: MigrationRunnerOptions
+  readonly #provider: SqlFileMigrationProvider
+  #events: ApplyEvent[] = []
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  #db: Promise<Kysely<any>> | undefined
+  #source: DatabaseUrlSource | 'db' = 'db'
+
+  constructor(options: MigrationRunnerOptions = {}) {
+    this.#props = Object.freeze({ ...options })
+    this.#provider = new SqlFileMigrationProvider({
+      migrationFolder: options.migrationFolder,
+      allowDrift: options.allowDrift,
+      lockTimeoutMs: options.lockTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs,
+      onApply: (event) => {
+        this.#events.push(event)
+        options.onApply?.(event)
+      },
+    })
+  }
+
+  /** The provider this runner hands to Kysely's Migrator. */
+  get provider(): SqlFileMigrationProvider {
+    return this.#provider
+  }
+
+  /** The folder of migration files. */
+  get migrationFolder(): string {
+    return this.#provider.migrationFolder
+  }
+
+  /** Which setting chose the database: `option`, an environment variable, `embedded` or `db`. */
+  get source(): DatabaseUrlSource | 'db' {
+    return this.#source
+  }
+
+  /** Reads and validates the files without touching any database (throws on the first problem). */
+  verify(): Promise<readonly MigrationFile[]> {
+    return this.#provider.loadFiles()
+  }
+
+  /**
+   * Applies every pending file. On an up-to-date database this is one query (both ledgers,
+   * checksums verified) and never reads the catalog. Throws a {@link MigrationRunError}.
+   */
+  async migrate(): Promise<MigrateResult> {
+    const files = await this.#provider.loadFiles()
+    const db = await this.#connect()
+    const fast = await this.#guard(() => readSnapshotFast(db))
+    if (fast) {
+      const status = computeStatus(files, fast)
+      if (!this.#props.allowDrift) assertNoDrift(status)
+      const kyselyExtra = [...fast.kyselyNames].some((name) => !files.some((f) => f.name === name))
+      const inStep = status.applied.every((a) => a.recordedByKysely && a.checksumMatches !== null) && !kyselyExtra
+      if (status.pending.length === 0 && inStep) return Object.freeze({ results: [], currentVersion: status.currentVersion })
+    }
+    return this.#run(files, db, (migrator) => migrator.migrateToLatest())
+  }
+
+  /** Where the database stands: applied (with checksum check), pending, drifted, missing, adopted. */
+  async status(): Promise<MigrationStatus> {
+    const files = await this.#provider.loadFiles()
+    const db = await this.#connect()
+    const snapshot = (await this.#guard(() => readSnapshotFast(db))) ?? (await this.#guard(() => readSnapshot(db)))
+    return computeStatus(files, snapshot)
+  }
+
+  /** The files `migrate()` would apply, with their statements, touching nothing. */
+  async plan(): Promise<readonly (PendingMigration & { readonly statementTexts: readonly string[] })[]> {
+    const files = await this.#provider.loadFiles()
+    const { pending } = await this.status()
+    return pending.map((p) => Object.freeze({ ...p, statementTexts: files.find((f) => f.version === p.version)!.sql.statements.map((s) => s.text) }))
+  }
+
+  /** Reverts the last applied file (with its `.down.sql`), or every file above `to`. */
+  async down(options: { readonly to?: number } = {}): Promise<MigrateResult> {
+    if (options.to !== undefined) return this.migrateTo(options.to)
+    const files = await this.#provider.loadFiles()
+    const db = await this.#connect()
+    const status = await this.status()
+    const last = status.applied.at(-1)
+    if (last) this.#assertDownFiles(files, [last.version])
+    return this.#run(files, db, (migrator) => migrator.migrateDown())
+  }
+
+  /** Migrates up or down so that `version` is the last applied (0: revert everything). */
+  async migrateTo(version: number): Promise<MigrateResult> {
+    const files = await this.#provider.loadFiles()
+    const db = await this.#connect()
+    const target = files.find((f) => f.version === version)
+    if (version !== 0 && !target) {
+      throw new MigrationError('NOT_FOUND', `no migration file has version ${version}`)
+    }
+    const status = await this.status()
+    this.#assertDownFiles(files, status.applied.filter((a) => a.version > version).map((a) => a.version))
+    return this.#run(files, db, (migrator) => migrator.migrateTo(target ? target.name : NO_MIGRATIONS))
+  }
+
+  /** Closes the connection the runner opened (not a `db` it was given). */
+  async close(): Promise<void> {
+    const db = this.#db
+    this.#db = undefined
+    if (db && !this.#props.db) await (await db).destroy()
+  }
+
+  #assertDownFiles(files: readonly MigrationFile[], versions: readonly number[]): void {
+    const without = versions.map((v) => files.find((f) => f.version === v)).filter((f) => f && !f.down)
+    if (without.length) {
+      throw new MigrationError(
+        'NOT_FOUND',
+        `cannot revert ${without.map((f) => f!.fileName).join(', ')}: no .down.sql file (write ${without.map((f) => `${f!.name}.down.sql`).join(', ')})`,
+        { file: without[0]!.fileName },
+      )
+    }
+  }
+
+  async #run(
+    files: readonly MigrationFile[],
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    db: Kysely<any>,
+    go: (migrator: Migrator) => Promise<MigrationResultSet>,
+  ): Promise<MigrateResult> {
+    // Refuse drift before Kysely creates its tables: a refused run leaves the database as it was.
+    const before = await this.#guard(() => readSnapshot(db))
+    if (!this.#props.allowDrift) assertNoDrift(findDrift(files, before.ledger))
+
+    this.#events = []
+    // Each file commits on its own (its SQL and ledger row in one implicit transaction), so
+    // files before a failure stay applied and are reported so, and opted-out files can run.
+    const migrator = new Migrator({ db, provider: this.#provider, disableTransactions: true })
+    const outcome = await go(migrator)
+    const events = new Map(this.#events.map((e) => [e.name, e]))
+    const after = outcome.error ? await readSnapshot(db).catch(() => undefined) : undefined
+    const committed = new Set(after?.ledger.map((r) => r.version))
+    const results = (outcome.results ?? []).map((r): MigrationFileResult => {
+      const file = files.find((f) => f.name === r.migrationName)!
+      const event = events.get(r.migrationName)
+      let status: MigrationFileStatus =
+        r.status === 'Error' ? 'failed' : r.status === 'NotExecuted' || !event ? 'not-run' : event.kind
+      // Truth comes from the ledger after a failure: Kysely may call rolled-back work a success.
+      if (after && status !== 'failed' && r.direction === 'Up' && !committed.has(file.version)) status = 'not-run'
+      return Object.freeze({
+        version: file.version,
+        name: file.name,
+        fileName: event?.fileName ?? file.fileName,
+        status,
+        durationMs: event?.durationMs,
+        atomic: event?.atomic ?? file.sql.transactional,
+      })
+    })
+    if (outcome.error) throw new MigrationRunError(this.#wrap(outcome.error), results)
+    const versions = (after ?? (await readSnapshot(db))).ledger.map((r) => r.version)
+    return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  #connect(): Promise<Kysely<any>> {
+    this.#db ??= (async () => {
+      if (this.#props.db) return this.#props.db
+      const { url, source } = resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env)
+      this.#source = source
+      const log = this.#props.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+      if (source === 'embedded') {
+        log(`Using the embedded PGlite database in ${embeddedDataDir(this.#props.env)} (set POSTGRES_URL_NON_POOLING or POSTGRES_URL to use a server)`)
+      }
+      return createDatabase({ url })
+    })()
+    return this.#db
+  }
+
+  /** Runs a database call, turning connection failures into a redacted CONNECTION_FAILED. */
+  async #guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call()
+    } catch (error) {
+      throw this.#wrap(error)
+    }
+  }
+
+  #wrap(error: unknown): MigrationError {
+    const url = this.#props.url ?? (this.#source === 'embedded' || this.#source === 'db' || this.#source === 'option' ? undefined : (this.#props.env ?? process.env)[this.#source])
+    const secrets = [passwordOf(url)].filter((s): s is string => !!s)
+    if (error instanceof MigrationError) {
+      return secrets.some((s) => error.message.includes(s)) ? new MigrationError(error.code, redact(error.message, secrets), { file: error.file, line: error.line, column: error.column }) : error
+    }
+    const message = redact(error instanceof Error ? error.message : String(error), secrets)
+    const code = (error as { code?: string }).code
+    if (/^corrupted migrations: previously executed migration (\S+) is missing/.test(message)) {
+      return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, { cause: error })
+    }
+    const isServer = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && code !== '28P01' && code !== '28000' && code !== '3D000'
+    if (isServer) return new MigrationError(code === '42501' ? 'PERMISSION_DENIED' : 'MIGRATION_FAILED', `${message} (SQLSTATE ${code})`, { cause: error })
+    const where = this.#source === 'db' ? 'the given Kysely instance' : this.#source === 'option' ? 'the url option' : this.#source
+    const shown = url ? ` (${redact(url, secrets)})` : ''
+    return new MigrationError('CONNECTION_FAILED', `cannot connect to the database from ${where}${shown}: ${message}`, { cause: redactedCause(error, secrets) })
+  }
+}
+
+function redactedCause(error: unknown, secrets: readonly string[]): unknown {
+  if (!(error instanceof Error)) return error
+  const copy = new Error(redact(error.message, secrets))
+  copy.name = error.name
+  return copy
+}

@@ -1,0 +1,167 @@
+import { sql, type Kysely } from 'kysely'
+
+import { findDrift, type DriftedMigration, type MissingMigration } from './check-drift.js'
+import { readLedger, toLedgerRow, type LedgerRow } from './ledger.js'
+import type { MigrationFile } from './migration-file.js'
+
+/** A file the ledger records as applied. */
+export interface AppliedMigration {
+  readonly version: number
+  readonly name: string
+  readonly fileName: string
+  readonly description: string
+  readonly appliedAt: Date | null
+  /** False when the file changed since it was applied; null when the old runner applied it. */
+  readonly checksumMatches: boolean | null
+  /** True when the old runner applied it (adopted, or to be adopted on the next migrate). */
+  readonly adopted: boolean
+  readonly executionMs: number | null
+  /** False for a `-- wukong:no-transaction` file. */
+  readonly atomic: boolean
+  /** False when Kysely's `kysely_migration` does not have it yet (healed on the next migrate). */
+  readonly recordedByKysely: boolean
+}
+
+/** A file not yet applied. */
+export interface PendingMigration {
+  readonly version: number
+  readonly name: string
+  readonly fileName: string
+  readonly statements: number
+  readonly atomic: boolean
+}
+
+/**
+ * Where a database stands against a folder of migration files.
+ *
+ * @example
+ * ```ts
+ * const status = await runner.status()
+ * if (!status.isUpToDate) console.log(status.pending.map((p) => p.fileName))
+ * ```
+ */
+export interface MigrationStatus {
+  /** The highest applied version, or null when nothing is applied. */
+  readonly currentVersion: number | null
+  readonly applied: readonly AppliedMigration[]
+  readonly pending: readonly PendingMigration[]
+  readonly drifted: readonly DriftedMigration[]
+  readonly missing: readonly MissingMigration[]
+  readonly adopted: readonly AppliedMigration[]
+  readonly isUpToDate: boolean
+}
+
+/** The raw bookkeeping of a database: both ledgers. */
+export interface LedgerSnapshot {
+  readonly ledger: readonly LedgerRow[]
+  readonly kyselyNames: ReadonlySet<string>
+}
+
+/**
+ * Reads both ledgers in ONE query whose cost does not grow with the schema: the boot fast
+ * path. Returns undefined when a table or bookkeeping column is missing (a fresh or
+ * old-runner database), which only the slow path handles. Must not run inside a
+ * transaction (a failed query would abort it).
+ *
+ * @example
+ * ```ts
+ * const snapshot = await readSnapshotFast(db)
+ * ```
+ */
+export async function readSnapshotFast(db: Kysely<unknown>): Promise<LedgerSnapshot | undefined> {
+  try {
+    const { rows } = await sql<{ kind: 'l' | 'k'; row: Record<string, unknown> | null; name: string | null }>`
+      select 'l' as kind, json_build_object('version', version, 'description', description,
+               'applied_at', applied_at, 'checksum', checksum, 'file_name', file_name,
+               'execution_ms', execution_ms, 'adopted_at', adopted_at, 'atomic', atomic) as row,
+             null as name
+      from schema_versions
+      union all
+      select 'k', null, name from kysely_migration`.execute(db)
+    return toSnapshot(rows)
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === '42P01' || code === '42703') return undefined // undefined table / column
+    throw error
+  }
+}
+
+/**
+ * Reads both ledgers, tolerating either being absent (a few catalog lookups).
+ *
+ * @example
+ * ```ts
+ * const snapshot = await readSnapshot(db)
+ * ```
+ */
+export async function readSnapshot(db: Kysely<unknown>): Promise<LedgerSnapshot> {
+  const [ledger, kysely] = await Promise.all([
+    readLedger(db),
+    sql<{ exists: boolean }>`select to_regclass('kysely_migration') is not null as exists`.execute(db),
+  ])
+  const names = kysely.rows[0]?.exists
+    ? (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name)
+    : []
+  return Object.freeze({ ledger, kyselyNames: new Set(names) })
+}
+
+function toSnapshot(rows: readonly { kind: 'l' | 'k'; row: Record<string, unknown> | null; name: string | null }[]): LedgerSnapshot {
+  const ledger: LedgerRow[] = []
+  const kyselyNames = new Set<string>()
+  for (const r of rows) {
+    if (r.kind === 'l' && r.row) ledger.push(toLedgerRow(r.row))
+    else if (r.name !== null) kyselyNames.add(r.name)
+  }
+  ledger.sort((a, b) => a.version - b.version)
+  return Object.freeze({ ledger, kyselyNames })
+}
+
+/**
+ * Compares files with a database's bookkeeping. Applied means committed: a version is
+ * applied exactly when `schema_versions` has it.
+ *
+ * @example
+ * ```ts
+ * const status = computeStatus(files, await readSnapshot(db))
+ * ```
+ */
+export function computeStatus(files: readonly MigrationFile[], snapshot: LedgerSnapshot): MigrationStatus {
+  const byVersion = new Map(snapshot.ledger.map((row) => [row.version, row]))
+  const applied: AppliedMigration[] = []
+  const pending: PendingMigration[] = []
+  for (const file of files) {
+    const row = byVersion.get(file.version)
+    if (!row) {
+      pending.push(
+        Object.freeze({ version: file.version, name: file.name, fileName: file.fileName, statements: file.sql.statements.length, atomic: file.sql.transactional }),
+      )
+      continue
+    }
+    applied.push(
+      Object.freeze({
+        version: file.version,
+        name: file.name,
+        fileName: file.fileName,
+        description: row.description,
+        appliedAt: row.appliedAt,
+        checksumMatches: row.checksum === null ? null : row.checksum === file.checksum,
+        adopted: row.checksum === null || row.adoptedAt !== null,
+        executionMs: row.executionMs,
+        atomic: row.atomic ?? true,
+        recordedByKysely: snapshot.kyselyNames.has(file.name),
+      }),
+    )
+  }
+  const { drifted, missing } = findDrift(files, snapshot.ledger)
+  const versions = snapshot.ledger.map((r) => r.version)
+  const inStep = applied.every((a) => a.recordedByKysely && a.checksumMatches === true) && snapshot.kyselyNames.size === applied.length
+  return Object.freeze({
+    currentVersion: versions.length ? Math.max(...versions) : null,
+    applied,
+    pending,
+    drifted,
+    missing,
+    adopted: applied.filter((a) => a.adopted),
+    isUpToDate: pending.length === 0 && drifted.length === 0 && missing.length === 0 && inStep,
+  })
+}
