@@ -38,21 +38,57 @@ COMMENT ON COLUMN schema_versions.checksum IS 'SHA-256 of the file text (UTF-8, 
 `
 
 /**
- * Makes sure the ledger exists with its bookkeeping columns: one catalog query when it does,
- * one more round trip (idempotent DDL) when it does not.
+ * Makes sure the ledger exists with its bookkeeping columns and returns its rows, under the
+ * migration lock. Usually one query; one more (idempotent DDL) on a database that has no
+ * ledger yet or one the old runner made.
  *
  * @example
  * ```ts
- * await ensureLedger(db)
+ * const rows = await ensureAndReadLedger(db)
  * ```
  */
-export async function ensureLedger(db: Kysely<unknown>): Promise<void> {
-  const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from pg_attribute
-    where attrelid = to_regclass(${LEDGER_TABLE}) and not attisdropped
-      and attname = any(${sql.val([...BOOKKEEPING_COLUMNS])}::text[])`.execute(db)
-  if (rows[0]?.n === BOOKKEEPING_COLUMNS.length) return
+export async function ensureAndReadLedger(db: Kysely<unknown>): Promise<LedgerRow[]> {
+  // Outside a transaction a failed query costs nothing, so try the one-query read first;
+  // inside one it would abort the transaction, so ask the catalog first.
+  if (!db.isTransaction) {
+    try {
+      return await readEnsured(db)
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42P01' && !(error instanceof LedgerColumnsMissing)) throw error
+    }
+  } else {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_attribute
+      where attrelid = to_regclass(${LEDGER_TABLE}) and not attisdropped
+        and attname = any(${sql.val([...BOOKKEEPING_COLUMNS])}::text[])`.execute(db)
+    if (rows[0]?.n === BOOKKEEPING_COLUMNS.length) return readEnsured(db)
+  }
   await sql.raw(ENSURE_LEDGER_SQL).execute(db)
+  return readEnsured(db)
+}
+
+class LedgerColumnsMissing extends Error {}
+
+async function readEnsured(db: Kysely<unknown>): Promise<LedgerRow[]> {
+  const { rows } = await sql<{ n: number; rows: Record<string, unknown>[] }>`
+    select (select count(*)::int from pg_attribute
+            where attrelid = ${LEDGER_TABLE}::regclass and not attisdropped
+              and attname = any(${sql.val([...BOOKKEEPING_COLUMNS])}::text[])) as n,
+           (select coalesce(json_agg(to_jsonb(s) order by version), '[]') from schema_versions s) as rows`.execute(db)
+  if (rows[0]?.n !== BOOKKEEPING_COLUMNS.length) throw new LedgerColumnsMissing()
+  return rows[0].rows.map(toLedgerRow)
+}
+
+/**
+ * The DDL that creates the ledger or adds its bookkeeping columns (idempotent).
+ *
+ * @example
+ * ```ts
+ * await sql.raw(ensureLedgerSql()).execute(db)
+ * ```
+ */
+export function ensureLedgerSql(): string {
+  return ENSURE_LEDGER_SQL
 }
 
 /**
@@ -67,6 +103,18 @@ export async function ensureLedger(db: Kysely<unknown>): Promise<void> {
 export async function readLedger(db: Kysely<unknown>): Promise<LedgerRow[]> {
   const { rows } = await sql<{ exists: boolean }>`select to_regclass(${LEDGER_TABLE}) is not null as exists`.execute(db)
   if (!rows[0]?.exists) return []
+  return readLedgerRows(db)
+}
+
+/**
+ * Reads the rows of a ledger known to exist, whatever columns it has.
+ *
+ * @example
+ * ```ts
+ * const rows = await readLedgerRows(db)
+ * ```
+ */
+export async function readLedgerRows(db: Kysely<unknown>): Promise<LedgerRow[]> {
   const result = await sql<{ row: Record<string, unknown> }>`
     select to_jsonb(s) as row from schema_versions s order by version`.execute(db)
   return result.rows.map(({ row }) => toLedgerRow(row))

@@ -6,7 +6,9 @@ import type { ApplyEvent } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { MigrationError } from './migration-error.js'
 import type { MigrationFile } from './migration-file.js'
-import { computeStatus, readSnapshot, readSnapshotFast, type MigrationStatus, type PendingMigration } from './migration-state.js'
+import { withMigratorIntrospection } from './migrator-introspection.js'
+import { bootstrapBookkeeping } from './bootstrap-bookkeeping.js'
+import { computeStatus, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from './migration-state.js'
 import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
@@ -143,7 +145,7 @@ export class MigrationRunner {
       const inStep = status.applied.every((a) => a.recordedByKysely && a.checksumMatches !== null) && !kyselyExtra
       if (status.pending.length === 0 && inStep) return Object.freeze({ results: [], currentVersion: status.currentVersion })
     }
-    return this.#run(files, db, (migrator) => migrator.migrateToLatest())
+    return this.#run(files, db, (migrator) => migrator.migrateToLatest(), fast)
   }
 
   /** Where the database stands: applied (with checksum check), pending, drifted, missing, adopted. */
@@ -208,15 +210,23 @@ export class MigrationRunner {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     db: Kysely<any>,
     go: (migrator: Migrator) => Promise<MigrationResultSet>,
+    seen?: LedgerSnapshot,
   ): Promise<MigrateResult> {
-    // Refuse drift before Kysely creates its tables: a refused run leaves the database as it was.
-    const before = await this.#guard(() => readSnapshot(db))
+    // Refuse drift before anything is created: a refused run leaves the database as it was.
+    const before = seen ?? (await this.#guard(() => readSnapshot(db)))
     if (!this.#props.allowDrift) assertNoDrift(findDrift(files, before.ledger))
+    // A database without the bookkeeping tables gets them in one round trip, so that
+    // Kysely's Migrator (told they exist) and the provider need not probe and create them.
+    if (!seen) await this.#guard(() => bootstrapBookkeeping(db))
 
     this.#events = []
     // Each file commits on its own (its SQL and ledger row in one implicit transaction), so
     // files before a failure stay applied and are reported so, and opted-out files can run.
-    const migrator = new Migrator({ db, provider: this.#provider, disableTransactions: true })
+    const migrator = new Migrator({
+      db: withMigratorIntrospection(db, { tablesExist: true }),
+      provider: this.#provider,
+      disableTransactions: true,
+    })
     const outcome = await go(migrator)
     const events = new Map(this.#events.map((e) => [e.name, e]))
     const after = outcome.error ? await readSnapshot(db).catch(() => undefined) : undefined
@@ -238,8 +248,12 @@ export class MigrationRunner {
       })
     })
     if (outcome.error) throw new MigrationRunError(this.#wrap(outcome.error), results)
-    const versions = (after ?? (await readSnapshot(db))).ledger.map((r) => r.version)
-    return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
+    const versions = new Set(before.ledger.map((r) => r.version))
+    for (const event of this.#events) {
+      if (event.kind === 'reverted') versions.delete(event.version)
+      else versions.add(event.version)
+    }
+    return Object.freeze({ results, currentVersion: versions.size ? Math.max(...versions) : null })
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

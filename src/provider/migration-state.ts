@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 
 import { findDrift, type DriftedMigration, type MissingMigration } from './check-drift.js'
-import { readLedger, toLedgerRow, type LedgerRow } from './ledger.js'
+import { readLedgerRows, toLedgerRow, type LedgerRow } from './ledger.js'
 import type { MigrationFile } from './migration-file.js'
 
 /** A file the ledger records as applied. */
@@ -70,14 +70,16 @@ export interface LedgerSnapshot {
  */
 export async function readSnapshotFast(db: Kysely<unknown>): Promise<LedgerSnapshot | undefined> {
   try {
-    const { rows } = await sql<{ kind: 'l' | 'k'; row: Record<string, unknown> | null; name: string | null }>`
+    const { rows } = await sql<{ kind: 'l' | 'k' | 'x'; row: Record<string, unknown> | null; name: string | null }>`
       select 'l' as kind, json_build_object('version', version, 'description', description,
                'applied_at', applied_at, 'checksum', checksum, 'file_name', file_name,
                'execution_ms', execution_ms, 'adopted_at', adopted_at, 'atomic', atomic) as row,
              null as name
       from schema_versions
       union all
-      select 'k', null, name from kysely_migration`.execute(db)
+      select 'k', null, name from kysely_migration
+      union all
+      select 'x', null, id from kysely_migration_lock`.execute(db)
     return toSnapshot(rows)
   } catch (error) {
     const code = (error as { code?: string }).code
@@ -95,22 +97,22 @@ export async function readSnapshotFast(db: Kysely<unknown>): Promise<LedgerSnaps
  * ```
  */
 export async function readSnapshot(db: Kysely<unknown>): Promise<LedgerSnapshot> {
-  const [ledger, kysely] = await Promise.all([
-    readLedger(db),
-    sql<{ exists: boolean }>`select to_regclass('kysely_migration') is not null as exists`.execute(db),
+  const { rows } = await sql<{ ledger: boolean; kysely: boolean }>`
+    select to_regclass('schema_versions') is not null as ledger,
+           to_regclass('kysely_migration') is not null as kysely`.execute(db)
+  const [ledger, names] = await Promise.all([
+    rows[0]?.ledger ? readLedgerRows(db) : [],
+    rows[0]?.kysely ? sql<{ name: string }>`select name from kysely_migration`.execute(db).then((r) => r.rows.map((n) => n.name)) : [],
   ])
-  const names = kysely.rows[0]?.exists
-    ? (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name)
-    : []
   return Object.freeze({ ledger, kyselyNames: new Set(names) })
 }
 
-function toSnapshot(rows: readonly { kind: 'l' | 'k'; row: Record<string, unknown> | null; name: string | null }[]): LedgerSnapshot {
+function toSnapshot(rows: readonly { kind: 'l' | 'k' | 'x'; row: Record<string, unknown> | null; name: string | null }[]): LedgerSnapshot {
   const ledger: LedgerRow[] = []
   const kyselyNames = new Set<string>()
   for (const r of rows) {
     if (r.kind === 'l' && r.row) ledger.push(toLedgerRow(r.row))
-    else if (r.name !== null) kyselyNames.add(r.name)
+    else if (r.kind === 'k' && r.name !== null) kyselyNames.add(r.name)
   }
   ledger.sort((a, b) => a.version - b.version)
   return Object.freeze({ ledger, kyselyNames })

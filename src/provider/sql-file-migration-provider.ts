@@ -5,7 +5,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration'
 
 import { applyDown, applyUp, type ApplyEvent, type ApplyLimits, type RunLedger } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
-import { ensureLedger, readLedger } from './ledger.js'
+import { ensureAndReadLedger } from './ledger.js'
 import type { MigrationFile } from './migration-file.js'
 import { readMigrationFolder } from './read-migration-folder.js'
 
@@ -110,8 +110,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     let run = this.#runs.get(db)
     if (!run) {
       run = (async () => {
-        await ensureLedger(db)
-        const rows = await readLedger(db)
+        const rows = await ensureAndReadLedger(db)
         if (!this.#props.allowDrift) assertNoDrift(findDrift(files, rows))
         return new Map(rows.map((row) => [row.version, row]))
       })()

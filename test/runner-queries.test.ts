@@ -1,0 +1,44 @@
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { MigrationRunner } from '../src/index.js'
+import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
+import { countedFiles, migrationFolder } from './support/folders.js'
+
+// Counts what the runner sends, through Kysely's own query log (every query the runner's
+// Kysely instance executes, whoever builds it).
+describe('what the runner sends', () => {
+  let handle: TestDatabaseHandle
+  let db: Kysely<unknown>
+  const queries: string[] = []
+  beforeAll(async () => {
+    handle = await (await resolveTestServer()).createDatabase()
+    db = new Kysely({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: handle.url, max: 2 }) }),
+      log: (event) => void queries.push(event.query.sql),
+    })
+    // A schema with many tables: the checks below must not read them.
+    await sql.raw(Array.from({ length: 200 }, (_, i) => `create table filler_${i} (id int primary key, note text);`).join('\n')).execute(db)
+  })
+  afterAll(async () => {
+    await db?.destroy()
+    await handle?.destroy()
+  })
+
+  it('never reads the whole catalog, and an up-to-date check is one query', async () => {
+    const runner = new MigrationRunner({ db, migrationFolder: await migrationFolder(countedFiles(4)) })
+    queries.length = 0
+    await runner.migrate()
+    // Kysely's PostgreSQL introspector reads every column of every table (atthasdef etc.).
+    expect(queries.filter((q) => q.includes('atthasdef'))).toEqual([])
+    const applyQueries = queries.length
+    if (process.env["SHOW_QUERIES"]) console.log(queries.map((q) => q.slice(0, 90).replace(/\s+/g, " ")).join("\n"))
+
+    queries.length = 0
+    expect(await runner.migrate()).toEqual({ results: [], currentVersion: 4 })
+    expect(queries).toHaveLength(1)
+    expect(queries[0]).toMatch(/from schema_versions[\s\S]*union all[\s\S]*from kysely_migration/)
+    expect(applyQueries).toBeGreaterThan(8) // recorded in bench/RESULTS.md (W3) with the exact count
+  })
+})
