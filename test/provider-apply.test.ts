@@ -276,6 +276,31 @@ describe('the runner', () => {
     expect(status.isUpToDate).toBe(false)
   })
 
+  it('adopts an old-runner database and says so, per file and in status()', async () => {
+    const handle = await freshDb()
+    const files = countedFiles(3, (n) => `insert into schema_versions (version, description) values (${n}, 'Step ${n}') on conflict (version) do nothing;\n`)
+    await runLikeTheOldRunner(handle.url!, { '001_step_1.sql': files['001_step_1.sql']!, '002_step_2.sql': files['002_step_2.sql']! })
+    const runner = new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files) })
+    const before = await runner.status()
+    expect(before.adopted.map((a) => [a.version, a.checksumMatches])).toEqual([
+      [1, null],
+      [2, null],
+    ])
+    expect(before.pending.map((p) => p.version)).toEqual([3])
+    expect((await runner.migrate()).results.map((r) => [r.fileName, r.status])).toEqual([
+      ['001_step_1.sql', 'adopted'],
+      ['002_step_2.sql', 'adopted'],
+      ['003_step_3.sql', 'applied'],
+    ])
+    expect(await sideEffects(handle.db)).toEqual([1, 2, 3])
+    const after = await runner.status()
+    expect(after.isUpToDate).toBe(true)
+    expect(after.adopted.map((a) => [a.version, a.checksumMatches])).toEqual([
+      [1, true],
+      [2, true],
+    ])
+  })
+
   it('status() and migrate() on an up-to-date database change nothing', async () => {
     const handle = await freshDb()
     const folder = await migrationFolder(countedFiles(3))
