@@ -2,22 +2,16 @@
 # Installs what this package needs on a fresh Debian bookworm machine: Node >= 22,
 # PostgreSQL 15 with server headers, pgvector (built from Debian trixie's source package,
 # because bookworm has none) and PgBouncer. Idempotent: each step is skipped when its
-# result is already there. Source it (`. scripts/provision.sh`) to get Node 24 on PATH.
+# result is already there. .ci/run sources it to get Node 24 on PATH; a developer runs it
+# with bash and then sources scripts/node-env.sh.
 set -euo pipefail
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Node >= 22 -----------------------------------------------------------------------
-node_major() { node -v 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || echo 0; }
-NODE24_PREFIX="${HOME}/.cache/node24"
-if [ "$(node_major)" -lt 22 ] 2>/dev/null || ! command -v node >/dev/null; then
-  if [ ! -x "${NODE24_PREFIX}/node_modules/.bin/node" ]; then
-    log "Node $(node -v 2>/dev/null || echo none) is older than 22: installing node@24 from npm"
-    npm install --silent --no-audit --no-fund --prefix "${NODE24_PREFIX}" node@24 >&2
-  fi
-  export PATH="${NODE24_PREFIX}/node_modules/.bin:${PATH}"
-fi
+# shellcheck source=scripts/node-env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
 log "node $(node -v)"
 
 # --- PostgreSQL 15, headers, PgBouncer ------------------------------------------------
