@@ -14,7 +14,6 @@ import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
   /** A Kysely instance to migrate (the runner does not close it). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly db?: Kysely<any>
   /** A PostgreSQL URL. Default: POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, else the embedded database. */
   readonly url?: string
@@ -92,7 +91,6 @@ export class MigrationRunner {
   readonly #props: MigrationRunnerOptions
   readonly #provider: SqlFileMigrationProvider
   #events: ApplyEvent[] = []
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   #db: Promise<Kysely<any>> | undefined
   #source: DatabaseUrlSource | 'db' = 'db'
 
@@ -207,7 +205,6 @@ export class MigrationRunner {
 
   async #run(
     files: readonly MigrationFile[],
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     db: Kysely<any>,
     go: (migrator: Migrator) => Promise<MigrationResultSet>,
     seen?: LedgerSnapshot,
@@ -256,7 +253,6 @@ export class MigrationRunner {
     return Object.freeze({ results, currentVersion: versions.size ? Math.max(...versions) : null })
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   #connect(): Promise<Kysely<any>> {
     this.#db ??= (async () => {
       if (this.#props.db) return this.#props.db

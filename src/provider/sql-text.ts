@@ -94,7 +94,6 @@ export function lineOf(text: string, line: number): string {
  * ```
  */
 export function byteToCharOffsets(text: string): (byteOffset: number) => number {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7F]*$/.test(text)) return (byteOffset) => byteOffset
   const bytes = Buffer.from(text, 'utf8')
   let lastByte = 0

@@ -30,7 +30,6 @@ export interface TestDatabaseHandle {
   readonly name: string
   /** Connection URL; undefined for PGlite. */
   readonly url?: string
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly db: Kysely<any>
   destroy(): Promise<void>
 }
@@ -91,7 +90,6 @@ function serverAt(tier: TestTier, adminUrl: string): TestServer {
         await admin.end()
       }
       const url = withDatabase(adminUrl, name)
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) })
       return Object.freeze({
         name,
@@ -175,7 +173,6 @@ async function pgliteServer(): Promise<TestServer> {
     async createDatabase() {
       const pglite = await PGlite.create({ extensions: { vector } })
       const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
       await sql`select 1`.execute(db)
       return Object.freeze({
