@@ -1,69 +1,79 @@
-import { mkdirSync } from 'node:fs'
-import { resolve } from 'node:path'
-
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
+import { pgPoolConfig, type TlsSettings } from './pg-config.js'
+import { createPgliteDatabase, embeddedDataDir } from './pglite-database.js'
+import { createVercelDatabase, type NeonSettings } from './vercel-database.js'
 
-/** Which driver {@link createDatabase} uses. */
-export type DatabaseDriver = 'pg' | 'pglite'
+export { embeddedDataDir }
+
+/**
+ * How {@link createDatabase} talks to PostgreSQL:
+ * - `pg`: node-postgres over TCP, with TLS as the URL's `sslmode` says;
+ * - `vercel`: `@vercel/postgres-kysely`, over a WebSocket (no TCP needed; no transactions);
+ * - `pglite`: the embedded PGlite database with pgvector, in a folder or in memory.
+ */
+export type DatabaseDriver = 'pg' | 'vercel' | 'pglite'
 
 /** Options of {@link createDatabase}. */
 export interface CreateDatabaseOptions {
   /** A PostgreSQL URL; without one, the embedded PGlite database. */
   readonly url?: string
+  /** Default: {@link chooseDriver}. */
   readonly driver?: DatabaseDriver
-  /** PGlite's data folder. Default: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`. */
+  /** PGlite's data folder (`memory://` for none). Default: {@link embeddedDataDir}. */
   readonly dataDir?: string
-  /** pg pool size. Default 10. */
+  /** Pool size (pg and vercel). Default 10. */
   readonly max?: number
+  /** pg: TLS options over the URL's `sslmode` (see `tlsFromUrl`); `false` turns TLS off. */
+  readonly ssl?: TlsSettings
+  /** pg: `application_name` shown in `pg_stat_activity`. */
+  readonly applicationName?: string
+  /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
+  readonly neon?: NeonSettings
 }
 
 /**
- * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
- * under the current directory.
+ * The driver used when none is named:
+ * - no URL → `pglite`, the embedded database;
+ * - a URL in Vercel's Edge runtime (no TCP sockets; `EdgeRuntime` is defined) → `vercel`;
+ * - a URL anywhere else → `pg`. Node (Vercel's serverless functions included) has TCP, and
+ *   node-postgres speaks PostgreSQL's own protocol without a WebSocket proxy in between, with
+ *   transactions, TLS as configured, and any URL (`@vercel/postgres` accepts pooled URLs only).
+ *   Pooled URLs are as good for it as for the WebSocket driver; migrations take care of the
+ *   lock either way (see `openMigrationDatabase`).
  *
  * @example
  * ```ts
- * embeddedDataDir() // '/home/me/app/.wukong/pglite'
+ * chooseDriver(undefined)                  // 'pglite'
+ * chooseDriver('postgres://u@db/app')      // 'pg' in Node, 'vercel' on the Edge runtime
  * ```
  */
-export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env['WUKONG_PGLITE_DIR'] ?? '.wukong/pglite')
+export function chooseDriver(url: string | undefined): DatabaseDriver {
+  if (!url) return 'pglite'
+  return 'EdgeRuntime' in globalThis ? 'vercel' : 'pg'
 }
 
 /**
- * A `Kysely<Database>` over pg (TCP) or the embedded PGlite (with pgvector).
+ * A `Kysely<Database>` over pg (TCP), `@vercel/postgres-kysely` (WebSocket) or the embedded
+ * PGlite (with pgvector). `db.destroy()` closes whatever it opened.
  *
  * @example
  * ```ts
- * const db = await createDatabase({ url: process.env.POSTGRES_URL_NON_POOLING })
- * const sessions = await db.selectFrom('sessions').selectAll().execute()
+ * const db = await createDatabase({ url: process.env.POSTGRES_URL })
+ * const versions = await db.selectFrom('schema_versions').select('version').execute()
+ * await db.destroy()
  * ```
  */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Kysely<Database>> {
-  const driver = options.driver ?? (options.url ? 'pg' : 'pglite')
+  const driver = options.driver ?? chooseDriver(options.url)
   if (driver === 'pglite') return createPgliteDatabase(options.dataDir ?? embeddedDataDir())
-  if (!options.url) throw new Error('createDatabase: the pg driver needs a url')
-  const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 10 })
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-}
-
-async function createPgliteDatabase(dataDir: string): Promise<Kysely<Database>> {
-  const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-pgvector'),
-    import('@electric-sql/pglite/node-postgres'),
-  ])
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
-  const pglite = await PGlite.create(dataDir, { extensions: { vector } })
-  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
-  // Close PGlite with the pool, so `db.destroy()` releases the data folder.
-  const end = pool.end.bind(pool)
-  pool.end = (async () => {
-    await end()
-    await pglite.close()
-  }) as typeof pool.end
+  if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
+  if (driver === 'vercel') return createVercelDatabase(options.url, { neon: options.neon, max: options.max })
+  const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
+  // An idle pooled client whose server went away (a pooler restart, a failover) is dropped by
+  // the pool and replaced on next use; without a listener, that event would crash the process.
+  pool.on('error', () => {})
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

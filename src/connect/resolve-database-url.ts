@@ -17,17 +17,29 @@ export interface ResolvedDatabaseUrl {
 export const DATABASE_URL_VARIABLES = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL'] as const
 
 /**
+ * The order for `@vercel/postgres`, which accepts pooled URLs only (or `localhost` ones): its
+ * own variable first, the direct URL last.
+ */
+export const POOLED_FIRST_URL_VARIABLES = ['POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'POSTGRES_URL_NON_POOLING'] as const
+
+/**
  * Picks the database for migrations: an explicit URL, else `POSTGRES_URL_NON_POOLING`,
- * `POSTGRES_URL`, `POSTGRES_PRISMA_URL`, else the embedded database.
+ * `POSTGRES_URL`, `POSTGRES_PRISMA_URL` (or another `order`), else the embedded database.
+ * A direct connection comes first because a migrator's session is then a real server
+ * session: its lock, its settings and its failure all stay with it.
  *
  * @example
  * ```ts
  * resolveDatabaseUrl(undefined, { POSTGRES_URL: 'postgres://…' }).source // 'POSTGRES_URL'
  * ```
  */
-export function resolveDatabaseUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedDatabaseUrl {
+export function resolveDatabaseUrl(
+  url: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  order: readonly (typeof DATABASE_URL_VARIABLES)[number][] = DATABASE_URL_VARIABLES,
+): ResolvedDatabaseUrl {
   if (url) return Object.freeze({ url, source: 'option' as const })
-  for (const name of DATABASE_URL_VARIABLES) {
+  for (const name of order) {
     const value = env[name]
     if (value) return Object.freeze({ url: value, source: name })
   }

@@ -1,0 +1,128 @@
+import type { Kysely } from 'kysely'
+
+import type { Database } from '../schema-types/index.js'
+import { chooseDriver, createDatabase, type DatabaseDriver } from './create-database.js'
+import type { TlsSettings } from './pg-config.js'
+import { isPooledUrl } from './pooled-url.js'
+import { POOLED_FIRST_URL_VARIABLES, resolveDatabaseUrl, type DatabaseUrlSource } from './resolve-database-url.js'
+import { withTransactionScopedMigrationLock, type LockWait } from './transaction-scoped-migration-lock.js'
+import type { NeonSettings } from './vercel-database.js'
+
+/**
+ * How migrators exclude one another:
+ * - `session`: Kysely's own `pg_advisory_lock` on the Migrator's connection, which is safe when
+ *   that connection is one server session (a direct URL, PGlite): the lock ends with it;
+ * - `transaction`: `withTransactionScopedMigrationLock`, a lock held by an open transaction on a
+ *   second connection, which no pooler can separate from its session.
+ */
+export type MigrationLockKind = 'session' | 'transaction'
+
+/** Options of {@link openMigrationDatabase}; every one is optional. */
+export interface OpenMigrationDatabaseOptions {
+  /** A PostgreSQL URL. Default: from `env` (see {@link openMigrationDatabase}), else the embedded database. */
+  readonly url?: string
+  /** Where URLs are looked up. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv
+  /** Default: `chooseDriver(url)`: pglite without a URL, vercel on the Edge runtime, else pg. */
+  readonly driver?: DatabaseDriver
+  /** Declare the URL pooled or direct, overriding `isPooledUrl`'s detection. */
+  readonly pooled?: boolean
+  /** Force a lock kind. Default: `transaction` for pooled URLs and the vercel driver, else `session`. */
+  readonly lock?: MigrationLockKind
+  /** `transaction` lock: longest wait for another migrator. Default 300 000 ms. */
+  readonly lockWaitTimeoutMs?: number
+  /** `transaction` lock: called about every 5 s while waiting for another migrator. */
+  readonly onLockWait?: (wait: LockWait) => void
+  /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
+  readonly dataDir?: string
+  /** pg: TLS options over the URL's `sslmode`. */
+  readonly ssl?: TlsSettings
+  /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
+  readonly neon?: NeonSettings
+}
+
+/** A database opened for migrating, and how to hand it to Kysely's Migrator. */
+export interface MigrationDatabase {
+  /** Give this to `new Migrator({ db, provider, ...migratorOptions })`; other queries may use it too. */
+  readonly db: Kysely<Database>
+  readonly driver: DatabaseDriver
+  /** Which setting chose the database. */
+  readonly source: DatabaseUrlSource
+  /** The URL used (it may hold a password: redact before showing it); undefined for the embedded database. */
+  readonly url?: string
+  /** Whether the URL goes through a transaction-mode pooler (`isPooledUrl`, or the `pooled` option). */
+  readonly pooled: boolean
+  readonly lock: MigrationLockKind
+  /**
+   * Always `{ disableTransactions: true }`: the provider makes each file atomic by itself (one
+   * implicit transaction per file, ledger row included), so each file commits on its own and a
+   * failure leaves earlier files applied and reported so; the vercel driver has no transactions
+   * at all; and on a pooled URL no long transaction pins a server connection for the whole run.
+   */
+  readonly migratorOptions: Readonly<{ disableTransactions: boolean }>
+  /** Closes the pool (and PGlite). Same as `db.destroy()`. */
+  close(): Promise<void>
+}
+
+// The Migrator's connection, the lock session (transaction lock), and one for status queries.
+const MIGRATION_POOL_SIZE = 3
+
+/**
+ * Opens the database to migrate, with the lock that is safe for how it is reached:
+ *
+ * | driver | URL                  | lock          |
+ * |--------|----------------------|---------------|
+ * | pg     | direct               | `session`     |
+ * | pg     | pooled (`isPooledUrl`) | `transaction` |
+ * | vercel | any                  | `transaction` |
+ * | pglite | none (embedded)      | `session`     |
+ *
+ * The URL: `url`, else `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL` — a
+ * direct connection first; for the vercel driver `POSTGRES_URL` first, because
+ * `@vercel/postgres` refuses direct URLs (other than `localhost` ones). No URL: PGlite.
+ *
+ * @example
+ * ```ts
+ * import { Migrator } from 'kysely/migration'
+ *
+ * const target = await openMigrationDatabase() // POSTGRES_URL_NON_POOLING, else POSTGRES_URL, …
+ * try {
+ *   const migrator = new Migrator({ db: target.db, provider: new SqlFileMigrationProvider(), ...target.migratorOptions })
+ *   const { error } = await migrator.migrateToLatest()
+ *   if (error) throw error
+ * } finally {
+ *   await target.close()
+ * }
+ * ```
+ */
+export async function openMigrationDatabase(options: OpenMigrationDatabaseOptions = {}): Promise<MigrationDatabase> {
+  const env = options.env ?? process.env
+  const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : undefined
+  const { url, source } = resolveDatabaseUrl(options.url, env, order)
+  const driver = options.driver ?? chooseDriver(url)
+  const pooled = url ? isPooledUrl(url, { pooled: options.pooled }) : false
+  const lock: MigrationLockKind = options.lock ?? (driver !== 'pglite' && (pooled || driver === 'vercel') ? 'transaction' : 'session')
+  if (lock === 'transaction' && driver === 'pglite') {
+    throw new TypeError('openMigrationDatabase: the transaction lock needs a second connection, which the embedded database does not have')
+  }
+  const base = await createDatabase({
+    url,
+    driver,
+    dataDir: options.dataDir,
+    max: MIGRATION_POOL_SIZE,
+    ssl: options.ssl,
+    neon: options.neon,
+    applicationName: 'wukong-migrate',
+  })
+  const db = lock === 'transaction' ? withTransactionScopedMigrationLock(base, { waitTimeoutMs: options.lockWaitTimeoutMs, onWait: options.onLockWait }) : base
+  return Object.freeze({
+    db,
+    driver,
+    source,
+    url,
+    pooled,
+    lock,
+    migratorOptions: Object.freeze({ disableTransactions: true }),
+    close: () => base.destroy(),
+  })
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs'
+import type { ConnectionOptions } from 'node:tls'
+
+import type pg from 'pg'
+
+/** libpq's `sslmode` values (https://www.postgresql.org/docs/current/libpq-ssl.html). */
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+
+/** TLS settings: Node's `tls` options, `true` for TLS with full verification, `false` for none. */
+export type TlsSettings = boolean | ConnectionOptions
+
+// URL parameters that describe TLS. They are taken out of the URL handed to pg, because pg
+// lets a URL's TLS settings silently replace an explicit `ssl` option (its connection string
+// is parsed last), and because its `sslmode=require` verifies certificates, unlike libpq's.
+const TLS_PARAMETERS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'ssl', 'uselibpqcompat'] as const
+
+/**
+ * The TLS options a URL asks for, with libpq's meaning of `sslmode`, so a URL behaves in the
+ * pg driver as it does in `psql`:
+ * - `disable` and `allow`: no TLS (`allow` would only use TLS if the server insisted);
+ * - `prefer`: TLS without certificate checks (pg cannot fall back to plaintext, so a server
+ *   without TLS fails: use `disable` there);
+ * - `require`: TLS without certificate checks, or like `verify-ca` when `sslrootcert` is given;
+ * - `verify-ca`: the chain must lead to `sslrootcert` (or a system CA); any host name;
+ * - `verify-full`: chain and host name; `sslrootcert=system` means the system's CAs, and
+ *   implies `verify-full` (as in libpq 16).
+ * `sslcert`/`sslkey`/`sslpassword` give a client certificate. Without `sslmode`, no TLS
+ * (pg's default) unless a client certificate or root certificate is named.
+ *
+ * @example
+ * ```ts
+ * tlsFromUrl('postgres://u@h/db?sslmode=require')     // { rejectUnauthorized: false }
+ * tlsFromUrl('postgres://u@h/db?sslmode=verify-full') // { rejectUnauthorized: true }
+ * tlsFromUrl('postgres://u@h/db')                     // false
+ * ```
+ */
+export function tlsFromUrl(url: string): TlsSettings {
+  const params = new URL(url).searchParams
+  const rootCert = params.get('sslrootcert') ?? undefined
+  const system = rootCert === 'system'
+  const legacy = params.get('ssl')
+  let mode = params.get('sslmode') as SslMode | 'no-verify' | null
+  if (system) mode = 'verify-full'
+  if (!mode) {
+    if (legacy === 'true' || legacy === '1') mode = 'verify-full'
+    else if (rootCert || params.get('sslcert')) mode = 'verify-full'
+    else return false
+  }
+  if (mode === 'disable' || mode === 'allow') return false
+
+  const options: ConnectionOptions = {}
+  if (rootCert && !system) options.ca = readFileSync(rootCert, 'utf8')
+  const cert = params.get('sslcert')
+  const key = params.get('sslkey')
+  if (cert) options.cert = readFileSync(cert, 'utf8')
+  if (key) options.key = readFileSync(key, 'utf8')
+  const passphrase = params.get('sslpassword')
+  if (passphrase) options.passphrase = passphrase
+
+  switch (mode) {
+    case 'prefer':
+    case 'no-verify':
+      return { ...options, rejectUnauthorized: false }
+    case 'require':
+      return rootCert && !system ? { ...options, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { ...options, rejectUnauthorized: false }
+    case 'verify-ca':
+      return { ...options, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+    case 'verify-full':
+      return { ...options, rejectUnauthorized: true }
+    default:
+      throw new Error(`unknown sslmode "${String(mode)}" (expected disable, allow, prefer, require, verify-ca or verify-full)`)
+  }
+}
+
+/** Options of {@link pgPoolConfig}. */
+export interface PgPoolOptions {
+  /** TLS options merged over what the URL asks for; `false` turns TLS off, `true` forces it. */
+  readonly ssl?: TlsSettings
+  /** Pool size. Default 10. */
+  readonly max?: number
+  /** `application_name` reported to the server (visible in `pg_stat_activity`). */
+  readonly applicationName?: string
+}
+
+/**
+ * A `pg.Pool` configuration for a URL: its TLS settings read with libpq's meaning
+ * ({@link tlsFromUrl}) and then `options.ssl` on top, so neither silently overrides the other.
+ *
+ * @example
+ * ```ts
+ * const pool = new pg.Pool(pgPoolConfig(process.env.POSTGRES_URL_NON_POOLING!, { max: 4 }))
+ * ```
+ */
+export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolConfig {
+  const fromUrl = tlsFromUrl(url)
+  const ssl = mergeTls(fromUrl, options.ssl)
+  const stripped = new URL(url)
+  for (const name of TLS_PARAMETERS) stripped.searchParams.delete(name)
+  // Prisma's marker means nothing to the server; keep it out of the startup packet's way.
+  stripped.searchParams.delete('pgbouncer')
+  return {
+    connectionString: stripped.toString(),
+    ssl,
+    max: options.max ?? 10,
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
+  }
+}
+
+function mergeTls(fromUrl: TlsSettings, explicit: TlsSettings | undefined): TlsSettings {
+  if (explicit === undefined) return fromUrl
+  if (explicit === false) return false
+  if (explicit === true) return fromUrl === false ? true : fromUrl
+  return { ...(typeof fromUrl === 'object' ? fromUrl : {}), ...explicit }
+}

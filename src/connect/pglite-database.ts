@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+
+import type { Database } from '../schema-types/index.js'
+
+/**
+ * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
+ * under the current directory.
+ *
+ * @example
+ * ```ts
+ * embeddedDataDir() // '/home/me/app/.wukong/pglite'
+ * ```
+ */
+export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env['WUKONG_PGLITE_DIR'] ?? '.wukong/pglite')
+}
+
+/**
+ * The embedded PGlite database (with pgvector) in a folder, or in memory for `memory://`,
+ * through Kysely's PostgresDialect over PGlite's node-postgres adapter. `db.destroy()` closes
+ * PGlite and frees the folder.
+ *
+ * @example
+ * ```ts
+ * const db = await createPgliteDatabase('memory://')
+ * ```
+ */
+export async function createPgliteDatabase(dataDir: string): Promise<Kysely<Database>> {
+  const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+    import('@electric-sql/pglite/node-postgres'),
+  ])
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
+  const pglite = await PGlite.create(dataDir, { extensions: { vector } })
+  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
+  // Close PGlite with the pool, so `db.destroy()` releases the data folder.
+  const end = pool.end.bind(pool)
+  pool.end = (async () => {
+    await end()
+    await pglite.close()
+  }) as typeof pool.end
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+}

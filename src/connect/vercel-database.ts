@@ -1,0 +1,55 @@
+import { neonConfig, type NeonConfig } from '@neondatabase/serverless'
+import { createKysely } from '@vercel/postgres-kysely'
+import type { Kysely } from 'kysely'
+
+import type { Database } from '../schema-types/index.js'
+
+/**
+ * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`.
+ * Production on Vercel needs none of them; they exist to reach a database that is not Neon,
+ * e.g. a local server through a WebSocket-to-TCP proxy in tests.
+ */
+export type NeonSettings = Partial<
+  Pick<NeonConfig, 'wsProxy' | 'useSecureWebSocket' | 'pipelineConnect' | 'pipelineTLS' | 'forceDisablePgSSL' | 'coalesceWrites' | 'webSocketConstructor'>
+>
+
+/**
+ * Applies {@link NeonSettings} to `neonConfig`. They are process-wide: `@vercel/postgres`
+ * creates its clients itself, so per-client settings cannot reach them.
+ *
+ * @example
+ * ```ts
+ * configureNeon({ wsProxy: (host, port) => `localhost:8080/v2?address=${host}:${port}`,
+ *   useSecureWebSocket: false, pipelineConnect: false, pipelineTLS: false })
+ * ```
+ */
+export function configureNeon(settings: NeonSettings): void {
+  for (const [name, value] of Object.entries(settings)) {
+    if (value !== undefined) (neonConfig as unknown as Record<string, unknown>)[name] = value
+  }
+}
+
+/** Options of {@link createVercelDatabase}. */
+export interface VercelDatabaseOptions {
+  /** Applied with {@link configureNeon} before the pool is made. */
+  readonly neon?: NeonSettings
+  /** Pool size. Default 10. */
+  readonly max?: number
+}
+
+/**
+ * `@vercel/postgres-kysely`'s Kysely over a URL: queries travel over a WebSocket (Neon's
+ * serverless driver), so it runs where TCP sockets do not (Vercel's Edge runtime). As that
+ * package decides: the URL must be a pooled one (a `-pooler.` host) or a `localhost` one,
+ * `db.transaction()` throws, and its adapter reports `supportsTransactionalDdl = false`.
+ *
+ * @example
+ * ```ts
+ * const db = createVercelDatabase(process.env.POSTGRES_URL!)
+ * const rows = await db.selectFrom('schema_versions').selectAll().execute()
+ * ```
+ */
+export function createVercelDatabase(url: string, options: VercelDatabaseOptions = {}): Kysely<Database> {
+  if (options.neon) configureNeon(options.neon)
+  return createKysely<Database>({ connectionString: url, max: options.max ?? 10 })
+}
