@@ -25,7 +25,8 @@ const KEY_LOW = Number(MIGRATION_LOCK_KEY & 0xffffffffn)
 async function lockHolders(db: Kysely<unknown>): Promise<{ pid: number; state: string | null; xact: string | null }[]> {
   const { rows } = await sql<{ pid: number; state: string | null; xact: string | null }>`
     select l.pid, a.state, a.xact_start::text as xact from pg_locks l left join pg_stat_activity a on a.pid = l.pid
-    where l.locktype = 'advisory' and l.granted and l.classid = ${KEY_HIGH}::int8::oid and l.objid = ${KEY_LOW}::int8::oid and l.objsubid = 1`.execute(db)
+    where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database())
+      and l.classid = ${KEY_HIGH}::int8::oid and l.objid = ${KEY_LOW}::int8::oid and l.objsubid = 1`.execute(db)
   return rows
 }
 

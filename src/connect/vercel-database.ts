@@ -51,5 +51,24 @@ export interface VercelDatabaseOptions {
  */
 export function createVercelDatabase(url: string, options: VercelDatabaseOptions = {}): Kysely<Database> {
   if (options.neon) configureNeon(options.neon)
-  return createKysely<Database>({ connectionString: url, max: options.max ?? 10 })
+  return createKysely<Database>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
+}
+
+/**
+ * A pool `log` function that gives the pool an `error` listener on its first call. An idle
+ * pooled client whose connection drops (Neon suspending an idle compute, a pooler restart)
+ * emits `error` on the pool, and with no listener that is an uncaught exception that ends the
+ * process; the pool itself already drops the client and opens a new one on next use.
+ * `@vercel/postgres-kysely` makes its pool out of sight and adds no listener; pg-pool calls
+ * `log` as a method of the pool, which is the one way in.
+ */
+function guardIdleErrors(): (...messages: unknown[]) => void {
+  let guarded = false
+  return function (this: unknown) {
+    if (guarded) return
+    const pool = this as { on?: (event: string, listener: (error: unknown) => void) => unknown }
+    if (typeof pool?.on !== 'function') return
+    guarded = true
+    pool.on('error', () => {})
+  }
 }
