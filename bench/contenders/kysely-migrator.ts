@@ -1,0 +1,81 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
+import pg from 'pg'
+
+import { expectCount, type Contender } from './contender.js'
+
+/**
+ * Kysely's Migrator, default settings, with an in-memory provider that runs each file's
+ * SQL as written (`sql.raw(text).execute(db)`). The provider reads the files on every call,
+ * as a cold start would.
+ */
+export const kyselyMigrator: Contender = {
+  id: 'kysely',
+  label: "Kysely's Migrator (in-memory provider)",
+  runs: 'in-process',
+  async apply(target, folders) {
+    const db = connect(target.url)
+    try {
+      const { error, results } = await new Migrator({ db, provider: rawSqlProvider(folders.ours) }).migrateToLatest()
+      if (error) throw error
+      expectCount('kysely: files applied', results?.filter((r) => r.status === 'Success').length ?? 0, folders.count)
+    } finally {
+      await db.destroy()
+    }
+  },
+  async check(target, folders) {
+    const db = connect(target.url)
+    try {
+      await checkOnce(db, folders.ours)
+    } finally {
+      await db.destroy()
+    }
+  },
+  async openSession(target, folders) {
+    const db = connect(target.url)
+    await sql`select 1`.execute(db)
+    return { check: () => checkOnce(db, folders.ours), close: () => db.destroy() }
+  },
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function connect(url: string): Kysely<any> {
+  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) })
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function checkOnce(db: Kysely<any>, folder: string): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: rawSqlProvider(folder) }).migrateToLatest()
+  if (error) throw error
+  expectCount('kysely: files applied by the check', results?.length ?? 0, 0)
+}
+
+/**
+ * A provider that reads `NNN_name.sql` files and runs each one's text as one raw query.
+ *
+ * @example
+ * ```ts
+ * new Migrator({ db, provider: rawSqlProvider('migrations') })
+ * ```
+ */
+export function rawSqlProvider(folder: string): MigrationProvider {
+  return {
+    async getMigrations() {
+      const names = (await readdir(folder)).filter((f) => f.endsWith('.sql') && !f.endsWith('.down.sql')).sort()
+      const texts = await Promise.all(names.map((n) => readFile(join(folder, n), 'utf8')))
+      const migrations: Record<string, Migration> = {}
+      names.forEach((name, i) => {
+        const text = texts[i]!
+        migrations[name.slice(0, -'.sql'.length)] = {
+          async up(db) {
+            await sql.raw(text).execute(db)
+          },
+        }
+      })
+      return migrations
+    },
+  }
+}
