@@ -14,7 +14,10 @@ export async function wukongFolder(): Promise<{ readonly folder: string; readonl
   return { folder: await migrationFolder(countedFiles(3)), wukong: false, count: 3 }
 }
 
-/** The ledger's columns every deployed reader relies on, for typed queries in driver tests. */
-export interface LedgerTables {
+/**
+ * The ledger's columns every deployed reader relies on, for typed queries in driver tests
+ * (a type alias: `withTables<T>()` needs an index-signature-compatible type).
+ */
+export type LedgerTables = {
   schema_versions: { version: number; description: string; applied_at: Date | null; checksum: string | null }
 }
