@@ -8,7 +8,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { MIGRATION_LOCK_KEY, openMigrationDatabase, type MigrationDatabase } from '../src/connect/index.js'
+import { MIGRATION_LOCK_KEY, openMigrationDatabase, withTransactionScopedMigrationLock, type MigrationDatabase } from '../src/connect/index.js'
 import { MigrationError, SqlFileMigrationProvider } from '../src/index.js'
 import { resolveTestServer, serverRequired, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
@@ -212,5 +212,59 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
     expect(await column(handle.db, 'select version from schema_versions order by version')).toEqual([1, 2, 3, 4])
     expect(await lockHolders(handle.db)).toEqual([])
     console.info(`[pgbouncer.test] after SIGKILL: lock gone in ${freedAfter} ms, next run finished in ${nextMs} ms`)
+  })
+
+  it("a Migrator handed a transaction that aborts: Kysely's unlock fails and strands the lock; ours ends with the transaction", async () => {
+    const handle = await freshDb()
+    const pooled = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: bouncer.url(handle.name), max: 2 }) }) })
+    // A migration that aborts the transaction it is given (no savepoint), as hand-written ones may.
+    const provider: MigrationProvider = {
+      getMigrations: async (): Promise<Record<string, Migration>> => ({ '001_aborts': { up: async (db) => void (await sql`select 1 / 0`.execute(db)) } }),
+    }
+    try {
+      const stock = await pooled
+        .transaction()
+        .execute((trx) => new Migrator({ db: trx, provider }).migrateToLatest())
+        .catch((error: unknown) => ({ error }))
+      expect(String(stock.error)).toMatch(/aborted|rolled back|division by zero/i)
+      const stranded = await lockHolders(handle.db)
+      expect(stranded).toHaveLength(1)
+      expect(stranded[0]).toMatchObject({ state: 'idle', xact: null })
+      await sql`select pg_terminate_backend(${stranded[0]!.pid})`.execute(handle.db)
+      await waitFor(async () => ((await lockHolders(handle.db)).length === 0 ? true : undefined), 5_000)
+
+      const ours = await pooled
+        .transaction()
+        .execute((trx) => new Migrator({ db: withTransactionScopedMigrationLock(trx), provider }).migrateToLatest())
+        .catch((error: unknown) => ({ error }))
+      expect(String(ours.error)).toMatch(/aborted|rolled back|division by zero/i)
+      expect(await lockHolders(handle.db)).toEqual([])
+    } finally {
+      await pooled.destroy()
+    }
+  })
+
+  it("the lock's keep-alive outlasts idle_in_transaction_session_timeout; without it the lost lock is reported, never ignored", async () => {
+    const handle = await freshDb()
+    await sql.raw(`alter database "${handle.name}" set idle_in_transaction_session_timeout = '700ms'`).execute(handle.db)
+    const folder = await migrationFolder(countedFiles(3, () => 'select pg_sleep(0.5);\n'))
+    const url = bouncer.url(handle.name, { pgbouncer: 'true' })
+
+    const starved = await openMigrationDatabase({ url, env: {}, lockHeartbeatMs: 60_000 })
+    opened.push(starved)
+    const lost = await new Migrator({ db: starved.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...starved.migratorOptions }).migrateToLatest()
+    expect(lost.error).toBeInstanceOf(MigrationError)
+    expect((lost.error as MigrationError).code).toBe('CONNECTION_FAILED')
+    expect((lost.error as MigrationError).message).toMatch(/migration lock's connection failed/)
+    // The files themselves committed one by one; a re-run only confirms it.
+    expect(await column(handle.db, 'select version from side_effects order by version')).toEqual([1, 2, 3])
+
+    const handle2 = await freshDb()
+    await sql.raw(`alter database "${handle2.name}" set idle_in_transaction_session_timeout = '700ms'`).execute(handle2.db)
+    const kept = await openMigrationDatabase({ url: bouncer.url(handle2.name, { pgbouncer: 'true' }), env: {}, lockHeartbeatMs: 200 })
+    opened.push(kept)
+    const ok = await new Migrator({ db: kept.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...kept.migratorOptions }).migrateToLatest()
+    expect(ok.error).toBeUndefined()
+    expect(ok.results).toHaveLength(3)
   })
 })

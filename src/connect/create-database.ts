@@ -72,8 +72,25 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
   if (driver === 'vercel') return createVercelDatabase(options.url, { neon: options.neon, max: options.max })
   const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
-  // An idle pooled client whose server went away (a pooler restart, a failover) is dropped by
-  // the pool and replaced on next use; without a listener, that event would crash the process.
-  pool.on('error', () => {})
+  guardConnectionErrors(pool)
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+}
+
+/**
+ * Keeps a dropped connection from ending the process. node-postgres reports a connection that
+ * fails (a server restart, a pooler timeout, `idle_in_transaction_session_timeout`) as an
+ * `error` event, on the pool for an idle client and on the client itself for one checked out,
+ * and an `error` event without a listener is an uncaught exception. Kysely adds no listener. The
+ * failure still reaches whoever uses the connection next, as a rejected query, and the pool
+ * replaces a broken client.
+ *
+ * @example
+ * ```ts
+ * guardConnectionErrors(pool)
+ * ```
+ */
+export function guardConnectionErrors(pool: { on(event: 'error', listener: (error: Error) => void): unknown; on(event: 'connect', listener: (client: { on(event: 'error', listener: (error: Error) => void): unknown }) => void): unknown }): void {
+  const ignore = (): void => {}
+  pool.on('error', ignore)
+  pool.on('connect', (client) => client.on('error', ignore))
 }

@@ -33,6 +33,8 @@ export interface OpenMigrationDatabaseOptions {
   readonly lockWaitTimeoutMs?: number
   /** `transaction` lock: called about every 5 s while waiting for another migrator. */
   readonly onLockWait?: (wait: LockWait) => void
+  /** `transaction` lock: interval of the keep-alive query on the lock's connection. Default 5 000 ms. */
+  readonly lockHeartbeatMs?: number
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
   readonly dataDir?: string
   /** pg: TLS options over the URL's `sslmode`. */
@@ -114,7 +116,7 @@ export async function openMigrationDatabase(options: OpenMigrationDatabaseOption
     neon: options.neon,
     applicationName: 'wukong-migrate',
   })
-  const db = lock === 'transaction' ? withTransactionScopedMigrationLock(base, { waitTimeoutMs: options.lockWaitTimeoutMs, onWait: options.onLockWait }) : base
+  const db = lock === 'transaction' ? withTransactionScopedMigrationLock(base, { waitTimeoutMs: options.lockWaitTimeoutMs, onWait: options.onLockWait, heartbeatMs: options.lockHeartbeatMs }) : base
   return Object.freeze({
     db,
     driver,

@@ -68,7 +68,10 @@ const WAIT_REPORT_MS = 5_000
  * the ledger under the lock. Waiters poll with a short try-lock transaction instead of blocking
  * in `pg_advisory_xact_lock`, so twenty waiting migrators do not pin twenty pooled server
  * connections and starve the holder (the pool needs room for 2: lock session and work).
- * When the Migrator is handed a transaction, the lock is taken inside it instead.
+ * Wrapping a transaction (for `new Migrator({ db: wrappedTrx })`, which runs every migration in
+ * it) takes the lock inside that transaction instead: Kysely's own adapter would take a session
+ * lock there and unlock it with a statement that fails if the transaction is aborted by then,
+ * stranding the lock on a pooled backend.
  *
  * The returned instance is `db` with only the Migrator's lock replaced (queries, pool and
  * `destroy()` are `db`'s); the other capabilities of `db`'s adapter are kept, so on
@@ -90,9 +93,6 @@ const WAIT_REPORT_MS = 5_000
  * ```
  */
 export function withTransactionScopedMigrationLock<DB>(db: Kysely<DB>, options: TransactionScopedMigrationLockOptions = {}): Kysely<DB> {
-  if (db.isTransaction) {
-    throw new TypeError('withTransactionScopedMigrationLock needs a pool-backed Kysely instance, not a transaction: hand the transaction to the Migrator and wrap its parent')
-  }
   const executor = db.getExecutor()
   const adapter = new TransactionScopedMigrationLockAdapter(executor.adapter, db as Kysely<unknown>, options)
   const lockedExecutor = forward(executor, (property) => (property === 'adapter' ? { value: adapter } : undefined))
@@ -131,14 +131,20 @@ export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
   override async acquireMigrationLock(db: Kysely<unknown>, _options: MigrationLockOptions): Promise<void> {
     const deadline = Date.now() + (this.#options.waitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS)
     if (db.isTransaction) {
-      // The Migrator was handed a transaction: that transaction is the lock's scope.
+      // The Migrator was handed a transaction: that transaction is the lock's scope, and its
+      // end (commit, rollback, or the connection dropping) is the unlock.
       await pollForLock(db, deadline, this.#options, async () => {})
       return
+    }
+    if (this.#pool.isTransaction) {
+      throw new TypeError('withTransactionScopedMigrationLock: a wrapped transaction must be handed to the Migrator itself')
     }
     const session = await openLockSession(this.#pool)
     try {
       await pollForLock(session.db, deadline, this.#options, () => sql`rollback`.execute(session.db).then(() => {}), () => sql`begin`.execute(session.db).then(() => {}))
     } catch (error) {
+      // Never hand the pool a connection in the middle of a transaction.
+      await sql`rollback`.execute(session.db).catch(() => {})
       session.release()
       await session.done
       throw error

@@ -3,6 +3,7 @@ import { createKysely } from '@vercel/postgres-kysely'
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
+import { guardConnectionErrors } from './create-database.js'
 
 /**
  * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`.
@@ -55,20 +56,19 @@ export function createVercelDatabase(url: string, options: VercelDatabaseOptions
 }
 
 /**
- * A pool `log` function that gives the pool an `error` listener on its first call. An idle
- * pooled client whose connection drops (Neon suspending an idle compute, a pooler restart)
- * emits `error` on the pool, and with no listener that is an uncaught exception that ends the
- * process; the pool itself already drops the client and opens a new one on next use.
- * `@vercel/postgres-kysely` makes its pool out of sight and adds no listener; pg-pool calls
- * `log` as a method of the pool, which is the one way in.
+ * A pool `log` function that guards the pool on its first call (see `guardConnectionErrors`): a
+ * dropped connection (Neon suspending an idle compute, a pooler restart) would otherwise be an
+ * uncaught exception that ends the process. `@vercel/postgres-kysely` makes its pool out of
+ * sight and adds no listener; pg-pool calls `log` as a method of the pool, before it opens its
+ * first client, which is the one way in.
  */
 function guardIdleErrors(): (...messages: unknown[]) => void {
   let guarded = false
   return function (this: unknown) {
     if (guarded) return
-    const pool = this as { on?: (event: string, listener: (error: unknown) => void) => unknown }
+    const pool = this as Parameters<typeof guardConnectionErrors>[0] | undefined
     if (typeof pool?.on !== 'function') return
     guarded = true
-    pool.on('error', () => {})
+    guardConnectionErrors(pool)
   }
 }
