@@ -1,0 +1,63 @@
+import type { Writable } from 'node:stream'
+
+import { colorEnabled, palette, type Palette } from './colors.js'
+import { redactSecrets } from './database-target.js'
+
+/** The process around the CLI: its streams, environment and working directory. */
+export interface CliIo {
+  readonly stdout: Writable & { readonly isTTY?: boolean }
+  readonly stderr: Writable & { readonly isTTY?: boolean }
+  readonly env: NodeJS.ProcessEnv
+  readonly cwd: string
+}
+
+/**
+ * Everything the CLI prints goes through here, so that every line, human or JSON, on stdout
+ * or stderr, is redacted with the passwords of the URLs in play (a server may echo a URL in
+ * an error, a driver may put it in a message; neither must reach a CI log).
+ *
+ * @example
+ * ```ts
+ * const out = new CliOutput(io, { json: false, secrets: ['s3cret'] })
+ * out.line(`connecting to ${url}`) // password shown as ***
+ * ```
+ */
+export class CliOutput {
+  readonly #io: CliIo
+  readonly #secrets: readonly string[]
+  /** Styles for stdout (plain unless stdout is a terminal, see `colorEnabled`). */
+  readonly out: Palette
+  /** Styles for stderr. */
+  readonly err: Palette
+  readonly json: boolean
+
+  constructor(io: CliIo, options: { readonly json: boolean; readonly secrets: readonly string[] }) {
+    this.#io = io
+    this.#secrets = options.secrets
+    this.json = options.json
+    this.out = palette(!options.json && colorEnabled(io.stdout, io.env))
+    this.err = palette(colorEnabled(io.stderr, io.env))
+  }
+
+  /** Redacts every known password (and any URL's password) from a text. */
+  redact(text: string): string {
+    return redactSecrets(text, this.#secrets)
+  }
+
+  /** A line of the human report, on stdout; dropped in `--json` mode, where stdout is the document. */
+  line(text = ''): void {
+    if (!this.json) this.#io.stdout.write(`${this.redact(text)}\n`)
+  }
+
+  /** A line on stderr: notices and errors, in both modes. */
+  error(text = ''): void {
+    this.#io.stderr.write(`${this.redact(text)}\n`)
+  }
+
+  /** The one JSON document of a `--json` run, on stdout. */
+  document(doc: object): void {
+    // Strings are redacted before serialising, where a password still looks as typed (JSON
+    // escaping would hide a `"` or `\` in it from redact), and once more after, to be sure.
+    this.#io.stdout.write(`${this.redact(JSON.stringify(doc, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value), 2))}\n`)
+  }
+}

@@ -1,0 +1,76 @@
+import { MigrationRunner, type ApplyEvent } from '../provider/index.js'
+import type { CliOutput, CliIo } from './cli-output.js'
+import type { DatabaseTarget } from './database-target.js'
+import type { ExitCode } from './exit-codes.js'
+import type { CliArgs } from './parse-args.js'
+
+/** What every command gets. */
+export interface CommandContext {
+  readonly args: CliArgs
+  readonly io: CliIo
+  readonly out: CliOutput
+  /** The migration folder, absolute. */
+  readonly folder: string
+  /** The database, for commands that use one. */
+  readonly target: DatabaseTarget | null
+}
+
+/**
+ * What a command hands back: its exit code, its `--json` fields (complete even on failure,
+ * so the document's shape does not depend on the outcome) and the error to report, if any.
+ */
+export interface CommandResult {
+  readonly exitCode: ExitCode
+  readonly fields: Readonly<Record<string, unknown>>
+  readonly error?: unknown
+  /** True when the command already drew the error for people (verify draws every one). */
+  readonly errorShown?: boolean
+  /** A last line for people, printed after the error block (e.g. a failed run's summary). */
+  readonly trailer?: string
+}
+
+/**
+ * Runs `body` with a {@link MigrationRunner} configured from the command line, and closes
+ * it (the pool, or the embedded database's files) whatever happens.
+ *
+ * @example
+ * ```ts
+ * const status = await withRunner(ctx, {}, (runner) => runner.status())
+ * ```
+ */
+export async function withRunner<T>(
+  ctx: CommandContext,
+  options: { readonly onApply?: (event: ApplyEvent) => void },
+  body: (runner: MigrationRunner) => Promise<T>,
+): Promise<T> {
+  const runner = new MigrationRunner({
+    url: ctx.args.url,
+    env: ctx.io.env,
+    migrationFolder: ctx.folder,
+    allowDrift: ctx.args.allowDrift,
+    lockTimeoutMs: ctx.args.lockTimeoutMs,
+    statementTimeoutMs: ctx.args.statementTimeoutMs,
+    // The runner's notices (e.g. that the embedded database is used) go to stderr, redacted,
+    // so stdout stays the report (or the JSON document).
+    log: (line) => ctx.out.error(line),
+    onApply: options.onApply,
+  })
+  try {
+    return await body(runner)
+  } finally {
+    await runner.close().catch(() => {})
+  }
+}
+
+/**
+ * The header naming the database, for human reports.
+ *
+ * @example
+ * ```ts
+ * ctx.out.line(describeTarget(ctx.target)) // 'database: POSTGRES_URL postgres://app:***@db/x'
+ * ```
+ */
+export function describeTarget(target: DatabaseTarget | null): string {
+  if (!target) return ''
+  return target.source === 'embedded' ? `embedded PGlite in ${target.dataDir}` : `${target.url} (from ${target.source})`
+}

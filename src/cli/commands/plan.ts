@@ -1,0 +1,90 @@
+import { assertNoDrift, type MigrationFile, type MigrationStatus } from '../../provider/index.js'
+import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
+import { EXIT } from '../exit-codes.js'
+import { displayPath, plural } from '../format.js'
+import type { CliJsonEnvelope, PlanJson, PlannedFileJson } from '../json-shapes.js'
+import { versionPhrase } from '../run-printer.js'
+
+/**
+ * `plan`: the files `migrate` would apply, in order, with every statement and its line, and the
+ * applied files whose bookkeeping it would complete. Reads only; exits 1 when migrate would
+ * refuse (applied files edited or gone, without --allow-drift).
+ *
+ * @example
+ * ```ts
+ * const { fields } = await planCommand(ctx) // fields.pending[0].statements[0].text
+ * ```
+ */
+export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
+  let files: readonly MigrationFile[]
+  let status: MigrationStatus
+  try {
+    ;[files, status] = await withRunner(ctx, {}, async (runner) => [await runner.verify(), await runner.status()] as const)
+  } catch (error) {
+    return { exitCode: EXIT.FAILED, fields: { currentVersion: null, pending: [], bookkeeping: [], drifted: [], missing: [] }, error }
+  }
+  const pending = status.pending.map((p): PlannedFileJson => {
+    const file = files.find((f) => f.version === p.version)!
+    return {
+      version: p.version,
+      name: p.name,
+      fileName: p.fileName,
+      atomic: p.atomic,
+      statements: file.sql.statements.map((s) => ({ line: s.line, column: s.column, kind: s.kind, text: s.text })),
+    }
+  })
+  const bookkeeping = status.applied
+    .filter((a) => a.checksumMatches === null || !a.recordedByKysely)
+    .map((a) => ({ version: a.version, fileName: a.fileName, action: a.checksumMatches === null ? ('adopt' as const) : ('heal' as const) }))
+  let refusal: unknown
+  if (!ctx.args.allowDrift) {
+    try {
+      assertNoDrift(status)
+    } catch (error) {
+      refusal = error
+    }
+  }
+  const fields: Omit<PlanJson, keyof CliJsonEnvelope> = {
+    currentVersion: status.currentVersion,
+    pending,
+    bookkeeping,
+    drifted: status.drifted,
+    missing: status.missing,
+  }
+  if (!ctx.out.json) print(ctx, fields, refusal !== undefined)
+  return { exitCode: refusal === undefined ? EXIT.OK : EXIT.FAILED, fields, error: refusal }
+}
+
+function print(ctx: CommandContext, plan: Pick<PlanJson, 'currentVersion' | 'pending' | 'bookkeeping'>, refused: boolean): void {
+  const { out } = ctx
+  const c = out.out
+  out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
+  out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
+  out.line()
+  if (refused) out.line(c.red('migrate would refuse to run (see the error below); were it allowed (--allow-drift), it would:'))
+  if (plan.pending.length === 0 && plan.bookkeeping.length === 0) {
+    out.line(c.green(`Nothing to do; ${versionPhrase(plan.currentVersion)}.`))
+    return
+  }
+  if (plan.pending.length) {
+    const last = plan.pending.at(-1)!.version
+    out.line(`migrate would apply ${plural(plan.pending.length, 'file')}, from ${plan.currentVersion === null ? 'nothing applied' : `version ${plan.currentVersion}`} to version ${last}:`)
+  }
+  for (const file of plan.pending) {
+    out.line()
+    out.line(`${c.bold(file.fileName)}  ${c.dim(`${plural(file.statements.length, 'statement')}, ${file.atomic ? 'one transaction' : 'not atomic: each statement on its own (-- wukong:no-transaction)'}`)}`)
+    const lastLine = Math.max(...file.statements.map((s) => s.line + s.text.split('\n').length - 1))
+    const gutter = String(lastLine).length
+    for (const statement of file.statements) {
+      statement.text.split('\n').forEach((text, i) => {
+        const number = String(statement.line + i).padStart(gutter)
+        out.line(`  ${c.cyan(`${number} |`)} ${i === 0 ? ' '.repeat(statement.column - 1) : ''}${text}`)
+      })
+    }
+  }
+  if (plan.bookkeeping.length) {
+    out.line()
+    out.line(`and complete the bookkeeping of ${plural(plan.bookkeeping.length, 'applied file')}, running none of their SQL:`)
+    for (const b of plan.bookkeeping) out.line(`  ${b.action === 'adopt' ? 'adopt' : 'heal '}  ${b.fileName}${c.dim(b.action === 'adopt' ? '  (applied by the old runner)' : '  (missing from kysely_migration)')}`)
+  }
+}

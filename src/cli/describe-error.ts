@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
+
+import { MigrationError, MigrationRunError, MigrationSqlError } from '../provider/index.js'
+import type { DatabaseTarget } from './database-target.js'
+import type { CliErrorJson } from './json-shapes.js'
+import { UsageError } from './parse-args.js'
+
+/** What {@link describeError} knows besides the error. */
+export interface ErrorContext {
+  /** The migration folder, to read the offending line of a file. */
+  readonly folder: string | null
+  readonly target: DatabaseTarget | null
+}
+
+/**
+ * A CLI-specific failure with a stable code (e.g. `NAME_EXISTS` from `create`).
+ *
+ * @example
+ * ```ts
+ * throw new CliError('NAME_EXISTS', '002_add_tags.sql already uses the name add_tags', { file: '002_add_tags.sql' })
+ * ```
+ */
+export class CliError extends Error {
+  override readonly name: string = 'CliError'
+  readonly code: string
+  readonly file?: string
+  readonly advice?: string
+
+  constructor(code: string, message: string, options: { readonly file?: string; readonly advice?: string } = {}) {
+    super(message)
+    this.code = code
+    this.file = options.file
+    this.advice = options.advice
+  }
+}
+
+/**
+ * Turns any error into the fields a person (and `--json`) needs: the stable code, a message
+ * without the location prefix (shown separately), the file, line:column and that line's text,
+ * PostgreSQL's SQLSTATE/detail/hint/context, and advice. Connection errors name the setting
+ * that chose the database (`--url` or the environment variable) and its redacted URL.
+ *
+ * @example
+ * ```ts
+ * const info = describeError(error, { folder: '/app/migrations', target })
+ * console.error(`${info.file}:${info.line}:${info.column}: ${info.message}`)
+ * ```
+ */
+export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
+  if (error instanceof UsageError) return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
+  if (error instanceof CliError) return { ...blank(error.code, error.message, error.advice ?? null), file: error.file ?? null }
+  if (!(error instanceof MigrationError)) {
+    return blank('UNEXPECTED', error instanceof Error ? `${error.name}: ${error.message}` : String(error), 'this is likely a bug in wukong-migrate; please report it with the command and this message')
+  }
+
+  // A failed run wraps the file's own error; the results say whether that file was atomic.
+  const failed = error instanceof MigrationRunError ? error.results.find((r) => r.status === 'failed') : undefined
+  const inner: MigrationError = error instanceof MigrationRunError ? error.cause : error
+  const file = inner.file ?? null
+  const line = inner.line ?? null
+  const column = inner.column ?? null
+
+  if (inner.code === 'CONNECTION_FAILED' && context.target && !(inner instanceof MigrationSqlError)) {
+    const reason = inner.cause instanceof Error && inner.cause.message ? inner.cause.message : inner.message
+    const { source, url } = context.target
+    return {
+      ...blank('CONNECTION_FAILED', `cannot connect to the database from ${source}${url ? ` (${url})` : ''}: ${reason}`, connectionAdvice(reason, source)),
+      file: null,
+    }
+  }
+
+  let message = inner.message
+  let sourceLine: string | null = null
+  let server: Pick<CliErrorJson, 'sqlState' | 'detail' | 'hint' | 'where'> = { sqlState: null, detail: null, hint: null, where: null }
+  if (inner instanceof MigrationSqlError) {
+    // The server's own words; the runner's message adds the location and SQLSTATE, shown apart.
+    if (inner.cause instanceof Error && inner.cause.message) message = inner.cause.message
+    sourceLine = inner.sourceLine ?? null
+    server = { sqlState: inner.server.sqlState ?? null, detail: inner.server.detail ?? null, hint: inner.server.hint ?? null, where: inner.server.where ?? null }
+  } else {
+    const sqlState = / \(SQLSTATE ([0-9A-Z]{5})\)$/.exec(message)
+    if (sqlState) {
+      server = { ...server, sqlState: sqlState[1]! }
+      message = message.slice(0, sqlState.index)
+    }
+  }
+  message = withoutLocation(message, file)
+  if (sourceLine === null && file !== null && line !== null) sourceLine = readLine(context.folder, file, line)
+  return {
+    code: inner.code,
+    message,
+    file,
+    line,
+    column,
+    sourceLine,
+    ...server,
+    advice: advice(inner.code, file, failed?.atomic ?? true, line),
+  }
+}
+
+function blank(code: string, message: string, advice: string | null): CliErrorJson {
+  return { code, message, file: null, line: null, column: null, sourceLine: null, sqlState: null, detail: null, hint: null, where: null, advice }
+}
+
+function withoutLocation(message: string, file: string | null): string {
+  if (file === null) return message
+  for (const prefix of [`${file}:`, `${file} `]) {
+    if (message.startsWith(prefix)) return message.slice(prefix.length).replace(/^\d+:\d+:\s*/, '').replace(/^\s+/, '')
+  }
+  return message
+}
+
+function readLine(folder: string | null, file: string, line: number): string | null {
+  try {
+    const path = isAbsolute(file) || folder === null ? file : join(folder, file)
+    // As the provider reads it: no BOM, LF line endings, so columns agree with its positions.
+    const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n')
+    return text.split('\n')[line - 1] ?? null
+  } catch {
+    return null
+  }
+}
+
+function connectionAdvice(reason: string, source: string): string {
+  const fix = source === 'embedded' ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`
+  if (/password authentication failed|no password supplied|SASL/i.test(reason)) return `the server refused the user or password; ${fix}`
+  if (/ECONNREFUSED/.test(reason)) return `nothing accepts connections at that host and port: is the server running? ${fix}`
+  if (/ENOTFOUND|EAI_AGAIN/.test(reason)) return `the host name does not resolve; ${fix}`
+  if (/database "[^"]*" does not exist/.test(reason)) return `the server has no such database: create it, or ${fix}`
+  if (/role "[^"]*" does not exist|not permitted to log in/.test(reason)) return `the server has no such login role; ${fix}`
+  if (/timeout|ETIMEDOUT/i.test(reason)) return `the server did not answer in time: is the host reachable from here? ${fix}`
+  return fix
+}
+
+function advice(code: string, file: string | null, atomic: boolean, line: number | null): string | null {
+  const named = file ?? 'the file'
+  switch (code) {
+    case 'MIGRATION_FAILED':
+    case 'PERMISSION_DENIED':
+    case 'MISSING_EXTENSION':
+    case 'STATEMENT_TIMEOUT':
+    case 'LOCK_TIMEOUT': {
+      const outcome = atomic
+        ? `nothing of ${named} was applied (its statements and its schema_versions row roll back together)`
+        : `${named} is not atomic (-- wukong:no-transaction): statements before ${line ? `line ${line}` : 'the failing one'} may have run, so keep them idempotent (IF NOT EXISTS)`
+      const cure =
+        code === 'LOCK_TIMEOUT'
+          ? 'another session held a lock this file needs; run again when the table is quiet, or raise --lock-timeout'
+          : code === 'STATEMENT_TIMEOUT'
+            ? 'a statement ran longer than --statement-timeout; raise it for this run'
+            : code === 'PERMISSION_DENIED'
+              ? 'migrate as a role that owns the schema'
+              : code === 'MISSING_EXTENSION'
+                ? 'install the extension on the server (pgvector: apt install postgresql-15-pgvector, or your provider\'s setting)'
+                : 'fix the file and run migrate again'
+      return `${outcome}; ${cure}`
+    }
+    case 'CHECKSUM_MISMATCH':
+      return 'applied files are immutable: restore the file as it was applied (git log -p -- <file>) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway'
+    case 'MISSING_MIGRATION_FILE':
+      return 'restore the file from version control, or point --dir at the folder this database was migrated from; --allow-drift migrates anyway'
+    case 'FOLDER_NOT_FOUND':
+      return 'pass --dir <folder> with the migration files'
+    case 'EMPTY_MIGRATION':
+      return 'write the migration\'s SQL in the file (a file from `create` holds only comments until you do)'
+    case 'SQL_SYNTAX_ERROR':
+      return 'nothing ran: every file is parsed before any database is touched'
+    default:
+      return null
+  }
+}

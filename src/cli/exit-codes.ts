@@ -1,0 +1,22 @@
+/**
+ * The process exit codes of `wukong-migrate`, for deploy scripts.
+ *
+ * @example
+ * ```ts
+ * import { EXIT } from './exit-codes.js'
+ * if (status.isUpToDate) return EXIT.OK
+ * ```
+ */
+export const EXIT = Object.freeze({
+  /** The command did what was asked. */
+  OK: 0,
+  /** A migration, a migration file (verify, create) or the connection failed. */
+  FAILED: 1,
+  /** The command line is wrong: unknown command or flag, bad value. */
+  USAGE: 2,
+  /** `status --check`: the database is not up to date (pending, drifted or missing files). */
+  NOT_UP_TO_DATE: 3,
+})
+
+/** One of {@link EXIT}'s values. */
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]

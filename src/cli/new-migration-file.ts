@@ -1,0 +1,113 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { MIGRATION_FILE_PATTERN, NO_TRANSACTION_DIRECTIVE } from '../provider/index.js'
+import { CliError } from './describe-error.js'
+import { UsageError } from './parse-args.js'
+
+/** The file `create` wrote. */
+export interface NewMigrationFile {
+  readonly version: number
+  /** The Kysely migration name, e.g. `005_add_session_tags`. */
+  readonly name: string
+  readonly fileName: string
+  readonly path: string
+}
+
+/**
+ * A name as the file pattern wants it: lower-case words joined by underscores. `Add session
+ * tags` and `add-session-tags` both become `add_session_tags`; a typed `005_` prefix is dropped
+ * (the number is chosen here).
+ *
+ * @example
+ * ```ts
+ * migrationSlug('Add session-tags') // 'add_session_tags'
+ * ```
+ */
+export function migrationSlug(raw: string): string {
+  const slug = raw
+    .trim()
+    .replace(/\.sql$/i, '')
+    .replace(/^\d{3,}_/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+  if (!slug) throw new UsageError(`"${raw}" has no letters or digits to name a migration with, e.g. create add_session_tags`)
+  return slug
+}
+
+/**
+ * Writes the next `NNN_name.sql` of a folder (creating the folder if needed) from
+ * {@link migrationTemplate}. The number is one above the highest in the folder, zero-padded to
+ * the widest number already there (3 digits at least), so names keep sorting in version
+ * order, which is the order Kysely runs them in. Refuses a name a file already uses.
+ *
+ * @example
+ * ```ts
+ * const file = await createMigrationFile('migrations', 'add session tags')
+ * file.fileName // '005_add_session_tags.sql'
+ * ```
+ */
+export async function createMigrationFile(folder: string, rawName: string): Promise<NewMigrationFile> {
+  const slug = migrationSlug(rawName)
+  await mkdir(folder, { recursive: true })
+  const existing = (await readdir(folder)).map((f) => ({ f, m: MIGRATION_FILE_PATTERN.exec(f) })).filter((e) => e.m !== null)
+  const twin = existing.find((e) => e.m![2] === slug && !e.m![3]) ?? existing.find((e) => e.m![2] === slug)
+  if (twin) {
+    throw new CliError('NAME_EXISTS', `${twin.f} already uses the name "${slug}"`, {
+      file: twin.f,
+      advice: 'names say what a migration does, once: pick a more specific name, or change that file if it is not applied anywhere yet',
+    })
+  }
+  const versions = existing.map((e) => Number(e.m![1]))
+  const width = Math.max(3, ...existing.map((e) => e.m![1]!.length))
+  const version = versions.length ? Math.max(...versions) + 1 : 1
+  if (String(version).length > width) {
+    // 999 → 1000 with 3-digit names: "1000_x" would sort before "999_y", and Kysely runs by name.
+    throw new CliError('MIXED_VERSION_WIDTH', `version ${version} needs ${String(version).length} digits but the folder's files use ${width}`, {
+      advice: 'every file must have the same number of digits; this needs a renumbering by hand (and in every database\'s kysely_migration)',
+    })
+  }
+  const name = `${String(version).padStart(width, '0')}_${slug}`
+  const fileName = `${name}.sql`
+  const path = join(folder, fileName)
+  try {
+    await writeFile(path, migrationTemplate(fileName), { flag: 'wx' })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('NAME_EXISTS', `${fileName} already exists`, { file: fileName })
+    throw error
+  }
+  return Object.freeze({ version, name, fileName, path })
+}
+
+/**
+ * The commented template of a new migration. It holds no statement on purpose: until SQL is
+ * written, verify and migrate reject it as empty, so an untouched template can never be
+ * applied (and its version used up) by accident.
+ *
+ * @example
+ * ```ts
+ * migrationTemplate('005_add_session_tags.sql').startsWith('-- 005_add_session_tags.sql') // true
+ * ```
+ */
+export function migrationTemplate(fileName: string): string {
+  const down = fileName.replace(/\.sql$/, '.down.sql')
+  return `-- ${fileName}
+--
+-- Write the change below in plain PostgreSQL. The whole file runs in ONE transaction
+-- together with its row in schema_versions: all of it applies, or none of it.
+--
+-- * No BEGIN/COMMIT: the runner supplies the transaction and rejects transaction control.
+-- * Once this file is applied anywhere, never edit it: its checksum is recorded and
+--   migrate refuses edited files. Put further changes in a new file
+--   (wukong-migrate create <name>).
+-- * CREATE INDEX CONCURRENTLY and other statements that cannot run in a transaction need
+--   "${NO_TRANSACTION_DIRECTIVE}" as the file's very first line; such a file is not atomic,
+--   so keep it to those statements and make them idempotent (IF NOT EXISTS).
+-- * Optional: ${down} undoes this file for \`wukong-migrate down\`.
+-- * Check it offline with \`wukong-migrate verify\`; see what would run with \`wukong-migrate plan\`.
+--
+-- Until a statement is written below, verify and migrate reject this file as empty.
+
+`
+}

@@ -1,0 +1,82 @@
+import { isAbsolute, join } from 'node:path'
+
+import type { Palette } from './colors.js'
+import { displayPath } from './format.js'
+import type { CliErrorJson } from './json-shapes.js'
+
+/** Where {@link renderError} resolves file names for display. */
+export interface RenderContext {
+  readonly folder: string | null
+  readonly cwd: string
+}
+
+// Lines longer than this are shown as a window around the column, so the caret stays on screen.
+const WINDOW = 120
+
+/**
+ * Draws an error for a person: the code and message, the file at line:column, the offending
+ * SQL line with a caret under the column, then PostgreSQL's SQLSTATE, detail, hint and
+ * context, and what to do.
+ *
+ * ```text
+ * error[MIGRATION_FAILED]: column "nme" does not exist
+ *   --> migrations/003_people.sql:3:15
+ *    |
+ *  3 |    select id, nme from people;
+ *    |               ^
+ *    |
+ *    = sqlstate: 42703
+ *    = hint: Perhaps you meant to reference the column "people.name".
+ *    = help: nothing of 003_people.sql was applied (…); fix the file and run migrate again
+ * ```
+ *
+ * @example
+ * ```ts
+ * for (const line of renderError(describeError(error, ctx), palette(false), ctx)) console.error(line)
+ * ```
+ */
+export function renderError(info: CliErrorJson, c: Palette, context: RenderContext): string[] {
+  const lines = [`${c.red(c.bold(`error[${info.code}]`))}${c.bold(`: ${info.message}`)}`]
+  const gutter = ' '.repeat(Math.max(1, String(info.line ?? '').length))
+  const bar = c.cyan(`${gutter} |`)
+  if (info.file !== null) {
+    const path = displayPath(isAbsolute(info.file) || context.folder === null ? info.file : join(context.folder, info.file), context.cwd)
+    const at = info.line !== null ? `:${info.line}${info.column !== null ? `:${info.column}` : ''}` : ''
+    lines.push(`${gutter}${c.cyan('-->')} ${path}${at}`)
+  }
+  const snippet = info.line !== null && info.sourceLine !== null
+  if (snippet) {
+    const { text, caretAt } = windowed(info.sourceLine!, info.column)
+    lines.push(bar, `${c.cyan(`${info.line} |`)} ${text}`)
+    if (caretAt !== null) lines.push(`${bar} ${caretAt}${c.red(c.bold('^'))}`)
+  }
+  const notes: [string, string | null][] = [
+    ['sqlstate', info.sqlState],
+    ['detail', info.detail],
+    ['hint', info.hint],
+    ['context', info.where],
+    ['help', info.advice],
+  ]
+  const present = notes.filter((n): n is [string, string] => n[1] !== null && n[1] !== '')
+  if (present.length && snippet) lines.push(bar)
+  for (const [label, value] of present) {
+    const [first, ...rest] = value.split('\n')
+    lines.push(`${gutter} ${c.cyan('=')} ${c.bold(`${label}:`)} ${first}`)
+    for (const more of rest) lines.push(`${gutter}   ${' '.repeat(label.length + 2)}${more}`)
+  }
+  return lines
+}
+
+/** The line (or a window of it) and the whitespace that puts a caret under `column`. */
+function windowed(line: string, column: number | null): { text: string; caretAt: string | null } {
+  const index = column === null ? null : Math.max(0, column - 1)
+  let start = 0
+  if (line.length > WINDOW && index !== null && index > WINDOW / 2) start = Math.min(index - WINDOW / 2, line.length - WINDOW)
+  const head = start > 0 ? '…' : ''
+  const tail = start + WINDOW < line.length ? '…' : ''
+  const text = head + line.slice(start, start + WINDOW) + tail
+  if (index === null) return { text, caretAt: null }
+  // Tabs stay tabs so the caret lines up however the terminal expands them.
+  const before = head + line.slice(start, index)
+  return { text, caretAt: before.replace(/[^\t]/g, ' ') }
+}

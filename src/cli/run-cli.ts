@@ -1,0 +1,104 @@
+import { resolve } from 'node:path'
+
+import { DEFAULT_MIGRATION_FOLDER } from '../provider/index.js'
+import { CliOutput, type CliIo } from './cli-output.js'
+import type { CommandContext, CommandResult } from './command-context.js'
+import { createCommand } from './commands/create.js'
+import { downCommand } from './commands/down.js'
+import { migrateCommand } from './commands/migrate.js'
+import { planCommand } from './commands/plan.js'
+import { statusCommand } from './commands/status.js'
+import { verifyCommand } from './commands/verify.js'
+import { databaseTarget, knownSecrets } from './database-target.js'
+import { describeError } from './describe-error.js'
+import { EXIT, type ExitCode } from './exit-codes.js'
+import { parseCliArgs, UsageError, type CliArgs, type CliCommand } from './parse-args.js'
+import { renderError } from './render-error.js'
+import { USAGE } from './usage.js'
+
+const COMMANDS: Readonly<Record<Exclude<CliCommand, 'help'>, (ctx: CommandContext) => Promise<CommandResult>>> = {
+  migrate: migrateCommand,
+  status: statusCommand,
+  down: downCommand,
+  create: createCommand,
+  plan: planCommand,
+  verify: verifyCommand,
+}
+
+// The commands that open a database; verify and create never do (no URL needed, none read).
+const USES_DATABASE: ReadonlySet<CliCommand> = new Set(['migrate', 'status', 'down', 'plan'])
+
+/**
+ * Runs `wukong-migrate` with the given arguments (without `node` and the script) and returns
+ * the exit code: 0 done, 1 failed, 2 usage, 3 `status --check` found work. Everything it prints
+ * goes through one redacting writer; with `--json`, stdout is exactly one JSON document.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from '@wukong/adapter-vercel/src/cli/run-cli.js'
+ *
+ * const code = await runCli(['status', '--json'], { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  // Known before parsing, so even a usage error quoting a URL argument is redacted.
+  const secrets = knownSecrets(argv, io.env)
+  let args: CliArgs
+  try {
+    args = parseCliArgs(argv)
+  } catch (error) {
+    const out = new CliOutput(io, { json: argv.includes('--json'), secrets })
+    return finish(out, io, { command: commandWord(argv), folder: null, database: null }, { exitCode: EXIT.USAGE, fields: {}, error })
+  }
+  const out = new CliOutput(io, { json: args.json, secrets })
+  if (args.help || args.command === 'help') {
+    if (args.json) out.document({ version: 1, command: 'help', ok: true, exitCode: EXIT.OK, database: null, folder: null, usage: USAGE, error: null })
+    else io.stdout.write(USAGE)
+    return EXIT.OK
+  }
+
+  // WUKONG_MIGRATIONS_DIR as in kysely.config.ts, so the CLI and kysely-ctl agree on the folder.
+  const folder = resolve(io.cwd, args.dir ?? (io.env['WUKONG_MIGRATIONS_DIR'] || DEFAULT_MIGRATION_FOLDER))
+  const target = USES_DATABASE.has(args.command) ? databaseTarget(args.url, io.env) : null
+  const ctx: CommandContext = { args, io, out, folder, target }
+  let result: CommandResult
+  try {
+    result = await COMMANDS[args.command](ctx)
+  } catch (error) {
+    result = { exitCode: EXIT.FAILED, fields: {}, error }
+  }
+  if (result.error instanceof UsageError) result = { ...result, exitCode: EXIT.USAGE }
+  return finish(out, io, { command: args.command, folder, database: target }, result)
+}
+
+function finish(
+  out: CliOutput,
+  io: CliIo,
+  envelope: { readonly command: string; readonly folder: string | null; readonly database: CommandContext['target'] },
+  result: CommandResult,
+): ExitCode {
+  const error = result.error === undefined ? null : describeError(result.error, { folder: envelope.folder, target: envelope.database })
+  if (out.json) {
+    out.document({
+      version: 1,
+      command: envelope.command,
+      ok: result.exitCode === EXIT.OK || result.exitCode === EXIT.NOT_UP_TO_DATE,
+      exitCode: result.exitCode,
+      database: envelope.database,
+      folder: envelope.folder,
+      ...result.fields,
+      error,
+    })
+    return result.exitCode
+  }
+  if (error && !result.errorShown) {
+    for (const line of renderError(error, out.err, { folder: envelope.folder, cwd: io.cwd })) out.error(line)
+    if (error.code === 'USAGE' && envelope.command === 'help') io.stderr.write(`\n${USAGE}`)
+  }
+  if (result.trailer) out.line(result.trailer)
+  return result.exitCode
+}
+
+function commandWord(argv: readonly string[]): string {
+  return argv.find((a) => !a.startsWith('-')) ?? 'help'
+}

@@ -1,0 +1,196 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { describe, expect, it } from 'vitest'
+
+import { cli, folderWith, jsonOf, ROOT } from './support/cli-process.js'
+
+// The commands that never open a database: help, usage errors, verify and create. Every run
+// here has no URL variable at all, so a connection attempt would show up as the embedded
+// database's announcement on stderr.
+const ENVELOPE = ['version', 'command', 'ok', 'exitCode', 'database', 'folder']
+const ERROR_KEYS = ['code', 'message', 'file', 'line', 'column', 'sourceLine', 'sqlState', 'detail', 'hint', 'where', 'advice']
+
+describe('wukong-migrate: help and usage (exit 0 and 2)', () => {
+  it('--help prints the usage on stdout and exits 0', async () => {
+    const run = await cli(['--help'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^Usage: wukong-migrate <command>/)
+    for (const word of ['migrate, up', 'status', 'down [--to N]', 'create <name>', 'plan', 'verify', '--url', '--dir', '--json', '--check', '--allow-drift', '--lock-timeout', '--statement-timeout']) {
+      expect(run.stdout).toContain(word)
+    }
+    expect(run.stderr).toBe('')
+  })
+
+  it('help --json is a version 1 document', async () => {
+    const doc = jsonOf(await cli(['help', '--json']))
+    expect(Object.keys(doc)).toEqual([...ENVELOPE, 'usage', 'error'])
+    expect(doc).toMatchObject({ version: 1, command: 'help', ok: true, exitCode: 0, error: null })
+  })
+
+  it.each([
+    [['frob'], /unknown command "frob"/],
+    [[], /no command given/],
+    [['status', '--bogus'], /Unknown option '--bogus'/],
+    [['migrate', '--to', '3'], /--to does not apply to migrate/],
+    [['migrate', '--check'], /--check does not apply to migrate/],
+    [['status', '--allow-drift'], /--allow-drift does not apply to status/],
+    [['verify', '--url', 'postgres://u:Pw-in-argv-77@127.0.0.1:1/x'], /--url does not apply to verify/],
+    [['migrate', '--lock-timeout', 'soon'], /--lock-timeout needs a whole number/],
+    [['down', '--to', '-1'], /--to/],
+    [['status', 'extra'], /unexpected argument "extra"/],
+    [['create'], /create needs a name/],
+    [['create', 'a', 'b'], /create takes one name/],
+    [['create', '!!!', '--dir', '/tmp'], /no letters or digits/],
+  ])('%j is a usage error: exit 2, nothing on stdout', async (args, message) => {
+    const run = await cli(args)
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(/^error\[USAGE\]: /)
+    expect(run.stderr).toMatch(message)
+    expect(run.stderr).not.toContain('Pw-in-argv-77')
+  })
+
+  it('a usage error with --json is a document on stdout, exit 2', async () => {
+    const run = await cli(['status', '--json', '--bogus', '--url', 'postgres://u:Pw-in-argv-77@127.0.0.1:1/x'])
+    expect(run.code).toBe(2)
+    const doc = jsonOf(run)
+    expect(Object.keys(doc)).toEqual([...ENVELOPE, 'error'])
+    expect(doc).toMatchObject({ version: 1, command: 'status', ok: false, exitCode: 2, error: { code: 'USAGE' } })
+    expect(Object.keys(doc['error'] as object)).toEqual(ERROR_KEYS)
+    expect(run.stdout + run.stderr).not.toContain('Pw-in-argv-77')
+  })
+})
+
+describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, () => {
+  it('passes a good folder, lists its files and warns about gaps and ignored directives', async () => {
+    const dir = await folderWith({
+      '001_people.sql': 'create table people (id int primary key);\n',
+      '002_tags.sql': 'create table tags (id int);\n-- wukong:no-transaction\n',
+      '002_tags.down.sql': 'drop table tags;\n',
+      '005_index.sql': '-- wukong:no-transaction\ncreate index concurrently if not exists people_id on people (id);\n',
+      'README.md': 'not a migration',
+    })
+    const run = await cli(['verify', '--dir', dir])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/ok {2}001_people\.sql/)
+    expect(run.stdout).toMatch(/005_index\.sql .*not atomic/)
+    expect(run.stdout).toContain('down: 002_tags.down.sql')
+    expect(run.stdout).toMatch(/verify passed: 3 files, 2 warnings/)
+    expect(run.stderr).toMatch(/warning\[VERSION_GAP\]: 005_index\.sql: versions 3–4 are not used between 002_tags\.sql and 005_index\.sql/)
+    expect(run.stderr).toMatch(/warning\[IGNORED_DIRECTIVE\]: 002_tags\.sql:2: /)
+    expect(run.stderr).not.toMatch(/embedded|PGlite/)
+
+    const doc = jsonOf(await cli(['verify', '--dir', dir, '--json']))
+    expect(Object.keys(doc)).toEqual([...ENVELOPE, 'files', 'errors', 'warnings', 'error'])
+    expect(doc).toMatchObject({ version: 1, command: 'verify', ok: true, exitCode: 0, database: null, folder: dir, errors: [], error: null })
+    expect(doc['files']).toEqual([
+      { version: 1, name: '001_people', fileName: '001_people.sql', statements: 1, atomic: true, down: null },
+      { version: 2, name: '002_tags', fileName: '002_tags.sql', statements: 1, atomic: true, down: '002_tags.down.sql' },
+      { version: 5, name: '005_index', fileName: '005_index.sql', statements: 1, atomic: false, down: null },
+    ])
+    expect(doc['warnings']).toEqual([
+      expect.objectContaining({ code: 'VERSION_GAP', file: '005_index.sql', line: null }),
+      expect.objectContaining({ code: 'IGNORED_DIRECTIVE', file: '002_tags.sql', line: 2 }),
+    ])
+  })
+
+  it('fails a bad folder with every problem listed, exit 1, with no environment at all', async () => {
+    const dir = await folderWith({
+      '001_ok.sql': 'create table ok (id int);\n',
+      '002_a.sql': 'create table a (id int);\n',
+      '002_b.sql': 'create table b (id int);\n',
+      '003_syntax.sql': '-- fine so far\ncreate table c (\n  id int,\n  name txet not null,,\n);\n',
+      '004_directive.sql': '-- wukong:no-transactions\nselect 1;\n',
+      '005_txn.sql': 'begin;\ncreate table d (id int);\ncommit;\n',
+      '006_concurrently.sql': 'create index concurrently d_id on d (id);\n',
+      '007_empty.sql': '-- nothing yet\n',
+      '009_orphan.down.sql': 'select 1;\n',
+      'Bad Name.sql': 'select 1;\n',
+    })
+    // `env -i`: not even PATH, HOME or a URL variable; verify must not need any.
+    const run = await cli(['verify', '--dir', dir], { command: ['env', '-i', process.execPath, join(ROOT, 'bin/wukong-migrate.js')] })
+    expect(run.code).toBe(1)
+    const codes = [...run.stderr.matchAll(/^error\[([A-Z_]+)\]/gm)].map((m) => m[1])
+    expect(codes.sort()).toEqual(
+      ['DUPLICATE_VERSION', 'EMPTY_MIGRATION', 'INVALID_FILE_NAME', 'NON_TRANSACTIONAL_STATEMENT', 'ORPHAN_DOWN_FILE', 'SQL_SYNTAX_ERROR', 'TRANSACTION_CONTROL', 'UNKNOWN_DIRECTIVE'].sort(),
+    )
+    expect(run.stdout).toMatch(/verify failed: 8 errors/)
+    // The syntax error is drawn with its line and a caret under the column.
+    const lines = run.stderr.split('\n')
+    const at = lines.findIndex((l) => /--> .*003_syntax\.sql:4:\d+$/.test(l))
+    expect(at).toBeGreaterThan(-1)
+    const column = Number(/:4:(\d+)$/.exec(lines[at]!)![1])
+    expect(lines[at + 2]).toBe('4 |   name txet not null,,')
+    expect(lines[at + 3]!.indexOf('^') - '4 | '.length + 1).toBe(column)
+    expect('  name txet not null,,'[column - 1]).toBe(',')
+
+    const doc = jsonOf(await cli(['verify', '--dir', dir, '--json'], { command: ['env', '-i', process.execPath, join(ROOT, 'bin/wukong-migrate.js')] }))
+    expect(doc).toMatchObject({ ok: false, exitCode: 1, files: [] })
+    const errors = doc['errors'] as { code: string; file: string; line: number | null; sourceLine: string | null }[]
+    expect(errors).toHaveLength(8)
+    for (const e of errors) expect(Object.keys(e)).toEqual(ERROR_KEYS)
+    expect(errors.find((e) => e.code === 'SQL_SYNTAX_ERROR')).toMatchObject({ file: '003_syntax.sql', line: 4, sourceLine: '  name txet not null,,' })
+    expect(errors.find((e) => e.code === 'DUPLICATE_VERSION')).toMatchObject({ file: '002_b.sql' })
+    expect((doc['error'] as { code: string }).code).toBe(errors[0]!.code)
+  })
+
+  it('fails a folder that does not exist', async () => {
+    const run = await cli(['verify', '--dir', '/nonexistent/wk-migrations'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/error\[FOLDER_NOT_FOUND\]: migration folder \/nonexistent\/wk-migrations cannot be read \(ENOENT\)/)
+    expect(run.stderr).toContain('pass --dir')
+  })
+})
+
+describe('wukong-migrate create', { timeout: 120_000 }, () => {
+  it('numbers from 001 in an empty (even missing) folder and writes the commented template', async () => {
+    const dir = join(await folderWith({}), 'migrations')
+    const run = await cli(['create', 'Add people', '--dir', dir])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('Created')
+    expect(run.stdout).toContain('001_add_people.sql')
+    const text = await readFile(join(dir, '001_add_people.sql'), 'utf8')
+    expect(text).toMatch(/^-- 001_add_people\.sql\n/)
+    expect(text.split('\n').every((l) => l === '' || l.startsWith('--'))).toBe(true)
+    expect(text).toContain('-- wukong:no-transaction')
+    expect(text).toContain('001_add_people.down.sql')
+
+    // An untouched template cannot be applied by accident: verify rejects it as empty.
+    const verify = await cli(['verify', '--dir', dir])
+    expect(verify.code).toBe(1)
+    expect(verify.stderr).toMatch(/error\[EMPTY_MIGRATION\]/)
+  })
+
+  it('follows the highest number and the widest width, and refuses a name in use', async () => {
+    const dir = await folderWith({ '001_a.sql': 'select 1;', '007_b.sql': 'select 1;', '007_b.down.sql': 'select 1;', 'notes.md': '' })
+    const next = jsonOf(await cli(['create', 'add-session-tags', '--dir', dir, '--json']))
+    expect(Object.keys(next)).toEqual([...ENVELOPE, 'file', 'error'])
+    expect(next).toMatchObject({
+      version: 1,
+      command: 'create',
+      ok: true,
+      exitCode: 0,
+      database: null,
+      file: { version: 8, name: '008_add_session_tags', fileName: '008_add_session_tags.sql', path: join(dir, '008_add_session_tags.sql') },
+    })
+
+    const wide = await folderWith({ '0001_a.sql': 'select 1;', '0012_b.sql': 'select 1;' })
+    expect(jsonOf(await cli(['create', 'c', '--dir', wide, '--json']))).toMatchObject({ file: { fileName: '0013_c.sql' } })
+
+    const twice = await cli(['create', 'B', '--dir', dir])
+    expect(twice.code).toBe(1)
+    expect(twice.stderr).toMatch(/error\[NAME_EXISTS\]: 007_b\.sql already uses the name "b"/)
+    const json = await cli(['create', '008_add_session_tags', '--dir', dir, '--json'])
+    expect(json.code).toBe(1)
+    expect(jsonOf(json)).toMatchObject({ ok: false, file: null, error: { code: 'NAME_EXISTS', file: '008_add_session_tags.sql' } })
+    expect((await readdir(dir)).sort()).toEqual(['001_a.sql', '007_b.down.sql', '007_b.sql', '008_add_session_tags.sql', 'notes.md'])
+  })
+
+  it('refuses to outgrow the folder\'s digit width (names must keep sorting in version order)', async () => {
+    const dir = await folderWith({ '999_last.sql': 'select 1;' })
+    const run = await cli(['create', 'one_more', '--dir', dir])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/error\[MIXED_VERSION_WIDTH\]: version 1000 needs 4 digits but the folder's files use 3/)
+  })
+})

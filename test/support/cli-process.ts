@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The package's bin: what `npx wukong-migrate` runs. */
+export const BIN = fileURLToPath(new URL('../../bin/wukong-migrate.js', import.meta.url))
+/** The repository root (tsx resolves from here for `node --import tsx`). */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/** What a CLI run printed and returned. */
+export interface CliRun {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+// Variables that would change which database or colours a run uses: every test sets its own.
+const SCRUBBED = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'TEST_DATABASE_URL', 'WUKONG_PGLITE_DIR', 'WUKONG_MIGRATIONS_DIR', 'NO_COLOR', 'FORCE_COLOR', 'DATABASE_URL']
+
+/** The environment of a CLI run: this process's, without database or colour settings, plus `extra`. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  for (const name of SCRUBBED) delete env[name]
+  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k]
+  else env[k] = v
+  return env
+}
+
+/**
+ * Runs `wukong-migrate` (the bin) as a subprocess with piped output.
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await cli(['status', '--json', '--url', url, '--dir', folder])
+ * ```
+ */
+export function cli(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; command?: readonly string[] } = {}): Promise<CliRun> {
+  const [file, ...pre] = options.command ?? [process.execPath, BIN]
+  return new Promise((resolve) => {
+    execFile(file!, [...pre, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(options.env), timeout: 110_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/**
+ * Runs `wukong-migrate` on a pseudo-terminal through util-linux `script`, so stdout and stderr
+ * are TTYs. The output is both streams together, with CRLF line ends.
+ *
+ * @example
+ * ```ts
+ * const { output } = await cliOnTerminal(['status', '--dir', folder], { POSTGRES_URL: url })
+ * ```
+ */
+export async function cliOnTerminal(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ')
+  const run = await cli(['-qfec', command, '/dev/null'], { env: { TERM: 'xterm-256color', ...env }, command: ['script'] })
+  return { code: run.code, output: run.stdout + run.stderr }
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/**
+ * A throwaway migration folder (the tests never use the package's own `migrations/`).
+ *
+ * @example
+ * ```ts
+ * const dir = await folderWith({ '001_a.sql': 'create table a (id int);\n' })
+ * ```
+ */
+export async function folderWith(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'wk-cli-'))
+  await Promise.all(Object.entries(files).map(([name, body]) => writeFile(join(dir, name), body)))
+  return dir
+}
+
+/** Parses a `--json` run's stdout, failing with the whole output when it is not one document. */
+export function jsonOf<T = Record<string, unknown>>(run: CliRun): T {
+  try {
+    return JSON.parse(run.stdout) as T
+  } catch {
+    throw new Error(`not one JSON document on stdout (exit ${run.code}):\n${run.stdout}\n--- stderr ---\n${run.stderr}`)
+  }
+}
+
+/** Strips ANSI colour codes. */
+export function plain(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '').replace(/\r\n/g, '\n')
+}
