@@ -50,6 +50,11 @@ export class CliError extends Error {
 export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
   if (error instanceof UsageError) return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
   if (error instanceof CliError) return { ...blank(error.code, error.message, error.advice ?? null), file: error.file ?? null }
+  if ((error as { code?: unknown } | null)?.code === 'ERR_INVALID_URL' && context.target) {
+    // Thrown while the driver is set up, before the runner can wrap it: the URL itself is bad.
+    const { source } = context.target
+    return blank('CONNECTION_FAILED', `cannot connect to the database from ${source}: not a valid URL`, `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`}`)
+  }
   if (!(error instanceof MigrationError)) {
     return blank('UNEXPECTED', error instanceof Error ? `${error.name}: ${error.message}` : String(error), 'this is likely a bug in wukong-migrate; please report it with the command and this message')
   }
