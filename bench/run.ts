@@ -9,7 +9,8 @@ import { renderResults, renderSummary } from './lib/report.js'
  * `npm run bench:smoke` (or BENCH_SMOKE=1): every workload at tiny size, printed only.
  *
  * Environment: BENCH_DATABASE_URL (else TEST_DATABASE_URL, else the local test server at
- * 127.0.0.1:55432), BENCH_RUNS (measured runs per workload, overriding the defaults).
+ * 127.0.0.1:55432), BENCH_RUNS (measured runs per workload, overriding the defaults),
+ * BENCH_NOTE (a line quoted at the top of RESULTS.md, e.g. why a run is preliminary).
  */
 const smoke = process.argv.includes('--smoke') || process.env['BENCH_SMOKE'] === '1'
 const url = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:55432/postgres'
@@ -21,6 +22,6 @@ if (smoke) {
   console.log(renderSummary(report))
 } else {
   const path = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
-  await writeFile(path, renderResults(report))
+  await writeFile(path, renderResults(report, { note: process.env['BENCH_NOTE'] }))
   console.log(`wrote ${path}`)
 }

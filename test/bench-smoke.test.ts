@@ -28,7 +28,7 @@ describe.skipIf(!!skipReason)('bench (smoke size)', () => {
 
     // W2: every contender with a check, on both schema sizes.
     const checkers = CONTENDERS.filter((c) => c.check).map((c) => c.id)
-    expect(new Set(report.w2.rows.map((r) => r.id))).toEqual(new Set([...checkers, 'ours-preparsed', 'floor']))
+    expect(new Set(report.w2.rows.map((r) => r.id))).toEqual(new Set([...checkers, 'ours-preparsed', 'snapshot', 'floor']))
     for (const row of [...report.w2.rows, ...report.w2.pending]) {
       for (const size of [row.bySize.base, row.bySize.large]) {
         expect(completed(size.samples), `W2 ${row.id} ${row.connection}`).toBe(true)

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
 
 import { createDatabase } from '../../src/connect/index.js'
-import { MigrationRunner } from '../../src/index.js'
+import { MigrationRunner, readSnapshotFast } from '../../src/index.js'
 import type { MigrationFolders } from '../lib/migration-sets.js'
 import { expectCount, type CheckSession, type Contender, type Target } from './contender.js'
 
@@ -56,6 +56,19 @@ export async function oursPreparsedSession(target: Target, folders: MigrationFol
   return {
     async check() {
       expectCount('ours: files applied by the check', (await runner.migrate()).results.length, 0)
+    },
+    close: () => db.destroy(),
+  }
+}
+
+/**
+ * Diagnostic: the fast path's single query alone (both ledgers, every column of every row).
+ */
+export async function snapshotSession(target: Target): Promise<CheckSession> {
+  const db = await warmDatabase(target)
+  return {
+    async check() {
+      if (!(await readSnapshotFast(db))) throw new Error('the ledger is missing')
     },
     close: () => db.destroy(),
   }

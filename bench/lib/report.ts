@@ -167,7 +167,7 @@ function traceList(trace: readonly TracedQuery[]): string {
  * await writeFile('bench/RESULTS.md', renderResults(report))
  * ```
  */
-export function renderResults(r: BenchReport): string {
+export function renderResults(r: BenchReport, options: { readonly note?: string } = {}): string {
   const m = r.machine
   const outcomes = evaluateTargets(r)
   const minutes = ((r.finishedAt.getTime() - r.startedAt.getTime()) / 60_000).toFixed(1)
@@ -183,6 +183,7 @@ export function renderResults(r: BenchReport): string {
     `**Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}; ${m.postgres} on loopback (${settings}).`,
     `Load average (1 min) at start ${r.loadAtStart}, at end ${r.loadAtEnd}: figures taken under load are noisier and slower; ratios within one run are what to compare.`,
     '',
+    ...(options.note ? [`> **Note:** ${options.note}`, ''] : []),
     '## Targets (issue 7)',
     '',
     table(
@@ -334,33 +335,36 @@ export function renderResults(r: BenchReport): string {
 function explain(r: BenchReport, o: TargetOutcome): string {
   const w1 = (id: string): TimedRow => find(r.w1.rows, id)
   const diag = (id: string): Summary => find(r.w1.diagnostics, id).summary
-  const w3ours = r.w3.rows.find((x) => x.id === 'ours')!
+  const loading =
+    `Before its first query a new runner reads, validates and parses the ${r.w1.files} files: ${ms(diag('ours-load').median)} ms, of which libpg-query parsing alone is ${ms(diag('parse-only').median)} ms; ` +
+    `reading and hashing the files takes ${ms(diag('read-hash').median)} ms with fs/promises in parallel (a thread-pool hop per file operation) and ${ms(diag('read-hash-sync').median)} ms with readFileSync.`
   if (o.workload === 'W1' && o.target.includes('psql')) {
     const q = w1('ours').counts?.queries ?? Number.NaN
-    const perFile = (q - median(w3ours.applyCounts.map((c) => c.queries))) / (r.w1.files - r.w3.files)
+    const fixed = r.w3.oursTrace ? r.w3.oursTrace.apply.length - 2 * r.w3.files : Number.NaN
     return (
-      `Ours sends ${q} queries where psql sends ${w1('psql').counts?.queries ?? '?'} (one per statement, in one transaction) and one multi-statement query needs 1: ` +
-      `about ${perFile.toFixed(1)} per file: the file's SQL with our ledger row (one query), then Kysely's Migrator's own \`INSERT INTO kysely_migration\` (a second). ` +
-      `Each file also commits on its own (${r.w1.files} commits against psql's one), by design, so that files before a failure stay applied. ` +
-      `Before any SQL, a new runner reads, validates and parses the ${r.w1.files} files with libpg-query: ${ms(diag('ours-load').median)} ms (reading and hashing them alone: ${ms(diag('read-hash').median)} ms). ` +
-      `The one-query reference (${ms(w1('one-query').summary.median)} ms) shows what the server itself needs for the DDL.`
+      `Ours sends ${q} queries where psql sends ${w1('psql').counts?.queries ?? '?'} (one per statement, all in one transaction) and the one-query reference 1: ` +
+      `two per file (the file's SQL with our ledger row, then Kysely's Migrator's own \`INSERT INTO kysely_migration\`) plus ${fixed} fixed (see W3), ` +
+      `and each of those ${2 * r.w1.files} per-file queries commits on its own, where psql commits once (per-file commits are by design, so that files before a failure stay applied; the Kysely row is not). ${loading} ` +
+      `The one-query reference (${ms(w1('one-query').summary.median)} ms) is what the server needs for the DDL itself.`
     )
   }
   if (o.workload === 'W1') {
-    return `Ours reads and parses every file before it starts (${ms(diag('ours-load').median)} ms for ${r.w1.files} files) and sends ${w1('ours').counts?.queries ?? '?'} queries.`
+    const other = o.target.includes('postgrator') ? 'postgrator' : 'dbmate'
+    return (
+      `${other} sends ${w1(other).counts?.queries ?? '?'} queries to ours's ${w1('ours').counts?.queries ?? '?'}, and (like ours) commits per query; the gap of ${ms(w1('ours').summary.median - w1(other).summary.median)} ms is mostly work ours does that ${other} does not: ${loading}`
+    )
   }
   if (o.workload === 'W2' && o.target.includes('Kysely')) {
-    const warm = r.w2.rows.find((x) => x.id === 'ours' && x.connection === 'warm')!
-    const pre = r.w2.rows.find((x) => x.id === 'ours-preparsed')!
-    const floor = r.w2.rows.find((x) => x.id === 'floor')!
+    const key = o.target.includes(`(${r.w2.sizes[0]!.tables.toLocaleString('en')} tables)`) ? 'base' : 'large'
+    const get = (id: string): Summary => r.w2.rows.find((x) => x.id === id && x.connection === 'warm')!.bySize[key].summary
     return (
-      `Ours's check is one query (${ms(floor.bySize.base.summary.median)} ms as a bare query on this machine), but a new runner first reads and parses the ${r.w2.files} files: ` +
-      `with the files already parsed the check takes ${ms(pre.bySize.base.summary.median)} / ${ms(pre.bySize.large.summary.median)} ms, against ${ms(warm.bySize.base.summary.median)} / ${ms(warm.bySize.large.summary.median)} ms from cold files; ` +
-      `parsing is ${ms(diag('ours-load').median)} ms of it (W1 diagnostics), reading and hashing only ${ms(diag('read-hash').median)} ms. The up-to-date check needs only the checksums, so parsing could wait until a file is pending.`
+      `Ours sends one query, but the check is dominated by the files, not the database: with the files already parsed (one runner kept) it takes ${ms(get('ours-preparsed').median)} ms, ` +
+      `of which the fast-path query is ${ms(get('snapshot').median)} ms (it returns every column of all ${r.w2.files} ledger rows as JSON plus Kysely's ${r.w2.files} names; the floor query reading version and checksum takes ${ms(get('floor').median)} ms). ` +
+      `${loading} The up-to-date check needs only each file's checksum; parsing could wait until a file is pending.`
     )
   }
   if (o.workload === 'W2') {
-    return 'Ours sends the same single query on both schemas and receives the same bytes (see the round-trip table), so the difference is not in the database work; compare it with the min–max spread of the two rows, which on a loaded machine is wider than the gap.'
+    return 'Ours sends the same single query on both schemas and receives the same bytes (see the round-trip table), so the difference is not database work: compare it with the min–max spread of the two rows.'
   }
   if (o.workload === 'W3' && o.target.includes('apply')) {
     const trace = r.w3.oursTrace?.apply ?? []
@@ -370,16 +374,18 @@ function explain(r: BenchReport, o: TargetOutcome): string {
     return (
       `Of the ${trace.length} round trips in the trace above, ${fileBatches} carry the files (each file's SQL with its ledger row, one query per file, as designed), ` +
       `${kyselyRows} are Kysely's Migrator's own \`INSERT INTO kysely_migration\` after each file (a second round trip per file), and ${fixed} are fixed costs of the run ` +
-      '(finding the database empty, creating the bookkeeping tables, and the Migrator\'s lock, lock row and state queries around the files).'
+      "(finding the database empty, creating the bookkeeping tables, and the Migrator's lock, lock row and state queries around the files)."
     )
   }
-  if (o.workload === 'W3') return 'See ours\'s check trace above.'
+  if (o.workload === 'W3') return "See ours's check trace above."
   if (o.workload === 'W4') {
-    const wal = r.w4.rows.find((x) => x.id === 'template-wal-log')
-    const copy = r.w4.rows.find((x) => x.id === 'template-file-copy')
+    const get = (id: string): Summary | undefined => r.w4.rows.find((x) => x.id === id)?.summary
+    const [wal, copy, empty, scratch] = [get('template-wal-log'), get('template-file-copy'), get('empty'), get('scratch')]
     return (
-      `\`CREATE DATABASE … TEMPLATE\` copies the whole template (the Wukong tables plus template1's catalog, about 8 MB): ${wal ? `${ms(wal.summary.median)} ms with PostgreSQL 15's default STRATEGY WAL_LOG, ` : ''}${copy ? `${ms(copy.summary.median)} ms with STRATEGY FILE_COPY` : ''} on this server, ` +
-      'before the new database can be connected to. Migrating from scratch costs the same CREATE DATABASE plus the migrations, so the ratio is bounded by how cheap the clone is relative to the DDL.'
+      'Every way of getting a fresh database pays for `CREATE DATABASE`, which copies a whole template (template1 alone is about 7 MB of catalog): ' +
+      `${empty ? `${ms(empty.median)} ms for an empty one, ` : ''}${wal ? `${ms(wal.median)} ms for a clone of the migrated template with PostgreSQL 15's default STRATEGY WAL_LOG, ` : ''}${copy ? `${ms(copy.median)} ms with STRATEGY FILE_COPY` : ''} on this server. ` +
+      `Migrating from scratch is that same CREATE DATABASE plus ${scratch && empty ? `${ms(scratch.median - empty.median)} ms of migrations` : 'the migrations'}, so a clone made on demand cannot be ten times faster than it; ` +
+      'only a clone made ahead of time (handed out at once, with the next one created in the background) or a rolled-back transaction can meet the 50 ms.'
     )
   }
   return ''

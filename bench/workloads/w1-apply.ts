@@ -1,5 +1,5 @@
 import type { Contender, Target } from '../contenders/contender.js'
-import { oursLoadFiles, readAndHashFiles } from '../contenders/file-loading.js'
+import { FILE_DIAGNOSTICS } from '../contenders/file-loading.js'
 import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
 import { LatencyProxy, type ProxyCounts } from '../lib/latency-proxy.js'
 import { oneTableMigrations, writeMigrationFolders, type MigrationFolders } from '../lib/migration-sets.js'
@@ -10,14 +10,11 @@ export interface W1Result {
   readonly files: number
   readonly rounds: Rounds
   readonly rows: readonly TimedRow[]
-  /** No database: ours reading + parsing the files; reading + hashing them only. */
+  /** No database: where ours's time goes before the first query (see file-loading.ts). */
   readonly diagnostics: readonly TimedRow[]
 }
 
-const DIAGNOSTICS = [
-  { id: 'ours-load', label: 'ours: new runner reads, validates and parses the files (no database)', run: oursLoadFiles },
-  { id: 'read-hash', label: 'read + SHA-256 of the files only (no database)', run: readAndHashFiles },
-] as const
+const DIAGNOSTICS = FILE_DIAGNOSTICS
 
 /**
  * W1: apply `files` one-table migrations to an empty database, a fresh one per run. Each

@@ -1,5 +1,5 @@
 import type { CheckSession, Contender, Target } from '../contenders/contender.js'
-import { floorSession, oursPreparsedSession } from '../contenders/ours.js'
+import { floorSession, oursPreparsedSession, snapshotSession } from '../contenders/ours.js'
 import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
 import { LatencyProxy, type ProxyCounts } from '../lib/latency-proxy.js'
 import { extraTablesSql, oneTableMigrations, writeMigrationFolders, type MigrationFolders } from '../lib/migration-sets.js'
@@ -86,6 +86,7 @@ export async function runW2(
         if (contender.id === 'ours') {
           const diag = { size, target, runs: 'in-process' as const, connection: 'warm' as const, diagnostic: true }
           entries.push({ ...diag, samples: [], id: 'ours-preparsed', label: 'ours, files already parsed (diagnostic)', session: await oursPreparsedSession(target, folders) })
+          entries.push({ ...diag, samples: [], id: 'snapshot', label: "ours's fast-path query alone (diagnostic)", session: await snapshotSession(target) })
           entries.push({ ...diag, samples: [], id: 'floor', label: 'floor: one query reading the ledger (diagnostic)', session: await floorSession(target) })
         }
       }

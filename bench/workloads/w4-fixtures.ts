@@ -31,7 +31,8 @@ type CreateTestDatabase = () => Promise<{ readonly db: Kysely<any>; readonly url
  *   per process), until its `db` has answered a query; `destroy()` untimed;
  * - `scratch`: `CREATE DATABASE` + `MigrationRunner.migrate()` of the same migrations;
  * - diagnostics measured directly: `CREATE DATABASE … TEMPLATE` of a migrated template with
- *   PostgreSQL 15's default `STRATEGY WAL_LOG` and with `STRATEGY FILE_COPY`, then a query.
+ *   PostgreSQL 15's default `STRATEGY WAL_LOG` and with `STRATEGY FILE_COPY`, and an empty
+ *   `CREATE DATABASE`, each followed by a query on a new connection.
  *
  * @example
  * ```ts
@@ -71,6 +72,17 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
     }
   }
 
+  const empty = async (): Promise<() => Promise<void>> => {
+    const name = await ctx.admin.createDatabase('w4_empty')
+    const client = new pg.Client({ connectionString: ctx.admin.urlOf(name) })
+    await client.connect()
+    await client.query('select 1')
+    return async () => {
+      await client.end()
+      await ctx.admin.dropDatabase(name)
+    }
+  }
+
   const contenders: { id: string; label: string; make: () => Promise<() => Promise<void>> }[] = []
   let fixtureFirstCallMs: number | undefined
   if (createTestDatabase) {
@@ -86,6 +98,7 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
   }
   contenders.push({ id: 'scratch', label: 'CREATE DATABASE + MigrationRunner.migrate()', make: scratch })
   contenders.push({ id: 'template-wal-log', label: 'CREATE DATABASE … TEMPLATE (STRATEGY WAL_LOG, PG 15 default) + connect', make: clone('WAL_LOG') })
+  contenders.push({ id: 'empty', label: 'CREATE DATABASE (empty, from template1) + connect', make: empty })
   contenders.push({ id: 'template-file-copy', label: 'CREATE DATABASE … TEMPLATE (STRATEGY FILE_COPY) + connect', make: clone('FILE_COPY') })
 
   const samples = new Map<string, number[]>(contenders.map((c) => [c.id, []]))
