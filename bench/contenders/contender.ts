@@ -27,6 +27,8 @@ export interface Contender {
   readonly label: string
   /** `spawned`: a separate program, paying process start and connection on every call. */
   readonly runs: 'in-process' | 'spawned'
+  /** Untimed set-up for a folder (e.g. loading SQL that the tool keeps in memory). */
+  prepare?(folders: MigrationFolders): Promise<void>
   /** Applies every file of `folders` to an empty database; throws unless all applied. */
   apply(target: Target, folders: MigrationFolders): Promise<void>
   /** The up-to-date check on a new connection; absent when the tool has none. */

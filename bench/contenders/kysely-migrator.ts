@@ -9,13 +9,17 @@ import { expectCount, type Contender } from './contender.js'
 
 /**
  * Kysely's Migrator, default settings, with an in-memory provider that runs each file's
- * SQL as written (`sql.raw(text).execute(db)`). The provider reads the files on every call,
- * as a cold start would.
+ * SQL as written (`sql.raw(text).execute(db)`). The SQL is held in memory (read once in
+ * `prepare`, untimed), as an app that bundles its migrations would: Kysely's figures carry
+ * no file reading, while ours reads its files in every timed call.
  */
 export const kyselyMigrator: Contender = {
   id: 'kysely',
   label: "Kysely's Migrator (in-memory provider)",
   runs: 'in-process',
+  async prepare(folders) {
+    await loadSql(folders.ours)
+  },
   async apply(target, folders) {
     const db = connect(target.url)
     try {
@@ -53,8 +57,24 @@ async function checkOnce(db: Kysely<any>, folder: string): Promise<void> {
   expectCount('kysely: files applied by the check', results?.length ?? 0, 0)
 }
 
+const loaded = new Map<string, Promise<readonly { readonly name: string; readonly text: string }[]>>()
+
+/** Reads a folder's `NNN_name.sql` files once; later calls return the same texts. */
+function loadSql(folder: string): Promise<readonly { readonly name: string; readonly text: string }[]> {
+  let files = loaded.get(folder)
+  if (!files) {
+    files = (async () => {
+      const names = (await readdir(folder)).filter((f) => f.endsWith('.sql') && !f.endsWith('.down.sql')).sort()
+      return Promise.all(names.map(async (n) => ({ name: n.slice(0, -'.sql'.length), text: await readFile(join(folder, n), 'utf8') })))
+    })()
+    loaded.set(folder, files)
+  }
+  return files
+}
+
 /**
- * A provider that reads `NNN_name.sql` files and runs each one's text as one raw query.
+ * A provider over a folder's `NNN_name.sql` files, held in memory after the first read, that
+ * runs each file's text as one raw query.
  *
  * @example
  * ```ts
@@ -64,17 +84,14 @@ async function checkOnce(db: Kysely<any>, folder: string): Promise<void> {
 export function rawSqlProvider(folder: string): MigrationProvider {
   return {
     async getMigrations() {
-      const names = (await readdir(folder)).filter((f) => f.endsWith('.sql') && !f.endsWith('.down.sql')).sort()
-      const texts = await Promise.all(names.map((n) => readFile(join(folder, n), 'utf8')))
       const migrations: Record<string, Migration> = {}
-      names.forEach((name, i) => {
-        const text = texts[i]!
-        migrations[name.slice(0, -'.sql'.length)] = {
+      for (const { name, text } of await loadSql(folder)) {
+        migrations[name] = {
           async up(db) {
             await sql.raw(text).execute(db)
           },
         }
-      })
+      }
       return migrations
     },
   }

@@ -29,6 +29,7 @@ const DIAGNOSTICS = FILE_DIAGNOSTICS
  */
 export async function runW1(ctx: BenchContext, contenders: readonly Contender[], options: { files: number; rounds: Rounds }): Promise<W1Result> {
   const folders = await writeMigrationFolders(ctx.workDir, `w1-${options.files}`, oneTableMigrations(options.files))
+  for (const c of contenders) await c.prepare?.(folders)
   const samples = new Map<string, number[]>([...contenders, ...DIAGNOSTICS].map((c) => [c.id, []]))
   const total = options.rounds.warmup + options.rounds.runs
   for (let round = 0; round < total; round++) {

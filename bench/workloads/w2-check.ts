@@ -72,6 +72,7 @@ export async function runW2(
     { key: 'base', tables: options.files },
     { key: 'large', tables: options.files + options.extraTables },
   ]
+  for (const c of contenders) await c.prepare?.(folders)
   const checkers = contenders.filter((c) => c.check)
   const entries: Entry[] = []
   try {

@@ -4,7 +4,7 @@ import pg from 'pg'
 
 import { MigrationRunner } from '../../src/index.js'
 import type { Target } from '../contenders/contender.js'
-import { rawSqlProvider } from '../contenders/kysely-migrator.js'
+import { kyselyMigrator, rawSqlProvider } from '../contenders/kysely-migrator.js'
 import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
 import { LatencyProxy, type ProxyCounts } from '../lib/latency-proxy.js'
 import { oneTableMigrations, writeMigrationFolders, type MigrationFolders } from '../lib/migration-sets.js'
@@ -39,6 +39,7 @@ export async function measurePending(
   const specs = oneTableMigrations(files + 1)
   if (oneTableMigrations(files)[0]!.slug !== specs[0]!.slug) throw new Error('pending file would renumber the applied ones')
   const folders = await writeMigrationFolders(ctx.workDir, `w2-${files}-pending`, specs)
+  await kyselyMigrator.prepare!(folders)
   const last = specs.at(-1)!
   const name = `${String(last.version).padStart(3, '0')}_${last.slug}`
   const entries: PendingEntry[] = targets

@@ -42,6 +42,7 @@ export interface W3Result {
 export async function runW3(ctx: BenchContext, contenders: readonly Contender[], options: { delayMs: number; rounds: Rounds }): Promise<W3Result> {
   const { specs, source } = await wukongMigrations()
   const folders = await writeMigrationFolders(ctx.workDir, 'w3-wukong', specs)
+  for (const c of contenders) await c.prepare?.(folders)
   const proxy = await LatencyProxy.start({ upstreamHost: ctx.upstream.host, upstreamPort: ctx.upstream.port, delayMs: options.delayMs })
   let oursTrace: W3Result['oursTrace']
   const data = new Map(contenders.map((c) => [c.id, { apply: [] as number[], check: [] as number[], applyCounts: [] as ProxyCounts[], checkCounts: [] as ProxyCounts[] }]))
