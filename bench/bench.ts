@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 
 import type { Contender } from './contenders/contender.js'
 import { kyselyMigrator } from './contenders/kysely-migrator.js'
-import { oneQuery } from './contenders/one-query.js'
+import { oneQuery, queryPerFile } from './contenders/one-query.js'
 import { ours } from './contenders/ours.js'
 import { postgrator } from './contenders/postgrator.js'
 import { dbmate, psql } from './contenders/spawned-tools.js'
@@ -100,7 +100,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   try {
     const machine = await describeMachine(admin)
     log(`bench: ${smoke ? 'smoke' : 'full'} run on ${machine.cpu}, ${machine.cores} cores, ${machine.postgres}; load ${loadAtStart}`)
-    const w1 = await runW1(ctx, CONTENDERS, sizes.w1)
+    const w1 = await runW1(ctx, [...CONTENDERS, queryPerFile], sizes.w1)
     const w2 = await runW2(ctx, CONTENDERS, sizes.w2)
     const w3 = await runW3(ctx, CONTENDERS, sizes.w3)
     const w4 = await runW4(ctx, sizes.w4)

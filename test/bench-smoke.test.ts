@@ -18,7 +18,7 @@ describe.skipIf(!!skipReason)('bench (smoke size)', () => {
     const completed = (samples: readonly number[]): boolean => samples.length > 0 && samples.every((s) => Number.isFinite(s) && s > 0)
 
     // W1: every contender applied the files, and the proxy counted its round trips.
-    expect(report.w1.rows.map((r) => r.id)).toEqual(CONTENDERS.map((c) => c.id))
+    expect(report.w1.rows.map((r) => r.id)).toEqual([...CONTENDERS.map((c) => c.id), 'query-per-file'])
     for (const row of report.w1.rows) {
       expect(completed(row.samples), `W1 ${row.id}`).toBe(true)
       expect(row.counts?.queries, `W1 ${row.id} round trips`).toBeGreaterThan(0)

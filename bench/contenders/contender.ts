@@ -16,7 +16,7 @@ export interface CheckSession {
 }
 
 /** Which tool a contender is. */
-export type ContenderId = 'ours' | 'kysely' | 'postgrator' | 'dbmate' | 'psql' | 'one-query'
+export type ContenderId = 'ours' | 'kysely' | 'postgrator' | 'dbmate' | 'psql' | 'one-query' | 'query-per-file'
 
 /**
  * One migration tool under test. `apply` and `check` open their own connection (or process)

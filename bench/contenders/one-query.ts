@@ -20,3 +20,23 @@ export const oneQuery: Contender = {
     }
   },
 }
+
+/**
+ * Reference for W1: each file sent as its own query on one connection (so one round trip
+ * and one commit per file, no ledger): the cost of committing file by file, which ours
+ * does by design, without any bookkeeping.
+ */
+export const queryPerFile: Contender = {
+  id: 'query-per-file',
+  label: 'one query per file, no ledger (pg; reference)',
+  runs: 'in-process',
+  async apply(target, folders) {
+    const client = new pg.Client({ connectionString: target.url })
+    await client.connect()
+    try {
+      for (const text of folders.texts) await client.query(text)
+    } finally {
+      await client.end()
+    }
+  },
+}

@@ -26,6 +26,8 @@ export interface MigrationFolders {
   readonly psqlFile: string
   /** Every file's SQL concatenated in order (for the one-query floor). */
   readonly concatenated: string
+  /** Every file's SQL, in order. */
+  readonly texts: readonly string[]
 }
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -122,5 +124,5 @@ export async function writeMigrationFolders(root: string, label: string, specs: 
   const concatenated = specs.map((s) => `-- ${s.version} ${s.slug}\n${s.sql.trimEnd()}\n`).join('')
   const psqlFile = join(base, 'all.sql')
   await writeFile(psqlFile, concatenated)
-  return Object.freeze({ label, count: specs.length, ...folders, psqlFile, concatenated })
+  return Object.freeze({ label, count: specs.length, ...folders, psqlFile, concatenated, texts: specs.map((s) => s.sql) })
 }

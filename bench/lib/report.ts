@@ -345,7 +345,9 @@ function explain(r: BenchReport, o: TargetOutcome): string {
       `Ours sends ${q} queries where psql sends ${w1('psql').counts?.queries ?? '?'} (one per statement, all in one transaction) and the one-query reference 1: ` +
       `two per file (the file's SQL with our ledger row, then Kysely's Migrator's own \`INSERT INTO kysely_migration\`) plus ${fixed} fixed (see W3), ` +
       `and each of those ${2 * r.w1.files} per-file queries commits on its own, where psql commits once (per-file commits are by design, so that files before a failure stay applied; the Kysely row is not). ${loading} ` +
-      `The one-query reference (${ms(w1('one-query').summary.median)} ms) is what the server needs for the DDL itself.`
+      `The references split the gap: the server needs ${ms(w1('one-query').summary.median)} ms for the DDL sent as one query; ` +
+      `sending each file as its own query with no ledger (${w1('query-per-file').counts?.queries ?? '?'} round trips, one commit each) takes ${ms(w1('query-per-file').summary.median)} ms (${x(w1('query-per-file').summary.median / w1('psql').summary.median)} psql), ` +
+      `which is the price of committing file by file; ours's bookkeeping, second round trip per file and file loading add ${ms(w1('ours').summary.median - w1('query-per-file').summary.median)} ms on top.`
     )
   }
   if (o.workload === 'W1') {
