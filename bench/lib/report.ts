@@ -327,7 +327,12 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
   p('## Where targets are missed, and why', '')
   const missed = outcomes.filter((o) => !o.met)
   if (missed.length === 0) p('Every target was met in this run.', '')
-  for (const o of missed) p(`- **${o.workload}, ${o.target}**: ${o.achieved}; ${o.shortfall}. ${explain(r, o)}`, '')
+  let previous = ''
+  for (const o of missed) {
+    const why = explain(r, o)
+    p(`- **${o.workload}, ${o.target}**: ${o.achieved}; ${o.shortfall}. ${why === previous ? 'Same cause as the item above.' : why}`, '')
+    previous = why
+  }
   return `${lines.join('\n').trimEnd()}\n`
 }
 
@@ -336,7 +341,7 @@ function explain(r: BenchReport, o: TargetOutcome): string {
   const w1 = (id: string): TimedRow => find(r.w1.rows, id)
   const diag = (id: string): Summary => find(r.w1.diagnostics, id).summary
   const loading =
-    `Before its first query a new runner reads, validates and parses the ${r.w1.files} files: ${ms(diag('ours-load').median)} ms, of which libpg-query parsing alone is ${ms(diag('parse-only').median)} ms; ` +
+    `before its first query a new runner reads, validates and parses the ${r.w1.files} files: ${ms(diag('ours-load').median)} ms, of which libpg-query parsing alone is ${ms(diag('parse-only').median)} ms; ` +
     `reading and hashing the files takes ${ms(diag('read-hash').median)} ms with fs/promises in parallel (a thread-pool hop per file operation) and ${ms(diag('read-hash-sync').median)} ms with readFileSync.`
   if (o.workload === 'W1' && o.target.includes('psql')) {
     const q = w1('ours').counts?.queries ?? Number.NaN
@@ -344,7 +349,7 @@ function explain(r: BenchReport, o: TargetOutcome): string {
     return (
       `Ours sends ${q} queries where psql sends ${w1('psql').counts?.queries ?? '?'} (one per statement, all in one transaction) and the one-query reference 1: ` +
       `two per file (the file's SQL with our ledger row, then Kysely's Migrator's own \`INSERT INTO kysely_migration\`) plus ${fixed} fixed (see W3), ` +
-      `and each of those ${2 * r.w1.files} per-file queries commits on its own, where psql commits once (per-file commits are by design, so that files before a failure stay applied; the Kysely row is not). ${loading} ` +
+      `and each of those ${2 * r.w1.files} per-file queries commits on its own, where psql commits once (per-file commits are by design, so that files before a failure stay applied; the Kysely row is not). And ${loading} ` +
       `The references split the gap: the server needs ${ms(w1('one-query').summary.median)} ms for the DDL sent as one query; ` +
       `sending each file as its own query with no ledger (${w1('query-per-file').counts?.queries ?? '?'} round trips, one commit each) takes ${ms(w1('query-per-file').summary.median)} ms (${x(w1('query-per-file').summary.median / w1('psql').summary.median)} psql), ` +
       `which is the price of committing file by file; ours's bookkeeping, second round trip per file and file loading add ${ms(w1('ours').summary.median - w1('query-per-file').summary.median)} ms on top.`
@@ -360,9 +365,9 @@ function explain(r: BenchReport, o: TargetOutcome): string {
     const key = o.target.includes(`(${r.w2.sizes[0]!.tables.toLocaleString('en')} tables)`) ? 'base' : 'large'
     const get = (id: string): Summary => r.w2.rows.find((x) => x.id === id && x.connection === 'warm')!.bySize[key].summary
     return (
-      `Ours sends one query, but the check is dominated by the files, not the database: with the files already parsed (one runner kept) it takes ${ms(get('ours-preparsed').median)} ms, ` +
-      `of which the fast-path query is ${ms(get('snapshot').median)} ms (it returns every column of all ${r.w2.files} ledger rows as JSON plus Kysely's ${r.w2.files} names; the floor query reading version and checksum takes ${ms(get('floor').median)} ms). ` +
-      `${loading} The up-to-date check needs only each file's checksum; parsing could wait until a file is pending.`
+      `Ours sends one query, but the check is dominated by the files, not the database: with the files already parsed (one runner kept) it takes ${ms(get('ours-preparsed').median)} ms. ` +
+      `The fast-path query alone takes ${ms(get('snapshot').median)} ms (it returns every column of all ${r.w2.files} ledger rows as JSON, plus Kysely's ${r.w2.files} names), the floor query reading only version and checksum ${ms(get('floor').median)} ms. ` +
+      `And ${loading} The up-to-date check needs only each file's checksum; parsing could wait until a file is pending.`
     )
   }
   if (o.workload === 'W2') {
