@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
 
-import { cli, folderWith, jsonOf, ROOT } from './support/cli-process.js'
+import { BIN, cli, folderWith, jsonOf, ROOT } from './support/cli-process.js'
 
 // The commands that never open a database: help, usage errors, verify and create. Every run
 // here has no URL variable at all, so a connection attempt would show up as the embedded
@@ -12,8 +12,8 @@ const ENVELOPE = ['version', 'command', 'ok', 'exitCode', 'database', 'folder']
 const ERROR_KEYS = ['code', 'message', 'file', 'line', 'column', 'sourceLine', 'sqlState', 'detail', 'hint', 'where', 'advice']
 
 describe('wukong-migrate: help and usage (exit 0 and 2)', () => {
-  it('--help prints the usage on stdout and exits 0', async () => {
-    const run = await cli(['--help'])
+  it('--help prints the usage on stdout and exits 0 (the bin run through its shebang)', async () => {
+    const run = await cli(['--help'], { command: [BIN], env: { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` } })
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^Usage: wukong-migrate <command>/)
     for (const word of ['migrate, up', 'status', 'down [--to N]', 'create <name>', 'plan', 'verify', '--url', '--dir', '--json', '--check', '--allow-drift', '--lock-timeout', '--statement-timeout']) {
@@ -109,7 +109,7 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
       'Bad Name.sql': 'select 1;\n',
     })
     // `env -i`: not even PATH, HOME or a URL variable; verify must not need any.
-    const run = await cli(['verify', '--dir', dir], { command: ['env', '-i', process.execPath, join(ROOT, 'bin/wukong-migrate.js')] })
+    const run = await cli(['verify', '--dir', dir], { command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')] })
     expect(run.code).toBe(1)
     const codes = [...run.stderr.matchAll(/^error\[([A-Z_]+)\]/gm)].map((m) => m[1])
     expect(codes.sort()).toEqual(
@@ -125,7 +125,7 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
     expect(lines[at + 3]!.indexOf('^') - '4 | '.length + 1).toBe(column)
     expect('  name txet not null,,'[column - 1]).toBe(',')
 
-    const doc = jsonOf(await cli(['verify', '--dir', dir, '--json'], { command: ['env', '-i', process.execPath, join(ROOT, 'bin/wukong-migrate.js')] }))
+    const doc = jsonOf(await cli(['verify', '--dir', dir, '--json'], { command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')] }))
     expect(doc).toMatchObject({ ok: false, exitCode: 1, files: [] })
     const errors = doc['errors'] as { code: string; file: string; line: number | null; sourceLine: string | null }[]
     expect(errors).toHaveLength(8)

@@ -142,7 +142,7 @@ describe.skipIf(server.skipReason)('wukong-migrate against a PostgreSQL server',
     expect(status.code).toBe(3)
     expect(status.stdout).toMatch(/DRIFTED +001_a\.sql +applied .*; the file was edited since \(checksum differs\)/)
     expect(status.stdout).toMatch(/Not up to date: the database is at version 2; 1 pending, 1 drifted\./)
-    expect(status.stdout).toContain('git log -p -- <file>')
+    expect(status.stdout).toContain(`git log -p -- ${join(folder, '001_a.sql')})`)
     const doc = jsonOf(await cli(['status', '--check', '--json', '--dir', folder, '--url', handle.url!]))
     expect(doc).toMatchObject({ ok: true, exitCode: 3, isUpToDate: false, drifted: [{ version: 1, fileName: '001_a.sql' }], pending: [{ version: 3 }] })
 
@@ -210,6 +210,33 @@ describe.skipIf(server.skipReason)('wukong-migrate against a PostgreSQL server',
     expect(run.stderr).toContain("2 |   insert into people values (1, 'dup');\n  |   ^")
     expect(run.stderr).toContain('= sqlstate: 23505')
     expect(run.stderr).toContain('= detail: Key (id)=(1) already exists.')
+  })
+
+  it('adoption and healing: status and plan show the bookkeeping, migrate reports adopted/healed per file', async () => {
+    const handle = await freshDatabase()
+    const folder = await folderWith({ '001_people.sql': GOOD['001_people.sql'], '002_tags.sql': GOOD['002_tags.sql'], '003_c.sql': 'create table c (id int);\n' })
+    // What the old runner left: the schema, and a ledger without checksums or Kysely's tables.
+    await sql.raw(`${GOOD['001_people.sql']}
+      create table schema_versions (version integer primary key, description text not null, applied_at timestamptz default now());
+      insert into schema_versions (version, description) values (1, 'people');`).execute(handle.db)
+    const status = await cli(['status', '--check', '--dir', folder, '--url', handle.url!])
+    expect(status.code).toBe(3)
+    expect(status.stdout).toMatch(/applied +001_people\.sql +.*, by the old runner \(migrate adopts it: no SQL runs\)/)
+    const plan = await cli(['plan', '--dir', folder, '--url', handle.url!])
+    expect(plan.stdout).toMatch(/adopt {2}001_people\.sql {2}\(applied by the old runner\)/)
+    const migrate = await cli(['migrate', '--dir', folder, '--url', handle.url!])
+    expect(migrate.code).toBe(0)
+    expect(migrate.stdout).toMatch(/^ {2}adopted {3}001_people\.sql +\d+ ms$/m)
+    expect(migrate.stdout).toMatch(/Done: 2 applied, 1 adopted in .*; the database is at version 3\./)
+    expect((await cli(['status', '--dir', folder, '--url', handle.url!])).stdout).toMatch(/adopted +001_people\.sql +.*\(adopted from the old runner\)/)
+
+    // A crash between the two ledgers: ours has 003, Kysely's does not. Healed, not re-run.
+    await sql`delete from kysely_migration where name = '003_c'`.execute(handle.db)
+    const unhealed = jsonOf(await cli(['status', '--check', '--json', '--dir', folder, '--url', handle.url!]))
+    expect(unhealed).toMatchObject({ exitCode: 3, isUpToDate: false, pending: [], drifted: [], missing: [] })
+    const heal = await cli(['migrate', '--json', '--dir', folder, '--url', handle.url!])
+    expect(jsonOf(heal)).toMatchObject({ ok: true, summary: { healed: 1, applied: 0 }, results: [{ fileName: '003_c.sql', status: 'healed' }] })
+    expect((await cli(['status', '--check', '--dir', folder, '--url', handle.url!])).code).toBe(0)
   })
 
   it('colour on a terminal, none when piped, none with NO_COLOR, forced by FORCE_COLOR', async () => {

@@ -33,7 +33,7 @@ export interface CliJsonEnvelope {
  * ```
  */
 export interface CliErrorJson {
-  /** A `MigrationErrorCode`, or `USAGE`, `NAME_EXISTS`, `NOT_UP_TO_DATE_TARGET`, `UNEXPECTED`. */
+  /** A `MigrationErrorCode`, or `USAGE`, `NAME_EXISTS`, `NO_FOLDER`, `TARGET_ABOVE_CURRENT`, `UNEXPECTED`. */
   readonly code: string
   readonly message: string
   /** The migration file's name, when the problem is in one. */

@@ -59,8 +59,9 @@ export class RunPrinter {
     const c = this.#out.out
     this.#printed.set(name, status)
     const colour = status === 'applied' ? c.green : status === 'failed' ? (t: string) => c.red(c.bold(t)) : status === 'not-run' ? c.dim : status === 'reverted' ? c.yellow : c.cyan
-    const duration = durationMs === undefined ? '' : formatDuration(durationMs).padStart(9)
     const notes = [atomic ? '' : 'not atomic', correction ? 'rolled back: not committed' : ''].filter(Boolean)
+    // An empty duration column keeps the notes aligned with the lines that have one.
+    const duration = durationMs === undefined ? ' '.repeat(notes.length ? 9 : 0) : formatDuration(durationMs).padStart(9)
     this.#out.line(`  ${colour(LABEL[status].padEnd(9))} ${fileName.padEnd(this.#width)} ${duration}${notes.length ? c.dim(`  (${notes.join('; ')})`) : ''}`.trimEnd())
   }
 }

@@ -37,7 +37,8 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
  * ```
  */
 export function cli(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; command?: readonly string[] } = {}): Promise<CliRun> {
-  const [file, ...pre] = options.command ?? [process.execPath, BIN]
+  // As the bin's shebang runs it (`node --liftoff-only`), without depending on PATH.
+  const [file, ...pre] = options.command ?? [process.execPath, '--liftoff-only', BIN]
   return new Promise((resolve) => {
     execFile(file!, [...pre, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(options.env), timeout: 110_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
@@ -56,7 +57,7 @@ export function cli(args: readonly string[], options: { env?: Record<string, str
  * ```
  */
 export async function cliOnTerminal(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ')
+  const command = [process.execPath, '--liftoff-only', BIN, ...args].map(shellQuote).join(' ')
   const run = await cli(['-qfec', command, '/dev/null'], { env: { TERM: 'xterm-256color', ...env }, command: ['script'] })
   return { code: run.code, output: run.stdout + run.stderr }
 }

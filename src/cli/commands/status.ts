@@ -1,3 +1,5 @@
+import { join } from 'node:path'
+
 import type { AppliedMigration, MigrationStatus } from '../../provider/index.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
@@ -85,7 +87,8 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
   const summary = problems.length ? problems.join(', ') : `bookkeeping of ${plural(unfinished.length, 'file')} to complete`
   out.line(c.yellow(`Not up to date: ${versionPhrase(status.currentVersion)}; ${summary}.`))
   if (status.drifted.length) {
-    out.line(`  drifted: applied files were edited; restore them as applied (git log -p -- <file>) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway`)
+    const paths = status.drifted.map((d) => displayPath(join(ctx.folder, d.fileName), ctx.io.cwd)).join(' ')
+    out.line(`  drifted: applied files were edited; restore them as applied (git log -p -- ${paths}) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway`)
   }
   if (status.missing.length) {
     out.line(`  missing: restore the files, or point --dir at the folder this database was migrated from; --allow-drift migrates anyway`)
