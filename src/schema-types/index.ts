@@ -1,3 +1,7 @@
-// Placeholder until issue 3 lands the real table types.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface Database {}
+export * from './database.js'
+export type * from './tables.js'
+export type * from './columns.js'
+export type * from './json.js'
+export { registerVectorType, VectorPlugin, cosineDistance, type ClientPool, type VectorColumnReference } from './vector.js'
+export { DATABASE_COLUMNS, type ColumnFacts, type ColumnFamily, type DatabaseColumnFacts } from './column-facts.js'
+export { readCatalogColumns, columnDifferences, findSchemaDifferences, type ColumnFactsByTable, type ColumnFactsTuple } from './catalog-columns.js'

@@ -1,0 +1,117 @@
+import { sql, type Kysely } from 'kysely'
+import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE } from 'kysely/migration'
+
+import type { ColumnFamily } from './column-facts.js'
+import { DATABASE_COLUMNS } from './column-facts.js'
+
+/** One column as `[family, nullable, hasDefault]`, the shape of `DATABASE_COLUMNS` entries. */
+export type ColumnFactsTuple = readonly [ColumnFamily, boolean, boolean]
+
+/**
+ * Tables → columns → `[family, nullable, hasDefault]`: `DATABASE_COLUMNS`, or what
+ * {@link readCatalogColumns} found in a database.
+ *
+ * @example
+ * ```ts
+ * const facts: ColumnFactsByTable = { sessions: { goal: ['string', false, false] } }
+ * ```
+ */
+export type ColumnFactsByTable = Readonly<Record<string, Readonly<Record<string, ColumnFactsTuple>>>>
+
+/**
+ * Reads every column of every table in the current schema from the live catalog, as
+ * `[family, nullable, hasDefault]`; Kysely's two migration tables are left out (they are not
+ * part of the schema agent code queries). Throws on a column type no family covers, so a new
+ * kind of column cannot slip past the comparison.
+ *
+ * @example
+ * ```ts
+ * const live = await readCatalogColumns(db)
+ * live.sessions?.goal // ['string', false, false]
+ * ```
+ */
+export async function readCatalogColumns(db: Kysely<any>): Promise<ColumnFactsByTable> {
+  const { rows } = await sql<{ table: string; column: string; type: string; nullable: boolean; has_default: boolean }>`
+    select c.relname as table, a.attname as column, t.typname as type,
+           not a.attnotnull as nullable, a.atthasdef as has_default
+    from pg_attribute a
+    join pg_class c on c.oid = a.attrelid and c.relkind in ('r', 'p')
+    join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
+    join pg_type t on t.oid = a.atttypid
+    where a.attnum > 0 and not a.attisdropped
+      and c.relname not in (${DEFAULT_MIGRATION_TABLE}, ${DEFAULT_MIGRATION_LOCK_TABLE})
+    order by c.relname, a.attnum`.execute(db)
+  const facts: Record<string, Record<string, ColumnFactsTuple>> = {}
+  for (const r of rows) (facts[r.table] ??= {})[r.column] = [familyOf(r.type, `${r.table}.${r.column}`), r.nullable, r.has_default]
+  return facts
+}
+
+function familyOf(type: string, column: string): ColumnFamily {
+  switch (type) {
+    case 'varchar':
+    case 'text':
+    case 'bpchar':
+      return 'string'
+    case 'int2':
+    case 'int4':
+    case 'float4':
+    case 'float8':
+      return 'number' // int8 and numeric are not: pg reads them as strings
+    case 'bool':
+      return 'boolean'
+    case 'timestamptz':
+    case 'timestamp':
+    case 'date':
+      return 'timestamp'
+    case 'jsonb':
+    case 'json':
+      return 'json'
+    case 'vector':
+      return 'vector'
+    default:
+      throw new TypeError(`${column}: no TypeScript family for the column type ${type}; map it in catalog-columns.ts and column-facts.ts`)
+  }
+}
+
+/**
+ * The differences between two column descriptions, one line each, sorted; empty when they
+ * agree on every table and column (name, family, nullability, has-default).
+ *
+ * @example
+ * ```ts
+ * columnDifferences(DATABASE_COLUMNS, await readCatalogColumns(db))
+ * // e.g. ['sessions.goal: types say string/true/false, database says string/false/false']
+ * ```
+ */
+export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFactsByTable): string[] {
+  const out: string[] = []
+  for (const table of new Set([...Object.keys(expected), ...Object.keys(live)])) {
+    const e = expected[table]
+    const l = live[table]
+    if (!e) out.push(`${table}: in the database, not in the types`)
+    if (!l) out.push(`${table}: in the types, not in the database`)
+    if (!e || !l) continue
+    for (const column of new Set([...Object.keys(e), ...Object.keys(l)])) {
+      const [te, tl] = [e[column], l[column]]
+      if (!te || !tl || te.join() !== tl.join()) {
+        out.push(`${table}.${column}: types say ${te ? te.join('/') : 'nothing'}, database says ${tl ? tl.join('/') : 'nothing'}`)
+      }
+    }
+  }
+  return out.sort()
+}
+
+/**
+ * Compares a database with this package's types (`DATABASE_COLUMNS`): an empty list means
+ * agent code typed with `Database` fits it column for column. Useful before adopting a
+ * deployed database.
+ *
+ * @example
+ * ```ts
+ * const differences = await findSchemaDifferences(db)
+ * if (differences.length) throw new Error(differences.join('\n'))
+ * ```
+ */
+export async function findSchemaDifferences(db: Kysely<any>): Promise<string[]> {
+  return columnDifferences(DATABASE_COLUMNS, await readCatalogColumns(db))
+}

@@ -1,0 +1,78 @@
+import type { ColumnType } from 'kysely'
+
+/**
+ * A JSON value, as pg returns a `jsonb` column (parsed).
+ *
+ * @example
+ * ```ts
+ * const parameters: Json = { query: 'pgvector', limit: 5 }
+ * ```
+ */
+export type Json = JsonPrimitive | JsonArray | JsonObject
+
+/**
+ * A JSON scalar.
+ *
+ * @example
+ * ```ts
+ * const value: JsonPrimitive = 'done'
+ * ```
+ */
+export type JsonPrimitive = string | number | boolean | null
+
+/**
+ * A JSON array.
+ *
+ * @example
+ * ```ts
+ * const tags: JsonArray = ['postgres', 'kysely']
+ * ```
+ */
+export type JsonArray = Json[]
+
+/**
+ * A JSON object. Properties may be `undefined` (JSON.stringify drops them), so objects with
+ * optional properties are assignable.
+ *
+ * @example
+ * ```ts
+ * const state: JsonObject = { step: 3, todos: [{ id: 't1', done: true }] }
+ * ```
+ */
+export interface JsonObject {
+  [key: string]: Json | undefined
+}
+
+/**
+ * What the driver can write into a `jsonb` column as it is: an object (pg serialises it with
+ * JSON.stringify) or JSON text. Not a bare array (pg would send a PostgreSQL array literal,
+ * `{…}`, which is not JSON) nor a bare string meant as a JSON string (pg sends it as JSON
+ * text): `JSON.stringify` those first. The read type stays the parsed value.
+ *
+ * @example
+ * ```ts
+ * const tags: JsonInput = JSON.stringify(['postgres', 'kysely'])
+ * const config: JsonInput = { tools: ['search'] }
+ * ```
+ */
+export type JsonInput = JsonObject | string
+
+/**
+ * A `jsonb` column that reads as `T` and writes as {@link JsonInput}.
+ *
+ * @example
+ * ```ts
+ * interface Row { session_state: JsonColumn<JsonObject> } // jsonb NOT NULL
+ * ```
+ */
+export type JsonColumn<T extends Json = Json> = ColumnType<T, JsonInput, JsonInput>
+
+/**
+ * A nullable `jsonb` column.
+ *
+ * @example
+ * ```ts
+ * interface Row { metadata: NullableJson }
+ * ```
+ */
+export type NullableJson<T extends Json = Json> = ColumnType<T | null, JsonInput | null | undefined, JsonInput | null>

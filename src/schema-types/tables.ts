@@ -1,0 +1,198 @@
+import type { ColumnType } from 'kysely'
+
+import type { DefaultTimestamp, Defaulted, ExecutionStatus, KnowledgeLevel, Nullable, NullableTimestamp, Serial, Vector } from './columns.js'
+import type { JsonColumn, JsonObject, NullableJson } from './json.js'
+
+// One interface per table, column for column with migrations/001-004 (proven against the
+// live catalog by test/schema-types.test.ts through DATABASE_COLUMNS).
+
+/** `schema_versions`: the ledger (the last five columns are the migration provider's). */
+export interface SchemaVersionsTable {
+  version: ColumnType<number, number, never>
+  description: string
+  applied_at: DefaultTimestamp
+  checksum: Nullable<string>
+  file_name: Nullable<string>
+  execution_ms: Nullable<number>
+  adopted_at: NullableTimestamp
+  atomic: Nullable<boolean>
+}
+
+/** `sessions`: one agent run; sub-agents are sessions with a parent. */
+export interface SessionsTable {
+  id: string
+  goal: string
+  initial_goal: Nullable<string>
+  status: Defaulted<string>
+  user_id: Nullable<string>
+  api_key: Nullable<string>
+  organization_id: Nullable<string>
+  agent_type: Defaulted<string>
+  auto_run: Defaulted<boolean>
+  tools_config: NullableJson<JsonObject>
+  parent_session_id: Nullable<string>
+  /** 0–10 (CHECK chk_session_depth). */
+  depth: Defaulted<number>
+  inherited_context: Nullable<string>
+  result_summary: Nullable<string>
+  is_sub_agent: Defaulted<boolean>
+  last_compressed_step_id: Defaulted<number>
+  compressed_summary: Nullable<string>
+  is_compressing: Defaulted<boolean>
+  compressing_started_at: NullableTimestamp
+  is_running: Defaulted<boolean>
+  is_deleted: Defaulted<boolean>
+  last_knowledge_extraction_at: NullableTimestamp
+  share_secret_key: Nullable<string>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+/** `steps`: one step of a session. */
+export interface StepsTable {
+  id: Serial
+  session_id: string
+  step_number: number
+  llm_prompt: Nullable<string>
+  llm_response: Nullable<string>
+  action: string
+  reasoning: Nullable<string>
+  selected_tool: Nullable<string>
+  parameters: NullableJson
+  step_result: Nullable<string>
+  error_message: Nullable<string>
+  status: Defaulted<ExecutionStatus>
+  discarded: Defaulted<boolean>
+  is_parallel: Defaulted<boolean>
+  wait_strategy: Nullable<string>
+  parallel_status: Nullable<string>
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  execution_duration_ms: Nullable<number>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+/** `todos`: the agent's plan. */
+export interface TodosTable {
+  id: string
+  session_id: string
+  title: string
+  description: Nullable<string>
+  order_index: number
+  status: Defaulted<string>
+  /** Ids of the todos this one waits for. */
+  dependencies: NullableJson<string[]>
+  priority: Defaulted<number>
+  estimated_steps: Nullable<number>
+  actual_steps: Defaulted<number>
+  estimated_tokens: Nullable<number>
+  actual_tokens: Defaulted<number>
+  result: NullableJson
+  error: Nullable<string>
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  duration_seconds: Nullable<number>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+/** `checkpoints`: snapshots of a session's state. */
+export interface CheckpointsTable {
+  id: string
+  session_id: string
+  name: Nullable<string>
+  description: Nullable<string>
+  checkpoint_type: Nullable<string>
+  session_state: JsonColumn<JsonObject>
+  step_number: Nullable<number>
+  created_at: DefaultTimestamp
+}
+
+/** `parallel_tool_calls`: a step's tool calls run in parallel. */
+export interface ParallelToolCallsTable {
+  id: Serial
+  step_id: number
+  tool_id: string
+  tool_name: string
+  parameters: JsonColumn<JsonObject>
+  status: Defaulted<ExecutionStatus>
+  result: Nullable<string>
+  error_message: Nullable<string>
+  progress_percentage: Defaulted<number>
+  status_message: Nullable<string>
+  external_task_id: Nullable<string>
+  external_status: Nullable<string>
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  execution_duration_ms: Nullable<number>
+  retry_count: Defaulted<number>
+  max_retries: Defaulted<number>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+/** `fork_agent_tasks`: work forked to a sub-agent session. */
+export interface ForkAgentTasksTable {
+  id: string
+  parent_session_id: string
+  parent_step_id: Nullable<number>
+  sub_session_id: Nullable<string>
+  goal: string
+  context_summary: Nullable<string>
+  depth: number
+  max_steps: Defaulted<number>
+  timeout_seconds: Defaulted<number>
+  status: Defaulted<string>
+  result_summary: Nullable<string>
+  error_message: Nullable<string>
+  steps_executed: Defaulted<number>
+  tokens_used: Defaulted<number>
+  tools_called: Defaulted<number>
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  execution_duration_ms: Nullable<number>
+  retry_count: Defaulted<number>
+  max_retries: Defaulted<number>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+/** `knowledge_entities`: knowledge with its embedding. */
+export interface KnowledgeEntitiesTable {
+  id: Serial
+  entity_id: string
+  source_session_id: Nullable<string>
+  source_type: Defaulted<string>
+  content: string
+  embedding: Vector
+  level: KnowledgeLevel
+  category: Nullable<string>
+  tags: NullableJson<string[]>
+  /** 0.0–1.0 (CHECK chk_knowledge_confidence). */
+  confidence_score: Defaulted<number>
+  usage_count: Defaulted<number>
+  last_used_at: NullableTimestamp
+  user_id: Nullable<string>
+  organization_id: Nullable<string>
+  is_indexed: Defaulted<boolean>
+  is_to_remove: Defaulted<boolean>
+  index_updated_at: NullableTimestamp
+  metadata: NullableJson
+  session_time: NullableTimestamp
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+/** `knowledge_feedback`: what users said about a knowledge entity. */
+export interface KnowledgeFeedbackTable {
+  id: Serial
+  knowledge_id: number
+  user_id: string
+  helpful: Nullable<boolean>
+  accuracy_rating: Nullable<number>
+  comment: Nullable<string>
+  session_id: Nullable<string>
+  used_in_step: Nullable<number>
+  created_at: DefaultTimestamp
+}
