@@ -1,8 +1,8 @@
-import { mkdtemp, realpath, writeFile } from 'node:fs/promises'
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 
 import { cli, folderWith, jsonOf } from './support/cli-process.js'
 
@@ -16,6 +16,7 @@ describe('wukong-migrate on the embedded database', { timeout: 300_000 }, () => 
       '001_items.sql': 'create extension if not exists vector;\ncreate table items (id int primary key, embedding vector(3));\n',
       '002_seed.sql': "insert into items values (1, '[1,2,3]');\n",
     })
+    onTestFinished(() => rm(cwd, { recursive: true, force: true }))
     const announce = `Using the embedded PGlite database in ${dataDir} (set POSTGRES_URL_NON_POOLING or POSTGRES_URL to use a server)\n`
 
     const migrate = await cli(['migrate', '--dir', dir], { cwd })
