@@ -43,6 +43,19 @@ export type ColumnFacts<C> = readonly [
 ]
 
 /**
+ * {@link ColumnFacts} for every column of every table of a Kysely database interface.
+ *
+ * @example
+ * ```ts
+ * type Facts = ColumnFactsOf<{ t: { id: Serial; note: Nullable<string> } }>
+ * // { t: { id: readonly ['number', false, true]; note: readonly ['string', true, false] } }
+ * ```
+ */
+export type ColumnFactsOf<DB> = {
+  readonly [T in keyof DB]: { readonly [K in keyof DB[T]]-?: ColumnFacts<DB[T][K]> }
+}
+
+/**
  * {@link ColumnFacts} for every column of every table of {@link Database}: the type
  * `DATABASE_COLUMNS` must satisfy, exactly (no column missing, none extra).
  *
@@ -51,9 +64,7 @@ export type ColumnFacts<C> = readonly [
  * type Goal = DatabaseColumnFacts['sessions']['goal'] // readonly ['string', false, false]
  * ```
  */
-export type DatabaseColumnFacts = {
-  readonly [T in keyof Database]: { readonly [K in keyof Database[T]]-?: ColumnFacts<Database[T][K]> }
-}
+export type DatabaseColumnFacts = ColumnFactsOf<Database>
 
 /**
  * Every column of the Wukong schema as `[family, nullable, hasDefault]`: checked against the
