@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
-import { createDatabase, embeddedDataDir, passwordOf, redact, resolveDatabaseUrl, type DatabaseUrlSource } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import type { ApplyEvent } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { MigrationError } from './migration-error.js'
@@ -27,6 +27,10 @@ export interface MigrationRunnerOptions {
   readonly statementTimeoutMs?: number
   /** Where URLs are looked up. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv
+  /** Default: pg over TCP for a URL, the embedded PGlite without one (see `chooseDriver`). */
+  readonly driver?: DatabaseDriver
+  /** Declare the URL pooled (PgBouncer in transaction mode) or direct, overriding detection. */
+  readonly pooled?: boolean
   /** One-line notices (e.g. which database is used). Default: stderr. */
   readonly log?: (line: string) => void
   /** Called after each file is applied, adopted, healed or reverted. */
@@ -92,7 +96,10 @@ export class MigrationRunner {
   readonly #provider: SqlFileMigrationProvider
   #events: ApplyEvent[] = []
   #db: Promise<Kysely<any>> | undefined
+  #close: (() => Promise<void>) | undefined
+  #url: string | undefined
   #source: DatabaseUrlSource | 'db' = 'db'
+  #lock: MigrationLockKind | 'given' = 'given'
 
   constructor(options: MigrationRunnerOptions = {}) {
     this.#props = Object.freeze({ ...options })
@@ -123,6 +130,15 @@ export class MigrationRunner {
     return this.#source
   }
 
+  /**
+   * How migrators exclude one another on this connection: Kysely's `session` advisory lock
+   * (direct URLs, PGlite), a `transaction`-scoped lock (pooled URLs, the vercel driver), or
+   * `given` (a `db` passed in: Kysely's lock as its dialect provides it). Known once connected.
+   */
+  get lock(): MigrationLockKind | 'given' {
+    return this.#lock
+  }
+
   /** Reads and validates the files without touching any database (throws on the first problem). */
   verify(): Promise<readonly MigrationFile[]> {
     return this.#provider.loadFiles()
@@ -134,7 +150,7 @@ export class MigrationRunner {
    */
   async migrate(): Promise<MigrateResult> {
     const files = await this.#provider.loadFiles()
-    const db = await this.#connect()
+    const db = await this.#guard(() => this.#connect())
     const fast = await this.#guard(() => readSnapshotFast(db))
     if (fast) {
       const status = computeStatus(files, fast)
@@ -149,7 +165,7 @@ export class MigrationRunner {
   /** Where the database stands: applied (with checksum check), pending, drifted, missing, adopted. */
   async status(): Promise<MigrationStatus> {
     const files = await this.#provider.loadFiles()
-    const db = await this.#connect()
+    const db = await this.#guard(() => this.#connect())
     const snapshot = (await this.#guard(() => readSnapshotFast(db))) ?? (await this.#guard(() => readSnapshot(db)))
     return computeStatus(files, snapshot)
   }
@@ -165,7 +181,7 @@ export class MigrationRunner {
   async down(options: { readonly to?: number } = {}): Promise<MigrateResult> {
     if (options.to !== undefined) return this.migrateTo(options.to)
     const files = await this.#provider.loadFiles()
-    const db = await this.#connect()
+    const db = await this.#guard(() => this.#connect())
     const status = await this.status()
     const last = status.applied.at(-1)
     if (last) this.#assertDownFiles(files, [last.version])
@@ -175,7 +191,7 @@ export class MigrationRunner {
   /** Migrates up or down so that `version` is the last applied (0: revert everything). */
   async migrateTo(version: number): Promise<MigrateResult> {
     const files = await this.#provider.loadFiles()
-    const db = await this.#connect()
+    const db = await this.#guard(() => this.#connect())
     const target = files.find((f) => f.version === version)
     if (version !== 0 && !target) {
       throw new MigrationError('NOT_FOUND', `no migration file has version ${version}`)
@@ -187,9 +203,11 @@ export class MigrationRunner {
 
   /** Closes the connection the runner opened (not a `db` it was given). */
   async close(): Promise<void> {
-    const db = this.#db
+    const [db, close] = [this.#db, this.#close]
     this.#db = undefined
-    if (db && !this.#props.db) await (await db).destroy()
+    this.#close = undefined
+    if (db) await db.catch(() => {})
+    await close?.()
   }
 
   #assertDownFiles(files: readonly MigrationFile[], versions: readonly number[]): void {
@@ -256,13 +274,18 @@ export class MigrationRunner {
   #connect(): Promise<Kysely<any>> {
     this.#db ??= (async () => {
       if (this.#props.db) return this.#props.db
-      const { url, source } = resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env)
-      this.#source = source
-      const log = this.#props.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-      if (source === 'embedded') {
-        log(`Using the embedded PGlite database in ${embeddedDataDir(this.#props.env)} (set POSTGRES_URL_NON_POOLING or POSTGRES_URL to use a server)`)
+      const env = this.#props.env ?? process.env
+      // Pooled URLs get a lock that cannot outlive its transaction; see openMigrationDatabase.
+      const target = await openMigrationDatabase({ url: this.#props.url, env, driver: this.#props.driver, pooled: this.#props.pooled })
+      this.#source = target.source
+      this.#url = target.url
+      this.#lock = target.lock
+      this.#close = () => target.close()
+      if (target.source === 'embedded') {
+        const log = this.#props.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+        log(`Using the embedded PGlite database in ${embeddedDataDir(env)} (set POSTGRES_URL_NON_POOLING or POSTGRES_URL to use a server)`)
       }
-      return createDatabase({ url })
+      return target.db
     })()
     return this.#db
   }
@@ -277,8 +300,10 @@ export class MigrationRunner {
   }
 
   #wrap(error: unknown): MigrationError {
-    const url = this.#props.url ?? (this.#source === 'embedded' || this.#source === 'db' || this.#source === 'option' ? undefined : (this.#props.env ?? process.env)[this.#source])
-    const secrets = [passwordOf(url)].filter((s): s is string => !!s)
+    const url = this.#url ?? this.#props.url
+    const env = this.#props.env ?? process.env
+    const candidates = [url, this.#props.url, ...DATABASE_URL_VARIABLES.map((name) => env[name])]
+    const secrets = candidates.map((u) => passwordOf(u)).filter((s): s is string => !!s)
     if (error instanceof MigrationError) {
       return secrets.some((s) => error.message.includes(s)) ? new MigrationError(error.code, redact(error.message, secrets), { file: error.file, line: error.line, column: error.column }) : error
     }
