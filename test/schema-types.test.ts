@@ -21,6 +21,18 @@ describe('the TypeScript types and the live catalog', () => {
     expect(columnDifferences(DATABASE_COLUMNS, await readCatalogColumns(handle.db))).toEqual([])
   })
 
+  it("record each file once, with the description of the file's own schema_versions INSERT", async () => {
+    const { rows } = await sql<{ version: number; description: string; checksum: string | null; adopted_at: Date | null }>`
+      select version, description, checksum, adopted_at from schema_versions order by version`.execute(handle.db)
+    expect(rows.map((r) => [r.version, r.description])).toEqual([
+      [1, 'Initial schema: sessions, steps, todos, checkpoints'],
+      [2, 'Parallel tool calls'],
+      [3, 'Agent fork tasks'],
+      [4, 'Knowledge base with vector search'],
+    ])
+    expect(rows.every((r) => r.checksum !== null && r.adopted_at === null)).toBe(true)
+  })
+
   it('catch a column that differs', async () => {
     const wrong = { ...DATABASE_COLUMNS, sessions: { ...DATABASE_COLUMNS.sessions, goal: ['string', true, false] as const } }
     expect(columnDifferences(wrong, await readCatalogColumns(handle.db))).toEqual(['sessions.goal: types say string/true/false, database says string/false/false'])
