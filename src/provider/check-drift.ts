@@ -1,5 +1,5 @@
 import type { LedgerRow } from './ledger.js'
-import type { MigrationFile } from './migration-file.js'
+import type { MigrationFileHead } from './migration-file.js'
 import { MigrationError } from './migration-error.js'
 
 /** An applied file whose text changed since it was applied. */
@@ -32,7 +32,7 @@ export interface DriftReport {
  * const { drifted, missing } = findDrift(files, await readLedger(db))
  * ```
  */
-export function findDrift(files: readonly MigrationFile[], ledger: readonly LedgerRow[]): DriftReport {
+export function findDrift(files: readonly MigrationFileHead[], ledger: readonly Pick<LedgerRow, 'version' | 'checksum' | 'fileName' | 'description'>[]): DriftReport {
   const byVersion = new Map(files.map((f) => [f.version, f]))
   const drifted: DriftedMigration[] = []
   const missing: MissingMigration[] = []

@@ -1,15 +1,16 @@
 import type { ParsedSql } from './parse-migration-sql.js'
 
 /**
- * One validated `NNN_descriptive_name.sql` file, with its optional `.down.sql` twin.
+ * A migration file as read from the folder, before parsing: enough to compare with the
+ * ledger (the boot-time up-to-date check never parses SQL).
  *
  * @example
  * ```ts
- * const files = await readMigrationFolder('migrations')
- * files[0].name // '001_initial_schema' (the Kysely migration name)
+ * const heads = scanMigrationFolder('migrations')
+ * heads[0].checksum // 'c0ffee…'
  * ```
  */
-export interface MigrationFile {
+export interface MigrationFileHead {
   /** The integer value of NNN. */
   readonly version: number
   /** The Kysely migration name: the file name without `.sql`. */
@@ -17,21 +18,38 @@ export interface MigrationFile {
   /** The file name, e.g. `001_initial_schema.sql`. */
   readonly fileName: string
   readonly path: string
-  /** What the ledger records: the file's own INSERT's description, else the name in words. */
-  readonly description: string
   /** Normalized text: UTF-8, no BOM, LF line endings. */
   readonly text: string
   /** SHA-256 (hex) of `text`. */
   readonly checksum: string
-  readonly sql: ParsedSql
-  readonly down?: MigrationDownFile
+  readonly down?: MigrationDownFileHead
 }
 
-/** A `NNN_descriptive_name.down.sql` file. */
-export interface MigrationDownFile {
+/** A `NNN_descriptive_name.down.sql` file as read. */
+export interface MigrationDownFileHead {
   readonly fileName: string
   readonly path: string
   readonly text: string
   readonly checksum: string
+}
+
+/**
+ * One validated and parsed `NNN_descriptive_name.sql` file, with its optional `.down.sql`.
+ *
+ * @example
+ * ```ts
+ * const files = await readMigrationFolder('migrations')
+ * files[0].name // '001_initial_schema' (the Kysely migration name)
+ * ```
+ */
+export interface MigrationFile extends MigrationFileHead {
+  /** What the ledger records: the file's own INSERT's description, else the name in words. */
+  readonly description: string
+  readonly sql: ParsedSql
+  readonly down?: MigrationDownFile
+}
+
+/** A parsed `NNN_descriptive_name.down.sql` file. */
+export interface MigrationDownFile extends MigrationDownFileHead {
   readonly sql: ParsedSql
 }

@@ -1,14 +1,16 @@
 import type { Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
-import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, resolveDatabaseUrl, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import type { ApplyEvent } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { MigrationError } from './migration-error.js'
 import type { MigrationFile } from './migration-file.js'
 import { withMigratorIntrospection } from './migrator-introspection.js'
 import { bootstrapBookkeeping } from './bootstrap-bookkeeping.js'
-import { computeStatus, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from './migration-state.js'
+import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from './migration-state.js'
+
+const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
 import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
@@ -149,25 +151,26 @@ export class MigrationRunner {
    * checksums verified) and never reads the catalog. Throws a {@link MigrationRunError}.
    */
   async migrate(): Promise<MigrateResult> {
-    const files = await this.#provider.loadFiles()
+    // Boot fast path: read and checksum the files (no SQL parsing), one query for both
+    // ledgers; parse and hand over to Kysely's Migrator only when there is work.
+    const heads = this.#provider.scanFiles()
     const db = await this.#guard(() => this.#connect())
     const fast = await this.#guard(() => readSnapshotFast(db))
-    if (fast) {
-      const status = computeStatus(files, fast)
-      if (!this.#props.allowDrift) assertNoDrift(status)
-      const kyselyExtra = [...fast.kyselyNames].some((name) => !files.some((f) => f.name === name))
-      const inStep = status.applied.every((a) => a.recordedByKysely && a.checksumMatches !== null) && !kyselyExtra
-      if (status.pending.length === 0 && inStep) return Object.freeze({ results: [], currentVersion: status.currentVersion })
+    const seen = fast === 'no-ledger' ? EMPTY_SNAPSHOT : fast
+    if (seen && !this.#props.allowDrift) assertNoDrift(findDrift(heads, seen.ledger))
+    if (seen && isInStep(heads, seen)) {
+      const versions = seen.ledger.map((r) => r.version)
+      return Object.freeze({ results: [], currentVersion: versions.length ? Math.max(...versions) : null })
     }
-    return this.#run(files, db, (migrator) => migrator.migrateToLatest(), fast)
+    const files = await this.#provider.loadFiles()
+    return this.#run(files, db, (migrator) => migrator.migrateToLatest(), seen, fast !== undefined && fast !== 'no-ledger')
   }
 
   /** Where the database stands: applied (with checksum check), pending, drifted, missing, adopted. */
   async status(): Promise<MigrationStatus> {
     const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
-    const snapshot = (await this.#guard(() => readSnapshotFast(db))) ?? (await this.#guard(() => readSnapshot(db)))
-    return computeStatus(files, snapshot)
+    return computeStatus(files, await this.#guard(() => readSnapshot(db)))
   }
 
   /** The files `migrate()` would apply, with their statements, touching nothing. */
@@ -226,13 +229,14 @@ export class MigrationRunner {
     db: Kysely<any>,
     go: (migrator: Migrator) => Promise<MigrationResultSet>,
     seen?: LedgerSnapshot,
+    bookkeepingExists = false,
   ): Promise<MigrateResult> {
     // Refuse drift before anything is created: a refused run leaves the database as it was.
     const before = seen ?? (await this.#guard(() => readSnapshot(db)))
     if (!this.#props.allowDrift) assertNoDrift(findDrift(files, before.ledger))
     // A database without the bookkeeping tables gets them in one round trip, so that
     // Kysely's Migrator (told they exist) and the provider need not probe and create them.
-    if (!seen) await this.#guard(() => bootstrapBookkeeping(db))
+    if (!bookkeepingExists) await this.#guard(() => bootstrapBookkeeping(db))
 
     this.#events = []
     // Each file commits on its own (its SQL and ledger row in one implicit transaction), so
@@ -275,8 +279,16 @@ export class MigrationRunner {
     this.#db ??= (async () => {
       if (this.#props.db) return this.#props.db
       const env = this.#props.env ?? process.env
+      // Named before connecting, so that a failure to connect says where the URL came from.
+      this.#source = resolveDatabaseUrl(this.#props.url, env).source
       // Pooled URLs get a lock that cannot outlive its transaction; see openMigrationDatabase.
-      const target = await openMigrationDatabase({ url: this.#props.url, env, driver: this.#props.driver, pooled: this.#props.pooled })
+      const target = await openMigrationDatabase({
+        url: this.#props.url,
+        env,
+        driver: this.#props.driver,
+        pooled: this.#props.pooled,
+        dataDir: embeddedDataDir(env),
+      })
       this.#source = target.source
       this.#url = target.url
       this.#lock = target.lock
@@ -324,5 +336,8 @@ function redactedCause(error: unknown, secrets: readonly string[]): unknown {
   if (!(error instanceof Error)) return error
   const copy = new Error(redact(error.message, secrets))
   copy.name = error.name
+  // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.
+  const code = (error as { code?: unknown }).code
+  if (code !== undefined) Object.assign(copy, { code })
   return copy
 }

@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely'
 
 import { findDrift, type DriftedMigration, type MissingMigration } from './check-drift.js'
-import { readLedgerRows, toLedgerRow, type LedgerRow } from './ledger.js'
-import type { MigrationFile } from './migration-file.js'
+import { readLedgerRows, type LedgerRow } from './ledger.js'
+import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 
 /** A file the ledger records as applied. */
 export interface AppliedMigration {
@@ -58,34 +58,61 @@ export interface LedgerSnapshot {
 }
 
 /**
- * Reads both ledgers in ONE query whose cost does not grow with the schema: the boot fast
- * path. Returns undefined when a table or bookkeeping column is missing (a fresh or
- * old-runner database), which only the slow path handles. Must not run inside a
- * transaction (a failed query would abort it).
+ * Reads both ledgers in ONE query whose cost does not grow with the schema or the ledger's
+ * extra columns: the boot fast path. Only what the up-to-date check needs comes back
+ * (version, checksum, file name, description; Kysely's names). Returns `'no-ledger'` when
+ * `schema_versions` does not exist (nothing can be applied or drifted), and undefined when
+ * another table or a bookkeeping column is missing (an old-runner database), which only the
+ * slow path handles. Must not run inside a transaction (a failed query would abort it).
  *
  * @example
  * ```ts
  * const snapshot = await readSnapshotFast(db)
  * ```
  */
-export async function readSnapshotFast(db: Kysely<unknown>): Promise<LedgerSnapshot | undefined> {
+export async function readSnapshotFast(db: Kysely<unknown>): Promise<LedgerSnapshot | 'no-ledger' | undefined> {
   try {
-    const { rows } = await sql<{ kind: 'l' | 'k' | 'x'; row: Record<string, unknown> | null; name: string | null }>`
-      select 'l' as kind, json_build_object('version', version, 'description', description,
-               'applied_at', applied_at, 'checksum', checksum, 'file_name', file_name,
-               'execution_ms', execution_ms, 'adopted_at', adopted_at, 'atomic', atomic) as row,
-             null as name
-      from schema_versions
+    const { rows } = await sql<{ version: number | null; checksum: string | null; file_name: string | null; description: string | null; name: string | null }>`
+      select version, checksum, file_name, description, null::text as name from schema_versions
       union all
-      select 'k', null, name from kysely_migration
+      select null, null, null, null, name from kysely_migration
       union all
-      select 'x', null, id from kysely_migration_lock`.execute(db)
-    return toSnapshot(rows)
+      select null, null, null, null, null from kysely_migration_lock`.execute(db)
+    const ledger: LedgerRow[] = []
+    const kyselyNames = new Set<string>()
+    for (const r of rows) {
+      if (r.version !== null) {
+        ledger.push({ version: r.version, checksum: r.checksum, fileName: r.file_name, description: r.description ?? '', appliedAt: null, executionMs: null, adoptedAt: null, atomic: null })
+      } else if (r.name !== null) {
+        kyselyNames.add(r.name)
+      }
+    }
+    ledger.sort((a, b) => a.version - b.version)
+    return Object.freeze({ ledger, kyselyNames })
   } catch (error) {
-    const code = (error as { code?: string }).code
-    if (code === '42P01' || code === '42703') return undefined // undefined table / column
+    const { code, message } = error as { code?: string; message?: string }
+    if (code === '42P01' && /"schema_versions"/.test(message ?? '')) return 'no-ledger'
+    if (code === '42P01' || code === '42703') return undefined // another table, or a column
     throw error
   }
+}
+
+/**
+ * Whether a migrate run has nothing to do: every file applied with a recorded checksum,
+ * and Kysely's ledger naming exactly the applied files. Works on unparsed files.
+ *
+ * @example
+ * ```ts
+ * if (isInStep(provider.scanFiles(), snapshot)) return
+ * ```
+ */
+export function isInStep(files: readonly MigrationFileHead[], snapshot: LedgerSnapshot): boolean {
+  const applied = new Map(snapshot.ledger.map((row) => [row.version, row]))
+  for (const file of files) {
+    const row = applied.get(file.version)
+    if (!row || row.checksum === null || !snapshot.kyselyNames.has(file.name)) return false
+  }
+  return snapshot.kyselyNames.size === files.length
 }
 
 /**
@@ -105,17 +132,6 @@ export async function readSnapshot(db: Kysely<unknown>): Promise<LedgerSnapshot>
     rows[0]?.kysely ? sql<{ name: string }>`select name from kysely_migration`.execute(db).then((r) => r.rows.map((n) => n.name)) : [],
   ])
   return Object.freeze({ ledger, kyselyNames: new Set(names) })
-}
-
-function toSnapshot(rows: readonly { kind: 'l' | 'k' | 'x'; row: Record<string, unknown> | null; name: string | null }[]): LedgerSnapshot {
-  const ledger: LedgerRow[] = []
-  const kyselyNames = new Set<string>()
-  for (const r of rows) {
-    if (r.kind === 'l' && r.row) ledger.push(toLedgerRow(r.row))
-    else if (r.kind === 'k' && r.name !== null) kyselyNames.add(r.name)
-  }
-  ledger.sort((a, b) => a.version - b.version)
-  return Object.freeze({ ledger, kyselyNames })
 }
 
 /**

@@ -1,7 +1,7 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises'
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join, sep } from 'node:path'
 
-import type { MigrationDownFile, MigrationFile } from './migration-file.js'
+import type { MigrationDownFileHead, MigrationFile, MigrationFileHead } from './migration-file.js'
 import { MigrationError } from './migration-error.js'
 import { parseMigrationSql } from './parse-migration-sql.js'
 import { decodeSqlFile, sqlChecksum } from './sql-text.js'
@@ -10,21 +10,23 @@ import { decodeSqlFile, sqlChecksum } from './sql-text.js'
 export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.down)?\.sql$/
 
 /**
- * Reads, validates and parses every migration file of a folder, before anything touches a
- * database. Dotfiles and Markdown files are ignored; any other file must be a migration.
- * Throws a {@link MigrationError} naming the file on the first problem.
+ * Reads a migration folder and validates what needs no SQL parser: file names, versions,
+ * down files, encoding; and checksums every file. Synchronous on purpose: it runs once at
+ * boot, and for a few hundred small files blocking reads beat hundreds of promises.
+ * Dotfiles and Markdown files are ignored; any other file must be a migration. Throws a
+ * {@link MigrationError} naming the file on the first problem.
  *
  * @example
  * ```ts
- * const files = await readMigrationFolder(new URL('../migrations', import.meta.url).pathname)
+ * const heads = scanMigrationFolder('migrations')
  * ```
  */
-export async function readMigrationFolder(folder: string): Promise<readonly MigrationFile[]> {
+export function scanMigrationFolder(folder: string): readonly MigrationFileHead[] {
   let root: string
-  let entries: string[]
+  let entries: import('node:fs').Dirent[]
   try {
-    root = await realpath(folder)
-    entries = await readdir(root)
+    root = realpathSync(folder)
+    entries = readdirSync(root, { withFileTypes: true })
   } catch (cause) {
     throw new MigrationError(
       'FOLDER_NOT_FOUND',
@@ -36,10 +38,12 @@ export async function readMigrationFolder(folder: string): Promise<readonly Migr
   const ups = new Map<string, { version: number; fileName: string }>()
   const downs = new Map<string, string>()
   const byVersion = new Map<number, string>()
-  for (const fileName of entries.sort()) {
+  const links = new Set<string>()
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const fileName = entry.name
     if (fileName.startsWith('.') || fileName.toLowerCase().endsWith('.md')) continue
-    const path = join(root, fileName)
-    if ((await stat(path).catch(() => undefined))?.isDirectory()) continue
+    if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) continue
+    if (entry.isSymbolicLink()) links.add(fileName)
     const match = MIGRATION_FILE_PATTERN.exec(fileName)
     if (!match) {
       throw new MigrationError(
@@ -86,26 +90,64 @@ export async function readMigrationFolder(folder: string): Promise<readonly Migr
     }
   }
 
-  return Promise.all(
-    names.map(async (name): Promise<MigrationFile> => {
-      const { version, fileName } = ups.get(name)!
-      const up = await readSqlFile(root, fileName, version)
-      const downName = downs.get(name)
-      const down: MigrationDownFile | undefined = downName
-        ? Object.freeze(await readSqlFile(root, downName, version))
-        : undefined
-      const description =
-        up.sql.ledgerInserts.find((i) => i.description)?.description ?? name.slice(name.indexOf('_') + 1).replace(/_/g, ' ')
-      return Object.freeze({ version, name, description, ...up, down })
-    }),
-  )
+  return names.map((name): MigrationFileHead => {
+    const { version, fileName } = ups.get(name)!
+    const downName = downs.get(name)
+    const down = downName ? readSqlFile(root, downName, links.has(downName)) : undefined
+    return Object.freeze({ version, name, ...readSqlFile(root, fileName, links.has(fileName)), down })
+  })
 }
 
-async function readSqlFile(root: string, fileName: string, version: number): Promise<MigrationDownFile> {
+/**
+ * Parses scanned files with PostgreSQL's parser (libpg-query) and rejects what cannot run
+ * safely (see `parseMigrationSql`).
+ *
+ * @example
+ * ```ts
+ * const files = await parseMigrationFiles(scanMigrationFolder('migrations'))
+ * ```
+ */
+export async function parseMigrationFiles(heads: readonly MigrationFileHead[]): Promise<readonly MigrationFile[]> {
+  const files: MigrationFile[] = []
+  for (const head of heads) {
+    const sql = await parseMigrationSql(head.text, head.fileName, head.version)
+    const down = head.down
+      ? Object.freeze({ ...head.down, sql: await parseMigrationSql(head.down.text, head.down.fileName, head.version) })
+      : undefined
+    const description =
+      sql.ledgerInserts.find((i) => i.description)?.description ?? head.name.slice(head.name.indexOf('_') + 1).replace(/_/g, ' ')
+    files.push(Object.freeze({ ...head, description, sql, down }))
+  }
+  return files
+}
+
+/**
+ * Reads, validates and parses every migration file of a folder, before anything touches a
+ * database: {@link scanMigrationFolder}, then {@link parseMigrationFiles}.
+ *
+ * @example
+ * ```ts
+ * const files = await readMigrationFolder(new URL('../migrations', import.meta.url).pathname)
+ * ```
+ */
+export async function readMigrationFolder(folder: string): Promise<readonly MigrationFile[]> {
+  return parseMigrationFiles(scanMigrationFolder(folder))
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function readSqlFile(root: string, fileName: string, isLink: boolean): MigrationDownFileHead {
   const path = join(root, fileName)
   let bytes: Uint8Array
   try {
-    const real = await realpath(path)
+    // Only a link can lead out of the folder; a plain file needs no realpath.
+    const real = isLink ? realpathSync(path) : path
     if (!real.startsWith(root + sep)) {
       throw new MigrationError(
         'FILE_OUTSIDE_FOLDER',
@@ -113,7 +155,7 @@ async function readSqlFile(root: string, fileName: string, version: number): Pro
         { file: fileName },
       )
     }
-    bytes = await readFile(real)
+    bytes = readFileSync(real)
   } catch (cause) {
     if (cause instanceof MigrationError) throw cause
     throw new MigrationError(
@@ -123,6 +165,5 @@ async function readSqlFile(root: string, fileName: string, version: number): Pro
     )
   }
   const text = decodeSqlFile(bytes, fileName)
-  const sql = await parseMigrationSql(text, fileName, version)
-  return { fileName, path, text, checksum: sqlChecksum(text), sql }
+  return Object.freeze({ fileName, path, text, checksum: sqlChecksum(text) })
 }

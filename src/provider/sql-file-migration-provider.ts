@@ -6,8 +6,8 @@ import type { Migration, MigrationProvider } from 'kysely/migration'
 import { applyDown, applyUp, type ApplyEvent, type ApplyLimits, type RunLedger } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { ensureAndReadLedger } from './ledger.js'
-import type { MigrationFile } from './migration-file.js'
-import { readMigrationFolder } from './read-migration-folder.js'
+import type { MigrationFile, MigrationFileHead } from './migration-file.js'
+import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
 
 /** The package's own `migrations/` folder: the Wukong schema. */
 export const DEFAULT_MIGRATION_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
@@ -55,6 +55,7 @@ export interface SqlFileMigrationProviderProps {
  */
 export class SqlFileMigrationProvider implements MigrationProvider {
   readonly #props: SqlFileMigrationProviderProps
+  #heads: readonly MigrationFileHead[] | undefined
   #files: Promise<readonly MigrationFile[]> | undefined
   // One entry per Kysely run: the Migrator hands every migration of a run the same `db`
   // (its transaction, or its single connection), under its lock.
@@ -70,11 +71,20 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   }
 
   /**
+   * Reads the files and checks names, versions and encoding, without parsing SQL (once per
+   * provider; files are immutable): what the boot-time up-to-date check needs.
+   */
+  scanFiles(): readonly MigrationFileHead[] {
+    this.#heads ??= scanMigrationFolder(this.migrationFolder)
+    return this.#heads
+  }
+
+  /**
    * Reads, validates and parses every file (once per provider; files are immutable).
    * Throws a `MigrationError` naming the file on the first problem.
    */
   async loadFiles(): Promise<readonly MigrationFile[]> {
-    this.#files ??= readMigrationFolder(this.migrationFolder)
+    this.#files ??= (async () => parseMigrationFiles(this.scanFiles()))()
     try {
       return await this.#files
     } catch (error) {
