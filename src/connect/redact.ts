@@ -8,13 +8,15 @@
  * ```
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
+  // Known secrets first: a password with an unencoded `@` would otherwise be cut in two by
+  // the URL pattern below and only half of it hidden.
   let out = text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s]*)@/gi, '$1:***@')
-    .replace(/((?:^|[?&\s])password=)[^&\s]*/gi, '$1***')
   for (const secret of secrets) {
     if (secret.length >= 3) out = out.split(secret).join('***')
   }
   return out
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s]*)@/gi, '$1:***@')
+    .replace(/((?:^|[?&\s])password=)[^&\s]*/gi, '$1***')
 }
 
 /**
