@@ -26,7 +26,8 @@ async function databaseExists(name: string): Promise<boolean> {
 
 const embedding = (x: number, y: number): number[] => [x, y, ...Array<number>(1534).fill(0)]
 
-describe(`createTestDatabase() on the ${server.tier} tier`, () => {
+// On the PGlite tier every call boots an instance (seconds): the suite below covers it.
+describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.tier} tier`, () => {
   it('hands out migrated databases, isolated from each other even when made concurrently', async () => {
     const [a, b] = await Promise.all([make(), make()])
     expect(a.name).not.toBe(b.name)
@@ -49,7 +50,7 @@ describe(`createTestDatabase() on the ${server.tier} tier`, () => {
     expect(row.embedding!.slice(0, 3)).toEqual([0.5, -0.25, 0])
   })
 
-  it.skipIf(server.tier === 'pglite')('destroy() drops the database it made, and only that one', async () => {
+  it('destroy() drops the database it made, and only that one', async () => {
     const [a, b] = await Promise.all([createTestDatabase(), make()])
     expect(await databaseExists(a.name)).toBe(true)
     await a.destroy()
@@ -58,7 +59,7 @@ describe(`createTestDatabase() on the ${server.tier} tier`, () => {
     expect(await b.db.selectFrom('sessions').select('id').execute()).toEqual([])
   })
 
-  it.skipIf(server.tier === 'pglite')('clones a template nobody can connect to, so clones never wait for its sessions', async () => {
+  it('clones a template nobody can connect to, so clones never wait for its sessions', async () => {
     const t = await make()
     const admin = new pg.Client({ connectionString: server.adminUrl })
     await admin.connect()
@@ -122,7 +123,7 @@ describe(`createTestDatabase() on the ${server.tier} tier`, () => {
   })
 })
 
-// PGlite boots in seconds: one suite, a few checks, whatever tier the server resolved to.
+// PGlite boots in seconds: one test, a few checks, whatever tier the server resolved to.
 describe('createTestDatabase({ tier: "pglite" })', () => {
   it('boots copies of a migrated PGlite: isolated with the schema and number[] embeddings', async () => {
     const booted = performance.now()
