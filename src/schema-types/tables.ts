@@ -6,7 +6,14 @@ import type { JsonColumn, JsonObject, NullableJson } from './json.js'
 // One interface per table, column for column with migrations/001-004 (proven against the
 // live catalog by test/schema-types.test.ts through DATABASE_COLUMNS).
 
-/** `schema_versions`: the ledger (the last five columns are the migration provider's). */
+/**
+ * `schema_versions`: the ledger (the last five columns are the migration provider's).
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<SchemaVersionsTable> // = SchemaVersion
+ * ```
+ */
 export interface SchemaVersionsTable {
   version: ColumnType<number, number, never>
   description: string
@@ -18,7 +25,14 @@ export interface SchemaVersionsTable {
   atomic: Nullable<boolean>
 }
 
-/** `sessions`: one agent run; sub-agents are sessions with a parent. */
+/**
+ * `sessions`: one agent run; sub-agents are sessions with a parent.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<SessionsTable> // = Session
+ * ```
+ */
 export interface SessionsTable {
   id: string
   goal: string
@@ -48,7 +62,14 @@ export interface SessionsTable {
   updated_at: DefaultTimestamp
 }
 
-/** `steps`: one step of a session. */
+/**
+ * `steps`: one step of a session.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<StepsTable> // = Step
+ * ```
+ */
 export interface StepsTable {
   id: Serial
   session_id: string
@@ -73,7 +94,14 @@ export interface StepsTable {
   updated_at: DefaultTimestamp
 }
 
-/** `todos`: the agent's plan. */
+/**
+ * `todos`: the agent's plan.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<TodosTable> // = Todo
+ * ```
+ */
 export interface TodosTable {
   id: string
   session_id: string
@@ -97,7 +125,14 @@ export interface TodosTable {
   updated_at: DefaultTimestamp
 }
 
-/** `checkpoints`: snapshots of a session's state. */
+/**
+ * `checkpoints`: snapshots of a session's state.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<CheckpointsTable> // = Checkpoint
+ * ```
+ */
 export interface CheckpointsTable {
   id: string
   session_id: string
@@ -109,7 +144,14 @@ export interface CheckpointsTable {
   created_at: DefaultTimestamp
 }
 
-/** `parallel_tool_calls`: a step's tool calls run in parallel. */
+/**
+ * `parallel_tool_calls`: a step's tool calls run in parallel.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<ParallelToolCallsTable> // = ParallelToolCall
+ * ```
+ */
 export interface ParallelToolCallsTable {
   id: Serial
   step_id: number
@@ -132,7 +174,14 @@ export interface ParallelToolCallsTable {
   updated_at: DefaultTimestamp
 }
 
-/** `fork_agent_tasks`: work forked to a sub-agent session. */
+/**
+ * `fork_agent_tasks`: work forked to a sub-agent session.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<ForkAgentTasksTable> // = ForkAgentTask
+ * ```
+ */
 export interface ForkAgentTasksTable {
   id: string
   parent_session_id: string
@@ -158,7 +207,14 @@ export interface ForkAgentTasksTable {
   updated_at: DefaultTimestamp
 }
 
-/** `knowledge_entities`: knowledge with its embedding. */
+/**
+ * `knowledge_entities`: knowledge with its embedding.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<KnowledgeEntitiesTable> // = KnowledgeEntity
+ * ```
+ */
 export interface KnowledgeEntitiesTable {
   id: Serial
   entity_id: string
@@ -184,7 +240,14 @@ export interface KnowledgeEntitiesTable {
   updated_at: DefaultTimestamp
 }
 
-/** `knowledge_feedback`: what users said about a knowledge entity. */
+/**
+ * `knowledge_feedback`: what users said about a knowledge entity.
+ *
+ * @example
+ * ```ts
+ * type Row = Selectable<KnowledgeFeedbackTable> // = KnowledgeFeedback
+ * ```
+ */
 export interface KnowledgeFeedbackTable {
   id: Serial
   knowledge_id: number
