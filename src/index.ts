@@ -1,2 +1,3 @@
 export * from './provider/index.js'
 export * from './schema-types/index.js'
+export * from './connect/index.js'
