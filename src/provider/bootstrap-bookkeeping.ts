@@ -11,10 +11,14 @@ CREATE TABLE IF NOT EXISTS ${DEFAULT_MIGRATION_LOCK_TABLE} (id varchar(255) NOT 
 INSERT INTO ${DEFAULT_MIGRATION_LOCK_TABLE} (id, is_locked) VALUES ('${MIGRATION_LOCK_ID}', 0) ON CONFLICT (id) DO NOTHING;
 ${ensureLedgerSql()}`
 
+// What a loser of a concurrent CREATE TABLE IF NOT EXISTS sees: the table's name (42P07),
+// its row type (42710), or a catalog unique index (23505) taken by the winner.
+const RACE_CODES = new Set(['23505', '42P07', '42710'])
+
 /**
  * Creates Kysely's two tables, its lock row and the `schema_versions` ledger in ONE round
  * trip, idempotently. Concurrent migrators may race on `CREATE TABLE IF NOT EXISTS` (it is
- * not atomic in PostgreSQL); the loser retries once, by when the winner has committed.
+ * not atomic in PostgreSQL); the loser retries, by when the winner has committed.
  *
  * @example
  * ```ts
@@ -22,11 +26,12 @@ ${ensureLedgerSql()}`
  * ```
  */
 export async function bootstrapBookkeeping(db: Kysely<unknown>): Promise<void> {
-  try {
-    await sql.raw(BOOKKEEPING_SQL).execute(db)
-  } catch (error) {
-    const code = (error as { code?: string }).code
-    if (code !== '23505' && code !== '42P07') throw error
-    await sql.raw(BOOKKEEPING_SQL).execute(db)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql.raw(BOOKKEEPING_SQL).execute(db)
+      return
+    } catch (error) {
+      if (!RACE_CODES.has((error as { code?: string }).code ?? '') || attempt >= 5) throw error
+    }
   }
 }

@@ -5,6 +5,7 @@ import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, resolve
 import type { ApplyEvent } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { MigrationError } from './migration-error.js'
+import { codeForServerError } from './migration-sql-error.js'
 import type { MigrationFile } from './migration-file.js'
 import { withMigratorIntrospection } from './migrator-introspection.js'
 import { bootstrapBookkeeping } from './bootstrap-bookkeeping.js'
@@ -324,11 +325,20 @@ export class MigrationRunner {
     if (/^corrupted migrations: previously executed migration (\S+) is missing/.test(message)) {
       return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, { cause: error })
     }
-    const isServer = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && code !== '28P01' && code !== '28000' && code !== '3D000'
-    if (isServer) return new MigrationError(code === '42501' ? 'PERMISSION_DENIED' : 'MIGRATION_FAILED', `${message} (SQLSTATE ${code})`, { cause: error })
+    // Refusals at connection time (bad password, unknown database) are connection failures
+    // like a refused socket; the rest keep the code their SQLSTATE maps to (57P01, a
+    // terminated backend, is a CONNECTION_FAILED too).
+    const refused = code === '28P01' || code === '28000' || code === '3D000'
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !refused) {
+      const mapped = codeForServerError(code, message)
+      if (mapped !== 'CONNECTION_FAILED') return new MigrationError(mapped, `${message} (SQLSTATE ${code})`, { cause: error })
+    }
     const where = this.#source === 'db' ? 'the given Kysely instance' : this.#source === 'option' ? 'the url option' : this.#source
     const shown = url ? ` (${redact(url, secrets)})` : ''
-    return new MigrationError('CONNECTION_FAILED', `cannot connect to the database from ${where}${shown}: ${message}`, { cause: redactedCause(error, secrets) })
+    const text = typeof code === 'string' && code.startsWith('57P')
+      ? `lost the connection to the database from ${where}${shown}: ${message} (SQLSTATE ${code})`
+      : `cannot connect to the database from ${where}${shown}: ${message}`
+    return new MigrationError('CONNECTION_FAILED', text, { cause: redactedCause(error, secrets) })
   }
 }
 
