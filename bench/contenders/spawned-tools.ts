@@ -1,7 +1,6 @@
 import { dirname } from 'node:path'
 
-import { resolveBinary } from 'dbmate'
-
+import { dbmateBinary } from '../lib/dbmate-binary.js'
 import { run } from '../lib/spawn.js'
 import type { Contender } from './contender.js'
 
@@ -12,8 +11,8 @@ function withoutTls(url: string): string {
   return u.toString()
 }
 
-/** The dbmate Go binary itself (not the npm shim, which would add a Node start). */
-const DBMATE = resolveBinary()
+/** The dbmate Go binary itself (not the npm shim, which would add a Node start); found on first use. */
+let DBMATE: string | undefined
 const PSQL = process.env['PSQL'] ?? 'psql'
 
 /** dbmate 2, spawned per call, on `NNN_name.sql` files with a `-- migrate:up` header. */
@@ -34,6 +33,7 @@ export const dbmate: Contender = {
 
 function runDbmate(url: string, folder: string): Promise<string> {
   // cwd: the generated folder's parent, so that dbmate finds no stray .env file.
+  DBMATE ??= dbmateBinary()
   return run(DBMATE, ['--url', withoutTls(url), '--migrations-dir', folder, '--no-dump-schema', 'migrate'], { cwd: dirname(folder) })
 }
 
