@@ -156,7 +156,9 @@ export class MigrationRunner {
     // ledgers; parse and hand over to Kysely's Migrator only when there is work.
     const heads = this.#provider.scanFiles()
     const db = await this.#guard(() => this.#connect())
-    const fast = await this.#guard(() => readSnapshotFast(db))
+    // A read, so safe to try twice: a pool may hand out a connection whose backend was
+    // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
+    const fast = await this.#guard(() => readSnapshotFast(db).catch((error: unknown) => (isLostConnection(error) ? readSnapshotFast(db) : Promise.reject(error))))
     const seen = fast === 'no-ledger' ? EMPTY_SNAPSHOT : fast
     if (seen && !this.#props.allowDrift) assertNoDrift(findDrift(heads, seen.ledger))
     if (seen && isInStep(heads, seen)) {
@@ -350,4 +352,9 @@ function redactedCause(error: unknown, secrets: readonly string[]): unknown {
   const code = (error as { code?: unknown }).code
   if (code !== undefined) Object.assign(copy, { code })
   return copy
+}
+
+function isLostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return code === undefined ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message)) : code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE'
 }

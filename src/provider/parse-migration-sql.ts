@@ -1,7 +1,7 @@
 import { hasSqlDetails, loadModule, parseSync } from 'libpg-query'
 
 import { MigrationError } from './migration-error.js'
-import { byteToCharOffsets, lineColumnAt } from './sql-text.js'
+import { byteToCharOffsets, lineColumnAt, lineColumnFinder } from './sql-text.js'
 
 /**
  * The directive that opts a file out of its transaction. It must be the file's first line:
@@ -58,6 +58,7 @@ export async function parseMigrationSql(
   text: string,
   file: string,
   version: number,
+  direction: 'up' | 'down' = 'up',
 ): Promise<ParsedSql> {
   loaded ??= loadModule()
   await loaded
@@ -75,6 +76,7 @@ export async function parseMigrationSql(
   }
 
   const toChar = byteToCharOffsets(text)
+  const locate = lineColumnFinder(text)
   const statements: SqlStatement[] = []
   const ledgerInserts: LedgerInsert[] = []
   for (const raw of tree.stmts ?? []) {
@@ -82,7 +84,7 @@ export async function parseMigrationSql(
     const rangeEnd = raw.stmt_len ? toChar((raw.stmt_location ?? 0) + raw.stmt_len) : text.length
     const start = skipSpaceAndComments(text, rangeStart, rangeEnd)
     const [kind, node] = Object.entries(raw.stmt)[0] as [string, Node]
-    const { line, column } = lineColumnAt(text, start)
+    const { line, column } = locate(start)
     statements.push({ text: text.slice(start, rangeEnd), start, line, column, kind })
 
     if (kind === 'TransactionStmt') {
@@ -102,6 +104,17 @@ export async function parseMigrationSql(
         file,
         start,
         `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`,
+      )
+    }
+    if ((kind === 'UpdateStmt' || kind === 'DeleteStmt') && direction === 'up' && isLedgerTable(node['relation'])) {
+      // A file that rewrites or forgets ledger rows makes files look unapplied, and they run
+      // again on the next migrate. Down files may delete their own row.
+      throw errorAt(
+        'WRONG_LEDGER_VERSION',
+        text,
+        file,
+        start,
+        `${kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} of schema_versions is not allowed in a migration file: the ledger is the migration tool's, and a changed row makes files run again`,
       )
     }
     if (kind === 'InsertStmt' && isLedgerTable(node['relation'])) {

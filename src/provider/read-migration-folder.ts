@@ -44,6 +44,10 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     if (fileName.startsWith('.') || fileName.toLowerCase().endsWith('.md')) continue
     if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) continue
     if (entry.isSymbolicLink()) links.add(fileName)
+    else if (!entry.isFile()) {
+      // A FIFO or a device would block the read forever (and, read synchronously, the process).
+      throw new MigrationError('UNREADABLE_FILE', `${fileName}: is not a regular file`, { file: fileName })
+    }
     const match = MIGRATION_FILE_PATTERN.exec(fileName)
     if (!match) {
       throw new MigrationError(
@@ -112,7 +116,7 @@ export async function parseMigrationFiles(heads: readonly MigrationFileHead[]): 
   for (const head of heads) {
     const sql = await parseMigrationSql(head.text, head.fileName, head.version)
     const down = head.down
-      ? Object.freeze({ ...head.down, sql: await parseMigrationSql(head.down.text, head.down.fileName, head.version) })
+      ? Object.freeze({ ...head.down, sql: await parseMigrationSql(head.down.text, head.down.fileName, head.version, 'down') })
       : undefined
     const description =
       sql.ledgerInserts.find((i) => i.description)?.description ?? head.name.slice(head.name.indexOf('_') + 1).replace(/_/g, ' ')
@@ -148,6 +152,9 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
   try {
     // Only a link can lead out of the folder; a plain file needs no realpath.
     const real = isLink ? realpathSync(path) : path
+    if (isLink && !statSync(real).isFile()) {
+      throw new MigrationError('UNREADABLE_FILE', `${fileName}: is a link to something that is not a regular file`, { file: fileName })
+    }
     if (!real.startsWith(root + sep)) {
       throw new MigrationError(
         'FILE_OUTSIDE_FOLDER',
