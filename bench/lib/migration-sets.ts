@@ -31,7 +31,6 @@ export interface MigrationFolders {
 }
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const PLACEHOLDER_FOLDER = fileURLToPath(new URL('../fixtures/wukong-placeholder/', import.meta.url))
 const UP_FILE = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)\.sql$/
 
 /**
@@ -72,19 +71,18 @@ export function extraTablesSql(n: number): string {
 }
 
 /**
- * The Wukong migrations: the package's `migrations/` folder when it has files, else the
- * benchmark's placeholders (until issue 3 lands them).
+ * The Wukong migrations: the package's `migrations/` folder.
  *
  * @example
  * ```ts
  * const { specs, source } = await wukongMigrations()
  * ```
  */
-export async function wukongMigrations(): Promise<{ readonly specs: MigrationSpec[]; readonly source: 'package' | 'placeholder'; readonly folder: string }> {
+export async function wukongMigrations(): Promise<{ readonly specs: MigrationSpec[]; readonly source: 'package'; readonly folder: string }> {
   const packaged = join(PACKAGE_ROOT, 'migrations')
-  const own = await readSpecs(packaged).catch(() => [])
-  if (own.length > 0) return { specs: own, source: 'package', folder: packaged }
-  return { specs: await readSpecs(PLACEHOLDER_FOLDER), source: 'placeholder', folder: PLACEHOLDER_FOLDER }
+  const specs = await readSpecs(packaged)
+  if (specs.length === 0) throw new Error(`no migration files in ${packaged}`)
+  return { specs, source: 'package', folder: packaged }
 }
 
 async function readSpecs(folder: string): Promise<MigrationSpec[]> {

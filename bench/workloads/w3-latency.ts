@@ -20,7 +20,7 @@ export interface W3Row {
 export interface W3Result {
   readonly files: number
   readonly fileNames: readonly string[]
-  readonly source: 'package' | 'placeholder'
+  readonly source: 'package'
   readonly delayMs: number
   readonly rounds: Rounds
   readonly rows: readonly W3Row[]

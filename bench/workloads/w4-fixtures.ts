@@ -11,7 +11,7 @@ import { rotation, summarize, timed } from '../lib/stats.js'
 
 /** W4's outcome. */
 export interface W4Result {
-  readonly source: 'package' | 'placeholder'
+  readonly source: 'package'
   readonly files: number
   readonly rounds: Rounds
   /** Whether `createTestDatabase()` from src/testing was found and measured. */
