@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql, type DialectAdapter, type Kysely, type MigrationLockOptions, type QueryExecutor } from 'kysely'
 
-import { MigrationError } from '../provider/migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
 
 /**
  * The advisory lock key of Kysely's `PostgresAdapter` (`pg_advisory_lock(3853314791062309107)`).

@@ -1,5 +1,5 @@
 export { SqlFileMigrationProvider, DEFAULT_MIGRATION_FOLDER, type SqlFileMigrationProviderProps } from './sql-file-migration-provider.js'
-export { MigrationError, type MigrationErrorCode, type MigrationErrorContext } from './migration-error.js'
+export { MigrationError, type MigrationErrorCode, type MigrationErrorContext } from '../errors/index.js'
 export { MigrationSqlError, type ServerErrorFields } from './migration-sql-error.js'
 export type { ApplyEvent, ApplyKind } from './apply-migration.js'
 export type { MigrationFile, MigrationDownFile } from './migration-file.js'
@@ -7,5 +7,4 @@ export { NO_TRANSACTION_DIRECTIVE, type SqlStatement, type ParsedSql } from './p
 export { readMigrationFolder, MIGRATION_FILE_PATTERN } from './read-migration-folder.js'
 export { findDrift, assertNoDrift, type DriftReport, type DriftedMigration, type MissingMigration } from './check-drift.js'
 export { readLedger, ensureAndReadLedger, LEDGER_TABLE, type LedgerRow } from './ledger.js'
-export { MigrationRunner, MigrationRunError, type MigrationRunnerOptions, type MigrateResult, type MigrationFileResult, type MigrationFileStatus } from './migration-runner.js'
 export { computeStatus, readSnapshot, readSnapshotFast, type MigrationStatus, type AppliedMigration, type PendingMigration, type LedgerSnapshot } from './migration-state.js'

@@ -1,6 +1,6 @@
 import { hasSqlDetails, loadModule, parseSync } from 'libpg-query'
 
-import { MigrationError } from './migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
 import { byteToCharOffsets, lineColumnAt, lineColumnFinder } from './sql-text.js'
 
 /**

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 
-import { MigrationRunner } from '../provider/migration-runner.js'
+import { MigrationRunner } from '../runner/migration-runner.js'
 import { readMigrationFolder } from '../provider/read-migration-folder.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/sql-file-migration-provider.js'
 import type { Database } from '../schema-types/database.js'

@@ -2,17 +2,17 @@ import type { Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
 import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, resolveDatabaseUrl, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
-import type { ApplyEvent } from './apply-migration.js'
-import { assertNoDrift, findDrift } from './check-drift.js'
-import { MigrationError } from './migration-error.js'
-import { codeForServerError } from './migration-sql-error.js'
-import type { MigrationFile } from './migration-file.js'
-import { withMigratorIntrospection } from './migrator-introspection.js'
-import { bootstrapBookkeeping } from './bootstrap-bookkeeping.js'
-import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from './migration-state.js'
+import type { ApplyEvent } from '../provider/apply-migration.js'
+import { assertNoDrift, findDrift } from '../provider/check-drift.js'
+import { MigrationError } from '../errors/migration-error.js'
+import { codeForServerError } from '../provider/migration-sql-error.js'
+import type { MigrationFile } from '../provider/migration-file.js'
+import { withMigratorIntrospection } from '../provider/migrator-introspection.js'
+import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
+import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
 
 const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
-import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
+import { SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {

@@ -1,0 +1,1 @@
+export { MigrationError, type MigrationErrorCode, type MigrationErrorContext } from './migration-error.js'
