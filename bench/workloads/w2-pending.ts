@@ -9,7 +9,7 @@ import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
 import { LatencyProxy, type ProxyCounts } from '../lib/latency-proxy.js'
 import { oneTableMigrations, writeMigrationFolders, type MigrationFolders } from '../lib/migration-sets.js'
 import { rotation, summarize, timed } from '../lib/stats.js'
-import type { W2Row, W2Size } from './w2-check.js'
+import type { W2Row, W2Size } from './w2-types.js'
 
 interface PendingEntry {
   readonly id: 'ours' | 'kysely'

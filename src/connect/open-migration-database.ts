@@ -44,9 +44,9 @@ export interface OpenMigrationDatabaseOptions {
 }
 
 /** A database opened for migrating, and how to hand it to Kysely's Migrator. */
-export interface MigrationDatabase {
+export interface MigrationDatabase<DB = Database> {
   /** Give this to `new Migrator({ db, provider, ...migratorOptions })`; other queries may use it too. */
-  readonly db: Kysely<Database>
+  readonly db: Kysely<DB>
   readonly driver: DatabaseDriver
   /** Which setting chose the database. */
   readonly source: DatabaseUrlSource
@@ -97,7 +97,7 @@ const MIGRATION_POOL_SIZE = 3
  * }
  * ```
  */
-export async function openMigrationDatabase(options: OpenMigrationDatabaseOptions = {}): Promise<MigrationDatabase> {
+export async function openMigrationDatabase<DB = Database>(options: OpenMigrationDatabaseOptions = {}): Promise<MigrationDatabase<DB>> {
   const env = options.env ?? process.env
   const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : undefined
   const { url, source } = resolveDatabaseUrl(options.url, env, order)
@@ -107,7 +107,7 @@ export async function openMigrationDatabase(options: OpenMigrationDatabaseOption
   if (lock === 'transaction' && driver === 'pglite') {
     throw new TypeError('openMigrationDatabase: the transaction lock needs a second connection, which the embedded database does not have')
   }
-  const base = await createDatabase({
+  const base = await createDatabase<DB>({
     url,
     driver,
     dataDir: options.dataDir,

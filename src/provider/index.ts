@@ -1,4 +1,6 @@
-export { SqlFileMigrationProvider, DEFAULT_MIGRATION_FOLDER, type SqlFileMigrationProviderProps } from './sql-file-migration-provider.js'
+export { SqlFileMigrationProvider, type SqlFileMigrationProviderProps } from './sql-file-migration-provider.js'
+export { DEFAULT_MIGRATION_FOLDER } from './package-migration-folder.js'
+export { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 export { MigrationError, type MigrationErrorCode, type MigrationErrorContext } from '../errors/index.js'
 export { MigrationSqlError, type ServerErrorFields } from './migration-sql-error.js'
 export type { ApplyEvent, ApplyKind } from './apply-migration.js'

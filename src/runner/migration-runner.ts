@@ -7,6 +7,7 @@ import { assertNoDrift, findDrift } from '../provider/check-drift.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { codeForServerError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
+import { isMissingMigrationError } from '../provider/kysely-internals.js'
 import { withMigratorIntrospection } from '../provider/migrator-introspection.js'
 import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
 import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
@@ -20,7 +21,7 @@ export interface MigrationRunnerOptions {
   readonly db?: Kysely<any>
   /** A PostgreSQL URL. Default: POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, else the embedded database. */
   readonly url?: string
-  /** Default: the package's own `migrations/`. */
+  /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
   readonly migrationFolder?: string
   /** Migrate even when applied files changed or are gone. Default false. */
   readonly allowDrift?: boolean
@@ -123,8 +124,8 @@ export class MigrationRunner {
     return this.#provider
   }
 
-  /** The folder of migration files. */
-  get migrationFolder(): string {
+  /** The folder of migration files; undefined for the package's bundled migrations. */
+  get migrationFolder(): string | undefined {
     return this.#provider.migrationFolder
   }
 
@@ -324,7 +325,7 @@ export class MigrationRunner {
     }
     const message = redact(error instanceof Error ? error.message : String(error), secrets)
     const code = (error as { code?: string }).code
-    if (/^corrupted migrations: previously executed migration (\S+) is missing/.test(message)) {
+    if (isMissingMigrationError(error) !== undefined) {
       return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, { cause: error })
     }
     // Refusals at connection time (bad password, unknown database) are connection failures

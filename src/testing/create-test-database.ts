@@ -5,7 +5,7 @@ import pg from 'pg'
 
 import { MigrationRunner } from '../runner/migration-runner.js'
 import { readMigrationFolder } from '../provider/read-migration-folder.js'
-import { DEFAULT_MIGRATION_FOLDER } from '../provider/sql-file-migration-provider.js'
+import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
 import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
 import { dropDatabase, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
