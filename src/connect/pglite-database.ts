@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
+import { guardConnectionErrors } from './guard-connection-errors.js'
 
 /**
  * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
@@ -37,7 +38,7 @@ export async function createPgliteDatabase(dataDir: string): Promise<Kysely<Data
   ])
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir, { extensions: { vector } })
-  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
+  const pool = guardConnectionErrors(new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig))
   // Close PGlite with the pool, so `db.destroy()` releases the data folder.
   const end = pool.end.bind(pool)
   pool.end = (async () => {

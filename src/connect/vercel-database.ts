@@ -3,7 +3,7 @@ import { createKysely } from '@vercel/postgres-kysely'
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
-import { guardConnectionErrors } from './create-database.js'
+import { guardConnectionErrors } from './guard-connection-errors.js'
 
 /**
  * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`.
