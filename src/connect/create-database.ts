@@ -1,8 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
-
 import type { Database } from '../schema-types/index.js'
-import { guardConnectionErrors } from './guard-connection-errors.js'
+import { GuardedPool } from './guarded-pool.js'
 import { pgPoolConfig, type TlsSettings } from './pg-config.js'
 import { embeddedDataDir } from './pglite-database.js'
 import type { NeonSettings } from './vercel-database.js'
@@ -79,7 +77,6 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
     const { createVercelDatabase } = await import('./vercel-database.js')
     return createVercelDatabase<DB>(options.url, { neon: options.neon, max: options.max })
   }
-  const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
-  guardConnectionErrors(pool)
+  const pool = new GuardedPool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -6,6 +6,7 @@ import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
 import { importDriver } from './import-driver.js'
+import { guardConnectionErrors } from './guard-connection-errors.js'
 
 /**
  * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
@@ -40,7 +41,7 @@ export async function createPgliteDatabase<DB = Database>(dataDir: string): Prom
   )
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir, { extensions: { vector } })
-  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
+  const pool = guardConnectionErrors(new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig))
   // Close PGlite with the pool, so `db.destroy()` releases the data folder.
   const end = pool.end.bind(pool)
   pool.end = (async () => {

@@ -2,7 +2,7 @@ import type { NeonConfig } from '@neondatabase/serverless'
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
-import { guardConnectionErrors, type ErrorEmittingPool } from './guard-connection-errors.js'
+import { guardConnectionErrors, type ConnectionErrorSource } from './guard-connection-errors.js'
 import { importDriver } from './import-driver.js'
 
 const NEON = '@neondatabase/serverless'
@@ -73,7 +73,7 @@ function guardIdleErrors(): (...messages: unknown[]) => void {
   let guarded = false
   return function (this: unknown) {
     if (guarded) return
-    const pool = this as ErrorEmittingPool | undefined
+    const pool = this as ConnectionErrorSource | undefined
     if (typeof pool?.on !== 'function') return
     guarded = true
     guardConnectionErrors(pool)
