@@ -30,6 +30,8 @@ export interface CreateDatabaseOptions {
   readonly ssl?: TlsSettings
   /** pg: `application_name` shown in `pg_stat_activity`. */
   readonly applicationName?: string
+  /** pg: longest wait for a connection (see `pgPoolConfig`). Default 30 000 ms. */
+  readonly connectTimeoutMs?: number
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
   readonly neon?: NeonSettings
 }
@@ -71,7 +73,7 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   if (driver === 'pglite') return createPgliteDatabase(options.dataDir ?? embeddedDataDir())
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
   if (driver === 'vercel') return createVercelDatabase(options.url, { neon: options.neon, max: options.max })
-  const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
+  const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName, connectTimeoutMs: options.connectTimeoutMs }))
   guardConnectionErrors(pool)
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

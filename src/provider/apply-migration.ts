@@ -110,7 +110,7 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
   } catch (error) {
     if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
     if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger), true)
-    throw await explain(db, error, file.fileName, file.text, offset, file.sql.statements, (s) => isLedgerInsert(file, s))
+    throw await explain(db, error, file.fileName, file.text, offset, file.sql.statements, (s) => isLedgerInsert(file, s), limits)
   }
   ledger.set(file.version, pendingRow(file, true))
   return event('applied', true)
@@ -148,7 +148,7 @@ export async function applyDown(
       await sql.raw(batch).execute(db)
     } catch (error) {
       if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
-      throw await explain(db, error, down.fileName, down.text, prefix.length, down.sql.statements, () => false)
+      throw await explain(db, error, down.fileName, down.text, prefix.length, down.sql.statements, () => false, limits)
     }
   }
   ledger.delete(file.version)
@@ -262,7 +262,8 @@ async function runOrExplain(db: Kysely<unknown>, fileName: string, text: string,
 /**
  * Turns a failed batch into an error with line:column. PostgreSQL gives a position for
  * parse-analysis errors; for the rest (e.g. "relation already exists") replay the file's
- * statements one by one in a transaction that is rolled back, to find the one that fails.
+ * statements one by one in a transaction that is rolled back, to find the one that fails,
+ * with the file's `lock_timeout` and `statement_timeout`.
  */
 async function explain(
   db: Kysely<unknown>,
@@ -272,6 +273,7 @@ async function explain(
   offset: number,
   statements: readonly SqlStatement[],
   skip: (s: SqlStatement) => boolean,
+  limits: ApplyLimits,
 ): Promise<MigrationError> {
   const position = Number((error as PgErrorLike).position)
   if (position > 0) {
@@ -280,9 +282,11 @@ async function explain(
   }
   const sqlState = isServerError(error) ? error.code : undefined
   if (!worthLocating(sqlState)) return toMigrationError(error, fileName)
+  // The replay runs under the file's limits (SET LOCAL ends with the rollback), so locating
+  // never waits on an application's table longer than the file itself was allowed to.
   const [begin, end] = db.isTransaction
-    ? ['SAVEPOINT wukong_locate', 'ROLLBACK TO SAVEPOINT wukong_locate']
-    : ['BEGIN', 'ROLLBACK']
+    ? [`SAVEPOINT wukong_locate;\n${limitSettings(limits, 'LOCAL')}`, 'ROLLBACK TO SAVEPOINT wukong_locate']
+    : [`BEGIN;\n${limitSettings(limits, 'LOCAL')}`, 'ROLLBACK']
   let culprit: SqlStatement | undefined
   try {
     await sql.raw(begin).execute(db)

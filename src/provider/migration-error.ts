@@ -65,6 +65,7 @@ export type MigrationErrorCode =
   | 'NON_TRANSACTIONAL_STATEMENT'
   | 'UNKNOWN_DIRECTIVE'
   | 'WRONG_LEDGER_VERSION'
+  | 'UNSUPPORTED_STATEMENT'
   // the database
   | 'MIGRATION_FAILED'
   | 'CHECKSUM_MISMATCH'
@@ -76,3 +77,6 @@ export type MigrationErrorCode =
   | 'MISSING_EXTENSION'
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
+  | 'OUT_OF_ORDER'
+  | 'READ_ONLY_DATABASE'
+  | 'INVALID_INDEX'
