@@ -2,7 +2,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
 import { DATABASE_URL_VARIABLES, embeddedDataDir, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
-import type { ApplyEvent } from './apply-migration.js'
+import { readOnlyError, type ApplyEvent } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { assertInOrder } from './check-order.js'
 import { MigrationError } from './migration-error.js'
@@ -361,6 +361,7 @@ export class MigrationRunner {
     }
     const message = redact(error instanceof Error ? error.message : String(error), secrets)
     const code = (error as { code?: string }).code
+    if (code === '25006') return readOnlyError(error)
     if (/^corrupted migrations: expected previously executed migration/.test(message)) {
       return new MigrationError('OUT_OF_ORDER', `${message} (a file numbered below an applied one would never run; renumber it above the last applied version)`, { cause: error })
     }
