@@ -420,9 +420,24 @@ async function dropInvalidLeftover(db: Kysely<unknown>, index: ConcurrentIndex):
 async function assertIndexesValid(db: Kysely<unknown>, file: MigrationFile, builds: readonly SqlStatement[], before: ReadonlySet<number>): Promise<void> {
   if (builds.length === 0) return
   const bad: { statement?: SqlStatement; name: string }[] = []
+  const missing: SqlStatement[] = []
   for (const statement of builds) {
     const index = await indexNamed(db, statement.concurrentIndex!)
     if (index && !index.valid) bad.push({ statement, name: index.name })
+    // IF NOT EXISTS skips when any relation of the schema has the name, not only this index.
+    if (!index && statement.concurrentIndex!.name !== undefined) missing.push(statement)
+  }
+  const gone = missing[0]
+  if (gone) {
+    const at = lineColumnAt(file.text, gone.start)
+    const { name, table } = gone.concurrentIndex!
+    throw new MigrationError(
+      'INVALID_INDEX',
+      `${file.fileName}:${at.line}:${at.column}: no index "${name}" exists on ${table} after the file ran ` +
+        '(another relation of that schema has the name, so IF NOT EXISTS skipped the build); the file is not recorded as applied; ' +
+        'rename the index in the file, or drop the other relation',
+      { file: file.fileName, line: at.line, column: at.column },
+    )
   }
   const tables = [...new Set(builds.map((s) => s.concurrentIndex!.table))]
   const { rows } = await sql<{ oid: number; name: string }>`
