@@ -1,4 +1,4 @@
-import { DATABASE_URL_VARIABLES, embeddedDataDir, passwordOf, redact, redactUrl, resolveDatabaseUrl } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES, embeddedDataDir, redact, redactUrl, resolveDatabaseUrl, urlSecrets } from '../connect/index.js'
 
 /** The database a command will use, as it may be shown: the URL is already redacted. */
 export interface DatabaseTarget {
@@ -54,30 +54,4 @@ export function knownSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): s
   return [...new Set(urls.flatMap((u) => (u ? urlSecrets(u) : [])))]
 }
 
-/**
- * The password of a URL in every form it may be printed in: as pg reads it
- * (pg-connection-string), and as written, the user-info taken up to the LAST `@` of the URL
- * (so a raw `@`, `/`, `#`, `?` or `:` in the password stays in it), raw and decoded.
- *
- * @example
- * ```ts
- * urlSecrets('postgres://u:p@ss@h/db') // ['p@ss']
- * ```
- */
-export function urlSecrets(url: string): string[] {
-  const found = new Set<string>()
-  const decoded = passwordOf(url)
-  if (decoded) found.add(decoded)
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(url.trim())?.[1]
-  const colon = authority?.indexOf(':') ?? -1
-  if (authority && colon !== -1) {
-    const raw = authority.slice(colon + 1)
-    if (raw) found.add(raw)
-    try {
-      found.add(decodeURIComponent(raw))
-    } catch {
-      // not valid percent-encoding: the raw form is enough
-    }
-  }
-  return [...found].filter((s) => s.length > 0)
-}
+export { urlSecrets }

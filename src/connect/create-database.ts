@@ -4,6 +4,7 @@ import pg from 'pg'
 import type { Database } from '../schema-types/index.js'
 import { pgPoolConfig, type TlsSettings } from './pg-config.js'
 import { createPgliteDatabase, embeddedDataDir } from './pglite-database.js'
+import { assertUnambiguousUrl } from './redact.js'
 import { createVercelDatabase, type NeonSettings } from './vercel-database.js'
 
 export { embeddedDataDir }
@@ -72,6 +73,7 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   const driver = options.driver ?? chooseDriver(options.url)
   if (driver === 'pglite') return createPgliteDatabase(options.dataDir ?? embeddedDataDir())
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
+  assertUnambiguousUrl(options.url)
   if (driver === 'vercel') return createVercelDatabase(options.url, { neon: options.neon, max: options.max })
   const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName, connectTimeoutMs: options.connectTimeoutMs }))
   guardConnectionErrors(pool)

@@ -26,4 +26,4 @@ export {
   type ResolvedDatabaseUrl,
   type DatabaseUrlSource,
 } from './resolve-database-url.js'
-export { redact, redactUrl, passwordOf } from './redact.js'
+export { redact, redactUrl, passwordOf, urlSecrets, assertUnambiguousUrl } from './redact.js'

@@ -77,3 +77,61 @@ export function passwordOf(url: string | undefined): string | undefined {
     return undefined
   }
 }
+
+/**
+ * Throws (code `ERR_INVALID_URL`, the URL never quoted) when a URL's password seems to hold a
+ * raw `/`, `?` or `#`: an `@` after the point where a URL parser ends the host part, before
+ * any `=` of a query. pg would read the first part as the password and the rest as the host,
+ * path or query: it would send part of the password to another host (a DNS lookup at least)
+ * and quote that "host" in its error. Such a URL is refused before any connection.
+ *
+ * @example
+ * ```ts
+ * assertUnambiguousUrl('postgres://u:a/b@db/x') // throws: percent-encode / as %2F
+ * assertUnambiguousUrl('postgres://u:a%2Fb@db/x') // fine
+ * ```
+ */
+export function assertUnambiguousUrl(url: string): void {
+  const scheme = SCHEME.exec(url)?.[0]
+  if (!scheme) return
+  const rest = url.slice(scheme.length)
+  const end = rest.search(/[/?#]/)
+  if (end === -1) return
+  const after = rest.slice(end)
+  const at = after.indexOf('@')
+  if (at === -1) return
+  const equals = after.indexOf('=')
+  if (equals !== -1 && equals < at) return
+  throw Object.assign(
+    new TypeError('the URL cannot be read: its password seems to contain a raw /, ? or # (percent-encode them: %2F, %3F, %23)'),
+    { code: 'ERR_INVALID_URL' },
+  )
+}
+
+/**
+ * The password of a URL in every form it may be printed in: as pg reads it
+ * (pg-connection-string), and as written, the user-info taken up to the LAST `@` of the URL
+ * (so a raw `@`, `/`, `#`, `?`, `:` or space in the password stays in it), raw and decoded.
+ *
+ * @example
+ * ```ts
+ * urlSecrets('postgres://u:p@ss@h/db') // ['p@ss']
+ * ```
+ */
+export function urlSecrets(url: string): string[] {
+  const found = new Set<string>()
+  const decoded = passwordOf(url)
+  if (decoded) found.add(decoded)
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(url.trim())?.[1]
+  const colon = authority?.indexOf(':') ?? -1
+  if (authority && colon !== -1) {
+    const raw = authority.slice(colon + 1)
+    if (raw) found.add(raw)
+    try {
+      found.add(decodeURIComponent(raw))
+    } catch {
+      // not valid percent-encoding: the raw form is enough
+    }
+  }
+  return [...found].filter((s) => s.length > 0)
+}

@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
-import { DATABASE_URL_VARIABLES, embeddedDataDir, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES, embeddedDataDir, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import { readOnlyError, type ApplyEvent } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { assertInOrder } from './check-order.js'
@@ -355,7 +355,7 @@ export class MigrationRunner {
     const url = this.#url ?? this.#props.url
     const env = this.#props.env ?? process.env
     const candidates = [url, this.#props.url, ...DATABASE_URL_VARIABLES.map((name) => env[name])]
-    const secrets = candidates.map((u) => passwordOf(u)).filter((s): s is string => !!s)
+    const secrets = candidates.flatMap((u) => (u ? urlSecrets(u) : []))
     if (error instanceof MigrationError) {
       return secrets.some((s) => error.message.includes(s)) ? new MigrationError(error.code, redact(error.message, secrets), { file: error.file, line: error.line, column: error.column }) : error
     }
