@@ -342,3 +342,19 @@ describe('the crash window between a file commit and Kysely recording it', () =>
     expect(await kyselyNames(handle.db)).toEqual(['001_step_1', '002_step_2', '003_step_3', '004_step_4'])
   })
 })
+
+describe.skipIf(server.skipReason)('the ledger is the tool’s', () => {
+  it('a file that UPDATEs or DELETEs schema_versions is refused (else files run twice)', async () => {
+    const handle = await freshDb()
+    const files = {
+      '001_a.sql': 'create table side_effects (version int);\ninsert into side_effects values (1);\n',
+      '002_b.sql': 'delete from schema_versions where version = 1;\n',
+    }
+    const first = await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files), log: () => {} }).migrate().catch((e: unknown) => e as MigrationError)
+    const second = await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files), log: () => {} }).migrate().catch((e: unknown) => e as MigrationError)
+    // Refused while reading the folder, before anything touches the database: 001 never ran.
+    const { rows } = await sql<{ exists: boolean }>`select to_regclass('side_effects') is not null as exists`.execute(handle.db)
+    expect({ firstRefused: first instanceof MigrationError, code: (first as MigrationError).code, sideEffectsTable: rows[0]!.exists }).toEqual({ firstRefused: true, code: 'WRONG_LEDGER_VERSION', sideEffectsTable: false })
+    expect(second).toBeDefined()
+  })
+})

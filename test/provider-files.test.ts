@@ -1,4 +1,6 @@
-import { mkdtemp, symlink, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { constants } from 'node:fs'
+import { mkdtemp, open, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -163,5 +165,44 @@ describe('rejections name the file and leave the database as it was', () => {
     const error = (await readMigrationFolder('/nonexistent/migrations').catch((e: unknown) => e)) as MigrationError
     expect(error.code).toBe('FOLDER_NOT_FOUND')
     expect(error.message).toContain('/nonexistent/migrations')
+  })
+})
+
+describe('reading files that are large or not regular files', () => {
+  it('reading a file of many statements takes time linear in its size', { timeout: 300_000 }, async () => {
+    const file = (statements: number) => {
+      const parts = ['create table seed (id int primary key, payload text);\n']
+      for (let i = 1; i <= statements; i++) parts.push(`insert into seed values (${i}, '${'x'.repeat(100)}');\n`)
+      return parts.join('')
+    }
+    const time = async (statements: number) => {
+      const folder = await migrationFolder({ '001_seed.sql': file(statements) })
+      const t0 = performance.now()
+      await readMigrationFolder(folder)
+      return performance.now() - t0
+    }
+    await time(1_000) // warm up libpg-query
+    const small = await time(5_000)
+    const large = await time(20_000)
+    // 4× the statements: about 4× the time if linear; quadratic locating (line:column from the
+    // start of the file for every statement) made it 12–16×.
+    expect(large / small).toBeLessThan(7)
+  })
+
+  it('a FIFO named like a migration is refused, not waited on forever', { timeout: 30_000 }, async () => {
+    const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n' })
+    const fifo = join(folder, '002_b.sql')
+    execFileSync('mkfifo', [fifo])
+    try {
+      const outcome = await Promise.race([
+        readMigrationFolder(folder).then(() => 'read', (e: MigrationError) => e.code),
+        new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5_000)),
+      ])
+      expect(outcome).toBe('UNREADABLE_FILE')
+    } finally {
+      // Let the blocked open() return, so no thread of the pool stays stuck.
+      const writer = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined)
+      await writer?.close()
+    }
   })
 })

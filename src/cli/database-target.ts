@@ -1,4 +1,4 @@
-import { DATABASE_URL_VARIABLES, embeddedDataDir, passwordOf, redact, resolveDatabaseUrl } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES, embeddedDataDir, redact, redactUrl, resolveDatabaseUrl, urlSecrets } from '../connect/index.js'
 
 /** The database a command will use, as it may be shown: the URL is already redacted. */
 export interface DatabaseTarget {
@@ -23,13 +23,12 @@ export interface DatabaseTarget {
 export function databaseTarget(urlOption: string | undefined, env: NodeJS.ProcessEnv): DatabaseTarget {
   const { url, source } = resolveDatabaseUrl(urlOption, env)
   if (source === 'embedded' || !url) return Object.freeze({ source: 'embedded', url: null, dataDir: embeddedDataDir(env) })
-  return Object.freeze({ source: source === 'option' ? '--url' : source, url: redactSecrets(url, urlSecrets(url)), dataDir: null })
+  return Object.freeze({ source: source === 'option' ? '--url' : source, url: redactSecrets(redactUrl(url), urlSecrets(url)), dataDir: null })
 }
 
 /**
- * `redact` with the known secrets replaced FIRST: redact's URL pattern stops at the first `@`,
- * so for a password like `p@ss` it would mask `p` and leave `ss` for the secrets pass to miss.
- * Longest secrets go first, so one that contains another is replaced whole.
+ * `redact` with these known secrets (longest first, so one that contains another is replaced
+ * whole), then every URL's user-info as `redactUrl` shows it.
  *
  * @example
  * ```ts
@@ -37,11 +36,7 @@ export function databaseTarget(urlOption: string | undefined, env: NodeJS.Proces
  * ```
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length >= 3) out = out.split(secret).join('***')
-  }
-  return redact(out, secrets)
+  return redact(text, secrets)
 }
 
 /**
@@ -59,30 +54,4 @@ export function knownSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): s
   return [...new Set(urls.flatMap((u) => (u ? urlSecrets(u) : [])))]
 }
 
-/**
- * The password of a URL in every form it may be printed in. Also reads URLs that `new URL`
- * rejects (an unencoded `@` or `:` in the password), taking the user-info up to the LAST `@`
- * before the host, where a naive pattern would stop at the first and print the rest.
- *
- * @example
- * ```ts
- * urlSecrets('postgres://u:p@ss@h/db') // ['p@ss']
- * ```
- */
-export function urlSecrets(url: string): string[] {
-  const found = new Set<string>()
-  const decoded = passwordOf(url)
-  if (decoded) found.add(decoded)
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url.trim())?.[1]
-  const colon = authority?.indexOf(':') ?? -1
-  if (authority && colon !== -1) {
-    const raw = authority.slice(colon + 1)
-    if (raw) found.add(raw)
-    try {
-      found.add(decodeURIComponent(raw))
-    } catch {
-      // not valid percent-encoding: the raw form is enough
-    }
-  }
-  return [...found].filter((s) => s.length > 0)
-}
+export { urlSecrets }

@@ -162,6 +162,18 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
                 : 'fix the file and run migrate again'
       return `${outcome}; ${cure}`
     }
+    case 'CONNECTION_FAILED':
+      return file === null
+        ? null
+        : `the connection was lost while ${named} ran; ${atomic ? `nothing of ${named} was applied (its statements and its schema_versions row roll back together)` : `${named} is not atomic: statements before the failing one may have run`}; files listed as applied are committed; run migrate again once the database is reachable`
+    case 'OUT_OF_ORDER':
+      return `renumber ${named} above the last applied version (wukong-migrate create <name> gives the next number; move the SQL there), or revert the later files with down --to`
+    case 'READ_ONLY_DATABASE':
+      return 'the database refuses writes (a read replica or standby, or default_transaction_read_only = on): point --url or POSTGRES_URL_NON_POOLING at the primary'
+    case 'INVALID_INDEX':
+      return 'a concurrent index build did not finish; run the repair SQL in the message (or just migrate again: an invalid index of the same name is dropped and rebuilt first)'
+    case 'UNSUPPORTED_STATEMENT':
+      return 'nothing ran: every file is checked before any database is touched'
     case 'CHECKSUM_MISMATCH':
       return 'applied files are immutable: restore the file as it was applied (git log -p -- <file>) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway'
     case 'MISSING_MIGRATION_FILE':

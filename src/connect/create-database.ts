@@ -4,6 +4,7 @@ import { GuardedPool } from './guarded-pool.js'
 import { pgPoolConfig, type TlsSettings } from './pg-config.js'
 import { embeddedDataDir } from './pglite-database.js'
 import type { NeonSettings } from './vercel-database.js'
+import { assertUnambiguousUrl } from './redact.js'
 
 export { embeddedDataDir }
 
@@ -29,6 +30,8 @@ export interface CreateDatabaseOptions {
   readonly ssl?: TlsSettings
   /** pg: `application_name` shown in `pg_stat_activity`. */
   readonly applicationName?: string
+  /** pg: longest wait for a connection (see `pgPoolConfig`). Default 30 000 ms. */
+  readonly connectTimeoutMs?: number
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
   readonly neon?: NeonSettings
 }
@@ -73,10 +76,13 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
     return createPgliteDatabase<DB>(options.dataDir ?? embeddedDataDir())
   }
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
+  assertUnambiguousUrl(options.url)
   if (driver === 'vercel') {
     const { createVercelDatabase } = await import('./vercel-database.js')
     return createVercelDatabase<DB>(options.url, { neon: options.neon, max: options.max })
   }
-  const pool = new GuardedPool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
+  const pool = new GuardedPool(
+    pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName, connectTimeoutMs: options.connectTimeoutMs }),
+  )
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -9,8 +9,14 @@ export {
   type TransactionScopedMigrationLockOptions,
   type LockWait,
 } from './transaction-scoped-migration-lock.js'
+export {
+  withBoundedSessionMigrationLock,
+  BoundedSessionMigrationLockAdapter,
+  type BoundedSessionMigrationLockOptions,
+} from './session-migration-lock.js'
+export { describeSession, type SessionSummary } from '../provider/session-summary.js'
 export { isPooledUrl, POOLER_PORTS, type PooledUrlOptions } from './pooled-url.js'
-export { pgPoolConfig, tlsFromUrl, type PgPoolOptions, type SslMode, type TlsSettings } from './pg-config.js'
+export { pgPoolConfig, tlsFromUrl, connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS, KEEPALIVE_INITIAL_DELAY_MS, type PgPoolOptions, type SslMode, type TlsSettings } from './pg-config.js'
 export { createVercelDatabase, configureNeon, type NeonSettings, type VercelDatabaseOptions } from './vercel-database.js'
 export { createPgliteDatabase } from './pglite-database.js'
 export { guardConnectionErrors, type ConnectionErrorSource } from './guard-connection-errors.js'
@@ -23,4 +29,4 @@ export {
   type ResolvedDatabaseUrl,
   type DatabaseUrlSource,
 } from './resolve-database-url.js'
-export { redact, passwordOf } from './redact.js'
+export { redact, redactUrl, passwordOf, urlSecrets, assertUnambiguousUrl } from './redact.js'

@@ -5,13 +5,16 @@ import { chooseDriver, createDatabase, type DatabaseDriver } from './create-data
 import type { TlsSettings } from './pg-config.js'
 import { isPooledUrl } from './pooled-url.js'
 import { POOLED_FIRST_URL_VARIABLES, resolveDatabaseUrl, type DatabaseUrlSource } from './resolve-database-url.js'
+import { withBoundedSessionMigrationLock } from './session-migration-lock.js'
 import { withTransactionScopedMigrationLock, type LockWait } from './transaction-scoped-migration-lock.js'
 import type { NeonSettings } from './vercel-database.js'
 
 /**
  * How migrators exclude one another:
- * - `session`: Kysely's own `pg_advisory_lock` on the Migrator's connection, which is safe when
- *   that connection is one server session (a direct URL, PGlite): the lock ends with it;
+ * - `session`: Kysely's session advisory lock on the Migrator's connection, which is safe when
+ *   that connection is one server session (a direct URL, PGlite): the lock ends with it. With
+ *   the pg driver it is taken by `withBoundedSessionMigrationLock` (a bounded wait that holds
+ *   no snapshot);
  * - `transaction`: `withTransactionScopedMigrationLock`, a lock held by an open transaction on a
  *   second connection, which no pooler can separate from its session.
  */
@@ -29,10 +32,12 @@ export interface OpenMigrationDatabaseOptions {
   readonly pooled?: boolean
   /** Force a lock kind. Default: `transaction` for pooled URLs and the vercel driver, else `session`. */
   readonly lock?: MigrationLockKind
-  /** `transaction` lock: longest wait for another migrator. Default 300 000 ms. */
+  /** Longest wait for another migrator's lock (pg and vercel drivers). Default 300 000 ms. */
   readonly lockWaitTimeoutMs?: number
-  /** `transaction` lock: called about every 5 s while waiting for another migrator. */
+  /** Called about every 5 s while waiting for another migrator (pg and vercel drivers). */
   readonly onLockWait?: (wait: LockWait) => void
+  /** pg: longest wait for a connection; the URL's `connect_timeout` wins. Default 30 000 ms. */
+  readonly connectTimeoutMs?: number
   /** `transaction` lock: interval of the keep-alive query on the lock's connection. Default 5 000 ms. */
   readonly lockHeartbeatMs?: number
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
@@ -74,7 +79,7 @@ const MIGRATION_POOL_SIZE = 3
  *
  * | driver | URL                  | lock          |
  * |--------|----------------------|---------------|
- * | pg     | direct               | `session`     |
+ * | pg     | direct               | `session` (bounded wait) |
  * | pg     | pooled (`isPooledUrl`) | `transaction` |
  * | vercel | any                  | `transaction` |
  * | pglite | none (embedded)      | `session`     |
@@ -115,8 +120,15 @@ export async function openMigrationDatabase<DB = Database>(options: OpenMigratio
     ssl: options.ssl,
     neon: options.neon,
     applicationName: 'wukong-migrate',
+    connectTimeoutMs: options.connectTimeoutMs,
   })
-  const db = lock === 'transaction' ? withTransactionScopedMigrationLock(base, { waitTimeoutMs: options.lockWaitTimeoutMs, onWait: options.onLockWait, heartbeatMs: options.lockHeartbeatMs }) : base
+  const wait = { waitTimeoutMs: options.lockWaitTimeoutMs, onWait: options.onLockWait }
+  const db =
+    lock === 'transaction'
+      ? withTransactionScopedMigrationLock(base, { ...wait, heartbeatMs: options.lockHeartbeatMs })
+      : driver === 'pg'
+        ? withBoundedSessionMigrationLock(base, wait)
+        : base
   return Object.freeze({
     db,
     driver,

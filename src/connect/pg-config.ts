@@ -80,6 +80,48 @@ export interface PgPoolOptions {
   readonly max?: number
   /** `application_name` reported to the server (visible in `pg_stat_activity`). */
   readonly applicationName?: string
+  /**
+   * Longest wait for a new connection to be ready (TCP, TLS and the server's answer to the
+   * startup packet). The URL's libpq `connect_timeout` (seconds) wins when present.
+   * Default {@link DEFAULT_CONNECT_TIMEOUT_MS}; 0 waits forever.
+   */
+  readonly connectTimeoutMs?: number
+}
+
+/**
+ * Default longest wait for a connection: 30 000 ms. Long enough for a serverless database to
+ * wake from suspension (a few seconds), short enough that a peer that accepts TCP and never
+ * answers fails a deploy instead of hanging it. pg itself waits forever by default.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
+
+/**
+ * Idle time before TCP keep-alive probes start on a connection: 10 000 ms. A query in flight
+ * when the peer vanishes without closing the socket (a dropped route, a frozen host) then
+ * fails when the operating system gives up on the probes instead of never.
+ */
+export const KEEPALIVE_INITIAL_DELAY_MS = 10_000
+
+/**
+ * The connect timeout a URL asks for, in milliseconds: libpq's `connect_timeout` parameter
+ * (seconds; 0 or less: no limit; libpq treats 1 as 2), else `fallbackMs`.
+ *
+ * @example
+ * ```ts
+ * connectTimeoutOf('postgres://u@h/db?connect_timeout=5', 30_000) // 5000
+ * connectTimeoutOf('postgres://u@h/db', 30_000)                   // 30000
+ * ```
+ */
+export function connectTimeoutOf(url: string, fallbackMs: number): number {
+  let raw: string | null
+  try {
+    raw = new URL(url).searchParams.get('connect_timeout')
+  } catch {
+    return fallbackMs
+  }
+  if (raw === null || raw.trim() === '' || !/^\s*-?\d+\s*$/.test(raw)) return fallbackMs
+  const seconds = Number.parseInt(raw, 10)
+  return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000
 }
 
 /**
@@ -102,6 +144,9 @@ export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolC
     connectionString: stripped.toString(),
     ssl,
     max: options.max ?? 10,
+    connectionTimeoutMillis: connectTimeoutOf(url, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
   }
 }

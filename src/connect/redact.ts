@@ -1,26 +1,68 @@
+import { parse } from 'pg-connection-string'
+
+// A URL as it may appear in text: a scheme, `://`, then anything up to white space or a quote.
+// A raw `@`, `:`, `/`, `#`, `?` or `%` in a password stays inside the match.
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+const PLAIN_USER = /^[^:/?#@\s]+$/
+
 /**
- * Removes passwords from text: the password of any `scheme://user:password@host` URL, and
+ * Removes passwords from text: every known secret (longest first, so a password that
+ * contains another is replaced whole), every URL's password ({@link redactUrl}), and
  * `password=…` parameters. Use on every message, error and log line that may quote a URL.
  *
  * @example
  * ```ts
  * redact('postgres://app:s3cret@db:5432/x') // 'postgres://app:***@db:5432/x'
+ * redact('failed: p@ss/word', ['p@ss/word']) // 'failed: ***'
  * ```
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  // Known secrets first: a password with an unencoded `@` would otherwise be cut in two by
-  // the URL pattern below and only half of it hidden.
   let out = text
-  for (const secret of secrets) {
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length >= 3) out = out.split(secret).join('***')
   }
-  return out
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s]*)@/gi, '$1:***@')
-    .replace(/((?:^|[?&\s])password=)[^&\s]*/gi, '$1***')
+  return out.replace(URL_IN_TEXT, (url) => redactUrl(url)).replace(/((?:^|[?&\s])password=)[^&\s]*/gi, '$1***')
 }
 
 /**
- * The password of a URL, decoded, if it has one (to redact it wherever else it may appear).
+ * A URL fit to print. The user-info runs to the LAST `@` (a raw `@` in a password is the
+ * usual mistake), and the URL is read with pg-connection-string, the parser pg itself uses:
+ * - a URL it reads, with a password: `scheme://user:***@host…`;
+ * - a URL it reads, with no password: unchanged;
+ * - a URL it cannot read (a raw `/`, `#` or `?` in the password): no user-info at all,
+ *   `scheme://host…`, since where the password ends is then anybody's guess.
+ * `password=` query parameters are masked too.
+ *
+ * @example
+ * ```ts
+ * redactUrl('postgres://app:p@ss@db/x')   // 'postgres://app:***@db/x'
+ * redactUrl('postgres://app:a/b#c@db/x')  // 'postgres://db/x'
+ * ```
+ */
+export function redactUrl(url: string): string {
+  const scheme = SCHEME.exec(url)?.[0]
+  if (!scheme) return url
+  const rest = url.slice(scheme.length)
+  const at = rest.lastIndexOf('@')
+  const masked = (text: string) => text.replace(/((?:^|[?&])password=)[^&#]*/gi, '$1***')
+  if (at === -1) return scheme + masked(rest)
+  const userInfo = rest.slice(0, at)
+  const host = masked(rest.slice(at + 1))
+  try {
+    parse(url)
+  } catch {
+    return scheme + host
+  }
+  const colon = userInfo.indexOf(':')
+  if (colon === -1) return PLAIN_USER.test(userInfo) ? `${scheme}${userInfo}@${host}` : scheme + host
+  const user = userInfo.slice(0, colon)
+  return PLAIN_USER.test(user) ? `${scheme}${user}:***@${host}` : `${scheme}***@${host}`
+}
+
+/**
+ * The password of a URL, decoded, as pg will send it (read with pg-connection-string), if
+ * it has one: to redact it wherever else it may appear.
  *
  * @example
  * ```ts
@@ -30,9 +72,66 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 export function passwordOf(url: string | undefined): string | undefined {
   if (!url) return undefined
   try {
-    const password = new URL(url).password
-    return password ? decodeURIComponent(password) : undefined
+    return parse(url).password || undefined
   } catch {
     return undefined
   }
+}
+
+/**
+ * Throws (code `ERR_INVALID_URL`, the URL never quoted) when a URL's password seems to hold a
+ * raw `/`, `?` or `#`: an `@` after the point where a URL parser ends the host part, before
+ * any `=` of a query. pg would read the first part as the password and the rest as the host,
+ * path or query: it would send part of the password to another host (a DNS lookup at least)
+ * and quote that "host" in its error. Such a URL is refused before any connection.
+ *
+ * @example
+ * ```ts
+ * assertUnambiguousUrl('postgres://u:a/b@db/x') // throws: percent-encode / as %2F
+ * assertUnambiguousUrl('postgres://u:a%2Fb@db/x') // fine
+ * ```
+ */
+export function assertUnambiguousUrl(url: string): void {
+  const scheme = SCHEME.exec(url)?.[0]
+  if (!scheme) return
+  const rest = url.slice(scheme.length)
+  const end = rest.search(/[/?#]/)
+  if (end === -1) return
+  const after = rest.slice(end)
+  const at = after.indexOf('@')
+  if (at === -1) return
+  const equals = after.indexOf('=')
+  if (equals !== -1 && equals < at) return
+  throw Object.assign(
+    new TypeError('the URL cannot be read: its password seems to contain a raw /, ? or # (percent-encode them: %2F, %3F, %23)'),
+    { code: 'ERR_INVALID_URL' },
+  )
+}
+
+/**
+ * The password of a URL in every form it may be printed in: as pg reads it
+ * (pg-connection-string), and as written, the user-info taken up to the LAST `@` of the URL
+ * (so a raw `@`, `/`, `#`, `?`, `:` or space in the password stays in it), raw and decoded.
+ *
+ * @example
+ * ```ts
+ * urlSecrets('postgres://u:p@ss@h/db') // ['p@ss']
+ * ```
+ */
+export function urlSecrets(url: string): string[] {
+  const found = new Set<string>()
+  const decoded = passwordOf(url)
+  if (decoded) found.add(decoded)
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(url.trim())?.[1]
+  const colon = authority?.indexOf(':') ?? -1
+  if (authority && colon !== -1) {
+    const raw = authority.slice(colon + 1)
+    if (raw) found.add(raw)
+    try {
+      found.add(decodeURIComponent(raw))
+    } catch {
+      // not valid percent-encoding: the raw form is enough
+    }
+  }
+  return [...found].filter((s) => s.length > 0)
 }

@@ -1,18 +1,10 @@
-import { PostgresAdapter, sql, type DialectAdapter, type Kysely, type MigrationLockOptions, type QueryExecutor } from 'kysely'
+import { PostgresAdapter, sql, type DialectAdapter, type Kysely, type MigrationLockOptions } from 'kysely'
 
 import { MigrationError } from '../errors/migration-error.js'
-import { KYSELY_MIGRATION_LOCK_KEY, withReplacedMember } from '../provider/kysely-internals.js'
+import { withAdapter } from '../provider/kysely-internals.js'
+import { DEFAULT_LOCK_WAIT_TIMEOUT_MS, MIGRATION_LOCK_KEY, pollForLock, type LockWait } from './poll-migration-lock.js'
 
-/**
- * The advisory lock key of Kysely's `PostgresAdapter` (`pg_advisory_lock(3853314791062309107)`).
- * Ours is the same key, so our migrators, stock Kysely migrators (kysely-ctl) and any mix of
- * session and transaction locks exclude one another: PostgreSQL treats a session-level and a
- * transaction-level hold of one key as the same lock.
- */
-export const MIGRATION_LOCK_KEY: bigint = KYSELY_MIGRATION_LOCK_KEY
-
-/** Default longest wait for another migrator: long enough for a slow index build, bounded. */
-export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 300_000
+export { MIGRATION_LOCK_KEY, DEFAULT_LOCK_WAIT_TIMEOUT_MS, type LockWait } from './poll-migration-lock.js'
 
 /** Default interval of the keep-alive query on the lock session. */
 export const DEFAULT_LOCK_HEARTBEAT_MS = 5_000
@@ -34,21 +26,12 @@ export interface TransactionScopedMigrationLockOptions {
   readonly onWait?: (wait: LockWait) => void
 }
 
-/** Reported to `onWait` while a migrator waits for the lock. */
-export interface LockWait {
-  readonly waitedMs: number
-  /** Backend pid of the holder, when PostgreSQL shows it to this role. */
-  readonly holderPid?: number
-  /** The holder's `pg_stat_activity.state` (`idle` with no transaction on a pooled server is a stranded session lock). */
-  readonly holderState?: string
-}
-
 const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())
-const KEY_HIGH = Number(MIGRATION_LOCK_KEY >> 32n)
-const KEY_LOW = Number(MIGRATION_LOCK_KEY & 0xffffffffn)
-const FIRST_BACKOFF_MS = 20
-const MAX_BACKOFF_MS = 500
-const WAIT_REPORT_MS = 5_000
+
+async function tryXactLock(db: Kysely<unknown>): Promise<boolean> {
+  const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${KEY_SQL}) as locked`.execute(db)
+  return rows[0]?.locked === true
+}
 
 /**
  * Gives Kysely's Migrator a migration lock that cannot outlive a transaction, for connections
@@ -94,10 +77,8 @@ const WAIT_REPORT_MS = 5_000
  * ```
  */
 export function withTransactionScopedMigrationLock<DB>(db: Kysely<DB>, options: TransactionScopedMigrationLockOptions = {}): Kysely<DB> {
-  const executor = db.getExecutor()
-  const adapter = new TransactionScopedMigrationLockAdapter(executor.adapter, db as Kysely<unknown>, options)
-  const lockedExecutor = withReplacedMember(executor, 'adapter', adapter)
-  return withReplacedMember(db, 'getExecutor', (): QueryExecutor => lockedExecutor)
+  const adapter = new TransactionScopedMigrationLockAdapter(db.getExecutor().adapter, db as Kysely<unknown>, options)
+  return withAdapter(db, adapter)
 }
 
 /**
@@ -134,7 +115,7 @@ export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
     if (db.isTransaction) {
       // The Migrator was handed a transaction: that transaction is the lock's scope, and its
       // end (commit, rollback, or the connection dropping) is the unlock.
-      await pollForLock(db, deadline, this.#options, async () => {})
+      await pollForLock(db, deadline, this.#options, () => tryXactLock(db))
       return
     }
     if (this.#pool.isTransaction) {
@@ -142,7 +123,12 @@ export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
     }
     const session = await openLockSession(this.#pool)
     try {
-      await pollForLock(session.db, deadline, this.#options, () => sql`rollback`.execute(session.db).then(() => {}), () => sql`begin`.execute(session.db).then(() => {}))
+      await pollForLock(session.db, deadline, this.#options, async () => {
+        await sql`begin`.execute(session.db)
+        if (await tryXactLock(session.db)) return true
+        await sql`rollback`.execute(session.db)
+        return false
+      })
     } catch (error) {
       // Never hand the pool a connection in the middle of a transaction.
       await sql`rollback`.execute(session.db).catch(() => {})
@@ -186,51 +172,6 @@ function openLockSession(pool: Kysely<unknown>): Promise<LockSession> {
         if (!opened) reject(error)
       })
   })
-}
-
-/** Tries the lock in a short transaction until it is granted or `deadline` passes. */
-async function pollForLock(
-  db: Kysely<unknown>,
-  deadline: number,
-  options: TransactionScopedMigrationLockOptions,
-  giveUp: () => Promise<void>,
-  begin?: () => Promise<void>,
-): Promise<void> {
-  const started = Date.now()
-  let backoff = FIRST_BACKOFF_MS
-  let reported = started
-  for (;;) {
-    await begin?.()
-    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${KEY_SQL}) as locked`.execute(db)
-    if (rows[0]?.locked) return
-    await giveUp()
-    const now = Date.now()
-    if (now >= deadline || (options.onWait && now - reported >= WAIT_REPORT_MS)) {
-      const holder = await lockHolder(db).catch(() => undefined)
-      if (now >= deadline) {
-        const who = holder?.holderPid ? ` by backend pid ${holder.holderPid} (state: ${holder.holderState ?? 'unknown'})` : ''
-        throw new MigrationError(
-          'LOCK_TIMEOUT',
-          `another migrator held the migration lock${who} for the ${now - started} ms this run waited; ` +
-            'a holder that is idle on a pooled server connection is a stranded session lock (see docs/deploying-on-vercel.md)',
-        )
-      }
-      options.onWait?.({ waitedMs: now - started, ...holder })
-      reported = now
-    }
-    // Full jitter keeps many booting instances from polling in step.
-    await new Promise((r) => setTimeout(r, Math.random() * backoff))
-    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)
-  }
-}
-
-async function lockHolder(db: Kysely<unknown>): Promise<Omit<LockWait, 'waitedMs'>> {
-  const { rows } = await sql<{ pid: number; state: string | null }>`
-    select l.pid, a.state from pg_locks l left join pg_stat_activity a on a.pid = l.pid
-    where l.locktype = 'advisory' and l.granted and l.classid = ${KEY_HIGH}::int8::oid and l.objid = ${KEY_LOW}::int8::oid and l.objsubid = 1
-    limit 1`.execute(db)
-  const row = rows[0]
-  return row ? { holderPid: row.pid, holderState: row.state ?? undefined } : {}
 }
 
 /** A granted lock: its session's open transaction, kept alive until release. */

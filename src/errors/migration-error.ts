@@ -65,6 +65,7 @@ export type MigrationErrorCode =
   | 'NON_TRANSACTIONAL_STATEMENT'
   | 'UNKNOWN_DIRECTIVE'
   | 'WRONG_LEDGER_VERSION'
+  | 'UNSUPPORTED_STATEMENT'
   // the database
   | 'MIGRATION_FAILED'
   | 'CHECKSUM_MISMATCH'
@@ -77,3 +78,6 @@ export type MigrationErrorCode =
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
   | 'DRIVER_NOT_INSTALLED'
+  | 'OUT_OF_ORDER'
+  | 'READ_ONLY_DATABASE'
+  | 'INVALID_INDEX'

@@ -10,7 +10,10 @@ import {
   worthLocating,
   type PgErrorLike,
 } from './migration-sql-error.js'
-import type { SqlStatement } from './parse-migration-sql.js'
+import { describeHolders, lockHolders, type LockHolder } from './lock-holders.js'
+import type { ConcurrentIndex, SqlStatement } from './parse-migration-sql.js'
+import { indexOfCodePoint, lineColumnAt } from './sql-text.js'
+import { BOOKKEEPING_TABLES } from './with-lock-timeout.js'
 
 /**
  * What happened to one file. `adopted`: the old runner had applied it (its ledger row had no
@@ -76,12 +79,17 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
 
   if (!file.sql.transactional) {
     assertNotInTransaction(db, file.fileName)
+    const builds = file.sql.statements.filter((s) => s.concurrentIndex)
+    const invalidBefore = await invalidIndexes(db, builds)
     await withSessionLimits(db, limits, async () => {
       for (const statement of file.sql.statements) {
         if (isLedgerInsert(file, statement)) continue
-        await runOrExplain(db, file.fileName, file.text, statement.text, statement.start)
+        if (statement.concurrentIndex) await dropInvalidLeftover(db, statement.concurrentIndex)
+        await runOrExplain(db, file.fileName, file.text, statement)
       }
     })
+    // Before the ledger row: an index left invalid must not be recorded as built.
+    await assertIndexesValid(db, file, builds, invalidBefore)
     const row = ledgerInsert(file, false, `${Math.round(performance.now() - started)}`)
     try {
       await sql.raw(row).execute(db)
@@ -110,7 +118,7 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
   } catch (error) {
     if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
     if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger), true)
-    throw await explain(db, error, file.fileName, file.text, offset, file.sql.statements, (s) => isLedgerInsert(file, s))
+    throw await explain(db, error, file.fileName, file.text, batch, offset, file.sql.statements, (s) => isLedgerInsert(file, s), limits)
   }
   ledger.set(file.version, pendingRow(file, true))
   return event('applied', true)
@@ -137,7 +145,7 @@ export async function applyDown(
     assertNotInTransaction(db, down.fileName)
     await withSessionLimits(db, limits, async () => {
       for (const statement of down.sql.statements) {
-        await runOrExplain(db, down.fileName, down.text, statement.text, statement.start)
+        await runOrExplain(db, down.fileName, down.text, statement)
       }
     })
     await sql.raw(forget).execute(db)
@@ -148,7 +156,7 @@ export async function applyDown(
       await sql.raw(batch).execute(db)
     } catch (error) {
       if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
-      throw await explain(db, error, down.fileName, down.text, prefix.length, down.sql.statements, () => false)
+      throw await explain(db, error, down.fileName, down.text, batch, prefix.length, down.sql.statements, () => false, limits)
     }
   }
   ledger.delete(file.version)
@@ -174,6 +182,7 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
   if (error instanceof MigrationError) return error
   const pg = error as PgErrorLike
   const sqlState = isServerError(error) ? pg.code : undefined
+  if (sqlState === '25006') return readOnlyError(error)
   const message = error instanceof Error ? error.message : String(error)
   return new MigrationSqlError(
     codeForServerError(sqlState, message),
@@ -183,6 +192,20 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
     offset,
     { sqlState, detail: pg.detail, hint: pg.hint, where: pg.where },
     error,
+  )
+}
+
+/**
+ * A read-only database (a standby, `default_transaction_read_only`) refuses every file's
+ * first write, its ledger row included: that is the database's state, not the file's fault,
+ * so the error names no file.
+ */
+export function readOnlyError(error: unknown): MigrationError {
+  return new MigrationError(
+    'READ_ONLY_DATABASE',
+    `the database is read-only (${(error as Error).message}): it is a standby, or default_transaction_read_only is on; ` +
+      'nothing was applied; migrate the primary (read-write) server (SQLSTATE 25006)',
+    { cause: error },
   )
 }
 
@@ -250,39 +273,83 @@ function assertNotInTransaction(db: Kysely<unknown>, fileName: string): void {
   }
 }
 
-async function runOrExplain(db: Kysely<unknown>, fileName: string, text: string, statement: string, start: number): Promise<void> {
+async function runOrExplain(db: Kysely<unknown>, fileName: string, text: string, statement: SqlStatement): Promise<void> {
   try {
-    await sql.raw(statement).execute(db)
+    await sql.raw(statement.text).execute(db)
   } catch (error) {
+    if (isLockTimeout(error)) throw await lockTimeoutError(db, error, fileName, text, [statement])
     const position = Number((error as PgErrorLike).position)
-    throw toMigrationError(error, fileName, text, position > 0 ? start + position - 1 : start)
+    throw toMigrationError(error, fileName, text, statement.start + (position > 0 ? indexOfCodePoint(statement.text, position - 1) : 0))
   }
+}
+
+function isLockTimeout(error: unknown): boolean {
+  return isServerError(error) && (error.code === '55P03' || (error.code === '57014' && /lock timeout/i.test(error.message)))
+}
+
+/**
+ * A lock timeout names its statement and who held the lock. PostgreSQL gives neither (no
+ * position; the waiter is gone by then), and replaying would wait again, so the holders are
+ * read from `pg_locks` for the tables the file's statements name, and the statement is the
+ * first one (in file order) that names a table another session holds. The holder is shown
+ * as `backend pid N (application_name "…", state, query: …)`, literals blanked.
+ */
+async function lockTimeoutError(
+  db: Kysely<unknown>,
+  error: unknown,
+  fileName: string,
+  text: string,
+  candidates: readonly SqlStatement[],
+): Promise<MigrationError> {
+  const relations = [...new Set([...candidates.flatMap((s) => s.relations), ...BOOKKEEPING_TABLES])]
+  const holders = await lockHolders(db, relations).catch((): LockHolder[] => [])
+  const held = new Set(holders.map((h) => h.relation))
+  const culprit = candidates.length === 1 ? candidates[0] : candidates.find((s) => s.relations.some((r) => held.has(r)))
+  const mine = culprit ? holders.filter((h) => culprit.relations.includes(h.relation)) : holders
+  const who = describeHolders(mine.length ? mine : holders)
+  const pg = error as PgErrorLike
+  return new MigrationSqlError(
+    'LOCK_TIMEOUT',
+    who ? `${pg.message}: ${who}` : pg.message,
+    fileName,
+    text,
+    culprit?.start,
+    { sqlState: pg.code, detail: pg.detail ?? (who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : undefined), hint: pg.hint, where: pg.where },
+    error,
+  )
 }
 
 /**
  * Turns a failed batch into an error with line:column. PostgreSQL gives a position for
  * parse-analysis errors; for the rest (e.g. "relation already exists") replay the file's
- * statements one by one in a transaction that is rolled back, to find the one that fails.
+ * statements one by one in a transaction that is rolled back, to find the one that fails,
+ * with the file's `lock_timeout` and `statement_timeout`.
  */
 async function explain(
   db: Kysely<unknown>,
   error: unknown,
   fileName: string,
   text: string,
+  batch: string,
   offset: number,
   statements: readonly SqlStatement[],
   skip: (s: SqlStatement) => boolean,
+  limits: ApplyLimits,
 ): Promise<MigrationError> {
   const position = Number((error as PgErrorLike).position)
   if (position > 0) {
-    const at = position - 1 - offset
+    // PostgreSQL counts characters (code points) from 1 in the query it was sent.
+    const at = indexOfCodePoint(batch, position - 1) - offset
     return toMigrationError(error, fileName, text, at >= 0 && at < text.length ? at : undefined)
   }
+  if (isLockTimeout(error)) return lockTimeoutError(db, error, fileName, text, statements.filter((s) => !skip(s)))
   const sqlState = isServerError(error) ? error.code : undefined
   if (!worthLocating(sqlState)) return toMigrationError(error, fileName)
+  // The replay runs under the file's limits (SET LOCAL ends with the rollback), so locating
+  // never waits on an application's table longer than the file itself was allowed to.
   const [begin, end] = db.isTransaction
-    ? ['SAVEPOINT wukong_locate', 'ROLLBACK TO SAVEPOINT wukong_locate']
-    : ['BEGIN', 'ROLLBACK']
+    ? [`SAVEPOINT wukong_locate;\n${limitSettings(limits, 'LOCAL')}`, 'ROLLBACK TO SAVEPOINT wukong_locate']
+    : [`BEGIN;\n${limitSettings(limits, 'LOCAL')}`, 'ROLLBACK']
   let culprit: SqlStatement | undefined
   try {
     await sql.raw(begin).execute(db)
@@ -290,8 +357,9 @@ async function explain(
       if (skip(statement)) continue
       try {
         await sql.raw(statement.text).execute(db)
-      } catch {
-        culprit = statement
+      } catch (replayed) {
+        // A statement that only timed out in the replay is not the one that failed.
+        if (worthLocating(isServerError(replayed) ? replayed.code : undefined)) culprit = statement
         break
       }
     }
@@ -301,4 +369,93 @@ async function explain(
     await sql.raw(end).execute(db).catch(() => {})
   }
   return toMigrationError(error, fileName, text, culprit?.start)
+}
+
+interface IndexState {
+  readonly oid: number
+  readonly name: string
+  readonly valid: boolean
+}
+
+/** The indexes on the tables these statements build indexes on that are invalid now. */
+async function invalidIndexes(db: Kysely<unknown>, builds: readonly SqlStatement[]): Promise<Set<number>> {
+  const tables = [...new Set(builds.map((s) => s.concurrentIndex!.table))]
+  if (tables.length === 0) return new Set()
+  const { rows } = await sql<{ oid: number }>`
+    select i.indexrelid::int8 as oid from pg_index i
+    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(db)
+  return new Set(rows.map((r) => Number(r.oid)))
+}
+
+/** The named index on its table (the table's schema), if it exists. */
+async function indexNamed(db: Kysely<unknown>, index: ConcurrentIndex): Promise<IndexState | undefined> {
+  if (index.name === undefined) return undefined
+  const { rows } = await sql<{ oid: number; name: string; valid: boolean }>`
+    select c.oid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name, i.indisvalid as valid
+    from pg_class t
+    join pg_class c on c.relnamespace = t.relnamespace and c.relname = ${index.name}
+    join pg_namespace n on n.oid = c.relnamespace
+    join pg_index i on i.indexrelid = c.oid and i.indrelid = t.oid
+    where t.oid = to_regclass(${index.table})`.execute(db)
+  const row = rows[0]
+  return row ? { oid: Number(row.oid), name: row.name, valid: row.valid } : undefined
+}
+
+/**
+ * The documented rule for a leftover of an interrupted build: an INVALID index with the name a
+ * `CREATE INDEX CONCURRENTLY` is about to build, on that statement's table, is dropped
+ * (`DROP INDEX CONCURRENTLY`) first. An invalid index is never used by queries, yet would make
+ * `IF NOT EXISTS` skip the build, or make the build fail as a duplicate name.
+ */
+async function dropInvalidLeftover(db: Kysely<unknown>, index: ConcurrentIndex): Promise<void> {
+  const existing = await indexNamed(db, index)
+  if (existing && !existing.valid) await sql.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${existing.name}`).execute(db)
+}
+
+/**
+ * After a no-transaction file, before its ledger row: each index its `CREATE INDEX
+ * CONCURRENTLY` statements name must exist and be valid, and no new invalid index may have
+ * appeared on their tables. Else `INVALID_INDEX` with the SQL that repairs it.
+ */
+async function assertIndexesValid(db: Kysely<unknown>, file: MigrationFile, builds: readonly SqlStatement[], before: ReadonlySet<number>): Promise<void> {
+  if (builds.length === 0) return
+  const bad: { statement?: SqlStatement; name: string }[] = []
+  const missing: SqlStatement[] = []
+  for (const statement of builds) {
+    const index = await indexNamed(db, statement.concurrentIndex!)
+    if (index && !index.valid) bad.push({ statement, name: index.name })
+    // IF NOT EXISTS skips when any relation of the schema has the name, not only this index.
+    if (!index && statement.concurrentIndex!.name !== undefined) missing.push(statement)
+  }
+  const gone = missing[0]
+  if (gone) {
+    const at = lineColumnAt(file.text, gone.start)
+    const { name, table } = gone.concurrentIndex!
+    throw new MigrationError(
+      'INVALID_INDEX',
+      `${file.fileName}:${at.line}:${at.column}: no index "${name}" exists on ${table} after the file ran ` +
+        '(another relation of that schema has the name, so IF NOT EXISTS skipped the build); the file is not recorded as applied; ' +
+        'rename the index in the file, or drop the other relation',
+      { file: file.fileName, line: at.line, column: at.column },
+    )
+  }
+  const tables = [...new Set(builds.map((s) => s.concurrentIndex!.table))]
+  const { rows } = await sql<{ oid: number; name: string }>`
+    select i.indexrelid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name
+    from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(db)
+  for (const row of rows) {
+    if (!before.has(Number(row.oid)) && !bad.some((b) => b.name === row.name)) bad.push({ name: row.name })
+  }
+  if (bad.length === 0) return
+  const first = bad[0]!
+  const at = first.statement ? lineColumnAt(file.text, first.statement.start) : undefined
+  const repair = bad.map((b) => `DROP INDEX CONCURRENTLY IF EXISTS ${b.name};`).join(' ')
+  throw new MigrationError(
+    'INVALID_INDEX',
+    `${file.fileName}${at ? `:${at.line}:${at.column}` : ''}: index ${bad.map((b) => b.name).join(', ')} is INVALID after the file ran ` +
+      '(a concurrent build was interrupted or failed), so the file is not recorded as applied; ' +
+      `repair: ${repair} then run migrate again`,
+    { file: file.fileName, line: at?.line, column: at?.column },
+  )
 }

@@ -13,9 +13,12 @@
  * 3. {@link withReplacedMember}: a view of a Kysely object with one member replaced. Kysely
  *    offers no public way to give an existing instance another introspector (the Migrator only
  *    asks it whether its two tables exist) or another adapter (the migration lock lives there).
- * 4. {@link isMissingMigrationError}: Kysely reports a migration it executed and no longer
- *    finds as a plain `Error` whose message is the only mark.
+ *    {@link withAdapter} uses it for the adapter.
+ * 4. {@link isMissingMigrationError} and {@link isOutOfOrderMigrationError}: Kysely reports a
+ *    migration it executed and no longer finds, and a new migration that sorts before an
+ *    executed one, as plain `Error`s whose message is the only mark.
  */
+import type { DialectAdapter, Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE, MIGRATION_LOCK_ID } from 'kysely/migration'
 
 /**
@@ -63,6 +66,35 @@ export function withReplacedMember<T extends object>(target: T, member: string, 
       return typeof found === 'function' ? found.bind(object) : found
     },
   })
+}
+
+/**
+ * `db` with its executor's adapter replaced: the Migrator takes its lock through
+ * `db.getExecutor().adapter.acquireMigrationLock`. Queries, pool and `destroy()` stay `db`'s.
+ *
+ * @example
+ * ```ts
+ * const locked = withAdapter(db, new MyLockAdapter())
+ * ```
+ */
+export function withAdapter<DB>(db: Kysely<DB>, adapter: DialectAdapter): Kysely<DB> {
+  const executor = withReplacedMember(db.getExecutor(), 'adapter', adapter)
+  return withReplacedMember(db, 'getExecutor', () => executor)
+}
+
+const OUT_OF_ORDER = /^corrupted migrations: expected previously executed migration/
+
+/**
+ * Whether an error is Kysely's "expected previously executed migration …" (a new migration
+ * sorts before one already executed).
+ *
+ * @example
+ * ```ts
+ * if (isOutOfOrderMigrationError(error)) console.error('renumber the new file')
+ * ```
+ */
+export function isOutOfOrderMigrationError(error: unknown): boolean {
+  return error instanceof Error && OUT_OF_ORDER.test(error.message)
 }
 
 const MISSING_MIGRATION = /^corrupted migrations: previously executed migration (\S+) is missing/

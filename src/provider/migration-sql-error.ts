@@ -77,6 +77,7 @@ export function codeForServerError(sqlState: string | undefined, message: string
   if (sqlState === '55P03') return 'LOCK_TIMEOUT'
   if (sqlState === '57014') return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
   if (sqlState === '42501') return 'PERMISSION_DENIED'
+  if (sqlState === '25006') return 'READ_ONLY_DATABASE'
   if ((sqlState === '0A000' || sqlState === '58P01') && /extension/i.test(message)) return 'MISSING_EXTENSION'
   if (sqlState.startsWith('08') || sqlState === '57P01' || sqlState === '57P02' || sqlState === '57P03') return 'CONNECTION_FAILED'
   return 'MIGRATION_FAILED'
@@ -93,5 +94,5 @@ export function codeForServerError(sqlState: string | undefined, message: string
  */
 export function worthLocating(sqlState: string | undefined): boolean {
   if (sqlState === undefined) return false
-  return !['57014', '55P03', '40P01', '40001', '25P02'].includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
+  return !['57014', '55P03', '40P01', '40001', '25P02', '25006'].includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
 }

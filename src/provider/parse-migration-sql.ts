@@ -1,6 +1,6 @@
 
 import { MigrationError } from '../errors/migration-error.js'
-import { byteToCharOffsets, lineColumnAt, lineColumnFinder } from './sql-text.js'
+import { byteToCharOffsets, indexOfCodePoint, lineColumnAt, lineColumnFinder } from './sql-text.js'
 
 /**
  * The directive that opts a file out of its transaction. It must be the file's first line:
@@ -22,6 +22,20 @@ export interface SqlStatement {
   readonly column: number
   /** The node type libpg-query gave it, e.g. `CreateStmt`. */
   readonly kind: string
+  /**
+   * Every table name the statement mentions, as SQL (`"app"."t"` or `"t"`), to name who holds
+   * them when the statement times out waiting for a lock.
+   */
+  readonly relations: readonly string[]
+  /** For `CREATE INDEX CONCURRENTLY`: the index (when named) and its table. */
+  readonly concurrentIndex?: ConcurrentIndex
+}
+
+/** The index a `CREATE INDEX CONCURRENTLY` builds: its name (when given) and its table. */
+export interface ConcurrentIndex {
+  readonly name?: string
+  readonly schema?: string
+  readonly table: string
 }
 
 /** A `schema_versions` INSERT written in the file by hand (the old runner's convention). */
@@ -79,7 +93,8 @@ export async function parseMigrationSql(
   try {
     tree = parseSync(text) as { stmts?: RawStmt[] }
   } catch (error) {
-    const at = hasSqlDetails(error) ? error.sqlDetails.cursorPosition : 0
+    // libpg-query's cursor is a 0-based count of characters (code points).
+    const at = hasSqlDetails(error) ? indexOfCodePoint(text, error.sqlDetails.cursorPosition) : 0
     throw errorAt('SQL_SYNTAX_ERROR', text, file, at, (error as Error).message, error)
   }
 
@@ -93,7 +108,25 @@ export async function parseMigrationSql(
     const start = skipSpaceAndComments(text, rangeStart, rangeEnd)
     const [kind, node] = Object.entries(raw.stmt)[0] as [string, Node]
     const { line, column } = locate(start)
-    statements.push({ text: text.slice(start, rangeEnd), start, line, column, kind })
+    statements.push({
+      text: text.slice(start, rangeEnd),
+      start,
+      line,
+      column,
+      kind,
+      relations: relationsOf(node),
+      ...(kind === 'IndexStmt' && node['concurrent'] ? { concurrentIndex: concurrentIndexOf(node) } : {}),
+    })
+    const copy = copyWithClient(kind, node)
+    if (copy) {
+      throw errorAt(
+        'UNSUPPORTED_STATEMENT',
+        text,
+        file,
+        start,
+        `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`,
+      )
+    }
 
     if (kind === 'TransactionStmt') {
       throw errorAt(
@@ -199,6 +232,45 @@ function nonTransactionalReason(kind: string, node: Node): string | undefined {
   }
 }
 
+function copyWithClient(kind: string, node: Node): string | undefined {
+  if (kind !== 'CopyStmt' || node['filename'] !== undefined || node['is_program']) return undefined
+  return node['is_from'] ? 'COPY … FROM STDIN' : 'COPY … TO STDOUT'
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+/** Every RangeVar (an object with `relname`) anywhere in the statement's tree. */
+function relationsOf(node: unknown): string[] {
+  const found = new Set<string>()
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item)
+      return
+    }
+    if (value === null || typeof value !== 'object') return
+    const record = value as Record<string, unknown>
+    if (typeof record['relname'] === 'string') {
+      const schema = typeof record['schemaname'] === 'string' ? `${quoteIdent(record['schemaname'])}.` : ''
+      found.add(`${schema}${quoteIdent(record['relname'])}`)
+    }
+    for (const child of Object.values(record)) visit(child)
+  }
+  visit(node)
+  return [...found]
+}
+
+function concurrentIndexOf(node: Node): ConcurrentIndex {
+  const relation = node['relation'] as { relname: string; schemaname?: string }
+  const schema = relation.schemaname ? `${quoteIdent(relation.schemaname)}.` : ''
+  return Object.freeze({
+    ...(typeof node['idxname'] === 'string' ? { name: node['idxname'] } : {}),
+    ...(relation.schemaname ? { schema: relation.schemaname } : {}),
+    table: `${schema}${quoteIdent(relation.relname)}`,
+  })
+}
+
 function isLedgerTable(relation: unknown): boolean {
   const r = relation as { relname?: string; schemaname?: string } | undefined
   return r?.relname === 'schema_versions' && (r.schemaname === undefined || r.schemaname === 'public')
@@ -270,7 +342,7 @@ function firstWords(text: string, start: number): string {
 }
 
 function errorAt(
-  code: 'SQL_SYNTAX_ERROR' | 'TRANSACTION_CONTROL' | 'NON_TRANSACTIONAL_STATEMENT' | 'WRONG_LEDGER_VERSION',
+  code: 'SQL_SYNTAX_ERROR' | 'TRANSACTION_CONTROL' | 'NON_TRANSACTIONAL_STATEMENT' | 'WRONG_LEDGER_VERSION' | 'UNSUPPORTED_STATEMENT',
   text: string,
   file: string,
   offset: number,

@@ -6,10 +6,15 @@ import { assertNoDrift, findDrift } from './check-drift.js'
 import { ensureAndReadLedger } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
+import { withLockTimeout } from './with-lock-timeout.js'
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 
 
-/** The default `lock_timeout` for each file's statements: fail fast rather than hang a deploy. */
+/**
+ * The default `lock_timeout`: 10 000 ms, for each file's statements and for the tool's own
+ * reads and writes of the ledger tables. Fail fast rather than hang a deploy (and queue every
+ * query of the application behind a waiting ALTER TABLE).
+ */
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000
 
 /** Options of {@link SqlFileMigrationProvider}. */
@@ -124,7 +129,8 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     let run = this.#runs.get(db)
     if (!run) {
       run = (async () => {
-        const rows = await ensureAndReadLedger(db)
+        // Under the migration lock, but another session may still hold the ledger table.
+        const rows = await withLockTimeout(db, this.#limits.lockTimeoutMs, (c) => ensureAndReadLedger(c), { sameConnection: true })
         if (!this.#props.allowDrift) assertNoDrift(findDrift(files, rows))
         return new Map(rows.map((row) => [row.version, row]))
       })()

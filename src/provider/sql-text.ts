@@ -135,6 +135,26 @@ export function byteToCharOffsets(text: string): (byteOffset: number) => number 
   }
 }
 
+/**
+ * The string index (UTF-16 units, what `slice` takes) of the character at a code-point
+ * offset. PostgreSQL's error positions and libpg-query's cursor count characters (code
+ * points), so each character outside the Basic Multilingual Plane (an emoji) before the error
+ * would otherwise move the position one unit to the left.
+ *
+ * @example
+ * ```ts
+ * indexOfCodePoint('🎉x', 1) // 2
+ * ```
+ */
+export function indexOfCodePoint(text: string, codePoints: number): number {
+  let index = 0
+  for (let n = 0; n < codePoints && index < text.length; n++) {
+    const unit = text.charCodeAt(index)
+    index += unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length ? 2 : 1
+  }
+  return index
+}
+
 function firstInvalidUtf8Byte(bytes: Uint8Array): number {
   // Only called once the strict decoder has failed: find where, to say line:column.
   for (let i = 0; i < bytes.length; ) {

@@ -18,175 +18,251 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
      "start": 625,
      "line": 10,
      "column": 1,
-     "kind": "CreateExtensionStmt"
+     "kind": "CreateExtensionStmt",
+     "relations": []
     },
     {
      "text": "CREATE TABLE IF NOT EXISTS schema_versions (\n    version     INTEGER PRIMARY KEY,\n    description TEXT NOT NULL,\n    applied_at  TIMESTAMP WITH TIME ZONE DEFAULT NOW()\n)",
      "start": 837,
      "line": 14,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"schema_versions\""
+     ]
     },
     {
      "text": "CREATE TABLE IF NOT EXISTS sessions (\n    id                           VARCHAR(255) PRIMARY KEY,\n    goal                         TEXT NOT NULL,\n    initial_goal                 TEXT,\n    status                       VARCHAR(50) DEFAULT 'active',\n    user_id                      VARCHAR(255),\n    api_key                      VARCHAR(255),\n    organization_id              VARCHAR(255),\n    agent_type                   VARCHAR(100) DEFAULT 'InteractiveAgent',\n    auto_run                     BOOLEAN DEFAULT FALSE,\n    tools_config                 JSONB,\n    parent_session_id            VARCHAR(255) REFERENCES sessions(id),\n    depth                        INTEGER DEFAULT 0,\n    inherited_context            TEXT,\n    result_summary               TEXT,\n    is_sub_agent                 BOOLEAN DEFAULT FALSE,\n    -- Context compression: steps up to this id are folded into compressed_summary (-1: none).\n    last_compressed_step_id      INTEGER DEFAULT -1,\n    compressed_summary           TEXT,\n    is_compressing               BOOLEAN DEFAULT FALSE,\n    compressing_started_at       TIMESTAMP WITH TIME ZONE,\n    is_running                   BOOLEAN DEFAULT TRUE,\n    is_deleted                   BOOLEAN DEFAULT FALSE,\n    last_knowledge_extraction_at TIMESTAMP WITH TIME ZONE,\n    share_secret_key             VARCHAR(255) UNIQUE,\n    created_at                   TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n    updated_at                   TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n    CONSTRAINT chk_session_depth CHECK (depth >= 0 AND depth <= 10)\n)",
      "start": 1104,
      "line": 21,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_sessions_user_id ON sessions (user_id)",
      "start": 2663,
      "line": 51,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_sessions_parent_session_id ON sessions (parent_session_id)",
      "start": 2734,
      "line": 52,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_sessions_status ON sessions (status)",
      "start": 2825,
      "line": 53,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_sessions_is_running ON sessions (is_running)",
      "start": 2894,
      "line": 54,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_sessions_depth ON sessions (depth)",
      "start": 2971,
      "line": 55,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_sessions_share_secret_key ON sessions (share_secret_key)\n    WHERE share_secret_key IS NOT NULL",
      "start": 3103,
      "line": 57,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_sessions_user_updated ON sessions (user_id, updated_at DESC)\n    WHERE is_deleted = FALSE",
      "start": 3305,
      "line": 60,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE TABLE IF NOT EXISTS steps (\n    id                    SERIAL PRIMARY KEY,\n    session_id            VARCHAR(255) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,\n    step_number           INTEGER NOT NULL,\n    llm_prompt            TEXT,\n    llm_response          TEXT,\n    action                VARCHAR(100) NOT NULL,\n    reasoning             TEXT,\n    selected_tool         VARCHAR(255),\n    parameters            JSONB,\n    step_result           TEXT,\n    error_message         TEXT,\n    status                VARCHAR(50) DEFAULT 'pending',\n    -- Discarded steps stay for the record but drop out of the session's context.\n    discarded             BOOLEAN DEFAULT FALSE,\n    is_parallel           BOOLEAN DEFAULT FALSE,\n    wait_strategy         VARCHAR(50),\n    parallel_status       VARCHAR(50),\n    started_at            TIMESTAMP WITH TIME ZONE,\n    completed_at          TIMESTAMP WITH TIME ZONE,\n    execution_duration_ms INTEGER,\n    created_at            TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n    updated_at            TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n    UNIQUE (session_id, step_number),\n    CONSTRAINT chk_step_status CHECK (status IN ('pending', 'running', 'completed', 'failed', 'timeout'))\n)",
      "start": 3521,
      "line": 64,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"steps\"",
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_steps_session_id ON steps (session_id)",
      "start": 4753,
      "line": 91,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_steps_status ON steps (status)",
      "start": 4824,
      "line": 92,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_steps_is_parallel ON steps (is_parallel)",
      "start": 4887,
      "line": 93,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_steps_discarded ON steps (discarded)",
      "start": 4960,
      "line": 94,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_steps_action ON steps (action)",
      "start": 5029,
      "line": 95,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_steps_session_active ON steps (session_id, step_number)\n    WHERE discarded = FALSE",
      "start": 5155,
      "line": 97,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE TABLE IF NOT EXISTS todos (\n    id               VARCHAR(255) PRIMARY KEY,\n    session_id       VARCHAR(255) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,\n    title            TEXT NOT NULL,\n    description      TEXT,\n    order_index      INTEGER NOT NULL,\n    status           VARCHAR(50) DEFAULT 'pending',\n    dependencies     JSONB,\n    priority         INTEGER DEFAULT 0,\n    estimated_steps  INTEGER,\n    actual_steps     INTEGER DEFAULT 0,\n    estimated_tokens INTEGER,\n    actual_tokens    INTEGER DEFAULT 0,\n    result           JSONB,\n    error            TEXT,\n    started_at       TIMESTAMP WITH TIME ZONE,\n    completed_at     TIMESTAMP WITH TIME ZONE,\n    duration_seconds INTEGER,\n    created_at       TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n    updated_at       TIMESTAMP WITH TIME ZONE DEFAULT NOW()\n)",
      "start": 5362,
      "line": 101,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"todos\"",
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_todos_session_id ON todos (session_id)",
      "start": 6196,
      "line": 123,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"todos\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_todos_status ON todos (status)",
      "start": 6267,
      "line": 124,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"todos\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_todos_session_order ON todos (session_id, order_index)",
      "start": 6330,
      "line": 125,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"todos\""
+     ]
     },
     {
      "text": "CREATE TABLE IF NOT EXISTS checkpoints (\n    id              VARCHAR(255) PRIMARY KEY,\n    session_id      VARCHAR(255) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,\n    name            VARCHAR(255),\n    description     TEXT,\n    checkpoint_type VARCHAR(50),\n    session_state   JSONB NOT NULL,\n    step_number     INTEGER,\n    created_at      TIMESTAMP WITH TIME ZONE DEFAULT NOW()\n)",
      "start": 6478,
      "line": 128,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"checkpoints\"",
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_checkpoints_session_id ON checkpoints (session_id)",
      "start": 6871,
      "line": 139,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"checkpoints\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_checkpoints_created_at ON checkpoints (created_at)",
      "start": 6954,
      "line": 140,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"checkpoints\""
+     ]
     },
     {
      "text": "INSERT INTO schema_versions (version, description) VALUES (1, 'Initial schema: sessions, steps, todos, checkpoints')\nON CONFLICT (version) DO NOTHING",
      "start": 7215,
      "line": 144,
      "column": 1,
-     "kind": "InsertStmt"
+     "kind": "InsertStmt",
+     "relations": [
+      "\"schema_versions\""
+     ]
     }
    ],
    "transactional": true,
@@ -214,49 +290,71 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
      "start": 82,
      "line": 3,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"parallel_tool_calls\"",
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_step_id ON parallel_tool_calls (step_id)",
      "start": 1332,
      "line": 29,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"parallel_tool_calls\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_status ON parallel_tool_calls (status)",
      "start": 1425,
      "line": 30,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"parallel_tool_calls\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_tool_id ON parallel_tool_calls (tool_id)",
      "start": 1516,
      "line": 31,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"parallel_tool_calls\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_external_task_id ON parallel_tool_calls (external_task_id)\n    WHERE external_task_id IS NOT NULL",
      "start": 1693,
      "line": 33,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"parallel_tool_calls\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_step_status ON parallel_tool_calls (step_id, status)",
      "start": 1883,
      "line": 36,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"parallel_tool_calls\""
+     ]
     },
     {
      "text": "INSERT INTO schema_versions (version, description) VALUES (2, 'Parallel tool calls')\nON CONFLICT (version) DO NOTHING",
      "start": 1989,
      "line": 38,
      "column": 1,
-     "kind": "InsertStmt"
+     "kind": "InsertStmt",
+     "relations": [
+      "\"schema_versions\""
+     ]
     }
    ],
    "transactional": true,
@@ -284,42 +382,62 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
      "start": 90,
      "line": 3,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"fork_agent_tasks\"",
+      "\"sessions\"",
+      "\"steps\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_parent_session_id ON fork_agent_tasks (parent_session_id)",
      "start": 1306,
      "line": 29,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"fork_agent_tasks\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_sub_session_id ON fork_agent_tasks (sub_session_id)",
      "start": 1413,
      "line": 30,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"fork_agent_tasks\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_status ON fork_agent_tasks (status)",
      "start": 1514,
      "line": 31,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"fork_agent_tasks\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_depth ON fork_agent_tasks (depth)",
      "start": 1599,
      "line": 32,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"fork_agent_tasks\""
+     ]
     },
     {
      "text": "INSERT INTO schema_versions (version, description) VALUES (3, 'Agent fork tasks')\nON CONFLICT (version) DO NOTHING",
      "start": 1683,
      "line": 34,
      "column": 1,
-     "kind": "InsertStmt"
+     "kind": "InsertStmt",
+     "relations": [
+      "\"schema_versions\""
+     ]
     }
    ],
    "transactional": true,
@@ -347,105 +465,153 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
      "start": 122,
      "line": 4,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"knowledge_entities\"",
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_entity_id ON knowledge_entities (entity_id)",
      "start": 1502,
      "line": 33,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_source_session_id ON knowledge_entities (source_session_id)",
      "start": 1597,
      "line": 34,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_level ON knowledge_entities (level)",
      "start": 1708,
      "line": 35,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_user_id ON knowledge_entities (user_id)\n    WHERE user_id IS NOT NULL",
      "start": 1795,
      "line": 36,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_organization_id ON knowledge_entities (organization_id)\n    WHERE organization_id IS NOT NULL",
      "start": 1916,
      "line": 38,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_is_indexed ON knowledge_entities (is_indexed)",
      "start": 2061,
      "line": 40,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_is_to_remove ON knowledge_entities (is_to_remove)",
      "start": 2158,
      "line": 41,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_embedding ON knowledge_entities\n    USING hnsw (embedding vector_cosine_ops)",
      "start": 2869,
      "line": 51,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_embedding_public ON knowledge_entities\n    USING hnsw (embedding vector_cosine_ops)\n    WHERE level = 'public' AND is_indexed = TRUE AND is_to_remove = FALSE",
      "start": 3160,
      "line": 55,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_entities_embedding_organization ON knowledge_entities\n    USING hnsw (embedding vector_cosine_ops)\n    WHERE level = 'organization' AND is_indexed = TRUE AND is_to_remove = FALSE",
      "start": 3369,
      "line": 58,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_entities\""
+     ]
     },
     {
      "text": "CREATE TABLE IF NOT EXISTS knowledge_feedback (\n    id              SERIAL PRIMARY KEY,\n    knowledge_id    INTEGER NOT NULL REFERENCES knowledge_entities(id) ON DELETE CASCADE,\n    user_id         VARCHAR(255) NOT NULL,\n    helpful         BOOLEAN,\n    accuracy_rating INTEGER,\n    comment         TEXT,\n    session_id      VARCHAR(255) REFERENCES sessions(id),\n    used_in_step    INTEGER,\n    created_at      TIMESTAMP WITH TIME ZONE DEFAULT NOW()\n)",
      "start": 3591,
      "line": 62,
      "column": 1,
-     "kind": "CreateStmt"
+     "kind": "CreateStmt",
+     "relations": [
+      "\"knowledge_feedback\"",
+      "\"knowledge_entities\"",
+      "\"sessions\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_feedback_knowledge_id ON knowledge_feedback (knowledge_id)",
      "start": 4046,
      "line": 74,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_feedback\""
+     ]
     },
     {
      "text": "CREATE INDEX IF NOT EXISTS idx_knowledge_feedback_user_id ON knowledge_feedback (user_id)",
      "start": 4147,
      "line": 75,
      "column": 1,
-     "kind": "IndexStmt"
+     "kind": "IndexStmt",
+     "relations": [
+      "\"knowledge_feedback\""
+     ]
     },
     {
      "text": "INSERT INTO schema_versions (version, description) VALUES (4, 'Knowledge base with vector search')\nON CONFLICT (version) DO NOTHING",
      "start": 4239,
      "line": 77,
      "column": 1,
-     "kind": "InsertStmt"
+     "kind": "InsertStmt",
+     "relations": [
+      "\"schema_versions\""
+     ]
     }
    ],
    "transactional": true,

@@ -1,19 +1,21 @@
-import type { Kysely } from 'kysely'
+import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
-import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, resolveDatabaseUrl, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
-import type { ApplyEvent } from '../provider/apply-migration.js'
-import { assertNoDrift, findDrift } from '../provider/check-drift.js'
+import { DATABASE_URL_VARIABLES, embeddedDataDir, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
+import { readOnlyError, type ApplyEvent } from '../provider/apply-migration.js'
+import { assertNoDrift, findDrift } from '../provider/check-drift.js'
+import { assertInOrder } from '../provider/check-order.js'
+import { isMissingMigrationError, isOutOfOrderMigrationError } from '../provider/kysely-internals.js'
 import { codeForServerError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
-import { isMissingMigrationError } from '../provider/kysely-internals.js'
 import { withMigratorIntrospection } from '../provider/migrator-introspection.js'
 import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
 import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
+import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
+import { withLockTimeout } from '../provider/with-lock-timeout.js'
 
 const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
-import { SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
@@ -25,8 +27,24 @@ export interface MigrationRunnerOptions {
   readonly migrationFolder?: string
   /** Migrate even when applied files changed or are gone. Default false. */
   readonly allowDrift?: boolean
-  /** `lock_timeout` for each file's statements. Default 10 000 ms; 0 waits forever. */
+  /**
+   * `lock_timeout` for each file's statements, and for the runner's own reads and writes of
+   * the ledger tables (before and under the migration lock), so that another session
+   * holding one of them fails the run with `LOCK_TIMEOUT` instead of hanging it.
+   * Default 10 000 ms; 0 waits forever.
+   */
   readonly lockTimeoutMs?: number
+  /**
+   * Longest wait for another migrator's migration lock, then `LOCK_TIMEOUT` naming it.
+   * Default 300 000 ms; 0 waits forever. Applies to URLs the runner opens and to a `db` given
+   * with PostgreSQL's adapter.
+   */
+  readonly lockWaitTimeoutMs?: number
+  /**
+   * Longest wait for a connection (pg driver): TCP, TLS and the server's answer. The URL's
+   * libpq `connect_timeout` wins. Default 30 000 ms; 0 waits forever.
+   */
+  readonly connectTimeoutMs?: number
   /** `statement_timeout` for each file's statements. Default 0: no limit. */
   readonly statementTimeoutMs?: number
   /** Where URLs are looked up. Default `process.env`. */
@@ -159,22 +177,34 @@ export class MigrationRunner {
     const db = await this.#guard(() => this.#connect())
     // A read, so safe to try twice: a pool may hand out a connection whose backend was
     // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
-    const fast = await this.#guard(() => readSnapshotFast(db).catch((error: unknown) => (isLostConnection(error) ? readSnapshotFast(db) : Promise.reject(error))))
+    const read = () => this.#bounded(db, (c) => readSnapshotFast(c))
+    const fast = await this.#guard(() => read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))))
     const seen = fast === 'no-ledger' ? EMPTY_SNAPSHOT : fast
     if (seen && !this.#props.allowDrift) assertNoDrift(findDrift(heads, seen.ledger))
+    if (seen) assertInOrder(heads, seen.ledger)
     if (seen && isInStep(heads, seen)) {
       const versions = seen.ledger.map((r) => r.version)
       return Object.freeze({ results: [], currentVersion: versions.length ? Math.max(...versions) : null })
     }
     const files = await this.#provider.loadFiles()
-    return this.#run(files, db, (migrator) => migrator.migrateToLatest(), seen, fast !== undefined && fast !== 'no-ledger')
+    return this.#run(files, db, (migrator) => migrator.migrateToLatest(), seen, fast !== undefined && fast !== 'no-ledger', true)
   }
 
-  /** Where the database stands: applied (with checksum check), pending, drifted, missing, adopted. */
+  /**
+   * Where the database stands: applied (with checksum check), pending, drifted, missing,
+   * adopted. Throws `OUT_OF_ORDER` when a file below an applied version is not applied.
+   */
   async status(): Promise<MigrationStatus> {
+    const status = await this.#status()
+    const files = await this.#provider.loadFiles()
+    assertInOrder(files, status.applied)
+    return status
+  }
+
+  async #status(): Promise<MigrationStatus> {
     const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
-    return computeStatus(files, await this.#guard(() => readSnapshot(db)))
+    return computeStatus(files, await this.#guard(() => this.#bounded(db, (c) => readSnapshot(c))))
   }
 
   /** The files `migrate()` would apply, with their statements, touching nothing. */
@@ -189,7 +219,7 @@ export class MigrationRunner {
     if (options.to !== undefined) return this.migrateTo(options.to)
     const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
-    const status = await this.status()
+    const status = await this.#status()
     const last = status.applied.at(-1)
     if (last) this.#assertDownFiles(files, [last.version])
     return this.#run(files, db, (migrator) => migrator.migrateDown())
@@ -203,7 +233,7 @@ export class MigrationRunner {
     if (version !== 0 && !target) {
       throw new MigrationError('NOT_FOUND', `no migration file has version ${version}`)
     }
-    const status = await this.status()
+    const status = await this.#status()
     this.#assertDownFiles(files, status.applied.filter((a) => a.version > version).map((a) => a.version))
     return this.#run(files, db, (migrator) => migrator.migrateTo(target ? target.name : NO_MIGRATIONS))
   }
@@ -234,13 +264,15 @@ export class MigrationRunner {
     go: (migrator: Migrator) => Promise<MigrationResultSet>,
     seen?: LedgerSnapshot,
     bookkeepingExists = false,
+    upward = false,
   ): Promise<MigrateResult> {
     // Refuse drift before anything is created: a refused run leaves the database as it was.
-    const before = seen ?? (await this.#guard(() => readSnapshot(db)))
+    const before = seen ?? (await this.#guard(() => this.#bounded(db, (c) => readSnapshot(c))))
     if (!this.#props.allowDrift) assertNoDrift(findDrift(files, before.ledger))
+    if (upward) assertInOrder(files, before.ledger)
     // A database without the bookkeeping tables gets them in one round trip, so that
     // Kysely's Migrator (told they exist) and the provider need not probe and create them.
-    if (!bookkeepingExists) await this.#guard(() => bootstrapBookkeeping(db))
+    if (!bookkeepingExists) await this.#guard(() => this.#bounded(db, (c) => bootstrapBookkeeping(c)))
 
     this.#events = []
     // Each file commits on its own (its SQL and ledger row in one implicit transaction), so
@@ -252,7 +284,7 @@ export class MigrationRunner {
     })
     const outcome = await go(migrator)
     const events = new Map(this.#events.map((e) => [e.name, e]))
-    const after = outcome.error ? await readSnapshot(db).catch(() => undefined) : undefined
+    const after = outcome.error ? await this.#bounded(db, (c) => readSnapshot(c)).catch(() => undefined) : undefined
     const committed = new Set(after?.ledger.map((r) => r.version))
     const results = (outcome.results ?? []).map((r): MigrationFileResult => {
       const file = files.find((f) => f.name === r.migrationName)!
@@ -271,17 +303,20 @@ export class MigrationRunner {
       })
     })
     if (outcome.error) throw new MigrationRunError(this.#wrap(outcome.error), results)
-    const versions = new Set(before.ledger.map((r) => r.version))
-    for (const event of this.#events) {
-      if (event.kind === 'reverted') versions.delete(event.version)
-      else versions.add(event.version)
-    }
-    return Object.freeze({ results, currentVersion: versions.size ? Math.max(...versions) : null })
+    // The database's own answer: another migrator may have applied files while this one
+    // waited for the lock, which neither the snapshot read before nor this run's events show.
+    const currentVersion = await this.#guard(() => this.#bounded(db, (c) => readCurrentVersion(c)))
+    return Object.freeze({ results, currentVersion })
+  }
+
+  /** Runs the runner's own bookkeeping queries under its lock timeout (see `lockTimeoutMs`). */
+  #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
+    return withLockTimeout(db, this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, body)
   }
 
   #connect(): Promise<Kysely<any>> {
     this.#db ??= (async () => {
-      if (this.#props.db) return this.#props.db
+      if (this.#props.db) return withBoundedLock(this.#props.db, this.#props.lockWaitTimeoutMs)
       const env = this.#props.env ?? process.env
       // Named before connecting, so that a failure to connect says where the URL came from.
       this.#source = resolveDatabaseUrl(this.#props.url, env).source
@@ -292,6 +327,8 @@ export class MigrationRunner {
         driver: this.#props.driver,
         pooled: this.#props.pooled,
         dataDir: embeddedDataDir(env),
+        lockWaitTimeoutMs: this.#props.lockWaitTimeoutMs,
+        connectTimeoutMs: this.#props.connectTimeoutMs,
       })
       this.#source = target.source
       this.#url = target.url
@@ -319,12 +356,16 @@ export class MigrationRunner {
     const url = this.#url ?? this.#props.url
     const env = this.#props.env ?? process.env
     const candidates = [url, this.#props.url, ...DATABASE_URL_VARIABLES.map((name) => env[name])]
-    const secrets = candidates.map((u) => passwordOf(u)).filter((s): s is string => !!s)
+    const secrets = candidates.flatMap((u) => (u ? urlSecrets(u) : []))
     if (error instanceof MigrationError) {
       return secrets.some((s) => error.message.includes(s)) ? new MigrationError(error.code, redact(error.message, secrets), { file: error.file, line: error.line, column: error.column }) : error
     }
     const message = redact(error instanceof Error ? error.message : String(error), secrets)
     const code = (error as { code?: string }).code
+    if (code === '25006') return readOnlyError(error)
+    if (isOutOfOrderMigrationError(error)) {
+      return new MigrationError('OUT_OF_ORDER', `${message} (a file numbered below an applied one would never run; renumber it above the last applied version)`, { cause: error })
+    }
     if (isMissingMigrationError(error) !== undefined) {
       return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, { cause: error })
     }
@@ -358,4 +399,19 @@ function redactedCause(error: unknown, secrets: readonly string[]): unknown {
 function isLostConnection(error: unknown): boolean {
   const code = (error as { code?: unknown }).code
   return code === undefined ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message)) : code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE'
+}
+
+async function readCurrentVersion(db: Kysely<unknown>): Promise<number | null> {
+  const { rows } = await sql<{ version: number | null }>`select max(version)::int as version from schema_versions`.execute(db)
+  return rows[0]?.version ?? null
+}
+
+/**
+ * A `db` given with PostgreSQL's own adapter gets the bounded session lock (Kysely's waits an
+ * hour, holding a snapshot); one already wrapped, or with another adapter, is used as given.
+ */
+function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number | undefined): Kysely<any> {
+  const adapter = db.getExecutor().adapter
+  if (adapter.constructor !== PostgresAdapter) return db
+  return withBoundedSessionMigrationLock(db, { waitTimeoutMs })
 }

@@ -3,15 +3,16 @@
 // CONNECTION_FAILED, nothing of the file remains, no lock is left, and a retry converges.
 //
 // The runner is handed a Kysely instance whose pool listens for client errors, as an app's
-// must; the runner's own pool (the `url` option) is covered by known-bugs.test.ts while it
-// crashes the process on this event.
+// must; the runner's own pool (the `url` option) is covered at the end.
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { MigrationError, MigrationRunError, MigrationRunner } from '../../src/index.js'
 import { resolveTestServer } from '../../src/testing/test-server.js'
 import { backendsOf, terminate, waitForBackend, waitForPidsGone, withApplicationName } from '../support/backend-probe.js'
 import { migrationFolder } from '../support/folders.js'
+import { startMigrateChild } from '../support/migrate-child-process.js'
 import { advisoryLocks, invariantViolations, readLedgerState, type ExpectedFile } from '../support/ledger-invariants.js'
 import { SLOW_EXPECTED, SLOW_FILES } from '../support/reliability-folders.js'
 import { recordScenario, reliabilitySeed, seededRandom, SOAK } from '../support/reliability-results.js'
@@ -149,5 +150,48 @@ describe.skipIf(server.skipReason)('dropped connection', () => {
         )
       },
     )
+  })
+})
+
+describe.skipIf(server.skipReason)('dropped connection: the runner’s own pool and the boot read', () => {
+  const databases = new TrialDatabases(server)
+  afterAll(() => databases.closeAll())
+
+  it('a connection dropped mid-file through the url option fails the run, it does not crash the process', { timeout: 60_000 }, async () => {
+    const handle = await databases.create()
+    const folder = await migrationFolder({ '001_slow.sql': 'create table t (id int);\nselect pg_sleep(30);\n' })
+    const app = 'wk-b3'
+    const child = await startMigrateChild({ url: withApplicationName(handle.url!, app), folder })
+    const victim = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'PgSleep')
+    await terminate(handle.db, victim.pid)
+    const exit = await child.exited
+    // Was: exit 1 with no result line, stderr "Unhandled 'error' event … Connection terminated unexpectedly".
+    expect({ last: exit.events.at(-1), stderr: exit.stderr.split('\n').find((l) => /Error/.test(l)) }).toMatchObject({
+      last: { event: 'failed', code: 'CONNECTION_FAILED' },
+    })
+  })
+
+  it('a connection terminated while the runner reads the ledger (and again on its retry) is CONNECTION_FAILED', async () => {
+    const handle = await databases.create()
+    const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n', '002_b.sql': 'create table b (id int);\n' })
+    await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder({ '001_a.sql': 'create table a (id int);\n' }), log: () => {} }).migrate()
+    // Hold the ledger so that the runner's first query (readSnapshotFast) waits, then end it.
+    const holder = new pg.Client({ connectionString: handle.url })
+    await holder.connect()
+    await holder.query('begin')
+    await holder.query('lock table schema_versions in access exclusive mode')
+    const app = 'wk-b4'
+    const db = robustKysely(withApplicationName(handle.url!, app))
+    const run = new MigrationRunner({ db, migrationFolder: folder, lockTimeoutMs: 30_000, log: () => {} }).migrate().then(() => undefined, (e: unknown) => e as MigrationError)
+    // The boot read is retried once on a new connection (a pool may hand out a dead one):
+    // end both attempts, as a failover that keeps failing would.
+    const waiting = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'relation')
+    await terminate(handle.db, waiting.pid)
+    const retried = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'relation' && b.pid !== waiting.pid)
+    await terminate(handle.db, retried.pid)
+    const error = await run
+    await holder.end()
+    await db.destroy()
+    expect([error?.code, error?.message]).toEqual(['CONNECTION_FAILED', expect.any(String)])
   })
 })
