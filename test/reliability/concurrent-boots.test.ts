@@ -1,4 +1,4 @@
-// Issue 6, item 1: many app instances boot at once against a fresh database. Every one must
+// Many app instances boot at once against a fresh database. Every one must
 // exit 0, every file's SQL must run exactly once, and every round must end in the same state.
 import { afterAll, describe, expect, it } from 'vitest'
 

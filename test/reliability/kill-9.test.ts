@@ -1,4 +1,4 @@
-// Issue 6, item 2: a migrating process is SIGKILLed at random instants. After each kill the
+// A migrating process is SIGKILLed at random instants. After each kill the
 // ledgers agree with each other and with the catalog, no advisory lock is left, and the next
 // run converges without running any file's SQL twice.
 import { afterAll, describe, expect, it } from 'vitest'

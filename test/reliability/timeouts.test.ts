@@ -1,6 +1,6 @@
-// Issue 6, item 4: a file that needs a lock another session holds fails fast (lock_timeout)
+// A file that needs a lock another session holds fails fast (lock_timeout)
 // instead of hanging the deploy, and a runaway statement is cut off (statement_timeout); in
-// both cases nothing of the file remains and a retry converges. Defaults: docs/reliability.md.
+// both cases nothing of the file remains and a retry converges. Defaults: MigrationRunnerOptions.
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
