@@ -18,7 +18,9 @@ import { SLOW_EXPECTED, SLOW_FILES } from '../support/reliability-folders.js'
 import { recordScenario, reliabilitySeed, seededRandom, SOAK } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
 
-const TRIALS = Number(process.env['WUKONG_KILL_TRIALS'] ?? (SOAK ? 300 : 50))
+// A trial is a Node process started, killed and checked (about 2 s here); an ordinary run does
+// 20, `npm run test:soak` 300, WUKONG_KILL_TRIALS any number.
+const TRIALS = Number(process.env['WUKONG_KILL_TRIALS'] ?? (SOAK ? 300 : 20))
 const server = await resolveTestServer()
 
 const files = SLOW_FILES
