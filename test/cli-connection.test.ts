@@ -29,12 +29,13 @@ describe('wukong-migrate: connection failures', { timeout: 240_000 }, () => {
     const password = 'Zq9@Kv7:Lm3-unreachable'
     const url = `postgres://wk_pw:${password}@127.0.0.1:${port}/wukong`
     const encoded = `postgres://wk_pw:${encodeURIComponent(password)}@127.0.0.1:${port}/wukong`
-    const runs = [
-      await cli(['migrate', '--dir', dir], { env: { POSTGRES_URL: encoded } }),
-      await cli(['status', '--json', '--dir', dir], { env: { POSTGRES_URL_NON_POOLING: url } }),
-      await cli(['plan', '--dir', dir, '--url', encoded]),
-      await cli(['down', '--json', '--dir', dir, '--url', url]),
-    ]
+    // Independent runs (nothing listens there), so at once.
+    const runs = await Promise.all([
+      cli(['migrate', '--dir', dir], { env: { POSTGRES_URL: encoded } }),
+      cli(['status', '--json', '--dir', dir], { env: { POSTGRES_URL_NON_POOLING: url } }),
+      cli(['plan', '--dir', dir, '--url', encoded]),
+      cli(['down', '--json', '--dir', dir, '--url', url]),
+    ])
     for (const run of runs) expect(run.code).toBe(1)
     expect(runs[0]!.stderr).toContain(`error[CONNECTION_FAILED]: cannot connect to the database from POSTGRES_URL (postgres://wk_pw:***@127.0.0.1:${port}/wukong): connect ECONNREFUSED 127.0.0.1:${port}`)
     expect(runs[0]!.stderr).toContain('= help: nothing accepts connections at that host and port: is the server running? check POSTGRES_URL, or pass --url')
@@ -84,8 +85,8 @@ describe.skipIf(server.skipReason)('wukong-migrate: a URL with a password on the
     u.password = password
     const url = u.toString()
     const runs = [
-      await cli(['status', '--dir', dir], { env: { POSTGRES_URL: url } }),
-      await cli(['plan', '--json', '--dir', dir], { env: { POSTGRES_URL: url } }),
+      // status and plan change nothing, so at once; then the runs that migrate, in order.
+      ...(await Promise.all([cli(['status', '--dir', dir], { env: { POSTGRES_URL: url } }), cli(['plan', '--json', '--dir', dir], { env: { POSTGRES_URL: url } })])),
       await cli(['migrate', '--dir', dir], { env: { POSTGRES_URL: url } }),
       await cli(['migrate', '--json', '--dir', dir, '--url', url]),
       await cli(['status', '--json', '--dir', dir, '--url', url]),
@@ -110,10 +111,10 @@ describe.skipIf(skipAuth)('wukong-migrate: a wrong password, refused by PostgreS
   it('exit 1, the variable named, the server\'s refusal shown, no password printed (the wrong one or any other)', async () => {
     const dir = await folderWith(FOLDER)
     const wrong = `Wr0ng@Qx7v:${randomBytes(4).toString('hex')}`
-    const runs = [
-      await cli(['migrate', '--dir', dir], { env: { POSTGRES_URL_NON_POOLING: auth.url(wrong), POSTGRES_URL: auth.url(right) } }),
-      await cli(['status', '--json', '--dir', dir], { env: { POSTGRES_PRISMA_URL: auth.url(wrong) } }),
-    ]
+    const runs = await Promise.all([
+      cli(['migrate', '--dir', dir], { env: { POSTGRES_URL_NON_POOLING: auth.url(wrong), POSTGRES_URL: auth.url(right) } }),
+      cli(['status', '--json', '--dir', dir], { env: { POSTGRES_PRISMA_URL: auth.url(wrong) } }),
+    ])
     for (const run of runs) expect(run.code).toBe(1)
     expect(runs[0]!.stderr).toMatch(/^error\[CONNECTION_FAILED\]: cannot connect to the database from POSTGRES_URL_NON_POOLING \(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres\): password authentication failed for user "postgres"$/m)
     expect(runs[0]!.stderr).toContain('= help: the server refused the user or password; check POSTGRES_URL_NON_POOLING, or pass --url')

@@ -1,6 +1,5 @@
 // Which URL, which driver, which lock: the decisions of src/connect, without a server.
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
@@ -14,6 +13,7 @@ import {
   tlsFromUrl,
   type MigrationDatabase,
 } from '../src/connect/index.js'
+import { scratchDir } from './support/scratch.js'
 
 describe('isPooledUrl', () => {
   it.each([
@@ -53,7 +53,7 @@ describe('tlsFromUrl and pgPoolConfig: sslmode as libpq means it', () => {
   })
 
   it('reads sslrootcert/sslcert/sslkey files; require with a root cert verifies the chain', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wk-tls-'))
+    const dir = await scratchDir('wk-tls-')
     await writeFile(join(dir, 'ca.pem'), 'CA PEM')
     await writeFile(join(dir, 'client.pem'), 'CLIENT PEM')
     await writeFile(join(dir, 'client.key'), 'CLIENT KEY')

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { constants } from 'node:fs'
-import { mkdtemp, open, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { open, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +9,7 @@ import { MigrationError, MigrationRunner, readMigrationFolder, SqlFileMigrationP
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { snapshotDatabase } from './support/db-snapshot.js'
 import { migrationFolder } from './support/folders.js'
+import { scratchDir } from './support/scratch.js'
 
 const ok = 'create table ok_table (id int);\n'
 
@@ -152,7 +152,7 @@ describe('rejections name the file and leave the database as it was', () => {
   }
 
   it('a link that points outside the folder', async () => {
-    const outside = await mkdtemp(join(tmpdir(), 'wk-outside-'))
+    const outside = await scratchDir('wk-outside-')
     await writeFile(join(outside, 'evil.sql'), ok)
     const folder = await migrationFolder({})
     await symlink(join(outside, 'evil.sql'), join(folder, '001_evil.sql'))

@@ -37,7 +37,7 @@ async function attempt<T>(trx: Kysely<Database>, body: () => Promise<T>): Promis
   }
 }
 
-// shared/schema-spec.md transcribed by hand, one line per column: name, type, then "not null"
+// The schema specification transcribed by hand, one line per column: name, type, then "not null"
 // and "default <value>" where the spec says so. Not generated from the migrations, so that a
 // migration that drifts from the spec fails here.
 const SPEC = `

@@ -5,7 +5,7 @@ import type { ExitCode } from './exit-codes.js'
 
 /**
  * What every `--json` document has. `version` changes only when a field is removed or changes
- * meaning; new fields may appear in version 1. Documented in docs/cli.md.
+ * meaning; new fields may appear in version 1. Documented in the README, "JSON output".
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * The `wukong-migrate` command line (also `npm run migrate`, `npm run migrate:status`,
- * `tsx src/cli/migrate.ts <command>`). See docs/cli.md, or run it with --help.
+ * `tsx src/cli/migrate.ts <command>`). See the README, "The command line", or run it with --help.
  *
  * @example
  * ```sh

@@ -27,7 +27,7 @@ Flags:
                        WUKONG_PGLITE_DIR or .wukong/pglite)
   --dir <folder>       the migration files (default: WUKONG_MIGRATIONS_DIR, else the
                        package's migrations/)
-  --json               print one JSON document (shape: docs/cli.md, "version": 1)
+  --json               print one JSON document (shape: README, "JSON output"; "version": 1)
   --check              status: exit 3 unless the database is up to date
   --to <N>             down: revert every file above version N
   --allow-drift        migrate even though applied files were edited or are gone

@@ -59,7 +59,9 @@ export function chooseDriver(url: string | undefined): DatabaseDriver {
 
 /**
  * A `Kysely<Database>` over pg (TCP), `@vercel/postgres-kysely` (WebSocket) or the embedded
- * PGlite (with pgvector). `db.destroy()` closes whatever it opened.
+ * PGlite (with pgvector). `db.destroy()` closes whatever it opened (on pg, it returns once the
+ * server has closed the connections: see `GuardedPool`). A connection the server ends is never
+ * an uncaught exception (see `guardConnectionErrors`), only the next query's error.
  *
  * @example
  * ```ts

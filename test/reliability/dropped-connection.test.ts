@@ -1,4 +1,4 @@
-// Issue 6, item 3: the migrating backend is terminated (pg_terminate_backend: an administrator,
+// The migrating backend is terminated (pg_terminate_backend: an administrator,
 // a failover, a pooler recycling connections) in the middle of a file. The run fails with
 // CONNECTION_FAILED, nothing of the file remains, no lock is left, and a retry converges.
 //

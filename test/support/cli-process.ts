@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { scratchDir } from './scratch.js'
 
 /** The package's bin: what `npx wukong-migrate` runs. */
 export const BIN = fileURLToPath(new URL('../../bin/wukong-migrate.js', import.meta.url))
@@ -67,7 +68,8 @@ function shellQuote(word: string): string {
 }
 
 /**
- * A throwaway migration folder (the tests never use the package's own `migrations/`).
+ * A throwaway migration folder, removed when the test file ends (the tests never use the
+ * package's own `migrations/`).
  *
  * @example
  * ```ts
@@ -75,7 +77,7 @@ function shellQuote(word: string): string {
  * ```
  */
 export async function folderWith(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wk-cli-'))
+  const dir = await scratchDir('wk-cli-')
   await Promise.all(Object.entries(files).map(([name, body]) => writeFile(join(dir, name), body)))
   return dir
 }

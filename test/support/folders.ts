@@ -1,13 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import { scratchDir } from './scratch.js'
+
 /**
- * Writes a throwaway migration folder: `{ '001_a.sql': 'create table a ();' }`.
+ * Writes a throwaway migration folder (removed when the test file ends): `{ '001_a.sql': 'create table a ();' }`.
  * Values may be strings or raw bytes (for encoding cases).
  */
 export async function migrationFolder(files: Record<string, string | Uint8Array>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wk-migrations-'))
+  const dir = await scratchDir('wk-migrations-')
   await Promise.all(Object.entries(files).map(([name, body]) => writeFile(join(dir, name), body)))
   return dir
 }

@@ -12,7 +12,7 @@ export const SOAK = process.env['WUKONG_SOAK'] === '1'
 export interface ScenarioResult {
   /** Stable id, also the results file's name. */
   readonly id: string
-  /** Issue 6's item: 'concurrent boots', 'kill -9', … */
+  /** The kind of failure: 'Concurrent boots', 'kill -9', … */
   readonly group: string
   readonly scenario: string
   readonly trials: number
