@@ -127,7 +127,7 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
       expect(Date.now() - started).toBeLessThan(10_000)
       expect(error).toBeInstanceOf(MigrationError)
       expect((error as MigrationError).code).toBe('LOCK_TIMEOUT')
-      expect((error as MigrationError).message).toContain(`backend pid ${holderPid} (state: idle)`)
+      expect((error as MigrationError).message).toContain(`backend pid ${holderPid} (idle, query: `)
       // It gave up cleanly: no file ran, and it holds nothing.
       expect(await column(handle.db, `select count(*)::int from pg_tables where tablename like 't_'`)).toEqual([0])
       expect((await lockHolders(handle.db)).map((h) => h.pid)).toEqual([holderPid])

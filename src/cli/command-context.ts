@@ -50,6 +50,8 @@ export async function withRunner<T>(
     migrationFolder: ctx.folder,
     allowDrift: ctx.args.allowDrift,
     lockTimeoutMs: ctx.args.lockTimeoutMs,
+    lockWaitTimeoutMs: ctx.args.lockWaitTimeoutMs,
+    connectTimeoutMs: ctx.args.connectTimeoutMs,
     statementTimeoutMs: ctx.args.statementTimeoutMs,
     // The runner's notices (e.g. that the embedded database is used) go to stderr, redacted,
     // so stdout stays the report (or the JSON document).

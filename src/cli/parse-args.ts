@@ -14,6 +14,10 @@ export interface CliArgs {
   readonly help: boolean
   readonly allowDrift: boolean
   readonly lockTimeoutMs?: number
+  /** `--lock-wait-timeout`: longest wait for another migrator's lock. */
+  readonly lockWaitTimeoutMs?: number
+  /** `--connect-timeout`: longest wait for a connection. */
+  readonly connectTimeoutMs?: number
   readonly statementTimeoutMs?: number
   /** `down --to N`. */
   readonly to?: number
@@ -50,7 +54,9 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
 const APPLIES: Readonly<Record<string, readonly CliCommand[]>> = {
   url: ['migrate', 'status', 'down', 'plan'],
   'allow-drift': ['migrate', 'down', 'plan'],
-  'lock-timeout': ['migrate', 'down'],
+  'lock-timeout': ['migrate', 'down', 'status', 'plan'],
+  'lock-wait-timeout': ['migrate', 'down'],
+  'connect-timeout': ['migrate', 'status', 'down', 'plan'],
   'statement-timeout': ['migrate', 'down'],
   to: ['down'],
   check: ['status'],
@@ -105,6 +111,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     help,
     allowDrift: values['allow-drift'] === true,
     lockTimeoutMs: count(values['lock-timeout'], '--lock-timeout'),
+    lockWaitTimeoutMs: count(values['lock-wait-timeout'], '--lock-wait-timeout'),
+    connectTimeoutMs: count(values['connect-timeout'], '--connect-timeout'),
     statementTimeoutMs: count(values['statement-timeout'], '--statement-timeout'),
     to: count(values.to, '--to'),
     check: values.check === true,
@@ -123,6 +131,8 @@ function parse(argv: readonly string[]) {
       help: { type: 'boolean', short: 'h' },
       'allow-drift': { type: 'boolean' },
       'lock-timeout': { type: 'string' },
+      'lock-wait-timeout': { type: 'string' },
+      'connect-timeout': { type: 'string' },
       'statement-timeout': { type: 'string' },
       to: { type: 'string' },
       check: { type: 'boolean' },

@@ -31,7 +31,14 @@ Flags:
   --check              status: exit 3 unless the database is up to date
   --to <N>             down: revert every file above version N
   --allow-drift        migrate even though applied files were edited or are gone
-  --lock-timeout <ms>  how long a statement may wait for a lock (default 10000; 0 = forever)
+  --lock-timeout <ms>  how long a statement, or a read of the ledger, may wait for a
+                       table lock (default 10000; 0 = forever)
+  --lock-wait-timeout <ms>
+                       how long to wait for another migrator to finish (default 300000;
+                       0 = forever)
+  --connect-timeout <ms>
+                       how long to wait for a connection (default 30000; the URL's
+                       connect_timeout wins; 0 = forever)
   --statement-timeout <ms>
                        how long a statement may run (default 0 = no limit)
   -h, --help           this text

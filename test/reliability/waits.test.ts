@@ -4,11 +4,13 @@
 // TCP and never answers, and a holder's CREATE INDEX CONCURRENTLY. Bounds are short options
 // (WUKONG_WAIT_MS, default 1 000 ms), so the suite waits seconds.
 import { createServer, type Socket } from 'node:net'
+import { Writable } from 'node:stream'
 
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
+import { runCli } from '../../src/cli/run-cli.js'
 import { MIGRATION_LOCK_KEY, MigrationError, MigrationRunner, type MigrationRunnerOptions } from '../../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../../src/testing/test-server.js'
 import { waitForBackend, withApplicationName } from '../support/backend-probe.js'
@@ -51,7 +53,7 @@ describe.skipIf(server.skipReason)('unbounded waits', () => {
 
   const lockName = 'a stuck holder of the migration lock fails the run with LOCK_TIMEOUT naming it'
   it(lockName, { timeout: 60_000 }, async () => {
-    await recordScenario({ id: 'wait-migration-lock', group: GROUP, scenario: `${lockName} (URL: bounded session lock; given Kysely instance; pooled: transaction lock)`, file: FILE, testName: lockName }, async (progress) => {
+    await recordScenario({ id: 'wait-migration-lock', group: GROUP, scenario: `${lockName} (URL: bounded session lock; given Kysely instance; pooled: transaction lock; CLI --lock-wait-timeout)`, file: FILE, testName: lockName }, async (progress) => {
       const variants: Record<string, (url: string, folder: string) => { runner: MigrationRunner; close: () => Promise<void> }> = {
         url: (url, folder) => ({ runner: new MigrationRunner({ url, migrationFolder: folder, lockWaitTimeoutMs: WAIT_MS, ...quiet }), close: async () => {} }),
         'given db': (url, folder) => {
@@ -79,6 +81,21 @@ describe.skipIf(server.skipReason)('unbounded waits', () => {
         progress.trials++
         databases.release(handle)
       }
+      // The command line: --lock-wait-timeout.
+      const handle = await databases.create()
+      const stuck = await session(handle.url!, 'wk-stuck-migrator')
+      await stuck.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`)
+      let out = ''
+      const sink = new Writable({ write: (chunk, _e, done) => ((out += String(chunk)), done()) })
+      const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n' })
+      const code = await runCli(['migrate', '--dir', folder, '--url', handle.url!, '--lock-wait-timeout', String(WAIT_MS), '--json'], { stdout: sink, stderr: new Writable({ write: (_c, _e, done) => done() }), env: {}, cwd: process.cwd() })
+      await stuck.end()
+      const json = JSON.parse(out) as { error: { code: string; message: string } }
+      expect({ code, error: json.error.code }).toEqual({ code: 1, error: 'LOCK_TIMEOUT' })
+      expect(json.error.message).toContain(`backend pid ${stuck.pid}`)
+      expect(await tableExists(handle, 'a')).toBe(false)
+      progress.trials++
+      databases.release(handle)
     })
   })
 
