@@ -45,14 +45,17 @@ export async function withRunner<T>(
 ): Promise<T> {
   const runner = new MigrationRunner({
     url: ctx.args.url,
+    embedded: ctx.args.embedded || undefined,
     env: ctx.io.env,
     migrationFolder: ctx.folder,
     allowDrift: ctx.args.allowDrift,
     lockTimeoutMs: ctx.args.lockTimeoutMs,
     statementTimeoutMs: ctx.args.statementTimeoutMs,
     // The runner's notices (e.g. that the embedded database is used) go to stderr, redacted,
-    // so stdout stays the report (or the JSON document).
+    // so stdout stays the report (or the JSON document). A server is named in the report's
+    // header already; the embedded database is announced on stderr, even with --json.
     log: (line) => ctx.out.error(line),
+    announce: ctx.target?.source === 'embedded',
     onApply: options.onApply,
   })
   try {

@@ -4,7 +4,7 @@ import type { ExitCode } from './exit-codes.js'
 
 /**
  * What every `--json` document has. `version` changes only when a field is removed or changes
- * meaning; new fields may appear in version 1. Documented in docs/cli.md.
+ * meaning; new fields may appear in version 1. Documented in docs/json-output.md.
  *
  * @example
  * ```ts
@@ -121,6 +121,14 @@ export interface CreateJson extends CliJsonEnvelope {
 /** `help` (and `--help` on any command). */
 export interface HelpJson extends CliJsonEnvelope {
   readonly usage: string
+}
+
+/** `--version`. */
+export interface VersionJson extends CliJsonEnvelope {
+  /** The package's name, `@wukong/adapter-vercel`. */
+  readonly name: string
+  /** The package's version, e.g. `0.1.0` (`version` is the document's). */
+  readonly packageVersion: string
 }
 
 /**

@@ -15,9 +15,11 @@ export { createVercelDatabase, configureNeon, type NeonSettings, type VercelData
 export { createPgliteDatabase } from './pglite-database.js'
 export {
   resolveDatabaseUrl,
+  productionSignals,
   DATABASE_URL_VARIABLES,
   POOLED_FIRST_URL_VARIABLES,
   type ResolvedDatabaseUrl,
   type DatabaseUrlSource,
 } from './resolve-database-url.js'
 export { redact, passwordOf } from './redact.js'
+export { NoDatabaseUrlError } from './no-database-url-error.js'
