@@ -29,7 +29,8 @@ export interface CliJsonEnvelope {
  *
  * @example
  * ```ts
- * if (doc.error?.code === 'CONNECTION_FAILED') retryLater()
+ * const doc = JSON.parse(stdout) as CliJsonEnvelope
+ * if (doc.error?.code === 'CONNECTION_FAILED') console.error('the database is unreachable; try again later')
  * ```
  */
 export interface CliErrorJson {
@@ -148,7 +149,7 @@ export function appliedJson(applied: AppliedMigration): AppliedJson {
  *
  * @example
  * ```ts
- * const { results, summary } = runResultsJson(outcome.results)
+ * const { results, summary } = runResultsJson((await runner.migrate()).results)
  * ```
  */
 export function runResultsJson(results: readonly MigrationFileResult[]): Pick<RunJson, 'results' | 'summary'> {

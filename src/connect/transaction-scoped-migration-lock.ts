@@ -80,6 +80,7 @@ const WAIT_REPORT_MS = 5_000
  *
  * @example
  * ```ts
+ * import { createKysely } from '@vercel/postgres-kysely'
  * import { Migrator } from 'kysely/migration'
  * import { SqlFileMigrationProvider, withTransactionScopedMigrationLock } from '@wukong/adapter-vercel'
  *
@@ -117,7 +118,7 @@ export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
   // The Migrator passes the same `db` to acquire and release: one held lock per run.
   readonly #held = new WeakMap<object, HeldLock>()
 
-  constructor(inner: DialectAdapter, pool: Kysely<unknown>, options: TransactionScopedMigrationLockOptions = {}) {
+  constructor(inner: DialectAdapter, pool: Kysely<any>, options: TransactionScopedMigrationLockOptions = {}) {
     super()
     this.#inner = inner
     this.#pool = pool
