@@ -83,7 +83,10 @@ export function writeMarkdownProject(base: string): DocProject {
   for (const file of markdownFiles()) {
     for (const block of markdownBlocks(ROOT, file)) files.set(fileName(block), { block, text: `${block.code}\nexport {}\n` })
   }
-  return write(join(base, 'markdown'), { ...COMPILER_OPTIONS, paths: paths() }, files)
+  // For the `ts test` blocks, run as vitest files of this folder (vite reads no tsconfig paths).
+  const alias = Object.entries(paths() ?? {}).map(([name, [target]]) => ({ find: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`), replacement: target }))
+  const config = `export default { resolve: { alias: [${alias.map((a) => `{ find: ${a.find}, replacement: ${JSON.stringify(a.replacement)} }`).join(', ')}] }, test: { include: ['*.ts'], testTimeout: 120000, hookTimeout: 120000 } }\n`
+  return write(join(base, 'markdown'), { ...COMPILER_OPTIONS, paths: paths() }, files, { 'vitest.config.mjs': config })
 }
 
 /**
