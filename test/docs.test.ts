@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { resolveTestServer, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
-import { cliEnv } from './support/cli-process.js'
+import { cliEnv, plain } from './support/cli-process.js'
 import { filesUnder } from './support/doc-blocks.js'
 import { markdownFiles, ROOT, writeExampleProject, writeMarkdownProject, type DocProject } from './support/doc-projects.js'
 
@@ -30,7 +30,7 @@ interface Run {
 function run(file: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<Run> {
   return new Promise((resolve) => {
     execFile(file, [...args], { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeout ?? 240_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: stdout + stderr })
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: plain(stdout + stderr) })
     })
   })
 }
@@ -97,7 +97,7 @@ describe.skipIf(server.skipReason)('the runnable blocks run', { timeout: 300_000
     const handle = await server.createDatabase()
     handles.push(handle)
     // A fresh, empty database named the way an app's environment names it; nothing else.
-    const env = cliEnv({ DATABASE_URL: handle.url!, TEST_DATABASE_URL: server.adminUrl, CI: 'true', WUKONG_TEST_QUIET: undefined })
+    const env = cliEnv({ DATABASE_URL: handle.url!, TEST_DATABASE_URL: server.adminUrl, CI: 'true', WUKONG_TEST_QUIET: undefined, NO_COLOR: '1' })
     const result =
       mode === 'run'
         ? await run(process.execPath, ['--import', 'tsx', name], { cwd: project.dir, env })
@@ -114,7 +114,7 @@ describe('the documented fixture pattern, without a server', { timeout: 300_000 
     const tests = [...project.files].filter(([, block]) => block.mode === 'test')
     expect(tests.length).toBeGreaterThan(0)
     for (const [name] of tests) {
-      const env = cliEnv({ CI: 'true', TEST_DATABASE_URL: undefined, WUKONG_TEST_NO_DOCKER: '1' })
+      const env = cliEnv({ CI: 'true', TEST_DATABASE_URL: undefined, WUKONG_TEST_NO_DOCKER: '1', NO_COLOR: '1' })
       const result = await run(process.execPath, [VITEST, 'run', '--root', project.dir, '--dir', project.dir, name, '--typecheck.enabled=false', '--config', join(project.dir, 'vitest.config.mjs')], { cwd: project.dir, env })
       expect(result.code).not.toBe(0)
       expect(result.output).toContain('NoTestServerError: no PostgreSQL server for tests')
