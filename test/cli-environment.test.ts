@@ -157,6 +157,16 @@ describe('no URL in production: a clear refusal instead of the embedded database
     }
     expect(lines).toEqual([`Using the embedded PGlite database in ${dataDir} (embedded: true)`])
   })
+  it('the runner (the library) reads no .env file: an app loads its own', async () => {
+    // If .env were read, DATABASE_URL would be tried (CONNECTION_FAILED); it is not: NO_DATABASE_URL.
+    const cwd = await project({ '.env': `DATABASE_URL=${nowhere('from_env')}\n`, '.env.local': `DATABASE_URL=${nowhere('from_env_local')}\n` })
+    const script = join(cwd, 'boot.mts')
+    await writeFile(script, `import { MigrationRunner } from ${JSON.stringify(join(ROOT, 'src/index.ts'))}\n` +
+      `const error = await new MigrationRunner().migrate().then(() => null, (e: { code?: string }) => e.code)\nconsole.log(error)\n`)
+    const run = await cli([script], { cwd, env: { NODE_ENV: 'production' }, command: [process.execPath, '--import', import.meta.resolve('tsx')] })
+    expect(run.stdout).toBe('NO_DATABASE_URL\n')
+    expect(run.code).toBe(0)
+  })
 })
 
 describe.skipIf(server.skipReason)('DATABASE_URL against the server', { timeout: 180_000 }, () => {
