@@ -1,3 +1,5 @@
-export * from './provider/index.js'
+export * from './errors/index.js'
 export * from './schema-types/index.js'
+export * from './provider/index.js'
 export * from './connect/index.js'
+export * from './runner/index.js'

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
 
 import { sql } from 'kysely'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { quoteIdent, resolveTestServer, withDatabase, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
+import { connectClient, quoteIdent, resolveTestServer, withDatabase, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
 import { cli, folderWith, jsonOf, type CliRun } from './support/cli-process.js'
 import { freePort, passwordServerSkipReason, startPasswordServer, type PasswordServer } from './support/cli-password-server.js'
 
@@ -74,8 +73,7 @@ describe.skipIf(server.skipReason)('wukong-migrate: a URL with a password on the
   })
   afterAll(async () => {
     await handle?.destroy()
-    const admin = new pg.Client({ connectionString: server.adminUrl })
-    await admin.connect()
+    const admin = await connectClient(server.adminUrl!)
     await admin.query(`drop role if exists ${quoteIdent(role)}`).finally(() => admin.end())
   })
 

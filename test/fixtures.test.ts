@@ -1,8 +1,8 @@
 import { sql } from 'kysely'
-import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { createTestDatabase, resolveTestServer, withRollback, type TestDatabase } from '../src/testing/index.js'
+import { connectClient } from '../src/testing/test-server.js'
 
 const server = await resolveTestServer()
 const made: TestDatabase[] = []
@@ -15,8 +15,7 @@ async function make(options?: Parameters<typeof createTestDatabase>[0]): Promise
 }
 
 async function databaseExists(name: string): Promise<boolean> {
-  const admin = new pg.Client({ connectionString: server.adminUrl })
-  await admin.connect()
+  const admin = await connectClient(server.adminUrl!)
   try {
     return (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1
   } finally {
@@ -61,8 +60,7 @@ describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.
 
   it('clones a template nobody can connect to, so clones never wait for its sessions', async () => {
     const t = await make()
-    const admin = new pg.Client({ connectionString: server.adminUrl })
-    await admin.connect()
+    const admin = await connectClient(server.adminUrl!)
     try {
       const { rows } = await admin.query<{ datname: string; datistemplate: boolean; datallowconn: boolean }>(
         `select datname, datistemplate, datallowconn from pg_database where datname like 'wk\\_template\\_%'`,

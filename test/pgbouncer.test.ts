@@ -5,12 +5,11 @@ import { spawn } from 'node:child_process'
 
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { MIGRATION_LOCK_KEY, openMigrationDatabase, withTransactionScopedMigrationLock, type MigrationDatabase } from '../src/connect/index.js'
-import { MigrationError, SqlFileMigrationProvider } from '../src/index.js'
-import { resolveTestServer, serverRequired, type TestDatabaseHandle } from '../src/testing/test-server.js'
+import { GuardedPool, MigrationError, SqlFileMigrationProvider } from '../src/index.js'
+import { connectClient, resolveTestServer, serverRequired, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
 import { pgBouncerSkipReason, startPgBouncer, type PgBouncer } from './support/pgbouncer.js'
 
@@ -69,9 +68,8 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
   it("strands Kysely's session lock on a pooled backend: the stock run succeeds, the lock stays until PgBouncer recycles that backend", async () => {
     const handle = await freshDb()
     const pooledUrl = bouncer.url(handle.name)
-    const stock = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: pooledUrl, max: 1 }) }) })
-    const other = new pg.Client({ connectionString: pooledUrl })
-    await other.connect()
+    const stock = new Kysely({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: pooledUrl, max: 1 }) }) })
+    const other = await connectClient(pooledUrl)
     let otherPid = 0
     // Any other client's transaction, here begun exactly while the lock's backend is idle:
     // PgBouncer hands that backend to it, so the Migrator's next statements (and its unlock)
@@ -116,8 +114,7 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
   it('waits with a bounded, explained LOCK_TIMEOUT while a stranded session lock is held elsewhere', async () => {
     const handle = await freshDb()
     // Strand it for real from a direct session (as the pooled backend above held it).
-    const holder = new pg.Client({ connectionString: handle.url })
-    await holder.connect()
+    const holder = await connectClient(handle.url!)
     await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`)
     const holderPid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
     try {
@@ -216,7 +213,7 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
 
   it("a Migrator handed a transaction that aborts: Kysely's unlock fails and strands the lock; ours ends with the transaction", async () => {
     const handle = await freshDb()
-    const pooled = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: bouncer.url(handle.name), max: 2 }) }) })
+    const pooled = new Kysely({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: bouncer.url(handle.name), max: 2 }) }) })
     // A migration that aborts the transaction it is given (no savepoint), as hand-written ones may.
     const provider: MigrationProvider = {
       getMigrations: async (): Promise<Record<string, Migration>> => ({ '001_aborts': { up: async (db) => void (await sql`select 1 / 0`.execute(db)) } }),

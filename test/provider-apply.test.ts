@@ -4,11 +4,10 @@ import { join } from 'node:path'
 
 import { Kysely, sql } from 'kysely'
 import { Migrator, NO_MIGRATIONS } from 'kysely/migration'
-import pg from 'pg'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { MigrationError, MigrationRunError, MigrationRunner, SqlFileMigrationProvider } from '../src/index.js'
-import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
+import { connectClient, resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { snapshotDatabase } from './support/db-snapshot.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
 import { NonTransactionalDdlDialect } from './support/non-transactional-dialect.js'
@@ -45,8 +44,7 @@ async function tableExists(db: Kysely<unknown>, name: string): Promise<boolean> 
 
 /** The old runner: each file executed as-is, no transaction, no lock. */
 async function runLikeTheOldRunner(url: string, files: Record<string, string>): Promise<void> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
+  const client = await connectClient(url)
   await client.query('create table if not exists schema_versions (version integer primary key, description text not null, applied_at timestamptz default now())')
   for (const name of Object.keys(files).sort()) await client.query(files[name]!)
   await client.end()

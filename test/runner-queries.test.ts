@@ -1,8 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { MigrationRunner } from '../src/index.js'
+import { GuardedPool, MigrationRunner } from '../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
 
@@ -15,7 +14,7 @@ describe('what the runner sends', () => {
   beforeAll(async () => {
     handle = await (await resolveTestServer()).createDatabase()
     db = new Kysely({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: handle.url, max: 2 }) }),
+      dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: handle.url, max: 2 }) }),
       log: (event) => void queries.push(event.query.sql),
     })
     // A schema with many tables: the checks below must not read them.

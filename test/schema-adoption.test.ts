@@ -1,10 +1,10 @@
 import { sql } from 'kysely'
 import { Migrator } from 'kysely/migration'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { cosineDistance, findSchemaDifferences, SqlFileMigrationProvider, type ApplyEvent, type MigrationFile } from '../src/index.js'
 import { kyselyForUrl, resolveTestServer, type TestDatabaseHandle } from '../src/testing/index.js'
+import { connectClient } from '../src/testing/test-server.js'
 
 const server = await resolveTestServer()
 
@@ -31,8 +31,7 @@ describe.skipIf(server.tier === 'pglite')('a database the old runner built (each
 
     // The old runner: no provider, no Kysely; each file's text as one simple query (as psql -f
     // would), relying on the file's own closing INSERT INTO schema_versions.
-    const client = new pg.Client({ connectionString: handle.url })
-    await client.connect()
+    const client = await connectClient(handle.url!)
     try {
       for (const file of files) await client.query(file.text)
       // Agent data written meanwhile, the deployed way (raw SQL, vector as text).

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
 import pg from 'pg'
 
+import { guardConnectionErrors } from '../../src/index.js'
 import { expectCount, type Contender } from './contender.js'
 
 /**
@@ -47,7 +48,7 @@ export const kyselyMigrator: Contender = {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function connect(url: string): Kysely<any> {
-  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) })
+  return new Kysely({ dialect: new PostgresDialect({ pool: guardConnectionErrors(new pg.Pool({ connectionString: url })) }) })
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

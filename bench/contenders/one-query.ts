@@ -1,5 +1,6 @@
 import pg from 'pg'
 
+import { guardConnectionErrors } from '../../src/index.js'
 import type { Contender } from './contender.js'
 
 /**
@@ -11,7 +12,7 @@ export const oneQuery: Contender = {
   label: 'one multi-statement query (pg; reference)',
   runs: 'in-process',
   async apply(target, folders) {
-    const client = new pg.Client({ connectionString: target.url })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: target.url }))
     await client.connect()
     try {
       await client.query(folders.concatenated)
@@ -31,7 +32,7 @@ export const queryPerFile: Contender = {
   label: 'one query per file, no ledger (pg; reference)',
   runs: 'in-process',
   async apply(target, folders) {
-    const client = new pg.Client({ connectionString: target.url })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: target.url }))
     await client.connect()
     try {
       for (const text of folders.texts) await client.query(text)

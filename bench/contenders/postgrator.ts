@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import Postgrator from 'postgrator'
 
+import { guardConnectionErrors } from '../../src/index.js'
 import type { MigrationFolders } from '../lib/migration-sets.js'
 import { expectCount, type Contender, type Target } from './contender.js'
 
@@ -12,7 +13,7 @@ export const postgrator: Contender = {
   label: 'postgrator 8',
   runs: 'in-process',
   async apply(target, folders) {
-    const client = new pg.Client({ connectionString: target.url })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: target.url }))
     await client.connect()
     try {
       const applied = await create(client, target, folders).migrate()
@@ -22,7 +23,7 @@ export const postgrator: Contender = {
     }
   },
   async check(target, folders) {
-    const client = new pg.Client({ connectionString: target.url })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: target.url }))
     await client.connect()
     try {
       expectCount('postgrator: files applied by the check', (await create(client, target, folders).migrate()).length, 0)
@@ -31,7 +32,7 @@ export const postgrator: Contender = {
     }
   },
   async openSession(target, folders) {
-    const client = new pg.Client({ connectionString: target.url })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: target.url }))
     await client.connect()
     await client.query('select 1')
     return {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 
 import pg from 'pg'
 
+import { guardConnectionErrors } from '../../src/index.js'
+
 /**
  * Admin operations on the benchmark server, over one short-lived connection each.
  *
@@ -64,7 +66,7 @@ export class PgAdmin {
 
   /** Runs SQL on the admin database, or on `database`. */
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, database?: string): Promise<R[]> {
-    const client = new pg.Client({ connectionString: database ? this.urlOf(database) : this.#url })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: database ? this.urlOf(database) : this.#url }))
     await client.connect()
     try {
       const result = await client.query<R>(text)

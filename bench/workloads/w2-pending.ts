@@ -2,14 +2,14 @@ import { Kysely, PostgresDialect } from 'kysely'
 import { Migrator } from 'kysely/migration'
 import pg from 'pg'
 
-import { MigrationRunner } from '../../src/index.js'
+import { guardConnectionErrors, MigrationRunner } from '../../src/index.js'
 import type { Target } from '../contenders/contender.js'
 import { kyselyMigrator, rawSqlProvider } from '../contenders/kysely-migrator.js'
 import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
 import { LatencyProxy, type ProxyCounts } from '../lib/latency-proxy.js'
 import { oneTableMigrations, writeMigrationFolders, type MigrationFolders } from '../lib/migration-sets.js'
 import { rotation, summarize, timed } from '../lib/stats.js'
-import type { W2Row, W2Size } from './w2-check.js'
+import type { W2Row, W2Size } from './w2-types.js'
 
 interface PendingEntry {
   readonly id: 'ours' | 'kysely'
@@ -91,7 +91,7 @@ async function applyOne(id: 'ours' | 'kysely', target: Target, folders: Migratio
     }
     return
   }
-  const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: target.url }) }) })
+  const db = new Kysely({ dialect: new PostgresDialect({ pool: guardConnectionErrors(new pg.Pool({ connectionString: target.url })) }) })
   try {
     const { error, results } = await new Migrator({ db, provider: rawSqlProvider(folders.ours) }).migrateToLatest()
     if (error) throw error

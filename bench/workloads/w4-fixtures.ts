@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
 
-import { MigrationRunner } from '../../src/index.js'
+import { guardConnectionErrors, MigrationRunner } from '../../src/index.js'
 import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
 import { wukongMigrations, writeMigrationFolders } from '../lib/migration-sets.js'
 import { quoteIdent } from '../lib/pg-admin.js'
@@ -54,7 +54,7 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
 
   const clone = (strategy: 'WAL_LOG' | 'FILE_COPY') => async (): Promise<() => Promise<void>> => {
     const name = await ctx.admin.createDatabaseAs(`w4_clone`, `TEMPLATE ${quoteIdent(template)} STRATEGY ${strategy}`)
-    const client = new pg.Client({ connectionString: ctx.admin.urlOf(name) })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: ctx.admin.urlOf(name) }))
     await client.connect()
     await client.query('select 1')
     return async () => {
@@ -74,7 +74,7 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
 
   const empty = async (): Promise<() => Promise<void>> => {
     const name = await ctx.admin.createDatabase('w4_empty')
-    const client = new pg.Client({ connectionString: ctx.admin.urlOf(name) })
+    const client = guardConnectionErrors(new pg.Client({ connectionString: ctx.admin.urlOf(name) }))
     await client.connect()
     await client.query('select 1')
     return async () => {

@@ -1,4 +1,5 @@
-import { MigrationRunner, type ApplyEvent } from '../provider/index.js'
+import type { ApplyEvent } from '../provider/index.js'
+import { MigrationRunner } from '../runner/index.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 
-import { MigrationError, MigrationRunError, MigrationSqlError } from '../provider/index.js'
+import { MigrationError, MigrationSqlError } from '../provider/index.js'
+import { MigrationRunError } from '../runner/index.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { CliErrorJson } from './json-shapes.js'
 import { UsageError } from './parse-args.js'

@@ -1,4 +1,5 @@
-import type { ApplyEvent, MigrationFileResult, MigrationFileStatus } from '../provider/index.js'
+import type { ApplyEvent } from '../provider/index.js'
+import type { MigrationFileResult, MigrationFileStatus } from '../runner/index.js'
 import type { CliOutput } from './cli-output.js'
 import { formatDuration } from './format.js'
 

@@ -1,10 +1,9 @@
 import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
-
 import type { Database } from '../schema-types/index.js'
+import { GuardedPool } from './guarded-pool.js'
 import { pgPoolConfig, type TlsSettings } from './pg-config.js'
-import { createPgliteDatabase, embeddedDataDir } from './pglite-database.js'
-import { createVercelDatabase, type NeonSettings } from './vercel-database.js'
+import { embeddedDataDir } from './pglite-database.js'
+import type { NeonSettings } from './vercel-database.js'
 
 export { embeddedDataDir }
 
@@ -66,31 +65,18 @@ export function chooseDriver(url: string | undefined): DatabaseDriver {
  * await db.destroy()
  * ```
  */
-export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Kysely<Database>> {
+export async function createDatabase<DB = Database>(options: CreateDatabaseOptions = {}): Promise<Kysely<DB>> {
   const driver = options.driver ?? chooseDriver(options.url)
-  if (driver === 'pglite') return createPgliteDatabase(options.dataDir ?? embeddedDataDir())
+  // The embedded and vercel drivers are optional peers: their modules load only when asked for.
+  if (driver === 'pglite') {
+    const { createPgliteDatabase } = await import('./pglite-database.js')
+    return createPgliteDatabase<DB>(options.dataDir ?? embeddedDataDir())
+  }
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
-  if (driver === 'vercel') return createVercelDatabase(options.url, { neon: options.neon, max: options.max })
-  const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
-  guardConnectionErrors(pool)
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-}
-
-/**
- * Keeps a dropped connection from ending the process. node-postgres reports a connection that
- * fails (a server restart, a pooler timeout, `idle_in_transaction_session_timeout`) as an
- * `error` event, on the pool for an idle client and on the client itself for one checked out,
- * and an `error` event without a listener is an uncaught exception. Kysely adds no listener. The
- * failure still reaches whoever uses the connection next, as a rejected query, and the pool
- * replaces a broken client.
- *
- * @example
- * ```ts
- * guardConnectionErrors(pool)
- * ```
- */
-export function guardConnectionErrors(pool: { on(event: 'error', listener: (error: Error) => void): unknown; on(event: 'connect', listener: (client: { on(event: 'error', listener: (error: Error) => void): unknown }) => void): unknown }): void {
-  const ignore = (): void => {}
-  pool.on('error', ignore)
-  pool.on('connect', (client) => client.on('error', ignore))
+  if (driver === 'vercel') {
+    const { createVercelDatabase } = await import('./vercel-database.js')
+    return createVercelDatabase<DB>(options.url, { neon: options.neon, max: options.max })
+  }
+  const pool = new GuardedPool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

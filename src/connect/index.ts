@@ -13,6 +13,9 @@ export { isPooledUrl, POOLER_PORTS, type PooledUrlOptions } from './pooled-url.j
 export { pgPoolConfig, tlsFromUrl, type PgPoolOptions, type SslMode, type TlsSettings } from './pg-config.js'
 export { createVercelDatabase, configureNeon, type NeonSettings, type VercelDatabaseOptions } from './vercel-database.js'
 export { createPgliteDatabase } from './pglite-database.js'
+export { guardConnectionErrors, type ConnectionErrorSource } from './guard-connection-errors.js'
+export { GuardedPool, DEFAULT_SOCKET_CLOSE_TIMEOUT_MS, type GuardedPoolOptions } from './guarded-pool.js'
+export { importDriver } from './import-driver.js'
 export {
   resolveDatabaseUrl,
   productionSignals,
@@ -22,4 +25,3 @@ export {
   type DatabaseUrlSource,
 } from './resolve-database-url.js'
 export { redact, passwordOf } from './redact.js'
-export { NoDatabaseUrlError } from './no-database-url-error.js'

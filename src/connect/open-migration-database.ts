@@ -4,7 +4,7 @@ import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, type DatabaseDriver } from './create-database.js'
 import type { TlsSettings } from './pg-config.js'
 import { isPooledUrl } from './pooled-url.js'
-import { NoDatabaseUrlError } from './no-database-url-error.js'
+import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
 import { DATABASE_URL_VARIABLES, POOLED_FIRST_URL_VARIABLES, productionSignals, resolveDatabaseUrl, type DatabaseUrlSource } from './resolve-database-url.js'
 import { withTransactionScopedMigrationLock, type LockWait } from './transaction-scoped-migration-lock.js'
 import type { NeonSettings } from './vercel-database.js'
@@ -52,9 +52,9 @@ export interface OpenMigrationDatabaseOptions {
 }
 
 /** A database opened for migrating, and how to hand it to Kysely's Migrator. */
-export interface MigrationDatabase {
+export interface MigrationDatabase<DB = Database> {
   /** Give this to `new Migrator({ db, provider, ...migratorOptions })`; other queries may use it too. */
-  readonly db: Kysely<Database>
+  readonly db: Kysely<DB>
   readonly driver: DatabaseDriver
   /** Which setting chose the database. */
   readonly source: DatabaseUrlSource
@@ -107,7 +107,7 @@ const MIGRATION_POOL_SIZE = 3
  * }
  * ```
  */
-export async function openMigrationDatabase(options: OpenMigrationDatabaseOptions = {}): Promise<MigrationDatabase> {
+export async function openMigrationDatabase<DB = Database>(options: OpenMigrationDatabaseOptions = {}): Promise<MigrationDatabase<DB>> {
   const env = options.env ?? process.env
   const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : DATABASE_URL_VARIABLES
   const { url, source } = options.embedded === true ? embeddedOnly(options) : resolveDatabaseUrl(options.url, env, order)
@@ -121,7 +121,7 @@ export async function openMigrationDatabase(options: OpenMigrationDatabaseOption
   if (lock === 'transaction' && driver === 'pglite') {
     throw new TypeError('openMigrationDatabase: the transaction lock needs a second connection, which the embedded database does not have')
   }
-  const base = await createDatabase({
+  const base = await createDatabase<DB>({
     url,
     driver,
     dataDir: options.dataDir,

@@ -5,6 +5,8 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
+import { importDriver } from './import-driver.js'
+import { guardConnectionErrors } from './guard-connection-errors.js'
 
 /**
  * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
@@ -22,27 +24,29 @@ export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * The embedded PGlite database (with pgvector) in a folder, or in memory for `memory://`,
  * through Kysely's PostgresDialect over PGlite's node-postgres adapter. `db.destroy()` closes
- * PGlite and frees the folder.
+ * PGlite and frees the folder. `@electric-sql/pglite` and `@electric-sql/pglite-pgvector` are
+ * optional peers, loaded on first use.
  *
  * @example
  * ```ts
  * const db = await createPgliteDatabase('memory://')
  * ```
  */
-export async function createPgliteDatabase(dataDir: string): Promise<Kysely<Database>> {
-  const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-pgvector'),
-    import('@electric-sql/pglite/node-postgres'),
-  ])
+export async function createPgliteDatabase<DB = Database>(dataDir: string): Promise<Kysely<DB>> {
+  const [{ PGlite }, { vector }, { createPgConfig }] = await importDriver(
+    'embedded database',
+    () => Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector'), import('@electric-sql/pglite/node-postgres')]),
+    '@electric-sql/pglite',
+    '@electric-sql/pglite-pgvector',
+  )
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir, { extensions: { vector } })
-  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
+  const pool = guardConnectionErrors(new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig))
   // Close PGlite with the pool, so `db.destroy()` releases the data folder.
   const end = pool.end.bind(pool)
   pool.end = (async () => {
     await end()
     await pglite.close()
   }) as typeof pool.end
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql, type DialectAdapter, type Kysely, type MigrationLockOptions, type QueryExecutor } from 'kysely'
 
-import { MigrationError } from '../provider/migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
+import { KYSELY_MIGRATION_LOCK_KEY, withReplacedMember } from '../provider/kysely-internals.js'
 
 /**
  * The advisory lock key of Kysely's `PostgresAdapter` (`pg_advisory_lock(3853314791062309107)`).
@@ -8,7 +9,7 @@ import { MigrationError } from '../provider/migration-error.js'
  * session and transaction locks exclude one another: PostgreSQL treats a session-level and a
  * transaction-level hold of one key as the same lock.
  */
-export const MIGRATION_LOCK_KEY = 3853314791062309107n
+export const MIGRATION_LOCK_KEY: bigint = KYSELY_MIGRATION_LOCK_KEY
 
 /** Default longest wait for another migrator: long enough for a slow index build, bounded. */
 export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 300_000
@@ -96,8 +97,8 @@ const WAIT_REPORT_MS = 5_000
 export function withTransactionScopedMigrationLock<DB>(db: Kysely<DB>, options: TransactionScopedMigrationLockOptions = {}): Kysely<DB> {
   const executor = db.getExecutor()
   const adapter = new TransactionScopedMigrationLockAdapter(executor.adapter, db as Kysely<unknown>, options)
-  const lockedExecutor = forward(executor, (property) => (property === 'adapter' ? { value: adapter } : undefined))
-  return forward(db, (property) => (property === 'getExecutor' ? { value: (): QueryExecutor => lockedExecutor } : undefined))
+  const lockedExecutor = withReplacedMember(executor, 'adapter', adapter)
+  return withReplacedMember(db, 'getExecutor', (): QueryExecutor => lockedExecutor)
 }
 
 /**
@@ -274,19 +275,4 @@ class HeldLock {
       }
     })
   }
-}
-
-/**
- * A view of `target` whose `override` answers some properties; every other property is the
- * target's, with methods bound to it (Kysely's classes keep their state in #private fields).
- */
-function forward<T extends object>(target: T, override: (property: string | symbol) => { value: unknown } | undefined): T {
-  return new Proxy(target, {
-    get(object, property) {
-      const replaced = override(property)
-      if (replaced) return replaced.value
-      const value: unknown = Reflect.get(object, property, object)
-      return typeof value === 'function' ? value.bind(object) : value
-    },
-  })
 }

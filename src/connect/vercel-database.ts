@@ -1,9 +1,12 @@
-import { neonConfig, type NeonConfig } from '@neondatabase/serverless'
-import { createKysely } from '@vercel/postgres-kysely'
+import type { NeonConfig } from '@neondatabase/serverless'
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
-import { guardConnectionErrors } from './create-database.js'
+import { guardConnectionErrors, type ConnectionErrorSource } from './guard-connection-errors.js'
+import { importDriver } from './import-driver.js'
+
+const NEON = '@neondatabase/serverless'
+const VERCEL_KYSELY = '@vercel/postgres-kysely'
 
 /**
  * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`.
@@ -16,15 +19,17 @@ export type NeonSettings = Partial<
 
 /**
  * Applies {@link NeonSettings} to `neonConfig`. They are process-wide: `@vercel/postgres`
- * creates its clients itself, so per-client settings cannot reach them.
+ * creates its clients itself, so per-client settings cannot reach them. Loads
+ * `@neondatabase/serverless` on first use.
  *
  * @example
  * ```ts
- * configureNeon({ wsProxy: (host, port) => `localhost:8080/v2?address=${host}:${port}`,
+ * await configureNeon({ wsProxy: (host, port) => `localhost:8080/v2?address=${host}:${port}`,
  *   useSecureWebSocket: false, pipelineConnect: false, pipelineTLS: false })
  * ```
  */
-export function configureNeon(settings: NeonSettings): void {
+export async function configureNeon(settings: NeonSettings): Promise<void> {
+  const { neonConfig } = await importDriver('vercel driver', () => import('@neondatabase/serverless'), NEON)
   for (const [name, value] of Object.entries(settings)) {
     if (value !== undefined) (neonConfig as unknown as Record<string, unknown>)[name] = value
   }
@@ -43,16 +48,18 @@ export interface VercelDatabaseOptions {
  * serverless driver), so it runs where TCP sockets do not (Vercel's Edge runtime). As that
  * package decides: the URL must be a pooled one (a `-pooler.` host) or a `localhost` one,
  * `db.transaction()` throws, and its adapter reports `supportsTransactionalDdl = false`.
+ * Both packages are optional peers, loaded on first use.
  *
  * @example
  * ```ts
- * const db = createVercelDatabase(process.env.POSTGRES_URL!)
+ * const db = await createVercelDatabase(process.env.POSTGRES_URL!)
  * const rows = await db.selectFrom('schema_versions').selectAll().execute()
  * ```
  */
-export function createVercelDatabase(url: string, options: VercelDatabaseOptions = {}): Kysely<Database> {
-  if (options.neon) configureNeon(options.neon)
-  return createKysely<Database>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
+export async function createVercelDatabase<DB = Database>(url: string, options: VercelDatabaseOptions = {}): Promise<Kysely<DB>> {
+  const { createKysely } = await importDriver('vercel driver', () => import('@vercel/postgres-kysely'), VERCEL_KYSELY, NEON)
+  if (options.neon) await configureNeon(options.neon)
+  return createKysely<DB>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
 }
 
 /**
@@ -66,7 +73,7 @@ function guardIdleErrors(): (...messages: unknown[]) => void {
   let guarded = false
   return function (this: unknown) {
     if (guarded) return
-    const pool = this as Parameters<typeof guardConnectionErrors>[0] | undefined
+    const pool = this as ConnectionErrorSource | undefined
     if (typeof pool?.on !== 'function') return
     guarded = true
     guardConnectionErrors(pool)

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 
 import { literal, type LedgerRow } from './ledger.js'
 import type { MigrationDownFile, MigrationFile } from './migration-file.js'
-import { MigrationError } from './migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
 import {
   codeForServerError,
   isServerError,

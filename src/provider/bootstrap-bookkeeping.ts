@@ -1,15 +1,10 @@
-import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE, MIGRATION_LOCK_ID } from 'kysely/migration'
 import { sql, type Kysely } from 'kysely'
 
+import { kyselyBookkeepingSql } from './kysely-internals.js'
 import { ensureLedgerSql } from './ledger.js'
 
-// Kysely's own DDL for its tables (kysely/src/migration/migrator.ts), so that a table made
-// here is exactly the one the Migrator would have made.
-const BOOKKEEPING_SQL = `
-CREATE TABLE IF NOT EXISTS ${DEFAULT_MIGRATION_TABLE} (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL);
-CREATE TABLE IF NOT EXISTS ${DEFAULT_MIGRATION_LOCK_TABLE} (id varchar(255) NOT NULL PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
-INSERT INTO ${DEFAULT_MIGRATION_LOCK_TABLE} (id, is_locked) VALUES ('${MIGRATION_LOCK_ID}', 0) ON CONFLICT (id) DO NOTHING;
-${ensureLedgerSql()}`
+// Kysely's own tables exactly as the Migrator would make them, then our ledger.
+const BOOKKEEPING_SQL = `${kyselyBookkeepingSql()}\n${ensureLedgerSql()}`
 
 // What a loser of a concurrent CREATE TABLE IF NOT EXISTS sees: the table's name (42P07),
 // its row type (42710), or a catalog unique index (23505) taken by the winner.

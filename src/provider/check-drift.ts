@@ -1,6 +1,6 @@
 import type { LedgerRow } from './ledger.js'
 import type { MigrationFileHead } from './migration-file.js'
-import { MigrationError } from './migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
 
 /** An applied file whose text changed since it was applied. */
 export interface DriftedMigration {

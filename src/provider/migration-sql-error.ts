@@ -1,4 +1,4 @@
-import { MigrationError, type MigrationErrorCode } from './migration-error.js'
+import { MigrationError, type MigrationErrorCode } from '../errors/migration-error.js'
 import { lineColumnAt, lineOf } from './sql-text.js'
 
 /** What PostgreSQL said about a failed statement (the fields of pg's `DatabaseError`). */

@@ -1,4 +1,5 @@
 import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE } from 'kysely/migration'
+import { withReplacedMember } from './kysely-internals.js'
 import { sql, type DatabaseIntrospector, type Kysely, type SchemaMetadata, type TableMetadata } from 'kysely'
 
 /**
@@ -21,14 +22,7 @@ import { sql, type DatabaseIntrospector, type Kysely, type SchemaMetadata, type 
  */
 export function withMigratorIntrospection<DB>(db: Kysely<DB>, options: { readonly tablesExist?: boolean } = {}): Kysely<DB> {
   const introspection = new MigratorTablesIntrospector(db as Kysely<unknown>, options.tablesExist ?? false)
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === 'introspection') return introspection
-      // Kysely's methods use #private fields: call them on the real instance.
-      const value: unknown = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  return withReplacedMember(db, 'introspection', introspection)
 }
 
 class MigratorTablesIntrospector implements DatabaseIntrospector {

@@ -1,6 +1,5 @@
-import { hasSqlDetails, loadModule, parseSync } from 'libpg-query'
 
-import { MigrationError } from './migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
 import { byteToCharOffsets, lineColumnAt, lineColumnFinder } from './sql-text.js'
 
 /**
@@ -40,7 +39,17 @@ export interface ParsedSql {
   readonly ledgerInserts: readonly LedgerInsert[]
 }
 
-let loaded: Promise<void> | undefined
+// The parser (a 1 MB WebAssembly module) loads on the first file that needs parsing, never on
+// the boot path that only compares checksums.
+let parser: Promise<typeof import('libpg-query')> | undefined
+
+function loadParser(): Promise<typeof import('libpg-query')> {
+  parser ??= import('libpg-query').then(async (lib) => {
+    await lib.loadModule()
+    return lib
+  })
+  return parser
+}
 
 /**
  * Splits a migration file into statements with PostgreSQL's own parser (libpg-query) and
@@ -60,8 +69,7 @@ export async function parseMigrationSql(
   version: number,
   direction: 'up' | 'down' = 'up',
 ): Promise<ParsedSql> {
-  loaded ??= loadModule()
-  await loaded
+  const { hasSqlDetails, parseSync } = await loadParser()
 
   const transactional = readDirectives(text, file)
   if (text.trim() === '') {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join, sep } from 'node:path'
 
 import type { MigrationDownFileHead, MigrationFile, MigrationFileHead } from './migration-file.js'
-import { MigrationError } from './migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
 import { parseMigrationSql } from './parse-migration-sql.js'
 import { decodeSqlFile, sqlChecksum } from './sql-text.js'
 

@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url'
-
 import type { Kysely } from 'kysely'
 import type { Migration, MigrationProvider } from 'kysely/migration'
 
@@ -8,16 +6,19 @@ import { assertNoDrift, findDrift } from './check-drift.js'
 import { ensureAndReadLedger } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
+import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 
-/** The package's own `migrations/` folder: the Wukong schema. */
-export const DEFAULT_MIGRATION_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
 
 /** The default `lock_timeout` for each file's statements: fail fast rather than hang a deploy. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000
 
 /** Options of {@link SqlFileMigrationProvider}. */
 export interface SqlFileMigrationProviderProps {
-  /** Folder of `NNN_descriptive_name.sql` files. Default: the package's `migrations/`. */
+  /**
+   * Folder of `NNN_descriptive_name.sql` files, read (and re-read) from disk. Default: the
+   * package's own migrations, bundled into its code at build time ({@link WUKONG_MIGRATIONS}),
+   * which need neither a folder nor the SQL parser at run time and so survive an app bundler.
+   */
   readonly migrationFolder?: string
   /**
    * Migrate even when applied files were edited (checksum drift) or are gone from the folder.
@@ -65,9 +66,9 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     this.#props = Object.freeze({ ...props })
   }
 
-  /** The folder this provider reads. */
-  get migrationFolder(): string {
-    return this.#props.migrationFolder ?? DEFAULT_MIGRATION_FOLDER
+  /** The folder this provider reads; undefined for the package's bundled migrations. */
+  get migrationFolder(): string | undefined {
+    return this.#props.migrationFolder
   }
 
   /**
@@ -75,7 +76,9 @@ export class SqlFileMigrationProvider implements MigrationProvider {
    * provider; files are immutable): what the boot-time up-to-date check needs.
    */
   scanFiles(): readonly MigrationFileHead[] {
-    this.#heads ??= scanMigrationFolder(this.migrationFolder)
+    const folder = this.#props.migrationFolder
+    if (folder === undefined) return WUKONG_MIGRATIONS
+    this.#heads ??= scanMigrationFolder(folder)
     return this.#heads
   }
 
@@ -84,6 +87,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
    * Throws a `MigrationError` naming the file on the first problem.
    */
   async loadFiles(): Promise<readonly MigrationFile[]> {
+    if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS
     this.#files ??= (async () => parseMigrationFiles(this.scanFiles()))()
     try {
       return await this.#files

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 
-import { MigrationError } from './migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 const BOM = '\uFEFF'

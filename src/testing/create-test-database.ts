@@ -3,12 +3,14 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 
-import { MigrationRunner } from '../provider/migration-runner.js'
+import { MigrationRunner } from '../runner/migration-runner.js'
 import { readMigrationFolder } from '../provider/read-migration-folder.js'
-import { DEFAULT_MIGRATION_FOLDER } from '../provider/sql-file-migration-provider.js'
+import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
 import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
-import { dropDatabase, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
+import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
+import { GuardedPool } from '../connect/guarded-pool.js'
+import { connectClient, dropDatabase, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
 
 /**
  * A migrated database of its own, made by {@link createTestDatabase}.
@@ -26,7 +28,11 @@ export interface TestDatabase {
   /** The database's name on the server (`'pglite'` on the embedded tier). */
   readonly name: string
   readonly tier: TestTier
-  /** Closes `db` and drops the database (or closes the PGlite copy). */
+  /**
+   * Closes `db`, waiting until the server has closed its connections, then drops the database
+   * (or closes the PGlite copy). Other sessions still on the database are ended
+   * (`WITH (FORCE)`): close clients of your own first, or give them an `'error'` listener.
+   */
   destroy(): Promise<void>
 }
 
@@ -121,10 +127,9 @@ export async function withRollback<T>(db: Kysely<Database>, body: (trx: Transact
  * ```
  */
 export function kyselyForUrl(url: string, max = 4): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max })
-  // A connection the server ends (DROP DATABASE … WITH (FORCE) in another test) must not
-  // crash the process with an unhandled 'error' event.
-  pool.on('error', () => {})
+  // A connection the server ends (DROP DATABASE … WITH (FORCE) in another test) must not crash
+  // the process, and db.destroy() must mean closed before the database is dropped.
+  const pool = new GuardedPool({ connectionString: url, max })
   registerVectorType(pool)
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
 }
@@ -144,8 +149,7 @@ export async function dropTestTemplates(): Promise<string[]> {
   const server = await resolveTestServer()
   if (!server.adminUrl) return []
   templates.clear()
-  const admin = new pg.Client({ connectionString: server.adminUrl })
-  await admin.connect()
+  const admin = await connectClient(server.adminUrl)
   try {
     const { rows } = await admin.query<{ datname: string }>(
       `select datname from pg_database where datname like 'wk\\_template\\_%' or datname like 'wk\\_building\\_%'`,
@@ -192,8 +196,7 @@ async function cloneTemplate(server: TestServer, folder: string, options: Create
 }
 
 async function createFrom(adminUrl: string, name: string, template: string, strategy: 'WAL_LOG' | 'FILE_COPY'): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
+  const admin = await connectClient(adminUrl)
   try {
     const version = Number((await admin.query<{ v: string }>('show server_version_num')).rows[0]?.v)
     const clause = version >= 150000 ? ` STRATEGY ${strategy}` : ''
@@ -220,8 +223,7 @@ async function ensureTemplate(adminUrl: string, folder: string): Promise<string>
     .digest('hex')
     .slice(0, 16)
   const name = `wk_template_${hash}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
+  const admin = await connectClient(adminUrl)
   try {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
     if (exists.rowCount) return name
@@ -294,7 +296,7 @@ async function bootPglite(loadDataDir?: Blob): Promise<PgliteInstance> {
 /** A pg pool over one PGlite instance (one connection: PGlite is a single session). */
 async function pglitePool(pglite: PgliteInstance): Promise<pg.Pool> {
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
-  return new pg.Pool(createPgConfig(pglite as never) as unknown as pg.PoolConfig)
+  return guardConnectionErrors(new pg.Pool(createPgConfig(pglite as never) as unknown as pg.PoolConfig))
 }
 
 async function migratedPgliteDump(folder: string): Promise<Blob> {

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 
+import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
+import { GuardedPool } from '../connect/guarded-pool.js'
 import { redact } from '../connect/redact.js'
 
-/** Where test databases come from (see ENGINEERING.md, "Test database resolution"). */
+/** Where test databases come from: see {@link resolveTestServer}. */
 export type TestTier = 'server' | 'container' | 'pglite'
 
 /**
@@ -39,6 +41,11 @@ export interface TestDatabaseHandle {
   /** Connection URL; undefined for PGlite. */
   readonly url?: string
   readonly db: Kysely<any>
+  /**
+   * Closes `db`, waiting until the server has closed its connections, then drops the database,
+   * ending any other session still on it (`WITH (FORCE)`): close clients of your own first, or
+   * give them an `'error'` listener (see `guardConnectionErrors`).
+   */
   destroy(): Promise<void>
 }
 
@@ -118,8 +125,7 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
     adminUrl,
     async createDatabase(options: { template?: string; name?: string } = {}) {
       const name = options.name ?? `wk_test_${randomBytes(6).toString('hex')}`
-      const admin = new pg.Client({ connectionString: adminUrl })
-      await admin.connect()
+      const admin = await connectClient(adminUrl)
       try {
         const template = options.template ? ` TEMPLATE ${quoteIdent(options.template)}` : ''
         await admin.query(`CREATE DATABASE ${quoteIdent(name)}${template}`)
@@ -127,7 +133,9 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
         await admin.end()
       }
       const url = withDatabase(adminUrl, name)
-      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) })
+      // A GuardedPool: its connections cannot crash the process, and destroy() returns once the
+      // server has closed them, so the DROP below has no session of ours left to terminate.
+      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url, max: 4 }) }) })
       return Object.freeze({
         name,
         url,
@@ -150,13 +158,28 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
  * ```
  */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
+  const admin = await connectClient(adminUrl)
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
   } finally {
     await admin.end()
   }
+}
+
+/**
+ * A connected `pg.Client` whose failures cannot crash the process (see `guardConnectionErrors`);
+ * close it with `end()`.
+ *
+ * @example
+ * ```ts
+ * const admin = await connectClient(adminUrl)
+ * try { await admin.query('select 1') } finally { await admin.end() }
+ * ```
+ */
+export async function connectClient(url: string): Promise<pg.Client> {
+  const client = guardConnectionErrors(new pg.Client({ connectionString: url }))
+  await client.connect()
+  return client
 }
 
 /**
@@ -210,7 +233,7 @@ async function pgliteServer(): Promise<TestServer> {
     skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
     async createDatabase() {
       const pglite = await PGlite.create({ extensions: { vector } })
-      const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
+      const pool = guardConnectionErrors(new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig))
       const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
       await sql`select 1`.execute(db)
       return Object.freeze({

@@ -6,7 +6,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { MigrationError, MigrationRunError, MigrationRunner, type MigrationRunnerOptions } from '../../src/index.js'
-import { resolveTestServer, type TestDatabaseHandle } from '../../src/testing/test-server.js'
+import { connectClient, resolveTestServer, type TestDatabaseHandle } from '../../src/testing/test-server.js'
 import { snapshotDatabase } from '../support/db-snapshot.js'
 import { migrationFolder } from '../support/folders.js'
 import { recordScenario } from '../support/reliability-results.js'
@@ -30,8 +30,7 @@ describe.skipIf(server.skipReason)('timeouts', () => {
   async function setup(): Promise<{ handle: TestDatabaseHandle; holder: pg.Client; close: () => Promise<void> }> {
     const handle = await databases.create()
     await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(BASE), log: () => {} }).migrate()
-    const holder = new pg.Client({ connectionString: handle.url })
-    await holder.connect()
+    const holder = await connectClient(handle.url!)
     return {
       handle,
       holder,

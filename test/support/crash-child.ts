@@ -2,12 +2,11 @@
 // and ledger row, before Kysely records it in kysely_migration: the crash window.
 import { Kysely, PostgresDialect } from 'kysely'
 import { Migrator } from 'kysely/migration'
-import pg from 'pg'
 
-import { SqlFileMigrationProvider } from '../../src/index.js'
+import { GuardedPool, SqlFileMigrationProvider } from '../../src/index.js'
 
 const [url, folder, killAfter] = process.argv.slice(2) as [string, string, string]
-const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) })
+const db = new Kysely({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url }) }) })
 const provider = new SqlFileMigrationProvider({
   migrationFolder: folder,
   onApply: (event) => {

@@ -1,5 +1,5 @@
 import { PostgresAdapter, PostgresDialect, type DialectAdapter } from 'kysely'
-import pg from 'pg'
+import { GuardedPool } from '../../src/index.js'
 
 /**
  * pg's dialect with an adapter that says it cannot run DDL in transactions, as
@@ -7,7 +7,7 @@ import pg from 'pg'
  */
 export class NonTransactionalDdlDialect extends PostgresDialect {
   constructor(url: string) {
-    super({ pool: new pg.Pool({ connectionString: url, max: 2 }) })
+    super({ pool: new GuardedPool({ connectionString: url, max: 2 }) })
   }
 
   override createAdapter(): DialectAdapter {

@@ -7,7 +7,7 @@ import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import pg from 'pg'
+import { connectClient } from '../../src/testing/test-server.js'
 
 export const PGBOUNCER_BIN = '/usr/sbin/pgbouncer'
 
@@ -130,8 +130,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
     url,
     log: readLog,
     async admin(command: string) {
-      const client = new pg.Client({ connectionString: url('pgbouncer') })
-      await client.connect()
+      const client = await connectClient(url('pgbouncer'))
       try {
         // The admin console speaks the simple protocol only.
         return (await client.query(command)).rows as Record<string, unknown>[]

@@ -2,17 +2,18 @@ import type { Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
 import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, resolveDatabaseUrl, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
-import type { ApplyEvent } from './apply-migration.js'
-import { assertNoDrift, findDrift } from './check-drift.js'
-import { MigrationError } from './migration-error.js'
-import { codeForServerError } from './migration-sql-error.js'
-import type { MigrationFile } from './migration-file.js'
-import { withMigratorIntrospection } from './migrator-introspection.js'
-import { bootstrapBookkeeping } from './bootstrap-bookkeeping.js'
-import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from './migration-state.js'
+import type { ApplyEvent } from '../provider/apply-migration.js'
+import { assertNoDrift, findDrift } from '../provider/check-drift.js'
+import { MigrationError } from '../errors/migration-error.js'
+import { codeForServerError } from '../provider/migration-sql-error.js'
+import type { MigrationFile } from '../provider/migration-file.js'
+import { isMissingMigrationError } from '../provider/kysely-internals.js'
+import { withMigratorIntrospection } from '../provider/migrator-introspection.js'
+import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
+import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
 
 const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
-import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
+import { SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
@@ -32,7 +33,7 @@ export interface MigrationRunnerOptions {
    * set and the process does not look like production.
    */
   readonly embedded?: boolean
-  /** Default: the package's own `migrations/`. */
+  /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
   readonly migrationFolder?: string
   /** Migrate even when applied files changed or are gone. Default false. */
   readonly allowDrift?: boolean
@@ -140,8 +141,8 @@ export class MigrationRunner {
     return this.#provider
   }
 
-  /** The folder of migration files. */
-  get migrationFolder(): string {
+  /** The folder of migration files; undefined for the package's bundled migrations. */
+  get migrationFolder(): string | undefined {
     return this.#provider.migrationFolder
   }
 
@@ -347,7 +348,7 @@ export class MigrationRunner {
     }
     const message = redact(error instanceof Error ? error.message : String(error), secrets)
     const code = (error as { code?: string }).code
-    if (/^corrupted migrations: previously executed migration (\S+) is missing/.test(message)) {
+    if (isMissingMigrationError(error) !== undefined) {
       return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, { cause: error })
     }
     // Refusals at connection time (bad password, unknown database) are connection failures

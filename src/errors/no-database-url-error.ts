@@ -1,4 +1,4 @@
-import { MigrationError } from '../provider/migration-error.js'
+import { MigrationError } from './migration-error.js'
 
 /**
  * No database URL is set and the process looks like a deployment (see `productionSignals`):

@@ -77,3 +77,4 @@ export type MigrationErrorCode =
   | 'MISSING_EXTENSION'
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
+  | 'DRIVER_NOT_INSTALLED'

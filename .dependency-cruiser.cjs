@@ -1,0 +1,36 @@
+// Layers of src/, bottom first; a module may import only from its own layer or one below it:
+//   errors  <-  schema-types  <-  provider  <-  connect  <-  runner  <-  cli, testing
+// (errors holds the error types every layer shares; schema-types imports nothing of ours.)
+const layers = ['errors', 'schema-types', 'provider', 'connect', 'runner', 'cli', 'testing']
+// cli and testing sit side by side at the top: neither imports the other.
+const rank = { errors: 0, 'schema-types': 1, provider: 2, connect: 3, runner: 4, cli: 5, testing: 5 }
+
+const upward = layers.flatMap((from) =>
+  layers
+    .filter((to) => to !== from && rank[to] >= rank[from])
+    .map((to) => ({
+      name: `${from}-not-to-${to}`,
+      comment: `src/${from} sits below (or beside) src/${to}: imports point down the layers only`,
+      severity: 'error',
+      from: { path: `^src/${from}/` },
+      to: { path: `^src/${to}/` },
+    })),
+)
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'import cycles make a change in one file ripple through the loop',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    ...upward,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+}
