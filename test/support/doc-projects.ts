@@ -123,12 +123,12 @@ import type { CliIo, CliOutput } from '${src('cli/cli-output.ts')}'
 import type { ApplyEvent, RunLedger } from '${src('provider/apply-migration.ts')}'
 import type { MigrationFile } from '${src('provider/migration-file.ts')}'
 import type { LedgerSnapshot, MigrationStatus } from '${src('provider/migration-state.ts')}'
-import type { MigrationFileResult } from '${src('provider/migration-runner.ts')}'
+import type { MigrationFileResult } from '${src('runner/migration-runner.ts')}'
 import type { SqlFileMigrationProvider } from '${src('provider/sql-file-migration-provider.ts')}'
 import type { NewStep } from '${src('schema-types/tables.ts')}'
 import type { CommandContext } from '${src('cli/command-context.ts')}'
 import type { DatabaseTarget } from '${src('cli/database-target.ts')}'
-import type { MigrationRunner } from '${src('provider/migration-runner.ts')}'
+import type { MigrationRunner } from '${src('runner/migration-runner.ts')}'
 import type { Database } from '${src('schema-types/database.ts')}'
 import type { TestDatabase } from '${src('testing/create-test-database.ts')}'
 
@@ -140,6 +140,8 @@ declare global {
   /** A URL whose user may create databases. */
   const adminUrl: string
   const pool: pg.Pool
+  /** A connection with admin rights on the server. */
+  const admin: pg.Client
   const runner: MigrationRunner
   /** The CLI's streams, environment and working directory. */
   const io: CliIo
