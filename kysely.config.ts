@@ -6,7 +6,8 @@
  * `kysely_migration`, exactly as `wukong-migrate` does.
  *
  * The database is chosen as by `wukong-migrate` (openMigrationDatabase): POSTGRES_URL_NON_POOLING,
- * else POSTGRES_URL, else POSTGRES_PRISMA_URL, else the embedded PGlite database; kysely-ctl also
+ * else POSTGRES_URL, else POSTGRES_PRISMA_URL, else DATABASE_URL, else the embedded PGlite
+ * database (not where the process looks like production: NO_DATABASE_URL); kysely-ctl also
  * loads a `.env` file next to this one. A pooled URL gets the transaction-scoped migration lock,
  * so it is safe behind PgBouncer too.
  *

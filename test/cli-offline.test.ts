@@ -31,7 +31,7 @@ describe('wukong-migrate: help and usage (exit 0 and 2)', () => {
   it.each([
     [['frob'], /unknown command "frob"/],
     [[], /no command given/],
-    [['status', '--bogus'], /Unknown option '--bogus'/],
+    [['status', '--bogus'], /unknown flag "--bogus"/],
     [['migrate', '--to', '3'], /--to does not apply to migrate/],
     [['migrate', '--check'], /--check does not apply to migrate/],
     [['status', '--allow-drift'], /--allow-drift does not apply to status/],

@@ -46,6 +46,7 @@ export async function withRunner<T>(
 ): Promise<T> {
   const runner = new MigrationRunner({
     url: ctx.args.url,
+    embedded: ctx.args.embedded || undefined,
     env: ctx.io.env,
     migrationFolder: ctx.folder,
     allowDrift: ctx.args.allowDrift,
@@ -54,8 +55,10 @@ export async function withRunner<T>(
     connectTimeoutMs: ctx.args.connectTimeoutMs,
     statementTimeoutMs: ctx.args.statementTimeoutMs,
     // The runner's notices (e.g. that the embedded database is used) go to stderr, redacted,
-    // so stdout stays the report (or the JSON document).
+    // so stdout stays the report (or the JSON document). A server is named in the report's
+    // header already; the embedded database is announced on stderr, even with --json.
     log: (line) => ctx.out.error(line),
+    announce: ctx.target?.source === 'embedded',
     onApply: options.onApply,
   })
   try {

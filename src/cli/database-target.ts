@@ -12,7 +12,8 @@ export interface DatabaseTarget {
 
 /**
  * Which database a command connects to, decided exactly as the runner decides it
- * (`resolveDatabaseUrl`), so messages can name it before any connection is tried.
+ * (`resolveDatabaseUrl`; `--embedded` picks the embedded database), so messages can name it
+ * before any connection is tried.
  *
  * @example
  * ```ts
@@ -20,8 +21,8 @@ export interface DatabaseTarget {
  * // { source: 'POSTGRES_URL', url: 'postgres://app:***@db/x', dataDir: null }
  * ```
  */
-export function databaseTarget(urlOption: string | undefined, env: NodeJS.ProcessEnv): DatabaseTarget {
-  const { url, source } = resolveDatabaseUrl(urlOption, env)
+export function databaseTarget(urlOption: string | undefined, env: NodeJS.ProcessEnv, embedded = false): DatabaseTarget {
+  const { url, source } = embedded ? { url: undefined, source: 'embedded' } : resolveDatabaseUrl(urlOption, env)
   if (source === 'embedded' || !url) return Object.freeze({ source: 'embedded', url: null, dataDir: embeddedDataDir(env) })
   return Object.freeze({ source: source === 'option' ? '--url' : source, url: redactSecrets(redactUrl(url), urlSecrets(url)), dataDir: null })
 }

@@ -178,6 +178,8 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
       return 'applied files are immutable: restore the file as it was applied (git log -p -- <file>) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway'
     case 'MISSING_MIGRATION_FILE':
       return 'restore the file from version control, or point --dir at the folder this database was migrated from; --allow-drift migrates anyway'
+    case 'NO_DATABASE_URL':
+      return 'set DATABASE_URL (or POSTGRES_URL_NON_POOLING) in the environment or in .env, or pass --url; --embedded uses the embedded database on purpose'
     case 'FOLDER_NOT_FOUND':
       return 'pass --dir <folder> with the migration files'
     case 'EMPTY_MIGRATION':

@@ -3,8 +3,7 @@
  *
  * @example
  * ```ts
- * import { EXIT } from './exit-codes.js'
- * if (status.isUpToDate) return EXIT.OK
+ * process.exitCode = status.isUpToDate ? EXIT.OK : EXIT.NOT_UP_TO_DATE
  * ```
  */
 export const EXIT = Object.freeze({

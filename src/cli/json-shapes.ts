@@ -5,7 +5,7 @@ import type { ExitCode } from './exit-codes.js'
 
 /**
  * What every `--json` document has. `version` changes only when a field is removed or changes
- * meaning; new fields may appear in version 1. Documented in the README, "JSON output".
+ * meaning; new fields may appear in version 1. Documented in docs/json-output.md.
  *
  * @example
  * ```ts
@@ -30,7 +30,8 @@ export interface CliJsonEnvelope {
  *
  * @example
  * ```ts
- * if (doc.error?.code === 'CONNECTION_FAILED') retryLater()
+ * const doc = JSON.parse(stdout) as CliJsonEnvelope
+ * if (doc.error?.code === 'CONNECTION_FAILED') console.error('the database is unreachable; try again later')
  * ```
  */
 export interface CliErrorJson {
@@ -124,6 +125,14 @@ export interface HelpJson extends CliJsonEnvelope {
   readonly usage: string
 }
 
+/** `--version`. */
+export interface VersionJson extends CliJsonEnvelope {
+  /** The package's name, `@wukong/adapter-vercel`. */
+  readonly name: string
+  /** The package's version, e.g. `0.1.0` (`version` is the document's). */
+  readonly packageVersion: string
+}
+
 /**
  * An applied migration for JSON: the date as an ISO string.
  *
@@ -141,7 +150,7 @@ export function appliedJson(applied: AppliedMigration): AppliedJson {
  *
  * @example
  * ```ts
- * const { results, summary } = runResultsJson(outcome.results)
+ * const { results, summary } = runResultsJson((await runner.migrate()).results)
  * ```
  */
 export function runResultsJson(results: readonly MigrationFileResult[]): Pick<RunJson, 'results' | 'summary'> {

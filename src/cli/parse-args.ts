@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
-/** The commands of `wukong-migrate` (`up` is read as `migrate`). */
-export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'help'
+/** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
+export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'help' | 'version'
 
 /** A parsed command line. */
 export interface CliArgs {
@@ -11,7 +11,10 @@ export interface CliArgs {
   readonly url?: string
   readonly dir?: string
   readonly json: boolean
+  /** `--help` (or `help <command>`): print the usage of {@link helpFor}, run nothing. */
   readonly help: boolean
+  /** The command `--help` asks about; undefined for the general usage. */
+  readonly helpFor?: Exclude<CliCommand, 'help' | 'version'>
   readonly allowDrift: boolean
   readonly lockTimeoutMs?: number
   /** `--lock-wait-timeout`: longest wait for another migrator's lock. */
@@ -23,6 +26,10 @@ export interface CliArgs {
   readonly to?: number
   /** `status --check`. */
   readonly check: boolean
+  /** `--embedded`: use the embedded database whatever the environment holds. */
+  readonly embedded: boolean
+  /** `--env-file PATH` (repeatable), in order; replaces the default `.env` and `.env.local`. */
+  readonly envFiles: readonly string[]
 }
 
 /**
@@ -38,7 +45,7 @@ export class UsageError extends Error {
   readonly code = 'USAGE'
 }
 
-const COMMANDS: Readonly<Record<string, CliCommand>> = {
+const COMMANDS: Readonly<Record<string, Exclude<CliCommand, 'version'>>> = {
   migrate: 'migrate',
   up: 'migrate',
   status: 'status',
@@ -49,10 +56,35 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   help: 'help',
 }
 
-// Which flags mean something to which command. A flag that would be silently ignored is
-// refused instead: `status --allow-drift` or `migrate --to 3` is a mistake worth hearing about.
-const APPLIES: Readonly<Record<string, readonly CliCommand[]>> = {
+/** The flags, with their value (if any) and short form. */
+export const CLI_FLAGS = {
+  url: { type: 'string' },
+  dir: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  'allow-drift': { type: 'boolean' },
+  'lock-timeout': { type: 'string' },
+  'lock-wait-timeout': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'statement-timeout': { type: 'string' },
+  to: { type: 'string' },
+  check: { type: 'boolean' },
+  embedded: { type: 'boolean' },
+  'env-file': { type: 'string', multiple: true },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
+
+/** A flag's name, without the dashes. */
+export type CliFlag = keyof typeof CLI_FLAGS
+
+/**
+ * Which flags mean something to which command; flags not listed apply to every command. A
+ * flag that would be silently ignored is refused instead: `status --allow-drift` or
+ * `migrate --to 3` is a mistake worth hearing about.
+ */
+export const FLAG_COMMANDS: Readonly<Partial<Record<CliFlag, readonly CliCommand[]>>> = {
   url: ['migrate', 'status', 'down', 'plan'],
+  embedded: ['migrate', 'status', 'down', 'plan'],
   'allow-drift': ['migrate', 'down', 'plan'],
   'lock-timeout': ['migrate', 'down', 'status', 'plan'],
   'lock-wait-timeout': ['migrate', 'down'],
@@ -74,41 +106,52 @@ const APPLIES: Readonly<Record<string, readonly CliCommand[]>> = {
  * ```
  */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  let parsed: ReturnType<typeof parse>
-  try {
-    parsed = parse(argv)
-  } catch (error) {
-    throw new UsageError((error as Error).message)
-  }
-  const { values, positionals } = parsed
+  const { values, positionals } = parse(argv)
   const [word, ...rest] = positionals
-  const help = values.help === true
+  let help = values.help === true
+  if (values.version === true) {
+    if (word !== undefined) throw new UsageError(`--version takes no command (got "${word}")`)
+    return Object.freeze({ ...defaults(), command: 'version', json: values.json === true })
+  }
   if (word === undefined && !help) throw new UsageError('no command given')
-  const command = word === undefined ? 'help' : COMMANDS[word]
+  let command = word === undefined ? 'help' : COMMANDS[word]
   if (!command) throw new UsageError(`unknown command "${word}"`)
+  let helpFor: CliArgs['helpFor']
+  if (command === 'help' && rest.length) {
+    // `help migrate` is `migrate --help`.
+    const about = COMMANDS[rest[0]!]
+    if (!about || about === 'help' || rest.length > 1) throw new UsageError(`help takes one command name, got "${rest.join(' ')}"`)
+    helpFor = about
+    help = true
+  } else if (help && command !== 'help') {
+    helpFor = command
+  }
+  if (help) return Object.freeze({ ...defaults(), command: 'help', help, helpFor, json: values.json === true })
 
-  for (const [flag, commands] of Object.entries(APPLIES)) {
-    if (values[flag as keyof typeof values] !== undefined && !help && !commands.includes(command)) {
+  for (const [flag, commands] of Object.entries(FLAG_COMMANDS)) {
+    if (values[flag as CliFlag] !== undefined && !commands.includes(command)) {
       throw new UsageError(`--${flag} does not apply to ${command} (it applies to ${commands.join(', ')})`)
     }
   }
   let name: string | undefined
-  if (command === 'create' && !help) {
+  if (command === 'create') {
     if (rest.length !== 1) throw new UsageError(rest.length ? `create takes one name, got ${rest.length}: quote a name with spaces` : 'create needs a name, e.g. create add_session_tags')
     name = rest[0]
-  } else if (rest.length && command !== 'help') {
+  } else if (rest.length) {
     throw new UsageError(`unexpected argument "${rest[0]}" after ${command}`)
   }
   if (values.url === '') throw new UsageError('--url is empty')
   if (values.dir === '') throw new UsageError('--dir is empty')
+  if (values['env-file']?.some((f) => f === '')) throw new UsageError('--env-file is empty')
+  if (values.url !== undefined && values.embedded === true) throw new UsageError('--url and --embedded name two different databases: pass one')
 
   return Object.freeze({
+    ...defaults(),
     command,
     name,
     url: values.url,
     dir: values.dir,
     json: values.json === true,
-    help,
     allowDrift: values['allow-drift'] === true,
     lockTimeoutMs: count(values['lock-timeout'], '--lock-timeout'),
     lockWaitTimeoutMs: count(values['lock-wait-timeout'], '--lock-wait-timeout'),
@@ -116,28 +159,53 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     statementTimeoutMs: count(values['statement-timeout'], '--statement-timeout'),
     to: count(values.to, '--to'),
     check: values.check === true,
+    embedded: values.embedded === true,
+    envFiles: Object.freeze([...(values['env-file'] ?? [])]),
   })
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      url: { type: 'string' },
-      dir: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      'allow-drift': { type: 'boolean' },
-      'lock-timeout': { type: 'string' },
-      'lock-wait-timeout': { type: 'string' },
-      'connect-timeout': { type: 'string' },
-      'statement-timeout': { type: 'string' },
-      to: { type: 'string' },
-      check: { type: 'boolean' },
-    },
-  })
+function defaults(): Omit<CliArgs, 'command'> {
+  return { json: false, help: false, allowDrift: false, check: false, embedded: false, envFiles: [] }
+}
+
+type ParsedValues = { -readonly [K in CliFlag]?: (typeof CLI_FLAGS)[K] extends { multiple: true } ? string[] : (typeof CLI_FLAGS)[K]['type'] extends 'string' ? string : boolean }
+
+// node:util's parseArgs in non-strict mode, for its tokens: its strict-mode messages are
+// written for a program's own options (and quote unevenly), so the checks are made here.
+function parse(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
+  const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: CLI_FLAGS })
+  const values: Record<string, string | boolean | string[]> = {}
+  const positionals: string[] = []
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value)
+    if (token.kind !== 'option') continue
+    const spec = (CLI_FLAGS as Record<string, { type: string; multiple?: boolean }>)[token.name]
+    if (!spec) throw new UsageError(`unknown flag "${token.rawName}"`)
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`--${token.name} takes no value (got "${token.rawName}=${token.value}")`)
+      values[token.name] = true
+      continue
+    }
+    if (token.value === undefined) throw new UsageError(`--${token.name} needs a value, e.g. --${token.name} ${example(token.name)}`)
+    if (spec.multiple) values[token.name] = [...((values[token.name] as string[] | undefined) ?? []), token.value]
+    else values[token.name] = token.value
+  }
+  return { values: values as ParsedValues, positionals }
+}
+
+function example(flag: string): string {
+  switch (flag) {
+    case 'url':
+      return 'postgres://user@host:5432/db'
+    case 'dir':
+      return 'migrations'
+    case 'env-file':
+      return '.env.production'
+    case 'to':
+      return '3'
+    default:
+      return '10000'
+  }
 }
 
 function count(value: string | undefined, flag: string): number | undefined {

@@ -32,7 +32,7 @@ const WINDOW = 120
  *
  * @example
  * ```ts
- * for (const line of renderError(describeError(error, ctx), palette(false), ctx)) console.error(line)
+ * for (const line of renderError(describeError(error, ctx), palette(false), { folder: ctx.folder, cwd: ctx.io.cwd })) console.error(line)
  * ```
  */
 export function renderError(info: CliErrorJson, c: Palette, context: RenderContext): string[] {

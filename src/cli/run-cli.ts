@@ -12,11 +12,13 @@ import { verifyCommand } from './commands/verify.js'
 import { databaseTarget, knownSecrets } from './database-target.js'
 import { describeError } from './describe-error.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
+import { loadEnvFiles } from './load-env-files.js'
+import { packageVersion } from './package-version.js'
 import { parseCliArgs, UsageError, type CliArgs, type CliCommand } from './parse-args.js'
 import { renderError } from './render-error.js'
-import { USAGE } from './usage.js'
+import { commandUsage, USAGE } from './usage.js'
 
-const COMMANDS: Readonly<Record<Exclude<CliCommand, 'help'>, (ctx: CommandContext) => Promise<CommandResult>>> = {
+const COMMANDS: Readonly<Record<Exclude<CliCommand, 'help' | 'version'>, (ctx: CommandContext) => Promise<CommandResult>>> = {
   migrate: migrateCommand,
   status: statusCommand,
   down: downCommand,
@@ -33,33 +35,46 @@ const USES_DATABASE: ReadonlySet<CliCommand> = new Set(['migrate', 'status', 'do
  * the exit code: 0 done, 1 failed, 2 usage, 3 `status --check` found work. Everything it prints
  * goes through one redacting writer; with `--json`, stdout is exactly one JSON document.
  *
+ * The environment is `io.env` over the variables of `.env` and `.env.local` in `io.cwd` (or of
+ * the `--env-file` paths): a variable already set is never overridden.
+ *
  * @example
  * ```ts
- * import { runCli } from '@wukong/adapter-vercel/src/cli/run-cli.js'
- *
  * const code = await runCli(['status', '--json'], { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
  * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   // Known before parsing, so even a usage error quoting a URL argument is redacted.
-  const secrets = knownSecrets(argv, io.env)
+  let secrets = knownSecrets(argv, io.env)
   let args: CliArgs
   try {
     args = parseCliArgs(argv)
+    if (args.command !== 'help' && args.command !== 'version') {
+      const { env } = loadEnvFiles(io.env, io.cwd, args.envFiles)
+      io = { ...io, env }
+      secrets = knownSecrets(argv, env)
+    }
   } catch (error) {
     const out = new CliOutput(io, { json: argv.includes('--json'), secrets })
     return finish(out, io, { command: commandWord(argv), folder: null, database: null }, { exitCode: EXIT.USAGE, fields: {}, error })
   }
   const out = new CliOutput(io, { json: args.json, secrets })
+  if (args.command === 'version') {
+    const { name, version } = packageVersion()
+    if (args.json) out.document({ version: 1, command: 'version', ok: true, exitCode: EXIT.OK, database: null, folder: null, name, packageVersion: version, error: null })
+    else out.write('stdout', `${version}\n`)
+    return EXIT.OK
+  }
   if (args.help || args.command === 'help') {
-    if (args.json) out.document({ version: 1, command: 'help', ok: true, exitCode: EXIT.OK, database: null, folder: null, usage: USAGE, error: null })
-    else io.stdout.write(USAGE)
+    const usage = args.helpFor ? commandUsage(args.helpFor) : USAGE
+    if (args.json) out.document({ version: 1, command: 'help', ok: true, exitCode: EXIT.OK, database: null, folder: null, usage, error: null })
+    else out.write('stdout', usage)
     return EXIT.OK
   }
 
   // WUKONG_MIGRATIONS_DIR as in kysely.config.ts, so the CLI and kysely-ctl agree on the folder.
   const folder = resolve(io.cwd, args.dir ?? (io.env['WUKONG_MIGRATIONS_DIR'] || DEFAULT_MIGRATION_FOLDER))
-  const target = USES_DATABASE.has(args.command) ? databaseTarget(args.url, io.env) : null
+  const target = USES_DATABASE.has(args.command) ? databaseTarget(args.url, io.env, args.embedded) : null
   const ctx: CommandContext = { args, io, out, folder, target }
   let result: CommandResult
   try {
@@ -93,7 +108,7 @@ function finish(
   }
   if (error && !result.errorShown) {
     for (const line of renderError(error, out.err, { folder: envelope.folder, cwd: io.cwd })) out.error(line)
-    if (error.code === 'USAGE' && envelope.command === 'help') io.stderr.write(`\n${USAGE}`)
+    if (error.code === 'USAGE' && envelope.command === 'help') out.write('stderr', `\n${USAGE}`)
   }
   if (result.trailer) out.line(result.trailer)
   return result.exitCode

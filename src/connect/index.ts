@@ -24,6 +24,7 @@ export { GuardedPool, DEFAULT_SOCKET_CLOSE_TIMEOUT_MS, type GuardedPoolOptions }
 export { importDriver } from './import-driver.js'
 export {
   resolveDatabaseUrl,
+  productionSignals,
   DATABASE_URL_VARIABLES,
   POOLED_FIRST_URL_VARIABLES,
   type ResolvedDatabaseUrl,

@@ -4,7 +4,8 @@ import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, type DatabaseDriver } from './create-database.js'
 import type { TlsSettings } from './pg-config.js'
 import { isPooledUrl } from './pooled-url.js'
-import { POOLED_FIRST_URL_VARIABLES, resolveDatabaseUrl, type DatabaseUrlSource } from './resolve-database-url.js'
+import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
+import { DATABASE_URL_VARIABLES, POOLED_FIRST_URL_VARIABLES, productionSignals, resolveDatabaseUrl, type DatabaseUrlSource } from './resolve-database-url.js'
 import { withBoundedSessionMigrationLock } from './session-migration-lock.js'
 import { withTransactionScopedMigrationLock, type LockWait } from './transaction-scoped-migration-lock.js'
 import type { NeonSettings } from './vercel-database.js'
@@ -26,6 +27,13 @@ export interface OpenMigrationDatabaseOptions {
   readonly url?: string
   /** Where URLs are looked up. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv
+  /**
+   * The embedded database: `true` uses it whatever the environment holds (no `url` with it);
+   * `false` never falls back to it (no URL is then a {@link NoDatabaseUrlError}). Default: the
+   * fallback when no URL is set, except where the process looks like production
+   * (`productionSignals`), where no URL is a {@link NoDatabaseUrlError}.
+   */
+  readonly embedded?: boolean
   /** Default: `chooseDriver(url)`: pglite without a URL, vercel on the Edge runtime, else pg. */
   readonly driver?: DatabaseDriver
   /** Declare the URL pooled or direct, overriding `isPooledUrl`'s detection. */
@@ -86,7 +94,9 @@ const MIGRATION_POOL_SIZE = 3
  *
  * The URL: `url`, else `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL` — a
  * direct connection first; for the vercel driver `POSTGRES_URL` first, because
- * `@vercel/postgres` refuses direct URLs (other than `localhost` ones). No URL: PGlite.
+ * `@vercel/postgres` refuses direct URLs (other than `localhost` ones), then `DATABASE_URL`. No URL:
+ * PGlite, unless the process looks like production (`NODE_ENV=production`, `VERCEL_ENV`, `VERCEL=1`),
+ * where it throws a {@link NoDatabaseUrlError} (code `NO_DATABASE_URL`) instead.
  *
  * @example
  * ```ts
@@ -104,8 +114,12 @@ const MIGRATION_POOL_SIZE = 3
  */
 export async function openMigrationDatabase<DB = Database>(options: OpenMigrationDatabaseOptions = {}): Promise<MigrationDatabase<DB>> {
   const env = options.env ?? process.env
-  const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : undefined
-  const { url, source } = resolveDatabaseUrl(options.url, env, order)
+  const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : DATABASE_URL_VARIABLES
+  const { url, source } = options.embedded === true ? embeddedOnly(options) : resolveDatabaseUrl(options.url, env, order)
+  if (source === 'embedded' && options.embedded !== true) {
+    const signals = productionSignals(env)
+    if (options.embedded === false || signals.length) throw new NoDatabaseUrlError(order, options.embedded === false ? [] : signals)
+  }
   const driver = options.driver ?? chooseDriver(url)
   const pooled = url ? isPooledUrl(url, { pooled: options.pooled }) : false
   const lock: MigrationLockKind = options.lock ?? (driver !== 'pglite' && (pooled || driver === 'vercel') ? 'transaction' : 'session')
@@ -139,4 +153,10 @@ export async function openMigrationDatabase<DB = Database>(options: OpenMigratio
     migratorOptions: Object.freeze({ disableTransactions: true }),
     close: () => base.destroy(),
   })
+}
+
+function embeddedOnly(options: OpenMigrationDatabaseOptions): { url: undefined; source: 'embedded' } {
+  if (options.url) throw new TypeError('openMigrationDatabase: pass either url or embedded: true, not both')
+  if (options.driver && options.driver !== 'pglite') throw new TypeError(`openMigrationDatabase: embedded: true uses the pglite driver, not ${options.driver}`)
+  return { url: undefined, source: 'embedded' }
 }

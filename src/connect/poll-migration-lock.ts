@@ -71,7 +71,7 @@ export async function pollForLock(
         throw new MigrationError(
           'LOCK_TIMEOUT',
           `another migrator held the migration lock${who} for the ${now - started} ms this run waited; ` +
-            'a holder that is idle on a pooled server connection is a stranded session lock (see docs/deploying-on-vercel.md)',
+            'a holder that is idle on a pooled server connection is a stranded session lock (see docs/vercel.md in the package)',
         )
       }
       options.onWait?.({

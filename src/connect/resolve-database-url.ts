@@ -4,6 +4,7 @@ export type DatabaseUrlSource =
   | 'POSTGRES_URL_NON_POOLING'
   | 'POSTGRES_URL'
   | 'POSTGRES_PRISMA_URL'
+  | 'DATABASE_URL'
   | 'embedded'
 
 /** The connection a migration run will use. */
@@ -13,18 +14,23 @@ export interface ResolvedDatabaseUrl {
   readonly source: DatabaseUrlSource
 }
 
-/** Environment variables read, in order of preference: migrations prefer a direct connection. */
-export const DATABASE_URL_VARIABLES = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL'] as const
+/**
+ * Environment variables read, in order of preference: migrations prefer a direct connection.
+ * Vercel Postgres sets the three `POSTGRES_*` ones; `DATABASE_URL` is the common convention
+ * (Neon's and Prisma's Vercel integrations set it, as do most hosts).
+ */
+export const DATABASE_URL_VARIABLES = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL'] as const
 
 /**
  * The order for `@vercel/postgres`, which accepts pooled URLs only (or `localhost` ones): its
  * own variable first, the direct URL last.
  */
-export const POOLED_FIRST_URL_VARIABLES = ['POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'POSTGRES_URL_NON_POOLING'] as const
+export const POOLED_FIRST_URL_VARIABLES = ['POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'POSTGRES_URL_NON_POOLING', 'DATABASE_URL'] as const
 
 /**
  * Picks the database for migrations: an explicit URL, else `POSTGRES_URL_NON_POOLING`,
- * `POSTGRES_URL`, `POSTGRES_PRISMA_URL` (or another `order`), else the embedded database.
+ * `POSTGRES_URL`, `POSTGRES_PRISMA_URL`, `DATABASE_URL` (or another `order`), else the embedded
+ * database.
  * A direct connection comes first because a migrator's session is then a real server
  * session: its lock, its settings and its failure all stay with it.
  *
@@ -44,4 +50,22 @@ export function resolveDatabaseUrl(
     if (value) return Object.freeze({ url: value, source: name })
   }
   return Object.freeze({ source: 'embedded' as const })
+}
+
+/**
+ * Why the process looks like a deployment, where falling back to the embedded database would
+ * migrate a throwaway copy and report success: `NODE_ENV=production`, `VERCEL_ENV` set (any
+ * Vercel environment, preview included), or `VERCEL=1`. Empty when none applies.
+ *
+ * @example
+ * ```ts
+ * productionSignals({ NODE_ENV: 'production', VERCEL: '1' }) // ['NODE_ENV=production', 'VERCEL=1']
+ * ```
+ */
+export function productionSignals(env: NodeJS.ProcessEnv = process.env): string[] {
+  const signals: string[] = []
+  if (env['NODE_ENV'] === 'production') signals.push('NODE_ENV=production')
+  if (env['VERCEL_ENV']) signals.push(`VERCEL_ENV=${env['VERCEL_ENV']}`)
+  if (env['VERCEL'] === '1') signals.push('VERCEL=1')
+  return signals
 }

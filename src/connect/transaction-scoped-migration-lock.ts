@@ -64,6 +64,7 @@ async function tryXactLock(db: Kysely<unknown>): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import { createKysely } from '@vercel/postgres-kysely'
  * import { Migrator } from 'kysely/migration'
  * import { SqlFileMigrationProvider, withTransactionScopedMigrationLock } from '@wukong/adapter-vercel'
  *
@@ -99,7 +100,7 @@ export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
   // The Migrator passes the same `db` to acquire and release: one held lock per run.
   readonly #held = new WeakMap<object, HeldLock>()
 
-  constructor(inner: DialectAdapter, pool: Kysely<unknown>, options: TransactionScopedMigrationLockOptions = {}) {
+  constructor(inner: DialectAdapter, pool: Kysely<any>, options: TransactionScopedMigrationLockOptions = {}) {
     super()
     this.#inner = inner
     this.#pool = pool

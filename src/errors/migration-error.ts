@@ -74,6 +74,7 @@ export type MigrationErrorCode =
   | 'LOCK_TIMEOUT'
   | 'STATEMENT_TIMEOUT'
   | 'CONNECTION_FAILED'
+  | 'NO_DATABASE_URL'
   | 'MISSING_EXTENSION'
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'

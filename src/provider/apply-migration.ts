@@ -69,7 +69,7 @@ async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, bo
  * const event = await applyUp(db, file, ledger)
  * ```
  */
-export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger, limits: ApplyLimits = {}): Promise<ApplyEvent> {
+export async function applyUp(db: Kysely<any>, file: MigrationFile, ledger: RunLedger, limits: ApplyLimits = {}): Promise<ApplyEvent> {
   const started = performance.now()
   const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
     Object.freeze({ kind, version: file.version, name: file.name, fileName: file.fileName, atomic, durationMs: performance.now() - started })
@@ -133,7 +133,7 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
  * ```
  */
 export async function applyDown(
-  db: Kysely<unknown>,
+  db: Kysely<any>,
   file: MigrationFile,
   down: MigrationDownFile,
   ledger: RunLedger,

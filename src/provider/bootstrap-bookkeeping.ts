@@ -20,7 +20,7 @@ const RACE_CODES = new Set(['23505', '42P07', '42710'])
  * await bootstrapBookkeeping(db)
  * ```
  */
-export async function bootstrapBookkeeping(db: Kysely<unknown>): Promise<void> {
+export async function bootstrapBookkeeping(db: Kysely<any>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await sql.raw(BOOKKEEPING_SQL).execute(db)

@@ -52,7 +52,7 @@ export function findDrift(files: readonly MigrationFileHead[], ledger: readonly 
  *
  * @example
  * ```ts
- * assertNoDrift(findDrift(files, ledger))
+ * assertNoDrift(findDrift(files, await readLedger(db)))
  * ```
  */
 export function assertNoDrift(report: DriftReport): void {

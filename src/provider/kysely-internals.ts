@@ -55,7 +55,8 @@ export function kyselyBookkeepingSql(): string {
  *
  * @example
  * ```ts
- * const db2 = withReplacedMember(db, 'introspection', myIntrospector)
+ * const quiet = { getSchemas: async () => [], getTables: async () => [], getMetadata: async () => ({ tables: [] }) }
+ * const db2 = withReplacedMember(db, 'introspection', quiet)
  * ```
  */
 export function withReplacedMember<T extends object>(target: T, member: string, value: unknown): T {

@@ -47,7 +47,7 @@ COMMENT ON COLUMN schema_versions.checksum IS 'SHA-256 of the file text (UTF-8, 
  * const rows = await ensureAndReadLedger(db)
  * ```
  */
-export async function ensureAndReadLedger(db: Kysely<unknown>): Promise<LedgerRow[]> {
+export async function ensureAndReadLedger(db: Kysely<any>): Promise<LedgerRow[]> {
   // Outside a transaction a failed query costs nothing, so try the one-query read first;
   // inside one it would abort the transaction, so ask the catalog first.
   if (!db.isTransaction) {
@@ -100,7 +100,7 @@ export function ensureLedgerSql(): string {
  * const rows = await readLedger(db)
  * ```
  */
-export async function readLedger(db: Kysely<unknown>): Promise<LedgerRow[]> {
+export async function readLedger(db: Kysely<any>): Promise<LedgerRow[]> {
   const { rows } = await sql<{ exists: boolean }>`select to_regclass(${LEDGER_TABLE}) is not null as exists`.execute(db)
   if (!rows[0]?.exists) return []
   return readLedgerRows(db)
@@ -114,7 +114,7 @@ export async function readLedger(db: Kysely<unknown>): Promise<LedgerRow[]> {
  * const rows = await readLedgerRows(db)
  * ```
  */
-export async function readLedgerRows(db: Kysely<unknown>): Promise<LedgerRow[]> {
+export async function readLedgerRows(db: Kysely<any>): Promise<LedgerRow[]> {
   const result = await sql<{ row: Record<string, unknown> }>`
     select to_jsonb(s) as row from schema_versions s order by version`.execute(db)
   return result.rows.map(({ row }) => toLedgerRow(row))

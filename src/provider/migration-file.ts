@@ -7,7 +7,7 @@ import type { ParsedSql } from './parse-migration-sql.js'
  * @example
  * ```ts
  * const heads = scanMigrationFolder('migrations')
- * heads[0].checksum // 'c0ffee…'
+ * heads[0]?.checksum // 'c0ffee…'
  * ```
  */
 export interface MigrationFileHead {
@@ -39,7 +39,7 @@ export interface MigrationDownFileHead {
  * @example
  * ```ts
  * const files = await readMigrationFolder('migrations')
- * files[0].name // '001_initial_schema' (the Kysely migration name)
+ * files[0]?.name // '001_initial_schema' (the Kysely migration name)
  * ```
  */
 export interface MigrationFile extends MigrationFileHead {

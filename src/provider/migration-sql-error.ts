@@ -69,7 +69,8 @@ export function isServerError(error: unknown): error is PgErrorLike & { code: st
  *
  * @example
  * ```ts
- * codeForServerError('55P03') // 'LOCK_TIMEOUT'
+ * codeForServerError('55P03', 'canceling statement due to lock timeout') // 'LOCK_TIMEOUT'
+ * codeForServerError('57014', 'canceling statement due to statement timeout') // 'STATEMENT_TIMEOUT'
  * ```
  */
 export function codeForServerError(sqlState: string | undefined, message: string): MigrationErrorCode {

@@ -70,7 +70,7 @@ export interface LedgerSnapshot {
  * const snapshot = await readSnapshotFast(db)
  * ```
  */
-export async function readSnapshotFast(db: Kysely<unknown>): Promise<LedgerSnapshot | 'no-ledger' | undefined> {
+export async function readSnapshotFast(db: Kysely<any>): Promise<LedgerSnapshot | 'no-ledger' | undefined> {
   try {
     const { rows } = await sql<{ version: number | null; checksum: string | null; file_name: string | null; description: string | null; name: string | null }>`
       select version, checksum, file_name, description, null::text as name from schema_versions
@@ -103,7 +103,7 @@ export async function readSnapshotFast(db: Kysely<unknown>): Promise<LedgerSnaps
  *
  * @example
  * ```ts
- * if (isInStep(provider.scanFiles(), snapshot)) return
+ * if (isInStep(provider.scanFiles(), snapshot)) console.log('up to date: nothing to parse or apply')
  * ```
  */
 export function isInStep(files: readonly MigrationFileHead[], snapshot: LedgerSnapshot): boolean {
@@ -123,7 +123,7 @@ export function isInStep(files: readonly MigrationFileHead[], snapshot: LedgerSn
  * const snapshot = await readSnapshot(db)
  * ```
  */
-export async function readSnapshot(db: Kysely<unknown>): Promise<LedgerSnapshot> {
+export async function readSnapshot(db: Kysely<any>): Promise<LedgerSnapshot> {
   const { rows } = await sql<{ ledger: boolean; kysely: boolean }>`
     select to_regclass('schema_versions') is not null as ledger,
            to_regclass('kysely_migration') is not null as kysely`.execute(db)

@@ -74,7 +74,7 @@ function loadParser(): Promise<typeof import('libpg-query')> {
  * @example
  * ```ts
  * const parsed = await parseMigrationSql('create table t (id int);', '001_t.sql', 1)
- * parsed.statements[0].kind // 'CreateStmt'
+ * parsed.statements[0]?.kind // 'CreateStmt'
  * ```
  */
 export async function parseMigrationSql(

@@ -11,7 +11,7 @@ const BOM = '\uFEFF'
  *
  * @example
  * ```ts
- * const text = decodeSqlFile(await readFile(path), '001_initial_schema.sql')
+ * const text = decodeSqlFile(await readFile('migrations/001_initial_schema.sql'), '001_initial_schema.sql')
  * ```
  */
 export function decodeSqlFile(bytes: Uint8Array, file: string): string {
@@ -45,7 +45,7 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
  *
  * @example
  * ```ts
- * sqlChecksum('select 1;\n') // '2f1c…'
+ * sqlChecksum('select 1;\n') // '4a45092ccf992ea9…' (64 hex digits)
  * ```
  */
 export function sqlChecksum(text: string): string {

@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
-import { DATABASE_URL_VARIABLES, embeddedDataDir, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES, embeddedDataDir, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { readOnlyError, type ApplyEvent } from '../provider/apply-migration.js'
 import { assertNoDrift, findDrift } from '../provider/check-drift.js'
@@ -21,8 +21,20 @@ const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: 
 export interface MigrationRunnerOptions {
   /** A Kysely instance to migrate (the runner does not close it). */
   readonly db?: Kysely<any>
-  /** A PostgreSQL URL. Default: POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, else the embedded database. */
+  /**
+   * A PostgreSQL URL. Default: the first set of `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`,
+   * `POSTGRES_PRISMA_URL`, `DATABASE_URL`, else the embedded database, except where the process
+   * looks like production (`NODE_ENV=production`, `VERCEL_ENV`, `VERCEL=1`): there no URL is a
+   * `NoDatabaseUrlError` (code `NO_DATABASE_URL`). The runner reads the environment it is
+   * given; it never loads `.env` files (an app loads them itself; the CLI does).
+   */
   readonly url?: string
+  /**
+   * `true`: the embedded PGlite database, whatever the environment holds (also in production);
+   * `false`: never the embedded database. Default: the embedded database only when no URL is
+   * set and the process does not look like production.
+   */
+  readonly embedded?: boolean
   /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
   readonly migrationFolder?: string
   /** Migrate even when applied files changed or are gone. Default false. */
@@ -55,6 +67,11 @@ export interface MigrationRunnerOptions {
   readonly pooled?: boolean
   /** One-line notices (e.g. which database is used). Default: stderr. */
   readonly log?: (line: string) => void
+  /**
+   * Log, once connected, which setting chose the database (the variable and the redacted URL,
+   * or the embedded database's folder). Default true; a `url` or `db` given here is not logged.
+   */
+  readonly announce?: boolean
   /** Called after each file is applied, adopted, healed or reverted. */
   readonly onApply?: (event: ApplyEvent) => void
 }
@@ -319,11 +336,13 @@ export class MigrationRunner {
       if (this.#props.db) return withBoundedLock(this.#props.db, this.#props.lockWaitTimeoutMs)
       const env = this.#props.env ?? process.env
       // Named before connecting, so that a failure to connect says where the URL came from.
-      this.#source = resolveDatabaseUrl(this.#props.url, env).source
+      this.#source = this.#props.embedded === true ? 'embedded' : resolveDatabaseUrl(this.#props.url, env).source
       // Pooled URLs get a lock that cannot outlive its transaction; see openMigrationDatabase.
+      // Without a URL in production it throws NO_DATABASE_URL rather than use the embedded one.
       const target = await openMigrationDatabase({
         url: this.#props.url,
         env,
+        embedded: this.#props.embedded,
         driver: this.#props.driver,
         pooled: this.#props.pooled,
         dataDir: embeddedDataDir(env),
@@ -334,9 +353,13 @@ export class MigrationRunner {
       this.#url = target.url
       this.#lock = target.lock
       this.#close = () => target.close()
+      // Say which setting chose the database: with four variables, the wrong one can win.
+      const log = this.#props.announce === false ? () => {} : (this.#props.log ?? ((line: string) => process.stderr.write(`${line}\n`)))
       if (target.source === 'embedded') {
-        const log = this.#props.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-        log(`Using the embedded PGlite database in ${embeddedDataDir(env)} (set POSTGRES_URL_NON_POOLING or POSTGRES_URL to use a server)`)
+        const why = this.#props.embedded === true ? 'embedded: true' : `none of ${DATABASE_URL_VARIABLES.join(', ')} is set`
+        log(`Using the embedded PGlite database in ${embeddedDataDir(env)} (${why})`)
+      } else if (target.source !== 'option' && target.url) {
+        log(`Using the database from ${target.source} (${redactUrl(target.url)})`)
       }
       return target.db
     })()

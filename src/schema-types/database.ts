@@ -101,7 +101,7 @@ export type NewStep = Insertable<StepsTable>
  * @example
  * ```ts
  * const changes: StepUpdate = { status: 'completed', completed_at: new Date() }
- * await db.updateTable('steps').set(changes).where('id', '=', id).execute()
+ * await db.updateTable('steps').set(changes).where('id', '=', 1).execute()
  * ```
  */
 export type StepUpdate = Updateable<StepsTable>
@@ -197,7 +197,7 @@ export type NewParallelToolCall = Insertable<ParallelToolCallsTable>
  * @example
  * ```ts
  * const changes: ParallelToolCallUpdate = { status: 'running', progress_percentage: 50 }
- * await db.updateTable('parallel_tool_calls').set(changes).where('id', '=', id).execute()
+ * await db.updateTable('parallel_tool_calls').set(changes).where('id', '=', 1).execute()
  * ```
  */
 export type ParallelToolCallUpdate = Updateable<ParallelToolCallsTable>
@@ -261,7 +261,7 @@ export type NewKnowledgeEntity = Insertable<KnowledgeEntitiesTable>
  * @example
  * ```ts
  * const changes: KnowledgeEntityUpdate = { is_indexed: true, index_updated_at: new Date() }
- * await db.updateTable('knowledge_entities').set(changes).where('id', '=', id).execute()
+ * await db.updateTable('knowledge_entities').set(changes).where('id', '=', 1).execute()
  * ```
  */
 export type KnowledgeEntityUpdate = Updateable<KnowledgeEntitiesTable>
@@ -293,7 +293,7 @@ export type NewKnowledgeFeedback = Insertable<KnowledgeFeedbackTable>
  * @example
  * ```ts
  * const changes: KnowledgeFeedbackUpdate = { accuracy_rating: 4 }
- * await db.updateTable('knowledge_feedback').set(changes).where('id', '=', id).execute()
+ * await db.updateTable('knowledge_feedback').set(changes).where('id', '=', 1).execute()
  * ```
  */
 export type KnowledgeFeedbackUpdate = Updateable<KnowledgeFeedbackTable>

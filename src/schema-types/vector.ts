@@ -150,11 +150,11 @@ export type VectorColumnReference = 'embedding' | `${string}.embedding`
  * ```ts
  * const nearest = await db
  *   .selectFrom('knowledge_entities')
- *   .select(['entity_id', cosineDistance('embedding', query).as('distance')])
+ *   .select(['entity_id', cosineDistance('embedding', queryEmbedding).as('distance')])
  *   .where('level', '=', 'public')
  *   .where('is_indexed', '=', true)
  *   .where('is_to_remove', '=', false)
- *   .orderBy(cosineDistance('embedding', query))
+ *   .orderBy(cosineDistance('embedding', queryEmbedding))
  *   .limit(5)
  *   .execute()
  * ```

@@ -71,11 +71,12 @@ export interface CreateTestDatabaseOptions {
  *
  * @example
  * ```ts
- * import { createTestDatabase, type TestDatabase } from '@wukong/adapter-vercel/testing'
+ * import { afterAll, it } from 'vitest'
+ * import { createTestDatabase } from '@wukong/adapter-vercel/testing'
  *
- * let t: TestDatabase
- * beforeEach(async () => { t = await createTestDatabase() })
- * afterEach(() => t.destroy())
+ * // At the top of the file: if there is no database, the file fails with that one error.
+ * const t = await createTestDatabase()
+ * afterAll(() => t.destroy())
  *
  * it('stores a session', async () => {
  *   await t.db.insertInto('sessions').values({ id: 's1', goal: 'test' }).execute()

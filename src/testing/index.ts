@@ -6,4 +6,4 @@ export {
   type TestDatabase,
   type CreateTestDatabaseOptions,
 } from './create-test-database.js'
-export { resolveTestServer, serverRequired, type TestServer, type TestTier, type TestDatabaseHandle } from './test-server.js'
+export { resolveTestServer, serverRequired, NoTestServerError, type TestServer, type TestTier, type TestDatabaseHandle } from './test-server.js'

@@ -5,6 +5,7 @@ import pg from 'pg'
 
 import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
+import { redact } from '../connect/redact.js'
 
 /** Where test databases come from: see {@link resolveTestServer}. */
 export type TestTier = 'server' | 'container' | 'pglite'
@@ -20,6 +21,12 @@ export type TestTier = 'server' | 'container' | 'pglite'
  */
 export interface TestServer {
   readonly tier: TestTier
+  /**
+   * One line saying where test databases come from, e.g. `test databases: server from
+   * TEST_DATABASE_URL (postgres://u:***@127.0.0.1:5432/postgres)`. Printed once per process on
+   * stderr when the server is resolved (unless `WUKONG_TEST_QUIET=1`).
+   */
+  readonly description: string
   /** Admin URL of the server; undefined for PGlite. */
   readonly adminUrl?: string
   /** Why suites that need a real server are skipped; undefined when there is one. */
@@ -42,12 +49,31 @@ export interface TestDatabaseHandle {
   destroy(): Promise<void>
 }
 
+/**
+ * No PostgreSQL server for tests where one is required (`CI=true` or `REQUIRE_PG_SERVER=1`):
+ * `TEST_DATABASE_URL` is not set and no Docker engine answered.
+ *
+ * @example
+ * ```ts
+ * const server = await resolveTestServer().catch((error: unknown) => {
+ *   if (error instanceof NoTestServerError) console.error(error.code) // 'NO_TEST_SERVER'
+ *   throw error
+ * })
+ * ```
+ */
+export class NoTestServerError extends Error {
+  override readonly name: string = 'NoTestServerError'
+  readonly code = 'NO_TEST_SERVER'
+}
+
 let resolved: Promise<TestServer> | undefined
 
 /**
  * Resolves the test server once per process: `TEST_DATABASE_URL`, else a Docker engine via
  * testcontainers (pgvector image), else embedded PGlite with pgvector. With `CI=true` or
- * `REQUIRE_PG_SERVER=1`, falling through to PGlite is an error.
+ * `REQUIRE_PG_SERVER=1`, falling through to PGlite is a {@link NoTestServerError}. Prints the
+ * tier it found once per process on stderr (`server.description`; `WUKONG_TEST_QUIET=1` for
+ * none).
  *
  * @example
  * ```ts
@@ -56,7 +82,10 @@ let resolved: Promise<TestServer> | undefined
  * ```
  */
 export function resolveTestServer(): Promise<TestServer> {
-  resolved ??= resolve()
+  resolved ??= resolve().then((server) => {
+    if (process.env['WUKONG_TEST_QUIET'] !== '1') process.stderr.write(`${server.description}\n`)
+    return server
+  })
   return resolved
 }
 
@@ -74,18 +103,25 @@ export function serverRequired(): boolean {
 
 async function resolve(): Promise<TestServer> {
   const url = process.env['TEST_DATABASE_URL']
-  if (url) return serverAt('server', url)
+  if (url) return serverAt('server', url, `server from TEST_DATABASE_URL (${redact(url)})`)
   const container = await startContainer()
-  if (container) return serverAt('container', container)
+  if (container) return serverAt('container', container, `a Docker container (${CONTAINER_IMAGE}, started by testcontainers)`)
   if (serverRequired()) {
-    throw new Error('No PostgreSQL server for tests: set TEST_DATABASE_URL (CI=true / REQUIRE_PG_SERVER=1 forbid falling back to PGlite)')
+    const why = process.env['CI'] === 'true' ? 'CI=true' : 'REQUIRE_PG_SERVER=1'
+    throw new NoTestServerError(
+      `no PostgreSQL server for tests: TEST_DATABASE_URL is not set and no Docker engine answered, and ${why} forbids ` +
+        'the embedded PGlite; set TEST_DATABASE_URL to a server where its user may create databases',
+    )
   }
   return pgliteServer()
 }
 
-function serverAt(tier: TestTier, adminUrl: string): TestServer {
+const CONTAINER_IMAGE = 'pgvector/pgvector:pg15'
+
+function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
   return Object.freeze({
     tier,
+    description: `test databases: ${where}`,
     adminUrl,
     async createDatabase(options: { template?: string; name?: string } = {}) {
       const name = options.name ?? `wk_test_${randomBytes(6).toString('hex')}`
@@ -181,7 +217,7 @@ async function startContainer(): Promise<string | undefined> {
     return undefined // no Docker engine here
   }
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
-  const container = await new PostgreSqlContainer('pgvector/pgvector:pg15').start()
+  const container = await new PostgreSqlContainer(CONTAINER_IMAGE).start()
   return container.getConnectionUri()
 }
 
@@ -193,6 +229,7 @@ async function pgliteServer(): Promise<TestServer> {
   ])
   return Object.freeze({
     tier: 'pglite' as const,
+    description: 'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',
     skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
     async createDatabase() {
       const pglite = await PGlite.create({ extensions: { vector } })

@@ -18,7 +18,7 @@ export interface CliRun {
 }
 
 // Variables that would change which database or colours a run uses: every test sets its own.
-const SCRUBBED = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'TEST_DATABASE_URL', 'WUKONG_PGLITE_DIR', 'WUKONG_MIGRATIONS_DIR', 'NO_COLOR', 'FORCE_COLOR', 'DATABASE_URL']
+const SCRUBBED = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'TEST_DATABASE_URL', 'WUKONG_PGLITE_DIR', 'WUKONG_MIGRATIONS_DIR', 'NO_COLOR', 'FORCE_COLOR', 'DATABASE_URL', 'NODE_ENV', 'VERCEL', 'VERCEL_ENV']
 
 /** The environment of a CLI run: this process's, without database or colour settings, plus `extra`. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

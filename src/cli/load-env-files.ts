@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseEnv } from 'node:util'
+
+import { UsageError } from './parse-args.js'
+
+/** The files read when no `--env-file` is given, in order: a later file wins over an earlier one. */
+export const DEFAULT_ENV_FILES = ['.env', '.env.local'] as const
+
+/** The environment a command runs with, and the files that contributed to it. */
+export interface CliEnvironment {
+  readonly env: NodeJS.ProcessEnv
+  /** Absolute paths of the files read, in order. */
+  readonly files: readonly string[]
+}
+
+/**
+ * The CLI's environment: the process's own variables over those of the env files, so a
+ * variable already set is never overridden. The files are `--env-file` paths when given (each
+ * must exist), else `.env` then `.env.local` in `cwd` when present; a later file wins over an
+ * earlier one. So: real environment > `.env.local` > `.env`. Files are parsed with Node's own
+ * `util.parseEnv` (the format of `node --env-file`), and the process environment is not changed.
+ *
+ * @example
+ * ```ts
+ * const { env, files } = loadEnvFiles(process.env, process.cwd(), [])
+ * env['DATABASE_URL'] // from the shell, else .env.local, else .env
+ * ```
+ */
+export function loadEnvFiles(env: NodeJS.ProcessEnv, cwd: string, explicit: readonly string[]): CliEnvironment {
+  const paths = explicit.length ? explicit.map((f) => resolve(cwd, f)) : DEFAULT_ENV_FILES.map((f) => resolve(cwd, f))
+  const merged: NodeJS.ProcessEnv = {}
+  const files: string[] = []
+  for (const path of paths) {
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      if (!explicit.length && (code === 'ENOENT' || code === 'EISDIR')) continue
+      throw new UsageError(`${explicit.length ? '--env-file ' : 'cannot read '}${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
+    }
+    Object.assign(merged, parseEnv(text))
+    files.push(path)
+  }
+  if (!files.length) return Object.freeze({ env, files })
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value
+  return Object.freeze({ env: merged, files: Object.freeze(files) })
+}
