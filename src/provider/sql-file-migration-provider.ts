@@ -8,6 +8,7 @@ import { assertNoDrift, findDrift } from './check-drift.js'
 import { ensureAndReadLedger } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
+import { readSessionBaseline } from './session-baseline.js'
 
 /** The package's own `migrations/` folder: the Wukong schema. */
 export const DEFAULT_MIGRATION_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
@@ -122,7 +123,9 @@ export class SqlFileMigrationProvider implements MigrationProvider {
       run = (async () => {
         const rows = await ensureAndReadLedger(db)
         if (!this.#props.allowDrift) assertNoDrift(findDrift(files, rows))
-        return new Map(rows.map((row) => [row.version, row]))
+        // The state every file starts from, and where the ledger lives, read once per run.
+        const session = await readSessionBaseline(db)
+        return { rows: new Map(rows.map((row) => [row.version, row])), session }
       })()
       this.#runs.set(db, run)
     }
