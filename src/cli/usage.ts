@@ -13,8 +13,8 @@ Keeps a PostgreSQL database up to date from numbered SQL files (NNN_name.sql).
 Commands:
   migrate, up          apply every pending file, each in its own transaction
   status               where the database stands: applied, pending, drifted, missing
-  down [--to N]        revert the last applied file (or every file above N; 0 = all)
-                       with its NNN_name.down.sql
+  down [--to N]        revert the last applied file (or every file above N; 0 = all,
+                       a 000_ file included) with its NNN_name.down.sql
   create <name>        write the next NNN_name.sql from a commented template
   plan                 the files and statements migrate would run; changes nothing
   verify               check the folder offline: names, numbering, SQL syntax,
@@ -29,7 +29,7 @@ Flags:
                        package's migrations/)
   --json               print one JSON document (shape: docs/cli.md, "version": 1)
   --check              status: exit 3 unless the database is up to date
-  --to <N>             down: revert every file above version N
+  --to <N>             down: revert every file above version N (0: every file)
   --allow-drift        migrate even though applied files were edited or are gone
   --lock-timeout <ms>  how long a statement may wait for a lock (default 10000; 0 = forever)
   --statement-timeout <ms>

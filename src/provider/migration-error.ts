@@ -71,6 +71,7 @@ export type MigrationErrorCode =
   // the database
   | 'MIGRATION_FAILED'
   | 'CHECKSUM_MISMATCH'
+  | 'BOOKKEEPING_FAILED'
   | 'MISSING_MIGRATION_FILE'
   | 'NON_TRANSACTIONAL_IN_TRANSACTION'
   | 'LOCK_TIMEOUT'
