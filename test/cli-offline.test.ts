@@ -211,7 +211,7 @@ describe('wukong-migrate create', { timeout: 120_000 }, () => {
     for (const files of [
       { '0001_a.sql': 'select 1;', '002_b.sql': 'select 1;' },
       { '001_a.sql': 'select 1;', '002_b.sql': 'select 1;', '0003_c.sql': 'select 1;' },
-    ]) {
+    ] as Record<string, string>[]) {
       const dir = await folderWith(files)
       const create = await cli(['create', 'next', '--dir', dir])
       const verify = await cli(['verify', '--dir', dir])
