@@ -6,7 +6,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { MigrationError, MigrationRunner, readMigrationFolder, SqlFileMigrationProvider } from '../src/index.js'
+import { DEFAULT_MIGRATION_FOLDER, MigrationError, MigrationRunner, readMigrationFolder, SqlFileMigrationProvider } from '../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { snapshotDatabase } from './support/db-snapshot.js'
 import { migrationFolder } from './support/folders.js'
@@ -79,6 +79,7 @@ describe('reading a migration folder', () => {
     const files = await readMigrationFolder(
       await migrationFolder({
         '001_a.sql': [
+          'create table if not exists schema_versions (version integer primary key, description text not null);',
           'create view applied as select version from schema_versions;',
           'create table copied as select * from kysely_migration;',
           'insert into copied select name, timestamp from public.kysely_migration where false;',
@@ -96,6 +97,11 @@ describe('reading a migration folder', () => {
       ['001_a.sql', false],
       ['002_b.sql', true],
     ])
+  })
+
+  it("reads the package's own migrations (the old runner's CREATE TABLE IF NOT EXISTS schema_versions and INSERTs)", async () => {
+    const files = await readMigrationFolder(DEFAULT_MIGRATION_FOLDER)
+    expect(files.length).toBeGreaterThan(0)
   })
 
   it('a lone CR ends lines and comments like LF: every statement is kept, at its line', async () => {
@@ -233,6 +239,8 @@ const rejections: Record<string, Rejection> = {
         ['a rule on kysely_migration', 'create rule r as on insert to kysely_migration do instead nothing;', [2, 1]],
         ['a table that inherits from schema_versions', 'create table more_versions () inherits (schema_versions);', [2, 1]],
         ['a schema_versions table in another schema', 'create schema shadow;\ncreate table shadow.schema_versions (version int);', [3, 1]],
+        ['CREATE TABLE IF NOT EXISTS of a qualified schema_versions', 'create schema if not exists shadow;\ncreate table if not exists shadow.schema_versions (version int);', [3, 1]],
+        ['CREATE TABLE kysely_migration_lock', 'create table if not exists kysely_migration_lock (id text);', [2, 1]],
         ['MERGE into schema_versions', "merge into schema_versions s using (select 9 as v) x on s.version = x.v when not matched then insert (version, description) values (9, 'x');", [2, 1]],
         ['a DO block that truncates the ledger', 'do $$ begin truncate table schema_versions; end $$;', [2, 1]],
         ['a LANGUAGE sql function that deletes from kysely_migration', "create function wipe() returns void language sql as 'delete from kysely_migration';", [2, 1]],

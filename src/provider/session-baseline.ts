@@ -49,8 +49,9 @@ function restoreSql(settings: readonly [string, string][], role: string, auth: s
   // Session authorization first: setting it also resets the role. Setting it to the
   // authenticated user is always allowed; to another user only for a superuser, who alone
   // could have changed it.
-  parts.push(`SET SESSION AUTHORIZATION ${quoteIdent(auth)}`)
-  parts.push(role === 'none' ? 'SET ROLE NONE' : `SET ROLE ${quoteIdent(role)}`)
+  // (PGlite reports both as '' when never set.)
+  parts.push(auth === '' ? 'SET SESSION AUTHORIZATION DEFAULT' : `SET SESSION AUTHORIZATION ${quoteIdent(auth)}`)
+  parts.push(role === 'none' || role === '' ? 'SET ROLE NONE' : `SET ROLE ${quoteIdent(role)}`)
   return parts.join(';\n')
 }
 

@@ -48,9 +48,10 @@ const DROPPED_KINDS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 
  *
  * - `LEDGER_WRITE`: writes, alters, drops, renames, copies into, or shadows (a table of the
  *   same name) `schema_versions`, `kysely_migration` or `kysely_migration_lock`; drops or
- *   renames the `public` schema (the ledgers' usual home). The file's own top-level
- *   `schema_versions` INSERT (checked elsewhere) and, in a down file, a top-level DELETE of its
- *   own row (`WHERE version = N`) are allowed.
+ *   renames the `public` schema (the ledgers' usual home). Allowed, as the old runner's
+ *   conventions: the file's own top-level `schema_versions` INSERT (checked elsewhere),
+ *   `CREATE TABLE IF NOT EXISTS schema_versions` (unqualified: a no-op, the ledger exists),
+ *   and in a down file a top-level DELETE of its own row (`WHERE version = N`).
  * - `MIGRATION_LOCK_RELEASE`: `DISCARD ALL` or a call of `pg_advisory_unlock`,
  *   `pg_advisory_unlock_shared` or `pg_advisory_unlock_all`, which can drop the migration lock
  *   while the run goes on.
@@ -128,7 +129,11 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       ledger(WRITES[kind]!, node['relation'])
       return
     case 'CreateStmt':
-      ledger(WRITES[kind]!, node['relation'])
+      // `CREATE TABLE IF NOT EXISTS schema_versions (…)` is the old runner's convention: the
+      // ledger exists by the time a file runs, so it does nothing. Any other is a shadow.
+      if (!(node['if_not_exists'] && relname(node['relation']) === 'schema_versions' && !schemaOf(node['relation']))) {
+        ledger(WRITES[kind]!, node['relation'])
+      }
       for (const parent of asList(node['inhRelations'])) ledger('a table inheriting from', unwrap(parent, 'RangeVar'))
       return
     case 'CreateTableAsStmt':
@@ -278,6 +283,11 @@ function funcName(node: Node): string | undefined {
 function relname(relation: unknown): string | undefined {
   const r = unwrap(relation, 'RangeVar') ?? (relation as Node | undefined)
   return typeof r?.['relname'] === 'string' ? r['relname'] : undefined
+}
+
+function schemaOf(relation: unknown): string | undefined {
+  const r = unwrap(relation, 'RangeVar') ?? (relation as Node | undefined)
+  return typeof r?.['schemaname'] === 'string' ? r['schemaname'] : undefined
 }
 
 function bookkeepingName(relation: unknown): string | undefined {
