@@ -99,6 +99,47 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
     })
   })
 
+  // "The database changed" is only as good as what the snapshot sees: each kind of change a
+  // migration can make must show in it.
+  it('the snapshot sees every kind of change a migration can make', async () => {
+    const handle = await databases.create()
+    try {
+      await migrateOrThrow(handle, await assemble(undefined))
+      const changes = [
+        'create schema extra',
+        'create function f() returns int language sql as $$ select 1 $$',
+        'create or replace function f() returns int language sql as $$ select 2 $$',
+        'create type mood as enum (\'ok\')',
+        "alter type mood add value 'sad'",
+        'create domain positive as int check (value > 0)',
+        'create sequence s',
+        "select nextval('s')",
+        'create view v as select 1 as one',
+        'create or replace view v as select 2 as one',
+        'create function trg() returns trigger language plpgsql as $$ begin return new; end $$',
+        'create trigger t before insert on baseline for each row execute function trg()',
+        'alter table baseline disable trigger t',
+        'create extension if not exists pg_trgm',
+        'insert into baseline values (1)',
+        'update baseline set id = 2',
+        "comment on table baseline is 'c'",
+        'create index baseline_id on baseline (id)',
+        'alter table baseline alter column id set default 5',
+        "alter database current set work_mem = '8MB'".replace('current', `"${(await sql<{ d: string }>`select current_database() as d`.execute(handle.db)).rows[0]!.d}"`),
+        'create policy p on baseline using (true)',
+        'create rule r as on delete to baseline do instead nothing',
+        'grant select on baseline to public',
+      ]
+      for (const change of changes) {
+        const before = await snapshotDatabase(handle.db)
+        await sql.raw(change).execute(handle.db)
+        expect(await snapshotDatabase(handle.db), change).not.toBe(before)
+      }
+    } finally {
+      databases.release(handle)
+    }
+  })
+
   it('every refusal that points into a file names its line:column in the manifest', () => {
     const missing = Object.entries(manifest.cases)
       .filter(([, c]) => c.expect.code && LOCATED.has(c.expect.code) && c.expect.file && !c.expect.at)
