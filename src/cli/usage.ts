@@ -36,6 +36,15 @@ Flags:
                        how long a statement may run (default 0 = no limit)
   -h, --help           this text
 
+Files (only *.sql names are read; other files are ignored):
+  NNN_name.sql, NNN_name.down.sql   every file with the same number of digits;
+                       version 000 is allowed, and down --to 0 reverts it too
+  -- wukong:no-transaction   (a line at the top) run the file outside a transaction
+  -- wukong:own-timeouts     (a line at the top) let the file SET its own lock_timeout
+                       and statement_timeout; otherwise such statements are refused
+  A file's SET and set_config() last only for that file. A file may not write the
+  ledgers (schema_versions, kysely_migration) or release advisory locks.
+
 Exit codes:
   0  done
   1  a migration, a migration file, or the connection failed
