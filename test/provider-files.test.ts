@@ -245,6 +245,7 @@ const rejections: Record<string, Rejection> = {
         ['a DO block that truncates the ledger', 'do $$ begin truncate table schema_versions; end $$;', [2, 1]],
         ['a LANGUAGE sql function that deletes from kysely_migration', "create function wipe() returns void language sql as 'delete from kysely_migration';", [2, 1]],
         ['DROP SCHEMA public', 'drop schema public cascade;', [2, 1]],
+        ['DROP OWNED', 'drop owned by current_user;', [2, 1]],
       ] as const
     ).map(([name, statement, at]): [string, Rejection] => [
       `ledger write: ${name}`,

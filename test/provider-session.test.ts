@@ -75,6 +75,24 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
     })
   }
 
+  for (const directive of ['', '-- wukong:no-transaction\n']) {
+    it(`a temporary table made by ${directive ? 'a non-atomic' : 'an atomic'} file is gone for the next file, in one run as in two`, async () => {
+      const files = {
+        '001_scratch.sql': `${directive}create temp table scratch (id int);\ninsert into scratch values (1);\n`,
+        '002_use.sql': 'create table kept as select * from scratch;\n',
+      }
+      const together = await freshDb()
+      const one = (await migrate(together.db, files).catch((e: unknown) => e)) as MigrationError
+      const apart = await freshDb()
+      await migrate(apart.db, { '001_scratch.sql': files['001_scratch.sql'] })
+      const two = (await migrate(apart.db, files).catch((e: unknown) => e)) as MigrationError
+      for (const error of [one, two]) {
+        expect([error.code, error.file, error.line, error.column]).toEqual(['MIGRATION_FAILED', '002_use.sql', 1, 36])
+        expect(error.message).toMatch(/relation "scratch" does not exist/)
+      }
+    })
+  }
+
   it('a pg_dump-style header applies, and leaves search_path as it was', async () => {
     const handle = await freshDb()
     const db = singleConnection(handle.url!)

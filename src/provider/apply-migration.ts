@@ -10,7 +10,7 @@ import {
   worthLocating,
   type PgErrorLike,
 } from './migration-sql-error.js'
-import type { SqlStatement } from './parse-migration-sql.js'
+import type { ParsedSql, SqlStatement } from './parse-migration-sql.js'
 import type { SessionBaseline } from './session-baseline.js'
 
 /**
@@ -57,18 +57,23 @@ function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string 
  * Runs a non-atomic file's statements under the runner's limits, then brings the session back
  * to the run's baseline (whatever the file SET), before the tool writes its ledger row.
  */
-async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, session: SessionBaseline, body: () => Promise<T>): Promise<T> {
+async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, restore: string, body: () => Promise<T>): Promise<T> {
   const set = limitSettings(limits, 'SESSION')
   if (set) await sql.raw(set).execute(db)
   let restored = false
   try {
     const result = await body()
-    await sql.raw(session.restoreSql).execute(db)
+    await sql.raw(restore).execute(db)
     restored = true
     return result
   } finally {
-    if (!restored) await sql.raw(session.restoreSql).execute(db).catch(() => {})
+    if (!restored) await sql.raw(restore).execute(db).catch(() => {})
   }
+}
+
+/** The run's baseline, plus `DISCARD TEMP` after a file that made temporary objects. */
+function restoreSql(ledger: RunLedger, parsed: ParsedSql): string {
+  return parsed.createsTemporary ? `${ledger.session.restoreSql};\nDISCARD TEMP` : ledger.session.restoreSql
 }
 
 /**
@@ -91,7 +96,7 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
   const table = ledger.session.ledgerTable
   if (!file.sql.transactional) {
     assertNotInTransaction(db, file.fileName)
-    await withSessionLimits(db, limits, ledger.session, async () => {
+    await withSessionLimits(db, limits, restoreSql(ledger, file.sql), async () => {
       for (const statement of file.sql.statements) {
         if (isLedgerInsert(file, statement)) continue
         await runOrExplain(db, file.fileName, file.text, statement.text, statement.start)
@@ -119,7 +124,7 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
     limitSettings(limits, 'LOCAL') +
     prefix +
     blankLedgerInserts(file) +
-    `\n;\n${ledger.session.restoreSql};\n` +
+    `\n;\n${restoreSql(ledger, file.sql)};\n` +
     `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
     (db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : '')
   const offset = batch.indexOf(prefix) + prefix.length
@@ -153,7 +158,7 @@ export async function applyDown(
   const forget = `DELETE FROM ${ledger.session.ledgerTable} WHERE version = ${file.version}`
   if (!down.sql.transactional) {
     assertNotInTransaction(db, down.fileName)
-    await withSessionLimits(db, limits, ledger.session, async () => {
+    await withSessionLimits(db, limits, restoreSql(ledger, down.sql), async () => {
       for (const statement of down.sql.statements) {
         await runOrExplain(db, down.fileName, down.text, statement.text, statement.start)
       }
@@ -161,7 +166,7 @@ export async function applyDown(
     await sql.raw(forget).execute(db)
   } else {
     const prefix = (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') + limitSettings(limits, 'LOCAL')
-    const batch = `${prefix}${down.text}\n;\n${ledger.session.restoreSql};\n${forget}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
+    const batch = `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
     try {
       await sql.raw(batch).execute(db)
     } catch (error) {

@@ -2,7 +2,7 @@ import { hasSqlDetails, loadModule, parseSync } from 'libpg-query'
 
 import { MigrationError } from './migration-error.js'
 import { byteToCharOffsets, LINE_BREAK, lineColumnAt, lineColumnFinder, nextLineBreak } from './sql-text.js'
-import { findHazards, type StatementHazard } from './statement-guards.js'
+import { createsTemporaryObjects, findHazards, type StatementHazard } from './statement-guards.js'
 
 /**
  * The directive that opts a file out of its transaction. It must be the file's first line:
@@ -57,6 +57,8 @@ export interface ParsedSql {
   readonly transactional: boolean
   /** True when the file declared {@link OWN_TIMEOUTS_DIRECTIVE}. */
   readonly ownTimeouts: boolean
+  /** True when a statement creates a temporary table, view or sequence. */
+  readonly createsTemporary: boolean
   readonly ledgerInserts: readonly LedgerInsert[]
 }
 
@@ -100,6 +102,7 @@ export async function parseMigrationSql(
   const locate = lineColumnFinder(text)
   const statements: SqlStatement[] = []
   const ledgerInserts: LedgerInsert[] = []
+  let createsTemporary = false
   for (const raw of tree.stmts ?? []) {
     const rangeStart = toChar(raw.stmt_location ?? 0)
     const rangeEnd = raw.stmt_len ? toChar((raw.stmt_location ?? 0) + raw.stmt_len) : text.length
@@ -128,6 +131,7 @@ export async function parseMigrationSql(
       )
     }
     const [hazard] = findHazards(raw.stmt, { version, direction, ownTimeouts })
+    createsTemporary ||= createsTemporaryObjects(raw.stmt)
     if (hazard) throw errorAt(hazard.code, text, file, start, hazardMessage(hazard, version, direction))
     if (kind === 'InsertStmt' && isLedgerTable(node['relation'])) {
       ledgerInserts.push(readLedgerInsert(node, text, file, version, start, rangeEnd))
@@ -136,7 +140,7 @@ export async function parseMigrationSql(
   if (statements.length === 0) {
     throw new MigrationError('EMPTY_MIGRATION', `${file}: the file has no SQL statements`, { file })
   }
-  return Object.freeze({ statements, transactional, ownTimeouts, ledgerInserts })
+  return Object.freeze({ statements, transactional, ownTimeouts, createsTemporary, ledgerInserts })
 }
 
 interface RawStmt {

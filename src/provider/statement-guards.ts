@@ -65,8 +65,8 @@ const DROPPED_KINDS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 
  *
  * @example
  * ```ts
- * const [first] = findHazards({ TruncateStmt: { relations: [...] } }, { version: 3, direction: 'up', ownTimeouts: false })
- * first?.code // 'LEDGER_WRITE'
+ * const { stmts } = parseSync('truncate schema_versions')
+ * findHazards(stmts[0].stmt, { version: 3, direction: 'up', ownTimeouts: false })[0]?.code // 'LEDGER_WRITE'
  * ```
  */
 export function findHazards(statement: Node, context: HazardContext): StatementHazard[] {
@@ -185,6 +185,9 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       }
       return
     }
+    case 'DropOwnedStmt':
+      found.push({ code: 'LEDGER_WRITE', what: 'DROP OWNED (it can drop the ledgers)' })
+      return
     case 'DiscardStmt':
       if (node['target'] === 'DISCARD_ALL') found.push({ code: 'MIGRATION_LOCK_RELEASE', what: 'DISCARD ALL' })
       return
@@ -305,4 +308,28 @@ function unwrap(value: unknown, type: string): Node | undefined {
   const wrapped = (value as Node)[type]
   if (wrapped !== null && typeof wrapped === 'object') return wrapped as Node
   return undefined
+}
+
+/**
+ * Whether a statement creates a temporary table, view or sequence (at any depth). Such an
+ * object would outlive its file on the run's connection, so the runner drops the session's
+ * temporary objects (`DISCARD TEMP`) after a file that creates any.
+ *
+ * @example
+ * ```ts
+ * const { stmts } = parseSync('create temp table scratch (id int)')
+ * createsTemporaryObjects(stmts[0].stmt) // true
+ * ```
+ */
+export function createsTemporaryObjects(statement: Node): boolean {
+  let found = false
+  const look = (value: unknown): void => {
+    if (found || value === null || typeof value !== 'object') return
+    if (Array.isArray(value)) return value.forEach(look)
+    const node = value as Node
+    if (node['relpersistence'] === 't') found = true
+    for (const child of Object.values(node)) look(child)
+  }
+  look(statement)
+  return found
 }
