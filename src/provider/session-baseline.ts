@@ -29,22 +29,28 @@ export interface SessionBaseline {
  * ```
  */
 export async function readSessionBaseline(db: Kysely<unknown>): Promise<SessionBaseline> {
-  const { rows } = await sql<{ settings: [string, string][]; role: string; auth: string; ledger: string | null }>`
+  type Row = { settings: [string, string][]; role: string; auth: string; ledger: string | null }
+  const { rows } = await sql<Row>`
     select (select coalesce(json_agg(json_build_array(name, pg_catalog.current_setting(name)) order by name), '[]')
-              from pg_catalog.pg_settings where source = 'session' and name not in ('role', 'session_authorization')) as settings,
+              from pg_catalog.pg_settings
+             where source = 'session' and name not in ('role', 'session_authorization')) as settings,
            pg_catalog.current_setting('role') as role,
            pg_catalog.current_setting('session_authorization') as auth,
            (select pg_catalog.format('%I.%I', n.nspname, c.relname) from pg_catalog.pg_class c
               join pg_catalog.pg_namespace n on n.oid = c.relnamespace
              where c.oid = pg_catalog.to_regclass('schema_versions')) as ledger`.execute(db)
   const row = rows[0]!
-  return Object.freeze({ restoreSql: restoreSql(row.settings, row.role, row.auth), ledgerTable: row.ledger ?? 'schema_versions' })
+  return Object.freeze({
+    restoreSql: restoreSql(row.settings, row.role, row.auth),
+    ledgerTable: row.ledger ?? 'schema_versions',
+  })
 }
 
 function restoreSql(settings: readonly [string, string][], role: string, auth: string): string {
   const parts = ['RESET ALL']
   if (settings.length) {
-    parts.push(`SELECT ${settings.map(([name, value]) => `pg_catalog.set_config(${literal(name)}, ${literal(value)}, false)`).join(', ')}`)
+    const calls = settings.map(([name, value]) => `pg_catalog.set_config(${literal(name)}, ${literal(value)}, false)`)
+    parts.push(`SELECT ${calls.join(', ')}`)
   }
   // Session authorization first: setting it also resets the role. Setting it to the
   // authenticated user is always allowed; to another user only for a superuser, who alone

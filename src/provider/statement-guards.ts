@@ -4,7 +4,11 @@ import { parseSync } from 'libpg-query'
  * The tables a migration file must never write, alter or drop: the tool's `schema_versions`
  * ledger, Kysely's ledger and Kysely's lock row. Matched by name in any schema.
  */
-export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze(['schema_versions', 'kysely_migration', 'kysely_migration_lock'])
+export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze([
+  'schema_versions',
+  'kysely_migration',
+  'kysely_migration_lock',
+])
 
 /** Settings that carry the runner's limits (`lockTimeoutMs`, `statementTimeoutMs`). */
 export const LIMIT_SETTINGS: readonly string[] = Object.freeze(['lock_timeout', 'statement_timeout'])
@@ -40,7 +44,13 @@ const WRITES: Record<string, string> = {
   IndexStmt: 'an index on',
   CreateStmt: 'CREATE TABLE',
 }
-const DROPPED_KINDS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE'])
+const DROPPED_KINDS = new Set([
+  'OBJECT_TABLE',
+  'OBJECT_VIEW',
+  'OBJECT_MATVIEW',
+  'OBJECT_FOREIGN_TABLE',
+  'OBJECT_SEQUENCE',
+])
 
 /**
  * Walks one statement's parse tree (libpg-query's JSON), every node at any depth, CTEs and
@@ -97,8 +107,9 @@ function visit(value: unknown, context: HazardContext, found: StatementHazard[])
   if (value === null || typeof value !== 'object') return
   const entries = Object.entries(value as Node)
   // A wrapped node is `{ TypeName: { ...fields } }`; anything else is a plain field object.
-  if (entries.length === 1 && /^[A-Z]/.test(entries[0]![0]) && entries[0]![1] !== null && typeof entries[0]![1] === 'object') {
-    walk(entries[0]![0], entries[0]![1] as Node, context, found, false)
+  const [type, fields] = entries[0] ?? []
+  if (entries.length === 1 && /^[A-Z]/.test(type!) && fields !== null && typeof fields === 'object') {
+    walk(type!, fields as Node, context, found, false)
     return
   }
   for (const [, child] of entries) visit(child, context, found)
@@ -116,7 +127,8 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       if (!(top && relname(node['relation']) === 'schema_versions')) ledger(WRITES[kind]!, node['relation'])
       return
     case 'DeleteStmt':
-      if (top && context.direction === 'down' && relname(node['relation']) === 'schema_versions' && deletesOnlyVersion(node, context.version)) return
+      const ownRow = context.direction === 'down' && relname(node['relation']) === 'schema_versions'
+      if (top && ownRow && deletesOnlyVersion(node, context.version)) return
       ledger(WRITES[kind]!, node['relation'])
       return
     case 'UpdateStmt':
@@ -157,7 +169,8 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       return
     case 'GrantStmt':
       if (node['objtype'] === 'OBJECT_TABLE') {
-        for (const r of asList(node['objects'])) ledger(`${node['is_grant'] ? 'GRANT' : 'REVOKE'} on`, unwrap(r, 'RangeVar'))
+        const verb = node['is_grant'] ? 'GRANT' : 'REVOKE'
+        for (const r of asList(node['objects'])) ledger(`${verb} on`, unwrap(r, 'RangeVar'))
       }
       return
     case 'RenameStmt': {
@@ -197,8 +210,11 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       if (name === 'set_config' && !context.ownTimeouts) {
         const setting = unwrap(asList(node['args'])[0], 'A_Const')?.['sval'] as { sval?: string } | undefined
         const value = setting?.sval?.toLowerCase()
-        if (value === undefined) found.push({ code: 'LIMIT_OVERRIDE', what: 'set_config() of a setting named at run time' })
-        else if (LIMIT_SETTINGS.includes(value)) found.push({ code: 'LIMIT_OVERRIDE', what: `set_config('${value}', …)` })
+        if (value === undefined) {
+          found.push({ code: 'LIMIT_OVERRIDE', what: 'set_config() of a setting named at run time' })
+        } else if (LIMIT_SETTINGS.includes(value)) {
+          found.push({ code: 'LIMIT_OVERRIDE', what: `set_config('${value}', …)` })
+        }
       }
       return
     }
@@ -224,7 +240,8 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
 function inspectBody(kind: string, node: Node, context: HazardContext, found: StatementHazard[]): void {
   const options = asList(kind === 'DoStmt' ? node['args'] : node['options']).map((o) => unwrap(o, 'DefElem'))
   const option = (name: string): unknown => options.find((o) => o?.['defname'] === name)?.['arg']
-  const language = String(unwrap(option('language'), 'String')?.['sval'] ?? (kind === 'DoStmt' ? 'plpgsql' : 'sql')).toLowerCase()
+  const declared = unwrap(option('language'), 'String')?.['sval']
+  const language = String(declared ?? (kind === 'DoStmt' ? 'plpgsql' : 'sql')).toLowerCase()
   const as = option('as')
   const body = unwrap(as, 'String')?.['sval'] ?? unwrap(asList(unwrap(as, 'List')?.['items'])[0], 'String')?.['sval']
   if (typeof body !== 'string' || language === 'c' || language === 'internal') return
@@ -248,17 +265,36 @@ function searchBody(body: string, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
   const text = body.replace(/--[^\r\n]*/g, ' ')
   const tables = BOOKKEEPING_TABLES.join('|')
-  const write = new RegExp(
-    String.raw`\b(insert\s+into|update|delete\s+from|truncate(?:\s+table)?|alter\s+table(?:\s+if\s+exists)?|drop\s+table(?:\s+if\s+exists)?|copy)\s+(?:only\s+)?(?:"?\w+"?\.)?"?(${tables})"?\b`,
-    'i',
-  )
+  const verbs = [
+    String.raw`insert\s+into`,
+    'update',
+    String.raw`delete\s+from`,
+    String.raw`truncate(?:\s+table)?`,
+    String.raw`alter\s+table(?:\s+if\s+exists)?`,
+    String.raw`drop\s+table(?:\s+if\s+exists)?`,
+    'copy',
+  ].join('|')
+  const write = new RegExp(String.raw`\b(${verbs})\s+(?:only\s+)?(?:"?\w+"?\.)?"?(${tables})"?\b`, 'i')
   const w = write.exec(text)
-  if (w) found.push({ code: 'LEDGER_WRITE', what: `${w[1]!.replace(/\s+/g, ' ').toUpperCase()} ${w[2]!.toLowerCase()} in a function or DO body` })
+  if (w) {
+    const verb = w[1]!.replace(/\s+/g, ' ').toUpperCase()
+    found.push({ code: 'LEDGER_WRITE', what: `${verb} ${w[2]!.toLowerCase()} in a function or DO body` })
+  }
   const unlock = /\b(pg_advisory_unlock(?:_all|_shared)?)\s*\(|\bdiscard\s+all\b/i.exec(text)
-  if (unlock) found.push({ code: 'MIGRATION_LOCK_RELEASE', what: `${unlock[1] ? `${unlock[1].toLowerCase()}()` : 'DISCARD ALL'} in a function or DO body` })
+  if (unlock) {
+    const call = unlock[1] ? `${unlock[1].toLowerCase()}()` : 'DISCARD ALL'
+    found.push({ code: 'MIGRATION_LOCK_RELEASE', what: `${call} in a function or DO body` })
+  }
   if (!context.ownTimeouts) {
-    const limit = new RegExp(String.raw`\b(?:set\s+(?:local\s+|session\s+)?|reset\s+)(${LIMIT_SETTINGS.join('|')})\b|\breset\s+all\b|set_config\s*\(\s*'(${LIMIT_SETTINGS.join('|')})'`, 'i').exec(text)
-    if (limit) found.push({ code: 'LIMIT_OVERRIDE', what: `${(limit[1] ?? limit[2] ?? 'RESET ALL').toLowerCase()} in a function or DO body` })
+    const names = LIMIT_SETTINGS.join('|')
+    const limit = new RegExp(
+      String.raw`\b(?:set\s+(?:local\s+|session\s+)?|reset\s+)(${names})\b|\breset\s+all\b|set_config\s*\(\s*'(${names})'`,
+      'i',
+    ).exec(text)
+    if (limit) {
+      const what = (limit[1] ?? limit[2] ?? 'RESET ALL').toLowerCase()
+      found.push({ code: 'LIMIT_OVERRIDE', what: `${what} in a function or DO body` })
+    }
   }
   return found
 }
@@ -266,9 +302,13 @@ function searchBody(body: string, context: HazardContext): StatementHazard[] {
 function deletesOnlyVersion(node: Node, version: number): boolean {
   if (node['usingClause'] || node['withClause'] || node['returningList']) return false
   const where = unwrap(node['whereClause'], 'A_Expr')
-  if (!where || where['kind'] !== 'AEXPR_OP' || unwrap(asList(where['name'])[0], 'String')?.['sval'] !== '=') return false
+  const operator = unwrap(asList(where?.['name'])[0], 'String')?.['sval']
+  if (!where || where['kind'] !== 'AEXPR_OP' || operator !== '=') return false
   const sides = [where['lexpr'], where['rexpr']]
-  const column = sides.map((s) => asList(unwrap(s, 'ColumnRef')?.['fields']).map((f) => unwrap(f, 'String')?.['sval']).at(-1))
+  const column = sides.map((s) => {
+    const fields = asList(unwrap(s, 'ColumnRef')?.['fields'])
+    return fields.map((f) => unwrap(f, 'String')?.['sval']).at(-1)
+  })
   const value = sides.map((s) => {
     const integer = unwrap(s, 'A_Const')?.['ival'] as { ival?: number } | undefined
     return integer ? (integer.ival ?? 0) : undefined
