@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
@@ -95,6 +95,25 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
     ])
   })
 
+  it('reports ledger writes, lock releases and timeout overrides with line:column, and a directory named like a file', async () => {
+    const dir = await folderWith({
+      '001_a.sql': 'create table a (id int);\ntruncate schema_versions;\n',
+      '002_b.sql': 'create table b (id int);\n  select pg_advisory_unlock_all();\n',
+      '003_c.sql': 'create table c (id int);\nreset all;\n',
+      '004_d.sql': '-- wukong:own-timeouts\nreset all;\n',
+      '004_d.down.sql': 'drop table d;\ndelete from schema_versions where version = 4;\n',
+      'notes.txt': 'ignored',
+    })
+    await mkdir(join(dir, '005_e.sql'))
+    const doc = jsonOf(await cli(['verify', '--dir', dir, '--json']))
+    expect(doc['errors']).toEqual([
+      expect.objectContaining({ code: 'LEDGER_WRITE', file: '001_a.sql', line: 2, column: 1 }),
+      expect.objectContaining({ code: 'MIGRATION_LOCK_RELEASE', file: '002_b.sql', line: 2, column: 3 }),
+      expect.objectContaining({ code: 'LIMIT_OVERRIDE', file: '003_c.sql', line: 2, column: 1 }),
+      expect.objectContaining({ code: 'UNREADABLE_FILE', file: '005_e.sql' }),
+    ])
+  })
+
   it('fails a bad folder with every problem listed, exit 1, with no environment at all', async () => {
     const dir = await folderWith({
       '001_ok.sql': 'create table ok (id int);\n',
@@ -185,6 +204,27 @@ describe('wukong-migrate create', { timeout: 120_000 }, () => {
     expect(json.code).toBe(1)
     expect(jsonOf(json)).toMatchObject({ ok: false, file: null, error: { code: 'NAME_EXISTS', file: '008_add_session_tags.sql' } })
     expect((await readdir(dir)).sort()).toEqual(['001_a.sql', '007_b.down.sql', '007_b.sql', '008_add_session_tags.sql', 'notes.md'])
+  })
+
+  it('judges a folder of mixed version widths as verify and migrate do', async () => {
+    // Name order agrees with version order here, yet the next file would not: refused alike.
+    for (const files of [
+      { '0001_a.sql': 'select 1;', '002_b.sql': 'select 1;' },
+      { '001_a.sql': 'select 1;', '002_b.sql': 'select 1;', '0003_c.sql': 'select 1;' },
+    ] as Record<string, string>[]) {
+      const dir = await folderWith(files)
+      const create = await cli(['create', 'next', '--dir', dir])
+      const verify = await cli(['verify', '--dir', dir])
+      expect(create.code).toBe(1)
+      expect(verify.code).toBe(1)
+      expect(create.stderr).toMatch(/error\[MIXED_VERSION_WIDTH\]/)
+      expect(verify.stderr).toMatch(/error\[MIXED_VERSION_WIDTH\]/)
+      expect(await readdir(dir)).toHaveLength(Object.keys(files).length)
+    }
+    // A folder of one width is continued at that width, whatever else lies in it.
+    const four = await folderWith({ '0001_a.sql': 'select 1;', '0002_b.sql': 'select 1;', 'README.txt': '', '.gitkeep': '' })
+    expect(jsonOf(await cli(['create', 'c', '--dir', four, '--json']))).toMatchObject({ file: { fileName: '0003_c.sql' } })
+    expect((await cli(['verify', '--dir', four])).code).toBe(1) // the new template is empty until written
   })
 
   it('refuses to outgrow the folder\'s digit width (names must keep sorting in version order)', async () => {

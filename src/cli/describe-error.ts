@@ -121,8 +121,8 @@ function readLine(folder: string | null, file: string, line: number): string | n
   try {
     const path = isAbsolute(file) || folder === null ? file : join(folder, file)
     // As the provider reads it: no BOM, LF line endings, so columns agree with its positions.
-    const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n')
-    return text.split('\n')[line - 1] ?? null
+    const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '')
+    return text.split(/\r\n|\r|\n/)[line - 1] ?? null
   } catch {
     return null
   }
@@ -174,6 +174,14 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
       return 'a concurrent index build did not finish; run the repair SQL in the message (or just migrate again: an invalid index of the same name is dropped and rebuilt first)'
     case 'UNSUPPORTED_STATEMENT':
       return 'nothing ran: every file is checked before any database is touched'
+    case 'BOOKKEEPING_FAILED':
+      return `${named} is applied and will not run again; run migrate again: it recreates Kysely's tables if they are gone and records the applied files there without running them`
+    case 'LEDGER_WRITE':
+      return 'nothing ran: the ledgers are the migration tool\'s; to record or forget a version, migrate or down it'
+    case 'MIGRATION_LOCK_RELEASE':
+      return 'nothing ran: a migration file must not release advisory locks; delete the statement'
+    case 'LIMIT_OVERRIDE':
+      return 'nothing ran: set the limits for the whole run with --lock-timeout / --statement-timeout, or let the file set its own with "-- wukong:own-timeouts" at its top'
     case 'CHECKSUM_MISMATCH':
       return 'applied files are immutable: restore the file as it was applied (git log -p -- <file>) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway'
     case 'MISSING_MIGRATION_FILE':

@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { MIGRATION_FILE_PATTERN, NO_TRANSACTION_DIRECTIVE } from '../provider/index.js'
+import { MIGRATION_FILE_PATTERN, NO_TRANSACTION_DIRECTIVE, OWN_TIMEOUTS_DIRECTIVE, versionWidth } from '../provider/index.js'
 import { CliError } from './describe-error.js'
 import { UsageError } from './parse-args.js'
 
@@ -39,8 +39,9 @@ export function migrationSlug(raw: string): string {
 /**
  * Writes the next `NNN_name.sql` of a folder (creating the folder if needed) from
  * {@link migrationTemplate}. The number is one above the highest in the folder, zero-padded to
- * the widest number already there (3 digits at least), so names keep sorting in version
- * order, which is the order Kysely runs them in. Refuses a name a file already uses.
+ * the folder's width (3 digits in a new folder), so names keep sorting in version order, which
+ * is the order Kysely runs them in. Refuses a name a file already uses, and a folder whose
+ * files use different widths (MIXED_VERSION_WIDTH, as verify and migrate do).
  *
  * @example
  * ```ts
@@ -51,7 +52,8 @@ export function migrationSlug(raw: string): string {
 export async function createMigrationFile(folder: string, rawName: string): Promise<NewMigrationFile> {
   const slug = migrationSlug(rawName)
   await mkdir(folder, { recursive: true })
-  const existing = (await readdir(folder)).map((f) => ({ f, m: MIGRATION_FILE_PATTERN.exec(f) })).filter((e) => e.m !== null)
+  const names = await readdir(folder)
+  const existing = names.map((f) => ({ f, m: MIGRATION_FILE_PATTERN.exec(f) })).filter((e) => e.m !== null)
   const twin = existing.find((e) => e.m![2] === slug && !e.m![3]) ?? existing.find((e) => e.m![2] === slug)
   if (twin) {
     throw new CliError('NAME_EXISTS', `${twin.f} already uses the name "${slug}"`, {
@@ -60,7 +62,8 @@ export async function createMigrationFile(folder: string, rawName: string): Prom
     })
   }
   const versions = existing.map((e) => Number(e.m![1]))
-  const width = Math.max(3, ...existing.map((e) => e.m![1]!.length))
+  // The folder's width, judged as verify and migrate judge it (mixed widths are refused).
+  const width = versionWidth(names)
   const version = versions.length ? Math.max(...versions) + 1 : 1
   if (String(version).length > width) {
     // 999 → 1000 with 3-digit names: "1000_x" would sort before "999_y", and Kysely runs by name.
@@ -104,6 +107,9 @@ export function migrationTemplate(fileName: string): string {
 -- * CREATE INDEX CONCURRENTLY and other statements that cannot run in a transaction need
 --   "${NO_TRANSACTION_DIRECTIVE}" as the file's very first line; such a file is not atomic,
 --   so keep it to those statements and make them idempotent (IF NOT EXISTS).
+-- * SET/set_config last only for this file. lock_timeout and statement_timeout come from
+--   the run (--lock-timeout, --statement-timeout); to set them here, add the line
+--   "${OWN_TIMEOUTS_DIRECTIVE}" at the very top of the file.
 -- * Optional: ${down} undoes this file for \`wukong-migrate down\`.
 -- * Check it offline with \`wukong-migrate verify\`; see what would run with \`wukong-migrate plan\`.
 --

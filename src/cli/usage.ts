@@ -15,8 +15,8 @@ Keeps a PostgreSQL database up to date from numbered SQL files (NNN_name.sql).
 Commands:
   migrate, up          apply every pending file, each in its own transaction
   status               where the database stands: applied, pending, drifted, missing
-  down [--to N]        revert the last applied file (or every file above N; 0 = all)
-                       with its NNN_name.down.sql
+  down [--to N]        revert the last applied file (or every file above N; 0 = all,
+                       a 000_ file included) with its NNN_name.down.sql
   create <name>        write the next NNN_name.sql from a commented template
   plan                 the files and statements migrate would run; changes nothing
   verify               check the folder offline: names, numbering, SQL syntax,
@@ -34,7 +34,7 @@ Flags:
                        (repeatable; variables already set win)
   --json               print one JSON document (shape: docs/json-output.md)
   --check              status: exit 3 unless the database is up to date
-  --to <N>             down: revert every file above version N
+  --to <N>             down: revert every file above version N (0: every file)
   --allow-drift        migrate even though applied files were edited or are gone
   --lock-timeout <ms>  how long a statement, or a read of the ledger, may wait for a
                        table lock (default 10000; 0 = forever)
@@ -48,6 +48,15 @@ Flags:
                        how long a statement may run (default 0 = no limit)
   -h, --help           this text (after a command: that command's flags)
   -v, --version        the package's version
+
+Files (only *.sql names are read; other files are ignored):
+  NNN_name.sql, NNN_name.down.sql   every file with the same number of digits;
+                       version 000 is allowed, and down --to 0 reverts it too
+  -- wukong:no-transaction   (a line at the top) run the file outside a transaction
+  -- wukong:own-timeouts     (a line at the top) let the file SET its own lock_timeout
+                       and statement_timeout; otherwise such statements are refused
+  A file's SET and set_config() last only for that file. A file may not write the
+  ledgers (schema_versions, kysely_migration) or release advisory locks.
 
 Exit codes:
   0  done

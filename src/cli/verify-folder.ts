@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
 
 import { MIGRATION_FILE_PATTERN, MigrationError, readMigrationFolder, type MigrationFile } from '../provider/index.js'
-import { parseMigrationSql } from '../provider/parse-migration-sql.js'
-import { decodeSqlFile } from '../provider/sql-text.js'
+import { DIRECTIVE_LINE, directiveLineCount, parseMigrationSql } from '../provider/parse-migration-sql.js'
+import { decodeSqlFile, LINE_BREAK } from '../provider/sql-text.js'
 
 /** Something `verify` reports without failing: the folder still migrates. */
 export interface VerifyWarning {
@@ -28,7 +28,7 @@ export interface VerifyReport {
  * file names, duplicate versions, digit widths, down files, encoding, SQL syntax (PostgreSQL's
  * own parser), transaction control and `-- wukong:` directives. Unlike migrate, which stops
  * at the first problem, it reports every broken file, so one CI run lists them all. Gaps in
- * the numbering and a directive that is not on a file's first line (and so is ignored) are
+ * the numbering and a directive below the file's top (and so ignored) are
  * warnings.
  *
  * @example
@@ -65,11 +65,12 @@ export async function verifyMigrationFolder(folder: string): Promise<VerifyRepor
   for (const file of files) {
     for (const part of [file, file.down]) {
       if (!part) continue
-      part.text.split('\n').forEach((text, index) => {
-        if (index > 0 && /^\s*--\s*wukong\s*:/i.test(text)) {
+      const top = directiveLineCount(part.text)
+      part.text.split(LINE_BREAK).forEach((text, index) => {
+        if (index >= top && DIRECTIVE_LINE.test(text)) {
           warnings.push({
             code: 'IGNORED_DIRECTIVE',
-            message: `"${text.trim()}" on line ${index + 1} is ignored: a directive counts only on the file's first line`,
+            message: `"${text.trim()}" on line ${index + 1} is ignored: directives count only at the very top of the file, before any other line`,
             file: part.fileName,
             line: index + 1,
           })
@@ -91,10 +92,13 @@ async function everyProblem(folder: string, first: MigrationError): Promise<Migr
   const problems: MigrationError[] = []
   const candidates: string[] = []
   for (const fileName of (await readdir(root)).sort()) {
-    if (fileName.startsWith('.') || fileName.toLowerCase().endsWith('.md')) continue
-    const path = join(root, fileName)
-    if ((await stat(path).catch(() => undefined))?.isDirectory()) continue
-    const problem = await fileProblem(root, fileName)
+    // As the reader: only `.sql` names count, and each must be a regular file.
+    if (fileName.startsWith('.') || !fileName.toLowerCase().endsWith('.sql')) continue
+    const info = await stat(join(root, fileName)).catch(() => undefined)
+    const problem =
+      info && !info.isFile()
+        ? new MigrationError('UNREADABLE_FILE', `${fileName}: is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a migration file`, { file: fileName })
+        : await fileProblem(root, fileName)
     if (problem) problems.push(problem)
     else candidates.push(fileName)
   }
@@ -141,7 +145,7 @@ async function fileProblem(root: string, fileName: string): Promise<MigrationErr
       return new MigrationError('FILE_OUTSIDE_FOLDER', `${fileName}: is a link to ${real}, outside the migration folder; copy the file in instead`, { file: fileName })
     }
     const text = decodeSqlFile(await readFile(real), fileName)
-    await parseMigrationSql(text, fileName, Number(match[1]))
+    await parseMigrationSql(text, fileName, Number(match[1]), match[3] ? 'down' : 'up')
     return undefined
   } catch (error) {
     if (error instanceof MigrationError) return error

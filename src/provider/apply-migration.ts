@@ -11,9 +11,10 @@ import {
   type PgErrorLike,
 } from './migration-sql-error.js'
 import { describeHolders, lockHolders, type LockHolder } from './lock-holders.js'
-import type { ConcurrentIndex, SqlStatement } from './parse-migration-sql.js'
+import type { ConcurrentIndex, ParsedSql, SqlStatement } from './parse-migration-sql.js'
 import { indexOfCodePoint, lineColumnAt } from './sql-text.js'
 import { BOOKKEEPING_TABLES } from './with-lock-timeout.js'
+import type { SessionBaseline } from './session-baseline.js'
 
 /**
  * What happened to one file. `adopted`: the old runner had applied it (its ledger row had no
@@ -33,8 +34,14 @@ export interface ApplyEvent {
   readonly atomic: boolean
 }
 
-/** The ledger as this run saw it under the migration lock, kept current as files apply. */
-export type RunLedger = Map<number, LedgerRow>
+/**
+ * One run's view of the database, read once under the migration lock: the ledger (kept
+ * current as files apply), where it lives, and the session state every file starts from.
+ */
+export interface RunLedger {
+  readonly rows: Map<number, LedgerRow>
+  readonly session: SessionBaseline
+}
 
 /** Limits for each file's statements; 0 means no limit, undefined the server's setting. */
 export interface ApplyLimits {
@@ -49,15 +56,27 @@ function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string 
   return parts.map((p) => `${p};\n`).join('')
 }
 
-async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs a non-atomic file's statements under the runner's limits, then brings the session back
+ * to the run's baseline (whatever the file SET), before the tool writes its ledger row.
+ */
+async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, restore: string, body: () => Promise<T>): Promise<T> {
   const set = limitSettings(limits, 'SESSION')
-  if (!set) return body()
-  await sql.raw(set).execute(db)
+  if (set) await sql.raw(set).execute(db)
+  let restored = false
   try {
-    return await body()
+    const result = await body()
+    await sql.raw(restore).execute(db)
+    restored = true
+    return result
   } finally {
-    await sql.raw('RESET lock_timeout; RESET statement_timeout').execute(db).catch(() => {})
+    if (!restored) await sql.raw(restore).execute(db).catch(() => {})
   }
+}
+
+/** The run's baseline, plus `DISCARD TEMP` after a file that made temporary objects. */
+function restoreSql(ledger: RunLedger, parsed: ParsedSql): string {
+  return parsed.createsTemporary ? `${ledger.session.restoreSql};\nDISCARD TEMP` : ledger.session.restoreSql
 }
 
 /**
@@ -74,14 +93,15 @@ export async function applyUp(db: Kysely<any>, file: MigrationFile, ledger: RunL
   const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
     Object.freeze({ kind, version: file.version, name: file.name, fileName: file.fileName, atomic, durationMs: performance.now() - started })
 
-  const existing = ledger.get(file.version)
-  if (existing) return event(await adopt(db, file, existing), existing.atomic ?? true)
+  const existing = ledger.rows.get(file.version)
+  if (existing) return event(await adopt(db, file, existing, ledger), existing.atomic ?? true)
 
+  const table = ledger.session.ledgerTable
   if (!file.sql.transactional) {
     assertNotInTransaction(db, file.fileName)
     const builds = file.sql.statements.filter((s) => s.concurrentIndex)
     const invalidBefore = await invalidIndexes(db, builds)
-    await withSessionLimits(db, limits, async () => {
+    await withSessionLimits(db, limits, restoreSql(ledger, file.sql), async () => {
       for (const statement of file.sql.statements) {
         if (isLedgerInsert(file, statement)) continue
         if (statement.concurrentIndex) await dropInvalidLeftover(db, statement.concurrentIndex)
@@ -90,27 +110,30 @@ export async function applyUp(db: Kysely<any>, file: MigrationFile, ledger: RunL
     })
     // Before the ledger row: an index left invalid must not be recorded as built.
     await assertIndexesValid(db, file, builds, invalidBefore)
-    const row = ledgerInsert(file, false, `${Math.round(performance.now() - started)}`)
+    const row = ledgerInsert(table, file, false, `${Math.round(performance.now() - started)}`)
     try {
       await sql.raw(row).execute(db)
     } catch (error) {
       if (!isLedgerConflict(error)) throw toMigrationError(error, file.fileName)
       return event(await adoptConcurrent(db, file, ledger), false)
     }
-    ledger.set(file.version, pendingRow(file, false))
+    ledger.rows.set(file.version, pendingRow(file, false))
     return event('applied', false)
   }
 
   // One simple-protocol query: the ledger row first (so a concurrent migrator that slipped
   // past the lock blocks on it and then fails before running anything), the file as written
-  // (its own schema_versions INSERT blanked out, positions kept), then the duration.
-  const prefix = `${ledgerInsert(file, true, 'NULL')};\n`
+  // (its own schema_versions INSERT blanked out, positions kept), the session brought back to
+  // the run's baseline (so nothing the file SET outlives it), then the duration. The tool's
+  // own statements name the ledger with its schema, whatever search_path the file set.
+  const prefix = `${ledgerInsert(table, file, true, 'NULL')};\n`
   const batch =
     (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') +
     limitSettings(limits, 'LOCAL') +
     prefix +
     blankLedgerInserts(file) +
-    `\n;\nUPDATE schema_versions SET execution_ms = round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000) WHERE version = ${file.version}` +
+    `\n;\n${restoreSql(ledger, file.sql)};\n` +
+    `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
     (db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : '')
   const offset = batch.indexOf(prefix) + prefix.length
   try {
@@ -120,7 +143,7 @@ export async function applyUp(db: Kysely<any>, file: MigrationFile, ledger: RunL
     if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger), true)
     throw await explain(db, error, file.fileName, file.text, batch, offset, file.sql.statements, (s) => isLedgerInsert(file, s), limits)
   }
-  ledger.set(file.version, pendingRow(file, true))
+  ledger.rows.set(file.version, pendingRow(file, true))
   return event('applied', true)
 }
 
@@ -140,10 +163,10 @@ export async function applyDown(
   limits: ApplyLimits = {},
 ): Promise<ApplyEvent> {
   const started = performance.now()
-  const forget = `DELETE FROM schema_versions WHERE version = ${file.version}`
+  const forget = `DELETE FROM ${ledger.session.ledgerTable} WHERE version = ${file.version}`
   if (!down.sql.transactional) {
     assertNotInTransaction(db, down.fileName)
-    await withSessionLimits(db, limits, async () => {
+    await withSessionLimits(db, limits, restoreSql(ledger, down.sql), async () => {
       for (const statement of down.sql.statements) {
         await runOrExplain(db, down.fileName, down.text, statement)
       }
@@ -151,7 +174,7 @@ export async function applyDown(
     await sql.raw(forget).execute(db)
   } else {
     const prefix = (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') + limitSettings(limits, 'LOCAL')
-    const batch = `${prefix}${down.text}\n;\n${forget}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
+    const batch = `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
     try {
       await sql.raw(batch).execute(db)
     } catch (error) {
@@ -159,7 +182,7 @@ export async function applyDown(
       throw await explain(db, error, down.fileName, down.text, batch, prefix.length, down.sql.statements, () => false, limits)
     }
   }
-  ledger.delete(file.version)
+  ledger.rows.delete(file.version)
   return Object.freeze({
     kind: 'reverted',
     version: file.version,
@@ -209,11 +232,11 @@ export function readOnlyError(error: unknown): MigrationError {
   )
 }
 
-async function adopt(db: Kysely<unknown>, file: MigrationFile, existing: LedgerRow): Promise<ApplyKind> {
+async function adopt(db: Kysely<unknown>, file: MigrationFile, existing: LedgerRow, ledger: RunLedger): Promise<ApplyKind> {
   if (existing.checksum !== null) return 'healed'
   await sql
     .raw(
-      `UPDATE schema_versions SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}`,
+      `UPDATE ${ledger.session.ledgerTable} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}`,
     )
     .execute(db)
   return 'adopted'
@@ -222,7 +245,7 @@ async function adopt(db: Kysely<unknown>, file: MigrationFile, existing: LedgerR
 async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger): Promise<ApplyKind> {
   // Another migrator committed this version after our run read the ledger: our attempt
   // rolled back whole, so take its row as the truth, as after a crash.
-  const { rows } = await sql<{ checksum: string | null }>`select checksum from schema_versions where version = ${file.version}`.execute(db)
+  const { rows } = await sql<{ checksum: string | null }>`select checksum from ${sql.raw(ledger.session.ledgerTable)} where version = ${file.version}`.execute(db)
   const checksum = rows[0]?.checksum ?? null
   if (checksum !== null && checksum !== file.checksum) {
     throw new MigrationError(
@@ -231,18 +254,18 @@ async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger:
       { file: file.fileName },
     )
   }
-  ledger.set(file.version, pendingRow(file, true))
-  return checksum === null ? adopt(db, file, { ...pendingRow(file, true), checksum: null }) : 'healed'
+  ledger.rows.set(file.version, pendingRow(file, true))
+  return checksum === null ? adopt(db, file, { ...pendingRow(file, true), checksum: null }, ledger) : 'healed'
 }
 
 function pendingRow(file: MigrationFile, atomic: boolean): LedgerRow {
   return { version: file.version, description: file.description, appliedAt: null, checksum: file.checksum, fileName: file.fileName, executionMs: null, adoptedAt: null, atomic }
 }
 
-function ledgerInsert(file: MigrationFile, atomic: boolean, executionMs: string): string {
+function ledgerInsert(table: string, file: MigrationFile, atomic: boolean, executionMs: string): string {
   return (
-    'INSERT INTO schema_versions (version, description, applied_at, checksum, file_name, atomic, execution_ms) ' +
-    `VALUES (${file.version}, ${literal(file.description)}, statement_timestamp(), ${literal(file.checksum)}, ${literal(file.fileName)}, ${atomic}, ${executionMs})`
+    `INSERT INTO ${table} (version, description, applied_at, checksum, file_name, atomic, execution_ms) ` +
+    `VALUES (${file.version}, ${literal(file.description)}, pg_catalog.statement_timestamp(), ${literal(file.checksum)}, ${literal(file.fileName)}, ${atomic}, ${executionMs})`
   )
 }
 
@@ -254,7 +277,7 @@ function isLedgerInsert(file: MigrationFile, statement: SqlStatement): boolean {
 function blankLedgerInserts(file: MigrationFile): string {
   let text = file.text
   for (const { start, end } of file.sql.ledgerInserts) {
-    text = text.slice(0, start) + text.slice(start, end).replace(/[^\n]/g, ' ') + text.slice(end)
+    text = text.slice(0, start) + text.slice(start, end).replace(/[^\r\n]/g, ' ') + text.slice(end)
   }
   return text
 }

@@ -1,6 +1,7 @@
 
 import { MigrationError } from '../errors/migration-error.js'
-import { byteToCharOffsets, indexOfCodePoint, lineColumnAt, lineColumnFinder } from './sql-text.js'
+import { byteToCharOffsets, indexOfCodePoint, LINE_BREAK, lineColumnAt, lineColumnFinder, nextLineBreak } from './sql-text.js'
+import { createsTemporaryObjects, findHazards, type StatementHazard } from './statement-guards.js'
 
 /**
  * The directive that opts a file out of its transaction. It must be the file's first line:
@@ -11,6 +12,23 @@ import { byteToCharOffsets, indexOfCodePoint, lineColumnAt, lineColumnFinder } f
  * ```
  */
 export const NO_TRANSACTION_DIRECTIVE = '-- wukong:no-transaction'
+
+/**
+ * The directive that lets a file set its own `lock_timeout` and `statement_timeout` (`SET`,
+ * `RESET`, `set_config`, `RESET ALL`). Without it such statements are refused: the runner's
+ * limits (`lockTimeoutMs`, `statementTimeoutMs`) hold for every statement of every file.
+ * Directives are the `-- wukong:` lines at the very top of a file, one per line:
+ *
+ * ```sql
+ * -- wukong:own-timeouts
+ * SET LOCAL lock_timeout = '2min';
+ * ALTER TABLE steps ADD COLUMN tags text[];
+ * ```
+ */
+export const OWN_TIMEOUTS_DIRECTIVE = '-- wukong:own-timeouts'
+
+/** A line that looks like a directive: `-- wukong:…`, whatever the spacing or case. */
+export const DIRECTIVE_LINE = /^\s*--\s*wukong\s*:/i
 
 /** One statement of a migration file, located by character offsets into the file's text. */
 export interface SqlStatement {
@@ -50,6 +68,10 @@ export interface ParsedSql {
   readonly statements: readonly SqlStatement[]
   /** False when the file opted out with {@link NO_TRANSACTION_DIRECTIVE}. */
   readonly transactional: boolean
+  /** True when the file declared {@link OWN_TIMEOUTS_DIRECTIVE}. */
+  readonly ownTimeouts: boolean
+  /** True when a statement creates a temporary table, view or sequence. */
+  readonly createsTemporary: boolean
   readonly ledgerInserts: readonly LedgerInsert[]
 }
 
@@ -68,8 +90,9 @@ function loadParser(): Promise<typeof import('libpg-query')> {
 /**
  * Splits a migration file into statements with PostgreSQL's own parser (libpg-query) and
  * rejects what cannot run safely: syntax errors (with line:column), transaction control,
- * statements that cannot run in a transaction (unless the file opted out), and a
- * `schema_versions` INSERT for another version.
+ * statements that cannot run in a transaction (unless the file opted out), a
+ * `schema_versions` INSERT for another version, and what `findHazards` finds: writes to the
+ * ledgers, releases of the migration lock, changes of the runner's timeouts.
  *
  * @example
  * ```ts
@@ -85,7 +108,7 @@ export async function parseMigrationSql(
 ): Promise<ParsedSql> {
   const { hasSqlDetails, parseSync } = await loadParser()
 
-  const transactional = readDirectives(text, file)
+  const { transactional, ownTimeouts } = readDirectives(text, file)
   if (text.trim() === '') {
     throw new MigrationError('EMPTY_MIGRATION', `${file}: the file is empty`, { file })
   }
@@ -102,6 +125,7 @@ export async function parseMigrationSql(
   const locate = lineColumnFinder(text)
   const statements: SqlStatement[] = []
   const ledgerInserts: LedgerInsert[] = []
+  let createsTemporary = false
   for (const raw of tree.stmts ?? []) {
     const rangeStart = toChar(raw.stmt_location ?? 0)
     const rangeEnd = raw.stmt_len ? toChar((raw.stmt_location ?? 0) + raw.stmt_len) : text.length
@@ -147,17 +171,9 @@ export async function parseMigrationSql(
         `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`,
       )
     }
-    if ((kind === 'UpdateStmt' || kind === 'DeleteStmt') && direction === 'up' && isLedgerTable(node['relation'])) {
-      // A file that rewrites or forgets ledger rows makes files look unapplied, and they run
-      // again on the next migrate. Down files may delete their own row.
-      throw errorAt(
-        'WRONG_LEDGER_VERSION',
-        text,
-        file,
-        start,
-        `${kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} of schema_versions is not allowed in a migration file: the ledger is the migration tool's, and a changed row makes files run again`,
-      )
-    }
+    const [hazard] = findHazards(raw.stmt, { version, direction, ownTimeouts })
+    createsTemporary ||= createsTemporaryObjects(raw.stmt)
+    if (hazard) throw errorAt(hazard.code, text, file, start, hazardMessage(hazard, version, direction))
     if (kind === 'InsertStmt' && isLedgerTable(node['relation'])) {
       ledgerInserts.push(readLedgerInsert(node, text, file, version, start, rangeEnd))
     }
@@ -165,7 +181,7 @@ export async function parseMigrationSql(
   if (statements.length === 0) {
     throw new MigrationError('EMPTY_MIGRATION', `${file}: the file has no SQL statements`, { file })
   }
-  return Object.freeze({ statements, transactional, ledgerInserts })
+  return Object.freeze({ statements, transactional, ownTimeouts, createsTemporary, ledgerInserts })
 }
 
 interface RawStmt {
@@ -176,16 +192,52 @@ interface RawStmt {
 
 type Node = Record<string, unknown>
 
-function readDirectives(text: string, file: string): boolean {
-  const firstLine = text.slice(0, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')).trim()
-  const match = /^--\s*wukong\s*:\s*(.*)$/i.exec(firstLine)
-  if (!match) return true
-  if (match[1]!.trim() === 'no-transaction') return false
-  throw new MigrationError(
-    'UNKNOWN_DIRECTIVE',
-    `${file}:1:1: unknown directive "${firstLine}"; the only directive is "${NO_TRANSACTION_DIRECTIVE}"`,
-    { file, line: 1, column: 1 },
-  )
+/**
+ * The number of directive lines at the top of a text: the `-- wukong:` lines before anything
+ * else (a lone CR, LF or CRLF ends a line).
+ *
+ * @example
+ * ```ts
+ * directiveLineCount('-- wukong:no-transaction\r-- wukong:own-timeouts\rselect 1;') // 2
+ * ```
+ */
+export function directiveLineCount(text: string): number {
+  const lines = text.split(LINE_BREAK)
+  let n = 0
+  while (n < lines.length && DIRECTIVE_LINE.test(lines[n]!)) n++
+  return n
+}
+
+function readDirectives(text: string, file: string): { transactional: boolean; ownTimeouts: boolean } {
+  const lines = text.split(LINE_BREAK).slice(0, directiveLineCount(text))
+  let transactional = true
+  let ownTimeouts = false
+  lines.forEach((raw, index) => {
+    const line = raw.trim()
+    const name = line.replace(/^--\s*wukong\s*:\s*/i, '').trim()
+    if (name === 'no-transaction') transactional = false
+    else if (name === 'own-timeouts') ownTimeouts = true
+    else {
+      const column = raw.length - raw.trimStart().length + 1
+      throw new MigrationError(
+        'UNKNOWN_DIRECTIVE',
+        `${file}:${index + 1}:${column}: unknown directive "${line}"; the directives are "${NO_TRANSACTION_DIRECTIVE}" and "${OWN_TIMEOUTS_DIRECTIVE}", each on its own line at the top of the file`,
+        { file, line: index + 1, column },
+      )
+    }
+  })
+  return { transactional, ownTimeouts }
+}
+
+function hazardMessage(hazard: StatementHazard, version: number, direction: 'up' | 'down'): string {
+  switch (hazard.code) {
+    case 'LEDGER_WRITE':
+      return `${hazard.what} is not allowed in a migration file: the ledgers (schema_versions, kysely_migration) are the migration tool's, and a changed ledger makes files run again or never${direction === 'down' ? ` (a down file may only DELETE FROM schema_versions WHERE version = ${version}, its own row, which the tool deletes anyway)` : ''}`
+    case 'MIGRATION_LOCK_RELEASE':
+      return `${hazard.what} is not allowed in a migration file: it can release the migration lock, and another migrator could then run the same files at the same time`
+    case 'LIMIT_OVERRIDE':
+      return `${hazard.what} is not allowed here: it would change the lock_timeout/statement_timeout the runner sets for every statement (--lock-timeout, --statement-timeout); delete it, or put "${OWN_TIMEOUTS_DIRECTIVE}" on its own line at the top of the file to let the file set its own`
+  }
 }
 
 function nonTransactionalReason(kind: string, node: Node): string | undefined {
@@ -272,8 +324,8 @@ function concurrentIndexOf(node: Node): ConcurrentIndex {
 }
 
 function isLedgerTable(relation: unknown): boolean {
-  const r = relation as { relname?: string; schemaname?: string } | undefined
-  return r?.relname === 'schema_versions' && (r.schemaname === undefined || r.schemaname === 'public')
+  // In any schema: the ledger lives where it was created, not necessarily in public.
+  return (relation as { relname?: string } | undefined)?.relname === 'schema_versions'
 }
 
 function readLedgerInsert(
@@ -320,7 +372,8 @@ function skipSpaceAndComments(text: string, from: number, to: number): number {
     if (c === ' ' || c === '\n' || c === '\t' || c === '\r' || c === '\f') {
       i++
     } else if (c === '-' && text[i + 1] === '-') {
-      const nl = text.indexOf('\n', i)
+      // A comment ends at LF or CR, as in PostgreSQL's scanner.
+      const nl = nextLineBreak(text, i)
       i = nl === -1 ? to : nl + 1
     } else if (c === '/' && text[i + 1] === '*') {
       let depth = 1
@@ -338,11 +391,11 @@ function skipSpaceAndComments(text: string, from: number, to: number): number {
 }
 
 function firstWords(text: string, start: number): string {
-  return text.slice(start, start + 40).split(/[;\n]/)[0]!.trim()
+  return text.slice(start, start + 40).split(/[;\r\n]/)[0]!.trim()
 }
 
 function errorAt(
-  code: 'SQL_SYNTAX_ERROR' | 'TRANSACTION_CONTROL' | 'NON_TRANSACTIONAL_STATEMENT' | 'WRONG_LEDGER_VERSION' | 'UNSUPPORTED_STATEMENT',
+  code: 'SQL_SYNTAX_ERROR' | 'TRANSACTION_CONTROL' | 'NON_TRANSACTIONAL_STATEMENT' | 'WRONG_LEDGER_VERSION' | 'UNSUPPORTED_STATEMENT' | StatementHazard['code'],
   text: string,
   file: string,
   offset: number,

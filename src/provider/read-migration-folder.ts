@@ -13,7 +13,9 @@ export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.do
  * Reads a migration folder and validates what needs no SQL parser: file names, versions,
  * down files, encoding; and checksums every file. Synchronous on purpose: it runs once at
  * boot, and for a few hundred small files blocking reads beat hundreds of promises.
- * Dotfiles and Markdown files are ignored; any other file must be a migration. Throws a
+ * Only names ending in `.sql` are looked at (dotfiles never): each must be a regular file
+ * (or a link to one) with a migration file name, and every file must use the same number of
+ * digits. Version 0 (`000_…`) is allowed; `down --to 0` reverts it too. Throws a
  * {@link MigrationError} naming the file on the first problem.
  *
  * @example
@@ -41,8 +43,12 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
   const links = new Set<string>()
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const fileName = entry.name
-    if (fileName.startsWith('.') || fileName.toLowerCase().endsWith('.md')) continue
-    if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) continue
+    // Only `.sql` names are migrations: README.txt, notes, .gitkeep, editor backups and
+    // dotfiles (macOS ._ files included) are not read at all.
+    if (fileName.startsWith('.') || !fileName.toLowerCase().endsWith('.sql')) continue
+    if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) {
+      throw new MigrationError('UNREADABLE_FILE', `${fileName}: is a directory, not a migration file; rename or move it`, { file: fileName })
+    }
     if (entry.isSymbolicLink()) links.add(fileName)
     else if (!entry.isFile()) {
       // A FIFO or a device would block the read forever (and, read synchronously, the process).
@@ -83,16 +89,7 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     }
   }
   const names = [...ups.keys()].sort()
-  for (let i = 1; i < names.length; i++) {
-    const [a, b] = [ups.get(names[i - 1]!)!, ups.get(names[i]!)!]
-    if (a.version > b.version) {
-      throw new MigrationError(
-        'MIXED_VERSION_WIDTH',
-        `${a.fileName} sorts before ${b.fileName} by name but its version is higher; Kysely runs migrations in name order, so give every file the same number of digits`,
-        { file: a.fileName },
-      )
-    }
-  }
+  versionWidth(names.map((name) => ups.get(name)!.fileName))
 
   return names.map((name): MigrationFileHead => {
     const { version, fileName } = ups.get(name)!
@@ -100,6 +97,42 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     const down = downName ? readSqlFile(root, downName, links.has(downName)) : undefined
     return Object.freeze({ version, name, ...readSqlFile(root, fileName, links.has(fileName)), down })
   })
+}
+
+/**
+ * The number of digits every migration file of a folder uses (3 when there are none).
+ * Kysely runs migrations in name order, and only names of one width sort in version order,
+ * so a folder whose files use different widths is refused, by `verify`, `migrate` and
+ * `create` alike. Names that are not migration file names are skipped.
+ *
+ * @example
+ * ```ts
+ * versionWidth(['0001_a.sql', '0002_b.sql']) // 4
+ * versionWidth(['001_a.sql', '0002_b.sql']) // throws MIXED_VERSION_WIDTH
+ * ```
+ */
+export function versionWidth(fileNames: readonly string[]): number {
+  const files = fileNames
+    .map((fileName) => ({ fileName, digits: MIGRATION_FILE_PATTERN.exec(fileName)?.[1] }))
+    .filter((f): f is { fileName: string; digits: string } => f.digits !== undefined)
+    .sort((x, y) => Number(x.digits) - Number(y.digits) || (x.fileName < y.fileName ? -1 : 1))
+  if (files.length === 0) return 3
+  // The folder's width: the one most files use (on a tie, the oldest file's); the first file
+  // in version order with another width is the one to rename.
+  const counts = new Map<number, number>()
+  for (const f of files) counts.set(f.digits.length, (counts.get(f.digits.length) ?? 0) + 1)
+  let width = files[0]!.digits.length
+  for (const [w, n] of counts) if (n > counts.get(width)!) width = w
+  const odd = files.find((f) => f.digits.length !== width)
+  if (odd) {
+    const example = files.find((f) => f.digits.length === width)!.fileName
+    throw new MigrationError(
+      'MIXED_VERSION_WIDTH',
+      `${odd.fileName} has a ${odd.digits.length}-digit version but the folder's files (e.g. ${example}) have ${width} digits; Kysely runs migrations in name order, which is version order only when every file has the same number of digits`,
+      { file: odd.fileName },
+    )
+  }
+  return width
 }
 
 /**

@@ -6,6 +6,7 @@ import { assertNoDrift, findDrift } from './check-drift.js'
 import { ensureAndReadLedger } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
+import { readSessionBaseline } from './session-baseline.js'
 import { withLockTimeout } from './with-lock-timeout.js'
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 
@@ -132,7 +133,9 @@ export class SqlFileMigrationProvider implements MigrationProvider {
         // Under the migration lock, but another session may still hold the ledger table.
         const rows = await withLockTimeout(db, this.#limits.lockTimeoutMs, (c) => ensureAndReadLedger(c), { sameConnection: true })
         if (!this.#props.allowDrift) assertNoDrift(findDrift(files, rows))
-        return new Map(rows.map((row) => [row.version, row]))
+        // The state every file starts from, and where the ledger lives, read once per run.
+        const session = await readSessionBaseline(db)
+        return { rows: new Map(rows.map((row) => [row.version, row])), session }
       })()
       this.#runs.set(db, run)
     }

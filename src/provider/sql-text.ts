@@ -53,6 +53,46 @@ export function sqlChecksum(text: string): string {
 }
 
 /**
+ * Where lines break: LF, CRLF, or a lone CR (classic Mac files). PostgreSQL's scanner ends a
+ * `--` comment at either character, so every line count here does the same.
+ */
+export const LINE_BREAK = /\r\n|\r|\n/
+
+/**
+ * The offsets where each line of a text starts (a lone CR, LF or CRLF ends a line).
+ *
+ * @example
+ * ```ts
+ * lineStarts('a\rb\nc') // [0, 2, 4]
+ * ```
+ */
+export function lineStarts(text: string): number[] {
+  const starts = [0]
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10) starts.push(i + 1)
+    else if (c === 13 && text.charCodeAt(i + 1) !== 10) starts.push(i + 1)
+  }
+  return starts
+}
+
+/**
+ * The offset of the next line break (LF or CR) at or after `from`, or -1.
+ *
+ * @example
+ * ```ts
+ * nextLineBreak('-- a\rselect 1', 0) // 4
+ * ```
+ */
+export function nextLineBreak(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10 || c === 13) return i
+  }
+  return -1
+}
+
+/**
  * The 1-based line and column of a character offset in a text.
  *
  * @example
@@ -61,14 +101,7 @@ export function sqlChecksum(text: string): string {
  * ```
  */
 export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
-  let line = 1
-  let lineStart = 0
-  const end = Math.max(0, Math.min(offset, text.length))
-  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) {
-    line++
-    lineStart = i + 1
-  }
-  return { line, column: end - lineStart + 1 }
+  return lineColumnFinder(text)(offset)
 }
 
 /**
@@ -82,8 +115,7 @@ export function lineColumnAt(text: string, offset: number): { line: number; colu
  * ```
  */
 export function lineColumnFinder(text: string): (offset: number) => { line: number; column: number } {
-  const starts = [0]
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+  const starts = lineStarts(text)
   return (offset) => {
     const end = Math.max(0, Math.min(offset, text.length))
     let lo = 0
@@ -106,7 +138,7 @@ export function lineColumnFinder(text: string): (offset: number) => { line: numb
  * ```
  */
 export function lineOf(text: string, line: number): string {
-  return text.split('\n')[line - 1] ?? ''
+  return text.split(LINE_BREAK)[line - 1] ?? ''
 }
 
 /**
@@ -175,7 +207,7 @@ function lineColumnOfByte(bytes: Uint8Array, byteOffset: number): { line: number
   let line = 1
   let lineStart = 0
   for (let i = 0; i < byteOffset; i++) {
-    if (bytes[i] === 0x0a) {
+    if (bytes[i] === 0x0a || (bytes[i] === 0x0d && bytes[i + 1] !== 0x0a)) {
       line++
       lineStart = i + 1
     }

@@ -266,6 +266,8 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
     }
    ],
    "transactional": true,
+   "ownTimeouts": false,
+   "createsTemporary": false,
    "ledgerInserts": [
     {
      "start": 7215,
@@ -358,6 +360,8 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
     }
    ],
    "transactional": true,
+   "ownTimeouts": false,
+   "createsTemporary": false,
    "ledgerInserts": [
     {
      "start": 1989,
@@ -441,6 +445,8 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
     }
    ],
    "transactional": true,
+   "ownTimeouts": false,
+   "createsTemporary": false,
    "ledgerInserts": [
     {
      "start": 1683,
@@ -615,6 +621,8 @@ export const WUKONG_MIGRATIONS: readonly MigrationFile[] = [
     }
    ],
    "transactional": true,
+   "ownTimeouts": false,
+   "createsTemporary": false,
    "ledgerInserts": [
     {
      "start": 4239,

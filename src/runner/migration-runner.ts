@@ -242,16 +242,19 @@ export class MigrationRunner {
     return this.#run(files, db, (migrator) => migrator.migrateDown())
   }
 
-  /** Migrates up or down so that `version` is the last applied (0: revert everything). */
+  /**
+   * Migrates up or down so that `version` is the last applied. 0 reverts everything, a
+   * `000_…` file included: 0 always means "before every file".
+   */
   async migrateTo(version: number): Promise<MigrateResult> {
     const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
-    const target = files.find((f) => f.version === version)
+    const target = version === 0 ? undefined : files.find((f) => f.version === version)
     if (version !== 0 && !target) {
       throw new MigrationError('NOT_FOUND', `no migration file has version ${version}`)
     }
     const status = await this.#status()
-    this.#assertDownFiles(files, status.applied.filter((a) => a.version > version).map((a) => a.version))
+    this.#assertDownFiles(files, status.applied.filter((a) => a.version > version || version === 0).map((a) => a.version))
     return this.#run(files, db, (migrator) => migrator.migrateTo(target ? target.name : NO_MIGRATIONS))
   }
 
@@ -303,11 +306,18 @@ export class MigrationRunner {
     const events = new Map(this.#events.map((e) => [e.name, e]))
     const after = outcome.error ? await this.#bounded(db, (c) => readSnapshot(c)).catch(() => undefined) : undefined
     const committed = new Set(after?.ledger.map((r) => r.version))
+    // A file whose SQL and ledger row committed, after which Kysely failed to record it
+    // (its kysely_migration gone, the connection lost): applied, as schema_versions says.
+    let recordedOnlyByUs: MigrationFile | undefined
     const results = (outcome.results ?? []).map((r): MigrationFileResult => {
       const file = files.find((f) => f.name === r.migrationName)!
       const event = events.get(r.migrationName)
       let status: MigrationFileStatus =
         r.status === 'Error' ? 'failed' : r.status === 'NotExecuted' || !event ? 'not-run' : event.kind
+      if (status === 'failed' && event && event.kind !== 'reverted' && r.direction === 'Up' && committed.has(file.version)) {
+        status = event.kind
+        recordedOnlyByUs = file
+      }
       // Truth comes from the ledger after a failure: Kysely may call rolled-back work a success.
       if (after && status !== 'failed' && r.direction === 'Up' && !committed.has(file.version)) status = 'not-run'
       return Object.freeze({
@@ -319,6 +329,17 @@ export class MigrationRunner {
         atomic: event?.atomic ?? file.sql.transactional,
       })
     })
+    if (outcome.error && recordedOnlyByUs) {
+      const cause = this.#wrap(outcome.error)
+      throw new MigrationRunError(
+        new MigrationError(
+          'BOOKKEEPING_FAILED',
+          `${recordedOnlyByUs.fileName}: applied (schema_versions records version ${recordedOnlyByUs.version}), but Kysely could not record it in kysely_migration: ${cause.message}`,
+          { file: recordedOnlyByUs.fileName, cause },
+        ),
+        results,
+      )
+    }
     if (outcome.error) throw new MigrationRunError(this.#wrap(outcome.error), results)
     // The database's own answer: another migrator may have applied files while this one
     // waited for the lock, which neither the snapshot read before nor this run's events show.

@@ -1,6 +1,8 @@
-// Issue 6, item 5: the bad-input corpus (test/fixtures/bad/, expectations in its manifest.json).
-// Every case either fails with the expected code, names the file (and line:column where that
-// applies) and leaves the database exactly as it was, or (BOM, CRLF, a 30 MB file) applies.
+// The bad-input corpus (test/fixtures/bad/, expectations in its manifest.json). Every case
+// either fails with the expected code, names the file, gives the expected line:column (or, for
+// a refusal that points at no place in a file's text, no line:column at all) and leaves the
+// database exactly as it was (test/support/db-snapshot.ts: catalog, code and every table's rows),
+// or applies (BOM, CRLF, CR, ignored non-.sql files, a 30 MB file) and creates what it should.
 // This extends test/provider-files.test.ts (inline rejections of the reader): the corpus keeps
 // its cases on disk and adds what needs a database, a second OS user, or other roles.
 import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, symlink, writeFile } from 'node:fs/promises'
@@ -33,14 +35,23 @@ interface Expectation {
   readonly applies?: boolean
   readonly sameChecksumAs?: string
   readonly withinMs?: number
+  /** Relations (schema-qualified) that must exist after a case that applies. */
+  readonly creates?: readonly string[]
 }
+
+/** Codes that point into a file's text: a case refused with one of them must say where (`at`). */
+const LOCATED = new Set([
+  'INVALID_UTF8', 'NUL_BYTE', 'SQL_SYNTAX_ERROR', 'TRANSACTION_CONTROL', 'NON_TRANSACTIONAL_STATEMENT', 'UNKNOWN_DIRECTIVE',
+  'WRONG_LEDGER_VERSION', 'LEDGER_WRITE', 'MIGRATION_LOCK_RELEASE', 'LIMIT_OVERRIDE', 'MIGRATION_FAILED', 'MISSING_EXTENSION',
+  'PERMISSION_DENIED', 'LOCK_TIMEOUT', 'STATEMENT_TIMEOUT',
+])
 
 interface Case {
   readonly covers: string
   readonly setup?: string
   readonly folder?: string
   readonly path?: string
-  readonly generate?: 'directory-named-like-applied-file' | 'mode-000-as-unprivileged-user' | 'large-file'
+  readonly generate?: 'directory-named-like-applied-file' | 'directory-named-like-new-file' | 'mode-000-as-unprivileged-user' | 'large-file'
   readonly database?: 'closed-port' | 'missing-database' | 'wrong-password' | 'role-without-create' | 'role-without-ledger-access'
   readonly expect: Expectation
 }
@@ -72,7 +83,7 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
     writeScenarioResult({
       id: 'bad-input-corpus',
       group: 'Bad-input corpus',
-      scenario: `${rows.length} cases of test/fixtures/bad/manifest.json: error code, file, line:column, database unchanged`,
+      scenario: `${rows.length} cases of test/fixtures/bad/manifest.json: error code, file, line:column (or none), database unchanged (catalog, code, rows)`,
       trials: rows.length,
       failures,
       outcome: failures === 0 ? 'pass' : 'fail',
@@ -81,11 +92,59 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
       soak: SOAK,
       recordedAt: new Date().toISOString(),
       notes: [
-        `${rows.filter((r) => r.expected.startsWith('applies')).length} cases must apply (BOM, CRLF, a 30 MB file); the rest must be refused with the database unchanged`,
+        `${rows.filter((r) => r.expected.startsWith('applies')).length} cases must apply (BOM, CRLF, CR, ignored non-.sql files, session-changing files, a 30 MB file); the rest must be refused with the database unchanged`,
         ...(rows.length < Object.keys(manifest.cases).length ? [`PARTIAL RUN: ${rows.length} of ${Object.keys(manifest.cases).length} cases`] : []),
       ],
       cases: rows,
     })
+  })
+
+  // "The database changed" is only as good as what the snapshot sees: each kind of change a
+  // migration can make must show in it.
+  it('the snapshot sees every kind of change a migration can make', async () => {
+    const handle = await databases.create()
+    try {
+      await migrateOrThrow(handle, await assemble(undefined))
+      const changes = [
+        'create schema extra',
+        'create function f() returns int language sql as $$ select 1 $$',
+        'create or replace function f() returns int language sql as $$ select 2 $$',
+        'create type mood as enum (\'ok\')',
+        "alter type mood add value 'sad'",
+        'create domain positive as int check (value > 0)',
+        'create sequence s',
+        "select nextval('s')",
+        'create view v as select 1 as one',
+        'create or replace view v as select 2 as one',
+        'create function trg() returns trigger language plpgsql as $$ begin return new; end $$',
+        'create trigger t before insert on baseline for each row execute function trg()',
+        'alter table baseline disable trigger t',
+        'create extension if not exists pg_trgm',
+        'insert into baseline values (1)',
+        'update baseline set id = 2',
+        "comment on table baseline is 'c'",
+        'create index baseline_id on baseline (id)',
+        'alter table baseline alter column id set default 5',
+        "alter database current set work_mem = '8MB'".replace('current', `"${(await sql<{ d: string }>`select current_database() as d`.execute(handle.db)).rows[0]!.d}"`),
+        'create policy p on baseline using (true)',
+        'create rule r as on delete to baseline do instead nothing',
+        'grant select on baseline to public',
+      ]
+      for (const change of changes) {
+        const before = await snapshotDatabase(handle.db)
+        await sql.raw(change).execute(handle.db)
+        expect(await snapshotDatabase(handle.db), change).not.toBe(before)
+      }
+    } finally {
+      databases.release(handle)
+    }
+  })
+
+  it('every refusal that points into a file names its line:column in the manifest', () => {
+    const missing = Object.entries(manifest.cases)
+      .filter(([, c]) => c.expect.code && LOCATED.has(c.expect.code) && c.expect.file && !c.expect.at)
+      .map(([name]) => name)
+    expect(missing).toEqual([])
   })
 
   for (const [name, c] of Object.entries(manifest.cases)) {
@@ -121,10 +180,13 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
       if (own) await migrateOrThrow(handle, await assemble(c.setup ? join(caseDir, c.setup) : undefined))
       const folder = c.path ? join(caseDir, c.path) : c.generate === 'large-file' ? await assembleLarge() : await assemble(join(caseDir, c.folder ?? ''))
       if (c.generate === 'directory-named-like-applied-file') await mkdir(join(folder, '001_create_users.sql'))
+      if (c.generate === 'directory-named-like-new-file') await mkdir(join(folder, '002_create_teams.sql'))
+      // The case's role and its grants are part of the database the migration meets.
+      const role = c.database === 'role-without-create' || c.database === 'role-without-ledger-access' ? await createRole(handle, c.database) : undefined
       const before = await snapshotDatabase(handle.db)
 
       const t0 = performance.now()
-      const { observed, cleanup } = await attempt(name, c, handle, folder)
+      const { observed, cleanup } = await attempt(name, c, handle, folder, role)
       const ms = performance.now() - t0
       try {
         const e = c.expect
@@ -145,6 +207,9 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
         if (e.at) {
           expect([o.line, o.column], o.message).toEqual(e.at)
           expect(o.message).toContain(`${e.file}:${e.at[0]}:${e.at[1]}`)
+        } else {
+          // No place in a file's text: the error must not claim one either.
+          expect([o.line ?? null, o.column ?? null], o.message).toEqual([null, null])
         }
         if (e.says) expect(o.message).toMatch(new RegExp(e.says))
         expect(o.message).not.toContain(SECRET)
@@ -160,7 +225,17 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
   }
 
   /** Runs the case's migration the way its `database`/`generate` says; returns the error, if any. */
-  async function attempt(name: string, c: Case, handle: TestDatabaseHandle, folder: string): Promise<{ observed: Observed | undefined; cleanup: () => Promise<void> }> {
+  async function createRole(handle: TestDatabaseHandle, kind: 'role-without-create' | 'role-without-ledger-access'): Promise<string> {
+    const role = `wk_role_${randomBytes(4).toString('hex')}`
+    await sql.raw(`create role ${role} login`).execute(handle.db)
+    if (kind === 'role-without-create') {
+      // An app role: it may use the ledgers (and take the lock), not create anything.
+      await sql.raw(`grant select, insert, update, delete on schema_versions, kysely_migration, kysely_migration_lock to ${role}`).execute(handle.db)
+    }
+    return role
+  }
+
+  async function attempt(name: string, c: Case, handle: TestDatabaseHandle, folder: string, role?: string): Promise<{ observed: Observed | undefined; cleanup: () => Promise<void> }> {
     const none = async () => {}
     switch (c.database) {
       case undefined:
@@ -187,14 +262,8 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
       }
       case 'role-without-create':
       case 'role-without-ledger-access': {
-        const role = `wk_role_${randomBytes(4).toString('hex')}`
-        await sql.raw(`create role ${role} login`).execute(handle.db)
-        if (c.database === 'role-without-create') {
-          // An app role: it may use the ledgers (and take the lock), not create anything.
-          await sql.raw(`grant select, insert, update, delete on schema_versions, kysely_migration, kysely_migration_lock to ${role}`).execute(handle.db)
-        }
         const url = new URL(handle.url!)
-        url.username = role
+        url.username = role!
         const observed = await viaRunner({ url: url.toString() }, folder)
         return {
           observed,
@@ -286,6 +355,10 @@ async function expectApplied(name: string, c: Case, handle: TestDatabaseHandle, 
     const reference = await readMigrationFolder(join(CORPUS, c.expect.sameChecksumAs))
     expect(rows.map((r) => r.checksum), `${name} and ${c.expect.sameChecksumAs} differ`).toEqual(reference.map((f) => f.checksum))
   }
+  for (const relation of c.expect.creates ?? []) {
+    const { rows: found } = await sql<{ e: boolean }>`select to_regclass(${relation}) is not null as e`.execute(handle.db)
+    expect(found[0]!.e, `${name}: ${relation} does not exist`).toBe(true)
+  }
   if (c.generate === 'large-file') {
     const count = await sql<{ n: number }>`select count(*)::int as n from seed`.execute(handle.db)
     expect(count.rows[0]!.n).toBe(LARGE_ROWS)
@@ -293,6 +366,6 @@ async function expectApplied(name: string, c: Case, handle: TestDatabaseHandle, 
 }
 
 function describeExpectation(e: Expectation): string {
-  if (e.applies) return `applies${e.sameChecksumAs ? ` (checksum of ${e.sameChecksumAs})` : ''}${e.withinMs ? ` within ${e.withinMs / 1000} s` : ''}`
-  return `${e.code}${e.file ? ` naming ${e.file}` : ''}${e.at ? ` at ${e.at[0]}:${e.at[1]}` : ''}`
+  if (e.applies) return `applies${e.sameChecksumAs ? ` (checksum of ${e.sameChecksumAs})` : ''}${e.creates ? `, creating ${e.creates.join(', ')}` : ''}${e.withinMs ? ` within ${e.withinMs / 1000} s` : ''}`
+  return `${e.code}${e.file ? ` naming ${e.file}` : ''}${e.at ? ` at ${e.at[0]}:${e.at[1]}` : ' with no line:column'}`
 }

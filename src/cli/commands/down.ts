@@ -4,7 +4,8 @@ import { runCommand } from './migrate.js'
 import { versionPhrase } from '../run-printer.js'
 
 /**
- * `down [--to N]`: reverts the last applied file, or every file above version N (0: all),
+ * `down [--to N]`: reverts the last applied file, or every file above version N (0: all, a
+ * `000_` file included),
  * each with its `.down.sql`. Refuses a target above the current version (that is `migrate`'s
  * job) and does nothing, successfully, when there is nothing to revert.
  *
@@ -24,7 +25,8 @@ export function downCommand(ctx: CommandContext): Promise<CommandResult> {
       })
     }
     // Nothing above the target (or nothing at all): say so rather than open bookkeeping.
-    if (applied.length === 0 || (to !== undefined && !applied.some((a) => a.version > to))) return `Nothing to revert; ${versionPhrase(currentVersion)}.`
+    // 0 means before every file, a 000_ file included.
+    if (applied.length === 0 || (to !== undefined && to !== 0 && !applied.some((a) => a.version > to))) return `Nothing to revert; ${versionPhrase(currentVersion)}.`
     return runner.down(to === undefined ? {} : { to })
   })
 }
