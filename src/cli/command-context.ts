@@ -50,6 +50,7 @@ export async function withRunner<T>(
     allowDrift: ctx.args.allowDrift,
     lockTimeoutMs: ctx.args.lockTimeoutMs,
     statementTimeoutMs: ctx.args.statementTimeoutMs,
+    busyTimeoutMs: ctx.args.busyTimeoutMs,
     // The runner's notices (e.g. that the embedded database is used) go to stderr, redacted,
     // so stdout stays the report (or the JSON document).
     log: (line) => ctx.out.error(line),

@@ -15,6 +15,8 @@ export interface CliArgs {
   readonly allowDrift: boolean
   readonly lockTimeoutMs?: number
   readonly statementTimeoutMs?: number
+  /** The embedded database: longest wait for another process to close its folder. */
+  readonly busyTimeoutMs?: number
   /** `down --to N`. */
   readonly to?: number
   /** `status --check`. */
@@ -52,6 +54,7 @@ const APPLIES: Readonly<Record<string, readonly CliCommand[]>> = {
   'allow-drift': ['migrate', 'down', 'plan'],
   'lock-timeout': ['migrate', 'down'],
   'statement-timeout': ['migrate', 'down'],
+  'busy-timeout': ['migrate', 'status', 'down', 'plan'],
   to: ['down'],
   check: ['status'],
 }
@@ -106,6 +109,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     allowDrift: values['allow-drift'] === true,
     lockTimeoutMs: count(values['lock-timeout'], '--lock-timeout'),
     statementTimeoutMs: count(values['statement-timeout'], '--statement-timeout'),
+    busyTimeoutMs: count(values['busy-timeout'], '--busy-timeout'),
     to: count(values.to, '--to'),
     check: values.check === true,
   })
@@ -124,6 +128,7 @@ function parse(argv: readonly string[]) {
       'allow-drift': { type: 'boolean' },
       'lock-timeout': { type: 'string' },
       'statement-timeout': { type: 'string' },
+      'busy-timeout': { type: 'string' },
       to: { type: 'string' },
       check: { type: 'boolean' },
     },

@@ -34,6 +34,9 @@ Flags:
   --lock-timeout <ms>  how long a statement may wait for a lock (default 10000; 0 = forever)
   --statement-timeout <ms>
                        how long a statement may run (default 0 = no limit)
+  --busy-timeout <ms>  the embedded database: how long to wait for another process
+                       to close it (default WUKONG_PGLITE_BUSY_TIMEOUT_MS, else 10000;
+                       0 = fail at once)
   -h, --help           this text
 
 Exit codes:
@@ -45,6 +48,7 @@ Exit codes:
 Environment:
   POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL   the database, first set wins
   WUKONG_PGLITE_DIR    the embedded database's folder
+  WUKONG_PGLITE_BUSY_TIMEOUT_MS  see --busy-timeout
   WUKONG_MIGRATIONS_DIR  the migration folder when --dir is not given
   NO_COLOR             no colour (colour is only ever used on a terminal)
   FORCE_COLOR          colour even when not on a terminal (0 or false: never)

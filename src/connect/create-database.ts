@@ -3,6 +3,7 @@ import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
 import { pgPoolConfig, type TlsSettings } from './pg-config.js'
+import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import { createPgliteDatabase, embeddedDataDir } from './pglite-database.js'
 import { createVercelDatabase, type NeonSettings } from './vercel-database.js'
 
@@ -24,6 +25,14 @@ export interface CreateDatabaseOptions {
   readonly driver?: DatabaseDriver
   /** PGlite's data folder (`memory://` for none). Default: {@link embeddedDataDir}. */
   readonly dataDir?: string
+  /**
+   * pglite: longest wait, in ms, for another process to close the data folder (PGlite serves
+   * one process at a time), then an `EmbeddedDatabaseBusyError`; 0 fails at once. Default
+   * `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
+   */
+  readonly busyTimeoutMs?: number
+  /** pglite: called once when the data folder is open in another process and the wait begins. */
+  readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
   /** Pool size (pg and vercel). Default 10. */
   readonly max?: number
   /** pg: TLS options over the URL's `sslmode` (see `tlsFromUrl`); `false` turns TLS off. */
@@ -68,7 +77,9 @@ export function chooseDriver(url: string | undefined): DatabaseDriver {
  */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Kysely<Database>> {
   const driver = options.driver ?? chooseDriver(options.url)
-  if (driver === 'pglite') return createPgliteDatabase(options.dataDir ?? embeddedDataDir())
+  if (driver === 'pglite') {
+    return createPgliteDatabase(options.dataDir ?? embeddedDataDir(), { busyTimeoutMs: options.busyTimeoutMs, onBusy: options.onBusy })
+  }
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
   if (driver === 'vercel') return createVercelDatabase(options.url, { neon: options.neon, max: options.max })
   const pool = new pg.Pool(pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName }))

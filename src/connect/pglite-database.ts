@@ -1,10 +1,12 @@
-import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
+import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
+import { DEFAULT_BUSY_TIMEOUT_MS } from './embedded-folder-lock.js'
+import { openPglite } from './open-pglite.js'
 
 /**
  * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
@@ -20,29 +22,61 @@ export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
+ * The embedded database's wait for a folder another process has open: `busyTimeoutMs` if
+ * given, else `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000 ms (0 fails at once).
+ *
+ * @example
+ * ```ts
+ * embeddedBusyTimeoutMs(undefined, { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '30000' }) // 30000
+ * ```
+ */
+export function embeddedBusyTimeoutMs(busyTimeoutMs?: number, env: NodeJS.ProcessEnv = process.env): number {
+  if (busyTimeoutMs !== undefined) return busyTimeoutMs
+  const text = env['WUKONG_PGLITE_BUSY_TIMEOUT_MS']
+  if (text === undefined || text === '') return DEFAULT_BUSY_TIMEOUT_MS
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new RangeError(`WUKONG_PGLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds, got "${text}"`)
+  }
+  return Number(text)
+}
+
+/** Options of {@link createPgliteDatabase}. */
+export interface PgliteDatabaseOptions {
+  /** Longest wait for another process to close the folder. Default: {@link embeddedBusyTimeoutMs}. */
+  readonly busyTimeoutMs?: number
+  /** Called once when the folder is open in another process and the wait begins. */
+  readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
+}
+
+/**
  * The embedded PGlite database (with pgvector) in a folder, or in memory for `memory://`,
- * through Kysely's PostgresDialect over PGlite's node-postgres adapter. `db.destroy()` closes
- * PGlite and frees the folder.
+ * through Kysely's PostgresDialect over PGlite's node-postgres adapter. The folder is this
+ * process's until `db.destroy()` (or exit): another process that opens it waits up to
+ * `busyTimeoutMs`, then gets an `EmbeddedDatabaseBusyError` (see `openPglite`).
  *
  * @example
  * ```ts
  * const db = await createPgliteDatabase('memory://')
  * ```
  */
-export async function createPgliteDatabase(dataDir: string): Promise<Kysely<Database>> {
-  const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-pgvector'),
-    import('@electric-sql/pglite/node-postgres'),
-  ])
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
-  const pglite = await PGlite.create(dataDir, { extensions: { vector } })
-  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
+export async function createPgliteDatabase(dataDir: string, options: PgliteDatabaseOptions = {}): Promise<Kysely<Database>> {
+  const opened = await openPglite(dataDir, { busyTimeoutMs: embeddedBusyTimeoutMs(options.busyTimeoutMs), onBusy: options.onBusy })
+  let pool: pg.Pool
+  try {
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
+    pool = new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig)
+  } catch (error) {
+    await opened.close()
+    throw error
+  }
   // Close PGlite with the pool, so `db.destroy()` releases the data folder.
   const end = pool.end.bind(pool)
   pool.end = (async () => {
-    await end()
-    await pglite.close()
+    try {
+      await end()
+    } finally {
+      await opened.close()
+    }
   }) as typeof pool.end
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

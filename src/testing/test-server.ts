@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 
+import { openPglite } from '../connect/open-pglite.js'
+
 /** Where test databases come from (see ENGINEERING.md, "Test database resolution"). */
 export type TestTier = 'server' | 'container' | 'pglite'
 
@@ -162,17 +164,13 @@ async function startContainer(): Promise<string | undefined> {
 }
 
 async function pgliteServer(): Promise<TestServer> {
-  const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-pgvector'),
-    import('@electric-sql/pglite/node-postgres'),
-  ])
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
   return Object.freeze({
     tier: 'pglite' as const,
     skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
     async createDatabase() {
-      const pglite = await PGlite.create({ extensions: { vector } })
-      const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig)
+      const opened = await openPglite('memory://')
+      const pool = new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig)
       const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
       await sql`select 1`.execute(db)
       return Object.freeze({
@@ -180,7 +178,7 @@ async function pgliteServer(): Promise<TestServer> {
         db,
         async destroy() {
           await db.destroy()
-          await pglite.close()
+          await opened.close()
         },
       })
     },
