@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, sql, type Driver, type PostgresDialectConfig } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
@@ -69,14 +69,45 @@ export async function createPgliteDatabase(dataDir: string, options: PgliteDatab
     await opened.close()
     throw error
   }
-  // Close PGlite with the pool, so `db.destroy()` releases the data folder.
-  const end = pool.end.bind(pool)
-  pool.end = (async () => {
-    try {
-      await end()
-    } finally {
-      await opened.close()
-    }
-  }) as typeof pool.end
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  // PGlite closes with the dialect's driver. Kysely destroys a driver only once it has been
+  // initialised (by a first query), so initialise it now: `db.destroy()` must free the folder
+  // even when the database was never used.
+  const db = new Kysely<Database>({ dialect: new ClosingDialect({ pool }, () => opened.close()) })
+  try {
+    await sql`select 1`.execute(db)
+  } catch (error) {
+    await db.destroy().catch(() => {})
+    await opened.close()
+    throw error
+  }
+  return db
+}
+
+class ClosingDialect extends PostgresDialect {
+  readonly #close: () => Promise<void>
+
+  constructor(config: PostgresDialectConfig, close: () => Promise<void>) {
+    super(config)
+    this.#close = close
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver()
+    const close = this.#close
+    return new Proxy(driver, {
+      get(target, key) {
+        if (key === 'destroy') {
+          return async () => {
+            try {
+              await target.destroy()
+            } finally {
+              await close()
+            }
+          }
+        }
+        const value: unknown = Reflect.get(target, key, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+  }
 }
