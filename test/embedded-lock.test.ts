@@ -212,6 +212,10 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
   it('renders what PGlite throws as text, never [object Object]', () => {
     // Emscripten's ExitStatus (what PGlite throws when its PostgreSQL exits) is not an Error.
     expect(thrownText({ name: 'ExitStatus', message: 'Program terminated with exit(1)', status: 1 })).toBe("PGlite's PostgreSQL exited with status 1")
+    // Emscripten's ErrnoError: what a second PGlite on a folder in use threw.
+    expect(thrownText({ name: 'ErrnoError', errno: 20 })).toBe("PGlite's file system failed: EEXIST (file exists)")
+    expect(thrownText({ name: 'ErrnoError', errno: 44 })).toBe("PGlite's file system failed: ENOENT (no such file or directory)")
+    expect(thrownText({ name: 'ErrnoError', errno: 9999 })).toBe("PGlite's file system failed: errno 9999")
     expect(thrownText({ message: 'no such file' })).toBe('no such file')
     expect(thrownText({ errno: 44 })).toBe('{ errno: 44 }')
     expect(thrownText(new Error('boom'))).toBe('boom')
