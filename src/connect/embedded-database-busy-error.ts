@@ -1,3 +1,5 @@
+import { hostname } from 'node:os'
+
 import { MigrationError } from '../provider/migration-error.js'
 
 /** The process that holds an embedded database's folder, as its lock file records it. */
@@ -35,24 +37,40 @@ export class EmbeddedDatabaseBusyError extends MigrationError {
   readonly holder: EmbeddedFolderHolder | undefined
   /** How long this process waited. */
   readonly waitedMs: number
+  /** The longest it was allowed to wait (`busyTimeoutMs`). */
+  readonly busyTimeoutMs: number
 
-  constructor(props: { readonly dataDir: string; readonly lockFile: string; readonly holder: EmbeddedFolderHolder | undefined; readonly waitedMs: number }) {
+  constructor(props: {
+    readonly dataDir: string
+    readonly lockFile: string
+    readonly holder: EmbeddedFolderHolder | undefined
+    readonly waitedMs: number
+    readonly busyTimeoutMs: number
+  }) {
     super('EMBEDDED_DATABASE_BUSY', busyMessage(props))
     this.dataDir = props.dataDir
     this.lockFile = props.lockFile
     this.holder = props.holder ? Object.freeze({ ...props.holder }) : undefined
     this.waitedMs = props.waitedMs
+    this.busyTimeoutMs = props.busyTimeoutMs
   }
 }
 
-function busyMessage(props: { readonly dataDir: string; readonly holder: EmbeddedFolderHolder | undefined; readonly waitedMs: number }): string {
+function busyMessage(props: ConstructorParameters<typeof EmbeddedDatabaseBusyError>[0]): string {
   const { holder } = props
+  const self = holder?.pid === process.pid && holder.host === hostname()
   const who = !holder
     ? 'another process'
-    : `${holder.pid === process.pid ? 'this process' : 'process'} ${holder.pid}${holder.command ? ` (${holder.command})` : ''}` +
+    : `${self ? 'this process' : 'process'} ${holder.pid}${holder.command ? ` (${holder.command})` : ''}` +
       `${holder.host ? ` on ${holder.host}` : ''}${holder.since ? ` since ${holder.since}` : ''}`
-  const waited = props.waitedMs > 0 ? `; waited ${formatSeconds(props.waitedMs)} for it to close` : ''
-  return `the embedded database in ${props.dataDir} is open in ${who}${waited}`
+  const waited = props.busyTimeoutMs > 0 ? `; waited ${formatSeconds(props.waitedMs)} for it to close` : ''
+  // A process on this host that is gone loses its lock by itself; one elsewhere cannot be checked.
+  const hint = self
+    ? ' (close the other database first, or give its Kysely instance to MigrationRunner as `db`)'
+    : holder && holder.host !== hostname()
+      ? ` (this host cannot tell whether it still runs: if it does not, delete ${props.lockFile})`
+      : ''
+  return `the embedded database in ${props.dataDir} is open in ${who}${waited}${hint}`
 }
 
 function formatSeconds(ms: number): string {

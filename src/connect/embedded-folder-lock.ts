@@ -95,7 +95,7 @@ export async function lockEmbeddedFolder(dataDir: string, options: LockEmbeddedF
     }
     const waited = Date.now() - started
     if (waited >= timeout) {
-      throw new EmbeddedDatabaseBusyError({ dataDir, lockFile: file, holder: outcome.holder, waitedMs: waited })
+      throw new EmbeddedDatabaseBusyError({ dataDir, lockFile: file, holder: outcome.holder, waitedMs: waited, busyTimeoutMs: timeout })
     }
     if (!notified) {
       notified = true
