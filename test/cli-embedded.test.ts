@@ -120,7 +120,8 @@ const PATIENT = { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '100000' }
 describe('the embedded database used by two processes', { timeout: 300_000 }, () => {
   it('two migrates at once: one applies every file, the other waits and finds them applied', async () => {
     const { cwd, dataDir, dir } = await project()
-    const [a, b] = await Promise.all([startCli(['migrate', '--dir', dir], { cwd, env: PATIENT }).exited, startCli(['migrate', '--dir', dir], { cwd, env: PATIENT }).exited])
+    const migrate = () => startCli(['migrate', '--dir', dir], { cwd, env: PATIENT }).exited
+    const [a, b] = await Promise.all([migrate(), migrate()])
     const runs = describeRuns(a, b)
     expect([a.code, b.code], runs).toEqual([0, 0])
     const outputs = [a.stdout, b.stdout].sort()
@@ -129,7 +130,11 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     // The waiter said whom it waited for.
     const waited = [a.stderr, b.stderr].filter((e) => e.includes('is open in process'))
     expect(waited.length, runs).toBeLessThanOrEqual(1)
-    for (const line of waited) expect(line).toMatch(new RegExp(`The embedded database in ${escape(dataDir)} is open in process \\d+ \\(node wukong-migrate\\.js migrate --dir [^)]*\\); waiting up to 100000 ms for it to close`))
+    const notice = new RegExp(
+      `The embedded database in ${escape(dataDir)} is open in process \\d+ ` +
+        `\\(node wukong-migrate\\.js migrate --dir [^)]*\\); waiting up to 100000 ms for it to close`,
+    )
+    for (const line of waited) expect(line).toMatch(notice)
     expect(existsSync(lockFileOf(dataDir))).toBe(false)
     expectConverged(await finalState(dataDir))
   })
@@ -189,7 +194,12 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     expect(json.code).toBe(1)
     const { error } = jsonOf<{ error: { code: string; message: string; advice: string } }>(json)
     expect(error.code).toBe('EMBEDDED_DATABASE_BUSY')
-    expect(error.message).toMatch(new RegExp(`^the embedded database in ${escape(dataDir)} is open in process ${holder.pid} \\(node embedded-holder\\.ts [^)]*\\) on ${escape(hostname())} since \\S+; waited [\\d.]+ m?s for it to close$`))
+    expect(error.message).toMatch(
+      new RegExp(
+        `^the embedded database in ${escape(dataDir)} is open in process ${holder.pid} ` +
+          `\\(node embedded-holder\\.ts [^)]*\\) on ${escape(hostname())} since \\S+; waited [\\d.]+ m?s for it to close$`,
+      ),
+    )
     expect(error.advice).toContain('--busy-timeout')
 
     // For people, through the environment variable; 0 means "do not wait".
@@ -212,7 +222,8 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     const { cwd, dataDir, dir } = await project()
     await mkdir(dataDir, { recursive: true })
     const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout)
-    await writeFile(lockFileOf(dataDir), `${JSON.stringify({ pid: gone, host: hostname(), command: 'node app.js', since: '2026-01-01T00:00:00.000Z', token: 'ef'.repeat(12) })}\n`)
+    const stale = { pid: gone, host: hostname(), command: 'node app.js', since: '2026-01-01T00:00:00.000Z', token: 'ef'.repeat(12) }
+    await writeFile(lockFileOf(dataDir), `${JSON.stringify(stale)}\n`)
     const run = await cli(['migrate', '--dir', dir, '--busy-timeout', '0'], { cwd })
     expect(run.code, describeRuns(run)).toBe(0)
     expect(run.stdout).toMatch(/Done: 3 applied/)

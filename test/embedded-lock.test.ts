@@ -16,7 +16,7 @@ import {
   MigrationError,
   thrownText,
 } from '../src/index.js'
-import { processStartTime } from '../src/connect/process-identity.js'
+import { describeCommand, processStartTime } from '../src/connect/process-identity.js'
 import { startProcess, type RunningProcess } from './support/cli-process.js'
 
 const TSX = ['--import', 'tsx']
@@ -30,7 +30,8 @@ async function folder(): Promise<string> {
 }
 
 function lockChild(dataDir: string, busyTimeoutMs: number, goFile = '-', mode?: '--exit' | '--kill'): RunningProcess {
-  const child = startProcess(process.execPath, [...TSX, 'test/support/folder-lock-child.ts', dataDir, String(busyTimeoutMs), goFile, ...(mode ? [mode] : [])])
+  const args = [dataDir, String(busyTimeoutMs), goFile, ...(mode ? [mode] : [])]
+  const child = startProcess(process.execPath, [...TSX, 'test/support/folder-lock-child.ts', ...args])
   onTestFinished(() => {
     child.child.kill('SIGKILL')
   })
@@ -44,7 +45,8 @@ function deadPid(): number {
 }
 
 function staleRecord(pid: number, extra: Record<string, unknown> = {}): string {
-  return `${JSON.stringify({ pid, host: hostname(), command: 'node gone.js', since: '2026-01-01T00:00:00.000Z', token: 'ab'.repeat(12), ...extra })}\n`
+  const since = '2026-01-01T00:00:00.000Z'
+  return `${JSON.stringify({ pid, host: hostname(), command: 'node gone.js', since, token: 'ab'.repeat(12), ...extra })}\n`
 }
 
 function record(dataDir: string): { pid: number; token: string; startTime?: string; command?: string } {
@@ -140,12 +142,16 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     const startTime = processStartTime(live.pid)
     if (startTime) {
       writeFileSync(lockFileOf(dataDir), staleRecord(live.pid, { startTime }))
-      await expect(lockEmbeddedFolder(dataDir, { busyTimeoutMs: 0 })).rejects.toMatchObject({ code: 'EMBEDDED_DATABASE_BUSY', holder: { pid: live.pid } })
+      await expect(lockEmbeddedFolder(dataDir, { busyTimeoutMs: 0 })).rejects.toMatchObject({
+        code: 'EMBEDDED_DATABASE_BUSY',
+        holder: { pid: live.pid },
+      })
     }
     // Another host's lock cannot be checked from here, so it is respected.
     writeFileSync(lockFileOf(dataDir), staleRecord(deadPid(), { host: 'elsewhere.invalid' }))
     await expect(lockEmbeddedFolder(dataDir, { busyTimeoutMs: 0 })).rejects.toThrow(
-      `(node gone.js) on elsewhere.invalid since 2026-01-01T00:00:00.000Z (this host cannot tell whether it still runs: if it does not, delete ${lockFileOf(dataDir)})`,
+      `(node gone.js) on elsewhere.invalid since 2026-01-01T00:00:00.000Z ` +
+        `(this host cannot tell whether it still runs: if it does not, delete ${lockFileOf(dataDir)})`,
     )
 
     // Damaged beyond reading (and not being written: older than a moment).
@@ -187,7 +193,8 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     const children = Array.from({ length: 6 }, () => lockChild(dataDir, 0, go))
     await Promise.all(children.map((c) => c.waitFor(/^ready$/m)))
     writeFileSync(go, String(Date.now() + 500))
-    const lines = await Promise.all(children.map((c) => c.waitFor(/^(won|busy) /m).then((out) => /^(won|busy) (\S+)$/m.exec(out)!)))
+    const outcome = (c: RunningProcess) => c.waitFor(/^(won|busy) /m).then((out) => /^(won|busy) (\S+)$/m.exec(out)!)
+    const lines = await Promise.all(children.map(outcome))
     const winners = lines.filter((m) => m[1] === 'won')
     expect(winners).toHaveLength(1)
     const winner = Number(winners[0]![2])
@@ -205,7 +212,10 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     try {
       expect(record(dataDir).pid).toBe(process.pid)
       await expect(createDatabase({ driver: 'pglite', dataDir, busyTimeoutMs: 0 })).rejects.toThrow(
-        new RegExp(`the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is open in this process ${process.pid} .*give its Kysely instance to MigrationRunner as \`db\``),
+        new RegExp(
+          `the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is open in this process ${process.pid} ` +
+            '.*give its Kysely instance to MigrationRunner as `db`',
+        ),
       )
     } finally {
       await db.destroy()
@@ -213,9 +223,18 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     expect(existsSync(lockFileOf(dataDir))).toBe(false)
   })
 
+  it('records a command line without folders or anything that may be a secret', () => {
+    const argv = ['/usr/bin/node', '/app/bin/wukong-migrate.js', 'migrate', '--url', 'postgres://u:pw@h/db', '--password', 'hunter2']
+    expect(describeCommand([...argv, '--token=abc', '--dir', '/app/migrations'])).toBe(
+      'node wukong-migrate.js migrate --url … --password … … --dir migrations',
+    )
+    expect(describeCommand(['node', 'server.js', 'user@example.com', 'x'.repeat(65)])).toBe('node server.js … …')
+  })
+
   it('renders what PGlite throws as text, never [object Object]', () => {
     // Emscripten's ExitStatus (what PGlite throws when its PostgreSQL exits) is not an Error.
-    expect(thrownText({ name: 'ExitStatus', message: 'Program terminated with exit(1)', status: 1 })).toBe("PGlite's PostgreSQL exited with status 1")
+    const exit = { name: 'ExitStatus', message: 'Program terminated with exit(1)', status: 1 }
+    expect(thrownText(exit)).toBe("PGlite's PostgreSQL exited with status 1")
     // Emscripten's ErrnoError: what a second PGlite on a folder in use threw.
     expect(thrownText({ name: 'ErrnoError', errno: 20 })).toBe("PGlite's file system failed: EEXIST (file exists)")
     expect(thrownText({ name: 'ErrnoError', errno: 44 })).toBe("PGlite's file system failed: ENOENT (no such file or directory)")

@@ -66,7 +66,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       embeddedBusyTimeoutMs(args.busyTimeoutMs, io.env)
     } catch (error) {
       const usage = new UsageError((error as Error).message)
-      return finish(out, io, { command: args.command, folder, database: target }, { exitCode: EXIT.USAGE, fields: {}, error: usage })
+      const envelope = { command: args.command, folder, database: target }
+      return finish(out, io, envelope, { exitCode: EXIT.USAGE, fields: {}, error: usage })
     }
   }
   const ctx: CommandContext = { args, io, out, folder, target }

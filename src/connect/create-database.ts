@@ -78,7 +78,8 @@ export function chooseDriver(url: string | undefined): DatabaseDriver {
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Kysely<Database>> {
   const driver = options.driver ?? chooseDriver(options.url)
   if (driver === 'pglite') {
-    return createPgliteDatabase(options.dataDir ?? embeddedDataDir(), { busyTimeoutMs: options.busyTimeoutMs, onBusy: options.onBusy })
+    const { busyTimeoutMs, onBusy } = options
+    return createPgliteDatabase(options.dataDir ?? embeddedDataDir(), { busyTimeoutMs, onBusy })
   }
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
   if (driver === 'vercel') return createVercelDatabase(options.url, { neon: options.neon, max: options.max })

@@ -23,7 +23,7 @@ export interface EmbeddedFolderHolder {
  * try {
  *   await createDatabase({ busyTimeoutMs: 0 })
  * } catch (error) {
- *   if (error instanceof EmbeddedDatabaseBusyError) console.error(`${error.dataDir} is used by pid ${error.holder?.pid}`)
+ *   if (error instanceof EmbeddedDatabaseBusyError) console.error(`pid ${error.holder?.pid} has ${error.dataDir}`)
  * }
  * ```
  */

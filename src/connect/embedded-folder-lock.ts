@@ -41,6 +41,9 @@ const POLL_MS = 100
 // damaged, unless it is this young, on a file system without hard links where it is written in place.
 const UNPARSED_GRACE_MS = 2000
 
+// What link(2) fails with where a file system has no hard links.
+const NO_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'])
+
 const held = new Set<EmbeddedFolderLock>()
 let exitHookInstalled = false
 
@@ -79,9 +82,14 @@ export function lockFileOf(dataDir: string): string {
  * }
  * ```
  */
-export async function lockEmbeddedFolder(dataDir: string, options: LockEmbeddedFolderOptions = {}): Promise<EmbeddedFolderLock> {
+export async function lockEmbeddedFolder(
+  dataDir: string,
+  options: LockEmbeddedFolderOptions = {},
+): Promise<EmbeddedFolderLock> {
   const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
-  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`busyTimeoutMs must be a number of milliseconds ≥ 0, got ${timeout}`)
+  if (!Number.isFinite(timeout) || timeout < 0) {
+    throw new RangeError(`busyTimeoutMs must be a number of milliseconds ≥ 0, got ${timeout}`)
+  }
   const file = lockFileOf(dataDir)
   const started = Date.now()
   let notified = false
@@ -95,7 +103,8 @@ export async function lockEmbeddedFolder(dataDir: string, options: LockEmbeddedF
     }
     const waited = Date.now() - started
     if (waited >= timeout) {
-      throw new EmbeddedDatabaseBusyError({ dataDir, lockFile: file, holder: outcome.holder, waitedMs: waited, busyTimeoutMs: timeout })
+      const { holder } = outcome
+      throw new EmbeddedDatabaseBusyError({ dataDir, lockFile: file, holder, waitedMs: waited, busyTimeoutMs: timeout })
     }
     if (!notified) {
       notified = true
@@ -142,7 +151,9 @@ export class EmbeddedFolderLock {
   }
 }
 
-type ClaimOutcome = { readonly claimed: true; readonly token: string } | { readonly claimed: false; readonly holder: EmbeddedFolderHolder | undefined }
+type ClaimOutcome =
+  | { readonly claimed: true; readonly token: string }
+  | { readonly claimed: false; readonly holder: EmbeddedFolderHolder | undefined }
 
 function claim(file: string, depth: number): ClaimOutcome {
   // A few rounds: each lost race means another process made progress (released, took over).
@@ -151,10 +162,11 @@ function claim(file: string, depth: number): ClaimOutcome {
     if (token) return { claimed: true, token }
     const seen = read(file)
     if (!seen) continue // released in between
-    if (seen.record ? isAlive(seen.record) : seen.young) return { claimed: false, holder: seen.record && holderOf(seen.record) }
-    if (depth >= MAX_TAKEOVER_DEPTH) return { claimed: false, holder: seen.record && holderOf(seen.record) }
+    const busy = { claimed: false, holder: seen.record && holderOf(seen.record) } as const
+    if (seen.record ? isAlive(seen.record) : seen.young) return busy
+    if (depth >= MAX_TAKEOVER_DEPTH) return busy
     const helper = claim(`${file}.takeover-${seen.id}`, depth + 1)
-    if (!helper.claimed) return { claimed: false, holder: seen.record && holderOf(seen.record) }
+    if (!helper.claimed) return busy
     try {
       // Holding the helper, nobody else can replace this stale claim, and its dead owner
       // cannot release it: if it is still in place, it is safe to remove.
@@ -191,7 +203,7 @@ function create(file: string): string | undefined {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return undefined
     // No hard links here (some network and FAT file systems): create it in place instead.
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createInPlace(file, text, token)
+    if (NO_LINKS.has(code ?? '')) return createInPlace(file, text, token)
     throw error
   } finally {
     unlinkQuietly(tmp)
@@ -236,8 +248,8 @@ function read(file: string): Seen | undefined {
 function parse(raw: string): LockRecord | undefined {
   try {
     const value = JSON.parse(raw) as Partial<LockRecord> | null
-    if (!value || typeof value.pid !== 'number' || typeof value.token !== 'string' || !/^[0-9a-f]{8,64}$/.test(value.token)) return undefined
-    if (typeof value.host !== 'string') return undefined
+    if (!value || typeof value.pid !== 'number' || typeof value.host !== 'string') return undefined
+    if (typeof value.token !== 'string' || !/^[0-9a-f]{8,64}$/.test(value.token)) return undefined
     return value as LockRecord
   } catch {
     return undefined

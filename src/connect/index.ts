@@ -14,7 +14,13 @@ export { pgPoolConfig, tlsFromUrl, type PgPoolOptions, type SslMode, type TlsSet
 export { createVercelDatabase, configureNeon, type NeonSettings, type VercelDatabaseOptions } from './vercel-database.js'
 export { createPgliteDatabase, embeddedBusyTimeoutMs, type PgliteDatabaseOptions } from './pglite-database.js'
 export { openPglite, type OpenPgliteOptions, type OpenedPglite } from './open-pglite.js'
-export { lockEmbeddedFolder, lockFileOf, EmbeddedFolderLock, DEFAULT_BUSY_TIMEOUT_MS, type LockEmbeddedFolderOptions } from './embedded-folder-lock.js'
+export {
+  lockEmbeddedFolder,
+  lockFileOf,
+  EmbeddedFolderLock,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type LockEmbeddedFolderOptions,
+} from './embedded-folder-lock.js'
 export { EmbeddedDatabaseBusyError, type EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 export { thrownText, asError } from './thrown-text.js'
 export {

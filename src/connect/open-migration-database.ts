@@ -39,7 +39,10 @@ export interface OpenMigrationDatabaseOptions {
   readonly lockHeartbeatMs?: number
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
   readonly dataDir?: string
-  /** pglite: longest wait for another process to close the data folder. Default: `WUKONG_PGLITE_BUSY_TIMEOUT_MS` in `env`, else 10 000 ms. */
+  /**
+   * pglite: longest wait for another process to close the data folder.
+   * Default: `WUKONG_PGLITE_BUSY_TIMEOUT_MS` in `env`, else 10 000 ms.
+   */
   readonly busyTimeoutMs?: number
   /** pglite: called once when the data folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void

@@ -45,7 +45,10 @@ export interface OpenedPglite {
 export async function openPglite(dataDir: string, options: OpenPgliteOptions = {}): Promise<OpenedPglite> {
   const inMemory = dataDir.startsWith('memory://')
   if (!inMemory && options.loadDataDir) throw new TypeError('openPglite: loadDataDir is for memory:// only')
-  const [{ PGlite }, { vector }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector')])
+  const [{ PGlite }, { vector }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+  ])
   let lock: EmbeddedFolderLock | undefined
   let folder = dataDir
   if (!inMemory) {
@@ -56,11 +59,13 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
   }
   let pglite: PGlite
   try {
-    pglite = await PGlite.create(folder, { extensions: { vector }, ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) })
+    const load = options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}
+    pglite = await PGlite.create(folder, { extensions: { vector }, ...load })
   } catch (error) {
     lock?.release()
     const where = inMemory ? 'in memory' : `in ${folder}`
-    throw new MigrationError('CONNECTION_FAILED', `cannot open the embedded database ${where}: ${thrownText(error)}`, { cause: asError(error) })
+    const message = `cannot open the embedded database ${where}: ${thrownText(error)}`
+    throw new MigrationError('CONNECTION_FAILED', message, { cause: asError(error) })
   }
   let closing: Promise<void> | undefined
   return Object.freeze({

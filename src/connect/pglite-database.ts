@@ -59,8 +59,12 @@ export interface PgliteDatabaseOptions {
  * const db = await createPgliteDatabase('memory://')
  * ```
  */
-export async function createPgliteDatabase(dataDir: string, options: PgliteDatabaseOptions = {}): Promise<Kysely<Database>> {
-  const opened = await openPglite(dataDir, { busyTimeoutMs: embeddedBusyTimeoutMs(options.busyTimeoutMs), onBusy: options.onBusy })
+export async function createPgliteDatabase(
+  dataDir: string,
+  options: PgliteDatabaseOptions = {},
+): Promise<Kysely<Database>> {
+  const busyTimeoutMs = embeddedBusyTimeoutMs(options.busyTimeoutMs)
+  const opened = await openPglite(dataDir, { busyTimeoutMs, onBusy: options.onBusy })
   let pool: pg.Pool
   try {
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')

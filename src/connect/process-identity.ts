@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 
@@ -27,7 +27,12 @@ export function processStartTime(pid: number): string | undefined {
   }
   if (process.platform === 'win32') return undefined
   try {
-    const started = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const options: ExecFileSyncOptionsWithStringEncoding = {
+      encoding: 'utf8',
+      timeout: 2000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }
+    const started = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], options).trim()
     return started ? `ps:${started}` : undefined
   } catch {
     return undefined
@@ -88,9 +93,10 @@ export function describeCommand(argv: readonly string[] = [process.execPath, ...
   if (script) words.push(basename(script))
   let previous = ''
   for (const arg of args.slice(0, 8)) {
-    const hidden = !/^[\w.,:/@+-]{1,64}$/.test(arg) || arg.includes('://') || arg.includes('@') || SECRET_FLAG.test(previous)
+    const plain = /^[\w.,:/+-]{1,64}$/.test(arg) && !arg.includes('://')
+    const hidden = !plain || SECRET_FLAG.test(previous)
     words.push(hidden ? '…' : arg.includes('/') ? basename(arg) : arg)
-    previous = arg.startsWith('-') ? arg : ''
+    previous = arg.startsWith('-') && !arg.includes('=') ? arg : ''
   }
   return words.join(' ')
 }

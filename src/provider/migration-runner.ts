@@ -301,7 +301,8 @@ export class MigrationRunner {
         onBusy: (holder) => {
           const who = holder ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}` : 'another process'
           const bound = embeddedBusyTimeoutMs(this.#props.busyTimeoutMs, env)
-          this.#log(`The embedded database in ${embeddedDataDir(env)} is open in ${who}; waiting up to ${bound} ms for it to close`)
+          const folder = embeddedDataDir(env)
+          this.#log(`The embedded database in ${folder} is open in ${who}; waiting up to ${bound} ms for it to close`)
         },
       })
       this.#source = target.source
