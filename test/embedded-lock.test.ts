@@ -14,6 +14,7 @@ import {
   lockEmbeddedFolder,
   lockFileOf,
   MigrationError,
+  MigrationRunner,
   thrownText,
 } from '../src/index.js'
 import { describeCommand, processStartTime } from '../src/connect/process-identity.js'
@@ -221,6 +222,29 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
       await db.destroy()
     }
     expect(existsSync(lockFileOf(dataDir))).toBe(false)
+  })
+
+  it('the runner on the embedded default waits as long as its option, else WUKONG_PGLITE_BUSY_TIMEOUT_MS, says so once, then fails', async () => {
+    const dataDir = await folder()
+    const holder = lockChild(dataDir, 0)
+    await holder.waitFor(/^won \d+$/m)
+    const lines: string[] = []
+    const status = (options: { busyTimeoutMs?: number; env?: Record<string, string> }) =>
+      new MigrationRunner({ env: { WUKONG_PGLITE_DIR: dataDir, ...options.env }, busyTimeoutMs: options.busyTimeoutMs, log: (l) => lines.push(l) })
+        .status()
+        .catch((e: unknown) => e)
+
+    const byOption = await status({ busyTimeoutMs: 200, env: { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '0' } })
+    expect(byOption).toMatchObject({ code: 'EMBEDDED_DATABASE_BUSY', busyTimeoutMs: 200, holder: { pid: holder.pid } })
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^The embedded database in .* is open in process ${holder.pid} \\(node folder-lock-child\\.ts .*\\); waiting up to 200 ms for it to close$`)),
+    ])
+    lines.length = 0
+    const byEnv = await status({ env: { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '0' } })
+    expect(byEnv).toMatchObject({ code: 'EMBEDDED_DATABASE_BUSY', busyTimeoutMs: 0 })
+    expect(lines).toEqual([])
+    holder.closeStdin()
+    await holder.exited
   })
 
   it('records a command line without folders or anything that may be a secret', () => {
