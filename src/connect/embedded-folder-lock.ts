@@ -166,7 +166,8 @@ function claim(file: string, depth: number): ClaimOutcome {
     if (seen.record ? isAlive(seen.record) : seen.young) return busy
     if (depth >= MAX_TAKEOVER_DEPTH) return busy
     const helper = claim(`${file}.takeover-${seen.id}`, depth + 1)
-    if (!helper.claimed) return busy
+    // Another process is taking the stale lock over: it is the one to name.
+    if (!helper.claimed) return helper.holder ? helper : busy
     try {
       // Holding the helper, nobody else can replace this stale claim, and its dead owner
       // cannot release it: if it is still in place, it is safe to remove.
