@@ -16,7 +16,7 @@ describe('wukong-migrate: help and usage (exit 0 and 2)', () => {
     const run = await cli(['--help'], { command: [BIN], env: { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` } })
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^Usage: wukong-migrate <command>/)
-    for (const word of ['migrate, up', 'status', 'down [--to N]', 'create <name>', 'plan', 'verify', '--url', '--dir', '--json', '--check', '--allow-drift', '--lock-timeout', '--statement-timeout']) {
+    for (const word of ['migrate, up', 'status', 'down [--to N]', 'create <name>', 'plan', 'verify', '--url', '--dir', '--json', '--check', '--allow-drift', '--lock-timeout', '--statement-timeout', '--busy-timeout']) {
       expect(run.stdout).toContain(word)
     }
     expect(run.stderr).toBe('')

@@ -54,6 +54,7 @@ export async function withRunner<T>(
     lockWaitTimeoutMs: ctx.args.lockWaitTimeoutMs,
     connectTimeoutMs: ctx.args.connectTimeoutMs,
     statementTimeoutMs: ctx.args.statementTimeoutMs,
+    busyTimeoutMs: ctx.args.busyTimeoutMs,
     // The runner's notices (e.g. that the embedded database is used) go to stderr, redacted,
     // so stdout stays the report (or the JSON document). A server is named in the report's
     // header already; the embedded database is announced on stderr, even with --json.

@@ -69,9 +69,12 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
 
   if (inner.code === 'CONNECTION_FAILED' && context.target && !(inner instanceof MigrationSqlError)) {
     const reason = inner.cause instanceof Error && inner.cause.message ? inner.cause.message : inner.message
-    const { source, url } = context.target
+    const { source, url, dataDir } = context.target
+    const what = source === 'embedded'
+      ? `cannot open the embedded database in ${dataDir}`
+      : `cannot connect to the database from ${source}${url ? ` (${url})` : ''}`
     return {
-      ...blank('CONNECTION_FAILED', `cannot connect to the database from ${source}${url ? ` (${url})` : ''}: ${reason}`, connectionAdvice(reason, source)),
+      ...blank('CONNECTION_FAILED', `${what}: ${reason}`, connectionAdvice(reason, source)),
       file: null,
     }
   }
@@ -192,6 +195,12 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
       return 'pass --dir <folder> with the migration files'
     case 'EMPTY_MIGRATION':
       return 'write the migration\'s SQL in the file (a file from `create` holds only comments until you do)'
+    case 'EMBEDDED_DATABASE_BUSY':
+      return (
+        'the embedded database (PGlite) serves one process at a time: stop the other process or wait for it, ' +
+        'raise --busy-timeout (WUKONG_PGLITE_BUSY_TIMEOUT_MS) to wait longer, ' +
+        'or use a server (POSTGRES_URL_NON_POOLING)'
+      )
     case 'SQL_SYNTAX_ERROR':
       return 'nothing ran: every file is parsed before any database is touched'
     default:

@@ -22,6 +22,8 @@ export interface CliArgs {
   /** `--connect-timeout`: longest wait for a connection. */
   readonly connectTimeoutMs?: number
   readonly statementTimeoutMs?: number
+  /** The embedded database: longest wait for another process to close its folder. */
+  readonly busyTimeoutMs?: number
   /** `down --to N`. */
   readonly to?: number
   /** `status --check`. */
@@ -68,6 +70,7 @@ export const CLI_FLAGS = {
   'lock-wait-timeout': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'statement-timeout': { type: 'string' },
+  'busy-timeout': { type: 'string' },
   to: { type: 'string' },
   check: { type: 'boolean' },
   embedded: { type: 'boolean' },
@@ -90,6 +93,7 @@ export const FLAG_COMMANDS: Readonly<Partial<Record<CliFlag, readonly CliCommand
   'lock-wait-timeout': ['migrate', 'down'],
   'connect-timeout': ['migrate', 'status', 'down', 'plan'],
   'statement-timeout': ['migrate', 'down'],
+  'busy-timeout': ['migrate', 'status', 'down', 'plan'],
   to: ['down'],
   check: ['status'],
 }
@@ -157,6 +161,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     lockWaitTimeoutMs: count(values['lock-wait-timeout'], '--lock-wait-timeout'),
     connectTimeoutMs: count(values['connect-timeout'], '--connect-timeout'),
     statementTimeoutMs: count(values['statement-timeout'], '--statement-timeout'),
+    busyTimeoutMs: count(values['busy-timeout'], '--busy-timeout'),
     to: count(values.to, '--to'),
     check: values.check === true,
     embedded: values.embedded === true,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 
+import { embeddedBusyTimeoutMs } from '../connect/index.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/index.js'
 import { CliOutput, type CliIo } from './cli-output.js'
 import type { CommandContext, CommandResult } from './command-context.js'
@@ -75,6 +76,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   // WUKONG_MIGRATIONS_DIR as in kysely.config.ts, so the CLI and kysely-ctl agree on the folder.
   const folder = resolve(io.cwd, args.dir ?? (io.env['WUKONG_MIGRATIONS_DIR'] || DEFAULT_MIGRATION_FOLDER))
   const target = USES_DATABASE.has(args.command) ? databaseTarget(args.url, io.env, args.embedded) : null
+  if (target?.source === 'embedded') {
+    try {
+      embeddedBusyTimeoutMs(args.busyTimeoutMs, io.env)
+    } catch (error) {
+      const usage = new UsageError((error as Error).message)
+      const envelope = { command: args.command, folder, database: target }
+      return finish(out, io, envelope, { exitCode: EXIT.USAGE, fields: {}, error: usage })
+    }
+  }
   const ctx: CommandContext = { args, io, out, folder, target }
   let result: CommandResult
   try {

@@ -46,6 +46,9 @@ Flags:
                        connect_timeout wins; 0 = forever)
   --statement-timeout <ms>
                        how long a statement may run (default 0 = no limit)
+  --busy-timeout <ms>  the embedded database: how long to wait for another process
+                       to close it (default WUKONG_PGLITE_BUSY_TIMEOUT_MS, else 10000;
+                       0 = fail at once)
   -h, --help           this text (after a command: that command's flags)
   -v, --version        the package's version
 
@@ -69,6 +72,7 @@ Environment (also read from .env and .env.local in the working directory):
                        the database, first set wins; with none set where NODE_ENV=production,
                        VERCEL_ENV or VERCEL=1, commands fail (NO_DATABASE_URL) unless --embedded
   WUKONG_PGLITE_DIR    the embedded database's folder
+  WUKONG_PGLITE_BUSY_TIMEOUT_MS  see --busy-timeout
   WUKONG_MIGRATIONS_DIR  the migration folder when --dir is not given
   NO_COLOR             no colour (colour is only ever used on a terminal)
   FORCE_COLOR          colour even when not on a terminal (0 or false: never)
@@ -124,6 +128,7 @@ const FLAG_HELP: Readonly<Record<Exclude<CliFlag, 'help' | 'version'>, readonly 
   'lock-wait-timeout': ['--lock-wait-timeout <ms>', "how long to wait for another migrator's lock (default 300000)"],
   'connect-timeout': ['--connect-timeout <ms>', 'how long to wait for a connection (default 30000; 0 = forever)'],
   'statement-timeout': ['--statement-timeout <ms>', 'how long a statement may run (default 0 = no limit)'],
+  'busy-timeout': ['--busy-timeout <ms>', 'how long to wait for another process to close the embedded database (default 10000)'],
 }
 
 /**

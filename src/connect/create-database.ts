@@ -5,6 +5,7 @@ import { pgPoolConfig, type TlsSettings } from './pg-config.js'
 import { embeddedDataDir } from './pglite-database.js'
 import type { NeonSettings } from './vercel-database.js'
 import { assertUnambiguousUrl } from './redact.js'
+import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 
 export { embeddedDataDir }
 
@@ -24,6 +25,14 @@ export interface CreateDatabaseOptions {
   readonly driver?: DatabaseDriver
   /** PGlite's data folder (`memory://` for none). Default: {@link embeddedDataDir}. */
   readonly dataDir?: string
+  /**
+   * pglite: longest wait, in ms, for another process to close the data folder (PGlite serves
+   * one process at a time), then an `EmbeddedDatabaseBusyError`; 0 fails at once. Default
+   * `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
+   */
+  readonly busyTimeoutMs?: number
+  /** pglite: called once when the data folder is open in another process and the wait begins. */
+  readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
   /** Pool size (pg and vercel). Default 10. */
   readonly max?: number
   /** pg: TLS options over the URL's `sslmode` (see `tlsFromUrl`); `false` turns TLS off. */
@@ -75,7 +84,8 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
   // The embedded and vercel drivers are optional peers: their modules load only when asked for.
   if (driver === 'pglite') {
     const { createPgliteDatabase } = await import('./pglite-database.js')
-    return createPgliteDatabase<DB>(options.dataDir ?? embeddedDataDir())
+    const { busyTimeoutMs, onBusy } = options
+    return createPgliteDatabase<DB>(options.dataDir ?? embeddedDataDir(), { busyTimeoutMs, onBusy })
   }
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
   assertUnambiguousUrl(options.url)

@@ -18,7 +18,17 @@ export { describeSession, type SessionSummary } from '../provider/session-summar
 export { isPooledUrl, POOLER_PORTS, type PooledUrlOptions } from './pooled-url.js'
 export { pgPoolConfig, tlsFromUrl, connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS, KEEPALIVE_INITIAL_DELAY_MS, type PgPoolOptions, type SslMode, type TlsSettings } from './pg-config.js'
 export { createVercelDatabase, configureNeon, type NeonSettings, type VercelDatabaseOptions } from './vercel-database.js'
-export { createPgliteDatabase } from './pglite-database.js'
+export { createPgliteDatabase, embeddedBusyTimeoutMs, type PgliteDatabaseOptions } from './pglite-database.js'
+export { openPglite, type OpenPgliteOptions, type OpenedPglite } from './open-pglite.js'
+export {
+  lockEmbeddedFolder,
+  lockFileOf,
+  EmbeddedFolderLock,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type LockEmbeddedFolderOptions,
+} from './embedded-folder-lock.js'
+export { EmbeddedDatabaseBusyError, type EmbeddedFolderHolder } from './embedded-database-busy-error.js'
+export { thrownText, asError } from './thrown-text.js'
 export { guardConnectionErrors, type ConnectionErrorSource } from './guard-connection-errors.js'
 export { GuardedPool, DEFAULT_SOCKET_CLOSE_TIMEOUT_MS, type GuardedPoolOptions } from './guarded-pool.js'
 export { importDriver } from './import-driver.js'

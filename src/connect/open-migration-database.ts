@@ -2,7 +2,9 @@ import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, type DatabaseDriver } from './create-database.js'
+import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import type { TlsSettings } from './pg-config.js'
+import { embeddedBusyTimeoutMs } from './pglite-database.js'
 import { isPooledUrl } from './pooled-url.js'
 import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
 import { DATABASE_URL_VARIABLES, POOLED_FIRST_URL_VARIABLES, productionSignals, resolveDatabaseUrl, type DatabaseUrlSource } from './resolve-database-url.js'
@@ -50,6 +52,13 @@ export interface OpenMigrationDatabaseOptions {
   readonly lockHeartbeatMs?: number
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
   readonly dataDir?: string
+  /**
+   * pglite: longest wait for another process to close the data folder.
+   * Default: `WUKONG_PGLITE_BUSY_TIMEOUT_MS` in `env`, else 10 000 ms.
+   */
+  readonly busyTimeoutMs?: number
+  /** pglite: called once when the data folder is open in another process and the wait begins. */
+  readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
   /** pg: TLS options over the URL's `sslmode`. */
   readonly ssl?: TlsSettings
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
@@ -130,6 +139,8 @@ export async function openMigrationDatabase<DB = Database>(options: OpenMigratio
     url,
     driver,
     dataDir: options.dataDir,
+    busyTimeoutMs: driver === 'pglite' ? embeddedBusyTimeoutMs(options.busyTimeoutMs, env) : undefined,
+    onBusy: options.onBusy,
     max: MIGRATION_POOL_SIZE,
     ssl: options.ssl,
     neon: options.neon,

@@ -1,12 +1,13 @@
-import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, sql, type Driver, type PostgresDialectConfig } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
-import { importDriver } from './import-driver.js'
 import { guardConnectionErrors } from './guard-connection-errors.js'
+import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
+import { DEFAULT_BUSY_TIMEOUT_MS } from './embedded-folder-lock.js'
+import { openPglite } from './open-pglite.js'
 
 /**
  * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
@@ -22,31 +23,97 @@ export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
+ * The embedded database's wait for a folder another process has open: `busyTimeoutMs` if
+ * given, else `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000 ms (0 fails at once).
+ *
+ * @example
+ * ```ts
+ * embeddedBusyTimeoutMs(undefined, { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '30000' }) // 30000
+ * ```
+ */
+export function embeddedBusyTimeoutMs(busyTimeoutMs?: number, env: NodeJS.ProcessEnv = process.env): number {
+  if (busyTimeoutMs !== undefined) return busyTimeoutMs
+  const text = env['WUKONG_PGLITE_BUSY_TIMEOUT_MS']
+  if (text === undefined || text === '') return DEFAULT_BUSY_TIMEOUT_MS
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new RangeError(`WUKONG_PGLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds, got "${text}"`)
+  }
+  return Number(text)
+}
+
+/** Options of {@link createPgliteDatabase}. */
+export interface PgliteDatabaseOptions {
+  /** Longest wait for another process to close the folder. Default: {@link embeddedBusyTimeoutMs}. */
+  readonly busyTimeoutMs?: number
+  /** Called once when the folder is open in another process and the wait begins. */
+  readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
+}
+
+/**
  * The embedded PGlite database (with pgvector) in a folder, or in memory for `memory://`,
- * through Kysely's PostgresDialect over PGlite's node-postgres adapter. `db.destroy()` closes
- * PGlite and frees the folder. `@electric-sql/pglite` and `@electric-sql/pglite-pgvector` are
- * optional peers, loaded on first use.
+ * through Kysely's PostgresDialect over PGlite's node-postgres adapter. The folder is this
+ * process's until `db.destroy()` (or exit): another process that opens it waits up to
+ * `busyTimeoutMs`, then gets an `EmbeddedDatabaseBusyError` (see `openPglite`).
+ * `@electric-sql/pglite` and `@electric-sql/pglite-pgvector` are optional peers, loaded on first use.
  *
  * @example
  * ```ts
  * const db = await createPgliteDatabase('memory://')
  * ```
  */
-export async function createPgliteDatabase<DB = Database>(dataDir: string): Promise<Kysely<DB>> {
-  const [{ PGlite }, { vector }, { createPgConfig }] = await importDriver(
-    'embedded database',
-    () => Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector'), import('@electric-sql/pglite/node-postgres')]),
-    '@electric-sql/pglite',
-    '@electric-sql/pglite-pgvector',
-  )
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
-  const pglite = await PGlite.create(dataDir, { extensions: { vector } })
-  const pool = guardConnectionErrors(new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig))
-  // Close PGlite with the pool, so `db.destroy()` releases the data folder.
-  const end = pool.end.bind(pool)
-  pool.end = (async () => {
-    await end()
-    await pglite.close()
-  }) as typeof pool.end
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+export async function createPgliteDatabase<DB = Database>(
+  dataDir: string,
+  options: PgliteDatabaseOptions = {},
+): Promise<Kysely<DB>> {
+  const busyTimeoutMs = embeddedBusyTimeoutMs(options.busyTimeoutMs)
+  const opened = await openPglite(dataDir, { busyTimeoutMs, onBusy: options.onBusy })
+  let pool: pg.Pool
+  try {
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
+    pool = guardConnectionErrors(new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig))
+  } catch (error) {
+    await opened.close()
+    throw error
+  }
+  // PGlite closes with the dialect's driver. Kysely destroys a driver only once it has been
+  // initialised (by a first query), so initialise it now: `db.destroy()` must free the folder
+  // even when the database was never used.
+  const db = new Kysely<DB>({ dialect: new ClosingDialect({ pool }, () => opened.close()) })
+  try {
+    await sql`select 1`.execute(db)
+  } catch (error) {
+    await db.destroy().catch(() => {})
+    await opened.close()
+    throw error
+  }
+  return db
+}
+
+class ClosingDialect extends PostgresDialect {
+  readonly #close: () => Promise<void>
+
+  constructor(config: PostgresDialectConfig, close: () => Promise<void>) {
+    super(config)
+    this.#close = close
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver()
+    const close = this.#close
+    return new Proxy(driver, {
+      get(target, key) {
+        if (key === 'destroy') {
+          return async () => {
+            try {
+              await target.destroy()
+            } finally {
+              await close()
+            }
+          }
+        }
+        const value: unknown = Reflect.get(target, key, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+  }
 }

@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
-import { DATABASE_URL_VARIABLES, embeddedDataDir, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
+import { asError, DATABASE_URL_VARIABLES, embeddedBusyTimeoutMs, embeddedDataDir, thrownText, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { readOnlyError, type ApplyEvent } from '../provider/apply-migration.js'
 import { assertNoDrift, findDrift } from '../provider/check-drift.js'
@@ -65,6 +65,12 @@ export interface MigrationRunnerOptions {
   readonly driver?: DatabaseDriver
   /** Declare the URL pooled (PgBouncer in transaction mode) or direct, overriding detection. */
   readonly pooled?: boolean
+  /**
+   * The embedded database: longest wait, in ms, for another process to close its folder
+   * (PGlite serves one process at a time), then an `EmbeddedDatabaseBusyError`
+   * (`EMBEDDED_DATABASE_BUSY`); 0 fails at once. Default `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
+   */
+  readonly busyTimeoutMs?: number
   /** One-line notices (e.g. which database is used). Default: stderr. */
   readonly log?: (line: string) => void
   /**
@@ -369,6 +375,13 @@ export class MigrationRunner {
         dataDir: embeddedDataDir(env),
         lockWaitTimeoutMs: this.#props.lockWaitTimeoutMs,
         connectTimeoutMs: this.#props.connectTimeoutMs,
+        busyTimeoutMs: this.#props.busyTimeoutMs,
+        onBusy: (holder) => {
+          const who = holder ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}` : 'another process'
+          const bound = embeddedBusyTimeoutMs(this.#props.busyTimeoutMs, env)
+          const folder = embeddedDataDir(env)
+          this.#log(`The embedded database in ${folder} is open in ${who}; waiting up to ${bound} ms for it to close`)
+        },
       })
       this.#source = target.source
       this.#url = target.url
@@ -385,6 +398,11 @@ export class MigrationRunner {
       return target.db
     })()
     return this.#db
+  }
+
+  #log(line: string): void {
+    if (this.#props.log) this.#props.log(line)
+    else process.stderr.write(`${line}\n`)
   }
 
   /** Runs a database call, turning connection failures into a redacted CONNECTION_FAILED. */
@@ -404,7 +422,7 @@ export class MigrationRunner {
     if (error instanceof MigrationError) {
       return secrets.some((s) => error.message.includes(s)) ? new MigrationError(error.code, redact(error.message, secrets), { file: error.file, line: error.line, column: error.column }) : error
     }
-    const message = redact(error instanceof Error ? error.message : String(error), secrets)
+    const message = redact(thrownText(error), secrets)
     const code = (error as { code?: string }).code
     if (code === '25006') return readOnlyError(error)
     if (isOutOfOrderMigrationError(error)) {
@@ -430,8 +448,9 @@ export class MigrationRunner {
   }
 }
 
-function redactedCause(error: unknown, secrets: readonly string[]): unknown {
-  if (!(error instanceof Error)) return error
+function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
+  // Always an Error with readable text, whatever the driver threw (PGlite may throw objects).
+  const error = asError(thrown)
   const copy = new Error(redact(error.message, secrets))
   copy.name = error.name
   // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.

@@ -5,6 +5,7 @@ import pg from 'pg'
 
 import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
+import { openPglite } from '../connect/open-pglite.js'
 import { redact } from '../connect/redact.js'
 
 /** Where test databases come from: see {@link resolveTestServer}. */
@@ -222,18 +223,14 @@ async function startContainer(): Promise<string | undefined> {
 }
 
 async function pgliteServer(): Promise<TestServer> {
-  const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-pgvector'),
-    import('@electric-sql/pglite/node-postgres'),
-  ])
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
   return Object.freeze({
     tier: 'pglite' as const,
     description: 'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',
     skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
     async createDatabase() {
-      const pglite = await PGlite.create({ extensions: { vector } })
-      const pool = guardConnectionErrors(new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig))
+      const opened = await openPglite('memory://')
+      const pool = guardConnectionErrors(new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig))
       const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
       await sql`select 1`.execute(db)
       return Object.freeze({
@@ -241,7 +238,7 @@ async function pgliteServer(): Promise<TestServer> {
         db,
         async destroy() {
           await db.destroy()
-          await pglite.close()
+          await opened.close()
         },
       })
     },

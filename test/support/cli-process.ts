@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -46,6 +47,95 @@ export function cli(args: readonly string[], options: { env?: Record<string, str
       resolve({ code, stdout, stderr })
     })
   })
+}
+
+/** A process started by {@link startProcess}: its output so far, and ways to wait on it. */
+export interface RunningProcess {
+  readonly child: ChildProcess
+  readonly pid: number
+  /** stdout and stderr so far. */
+  output(): { readonly stdout: string; readonly stderr: string }
+  /** Resolves with stdout once it matches `pattern`; rejects if the process ends first or after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
+  /** Ends stdin (the helper children take that as "let go"). */
+  closeStdin(): void
+  /** Resolves when the process has ended, with its exit code or signal and all its output. */
+  readonly exited: Promise<CliRun & { readonly signal: NodeJS.Signals | null }>
+}
+
+/**
+ * Starts a process with piped stdio (stdin kept open), killing it after `timeoutMs` (a bound,
+ * never an expectation).
+ *
+ * @example
+ * ```ts
+ * const holder = startProcess(process.execPath, ['--import', 'tsx', 'test/support/embedded-holder.ts', dir])
+ * await holder.waitFor(/^open /m)
+ * ```
+ */
+export function startProcess(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): RunningProcess {
+  const child = spawn(file, [...args], { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  child.stdin!.on('error', () => {})
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 110_000)
+  const exited = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(watchdog)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+  return {
+    child,
+    pid: child.pid!,
+    output: () => ({ stdout, stderr }),
+    closeStdin: () => child.stdin!.end(),
+    exited,
+    waitFor(pattern, timeoutMs = 100_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(stdout)) return false
+          done()
+          resolve(stdout)
+          return true
+        }
+        const onEnd = () => {
+          if (check()) return
+          done()
+          reject(new Error(`process ${child.pid} ended before printing ${pattern}:\n${stdout}\n--- stderr ---\n${stderr}`))
+        }
+        const timer = setTimeout(() => {
+          done()
+          reject(new Error(`process ${child.pid} did not print ${pattern} in ${timeoutMs} ms:\n${stdout}\n--- stderr ---\n${stderr}`))
+        }, timeoutMs)
+        const done = () => {
+          clearTimeout(timer)
+          child.stdout!.off('data', check)
+          child.off('close', onEnd)
+        }
+        if (check()) return
+        child.stdout!.on('data', check)
+        child.once('close', onEnd)
+      })
+    },
+  }
+}
+
+/**
+ * Starts `wukong-migrate` (the bin) without waiting for it, e.g. to run two at once or to
+ * kill one mid-run.
+ *
+ * @example
+ * ```ts
+ * const run = startCli(['migrate', '--dir', folder], { cwd })
+ * await run.waitFor(/applied +001_/)
+ * run.child.kill('SIGKILL')
+ * ```
+ */
+export function startCli(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunningProcess {
+  return startProcess(process.execPath, ['--liftoff-only', BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env) })
 }
 
 /**
