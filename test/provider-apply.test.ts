@@ -354,7 +354,7 @@ describe.skipIf(server.skipReason)('the ledger is the tool’s', () => {
     const second = await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files), log: () => {} }).migrate().catch((e: unknown) => e as MigrationError)
     // Refused while reading the folder, before anything touches the database: 001 never ran.
     const { rows } = await sql<{ exists: boolean }>`select to_regclass('side_effects') is not null as exists`.execute(handle.db)
-    expect({ firstRefused: first instanceof MigrationError, code: (first as MigrationError).code, sideEffectsTable: rows[0]!.exists }).toEqual({ firstRefused: true, code: 'WRONG_LEDGER_VERSION', sideEffectsTable: false })
+    expect({ firstRefused: first instanceof MigrationError, code: (first as MigrationError).code, sideEffectsTable: rows[0]!.exists }).toEqual({ firstRefused: true, code: 'LEDGER_WRITE', sideEffectsTable: false })
     expect(second).toBeDefined()
   })
 })

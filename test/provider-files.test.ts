@@ -85,7 +85,7 @@ describe('reading a migration folder', () => {
           'create view applied as select version from schema_versions;',
           'create table copied as select * from kysely_migration;',
           'insert into copied select name, timestamp from public.kysely_migration where false;',
-          'copy (select * from schema_versions) to stdout;',
+          "copy (select * from schema_versions) to '/tmp/wk-ledger-copy.csv';",
           "create function slow() returns int language sql set lock_timeout = '1min' as 'select 1';",
           "alter database current set statement_timeout = 0;",
           "alter role current_user set lock_timeout = '5s';",

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 
+import { connectionFailedReason, connectionFailureKind, errorCode } from '../errors/index.js'
 import { MigrationError, MigrationSqlError } from '../provider/index.js'
 import { MigrationRunError } from '../runner/index.js'
 import type { DatabaseTarget } from './database-target.js'
@@ -51,7 +52,7 @@ export class CliError extends Error {
 export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
   if (error instanceof UsageError) return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
   if (error instanceof CliError) return { ...blank(error.code, error.message, error.advice ?? null), file: error.file ?? null }
-  if ((error as { code?: unknown } | null)?.code === 'ERR_INVALID_URL' && context.target) {
+  if (errorCode(error) === 'ERR_INVALID_URL' && context.target) {
     // Thrown while the driver is set up, before the runner can wrap it: the URL itself is bad.
     const { source } = context.target
     return blank('CONNECTION_FAILED', `cannot connect to the database from ${source}: not a valid URL`, `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`}`)
@@ -68,33 +69,28 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
   const column = inner.column ?? null
 
   if (inner.code === 'CONNECTION_FAILED' && context.target && !(inner instanceof MigrationSqlError)) {
-    const reason = inner.cause instanceof Error && inner.cause.message ? inner.cause.message : inner.message
+    const reason = inner.cause instanceof Error && inner.cause.message ? inner.cause.message : inner.reason
     const { source, url, dataDir } = context.target
-    const what = source === 'embedded'
-      ? `cannot open the embedded database in ${dataDir}`
-      : `cannot connect to the database from ${source}${url ? ` (${url})` : ''}`
-    return {
-      ...blank('CONNECTION_FAILED', `${what}: ${reason}`, connectionAdvice(reason, source)),
-      file: null,
-    }
+    const message =
+      source === 'embedded'
+        ? `cannot open the embedded database in ${dataDir}: ${reason}`
+        : connectionFailedReason({ where: source, url, reason, lost: false })
+    return { ...blank('CONNECTION_FAILED', message, connectionAdvice(inner.cause, source)), file: null }
   }
 
-  let message = inner.message
   let sourceLine: string | null = null
-  let server: Pick<CliErrorJson, 'sqlState' | 'detail' | 'hint' | 'where'> = { sqlState: null, detail: null, hint: null, where: null }
-  if (inner instanceof MigrationSqlError) {
-    // The server's own words; the runner's message adds the location and SQLSTATE, shown apart.
-    if (inner.cause instanceof Error && inner.cause.message) message = inner.cause.message
-    sourceLine = inner.sourceLine ?? null
-    server = { sqlState: inner.server.sqlState ?? null, detail: inner.server.detail ?? null, hint: inner.server.hint ?? null, where: inner.server.where ?? null }
-  } else {
-    const sqlState = / \(SQLSTATE ([0-9A-Z]{5})\)$/.exec(message)
-    if (sqlState) {
-      server = { ...server, sqlState: sqlState[1]! }
-      message = message.slice(0, sqlState.index)
-    }
+  let server: Pick<CliErrorJson, 'sqlState' | 'detail' | 'hint' | 'where'> = {
+    sqlState: inner.sqlState ?? null,
+    detail: null,
+    hint: null,
+    where: null,
   }
-  message = withoutLocation(message, file)
+  if (inner instanceof MigrationSqlError) {
+    sourceLine = inner.sourceLine ?? null
+    const { detail, hint, where } = inner.server
+    server = { ...server, detail: detail ?? null, hint: hint ?? null, where: where ?? null }
+  }
+  const message = inner.reason
   if (sourceLine === null && file !== null && line !== null) sourceLine = readLine(context.folder, file, line)
   return {
     code: inner.code,
@@ -112,14 +108,6 @@ function blank(code: string, message: string, advice: string | null): CliErrorJs
   return { code, message, file: null, line: null, column: null, sourceLine: null, sqlState: null, detail: null, hint: null, where: null, advice }
 }
 
-function withoutLocation(message: string, file: string | null): string {
-  if (file === null) return message
-  for (const prefix of [`${file}:`, `${file} `]) {
-    if (message.startsWith(prefix)) return message.slice(prefix.length).replace(/^\d+:\d+:\s*/, '').replace(/^\s+/, '')
-  }
-  return message
-}
-
 function readLine(folder: string | null, file: string, line: number): string | null {
   try {
     const path = isAbsolute(file) || folder === null ? file : join(folder, file)
@@ -131,15 +119,29 @@ function readLine(folder: string | null, file: string, line: number): string | n
   }
 }
 
-function connectionAdvice(reason: string, source: string): string {
-  const fix = source === 'embedded' ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`
-  if (/password authentication failed|no password supplied|SASL/i.test(reason)) return `the server refused the user or password; ${fix}`
-  if (/ECONNREFUSED/.test(reason)) return `nothing accepts connections at that host and port: is the server running? ${fix}`
-  if (/ENOTFOUND|EAI_AGAIN/.test(reason)) return `the host name does not resolve; ${fix}`
-  if (/database "[^"]*" does not exist/.test(reason)) return `the server has no such database: create it, or ${fix}`
-  if (/role "[^"]*" does not exist|not permitted to log in/.test(reason)) return `the server has no such login role; ${fix}`
-  if (/timeout|ETIMEDOUT/i.test(reason)) return `the server did not answer in time: is the host reachable from here? ${fix}`
-  return fix
+function connectionAdvice(cause: unknown, source: string): string {
+  const fix =
+    source === 'embedded'
+      ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server'
+      : source === '--url'
+        ? 'check the URL given to --url'
+        : `check ${source}, or pass --url`
+  switch (connectionFailureKind(cause)) {
+    case 'credentials':
+      return `the server refused the user or password; ${fix}`
+    case 'refused':
+      return `nothing accepts connections at that host and port: is the server running? ${fix}`
+    case 'unknown-host':
+      return `the host name does not resolve; ${fix}`
+    case 'no-database':
+      return `the server has no such database: create it, or ${fix}`
+    case 'no-role':
+      return `the server has no such login role; ${fix}`
+    case 'timeout':
+      return `the server did not answer in time: is the host reachable from here? ${fix}`
+    default:
+      return fix
+  }
 }
 
 function advice(code: string, file: string | null, atomic: boolean, line: number | null): string | null {

@@ -97,7 +97,7 @@ async function everyProblem(folder: string, first: MigrationError): Promise<Migr
     const info = await stat(join(root, fileName)).catch(() => undefined)
     const problem =
       info && !info.isFile()
-        ? new MigrationError('UNREADABLE_FILE', `${fileName}: is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a migration file`, { file: fileName })
+        ? new MigrationError('UNREADABLE_FILE', `is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a migration file`, { file: fileName })
         : await fileProblem(root, fileName)
     if (problem) problems.push(problem)
     else candidates.push(fileName)
@@ -135,20 +135,20 @@ async function fileProblem(root: string, fileName: string): Promise<MigrationErr
   if (!match) {
     return new MigrationError(
       'INVALID_FILE_NAME',
-      `${fileName}: not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
+      `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
       { file: fileName },
     )
   }
   try {
     const real = await realpath(join(root, fileName))
     if (!real.startsWith(root + sep)) {
-      return new MigrationError('FILE_OUTSIDE_FOLDER', `${fileName}: is a link to ${real}, outside the migration folder; copy the file in instead`, { file: fileName })
+      return new MigrationError('FILE_OUTSIDE_FOLDER', `is a link to ${real}, outside the migration folder; copy the file in instead`, { file: fileName })
     }
     const text = decodeSqlFile(await readFile(real), fileName)
     await parseMigrationSql(text, fileName, Number(match[1]), match[3] ? 'down' : 'up')
     return undefined
   } catch (error) {
     if (error instanceof MigrationError) return error
-    return new MigrationError('UNREADABLE_FILE', `${fileName}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { file: fileName, cause: error })
+    return new MigrationError('UNREADABLE_FILE', `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { file: fileName, cause: error })
   }
 }

@@ -1,2 +1,3 @@
-export { MigrationError, type MigrationErrorCode, type MigrationErrorContext } from './migration-error.js'
+export { MigrationError, connectionFailedReason, type MigrationErrorCode, type MigrationErrorContext } from './migration-error.js'
 export { NoDatabaseUrlError } from './no-database-url-error.js'
+export { SQLSTATE, connectionFailureKind, errorCode, sqlStateOf, type ConnectionFailureKind } from './sql-state.js'

@@ -2,7 +2,9 @@
  * Every error this package throws about a migration file, a ledger or a database.
  *
  * `code` is stable: match on it, not on the message. `file`, `line` and `column` (1-based)
- * say where the problem is when it is in a file.
+ * say where the problem is when it is in a file; `reason` says what went wrong without them,
+ * and `sqlState` is PostgreSQL's code when the server reported it. `message` joins them for
+ * logs: `file:line:column: reason (SQLSTATE xxxxx)`.
  *
  * @example
  * ```ts
@@ -21,14 +23,25 @@ export class MigrationError extends Error {
   readonly file?: string
   readonly line?: number
   readonly column?: number
+  /** What went wrong, without the location or the SQLSTATE (those are fields of their own). */
+  readonly reason: string
+  /** PostgreSQL's SQLSTATE, when the server reported the error. */
+  readonly sqlState?: string
 
-  constructor(code: MigrationErrorCode, message: string, context: MigrationErrorContext = {}) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause })
+  constructor(code: MigrationErrorCode, reason: string, context: MigrationErrorContext = {}) {
+    super(formatMessage(reason, context), context.cause === undefined ? undefined : { cause: context.cause })
     this.code = code
+    this.reason = reason
     this.file = context.file
     this.line = context.line
     this.column = context.column
+    this.sqlState = context.sqlState
   }
+}
+
+function formatMessage(reason: string, { file, line, column, sqlState }: MigrationErrorContext): string {
+  const where = file === undefined ? '' : line === undefined ? `${file}: ` : `${file}:${line}:${column ?? 1}: `
+  return `${where}${reason}${sqlState === undefined ? '' : ` (SQLSTATE ${sqlState})`}`
 }
 
 /** Where a {@link MigrationError} points, and what caused it. */
@@ -36,6 +49,8 @@ export interface MigrationErrorContext {
   readonly file?: string
   readonly line?: number
   readonly column?: number
+  /** PostgreSQL's SQLSTATE, when the server reported the error. */
+  readonly sqlState?: string
   readonly cause?: unknown
 }
 
@@ -87,3 +102,24 @@ export type MigrationErrorCode =
   | 'OUT_OF_ORDER'
   | 'READ_ONLY_DATABASE'
   | 'INVALID_INDEX'
+
+/**
+ * The reason of a `CONNECTION_FAILED` error, in one wording wherever it is built: `where` names
+ * the setting that chose the database (`POSTGRES_URL`, `--url`…), `url` is already redacted.
+ *
+ * @example
+ * ```ts
+ * connectionFailedReason({ where: 'POSTGRES_URL', url: 'postgres://app:***@db/x', reason: 'ECONNREFUSED', lost: false })
+ * // 'cannot connect to the database from POSTGRES_URL (postgres://app:***@db/x): ECONNREFUSED'
+ * ```
+ */
+export function connectionFailedReason(props: {
+  readonly where: string
+  readonly url?: string | null | undefined
+  readonly reason: string
+  readonly lost: boolean
+}): string {
+  const shown = props.url ? ` (${props.url})` : ''
+  const what = props.lost ? 'lost the connection to the database' : 'cannot connect to the database'
+  return `${what} from ${props.where}${shown}: ${props.reason}`
+}

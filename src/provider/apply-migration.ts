@@ -15,6 +15,7 @@ import type { ConcurrentIndex, ParsedSql, SqlStatement } from './parse-migration
 import { indexOfCodePoint, lineColumnAt } from './sql-text.js'
 import { BOOKKEEPING_TABLES } from './with-lock-timeout.js'
 import type { SessionBaseline } from './session-baseline.js'
+import { SQLSTATE } from '../errors/sql-state.js'
 
 /**
  * What happened to one file. `adopted`: the old runner had applied it (its ledger row had no
@@ -205,7 +206,7 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
   if (error instanceof MigrationError) return error
   const pg = error as PgErrorLike
   const sqlState = isServerError(error) ? pg.code : undefined
-  if (sqlState === '25006') return readOnlyError(error)
+  if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
   const message = error instanceof Error ? error.message : String(error)
   return new MigrationSqlError(
     codeForServerError(sqlState, message),
@@ -250,7 +251,7 @@ async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger:
   if (checksum !== null && checksum !== file.checksum) {
     throw new MigrationError(
       'CHECKSUM_MISMATCH',
-      `${file.fileName}: another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`,
+      `another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`,
       { file: file.fileName },
     )
   }
@@ -283,14 +284,14 @@ function blankLedgerInserts(file: MigrationFile): string {
 }
 
 function isLedgerConflict(error: unknown): boolean {
-  return isServerError(error) && error.code === '23505' && error.constraint === 'schema_versions_pkey'
+  return isServerError(error) && error.code === SQLSTATE.UNIQUE_VIOLATION && error.constraint === 'schema_versions_pkey'
 }
 
 function assertNotInTransaction(db: Kysely<unknown>, fileName: string): void {
   if (db.isTransaction) {
     throw new MigrationError(
       'NON_TRANSACTIONAL_IN_TRANSACTION',
-      `${fileName}: this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`,
+      `this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`,
       { file: fileName },
     )
   }
@@ -307,7 +308,7 @@ async function runOrExplain(db: Kysely<unknown>, fileName: string, text: string,
 }
 
 function isLockTimeout(error: unknown): boolean {
-  return isServerError(error) && (error.code === '55P03' || (error.code === '57014' && /lock timeout/i.test(error.message)))
+  return isServerError(error) && (error.code === SQLSTATE.LOCK_NOT_AVAILABLE || (error.code === SQLSTATE.QUERY_CANCELED && /lock timeout/i.test(error.message)))
 }
 
 /**
@@ -456,7 +457,7 @@ async function assertIndexesValid(db: Kysely<unknown>, file: MigrationFile, buil
     const { name, table } = gone.concurrentIndex!
     throw new MigrationError(
       'INVALID_INDEX',
-      `${file.fileName}:${at.line}:${at.column}: no index "${name}" exists on ${table} after the file ran ` +
+      `no index "${name}" exists on ${table} after the file ran ` +
         '(another relation of that schema has the name, so IF NOT EXISTS skipped the build); the file is not recorded as applied; ' +
         'rename the index in the file, or drop the other relation',
       { file: file.fileName, line: at.line, column: at.column },
@@ -476,7 +477,7 @@ async function assertIndexesValid(db: Kysely<unknown>, file: MigrationFile, buil
   const repair = bad.map((b) => `DROP INDEX CONCURRENTLY IF EXISTS ${b.name};`).join(' ')
   throw new MigrationError(
     'INVALID_INDEX',
-    `${file.fileName}${at ? `:${at.line}:${at.column}` : ''}: index ${bad.map((b) => b.name).join(', ')} is INVALID after the file ran ` +
+    `index ${bad.map((b) => b.name).join(', ')} is INVALID after the file ran ` +
       '(a concurrent build was interrupted or failed), so the file is not recorded as applied; ' +
       `repair: ${repair} then run migrate again`,
     { file: file.fileName, line: at?.line, column: at?.column },

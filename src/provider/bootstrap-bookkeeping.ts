@@ -2,13 +2,14 @@ import { sql, type Kysely } from 'kysely'
 
 import { kyselyBookkeepingSql } from './kysely-internals.js'
 import { ensureLedgerSql } from './ledger.js'
+import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
 // Kysely's own tables exactly as the Migrator would make them, then our ledger.
 const BOOKKEEPING_SQL = `${kyselyBookkeepingSql()}\n${ensureLedgerSql()}`
 
 // What a loser of a concurrent CREATE TABLE IF NOT EXISTS sees: the table's name (42P07),
 // its row type (42710), or a catalog unique index (23505) taken by the winner.
-const RACE_CODES = new Set(['23505', '42P07', '42710'])
+const RACE_CODES: ReadonlySet<string> = new Set([SQLSTATE.UNIQUE_VIOLATION, SQLSTATE.DUPLICATE_TABLE, SQLSTATE.DUPLICATE_OBJECT])
 
 /**
  * Creates Kysely's two tables, its lock row and the `schema_versions` ledger in ONE round
@@ -26,7 +27,7 @@ export async function bootstrapBookkeeping(db: Kysely<any>): Promise<void> {
       await sql.raw(BOOKKEEPING_SQL).execute(db)
       return
     } catch (error) {
-      if (!RACE_CODES.has((error as { code?: string }).code ?? '') || attempt >= 5) throw error
+      if (!RACE_CODES.has(errorCode(error) ?? '') || attempt >= 5) throw error
     }
   }
 }

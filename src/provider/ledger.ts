@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
 /**
  * The `schema_versions` ledger: one row per applied file, committed in the same transaction
@@ -54,7 +55,7 @@ export async function ensureAndReadLedger(db: Kysely<any>): Promise<LedgerRow[]>
     try {
       return await readEnsured(db)
     } catch (error) {
-      if ((error as { code?: string }).code !== '42P01' && !(error instanceof LedgerColumnsMissing)) throw error
+      if (errorCode(error) !== SQLSTATE.UNDEFINED_TABLE && !(error instanceof LedgerColumnsMissing)) throw error
     }
   } else {
     const { rows } = await sql<{ n: number }>`

@@ -1,5 +1,6 @@
 import { MigrationError, type MigrationErrorCode } from '../errors/migration-error.js'
 import { lineColumnAt, lineOf } from './sql-text.js'
+import { SQLSTATE } from '../errors/sql-state.js'
 
 /** What PostgreSQL said about a failed statement (the fields of pg's `DatabaseError`). */
 export interface ServerErrorFields {
@@ -29,13 +30,7 @@ export class MigrationSqlError extends MigrationError {
 
   constructor(code: MigrationErrorCode, message: string, file: string, text: string | undefined, offset: number | undefined, server: ServerErrorFields, cause: unknown) {
     const at = text !== undefined && offset !== undefined ? lineColumnAt(text, offset) : undefined
-    const where = at ? `${file}:${at.line}:${at.column}` : file
-    super(code, `${where}: ${message}${server.sqlState ? ` (SQLSTATE ${server.sqlState})` : ''}`, {
-      file,
-      line: at?.line,
-      column: at?.column,
-      cause,
-    })
+    super(code, message, { file, line: at?.line, column: at?.column, sqlState: server.sqlState, cause })
     this.server = Object.freeze({ ...server })
     this.sourceLine = at && text !== undefined ? lineOf(text, at.line) : undefined
   }
@@ -75,12 +70,12 @@ export function isServerError(error: unknown): error is PgErrorLike & { code: st
  */
 export function codeForServerError(sqlState: string | undefined, message: string): MigrationErrorCode {
   if (sqlState === undefined) return 'CONNECTION_FAILED'
-  if (sqlState === '55P03') return 'LOCK_TIMEOUT'
-  if (sqlState === '57014') return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
-  if (sqlState === '42501') return 'PERMISSION_DENIED'
-  if (sqlState === '25006') return 'READ_ONLY_DATABASE'
-  if ((sqlState === '0A000' || sqlState === '58P01') && /extension/i.test(message)) return 'MISSING_EXTENSION'
-  if (sqlState.startsWith('08') || sqlState === '57P01' || sqlState === '57P02' || sqlState === '57P03') return 'CONNECTION_FAILED'
+  if (sqlState === SQLSTATE.LOCK_NOT_AVAILABLE) return 'LOCK_TIMEOUT'
+  if (sqlState === SQLSTATE.QUERY_CANCELED) return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
+  if (sqlState === SQLSTATE.INSUFFICIENT_PRIVILEGE) return 'PERMISSION_DENIED'
+  if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return 'READ_ONLY_DATABASE'
+  if ((sqlState === SQLSTATE.FEATURE_NOT_SUPPORTED || sqlState === SQLSTATE.UNDEFINED_FILE) && /extension/i.test(message)) return 'MISSING_EXTENSION'
+  if (sqlState.startsWith('08') || sqlState === SQLSTATE.ADMIN_SHUTDOWN || sqlState === SQLSTATE.CRASH_SHUTDOWN || sqlState === SQLSTATE.CANNOT_CONNECT_NOW) return 'CONNECTION_FAILED'
   return 'MIGRATION_FAILED'
 }
 
@@ -95,5 +90,6 @@ export function codeForServerError(sqlState: string | undefined, message: string
  */
 export function worthLocating(sqlState: string | undefined): boolean {
   if (sqlState === undefined) return false
-  return !['57014', '55P03', '40P01', '40001', '25P02', '25006'].includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
+  const pointless: readonly string[] = [SQLSTATE.QUERY_CANCELED, SQLSTATE.LOCK_NOT_AVAILABLE, SQLSTATE.DEADLOCK_DETECTED, SQLSTATE.SERIALIZATION_FAILURE, SQLSTATE.IN_FAILED_SQL_TRANSACTION, SQLSTATE.READ_ONLY_SQL_TRANSACTION]
+  return !pointless.includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
 }

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely'
 import { findDrift, type DriftedMigration, type MissingMigration } from './check-drift.js'
 import { readLedgerRows, type LedgerRow } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
+import { SQLSTATE } from '../errors/sql-state.js'
 
 /** A file the ledger records as applied. */
 export interface AppliedMigration {
@@ -91,8 +92,8 @@ export async function readSnapshotFast(db: Kysely<any>): Promise<LedgerSnapshot 
     return Object.freeze({ ledger, kyselyNames })
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string }
-    if (code === '42P01' && /"schema_versions"/.test(message ?? '')) return 'no-ledger'
-    if (code === '42P01' || code === '42703') return undefined // another table, or a column
+    if (code === SQLSTATE.UNDEFINED_TABLE && /"schema_versions"/.test(message ?? '')) return 'no-ledger'
+    if (code === SQLSTATE.UNDEFINED_TABLE || code === SQLSTATE.UNDEFINED_COLUMN) return undefined // another table, or a column
     throw error
   }
 }

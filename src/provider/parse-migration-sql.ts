@@ -110,7 +110,7 @@ export async function parseMigrationSql(
 
   const { transactional, ownTimeouts } = readDirectives(text, file)
   if (text.trim() === '') {
-    throw new MigrationError('EMPTY_MIGRATION', `${file}: the file is empty`, { file })
+    throw new MigrationError('EMPTY_MIGRATION', `the file is empty`, { file })
   }
   let tree: { stmts?: RawStmt[] }
   try {
@@ -179,7 +179,7 @@ export async function parseMigrationSql(
     }
   }
   if (statements.length === 0) {
-    throw new MigrationError('EMPTY_MIGRATION', `${file}: the file has no SQL statements`, { file })
+    throw new MigrationError('EMPTY_MIGRATION', `the file has no SQL statements`, { file })
   }
   return Object.freeze({ statements, transactional, ownTimeouts, createsTemporary, ledgerInserts })
 }
@@ -221,7 +221,7 @@ function readDirectives(text: string, file: string): { transactional: boolean; o
       const column = raw.length - raw.trimStart().length + 1
       throw new MigrationError(
         'UNKNOWN_DIRECTIVE',
-        `${file}:${index + 1}:${column}: unknown directive "${line}"; the directives are "${NO_TRANSACTION_DIRECTIVE}" and "${OWN_TIMEOUTS_DIRECTIVE}", each on its own line at the top of the file`,
+        `unknown directive "${line}"; the directives are "${NO_TRANSACTION_DIRECTIVE}" and "${OWN_TIMEOUTS_DIRECTIVE}", each on its own line at the top of the file`,
         { file, line: index + 1, column },
       )
     }
@@ -403,5 +403,5 @@ function errorAt(
   cause?: unknown,
 ): MigrationError {
   const { line, column } = lineColumnAt(text, offset)
-  return new MigrationError(code, `${file}:${line}:${column}: ${message}`, { file, line, column, cause })
+  return new MigrationError(code, message, { file, line, column, cause })
 }

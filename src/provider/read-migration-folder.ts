@@ -47,18 +47,18 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     // dotfiles (macOS ._ files included) are not read at all.
     if (fileName.startsWith('.') || !fileName.toLowerCase().endsWith('.sql')) continue
     if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) {
-      throw new MigrationError('UNREADABLE_FILE', `${fileName}: is a directory, not a migration file; rename or move it`, { file: fileName })
+      throw new MigrationError('UNREADABLE_FILE', `is a directory, not a migration file; rename or move it`, { file: fileName })
     }
     if (entry.isSymbolicLink()) links.add(fileName)
     else if (!entry.isFile()) {
       // A FIFO or a device would block the read forever (and, read synchronously, the process).
-      throw new MigrationError('UNREADABLE_FILE', `${fileName}: is not a regular file`, { file: fileName })
+      throw new MigrationError('UNREADABLE_FILE', `is not a regular file`, { file: fileName })
     }
     const match = MIGRATION_FILE_PATTERN.exec(fileName)
     if (!match) {
       throw new MigrationError(
         'INVALID_FILE_NAME',
-        `${fileName}: not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
+        `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
         { file: fileName },
       )
     }
@@ -72,7 +72,7 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     if (twin) {
       throw new MigrationError(
         'DUPLICATE_VERSION',
-        `${fileName}: version ${version} is also used by ${twin}; each version must have exactly one file`,
+        `version ${version} is also used by ${twin}; each version must have exactly one file`,
         { file: fileName },
       )
     }
@@ -83,7 +83,7 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     if (!ups.has(name)) {
       throw new MigrationError(
         'ORPHAN_DOWN_FILE',
-        `${fileName}: a down file needs its up file ${name}.sql, which does not exist`,
+        `a down file needs its up file ${name}.sql, which does not exist`,
         { file: fileName },
       )
     }
@@ -186,12 +186,12 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
     // Only a link can lead out of the folder; a plain file needs no realpath.
     const real = isLink ? realpathSync(path) : path
     if (isLink && !statSync(real).isFile()) {
-      throw new MigrationError('UNREADABLE_FILE', `${fileName}: is a link to something that is not a regular file`, { file: fileName })
+      throw new MigrationError('UNREADABLE_FILE', `is a link to something that is not a regular file`, { file: fileName })
     }
     if (!real.startsWith(root + sep)) {
       throw new MigrationError(
         'FILE_OUTSIDE_FOLDER',
-        `${fileName}: is a link to ${real}, outside the migration folder; copy the file in instead`,
+        `is a link to ${real}, outside the migration folder; copy the file in instead`,
         { file: fileName },
       )
     }
@@ -200,7 +200,7 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
     if (cause instanceof MigrationError) throw cause
     throw new MigrationError(
       'UNREADABLE_FILE',
-      `${fileName}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
+      `cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
       { file: fileName, cause },
     )
   }

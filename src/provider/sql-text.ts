@@ -23,7 +23,7 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
     const { line, column } = lineColumnOfByte(bytes, at)
     throw new MigrationError(
       'INVALID_UTF8',
-      `${file}:${line}:${column}: the file is not valid UTF-8 (bad byte 0x${bytes[at]?.toString(16).padStart(2, '0')} at byte ${at}); save it as UTF-8`,
+      `the file is not valid UTF-8 (bad byte 0x${bytes[at]?.toString(16).padStart(2, '0')} at byte ${at}); save it as UTF-8`,
       { file, line, column, cause },
     )
   }
@@ -33,7 +33,7 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
     const { line, column } = lineColumnAt(text, nul)
     throw new MigrationError(
       'NUL_BYTE',
-      `${file}:${line}:${column}: the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`,
+      `the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`,
       { file, line, column },
     )
   }

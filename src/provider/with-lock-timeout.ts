@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 
 import { describeHolders, lockHolders } from './lock-holders.js'
 import { MigrationError } from '../errors/migration-error.js'
+import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
 /** The bookkeeping tables the tool reads and writes before and under the migration lock. */
 export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze(['schema_versions', 'kysely_migration', 'kysely_migration_lock'])
@@ -46,7 +47,7 @@ export async function withLockTimeout<T>(
 }
 
 async function explainLockTimeout(db: Kysely<unknown>, error: unknown, ms: number): Promise<unknown> {
-  if ((error as { code?: unknown }).code !== '55P03') return error
+  if (errorCode(error) !== SQLSTATE.LOCK_NOT_AVAILABLE) return error
   const holders = await lockHolders(db, BOOKKEEPING_TABLES).catch(() => [])
   const who = describeHolders(holders) ?? 'another session held one of schema_versions, kysely_migration, kysely_migration_lock'
   return new MigrationError(

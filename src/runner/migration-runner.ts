@@ -2,7 +2,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
 import { asError, DATABASE_URL_VARIABLES, embeddedBusyTimeoutMs, embeddedDataDir, thrownText, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
-import { MigrationError } from '../errors/migration-error.js'
+import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
 import { readOnlyError, type ApplyEvent } from '../provider/apply-migration.js'
 import { assertNoDrift, findDrift } from '../provider/check-drift.js'
 import { assertInOrder } from '../provider/check-order.js'
@@ -14,6 +14,7 @@ import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
 import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
+import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
 
 const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
 
@@ -114,7 +115,7 @@ export class MigrationRunError extends MigrationError {
   override readonly cause: MigrationError
 
   constructor(cause: MigrationError, results: readonly MigrationFileResult[]) {
-    super(cause.code, cause.message, { file: cause.file, line: cause.line, column: cause.column, cause })
+    super(cause.code, cause.reason, { file: cause.file, line: cause.line, column: cause.column, sqlState: cause.sqlState, cause })
     this.cause = cause
     this.results = results
   }
@@ -340,7 +341,7 @@ export class MigrationRunner {
       throw new MigrationRunError(
         new MigrationError(
           'BOOKKEEPING_FAILED',
-          `${recordedOnlyByUs.fileName}: applied (schema_versions records version ${recordedOnlyByUs.version}), but Kysely could not record it in kysely_migration: ${cause.message}`,
+          `applied (schema_versions records version ${recordedOnlyByUs.version}), but Kysely could not record it in kysely_migration: ${cause.reason}`,
           { file: recordedOnlyByUs.fileName, cause },
         ),
         results,
@@ -420,31 +421,39 @@ export class MigrationRunner {
     const candidates = [url, this.#props.url, ...DATABASE_URL_VARIABLES.map((name) => env[name])]
     const secrets = candidates.flatMap((u) => (u ? urlSecrets(u) : []))
     if (error instanceof MigrationError) {
-      return secrets.some((s) => error.message.includes(s)) ? new MigrationError(error.code, redact(error.message, secrets), { file: error.file, line: error.line, column: error.column }) : error
+      if (!secrets.some((s) => error.message.includes(s))) return error
+      const { file, line, column, sqlState } = error
+      return new MigrationError(error.code, redact(error.reason, secrets), { file, line, column, sqlState })
     }
     const message = redact(thrownText(error), secrets)
-    const code = (error as { code?: string }).code
-    if (code === '25006') return readOnlyError(error)
+    const code = errorCode(error)
+    const sqlState = sqlStateOf(error)
+    if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
     if (isOutOfOrderMigrationError(error)) {
-      return new MigrationError('OUT_OF_ORDER', `${message} (a file numbered below an applied one would never run; renumber it above the last applied version)`, { cause: error })
+      const advice = 'a file numbered below an applied one would never run; renumber it above the last applied version'
+      return new MigrationError('OUT_OF_ORDER', `${message} (${advice})`, { cause: error })
     }
     if (isMissingMigrationError(error) !== undefined) {
-      return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, { cause: error })
+      return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, {
+        cause: error,
+      })
     }
     // Refusals at connection time (bad password, unknown database) are connection failures
     // like a refused socket; the rest keep the code their SQLSTATE maps to (57P01, a
     // terminated backend, is a CONNECTION_FAILED too).
-    const refused = code === '28P01' || code === '28000' || code === '3D000'
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !refused) {
-      const mapped = codeForServerError(code, message)
-      if (mapped !== 'CONNECTION_FAILED') return new MigrationError(mapped, `${message} (SQLSTATE ${code})`, { cause: error })
+    const refused: readonly string[] = [
+      SQLSTATE.INVALID_PASSWORD,
+      SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+      SQLSTATE.INVALID_CATALOG_NAME,
+    ]
+    if (sqlState !== undefined && !refused.includes(sqlState)) {
+      const mapped = codeForServerError(sqlState, message)
+      if (mapped !== 'CONNECTION_FAILED') return new MigrationError(mapped, message, { sqlState, cause: error })
     }
     const where = this.#source === 'db' ? 'the given Kysely instance' : this.#source === 'option' ? 'the url option' : this.#source
-    const shown = url ? ` (${redact(url, secrets)})` : ''
-    const text = typeof code === 'string' && code.startsWith('57P')
-      ? `lost the connection to the database from ${where}${shown}: ${message} (SQLSTATE ${code})`
-      : `cannot connect to the database from ${where}${shown}: ${message}`
-    return new MigrationError('CONNECTION_FAILED', text, { cause: redactedCause(error, secrets) })
+    const lost = code?.startsWith('57P') ?? false
+    const reason = connectionFailedReason({ where, url: url ? redact(url, secrets) : undefined, reason: message, lost })
+    return new MigrationError('CONNECTION_FAILED', reason, { sqlState: lost ? sqlState : undefined, cause: redactedCause(error, secrets) })
   }
 }
 
@@ -454,14 +463,14 @@ function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
   const copy = new Error(redact(error.message, secrets))
   copy.name = error.name
   // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.
-  const code = (error as { code?: unknown }).code
+  const code = errorCode(error)
   if (code !== undefined) Object.assign(copy, { code })
   return copy
 }
 
 function isLostConnection(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code
-  return code === undefined ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message)) : code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE'
+  const code = errorCode(error)
+  return code === undefined ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message)) : code === SQLSTATE.ADMIN_SHUTDOWN || code === 'ECONNRESET' || code === 'EPIPE'
 }
 
 async function readCurrentVersion(db: Kysely<unknown>): Promise<number | null> {

@@ -13,6 +13,7 @@ import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
 import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { connectClient, dropDatabase, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
+import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
 /**
  * A migrated database of its own, made by {@link createTestDatabase}.
@@ -210,7 +211,7 @@ async function createFrom(adminUrl: string, name: string, template: string, stra
         // 55006 "source database is being accessed by other users": PostgreSQL waits 5 s for
         // the template's sessions to leave before it says so. Nothing of ours connects to a
         // template (ALLOW_CONNECTIONS false), but a superuser's tool or autovacuum might.
-        if ((error as { code?: string }).code !== '55006' || attempt >= 3) throw error
+        if (errorCode(error) !== SQLSTATE.OBJECT_IN_USE || attempt >= 3) throw error
       }
     }
   } finally {
@@ -246,7 +247,7 @@ async function ensureTemplate(adminUrl: string, folder: string): Promise<string>
       await admin.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(name)}`)
     } catch (error) {
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`)
-      if ((error as { code?: string }).code !== '42P04') throw error // 42P04: another process published first
+      if (errorCode(error) !== SQLSTATE.DUPLICATE_DATABASE) throw error // 42P04: another process published first
       return name
     }
     await admin.query(`ALTER DATABASE ${quoteIdent(name)} WITH IS_TEMPLATE true`)

@@ -1,0 +1,100 @@
+/**
+ * The PostgreSQL SQLSTATEs this package acts on, by PostgreSQL's own names (Appendix A of its
+ * manual), so that every comparison in the code reads as what it means.
+ *
+ * @example
+ * ```ts
+ * if (errorCode(error) === SQLSTATE.LOCK_NOT_AVAILABLE) console.error('a table was busy')
+ * ```
+ */
+export const SQLSTATE = Object.freeze({
+  UNIQUE_VIOLATION: '23505',
+  READ_ONLY_SQL_TRANSACTION: '25006',
+  IN_FAILED_SQL_TRANSACTION: '25P02',
+  INVALID_AUTHORIZATION_SPECIFICATION: '28000',
+  INVALID_PASSWORD: '28P01',
+  INVALID_CATALOG_NAME: '3D000',
+  SERIALIZATION_FAILURE: '40001',
+  DEADLOCK_DETECTED: '40P01',
+  INSUFFICIENT_PRIVILEGE: '42501',
+  UNDEFINED_COLUMN: '42703',
+  DUPLICATE_OBJECT: '42710',
+  UNDEFINED_TABLE: '42P01',
+  DUPLICATE_DATABASE: '42P04',
+  DUPLICATE_TABLE: '42P07',
+  OBJECT_IN_USE: '55006',
+  LOCK_NOT_AVAILABLE: '55P03',
+  QUERY_CANCELED: '57014',
+  ADMIN_SHUTDOWN: '57P01',
+  CRASH_SHUTDOWN: '57P02',
+  CANNOT_CONNECT_NOW: '57P03',
+  FEATURE_NOT_SUPPORTED: '0A000',
+  UNDEFINED_FILE: '58P01',
+} as const)
+
+/**
+ * The `code` of anything a driver or Node threw: a SQLSTATE from the server (`42P01`), or a
+ * system error (`ECONNREFUSED`, `EPIPE`); undefined when it has none. The one place that reads
+ * `code` off an unknown error.
+ *
+ * @example
+ * ```ts
+ * errorCode(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })) // 'ECONNREFUSED'
+ * ```
+ */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+/**
+ * The SQLSTATE of an error the server reported (five characters), else undefined.
+ *
+ * @example
+ * ```ts
+ * sqlStateOf(Object.assign(new Error('no such table'), { code: '42P01' })) // '42P01'
+ * ```
+ */
+export function sqlStateOf(error: unknown): string | undefined {
+  const code = errorCode(error)
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+}
+
+/** Why a connection could not be made, as {@link connectionFailureKind} tells it. */
+export type ConnectionFailureKind = 'credentials' | 'refused' | 'unknown-host' | 'no-database' | 'no-role' | 'timeout'
+
+/**
+ * Why a connection failed, from the error's `code` (a SQLSTATE or a system error). node-postgres
+ * raises two failures without a code, a connect timeout and a missing password; those are told
+ * by the driver's own fixed wording.
+ *
+ * @example
+ * ```ts
+ * connectionFailureKind(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })) // 'refused'
+ * ```
+ */
+export function connectionFailureKind(error: unknown): ConnectionFailureKind | undefined {
+  switch (errorCode(error)) {
+    case SQLSTATE.INVALID_PASSWORD:
+      return 'credentials'
+    case SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION:
+      return 'no-role'
+    case SQLSTATE.INVALID_CATALOG_NAME:
+      return 'no-database'
+    case 'ECONNREFUSED':
+      return 'refused'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown-host'
+    case 'ETIMEDOUT':
+      return 'timeout'
+    case undefined: {
+      const message = error instanceof Error ? error.message : ''
+      if (/^(timeout expired|Connection terminated due to connection timeout)/.test(message)) return 'timeout'
+      if (/^SASL: .*password must be a string/.test(message)) return 'credentials'
+      return undefined
+    }
+    default:
+      return undefined
+  }
+}
