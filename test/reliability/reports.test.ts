@@ -181,7 +181,7 @@ describe.skipIf(server.skipReason)('true reports', () => {
 
   const bmpName = 'line:column stay right after characters outside the BMP'
   it(bmpName, async () => {
-    await recordScenario({ id: 'report-non-bmp', group: GROUP, scenario: `${bmpName} (syntax error, atomic file, no-transaction file, down file)`, file: FILE, testName: bmpName }, async (progress) => {
+    await recordScenario({ id: 'report-non-bmp', group: GROUP, scenario: `${bmpName} (syntax error, atomic file, no-transaction file)`, file: FILE, testName: bmpName }, async (progress) => {
       const syntax = await failure(readMigrationFolder(await migrationFolder({ '001_a.sql': "-- 🎉 launch\ncomment on schema public is '🎉🎉';\nselect * fromm x;\n" })))
       expect([syntax.code, syntax.line, syntax.column]).toEqual(['SQL_SYNTAX_ERROR', 3, 10])
       progress.trials++
