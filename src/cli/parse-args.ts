@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`). */
-export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'help'
+export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'diff' | 'help'
 
 /** A parsed command line. */
 export interface CliArgs {
@@ -19,6 +19,12 @@ export interface CliArgs {
   readonly to?: number
   /** `status --check`. */
   readonly check: boolean
+  /** `diff` / `verify --roundtrip`: an empty database to build the expected schema in. */
+  readonly shadowUrl?: string
+  /** `verify --roundtrip`: prove the down files on a scratch database. */
+  readonly roundtrip: boolean
+  /** `verify --roundtrip --require-down`: a file without a down file fails. */
+  readonly requireDown: boolean
 }
 
 /**
@@ -42,13 +48,17 @@ const COMMANDS: Readonly<Record<string, CliCommand>> = {
   create: 'create',
   plan: 'plan',
   verify: 'verify',
+  diff: 'diff',
   help: 'help',
 }
 
 // Which flags mean something to which command. A flag that would be silently ignored is
 // refused instead: `status --allow-drift` or `migrate --to 3` is a mistake worth hearing about.
 const APPLIES: Readonly<Record<string, readonly CliCommand[]>> = {
-  url: ['migrate', 'status', 'down', 'plan'],
+  url: ['migrate', 'status', 'down', 'plan', 'diff', 'verify'],
+  'shadow-url': ['diff', 'verify'],
+  roundtrip: ['verify'],
+  'require-down': ['verify'],
   'allow-drift': ['migrate', 'down', 'plan'],
   'lock-timeout': ['migrate', 'down'],
   'statement-timeout': ['migrate', 'down'],
@@ -95,6 +105,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (values.url === '') throw new UsageError('--url is empty')
   if (values.dir === '') throw new UsageError('--dir is empty')
+  if (values['shadow-url'] === '') throw new UsageError('--shadow-url is empty')
+  if (command === 'verify' && !values.roundtrip && !help) {
+    for (const flag of ['url', 'shadow-url', 'require-down'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to verify --roundtrip only (plain verify reads no database)`)
+    }
+  }
 
   return Object.freeze({
     command,
@@ -108,6 +124,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     statementTimeoutMs: count(values['statement-timeout'], '--statement-timeout'),
     to: count(values.to, '--to'),
     check: values.check === true,
+    shadowUrl: values['shadow-url'],
+    roundtrip: values.roundtrip === true,
+    requireDown: values['require-down'] === true,
   })
 }
 
@@ -126,6 +145,9 @@ function parse(argv: readonly string[]) {
       'statement-timeout': { type: 'string' },
       to: { type: 'string' },
       check: { type: 'boolean' },
+      'shadow-url': { type: 'string' },
+      roundtrip: { type: 'boolean' },
+      'require-down': { type: 'boolean' },
     },
   })
 }

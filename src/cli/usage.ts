@@ -19,6 +19,13 @@ Commands:
   plan                 the files and statements migrate would run; changes nothing
   verify               check the folder offline: names, numbering, SQL syntax,
                        directives (no database needed; for CI)
+  verify --roundtrip [--require-down]
+                       prove the down files on a scratch database: each one must
+                       restore the schema its up file found, and the up file must
+                       then rebuild the same schema
+  diff [--shadow-url <url>]
+                       compare the database's schema with what its applied files
+                       build (in a shadow database); reads the database only
   help                 this text
 
 Flags:
@@ -29,6 +36,9 @@ Flags:
                        package's migrations/)
   --json               print one JSON document (shape: docs/cli.md, "version": 1)
   --check              status: exit 3 unless the database is up to date
+  --shadow-url <url>   diff, verify --roundtrip: an empty database to build schemas in
+                       (default: a database created on the same server and dropped)
+  --require-down       verify --roundtrip: fail on files without a down file
   --to <N>             down: revert every file above version N
   --allow-drift        migrate even though applied files were edited or are gone
   --lock-timeout <ms>  how long a statement may wait for a lock (default 10000; 0 = forever)
@@ -40,7 +50,8 @@ Exit codes:
   0  done
   1  a migration, a migration file, or the connection failed
   2  the command line is wrong
-  3  status --check: pending, drifted or missing migrations
+  3  status --check: pending, drifted or missing migrations;
+     diff: the database differs from what its applied files build
 
 Environment:
   POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL   the database, first set wins

@@ -76,3 +76,7 @@ export type MigrationErrorCode =
   | 'MISSING_EXTENSION'
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
+  | 'ADOPTION_MISMATCH'
+  // comparing schemas (diff, verify --roundtrip)
+  | 'SHADOW_NOT_EMPTY'
+  | 'SHADOW_FAILED'

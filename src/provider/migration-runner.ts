@@ -13,6 +13,7 @@ import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSna
 
 const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
 import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
+import { diffSchema, type SchemaDiff } from '../schema-diff/diff-schema.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
@@ -205,6 +206,38 @@ export class MigrationRunner {
     const status = await this.status()
     this.#assertDownFiles(files, status.applied.filter((a) => a.version > version).map((a) => a.version))
     return this.#run(files, db, (migrator) => migrator.migrateTo(target ? target.name : NO_MIGRATIONS))
+  }
+
+  /**
+   * Compares the live database with what its applied files build: the files the ledger
+   * records are applied to a shadow database (created on the same server and dropped, or the
+   * empty `shadowUrl`), and the two catalogs are compared. The live database is only read,
+   * in a read-only transaction.
+   *
+   * @example
+   * ```ts
+   * const { inSync, differences } = await runner.diff()
+   * ```
+   */
+  async diff(options: { readonly shadowUrl?: string } = {}): Promise<SchemaDiff> {
+    const files = await this.#provider.loadFiles()
+    const db = await this.#guard(() => this.#connect())
+    return this.#guard(() =>
+      diffSchema({
+        live: db,
+        liveUrl: this.#url,
+        shadowUrl: options.shadowUrl,
+        files,
+        build: async (url, migrationFolder) => {
+          const shadow = new MigrationRunner({ url, migrationFolder, log: () => {}, lockTimeoutMs: this.#props.lockTimeoutMs })
+          try {
+            await shadow.migrate()
+          } finally {
+            await shadow.close()
+          }
+        },
+      }),
+    )
   }
 
   /** Closes the connection the runner opened (not a `db` it was given). */
