@@ -8,10 +8,17 @@ import { kyselyForUrl, resolveTestServer, type TestDatabaseHandle } from '../src
 
 const server = await resolveTestServer()
 
-// One index from each file. The old runner's database is missing them (dropped by hand below);
-// every file creates its indexes with IF NOT EXISTS, so if the provider ran any file again,
-// that file's index would be back.
-const SENTINEL_INDEXES = ['idx_steps_action', 'idx_parallel_calls_tool_id', 'idx_fork_tasks_depth', 'idx_feedback_user']
+// Every file is idempotent (IF NOT EXISTS), so running one again would change nothing visible:
+// an event trigger records the text of every CREATE query the server runs after the old runner
+// is done, and none may carry a statement of 001–004. (Not DROP INDEX: a trigger's INSERT
+// before DROP INDEX CONCURRENTLY makes it fail, as it must be first in its transaction.)
+const DDL_LOG = `
+  create schema audit;
+  create table audit.ddl_log (query text not null);
+  create function audit.log_ddl() returns event_trigger language plpgsql as
+    $$ begin insert into audit.ddl_log values (current_query()); end $$;
+  create event trigger log_ddl on ddl_command_start
+    when tag in ('CREATE EXTENSION', 'CREATE TABLE', 'CREATE INDEX') execute function audit.log_ddl();`
 
 /** A unit vector of vector(1536) at `degrees` in the plane of the first two axes. */
 const direction = (degrees: number): number[] => {
@@ -42,7 +49,7 @@ describe.skipIf(server.tier === 'pglite')('a database the old runner built (each
       await client.query(`insert into sessions (id, goal, user_id) values ('deployed', 'written before adoption', 'u1')`)
       await client.query(`insert into knowledge_entities (entity_id, source_session_id, content, level, is_indexed, embedding)
                           values ('k-old', 'deployed', 'old knowledge', 'public', true, $1)`, [`[${direction(20).join(',')}]`])
-      for (const index of SENTINEL_INDEXES) await client.query(`drop index ${index}`)
+      await client.query(DDL_LOG)
       before = (await client.query('select * from schema_versions order by version')).rows
     } finally {
       await client.end()
@@ -79,10 +86,12 @@ describe.skipIf(server.tier === 'pglite')('a database the old runner built (each
         [5, 'applied'],
       ])
 
-      // Nothing re-ran: the indexes dropped after the old runner finished are still gone,
-      // and the data written before adoption is intact.
-      const { rows: indexes } = await sql<{ name: string }>`select indexname as name from pg_indexes where indexname = any(${SENTINEL_INDEXES})`.execute(db)
-      expect(indexes).toEqual([])
+      // Nothing re-ran: no DDL query carried a statement of 001–004 (005's did run), and the
+      // data written before adoption is intact.
+      const { rows: ddl } = await sql<{ query: string }>`select query from audit.ddl_log`.execute(db)
+      const oldStatements = oldFiles.flatMap((f) => f.sql.statements.map((st) => st.text)).filter((text) => !text.startsWith('INSERT'))
+      expect(ddl.filter((d) => oldStatements.some((text) => d.query.includes(text)))).toEqual([])
+      expect(ddl.some((d) => d.query.includes('USING hnsw'))).toBe(true)
       expect(await db.selectFrom('sessions').select(['id', 'goal', 'status']).execute()).toEqual([{ id: 'deployed', goal: 'written before adoption', status: 'active' }])
 
       // The ledger: the old rows kept (description, applied_at), the provider's columns filled.

@@ -9,3 +9,4 @@ export { findDrift, assertNoDrift, type DriftReport, type DriftedMigration, type
 export { readLedger, ensureAndReadLedger, LEDGER_TABLE, type LedgerRow } from './ledger.js'
 export { MigrationRunner, MigrationRunError, type MigrationRunnerOptions, type MigrateResult, type MigrationFileResult, type MigrationFileStatus } from './migration-runner.js'
 export { computeStatus, readSnapshot, readSnapshotFast, type MigrationStatus, type AppliedMigration, type PendingMigration, type LedgerSnapshot } from './migration-state.js'
+export { AdoptionMismatchError, expectedObjects, assertAdoptable, type CreatedObject } from './adoption-check.js'
