@@ -137,28 +137,32 @@ union all (select 'type ' || typname from pg_type where typnamespace = 'public':
 // everything in them, then whatever the files left in public.
 const EMPTY_DATABASE_SQL = `
 do $$
-declare r record;
+declare
+  statements text[];
+  statement text;
 begin
-  for r in select extname from pg_extension where extname <> 'plpgsql' loop
-    execute format('drop extension if exists %I cascade', r.extname);
-  end loop;
-  for r in select nspname from pg_namespace where ${USER_SCHEMAS} loop
-    execute format('drop schema if exists %I cascade', r.nspname);
-  end loop;
-  for r in select c.oid::regclass as rel, c.relkind from pg_class c
-           where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') loop
-    execute format('drop %s if exists %s cascade',
-      case r.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
-                     when 'f' then 'foreign table' else 'table' end, r.rel);
-  end loop;
-  for r in select p.oid::regprocedure as fn, p.prokind from pg_proc p where p.pronamespace = 'public'::regnamespace loop
-    execute format('drop %s if exists %s cascade',
-      case r.prokind when 'p' then 'procedure' when 'a' then 'aggregate' else 'function' end, r.fn);
-  end loop;
-  for r in select t.oid::regtype as ty from pg_type t
-           where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd', 'c', 'r', 'm')
-             and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c') loop
-    execute format('drop type if exists %s cascade', r.ty);
+  -- Every statement is written before any runs: a name read after a CASCADE dropped its
+  -- object would print as a bare oid.
+  select coalesce(array_agg(s), '{}') into statements from (
+    select format('drop extension if exists %I cascade', extname) as s from pg_extension where extname <> 'plpgsql'
+    union all
+    select format('drop schema if exists %I cascade', nspname) from pg_namespace where ${USER_SCHEMAS}
+    union all
+    select format('drop %s if exists public.%I cascade',
+             case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
+                            when 'f' then 'foreign table' else 'table' end, c.relname)
+    from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+    union all
+    select format('drop routine if exists public.%I(%s) cascade', p.proname, pg_get_function_identity_arguments(p.oid))
+    from pg_proc p where p.pronamespace = 'public'::regnamespace
+    union all
+    select format('drop type if exists public.%I cascade', t.typname)
+    from pg_type t
+    where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd', 'c', 'r', 'm')
+      and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c')
+  ) all_drops;
+  foreach statement in array statements loop
+    execute statement;
   end loop;
 end
 $$`
