@@ -108,7 +108,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values['shadow-url'] === '') throw new UsageError('--shadow-url is empty')
   if (command === 'verify' && !values.roundtrip && !help) {
     for (const flag of ['url', 'shadow-url', 'require-down'] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to verify --roundtrip only (plain verify reads no database)`)
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to verify without --roundtrip (plain verify reads no database)`)
     }
   }
 
