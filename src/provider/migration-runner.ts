@@ -14,6 +14,10 @@ import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSna
 const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
 import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
 import { diffSchema, type SchemaDiff } from '../schema-diff/diff-schema.js'
+import { readSchemaCatalog } from '../schema-diff/read-schema-catalog.js'
+import { openShadowDatabase } from '../schema-diff/shadow-database.js'
+import { verifyRoundTrip, type RoundTripReport } from '../schema-diff/verify-round-trip.js'
+import { createDatabase } from '../connect/index.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
@@ -238,6 +242,53 @@ export class MigrationRunner {
         },
       }),
     )
+  }
+
+  /**
+   * Proves the down files on a scratch database (created on the same server and dropped, or
+   * the empty `shadowUrl`): every file applied, then from the newest down each down file must
+   * restore the schema its up file found, and the up file must then rebuild the same schema.
+   * Never touches the configured database.
+   *
+   * @example
+   * ```ts
+   * const report = await runner.verifyRoundTrip()
+   * if (!report.ok) console.log(report.files.filter((f) => f.outcome !== 'proven'))
+   * ```
+   */
+  async verifyRoundTrip(options: { readonly shadowUrl?: string; readonly requireDown?: boolean } = {}): Promise<RoundTripReport> {
+    const files = await this.#provider.loadFiles()
+    const serverUrl = options.shadowUrl ? undefined : resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env).url
+    return this.#guard(async () => {
+      const shadow = await openShadowDatabase({ serverUrl, shadowUrl: options.shadowUrl, prefix: 'wk_roundtrip' })
+      let scratch: MigrationRunner | undefined
+      let reader: Kysely<any> | undefined
+      const runner = (): MigrationRunner =>
+        (scratch ??= new MigrationRunner({ url: shadow.url, migrationFolder: this.migrationFolder, log: () => {}, lockTimeoutMs: this.#props.lockTimeoutMs }))
+      const close = async (): Promise<void> => {
+        await scratch?.close()
+        await reader?.destroy()
+        ;[scratch, reader] = [undefined, undefined]
+      }
+      try {
+        return await verifyRoundTrip(
+          files,
+          {
+            migrateTo: async (version) => void (await runner().migrateTo(version)),
+            down: async () => void (await runner().down()),
+            catalog: async () => readSchemaCatalog((reader ??= await createDatabase({ url: shadow.url, driver: 'pg', max: 1 }))),
+            reset: async () => {
+              await close()
+              await shadow.reset()
+            },
+          },
+          options,
+        )
+      } finally {
+        await close()
+        await shadow.drop()
+      }
+    })
   }
 
   /** Closes the connection the runner opened (not a `db` it was given). */

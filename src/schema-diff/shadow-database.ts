@@ -17,6 +17,8 @@ export interface ShadowDatabase {
   readonly name: string
   /** True when this process created it (and `drop()` drops it); false for a given URL. */
   readonly created: boolean
+  /** Back to an empty database: dropped and created again, or the given one emptied. */
+  reset(): Promise<void>
   /** Drops the database it created, or empties the given one. Idempotent; never throws twice. */
   drop(): Promise<void>
 }
@@ -58,9 +60,11 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   }
   const name = `${options.prefix ?? 'wk_shadow'}_${randomBytes(6).toString('hex')}`
   const serverUrl = options.serverUrl
-  await onServer(serverUrl, async (db) => {
-    await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
-  }).catch((error: unknown) => {
+  const create = (): Promise<void> =>
+    onServer(serverUrl, async (db) => {
+      await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
+    })
+  await create().catch((error: unknown) => {
     throw new MigrationError(
       'SHADOW_FAILED',
       `cannot create the shadow database ${name} on the live database's server (${(error as Error).message}); give an empty database to use instead with --shadow-url`,
@@ -72,6 +76,12 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
     url: withDatabase(serverUrl, name),
     name,
     created: true,
+    async reset(): Promise<void> {
+      await onServer(serverUrl, async (db) => {
+        await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
+        await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
+      })
+    },
     drop(): Promise<void> {
       dropped ??= onServer(serverUrl, async (db) => {
         await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
@@ -111,6 +121,11 @@ async function takeGivenShadow(url: string): Promise<ShadowDatabase> {
     url,
     name: decodeURIComponent(name),
     created: false,
+    async reset(): Promise<void> {
+      await onServer(url, async (db) => {
+        await sql.raw(EMPTY_DATABASE_SQL).execute(db)
+      })
+    },
     drop(): Promise<void> {
       dropped ??= onServer(url, async (db) => {
         await sql.raw(EMPTY_DATABASE_SQL).execute(db)
