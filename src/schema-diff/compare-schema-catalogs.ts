@@ -19,7 +19,7 @@ export interface SchemaDifference {
   readonly change: SchemaChange
   readonly kind: SchemaObjectKind
   readonly schema: string | null
-  /** `schema.table` for columns, constraints, indexes, triggers and policies; else null. */
+  /** `schema.table` for columns, constraints, indexes, triggers, policies and owned sequences; else null. */
   readonly table: string | null
   readonly name: string
   /** The object as the files build it (null when `added`). */
@@ -31,7 +31,7 @@ export interface SchemaDifference {
 }
 
 // Objects that live inside a table: reported on their own only when their table is in both.
-const TABLE_PARTS: ReadonlySet<SchemaObjectKind> = new Set(['column', 'constraint', 'index', 'trigger', 'policy'])
+const TABLE_PARTS: ReadonlySet<SchemaObjectKind> = new Set(['column', 'constraint', 'index', 'trigger', 'policy', 'sequence'])
 // Objects that parts (indexes, triggers) can belong to.
 const RELATIONS: ReadonlySet<SchemaObjectKind> = new Set(['table', 'view', 'materialized view'])
 // Objects whose owner is their own (columns, indexes and the like follow their table's).
@@ -66,7 +66,7 @@ export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCat
   for (const [key, w] of want) {
     const h = have.get(key)
     if (!h) {
-      if (!TABLE_PARTS.has(w.kind) || tablesInBoth.has(w.table ?? '')) {
+      if (!TABLE_PARTS.has(w.kind) || !w.table || tablesInBoth.has(w.table)) {
         out.push(Object.freeze({ change: 'dropped', ...base(w), expected: w.facts, actual: null, fields: [] }))
       }
       continue
@@ -79,7 +79,7 @@ export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCat
   }
   for (const [key, h] of have) {
     if (want.has(key)) continue
-    if (TABLE_PARTS.has(h.kind) && !tablesInBoth.has(h.table ?? '')) continue
+    if (TABLE_PARTS.has(h.kind) && h.table && !tablesInBoth.has(h.table)) continue
     out.push(Object.freeze({ change: 'added', ...base(h), expected: null, actual: h.facts, fields: [] }))
   }
   return Object.freeze(out.sort(compareDifferences))
@@ -88,7 +88,8 @@ export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCat
 function keyOf(o: SchemaObject): string {
   // Index and sequence names are unique in their schema; columns, constraints, triggers and
   // policies in their table.
-  return `${o.kind}\u0000${o.schema ?? ''}\u0000${o.kind === 'index' ? '' : (o.table ?? '')}\u0000${o.name}`
+  const inSchema = o.kind === 'index' || o.kind === 'sequence'
+  return `${o.kind}\u0000${o.schema ?? ''}\u0000${inSchema ? '' : (o.table ?? '')}\u0000${o.name}`
 }
 
 function byKey(objects: readonly SchemaObject[]): Map<string, SchemaObject> {

@@ -30,7 +30,10 @@ export interface SchemaObject {
   readonly kind: SchemaObjectKind
   /** The object's schema; null for extensions and schemas. */
   readonly schema: string | null
-  /** `schema.table` for columns, constraints, indexes, triggers and policies; else null. */
+  /**
+   * `schema.table` for columns, constraints, indexes, triggers and policies, and for a
+   * sequence owned by a table column (serial, identity); else null.
+   */
   readonly table: string | null
   /** Its name: `goal` (a column), `f(integer, text)` (a function), `idx_steps_status` (an index). */
   readonly name: string
@@ -118,7 +121,12 @@ objects as (
   join user_ns n on n.oid = c.relnamespace
   where not (r.relkind in ('r', 'p', 'f') and r.relname = any(__LEDGERS__))
   union all
-  select 'sequence', s.nspname, null, s.relname, pg_get_userbyid(s.relowner),
+  select 'sequence', s.nspname, (
+           select otn.nspname || '.' || ot.relname from pg_depend d
+           join pg_class ot on ot.oid = d.refobjid join pg_namespace otn on otn.oid = ot.relnamespace
+           where d.classid = 'pg_class'::regclass and d.objid = s.oid and d.refclassid = 'pg_class'::regclass
+             and d.deptype in ('a', 'i') limit 1),
+         s.relname, pg_get_userbyid(s.relowner),
          jsonb_build_object(
            'type', format_type(q.seqtypid, null),
            'start', q.seqstart::text, 'increment', q.seqincrement::text,
