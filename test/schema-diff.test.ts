@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -5,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_MIGRATION_FOLDER, MigrationError, MigrationRunner, readSchemaCatalog, SqlFileMigrationProvider, type SchemaDiff, type SchemaDifference } from '../src/index.js'
 import { createTestDatabase, kyselyForUrl, resolveTestServer, type TestDatabase, type TestDatabaseHandle } from '../src/testing/index.js'
 import { withDatabase } from '../src/testing/test-server.js'
+import { BIN, cliEnv, ROOT } from './support/cli-process.js'
 import { migrationFolder } from './support/folders.js'
 import { runCliHere } from './support/run-cli-in-process.js'
 
@@ -291,6 +295,31 @@ describe.skipIf(server.tier === 'pglite')('diff only reads the live database', {
       const cleanup = kyselyForUrl(server.adminUrl!, 1)
       await sql.raw(`DROP DATABASE IF EXISTS wk_test_given_${process.pid} WITH (FORCE)`).execute(cleanup)
       await cleanup.destroy()
+    }
+  })
+})
+
+// How long the interrupted run may take to reach its shadow, on a busy machine.
+const INTERRUPT_WAIT_MS = Number(process.env['WUKONG_TEST_INTERRUPT_WAIT_MS'] ?? 60_000)
+
+describe.skipIf(server.tier === 'pglite')('diff interrupted', { timeout: INTERRUPT_WAIT_MS + 60_000 }, () => {
+  it('drops its shadow on SIGINT while the shadow is being built, and exits 130', async () => {
+    // A file that takes a while on the shadow, so that the interrupt lands while it runs.
+    const folder = await wukongPlus({ '006_slow.sql': 'SELECT pg_sleep(4);\n' })
+    const live = await createTestDatabase({ migrationFolder: folder })
+    try {
+      const child = spawn(process.execPath, ['--liftoff-only', BIN, 'diff', '--url', live.url!, '--dir', folder], { cwd: ROOT, env: cliEnv(), stdio: 'ignore' })
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+      const deadline = Date.now() + INTERRUPT_WAIT_MS
+      while ((await shadowsLeft()).length === 0) {
+        if (Date.now() > deadline) throw new Error(`no shadow database appeared within ${INTERRUPT_WAIT_MS} ms`)
+        await sleep(50)
+      }
+      child.kill('SIGINT')
+      expect(await exited).toBe(130)
+      expect(await shadowsLeft()).toEqual([])
+    } finally {
+      await live.destroy()
     }
   })
 })
