@@ -63,13 +63,23 @@ export interface DiffSchemaOptions {
  * ```
  */
 export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff> {
-  const { snapshot, catalog: actual } = await readLiveReadOnly(options.live)
+  // The live read and the shadow's creation overlap; whichever fails, the shadow is dropped.
+  const [live, opened] = await Promise.allSettled([
+    readLiveReadOnly(options.live),
+    openShadowDatabase({ serverUrl: options.liveUrl, shadowUrl: options.shadowUrl }),
+  ])
+  if (live.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.drop()
+    throw live.reason
+  }
+  if (opened.status === 'rejected') throw opened.reason
+  const { snapshot, catalog: actual } = live.value
+  const shadow = opened.value
   const byVersion = new Map(options.files.map((f) => [f.version, f]))
   const applied = snapshot.ledger.map((row) => ({ row, file: byVersion.get(row.version) }))
   const built = applied.flatMap(({ file }) => (file ? [file] : []))
   const versions = snapshot.ledger.map((r) => r.version)
 
-  const shadow = await openShadowDatabase({ serverUrl: options.liveUrl, shadowUrl: options.shadowUrl })
   let folder: string | undefined
   let expected: SchemaCatalog
   try {
