@@ -23,7 +23,8 @@ export function differenceLines(differences: readonly SchemaDifference[], c: Pal
       group = g
       lines.push(`${indent}${c.bold(g)}`)
     }
-    const [sign, colour] = d.change === 'added' ? ['+', c.green] : d.change === 'dropped' ? ['-', c.red] : ['~', c.yellow]
+    const [sign, colour] =
+      d.change === 'added' ? ['+', c.green] : d.change === 'dropped' ? ['-', c.red] : ['~', c.yellow]
     const self = !d.table && `${d.kind} ${d.schema ? `${d.schema}.` : ''}${d.name}` === g
     const label = self ? d.kind : `${d.kind} ${d.name}`
     if (d.change !== 'changed') {
@@ -62,7 +63,12 @@ export function differenceTally(differences: readonly SchemaDifference[]): strin
 function summary(kind: SchemaDifference['kind'], facts: SchemaFacts): string {
   switch (kind) {
     case 'column':
-      return [facts['type'], facts['notNull'] ? 'not null' : '', facts['default'] ? `default ${facts['default']}` : '', facts['identity'] ? `identity ${facts['identity']}` : '']
+      return [
+        facts['type'],
+        facts['notNull'] ? 'not null' : '',
+        facts['default'] ? `default ${facts['default']}` : '',
+        facts['identity'] ? `identity ${facts['identity']}` : '',
+      ]
         .filter(Boolean)
         .join(' ')
     case 'index':
@@ -106,5 +112,8 @@ function lineChanges(expected: string, actual: string): [string, string][] {
   const [e, a] = [expected.split('\n'), actual.split('\n')]
   const inA = new Set(a)
   const inE = new Set(e)
-  return [...e.filter((l) => !inA.has(l)).map((l): [string, string] => ['-', l]), ...a.filter((l) => !inE.has(l)).map((l): [string, string] => ['+', l])]
+  return [
+    ...e.filter((l) => !inA.has(l)).map((l): [string, string] => ['-', l]),
+    ...a.filter((l) => !inE.has(l)).map((l): [string, string] => ['+', l]),
+  ]
 }

@@ -34,7 +34,9 @@ export class AdoptionMismatchError extends MigrationError {
     const list = missing.map((m) => `${m.kind} ${m.name}`).join(', ')
     super(
       'ADOPTION_MISMATCH',
-      `${file.fileName}: schema_versions records version ${file.version} ("${description}", written without a checksum by another runner), but the database lacks what this file creates: ${list}. Not counted as applied: the version may have been used for another change`,
+      `${file.fileName}: schema_versions records version ${file.version} ("${description}", ` +
+        `written without a checksum by another runner), but the database lacks what this file creates: ${list}. ` +
+        'Not counted as applied: the version may have been used for another change',
       { file: file.fileName },
     )
     this.version = file.version
@@ -53,7 +55,10 @@ export class AdoptionMismatchError extends MigrationError {
  * expectedObjects(files[0], files.slice(1)) // [{ kind: 'table', name: 'sessions' }, …]
  * ```
  */
-export async function expectedObjects(file: MigrationFile, later: readonly MigrationFile[]): Promise<readonly CreatedObject[]> {
+export async function expectedObjects(
+  file: MigrationFile,
+  later: readonly MigrationFile[],
+): Promise<readonly CreatedObject[]> {
   await loadModule()
   const tables = new Map<string, Set<string>>() // table → its columns created by `file`
   const created = new Set<string>() // tables created by `file` (not just given columns)
@@ -76,7 +81,8 @@ export async function expectedObjects(file: MigrationFile, later: readonly Migra
         const index = qualified(schemaOf(table), node['idxname'])
         indexes.set(index, table)
         const params = (node['indexParams'] as { IndexElem?: Node }[] | undefined) ?? []
-        indexColumns.set(index, new Set(params.map((p) => p.IndexElem?.['name']).filter((n): n is string => typeof n === 'string')))
+        const named = params.map((p) => p.IndexElem?.['name']).filter((n): n is string => typeof n === 'string')
+        indexColumns.set(index, new Set(named))
       } else if (kind === 'AlterTableStmt') {
         const table = relationName(node['relation'])
         for (const cmd of (node['cmds'] as { AlterTableCmd?: Node }[] | undefined) ?? []) {
@@ -87,13 +93,15 @@ export async function expectedObjects(file: MigrationFile, later: readonly Migra
           } else if (c['subtype'] === 'AT_DropColumn' && typeof c['name'] === 'string') {
             tables.get(table)?.delete(c['name'])
             // PostgreSQL drops the indexes on a dropped column with it.
-            for (const [index, on] of indexes) if (on === table && indexColumns.get(index)?.has(c['name'])) indexes.delete(index)
+            for (const [index, on] of indexes) {
+              if (on === table && indexColumns.get(index)?.has(c['name'])) indexes.delete(index)
+            }
           }
         }
       } else if (kind === 'DropStmt') {
-        const names = ((node['objects'] as { List?: { items?: { String?: { sval?: string } }[] } }[] | undefined) ?? []).map((o) =>
-          (o.List?.items ?? []).map((i) => i.String?.sval ?? ''),
-        )
+        type NameList = { List?: { items?: { String?: { sval?: string } }[] } }
+        const lists = (node['objects'] as NameList[] | undefined) ?? []
+        const names = lists.map((o) => (o.List?.items ?? []).map((i) => i.String?.sval ?? ''))
         for (const parts of names) {
           const name = qualified(parts.length > 1 ? parts.at(-2)! : '', parts.at(-1)!)
           if (node['removeType'] === 'OBJECT_TABLE') {
@@ -134,7 +142,9 @@ export async function expectedObjects(file: MigrationFile, later: readonly Migra
   for (const next of later) effects(next.text, false)
   return Object.freeze([
     ...[...created].map((name): CreatedObject => ({ kind: 'table', name })),
-    ...[...tables].flatMap(([table, columns]) => [...columns].map((c): CreatedObject => ({ kind: 'column', name: `${table}.${c}`, table }))),
+    ...[...tables].flatMap(([table, columns]) =>
+      [...columns].map((c): CreatedObject => ({ kind: 'column', name: `${table}.${c}`, table })),
+    ),
     ...[...indexes].map(([name, table]): CreatedObject => ({ kind: 'index', name, table })),
   ])
 }
@@ -149,20 +159,27 @@ export async function expectedObjects(file: MigrationFile, later: readonly Migra
  * await assertAdoptable(db, file, laterAppliedFiles, row.description)
  * ```
  */
-export async function assertAdoptable(db: Kysely<unknown>, file: MigrationFile, later: readonly MigrationFile[], description: string): Promise<void> {
+export async function assertAdoptable(
+  db: Kysely<unknown>,
+  file: MigrationFile,
+  later: readonly MigrationFile[],
+  description: string,
+): Promise<void> {
   const objects = await expectedObjects(file, later)
   if (!objects.length) return
   const values = objects
     .map((o, i) => {
       const [relation, column] = o.kind === 'column' ? splitColumn(o.name) : [o.name, null]
-      return `(${i}, ${literal(o.kind)}, ${literal(quoteQualified(relation))}, ${column === null ? 'NULL' : literal(column)})`
+      const col = column === null ? 'NULL' : literal(column)
+      return `(${i}, ${literal(o.kind)}, ${literal(quoteQualified(relation))}, ${col})`
     })
     .join(', ')
   const { rows } = await sql.raw<{ i: number }>(`
     select i from (values ${values}) as v(i, kind, rel, col)
     where case kind
       when 'column' then not exists (select 1 from pg_attribute a
-                                     where a.attrelid = to_regclass(rel) and a.attname = col and a.attnum > 0 and not a.attisdropped)
+                                     where a.attrelid = to_regclass(rel) and a.attname = col
+                                       and a.attnum > 0 and not a.attisdropped)
       when 'index' then not exists (select 1 from pg_class c where c.oid = to_regclass(rel) and c.relkind in ('i', 'I'))
       else not exists (select 1 from pg_class c where c.oid = to_regclass(rel) and c.relkind in ('r', 'p', 'f'))
     end

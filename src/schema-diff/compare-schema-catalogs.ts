@@ -31,11 +31,15 @@ export interface SchemaDifference {
 }
 
 // Objects that live inside a table: reported on their own only when their table is in both.
-const TABLE_PARTS: ReadonlySet<SchemaObjectKind> = new Set(['column', 'constraint', 'index', 'trigger', 'policy', 'sequence'])
+const TABLE_PARTS: ReadonlySet<SchemaObjectKind> = new Set([
+  'column', 'constraint', 'index', 'trigger', 'policy', 'sequence',
+])
 // Objects that parts (indexes, triggers) can belong to.
 const RELATIONS: ReadonlySet<SchemaObjectKind> = new Set(['table', 'view', 'materialized view'])
 // Objects whose owner is their own (columns, indexes and the like follow their table's).
-const OWNED: ReadonlySet<SchemaObjectKind> = new Set(['table', 'view', 'materialized view', 'sequence', 'function', 'procedure', 'aggregate', 'enum', 'domain'])
+const OWNED: ReadonlySet<SchemaObjectKind> = new Set([
+  'table', 'view', 'materialized view', 'sequence', 'function', 'procedure', 'aggregate', 'enum', 'domain',
+])
 const KIND_ORDER: readonly SchemaObjectKind[] = [
   'extension', 'schema', 'enum', 'domain', 'sequence', 'table', 'column', 'constraint', 'index', 'trigger', 'policy',
   'view', 'materialized view', 'function', 'procedure', 'aggregate',
@@ -75,7 +79,10 @@ export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCat
     if (OWNED.has(h.kind) && mainOwner && h.owner && h.owner !== mainOwner) {
       fields.push(Object.freeze({ field: 'owner', expected: mainOwner, actual: h.owner }))
     }
-    if (fields.length) out.push(Object.freeze({ change: 'changed', ...base(w), expected: w.facts, actual: h.facts, fields: Object.freeze(fields) }))
+    if (fields.length) {
+      const facts = { expected: w.facts, actual: h.facts, fields: Object.freeze(fields) }
+      out.push(Object.freeze({ change: 'changed', ...base(w), ...facts }))
+    }
   }
   for (const [key, h] of have) {
     if (want.has(key)) continue
@@ -116,7 +123,11 @@ function dominantOwner(objects: readonly SchemaObject[]): string | null {
 
 /** The order differences are listed in: by the object they belong to, then by kind and name. */
 function compareDifferences(a: SchemaDifference, b: SchemaDifference): number {
-  return groupOf(a).localeCompare(groupOf(b)) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name)
+  return (
+    groupOf(a).localeCompare(groupOf(b)) ||
+    KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+    a.name.localeCompare(b.name)
+  )
 }
 
 /**

@@ -40,7 +40,7 @@ export interface SchemaDiff {
 /** Options of {@link diffSchema}. */
 export interface DiffSchemaOptions {
   /** The live database; only read, in a read-only transaction. */
-  readonly live: Kysely<any>
+  readonly live: Kysely<unknown>
   /** The live database's URL (its server hosts the shadow), when it has one. */
   readonly liveUrl?: string
   /** An empty database to build the expected schema in, instead of creating one. */
@@ -98,7 +98,9 @@ export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff
     builtFiles: Object.freeze(built.map((f) => f.fileName)),
     missingVersions: Object.freeze(applied.filter((a) => !a.file).map((a) => a.row.version)),
     editedFiles: Object.freeze(
-      applied.filter((a) => a.file && a.row.checksum !== null && a.row.checksum !== a.file.checksum).map((a) => a.file!.fileName),
+      applied
+        .filter((a) => a.file && a.row.checksum !== null && a.row.checksum !== a.file.checksum)
+        .map((a) => a.file!.fileName),
     ),
     differences,
     shadow: Object.freeze({ name: shadow.name, created: shadow.created }),
@@ -109,7 +111,7 @@ export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff
  * The live database's ledger and catalog, read in ONE read-only transaction (`BEGIN READ
  * ONLY`: the server refuses any write in it) on one connection, so both are one snapshot.
  */
-async function readLiveReadOnly(live: Kysely<any>): Promise<{ snapshot: LedgerSnapshot; catalog: SchemaCatalog }> {
+async function readLiveReadOnly(live: Kysely<unknown>): Promise<{ snapshot: LedgerSnapshot; catalog: SchemaCatalog }> {
   return live.connection().execute(async (conn) => {
     await sql`begin isolation level repeatable read read only`.execute(conn)
     try {

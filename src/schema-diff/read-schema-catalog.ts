@@ -51,7 +51,11 @@ export interface SchemaCatalog {
  * The bookkeeping tables of the migration tools: what they hold differs by design between a
  * live database and one built from the files, so they are never schema differences.
  */
-export const LEDGER_TABLES: readonly string[] = Object.freeze(['schema_versions', 'kysely_migration', 'kysely_migration_lock'])
+export const LEDGER_TABLES: readonly string[] = Object.freeze([
+  'schema_versions',
+  'kysely_migration',
+  'kysely_migration_lock',
+])
 
 // One query for the whole catalog: objects in user schemas (not pg_catalog, information_schema,
 // toast or temp schemas), not members of an extension (pgvector's functions and operators
@@ -67,7 +71,8 @@ with user_ns as (
 rels as (
   select c.oid, c.relname, c.relkind, n.nspname, c.relowner, c.relpersistence, c.reloptions, c.relrowsecurity
   from pg_class c join user_ns n on n.oid = c.relnamespace
-  where not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+  where not exists (select 1 from pg_depend d
+                    where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
 ),
 tabs as (
   select * from rels where relkind in ('r', 'p', 'f') and not (relname = any(__LEDGERS__))
@@ -94,7 +99,9 @@ objects as (
            'default', case when a.attgenerated = '' then pg_get_expr(d.adbin, d.adrelid) end,
            'identity', case a.attidentity when 'a' then 'always' when 'd' then 'by default' else '' end,
            'generated', case when a.attgenerated <> '' then pg_get_expr(d.adbin, d.adrelid) else '' end,
-           'collation', case when a.attcollation <> ty.typcollation then coalesce((select collname from pg_collation where oid = a.attcollation), '') else '' end)
+           'collation', case when a.attcollation <> ty.typcollation
+                             then coalesce((select collname from pg_collation where oid = a.attcollation), '')
+                             else '' end)
   from tabs t
   join pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
   join pg_type ty on ty.oid = a.atttypid
@@ -145,7 +152,8 @@ objects as (
   union all
   select case v.relkind when 'm' then 'materialized view' else 'view' end, v.nspname, null, v.relname,
          pg_get_userbyid(v.relowner),
-         jsonb_build_object('definition', pg_get_viewdef(v.oid, true), 'options', coalesce(array_to_string(v.reloptions, ', '), ''))
+         jsonb_build_object('definition', pg_get_viewdef(v.oid, true),
+                            'options', coalesce(array_to_string(v.reloptions, ', '), ''))
   from rels v where v.relkind in ('v', 'm')
   union all
   select case p.prokind when 'p' then 'procedure' when 'a' then 'aggregate' else 'function' end, n.nspname, null,
@@ -154,39 +162,48 @@ objects as (
               then jsonb_build_object('returns', pg_get_function_result(p.oid))
               else jsonb_build_object('definition', pg_get_functiondef(p.oid)) end
   from pg_proc p join user_ns n on n.oid = p.pronamespace
-  where not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+  where not exists (select 1 from pg_depend d
+                    where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
   union all
   select 'trigger', t.nspname, t.nspname || '.' || t.relname, g.tgname, null,
          jsonb_build_object(
            'definition', pg_get_triggerdef(g.oid),
-           'enabled', case g.tgenabled when 'O' then 'origin' when 'D' then 'disabled' when 'R' then 'replica' when 'A' then 'always' end)
+           'enabled', case g.tgenabled when 'O' then 'origin' when 'D' then 'disabled'
+                                       when 'R' then 'replica' when 'A' then 'always' end)
   from pg_trigger g join tabs t on t.oid = g.tgrelid
   where not g.tgisinternal
   union all
   select 'policy', t.nspname, t.nspname || '.' || t.relname, p.polname, null,
          jsonb_build_object(
            'command', p.polcmd::text, 'permissive', p.polpermissive,
-           'roles', (select coalesce(jsonb_agg(case when r = 0 then 'public' else pg_get_userbyid(r) end order by 1), '[]') from unnest(p.polroles) r),
+           'roles', (select coalesce(jsonb_agg(case when r = 0 then 'public' else pg_get_userbyid(r) end
+                                               order by 1), '[]')
+                     from unnest(p.polroles) r),
            'using', coalesce(pg_get_expr(p.polqual, p.polrelid), ''),
            'withCheck', coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''))
   from pg_policy p join tabs t on t.oid = p.polrelid
   union all
-  select case ty.typtype when 'e' then 'enum' else 'domain' end, n.nspname, null, ty.typname, pg_get_userbyid(ty.typowner),
+  select case ty.typtype when 'e' then 'enum' else 'domain' end, n.nspname, null, ty.typname,
+         pg_get_userbyid(ty.typowner),
          case when ty.typtype = 'e'
-              then jsonb_build_object('values', (select jsonb_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = ty.oid))
+              then jsonb_build_object('values', (select jsonb_agg(e.enumlabel order by e.enumsortorder)
+                                                 from pg_enum e where e.enumtypid = ty.oid))
               else jsonb_build_object(
                 'type', format_type(ty.typbasetype, ty.typtypmod),
                 'notNull', ty.typnotnull,
                 'default', ty.typdefault,
-                'constraints', (select coalesce(jsonb_agg(k.conname || ' ' || pg_get_constraintdef(k.oid) order by k.conname), '[]')
+                'constraints', (select coalesce(jsonb_agg(k.conname || ' ' || pg_get_constraintdef(k.oid)
+                                                          order by k.conname), '[]')
                                 from pg_constraint k where k.contypid = ty.oid)) end
   from pg_type ty join user_ns n on n.oid = ty.typnamespace
   where ty.typtype in ('e', 'd')
-    and not exists (select 1 from pg_depend d where d.classid = 'pg_type'::regclass and d.objid = ty.oid and d.deptype = 'e')
+    and not exists (select 1 from pg_depend d
+                    where d.classid = 'pg_type'::regclass and d.objid = ty.oid and d.deptype = 'e')
 )
 select kind, schema, tbl, name, owner, facts from objects`
 
-const CATALOG_SQL_WITH_LEDGERS = CATALOG_SQL.replace(/__LEDGERS__/g, `array[${LEDGER_TABLES.map((t) => `'${t}'`).join(', ')}]::text[]`)
+const LEDGERS_ARRAY = `array[${LEDGER_TABLES.map((t) => `'${t}'`).join(', ')}]::text[]`
+const CATALOG_SQL_WITH_LEDGERS = CATALOG_SQL.replace(/__LEDGERS__/g, LEDGERS_ARRAY)
 
 /**
  * Reads every user object of a database in ONE query: tables, columns (type, nullability,
@@ -201,12 +218,22 @@ const CATALOG_SQL_WITH_LEDGERS = CATALOG_SQL.replace(/__LEDGERS__/g, `array[${LE
  * catalog.objects.filter((o) => o.kind === 'index').map((o) => o.name)
  * ```
  */
-export async function readSchemaCatalog(db: Kysely<any>): Promise<SchemaCatalog> {
-  type Row = { kind: SchemaObjectKind; schema: string | null; tbl: string | null; name: string; owner: string | null; facts: SchemaFacts }
+export async function readSchemaCatalog<DB>(db: Kysely<DB>): Promise<SchemaCatalog> {
+  type Row = {
+    kind: SchemaObjectKind
+    schema: string | null
+    tbl: string | null
+    name: string
+    owner: string | null
+    facts: SchemaFacts
+  }
   const { rows } = await sql.raw<Row>(CATALOG_SQL_WITH_LEDGERS).execute(db)
   return Object.freeze({
     objects: Object.freeze(
-      rows.map((r) => Object.freeze({ kind: r.kind, schema: r.schema, table: r.tbl, name: r.name, owner: r.owner, facts: Object.freeze(r.facts) })),
+      rows.map((r) => {
+        const { kind, schema, tbl: table, name, owner } = r
+        return Object.freeze({ kind, schema, table, name, owner, facts: Object.freeze(r.facts) })
+      }),
     ),
   })
 }

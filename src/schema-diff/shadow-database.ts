@@ -55,7 +55,8 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   if (!options.serverUrl) {
     throw new MigrationError(
       'SHADOW_FAILED',
-      'comparing schemas needs a database server to build the expected schema on: connect with a URL, or give an empty database as the shadow (--shadow-url)',
+      'comparing schemas needs a database server to build the expected schema on: ' +
+        'connect with a URL, or give an empty database as the shadow (--shadow-url)',
     )
   }
   const name = `${options.prefix ?? 'wk_shadow'}_${randomBytes(6).toString('hex')}`
@@ -67,7 +68,8 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   await create().catch((error: unknown) => {
     throw new MigrationError(
       'SHADOW_FAILED',
-      `cannot create the shadow database ${name} on the live database's server (${(error as Error).message}); give an empty database to use instead with --shadow-url`,
+      `cannot create the shadow database ${name} on the live database's server (${(error as Error).message}); ` +
+        'give an empty database to use instead with --shadow-url',
       { cause: error },
     )
   })
@@ -112,7 +114,9 @@ async function takeGivenShadow(url: string): Promise<ShadowDatabase> {
     if (rows.length) {
       throw new MigrationError(
         'SHADOW_NOT_EMPTY',
-        `the shadow database ${decodeURIComponent(name)} is not empty (it has ${rows.map((r) => r.what).join(', ')}); give an empty database: the migration files are applied to it, and everything in it is dropped afterwards`,
+        `the shadow database ${decodeURIComponent(name)} is not empty ` +
+          `(it has ${rows.map((r) => r.what).join(', ')}); ` +
+          'give an empty database: the migration files are applied to it, and everything in it is dropped afterwards',
       )
     }
   })
@@ -146,7 +150,8 @@ select 'schema ' || nspname as what from pg_namespace where ${USER_SCHEMAS}
 union all select 'extension ' || extname from pg_extension where extname <> 'plpgsql'
 union all (select 'relation ' || relname from pg_class where relnamespace = 'public'::regnamespace limit 3)
 union all (select 'function ' || proname from pg_proc where pronamespace = 'public'::regnamespace limit 3)
-union all (select 'type ' || typname from pg_type where typnamespace = 'public'::regnamespace and typtype in ('e', 'd', 'c', 'r', 'm') limit 3)`
+union all (select 'type ' || typname from pg_type
+           where typnamespace = 'public'::regnamespace and typtype in ('e', 'd', 'c', 'r', 'm') limit 3)`
 
 // Back to empty (the state takeGivenShadow checked): extensions and other schemas dropped with
 // everything in them, then whatever the files left in public.

@@ -77,8 +77,17 @@ export async function verifyRoundTrip(
   let trusted = true // the scratch database holds exactly files[0..i]
   for (let i = files.length - 1; i >= 0; i--) {
     const file = files[i]!
-    const result = (outcome: RoundTripOutcome, down: readonly SchemaDifference[] = [], up: readonly SchemaDifference[] = [], error: unknown = null): RoundTripFile =>
-      Object.freeze({ version: file.version, fileName: file.fileName, downFileName: file.down?.fileName ?? null, outcome, downDifferences: down, upDifferences: up, error })
+    type Differences = readonly SchemaDifference[]
+    const result = (outcome: RoundTripOutcome, down: Differences = [], up: Differences = [], error: unknown = null) =>
+      Object.freeze({
+        version: file.version,
+        fileName: file.fileName,
+        downFileName: file.down?.fileName ?? null,
+        outcome,
+        downDifferences: down,
+        upDifferences: up,
+        error,
+      }) satisfies RoundTripFile
     if (!file.down) {
       results.push(result('no-down'))
       trusted = false

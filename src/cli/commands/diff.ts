@@ -19,9 +19,18 @@ import { versionPhrase } from '../run-printer.js'
 export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   let result: SchemaDiff
   try {
-    result = await withShadowCleanupOnSignal(() => withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl: ctx.args.shadowUrl })))
+    const shadowUrl = ctx.args.shadowUrl
+    result = await withShadowCleanupOnSignal(() => withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl })))
   } catch (error) {
-    return { exitCode: EXIT.FAILED, fields: { inSync: false, currentVersion: null, builtFiles: [], missingVersions: [], editedFiles: [], differences: [] }, error }
+    const fields = {
+      inSync: false,
+      currentVersion: null,
+      builtFiles: [],
+      missingVersions: [],
+      editedFiles: [],
+      differences: [],
+    }
+    return { exitCode: EXIT.FAILED, fields, error }
   }
   if (!ctx.out.json) print(ctx, result)
   return {
@@ -62,26 +71,30 @@ export async function withShadowCleanupOnSignal<T>(body: () => Promise<T>): Prom
   }
 }
 
+const LEGEND = '  + only in the database   - only in what the files build   ~ in both, different (expected → actual)'
+
 function print(ctx: CommandContext, result: SchemaDiff): void {
   const { out } = ctx
   const c = out.out
   out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
   out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
-  const where = result.shadow.created ? `shadow database ${result.shadow.name}, dropped` : `shadow database ${result.shadow.name}, emptied`
+  const where = `shadow database ${result.shadow.name}, ${result.shadow.created ? 'dropped' : 'emptied'}`
   out.line(`${c.bold('Expected:')} what ${plural(result.builtFiles.length, 'applied file')} build (${where})`)
   out.line()
   if (result.missingVersions.length) {
-    out.line(c.yellow(`Applied versions with no file here: ${result.missingVersions.join(', ')}; what they made shows as added.`))
+    const versions = result.missingVersions.join(', ')
+    out.line(c.yellow(`Applied versions with no file here: ${versions}; what they made shows as added.`))
   }
   if (result.editedFiles.length) {
     out.line(c.yellow(`Applied files edited since: ${result.editedFiles.join(', ')}; their current text was built.`))
   }
   if (result.inSync) {
-    out.line(c.green(`In sync: the database has exactly what its applied files build (${versionPhrase(result.currentVersion)}).`))
+    const where = versionPhrase(result.currentVersion)
+    out.line(c.green(`In sync: the database has exactly what its applied files build (${where}).`))
     return
   }
   for (const line of differenceLines(result.differences, c)) out.line(line)
   out.line()
   out.line(c.yellow(`Not in sync: ${differenceTally(result.differences)}; ${versionPhrase(result.currentVersion)}.`))
-  out.line(c.dim('  + only in the database   - only in what the files build   ~ in both, different (expected → actual)'))
+  out.line(c.dim(LEGEND))
 }

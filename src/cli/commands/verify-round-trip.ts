@@ -19,9 +19,10 @@ import { withShadowCleanupOnSignal } from './diff.js'
  */
 export async function verifyRoundTripCommand(ctx: CommandContext): Promise<CommandResult> {
   let report: RoundTripReport
+  const shadowUrl = ctx.args.shadowUrl
   try {
     report = await withShadowCleanupOnSignal(() =>
-      withRunner(ctx, {}, (runner) => runner.verifyRoundTrip({ shadowUrl: ctx.args.shadowUrl, requireDown: ctx.args.requireDown })),
+      withRunner(ctx, {}, (runner) => runner.verifyRoundTrip({ shadowUrl, requireDown: ctx.args.requireDown })),
     )
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: { roundtrip: { ok: false, files: [] } }, error }
@@ -51,19 +52,26 @@ function print(ctx: CommandContext, report: RoundTripReport, errors: readonly ({
   const { out } = ctx
   const c = out.out
   out.line(`${c.bold('Folder:')}  ${displayPath(ctx.folder, ctx.io.cwd)}`)
-  out.line(`${c.bold('Scratch:')} ${ctx.args.shadowUrl ? 'the --shadow-url database (emptied afterwards)' : `a database created next to ${describeTarget(ctx.target)} (dropped afterwards)`}`)
+  const scratch = ctx.args.shadowUrl
+    ? 'the --shadow-url database (emptied afterwards)'
+    : `a database created next to ${describeTarget(ctx.target)} (dropped afterwards)`
+  out.line(`${c.bold('Scratch:')} ${scratch}`)
   out.line()
   const width = Math.max(0, ...report.files.map((f) => f.fileName.length))
   report.files.forEach((f, i) => {
-    const label =
-      f.outcome === 'proven' ? c.green('proven  ') : f.outcome === 'no-down' ? (ctx.args.requireDown ? c.red('NO DOWN ') : c.yellow('no down ')) : c.red('FAILED  ')
-    out.line(`  ${label} ${f.fileName.padEnd(width)}  ${c.dim(NOTES[f.outcome])}${f.outcome === 'failed' ? ` ${errors[i]?.message ?? ''}` : ''}`)
-    const differences = f.outcome === 'down-differs' ? f.downDifferences : f.outcome === 'up-differs' ? f.upDifferences : []
+    const noDown = ctx.args.requireDown ? c.red('NO DOWN ') : c.yellow('no down ')
+    const label = f.outcome === 'proven' ? c.green('proven  ') : f.outcome === 'no-down' ? noDown : c.red('FAILED  ')
+    const why = f.outcome === 'failed' ? ` ${errors[i]?.message ?? ''}` : ''
+    out.line(`  ${label} ${f.fileName.padEnd(width)}  ${c.dim(NOTES[f.outcome])}${why}`)
+    const differences =
+      f.outcome === 'down-differs' ? f.downDifferences : f.outcome === 'up-differs' ? f.upDifferences : []
     for (const line of differenceLines(differences, c, '      ')) out.line(line)
   })
   const count = (o: RoundTripFile['outcome']) => report.files.filter((f) => f.outcome === o).length
   const failed = report.files.length - count('proven') - count('no-down')
-  const tally = `${plural(count('proven'), 'file')} proven, ${count('no-down')} without a down file${failed ? `, ${failed} failed` : ''}`
+  const tally =
+    `${plural(count('proven'), 'file')} proven, ${count('no-down')} without a down file` +
+    (failed ? `, ${failed} failed` : '')
   out.line()
   out.line(report.ok ? c.green(`Round trip passed: ${tally}.`) : c.red(`Round trip failed: ${tally}.`))
 }
