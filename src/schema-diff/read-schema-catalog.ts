@@ -114,6 +114,8 @@ objects as (
            'definition', pg_get_constraintdef(k.oid),
            'validated', k.convalidated)
   from pg_constraint k join tabs t on t.oid = k.conrelid
+  -- NOT NULL is a column fact; PostgreSQL 18 also lists it here (contype 'n'), earlier ones do not.
+  where k.contype <> 'n'
   union all
   select 'index', n.nspname, n.nspname || '.' || r.relname, c.relname, null,
          jsonb_build_object(
