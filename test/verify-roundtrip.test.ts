@@ -72,6 +72,30 @@ describe.skipIf(server.tier === 'pglite')('verify --roundtrip proves the down fi
     expect(await scratchDatabasesLeft()).toEqual([])
   })
 
+  it('catches an up file that builds something else the second time (its down file left data behind)', async () => {
+    const folder = await migrationFolder({
+      '001_flags.sql': 'create table flags (n int);\n',
+      '001_flags.down.sql': 'drop table flags;\n',
+      '002_pick.sql':
+        'do $$ begin if exists (select 1 from flags) then create table x (id int); else create table y (id int); end if; end $$;\n' +
+        'insert into flags values (1);\n',
+      '002_pick.down.sql': 'drop table if exists x, y;\n',
+    })
+    const runner = new MigrationRunner({ url: server.adminUrl!, migrationFolder: folder, log: () => {} })
+    try {
+      const report = await runner.verifyRoundTrip()
+      expect(report.files.map((f) => [f.fileName, f.outcome])).toEqual([
+        ['002_pick.sql', 'up-differs'],
+        ['001_flags.sql', 'proven'],
+      ])
+      expect(report.files[0]!.downDifferences).toEqual([])
+      expect(report.files[0]!.upDifferences.map((d) => `${d.change} ${d.kind} ${d.name}`).sort()).toEqual(['added table x', 'dropped table y'])
+    } finally {
+      await runner.close()
+    }
+    expect(await scratchDatabasesLeft()).toEqual([])
+  })
+
   it('on the Wukong schema: every file applies on the scratch database and is listed (no down files yet)', async () => {
     const run = await runCliHere(['verify', '--roundtrip', '--url', server.adminUrl!, '--json'])
     expect(run.code).toBe(0)
