@@ -1,9 +1,9 @@
 // Layers of src/, bottom first; a module may import only from its own layer or one below it:
-//   errors  <-  schema-types  <-  provider  <-  connect  <-  runner  <-  cli, testing
+//   errors  <-  schema-types  <-  provider  <-  connect  <-  schema-diff  <-  runner  <-  cli, testing
 // (errors holds the error types every layer shares; schema-types imports nothing of ours.)
-const layers = ['errors', 'schema-types', 'provider', 'connect', 'runner', 'cli', 'testing']
+const layers = ['errors', 'schema-types', 'provider', 'connect', 'schema-diff', 'runner', 'cli', 'testing']
 // cli and testing sit side by side at the top: neither imports the other.
-const rank = { errors: 0, 'schema-types': 1, provider: 2, connect: 3, runner: 4, cli: 5, testing: 5 }
+const rank = { errors: 0, 'schema-types': 1, provider: 2, connect: 3, 'schema-diff': 4, runner: 5, cli: 6, testing: 6 }
 
 const upward = layers.flatMap((from) =>
   layers

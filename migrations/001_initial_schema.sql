@@ -1,8 +1,8 @@
 -- 001_initial_schema: the agent's core tables — sessions, their steps, todos and checkpoints.
 --
--- Column-for-column the schema deployed Wukong databases already run (shared/schema-spec.md):
--- same names, types, nullability and defaults, so agent code works on both and an existing
--- database is adopted without re-running this file. IF NOT EXISTS everywhere keeps the file
+-- Exactly the schema deployed Wukong databases already run: same tables, columns, types,
+-- nullability, defaults, constraint and index names, so agent code works on both, an existing
+-- database is adopted without re-running this file, and later files can name any object. IF NOT EXISTS everywhere keeps the file
 -- harmless if it ever meets a database the old runner half-built.
 
 -- pgvector: 004_knowledge_base stores embeddings. Enabled here, first, so that a server
@@ -54,7 +54,7 @@ CREATE INDEX IF NOT EXISTS idx_sessions_status ON sessions (status);
 CREATE INDEX IF NOT EXISTS idx_sessions_is_running ON sessions (is_running);
 CREATE INDEX IF NOT EXISTS idx_sessions_depth ON sessions (depth);
 -- Share links look sessions up by key; most sessions have none.
-CREATE INDEX IF NOT EXISTS idx_sessions_share_secret_key ON sessions (share_secret_key)
+CREATE INDEX IF NOT EXISTS idx_sessions_share_key ON sessions (share_secret_key)
     WHERE share_secret_key IS NOT NULL;
 -- The session list: a user's live sessions, most recently touched first.
 CREATE INDEX IF NOT EXISTS idx_sessions_user_updated ON sessions (user_id, updated_at DESC)
@@ -122,7 +122,7 @@ CREATE TABLE IF NOT EXISTS todos (
 
 CREATE INDEX IF NOT EXISTS idx_todos_session_id ON todos (session_id);
 CREATE INDEX IF NOT EXISTS idx_todos_status ON todos (status);
-CREATE INDEX IF NOT EXISTS idx_todos_session_order ON todos (session_id, order_index);
+CREATE INDEX IF NOT EXISTS idx_todos_order ON todos (session_id, order_index);
 
 -- Snapshots of a session's state to resume or branch from.
 CREATE TABLE IF NOT EXISTS checkpoints (

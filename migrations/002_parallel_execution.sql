@@ -26,14 +26,14 @@ CREATE TABLE IF NOT EXISTS parallel_tool_calls (
     CONSTRAINT chk_parallel_status CHECK (status IN ('pending', 'running', 'completed', 'failed', 'timeout'))
 );
 
-CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_step_id ON parallel_tool_calls (step_id);
-CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_status ON parallel_tool_calls (status);
-CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_tool_id ON parallel_tool_calls (tool_id);
+CREATE INDEX IF NOT EXISTS idx_parallel_calls_step_id ON parallel_tool_calls (step_id);
+CREATE INDEX IF NOT EXISTS idx_parallel_calls_status ON parallel_tool_calls (status);
+CREATE INDEX IF NOT EXISTS idx_parallel_calls_tool_id ON parallel_tool_calls (tool_id);
 -- Webhooks from external services arrive with their task id; most calls have none.
-CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_external_task_id ON parallel_tool_calls (external_task_id)
+CREATE INDEX IF NOT EXISTS idx_parallel_calls_external_task ON parallel_tool_calls (external_task_id)
     WHERE external_task_id IS NOT NULL;
 -- "Are all of this step's calls done?"
-CREATE INDEX IF NOT EXISTS idx_parallel_tool_calls_step_status ON parallel_tool_calls (step_id, status);
+CREATE INDEX IF NOT EXISTS idx_parallel_status_count ON parallel_tool_calls (step_id, status);
 
 INSERT INTO schema_versions (version, description) VALUES (2, 'Parallel tool calls')
 ON CONFLICT (version) DO NOTHING;

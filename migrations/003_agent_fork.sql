@@ -26,10 +26,10 @@ CREATE TABLE IF NOT EXISTS fork_agent_tasks (
     updated_at            TIMESTAMP WITH TIME ZONE DEFAULT NOW()
 );
 
-CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_parent_session_id ON fork_agent_tasks (parent_session_id);
-CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_sub_session_id ON fork_agent_tasks (sub_session_id);
-CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_status ON fork_agent_tasks (status);
-CREATE INDEX IF NOT EXISTS idx_fork_agent_tasks_depth ON fork_agent_tasks (depth);
+CREATE INDEX IF NOT EXISTS idx_fork_tasks_parent_session ON fork_agent_tasks (parent_session_id);
+CREATE INDEX IF NOT EXISTS idx_fork_tasks_sub_session ON fork_agent_tasks (sub_session_id);
+CREATE INDEX IF NOT EXISTS idx_fork_tasks_status ON fork_agent_tasks (status);
+CREATE INDEX IF NOT EXISTS idx_fork_tasks_depth ON fork_agent_tasks (depth);
 
 INSERT INTO schema_versions (version, description) VALUES (3, 'Agent fork tasks')
 ON CONFLICT (version) DO NOTHING;

@@ -30,33 +30,31 @@ CREATE TABLE IF NOT EXISTS knowledge_entities (
     CONSTRAINT chk_knowledge_confidence CHECK (confidence_score >= 0.0 AND confidence_score <= 1.0)
 );
 
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_entity_id ON knowledge_entities (entity_id);
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_source_session_id ON knowledge_entities (source_session_id);
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_level ON knowledge_entities (level);
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_user_id ON knowledge_entities (user_id)
+CREATE INDEX IF NOT EXISTS idx_knowledge_entity_id ON knowledge_entities (entity_id);
+CREATE INDEX IF NOT EXISTS idx_knowledge_session ON knowledge_entities (source_session_id);
+CREATE INDEX IF NOT EXISTS idx_knowledge_level ON knowledge_entities (level);
+CREATE INDEX IF NOT EXISTS idx_knowledge_user ON knowledge_entities (user_id)
     WHERE user_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_organization_id ON knowledge_entities (organization_id)
+CREATE INDEX IF NOT EXISTS idx_knowledge_org ON knowledge_entities (organization_id)
     WHERE organization_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_is_indexed ON knowledge_entities (is_indexed);
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_is_to_remove ON knowledge_entities (is_to_remove);
+CREATE INDEX IF NOT EXISTS idx_knowledge_indexed ON knowledge_entities (is_indexed);
+CREATE INDEX IF NOT EXISTS idx_knowledge_to_remove ON knowledge_entities (is_to_remove);
 
--- Nearest-neighbour search by cosine distance (`embedding <=> $1`).
---
--- HNSW rather than the deployed ivfflat (lists = 100): ivfflat computes its 100 cluster
--- centres from the rows present when the index is built, and this migration builds it on an
--- empty table, so its clusters are meaningless until someone runs REINDEX; HNSW needs no
--- training data, keeps its recall as rows arrive, and answers faster at equal recall
--- (pgvector >= 0.5; the server here has 0.8, PGlite's pgvector too). The column and the
--- operator class are the deployed ones, so queries are the same on either kind of index.
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_embedding ON knowledge_entities
-    USING hnsw (embedding vector_cosine_ops);
+-- Nearest-neighbour search by cosine distance (`embedding <=> $1`), as deployed: ivfflat with
+-- 100 lists. Built here on an empty table, ivfflat's cluster centres mean nothing (they are
+-- computed from the rows present at build time); 005_hnsw_vector_indexes replaces these three
+-- with HNSW on every database, fresh or deployed. They stay ivfflat here so that this file
+-- builds exactly what deployed databases have, and a later file can name them on both.
+CREATE INDEX IF NOT EXISTS idx_knowledge_embedding ON knowledge_entities
+    USING ivfflat (embedding vector_cosine_ops)
+    WITH (lists = 100);
 -- Search serves only indexed, live entries of one visibility level; partial indexes whose
 -- predicates match the query's let the planner search just those rows.
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_embedding_public ON knowledge_entities
-    USING hnsw (embedding vector_cosine_ops)
+CREATE INDEX IF NOT EXISTS idx_knowledge_public_embedding ON knowledge_entities
+    USING ivfflat (embedding vector_cosine_ops)
     WHERE level = 'public' AND is_indexed = TRUE AND is_to_remove = FALSE;
-CREATE INDEX IF NOT EXISTS idx_knowledge_entities_embedding_organization ON knowledge_entities
-    USING hnsw (embedding vector_cosine_ops)
+CREATE INDEX IF NOT EXISTS idx_knowledge_org_embedding ON knowledge_entities
+    USING ivfflat (embedding vector_cosine_ops)
     WHERE level = 'organization' AND is_indexed = TRUE AND is_to_remove = FALSE;
 
 CREATE TABLE IF NOT EXISTS knowledge_feedback (
@@ -71,8 +69,8 @@ CREATE TABLE IF NOT EXISTS knowledge_feedback (
     created_at      TIMESTAMP WITH TIME ZONE DEFAULT NOW()
 );
 
-CREATE INDEX IF NOT EXISTS idx_knowledge_feedback_knowledge_id ON knowledge_feedback (knowledge_id);
-CREATE INDEX IF NOT EXISTS idx_knowledge_feedback_user_id ON knowledge_feedback (user_id);
+CREATE INDEX IF NOT EXISTS idx_feedback_knowledge ON knowledge_feedback (knowledge_id);
+CREATE INDEX IF NOT EXISTS idx_feedback_user ON knowledge_feedback (user_id);
 
 INSERT INTO schema_versions (version, description) VALUES (4, 'Knowledge base with vector search')
 ON CONFLICT (version) DO NOTHING;

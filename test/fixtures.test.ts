@@ -32,7 +32,7 @@ describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.
     expect(a.name).not.toBe(b.name)
     for (const t of [a, b]) {
       const versions = await t.db.selectFrom('schema_versions').select(['version', 'checksum']).orderBy('version').execute()
-      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4])
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5])
       expect(versions.every((v) => v.checksum !== null)).toBe(true)
     }
     await a.db.insertInto('sessions').values({ id: 'only-in-a', goal: 'isolation' }).execute()
@@ -138,7 +138,7 @@ describe('createTestDatabase({ tier: "pglite" })', () => {
     const row = await a.db.selectFrom('knowledge_entities').select(['entity_id', 'embedding']).executeTakeFirstOrThrow()
     expect(row.embedding!.slice(0, 2)).toEqual([1, 0])
     expect(await b.db.selectFrom('knowledge_entities').select('entity_id').execute()).toEqual([])
-    expect((await b.db.selectFrom('schema_versions').select('version').execute()).map((r) => r.version)).toEqual([1, 2, 3, 4])
+    expect((await b.db.selectFrom('schema_versions').select('version').execute()).map((r) => r.version)).toEqual([1, 2, 3, 4, 5])
 
     const seen = await withRollback(b.db, async (trx) => {
       await trx.insertInto('sessions').values({ id: 's1', goal: 'x' }).execute()

@@ -8,10 +8,17 @@ import { connectClient } from '../src/testing/test-server.js'
 
 const server = await resolveTestServer()
 
-// One index from each file. The old runner's database is missing them (dropped by hand below);
-// every file creates its indexes with IF NOT EXISTS, so if the provider ran any file again,
-// that file's index would be back.
-const SENTINEL_INDEXES = ['idx_steps_action', 'idx_parallel_tool_calls_tool_id', 'idx_fork_agent_tasks_depth', 'idx_knowledge_feedback_user_id']
+// Every file is idempotent (IF NOT EXISTS), so running one again would change nothing visible:
+// an event trigger records the text of every CREATE query the server runs after the old runner
+// is done, and none may carry a statement of 001–004. (Not DROP INDEX: a trigger's INSERT
+// before DROP INDEX CONCURRENTLY makes it fail, as it must be first in its transaction.)
+const DDL_LOG = `
+  create schema audit;
+  create table audit.ddl_log (query text not null);
+  create function audit.log_ddl() returns event_trigger language plpgsql as
+    $$ begin insert into audit.ddl_log values (current_query()); end $$;
+  create event trigger log_ddl on ddl_command_start
+    when tag in ('CREATE EXTENSION', 'CREATE TABLE', 'CREATE INDEX') execute function audit.log_ddl();`
 
 /** A unit vector of vector(1536) at `degrees` in the plane of the first two axes. */
 const direction = (degrees: number): number[] => {
@@ -22,23 +29,26 @@ const direction = (degrees: number): number[] => {
 describe.skipIf(server.tier === 'pglite')('a database the old runner built (each file executed as-is, in order)', () => {
   let handle: TestDatabaseHandle
   let files: readonly MigrationFile[]
+  // What deployed databases have: 001–004, run by the old runner.
+  let oldFiles: readonly MigrationFile[]
   let before: { version: number; description: string; applied_at: Date }[]
 
   beforeAll(async () => {
     handle = await server.createDatabase()
     files = await new SqlFileMigrationProvider().loadFiles()
-    expect(files.map((f) => f.fileName)).toEqual(['001_initial_schema.sql', '002_parallel_execution.sql', '003_agent_fork.sql', '004_knowledge_base.sql'])
+    oldFiles = files.filter((f) => f.version <= 4)
+    expect(oldFiles.map((f) => f.fileName)).toEqual(['001_initial_schema.sql', '002_parallel_execution.sql', '003_agent_fork.sql', '004_knowledge_base.sql'])
 
     // The old runner: no provider, no Kysely; each file's text as one simple query (as psql -f
     // would), relying on the file's own closing INSERT INTO schema_versions.
     const client = await connectClient(handle.url!)
     try {
-      for (const file of files) await client.query(file.text)
+      for (const file of oldFiles) await client.query(file.text)
       // Agent data written meanwhile, the deployed way (raw SQL, vector as text).
       await client.query(`insert into sessions (id, goal, user_id) values ('deployed', 'written before adoption', 'u1')`)
       await client.query(`insert into knowledge_entities (entity_id, source_session_id, content, level, is_indexed, embedding)
                           values ('k-old', 'deployed', 'old knowledge', 'public', true, $1)`, [`[${direction(20).join(',')}]`])
-      for (const index of SENTINEL_INDEXES) await client.query(`drop index ${index}`)
+      await client.query(DDL_LOG)
       before = (await client.query('select * from schema_versions order by version')).rows
     } finally {
       await client.end()
@@ -58,11 +68,12 @@ describe.skipIf(server.tier === 'pglite')('a database the old runner built (each
     expect(rows[0]!.n).toBe(0)
   })
 
-  it("is adopted by Kysely's Migrator with our provider: nothing re-run, ledger completed, typed API works", async () => {
+  it("is adopted by Kysely's Migrator with our provider: nothing re-run, 005 applied, ledger completed, typed API works", async () => {
     const events: ApplyEvent[] = []
     const db = kyselyForUrl(handle.url!)
     try {
-      const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider({ onApply: (e) => events.push(e) }) })
+      // disableTransactions: 005 builds its indexes CONCURRENTLY (-- wukong:no-transaction).
+      const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider({ onApply: (e) => events.push(e) }), disableTransactions: true })
       const { error, results } = await migrator.migrateToLatest()
       expect(error).toBeUndefined()
       expect(results?.map((r) => [r.migrationName, r.status])).toEqual(files.map((f) => [f.name, 'Success']))
@@ -71,18 +82,21 @@ describe.skipIf(server.tier === 'pglite')('a database the old runner built (each
         [2, 'adopted'],
         [3, 'adopted'],
         [4, 'adopted'],
+        [5, 'applied'],
       ])
 
-      // Nothing re-ran: the indexes dropped after the old runner finished are still gone,
-      // and the data written before adoption is intact.
-      const { rows: indexes } = await sql<{ name: string }>`select indexname as name from pg_indexes where indexname = any(${SENTINEL_INDEXES})`.execute(db)
-      expect(indexes).toEqual([])
+      // Nothing re-ran: no DDL query carried a statement of 001–004 (005's did run), and the
+      // data written before adoption is intact.
+      const { rows: ddl } = await sql<{ query: string }>`select query from audit.ddl_log`.execute(db)
+      const oldStatements = oldFiles.flatMap((f) => f.sql.statements.map((st) => st.text)).filter((text) => !text.startsWith('INSERT'))
+      expect(ddl.filter((d) => oldStatements.some((text) => d.query.includes(text)))).toEqual([])
+      expect(ddl.some((d) => d.query.includes('USING hnsw'))).toBe(true)
       expect(await db.selectFrom('sessions').select(['id', 'goal', 'status']).execute()).toEqual([{ id: 'deployed', goal: 'written before adoption', status: 'active' }])
 
       // The ledger: the old rows kept (description, applied_at), the provider's columns filled.
       const ledger = await db.selectFrom('schema_versions').selectAll().orderBy('version').execute()
-      expect(ledger).toHaveLength(4)
-      ledger.forEach((row, i) => {
+      expect(ledger).toHaveLength(5)
+      ledger.slice(0, 4).forEach((row, i) => {
         const file = files[i]!
         expect(row).toMatchObject({ version: file.version, description: before[i]!.description, checksum: file.checksum, file_name: file.fileName, atomic: true })
         expect(row.applied_at).toEqual(before[i]!.applied_at)

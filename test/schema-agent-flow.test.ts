@@ -227,7 +227,7 @@ describe('nearest neighbours by cosine distance', () => {
 
       // `= $2` / `= $3` with true/false: bound parameters, which PostgreSQL's custom plan for an
       // unnamed statement sees as constants, so the partial predicate is proven.
-      expect(await planOf(searchPublic(trx))).toContain('idx_knowledge_entities_embedding_public')
+      expect(await planOf(searchPublic(trx))).toContain('idx_knowledge_public_embedding_hnsw')
       // The spec's spelling, `is_indexed AND NOT is_to_remove`.
       const spelled = trx
         .selectFrom('knowledge_entities')
@@ -236,7 +236,7 @@ describe('nearest neighbours by cosine distance', () => {
         .where(sql<boolean>`is_indexed and not is_to_remove`)
         .orderBy(cosineDistance('embedding', query))
         .limit(10)
-      expect(await planOf(spelled)).toContain('idx_knowledge_entities_embedding_public')
+      expect(await planOf(spelled)).toContain('idx_knowledge_public_embedding_hnsw')
       expect(await spelled.execute()).toEqual([{ entity_id: 'p10' }])
     })
   })

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import type { Database, ExecutionStatus } from '../src/index.js'
 import { createTestDatabase, withRollback, type TestDatabase } from '../src/testing/index.js'
+import { wukongFilesUpTo } from './support/wukong-files.js'
 
 let t: TestDatabase
 beforeAll(async () => {
@@ -271,56 +272,74 @@ describe('migrations 001–004 against the spec', () => {
     ])
   })
 
-  it('have the indexes the spec lists (besides primary keys and UNIQUE constraints)', async () => {
+  it('have the indexes the spec lists, by their deployed names (besides primary keys and UNIQUE constraints)', async () => {
     const { rows } = await sql<{ def: string }>`
-      select regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE INDEX \\w+ ON \\w+\\.', '') as def
+      select regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE INDEX (\\w+) ON \\w+\\.', '\\1 ') as def
       from pg_index i join pg_class c on c.oid = i.indrelid
       join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
       where not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`.execute(t.db)
     const normalised = rows.map((r) => r.def.replace(/::\w+/g, '').replace(/[()]/g, '').replace(/ USING btree/, '')).sort()
     expect(normalised).toEqual(
       [
-        'sessions user_id',
-        'sessions parent_session_id',
-        'sessions status',
-        'sessions is_running',
-        'sessions depth',
-        'sessions share_secret_key WHERE share_secret_key IS NOT NULL',
-        'sessions user_id, updated_at DESC WHERE is_deleted = false',
-        'steps session_id',
-        'steps status',
-        'steps is_parallel',
-        'steps discarded',
-        'steps action',
-        'steps session_id, step_number WHERE discarded = false',
-        'todos session_id',
-        'todos status',
-        'todos session_id, order_index',
-        'checkpoints session_id',
-        'checkpoints created_at',
-        'parallel_tool_calls step_id',
-        'parallel_tool_calls status',
-        'parallel_tool_calls tool_id',
-        'parallel_tool_calls external_task_id WHERE external_task_id IS NOT NULL',
-        'parallel_tool_calls step_id, status',
-        'fork_agent_tasks parent_session_id',
-        'fork_agent_tasks sub_session_id',
-        'fork_agent_tasks status',
-        'fork_agent_tasks depth',
-        'knowledge_entities entity_id',
-        'knowledge_entities source_session_id',
-        'knowledge_entities level',
-        'knowledge_entities user_id WHERE user_id IS NOT NULL',
-        'knowledge_entities organization_id WHERE organization_id IS NOT NULL',
-        'knowledge_entities is_indexed',
-        'knowledge_entities is_to_remove',
-        'knowledge_entities USING hnsw embedding vector_cosine_ops',
-        "knowledge_entities USING hnsw embedding vector_cosine_ops WHERE level = 'public' AND is_indexed = true AND is_to_remove = false",
-        "knowledge_entities USING hnsw embedding vector_cosine_ops WHERE level = 'organization' AND is_indexed = true AND is_to_remove = false",
-        'knowledge_feedback knowledge_id',
-        'knowledge_feedback user_id',
+        'idx_sessions_user_id sessions user_id',
+        'idx_sessions_parent_session_id sessions parent_session_id',
+        'idx_sessions_status sessions status',
+        'idx_sessions_is_running sessions is_running',
+        'idx_sessions_depth sessions depth',
+        'idx_sessions_share_key sessions share_secret_key WHERE share_secret_key IS NOT NULL',
+        'idx_sessions_user_updated sessions user_id, updated_at DESC WHERE is_deleted = false',
+        'idx_steps_session_id steps session_id',
+        'idx_steps_status steps status',
+        'idx_steps_is_parallel steps is_parallel',
+        'idx_steps_discarded steps discarded',
+        'idx_steps_action steps action',
+        'idx_steps_session_active steps session_id, step_number WHERE discarded = false',
+        'idx_todos_session_id todos session_id',
+        'idx_todos_status todos status',
+        'idx_todos_order todos session_id, order_index',
+        'idx_checkpoints_session_id checkpoints session_id',
+        'idx_checkpoints_created_at checkpoints created_at',
+        'idx_parallel_calls_step_id parallel_tool_calls step_id',
+        'idx_parallel_calls_status parallel_tool_calls status',
+        'idx_parallel_calls_tool_id parallel_tool_calls tool_id',
+        'idx_parallel_calls_external_task parallel_tool_calls external_task_id WHERE external_task_id IS NOT NULL',
+        'idx_parallel_status_count parallel_tool_calls step_id, status',
+        'idx_fork_tasks_parent_session fork_agent_tasks parent_session_id',
+        'idx_fork_tasks_sub_session fork_agent_tasks sub_session_id',
+        'idx_fork_tasks_status fork_agent_tasks status',
+        'idx_fork_tasks_depth fork_agent_tasks depth',
+        'idx_knowledge_entity_id knowledge_entities entity_id',
+        'idx_knowledge_session knowledge_entities source_session_id',
+        'idx_knowledge_level knowledge_entities level',
+        'idx_knowledge_user knowledge_entities user_id WHERE user_id IS NOT NULL',
+        'idx_knowledge_org knowledge_entities organization_id WHERE organization_id IS NOT NULL',
+        'idx_knowledge_indexed knowledge_entities is_indexed',
+        'idx_knowledge_to_remove knowledge_entities is_to_remove',
+        // 004 builds the deployed ivfflat indexes; 005 replaces them with these.
+        'idx_knowledge_embedding_hnsw knowledge_entities USING hnsw embedding vector_cosine_ops',
+        "idx_knowledge_public_embedding_hnsw knowledge_entities USING hnsw embedding vector_cosine_ops WHERE level = 'public' AND is_indexed = true AND is_to_remove = false",
+        "idx_knowledge_org_embedding_hnsw knowledge_entities USING hnsw embedding vector_cosine_ops WHERE level = 'organization' AND is_indexed = true AND is_to_remove = false",
+        'idx_feedback_knowledge knowledge_feedback knowledge_id',
+        'idx_feedback_user knowledge_feedback user_id',
       ].sort(),
     )
+  })
+
+  it('build the deployed ivfflat vector indexes at version 4 (005 converges them to HNSW)', async () => {
+    const at4 = await createTestDatabase({ migrationFolder: await wukongFilesUpTo(4) })
+    try {
+      const { rows } = await sql<{ def: string }>`
+        select pg_get_indexdef(indexrelid) as def from pg_index
+        where indrelid = 'knowledge_entities'::regclass and pg_get_indexdef(indexrelid) like '%vector_cosine_ops%'
+        order by 1`.execute(at4.db)
+      expect(rows.map((r) => r.def.replace(' ON public.knowledge_entities USING ivfflat (embedding vector_cosine_ops)', ' …'))).toEqual([
+        'CREATE INDEX idx_knowledge_embedding … WITH (lists=\'100\')',
+        "CREATE INDEX idx_knowledge_org_embedding … WHERE (((level)::text = 'organization'::text) AND (is_indexed = true) AND (is_to_remove = false))",
+        "CREATE INDEX idx_knowledge_public_embedding … WHERE (((level)::text = 'public'::text) AND (is_indexed = true) AND (is_to_remove = false))",
+      ])
+    } finally {
+      await at4.destroy()
+    }
   })
 })
 

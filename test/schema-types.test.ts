@@ -12,7 +12,8 @@ describe('the TypeScript types and the live catalog', () => {
   let handle: TestDatabaseHandle
   beforeAll(async () => {
     handle = await (await resolveTestServer()).createDatabase()
-    const { error } = await new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider() }).migrateToLatest()
+    // disableTransactions: 005 builds its indexes CONCURRENTLY (-- wukong:no-transaction).
+    const { error } = await new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider(), disableTransactions: true }).migrateToLatest()
     expect(error).toBeUndefined()
   })
   afterAll(() => handle?.destroy())
@@ -29,6 +30,7 @@ describe('the TypeScript types and the live catalog', () => {
       [2, 'Parallel tool calls'],
       [3, 'Agent fork tasks'],
       [4, 'Knowledge base with vector search'],
+      [5, 'HNSW vector indexes'],
     ])
     expect(rows.every((r) => r.checksum !== null && r.adopted_at === null)).toBe(true)
   })

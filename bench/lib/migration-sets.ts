@@ -71,7 +71,10 @@ export function extraTablesSql(n: number): string {
 }
 
 /**
- * The Wukong migrations: the package's `migrations/` folder.
+ * The Wukong migrations: the package's `migrations/` folder, less its `-- wukong:no-transaction`
+ * files (005 swaps the vector indexes CONCURRENTLY): every contender runs each file in a
+ * transaction (psql -1, Kysely's Migrator, the one-query floor), so the workloads compare the
+ * schema every contender can build, 001–004.
  *
  * @example
  * ```ts
@@ -80,7 +83,7 @@ export function extraTablesSql(n: number): string {
  */
 export async function wukongMigrations(): Promise<{ readonly specs: MigrationSpec[]; readonly source: 'package'; readonly folder: string }> {
   const packaged = join(PACKAGE_ROOT, 'migrations')
-  const specs = await readSpecs(packaged)
+  const specs = (await readSpecs(packaged)).filter((s) => !/^--\s*wukong\s*:\s*no-transaction\s*$/i.test(s.sql.split('\n', 1)[0]!.trim()))
   if (specs.length === 0) throw new Error(`no migration files in ${packaged}`)
   return { specs, source: 'package', folder: packaged }
 }

@@ -193,6 +193,12 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
       return 'restore the file from version control, or point --dir at the folder this database was migrated from; --allow-drift migrates anyway'
     case 'NO_DATABASE_URL':
       return 'set DATABASE_URL (or POSTGRES_URL_NON_POOLING) in the environment or in .env, or pass --url; --embedded uses the embedded database on purpose'
+    case 'ADOPTION_MISMATCH':
+      return `nothing was counted as applied for ${named}: wukong-migrate diff shows what the database has; create what is missing by hand (or restore it), or give the folder this database was really migrated from`
+    case 'SHADOW_NOT_EMPTY':
+      return 'give --shadow-url an empty database made for this (everything in it is dropped afterwards)'
+    case 'SHADOW_FAILED':
+      return 'give an empty database to build the expected schema in with --shadow-url'
     case 'FOLDER_NOT_FOUND':
       return 'pass --dir <folder> with the migration files'
     case 'EMPTY_MIGRATION':

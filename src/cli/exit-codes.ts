@@ -13,7 +13,10 @@ export const EXIT = Object.freeze({
   FAILED: 1,
   /** The command line is wrong: unknown command or flag, bad value. */
   USAGE: 2,
-  /** `status --check`: the database is not up to date (pending, drifted or missing files). */
+  /**
+   * `status --check`: the database is not up to date (pending, drifted or missing files);
+   * `diff`: the database differs from what its applied files build.
+   */
   NOT_UP_TO_DATE: 3,
 })
 

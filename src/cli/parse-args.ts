@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
-export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'help' | 'version'
+export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'diff' | 'help' | 'version'
 
 /** A parsed command line. */
 export interface CliArgs {
@@ -32,6 +32,12 @@ export interface CliArgs {
   readonly embedded: boolean
   /** `--env-file PATH` (repeatable), in order; replaces the default `.env` and `.env.local`. */
   readonly envFiles: readonly string[]
+  /** `diff` / `verify --roundtrip`: an empty database to build the expected schema in. */
+  readonly shadowUrl?: string
+  /** `verify --roundtrip`: prove the down files on a scratch database. */
+  readonly roundtrip: boolean
+  /** `verify --roundtrip --require-down`: a file without a down file fails. */
+  readonly requireDown: boolean
 }
 
 /**
@@ -55,6 +61,7 @@ const COMMANDS: Readonly<Record<string, Exclude<CliCommand, 'version'>>> = {
   create: 'create',
   plan: 'plan',
   verify: 'verify',
+  diff: 'diff',
   help: 'help',
 }
 
@@ -75,6 +82,9 @@ export const CLI_FLAGS = {
   check: { type: 'boolean' },
   embedded: { type: 'boolean' },
   'env-file': { type: 'string', multiple: true },
+  'shadow-url': { type: 'string' },
+  roundtrip: { type: 'boolean' },
+  'require-down': { type: 'boolean' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
 
 /** A flag's name, without the dashes. */
@@ -86,8 +96,11 @@ export type CliFlag = keyof typeof CLI_FLAGS
  * `migrate --to 3` is a mistake worth hearing about.
  */
 export const FLAG_COMMANDS: Readonly<Partial<Record<CliFlag, readonly CliCommand[]>>> = {
-  url: ['migrate', 'status', 'down', 'plan'],
-  embedded: ['migrate', 'status', 'down', 'plan'],
+  url: ['migrate', 'status', 'down', 'plan', 'diff', 'verify'],
+  embedded: ['migrate', 'status', 'down', 'plan', 'diff', 'verify'],
+  'shadow-url': ['diff', 'verify'],
+  roundtrip: ['verify'],
+  'require-down': ['verify'],
   'allow-drift': ['migrate', 'down', 'plan'],
   'lock-timeout': ['migrate', 'down', 'status', 'plan'],
   'lock-wait-timeout': ['migrate', 'down'],
@@ -148,6 +161,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values.dir === '') throw new UsageError('--dir is empty')
   if (values['env-file']?.some((f) => f === '')) throw new UsageError('--env-file is empty')
   if (values.url !== undefined && values.embedded === true) throw new UsageError('--url and --embedded name two different databases: pass one')
+  if (values['shadow-url'] === '') throw new UsageError('--shadow-url is empty')
+  if (command === 'verify' && !values.roundtrip) {
+    for (const flag of ['url', 'shadow-url', 'require-down'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to verify without --roundtrip (plain verify reads no database)`)
+    }
+  }
 
   return Object.freeze({
     ...defaults(),
@@ -164,13 +183,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     busyTimeoutMs: count(values['busy-timeout'], '--busy-timeout'),
     to: count(values.to, '--to'),
     check: values.check === true,
+    shadowUrl: values['shadow-url'],
+    roundtrip: values.roundtrip === true,
+    requireDown: values['require-down'] === true,
     embedded: values.embedded === true,
     envFiles: Object.freeze([...(values['env-file'] ?? [])]),
   })
 }
 
 function defaults(): Omit<CliArgs, 'command'> {
-  return { json: false, help: false, allowDrift: false, check: false, embedded: false, envFiles: [] }
+  return { json: false, help: false, allowDrift: false, check: false, embedded: false, envFiles: [], roundtrip: false, requireDown: false }
 }
 
 type ParsedValues = { -readonly [K in CliFlag]?: (typeof CLI_FLAGS)[K] extends { multiple: true } ? string[] : (typeof CLI_FLAGS)[K]['type'] extends 'string' ? string : boolean }

@@ -5,6 +5,7 @@ import { DEFAULT_MIGRATION_FOLDER } from '../provider/index.js'
 import { CliOutput, type CliIo } from './cli-output.js'
 import type { CommandContext, CommandResult } from './command-context.js'
 import { createCommand } from './commands/create.js'
+import { diffCommand } from './commands/diff.js'
 import { downCommand } from './commands/down.js'
 import { migrateCommand } from './commands/migrate.js'
 import { planCommand } from './commands/plan.js'
@@ -26,10 +27,11 @@ const COMMANDS: Readonly<Record<Exclude<CliCommand, 'help' | 'version'>, (ctx: C
   create: createCommand,
   plan: planCommand,
   verify: verifyCommand,
+  diff: diffCommand,
 }
 
-// The commands that open a database; verify and create never do (no URL needed, none read).
-const USES_DATABASE: ReadonlySet<CliCommand> = new Set(['migrate', 'status', 'down', 'plan'])
+// The commands that open a database; create never does, verify only with --roundtrip.
+const USES_DATABASE: ReadonlySet<CliCommand> = new Set(['migrate', 'status', 'down', 'plan', 'diff'])
 
 /**
  * Runs `wukong-migrate` with the given arguments (without `node` and the script) and returns
@@ -75,7 +77,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
 
   // WUKONG_MIGRATIONS_DIR as in kysely.config.ts, so the CLI and kysely-ctl agree on the folder.
   const folder = resolve(io.cwd, args.dir ?? (io.env['WUKONG_MIGRATIONS_DIR'] || DEFAULT_MIGRATION_FOLDER))
-  const target = USES_DATABASE.has(args.command) ? databaseTarget(args.url, io.env, args.embedded) : null
+  const usesDatabase = USES_DATABASE.has(args.command) || (args.command === 'verify' && args.roundtrip)
+  const target = usesDatabase ? databaseTarget(args.url, io.env, args.embedded) : null
   if (target?.source === 'embedded') {
     try {
       embeddedBusyTimeoutMs(args.busyTimeoutMs, io.env)

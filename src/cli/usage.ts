@@ -21,6 +21,13 @@ Commands:
   plan                 the files and statements migrate would run; changes nothing
   verify               check the folder offline: names, numbering, SQL syntax,
                        directives (no database needed; for CI)
+  verify --roundtrip [--require-down]
+                       prove the down files on a scratch database: each one must
+                       restore the schema its up file found, and the up file must
+                       then rebuild the same schema
+  diff [--shadow-url <url>]
+                       compare the database's schema with what its applied files
+                       build (in a shadow database); reads the database only
   help [<command>]     this text, or a command's flags and an example
 
 Flags:
@@ -34,6 +41,9 @@ Flags:
                        (repeatable; variables already set win)
   --json               print one JSON document (shape: docs/json-output.md)
   --check              status: exit 3 unless the database is up to date
+  --shadow-url <url>   diff, verify --roundtrip: an empty database to build schemas in
+                       (default: a database created on the same server and dropped)
+  --require-down       verify --roundtrip: fail on files without a down file
   --to <N>             down: revert every file above version N (0: every file)
   --allow-drift        migrate even though applied files were edited or are gone
   --lock-timeout <ms>  how long a statement, or a read of the ledger, may wait for a
@@ -65,7 +75,8 @@ Exit codes:
   0  done
   1  a migration, a migration file, or the connection failed
   2  the command line is wrong
-  3  status --check: pending, drifted or missing migrations
+  3  status --check: pending, drifted or missing migrations;
+     diff: the database differs from what its applied files build
 
 Environment (also read from .env and .env.local in the working directory):
   POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL
@@ -110,8 +121,13 @@ const COMMAND_HELP: Readonly<Record<HelpCommand, { readonly synopsis: string; re
   },
   verify: {
     synopsis: 'wukong-migrate verify [flags]',
-    what: 'Checks the folder offline (names, numbering, encoding, SQL syntax, directives); lists every problem.',
+    what: 'Checks the folder offline (names, numbering, encoding, SQL syntax, directives); lists every problem. With --roundtrip, proves the down files on a scratch database.',
     example: 'wukong-migrate verify --dir migrations',
+  },
+  diff: {
+    synopsis: 'wukong-migrate diff [flags]',
+    what: "Compares the database's schema with what its applied files build in a shadow database. Reads the database only; exit 3 when they differ.",
+    example: 'wukong-migrate diff --url postgres://app@localhost:5432/app',
   },
 }
 
@@ -128,6 +144,9 @@ const FLAG_HELP: Readonly<Record<Exclude<CliFlag, 'help' | 'version'>, readonly 
   'lock-wait-timeout': ['--lock-wait-timeout <ms>', "how long to wait for another migrator's lock (default 300000)"],
   'connect-timeout': ['--connect-timeout <ms>', 'how long to wait for a connection (default 30000; 0 = forever)'],
   'statement-timeout': ['--statement-timeout <ms>', 'how long a statement may run (default 0 = no limit)'],
+  'shadow-url': ['--shadow-url <url>', 'an empty database to build the expected schema in (default: one created and dropped)'],
+  roundtrip: ['--roundtrip', 'verify: prove every down file on a scratch database'],
+  'require-down': ['--require-down', 'verify --roundtrip: fail on files without a down file'],
   'busy-timeout': ['--busy-timeout <ms>', 'how long to wait for another process to close the embedded database (default 10000)'],
 }
 

@@ -99,6 +99,10 @@ export type MigrationErrorCode =
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
   | 'DRIVER_NOT_INSTALLED'
+  | 'ADOPTION_MISMATCH'
+  // comparing schemas (diff, verify --roundtrip)
+  | 'SHADOW_NOT_EMPTY'
+  | 'SHADOW_FAILED'
   | 'OUT_OF_ORDER'
   | 'READ_ONLY_DATABASE'
   | 'INVALID_INDEX'

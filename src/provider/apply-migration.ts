@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 
+import { assertAdoptable } from './adoption-check.js'
 import { literal, type LedgerRow } from './ledger.js'
 import type { MigrationDownFile, MigrationFile } from './migration-file.js'
 import { MigrationError } from '../errors/migration-error.js'
@@ -89,13 +90,19 @@ function restoreSql(ledger: RunLedger, parsed: ParsedSql): string {
  * const event = await applyUp(db, file, ledger)
  * ```
  */
-export async function applyUp(db: Kysely<any>, file: MigrationFile, ledger: RunLedger, limits: ApplyLimits = {}): Promise<ApplyEvent> {
+export async function applyUp(
+  db: Kysely<any>,
+  file: MigrationFile,
+  ledger: RunLedger,
+  limits: ApplyLimits = {},
+  files: readonly MigrationFile[] = [file],
+): Promise<ApplyEvent> {
   const started = performance.now()
   const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
     Object.freeze({ kind, version: file.version, name: file.name, fileName: file.fileName, atomic, durationMs: performance.now() - started })
 
   const existing = ledger.rows.get(file.version)
-  if (existing) return event(await adopt(db, file, existing, ledger), existing.atomic ?? true)
+  if (existing) return event(await adopt(db, file, existing, ledger, laterApplied(file, files, ledger)), existing.atomic ?? true)
 
   const table = ledger.session.ledgerTable
   if (!file.sql.transactional) {
@@ -116,7 +123,7 @@ export async function applyUp(db: Kysely<any>, file: MigrationFile, ledger: RunL
       await sql.raw(row).execute(db)
     } catch (error) {
       if (!isLedgerConflict(error)) throw toMigrationError(error, file.fileName)
-      return event(await adoptConcurrent(db, file, ledger), false)
+      return event(await adoptConcurrent(db, file, ledger, files), false)
     }
     ledger.rows.set(file.version, pendingRow(file, false))
     return event('applied', false)
@@ -141,7 +148,7 @@ export async function applyUp(db: Kysely<any>, file: MigrationFile, ledger: RunL
     await sql.raw(batch).execute(db)
   } catch (error) {
     if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
-    if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger), true)
+    if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger, files), true)
     throw await explain(db, error, file.fileName, file.text, batch, offset, file.sql.statements, (s) => isLedgerInsert(file, s), limits)
   }
   ledger.rows.set(file.version, pendingRow(file, true))
@@ -233,8 +240,22 @@ export function readOnlyError(error: unknown): MigrationError {
   )
 }
 
-async function adopt(db: Kysely<unknown>, file: MigrationFile, existing: LedgerRow, ledger: RunLedger): Promise<ApplyKind> {
+/** The files after `file` that the ledger records as applied: what they drop is not expected of `file`. */
+function laterApplied(file: MigrationFile, files: readonly MigrationFile[], ledger: RunLedger): MigrationFile[] {
+  return files.filter((f) => f.version > file.version && ledger.rows.has(f.version))
+}
+
+async function adopt(
+  db: Kysely<unknown>,
+  file: MigrationFile,
+  existing: LedgerRow,
+  ledger: RunLedger,
+  later: readonly MigrationFile[],
+): Promise<ApplyKind> {
   if (existing.checksum !== null) return 'healed'
+  // Another runner's row says only "version N was applied"; the file's objects must agree
+  // before this file counts as applied, or a reused number would hide a missing schema.
+  await assertAdoptable(db, file, later, existing.description)
   await sql
     .raw(
       `UPDATE ${ledger.session.ledgerTable} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}`,
@@ -243,10 +264,10 @@ async function adopt(db: Kysely<unknown>, file: MigrationFile, existing: LedgerR
   return 'adopted'
 }
 
-async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger): Promise<ApplyKind> {
+async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger, files: readonly MigrationFile[]): Promise<ApplyKind> {
   // Another migrator committed this version after our run read the ledger: our attempt
   // rolled back whole, so take its row as the truth, as after a crash.
-  const { rows } = await sql<{ checksum: string | null }>`select checksum from ${sql.raw(ledger.session.ledgerTable)} where version = ${file.version}`.execute(db)
+  const { rows } = await sql<{ checksum: string | null; description: string }>`select checksum, description from ${sql.raw(ledger.session.ledgerTable)} where version = ${file.version}`.execute(db)
   const checksum = rows[0]?.checksum ?? null
   if (checksum !== null && checksum !== file.checksum) {
     throw new MigrationError(
@@ -256,7 +277,8 @@ async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger:
     )
   }
   ledger.rows.set(file.version, pendingRow(file, true))
-  return checksum === null ? adopt(db, file, { ...pendingRow(file, true), checksum: null }, ledger) : 'healed'
+  if (checksum !== null) return 'healed'
+  return adopt(db, file, { ...pendingRow(file, true), checksum: null, description: rows[0]?.description ?? '' }, ledger, laterApplied(file, files, ledger))
 }
 
 function pendingRow(file: MigrationFile, atomic: boolean): LedgerRow {

@@ -11,3 +11,4 @@ export { readMigrationFolder, versionWidth, MIGRATION_FILE_PATTERN } from './rea
 export { findDrift, assertNoDrift, type DriftReport, type DriftedMigration, type MissingMigration } from './check-drift.js'
 export { readLedger, ensureAndReadLedger, LEDGER_TABLE, type LedgerRow } from './ledger.js'
 export { computeStatus, readSnapshot, readSnapshotFast, type MigrationStatus, type AppliedMigration, type PendingMigration, type LedgerSnapshot } from './migration-state.js'
+export { AdoptionMismatchError, expectedObjects, assertAdoptable, type CreatedObject } from './adoption-check.js'

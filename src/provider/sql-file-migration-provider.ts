@@ -109,7 +109,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     for (const file of files) {
       const down = file.down
       migrations[file.name] = {
-        up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits)),
+        up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits, files)),
         down: down
           ? async (db) => this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
           : undefined,

@@ -17,6 +17,11 @@ import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
 
 const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
+import { diffSchema, type SchemaDiff } from '../schema-diff/diff-schema.js'
+import { readSchemaCatalog } from '../schema-diff/read-schema-catalog.js'
+import { openShadowDatabase } from '../schema-diff/shadow-database.js'
+import { verifyRoundTrip, type RoundTripReport } from '../schema-diff/verify-round-trip.js'
+import { createDatabase } from '../connect/index.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
@@ -263,6 +268,85 @@ export class MigrationRunner {
     const status = await this.#status()
     this.#assertDownFiles(files, status.applied.filter((a) => a.version > version || version === 0).map((a) => a.version))
     return this.#run(files, db, (migrator) => migrator.migrateTo(target ? target.name : NO_MIGRATIONS))
+  }
+
+  /**
+   * Compares the live database with what its applied files build: the files the ledger
+   * records are applied to a shadow database (created on the same server and dropped, or the
+   * empty `shadowUrl`), and the two catalogs are compared. The live database is only read,
+   * in a read-only transaction.
+   *
+   * @example
+   * ```ts
+   * const { inSync, differences } = await runner.diff()
+   * ```
+   */
+  async diff(options: { readonly shadowUrl?: string } = {}): Promise<SchemaDiff> {
+    const files = await this.#provider.loadFiles()
+    const db = await this.#guard(() => this.#connect())
+    return this.#guard(() =>
+      diffSchema({
+        live: db,
+        liveUrl: this.#url,
+        shadowUrl: options.shadowUrl,
+        files,
+        build: async (url, migrationFolder) => {
+          const shadow = new MigrationRunner({ url, migrationFolder, log: () => {}, lockTimeoutMs: this.#props.lockTimeoutMs })
+          try {
+            await shadow.migrate()
+          } finally {
+            await shadow.close()
+          }
+        },
+      }),
+    )
+  }
+
+  /**
+   * Proves the down files on a scratch database (created on the same server and dropped, or
+   * the empty `shadowUrl`): every file applied, then from the newest down each down file must
+   * restore the schema its up file found, and the up file must then rebuild the same schema.
+   * Never touches the configured database.
+   *
+   * @example
+   * ```ts
+   * const report = await runner.verifyRoundTrip()
+   * if (!report.ok) console.log(report.files.filter((f) => f.outcome !== 'proven'))
+   * ```
+   */
+  async verifyRoundTrip(options: { readonly shadowUrl?: string; readonly requireDown?: boolean } = {}): Promise<RoundTripReport> {
+    const files = await this.#provider.loadFiles()
+    const serverUrl = options.shadowUrl ? undefined : resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env).url
+    return this.#guard(async () => {
+      const shadow = await openShadowDatabase({ serverUrl, shadowUrl: options.shadowUrl, prefix: 'wk_roundtrip' })
+      let scratch: MigrationRunner | undefined
+      let reader: Kysely<any> | undefined
+      const runner = (): MigrationRunner =>
+        (scratch ??= new MigrationRunner({ url: shadow.url, migrationFolder: this.migrationFolder, log: () => {}, lockTimeoutMs: this.#props.lockTimeoutMs }))
+      const close = async (): Promise<void> => {
+        await scratch?.close()
+        await reader?.destroy()
+        ;[scratch, reader] = [undefined, undefined]
+      }
+      try {
+        return await verifyRoundTrip(
+          files,
+          {
+            migrateTo: async (version) => void (await runner().migrateTo(version)),
+            down: async () => void (await runner().down()),
+            catalog: async () => readSchemaCatalog((reader ??= await createDatabase({ url: shadow.url, driver: 'pg', max: 1 }))),
+            reset: async () => {
+              await close()
+              await shadow.reset()
+            },
+          },
+          options,
+        )
+      } finally {
+        await close()
+        await shadow.drop()
+      }
+    })
   }
 
   /** Closes the connection the runner opened (not a `db` it was given). */

@@ -139,7 +139,7 @@ export type VectorColumnReference = 'embedding' | `${string}.embedding`
 /**
  * Cosine distance (pgvector's `<=>`, 0 = same direction, 2 = opposite) between a vector column
  * and a query vector, for ordering nearest neighbours; `ORDER BY` it with a `LIMIT` and the
- * planner can use the HNSW `vector_cosine_ops` indexes of migration 004 (the partial ones when
+ * planner can use the HNSW `vector_cosine_ops` indexes of migration 005 (the partial ones when
  * the query also says `level = 'public' AND is_indexed AND NOT is_to_remove`, or 'organization').
  *
  * The column is a name (`'embedding'`, `'k.embedding'`) or, to have Kysely check it against the

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 
 import { DEFAULT_MIGRATION_FOLDER } from '../../src/index.js'
 import { countedFiles, migrationFolder } from './folders.js'
@@ -20,4 +21,14 @@ export async function wukongFolder(): Promise<{ readonly folder: string; readonl
  */
 export type LedgerTables = {
   schema_versions: { version: number; description: string; applied_at: Date | null; checksum: string | null }
+}
+
+/**
+ * A throwaway folder holding the package's own migration files (and their down files) up to
+ * `version`: the Wukong schema as it stood at that version.
+ */
+export async function wukongFilesUpTo(version: number): Promise<string> {
+  const names = (await readdir(DEFAULT_MIGRATION_FOLDER)).filter((f) => /^\d+_.+\.sql$/.test(f) && Number(f.slice(0, f.indexOf('_'))) <= version)
+  const entries = await Promise.all(names.map(async (name) => [name, await readFile(join(DEFAULT_MIGRATION_FOLDER, name), 'utf8')] as const))
+  return migrationFolder(Object.fromEntries(entries))
 }

@@ -4,6 +4,7 @@ import { EXIT } from '../exit-codes.js'
 import { displayPath, plural } from '../format.js'
 import { renderError } from '../render-error.js'
 import { verifyMigrationFolder } from '../verify-folder.js'
+import { verifyRoundTripCommand } from './verify-round-trip.js'
 
 /**
  * `verify`: checks the folder offline (no database, no URL needed) and lists every problem,
@@ -18,6 +19,8 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
   const { out, folder } = ctx
   const c = out.out
   const report = await verifyMigrationFolder(folder)
+  // The round trip needs a folder migrate would accept; report the folder's problems instead.
+  if (ctx.args.roundtrip && report.errors.length === 0) return verifyRoundTripCommand(ctx)
   const errors = report.errors.map((e) => describeError(e, { folder, target: null }))
   const fields = {
     files: report.files.map((f) => ({ version: f.version, name: f.name, fileName: f.fileName, statements: f.sql.statements.length, atomic: f.sql.transactional, down: f.down?.fileName ?? null })),

@@ -1,0 +1,119 @@
+import { groupOf, type SchemaDifference, type SchemaFact, type SchemaFacts } from '../schema-diff/index.js'
+import type { Palette } from './colors.js'
+import { plural } from './format.js'
+
+/**
+ * The lines of a schema comparison for people, grouped by the object they belong to (a table
+ * with its columns, constraints, indexes and triggers; a function; an extension): `+` only in
+ * the database, `-` only in what the files build, `~` in both but different, with the facts
+ * that differ as `expected → actual`.
+ *
+ * @example
+ * ```ts
+ * for (const line of differenceLines(result.differences, out.out)) out.line(line)
+ * ```
+ */
+export function differenceLines(differences: readonly SchemaDifference[], c: Palette, indent = ''): string[] {
+  const lines: string[] = []
+  let group: string | undefined
+  for (const d of differences) {
+    const g = groupOf(d)
+    if (g !== group) {
+      if (group !== undefined) lines.push('')
+      group = g
+      lines.push(`${indent}${c.bold(g)}`)
+    }
+    const [sign, colour] =
+      d.change === 'added' ? ['+', c.green] : d.change === 'dropped' ? ['-', c.red] : ['~', c.yellow]
+    const self = !d.table && `${d.kind} ${d.schema ? `${d.schema}.` : ''}${d.name}` === g
+    const label = self ? d.kind : `${d.kind} ${d.name}`
+    if (d.change !== 'changed') {
+      const facts = summary(d.kind, (d.actual ?? d.expected)!)
+      lines.push(`${indent}  ${colour(`${sign} ${label}`)}${facts ? `  ${c.dim(facts)}` : ''}`)
+      continue
+    }
+    const short = d.fields.filter((f) => !isLong(f.expected) && !isLong(f.actual))
+    const inline = short.map((f) => `${f.field}: ${show(f.expected)} → ${show(f.actual)}`).join('; ')
+    lines.push(`${indent}  ${colour(`${sign} ${label}`)}${inline ? `  ${inline}` : ''}`)
+    for (const f of d.fields.filter((x) => !short.includes(x))) {
+      lines.push(`${indent}      ${f.field}:`)
+      for (const [mark, text] of lineChanges(String(f.expected ?? ''), String(f.actual ?? ''))) {
+        lines.push(`${indent}      ${mark === '-' ? c.red(`- ${text}`) : c.green(`+ ${text}`)}`)
+      }
+    }
+  }
+  return lines
+}
+
+/**
+ * `3 differences (1 added, 1 dropped, 1 changed)`.
+ *
+ * @example
+ * ```ts
+ * differenceTally(result.differences) // '1 difference (1 changed)'
+ * ```
+ */
+export function differenceTally(differences: readonly SchemaDifference[]): string {
+  const count = (change: SchemaDifference['change']) => differences.filter((d) => d.change === change).length
+  const parts = (['added', 'dropped', 'changed'] as const).filter((k) => count(k)).map((k) => `${count(k)} ${k}`)
+  return `${plural(differences.length, 'difference')}${parts.length ? ` (${parts.join(', ')})` : ''}`
+}
+
+/** The facts worth a glance for an object that exists on one side only. */
+function summary(kind: SchemaDifference['kind'], facts: SchemaFacts): string {
+  switch (kind) {
+    case 'column':
+      return [
+        facts['type'],
+        facts['notNull'] ? 'not null' : '',
+        facts['default'] ? `default ${facts['default']}` : '',
+        facts['identity'] ? `identity ${facts['identity']}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ')
+    case 'index':
+      return `${facts['definition']}${facts['valid'] === false ? ' (INVALID)' : ''}`
+    case 'constraint':
+    case 'trigger':
+      return String(facts['definition'] ?? '')
+    case 'function':
+    case 'procedure':
+      return firstLine(String(facts['definition'] ?? ''))
+    case 'enum':
+      return `(${(facts['values'] as readonly string[] | null)?.join(', ') ?? ''})`
+    case 'extension':
+      return `version ${facts['version']}`
+    case 'sequence':
+      return String(facts['type'] ?? '')
+    case 'domain':
+      return String(facts['type'] ?? '')
+    default:
+      return ''
+  }
+}
+
+function isLong(value: SchemaFact): boolean {
+  return typeof value === 'string' && (value.includes('\n') || value.length > 60)
+}
+
+function show(value: SchemaFact): string {
+  if (value === null) return 'none'
+  if (Array.isArray(value)) return `(${value.join(', ')})`
+  if (value === '') return 'none'
+  return String(value)
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? ''
+}
+
+/** The lines only in `expected` (`-`) and only in `actual` (`+`), in order; a long single line shows whole. */
+function lineChanges(expected: string, actual: string): [string, string][] {
+  const [e, a] = [expected.split('\n'), actual.split('\n')]
+  const inA = new Set(a)
+  const inE = new Set(e)
+  return [
+    ...e.filter((l) => !inA.has(l)).map((l): [string, string] => ['-', l]),
+    ...a.filter((l) => !inE.has(l)).map((l): [string, string] => ['+', l]),
+  ]
+}

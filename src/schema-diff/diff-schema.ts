@@ -1,0 +1,134 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { sql, type Kysely } from 'kysely'
+
+import { createDatabase } from '../connect/index.js'
+import type { MigrationFile } from '../provider/migration-file.js'
+import { readSnapshot, type LedgerSnapshot } from '../provider/migration-state.js'
+import { compareSchemaCatalogs, type SchemaDifference } from './compare-schema-catalogs.js'
+import { readSchemaCatalog, type SchemaCatalog } from './read-schema-catalog.js'
+import { openShadowDatabase } from './shadow-database.js'
+
+/**
+ * What `diff` found: every difference between the live database and the schema its applied
+ * migration files build.
+ *
+ * @example
+ * ```ts
+ * const result = await runner.diff()
+ * if (!result.inSync) for (const d of result.differences) console.log(d.change, d.kind, d.name)
+ * ```
+ */
+export interface SchemaDiff {
+  /** True when there is no difference. */
+  readonly inSync: boolean
+  /** The live database's version: the highest in its `schema_versions` (null: none). */
+  readonly currentVersion: number | null
+  /** The files the expected schema was built from: those the ledger records as applied. */
+  readonly builtFiles: readonly string[]
+  /** Applied versions with no file in the folder: the expected schema lacks what they made. */
+  readonly missingVersions: readonly number[]
+  /** Applied files edited since (checksum differs): the expected schema has their new text. */
+  readonly editedFiles: readonly string[]
+  readonly differences: readonly SchemaDifference[]
+  /** Where the expected schema was built: a database created for it, or the one given. */
+  readonly shadow: { readonly name: string; readonly created: boolean }
+}
+
+/** Options of {@link diffSchema}. */
+export interface DiffSchemaOptions {
+  /** The live database; only read, in a read-only transaction. */
+  readonly live: Kysely<unknown>
+  /** The live database's URL (its server hosts the shadow), when it has one. */
+  readonly liveUrl?: string
+  /** An empty database to build the expected schema in, instead of creating one. */
+  readonly shadowUrl?: string
+  /** The parsed migration folder. */
+  readonly files: readonly MigrationFile[]
+  /** Applies every file of `folder` to the database at `url` (the runner's own migrate). */
+  readonly build: (url: string, folder: string) => Promise<void>
+}
+
+/**
+ * Compares a live database with what its applied migration files build: reads its ledger and
+ * catalog in one read-only transaction, applies the same files to a shadow database (created
+ * on the same server, or given), reads that catalog and lists every difference. The shadow is
+ * always dropped (or emptied, when given), whatever fails.
+ *
+ * @example
+ * ```ts
+ * const result = await diffSchema({ live: db, liveUrl: url, files, build: (u, folder) => migrate(u, folder) })
+ * ```
+ */
+export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff> {
+  // The live read and the shadow's creation overlap; whichever fails, the shadow is dropped.
+  const [live, opened] = await Promise.allSettled([
+    readLiveReadOnly(options.live),
+    openShadowDatabase({ serverUrl: options.liveUrl, shadowUrl: options.shadowUrl }),
+  ])
+  if (live.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.drop()
+    throw live.reason
+  }
+  if (opened.status === 'rejected') throw opened.reason
+  const { snapshot, catalog: actual } = live.value
+  const shadow = opened.value
+  const byVersion = new Map(options.files.map((f) => [f.version, f]))
+  const applied = snapshot.ledger.map((row) => ({ row, file: byVersion.get(row.version) }))
+  const built = applied.flatMap(({ file }) => (file ? [file] : []))
+  const versions = snapshot.ledger.map((r) => r.version)
+
+  let folder: string | undefined
+  let expected: SchemaCatalog
+  try {
+    folder = await mkdtemp(join(tmpdir(), 'wk-shadow-'))
+    for (const file of built) await copyFile(file.path, join(folder, file.fileName))
+    await options.build(shadow.url, folder)
+    expected = await readShadow(shadow.url)
+  } finally {
+    await shadow.drop()
+    if (folder) await rm(folder, { recursive: true, force: true })
+  }
+  const differences = compareSchemaCatalogs(expected, actual)
+  return Object.freeze({
+    inSync: differences.length === 0,
+    currentVersion: versions.length ? Math.max(...versions) : null,
+    builtFiles: Object.freeze(built.map((f) => f.fileName)),
+    missingVersions: Object.freeze(applied.filter((a) => !a.file).map((a) => a.row.version)),
+    editedFiles: Object.freeze(
+      applied
+        .filter((a) => a.file && a.row.checksum !== null && a.row.checksum !== a.file.checksum)
+        .map((a) => a.file!.fileName),
+    ),
+    differences,
+    shadow: Object.freeze({ name: shadow.name, created: shadow.created }),
+  })
+}
+
+/**
+ * The live database's ledger and catalog, read in ONE read-only transaction (`BEGIN READ
+ * ONLY`: the server refuses any write in it) on one connection, so both are one snapshot.
+ */
+async function readLiveReadOnly(live: Kysely<unknown>): Promise<{ snapshot: LedgerSnapshot; catalog: SchemaCatalog }> {
+  return live.connection().execute(async (conn) => {
+    await sql`begin isolation level repeatable read read only`.execute(conn)
+    try {
+      const snapshot = await readSnapshot(conn)
+      const catalog = await readSchemaCatalog(conn)
+      return { snapshot, catalog }
+    } finally {
+      await sql`rollback`.execute(conn).catch(() => {})
+    }
+  })
+}
+
+async function readShadow(url: string): Promise<SchemaCatalog> {
+  const db = await createDatabase({ url, driver: 'pg', max: 1, applicationName: 'wukong-migrate shadow' })
+  try {
+    return await readSchemaCatalog(db)
+  } finally {
+    await db.destroy()
+  }
+}

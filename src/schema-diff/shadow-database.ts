@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto'
+
+import { sql, type Kysely } from 'kysely'
+
+import { createDatabase } from '../connect/index.js'
+import { MigrationError } from '../errors/migration-error.js'
+
+/**
+ * A scratch database the migration files are applied to, to learn what they build. Made on
+ * the live database's server (`CREATE DATABASE wk_shadow_…`, dropped afterwards), or given by
+ * the user (`shadowUrl`, for servers where they cannot create databases), which must be empty
+ * and is emptied again afterwards.
+ */
+export interface ShadowDatabase {
+  readonly url: string
+  /** The database's name. */
+  readonly name: string
+  /** True when this process created it (and `drop()` drops it); false for a given URL. */
+  readonly created: boolean
+  /** Back to an empty database: dropped and created again, or the given one emptied. */
+  reset(): Promise<void>
+  /** Drops the database it created, or empties the given one. Idempotent; never throws twice. */
+  drop(): Promise<void>
+}
+
+/** Options of {@link openShadowDatabase}. */
+export interface ShadowDatabaseOptions {
+  /** A URL of the live database's server; the shadow is created next to it. */
+  readonly serverUrl?: string
+  /** An empty database to use instead (it is emptied again when done). */
+  readonly shadowUrl?: string
+  /** Name prefix of a created database. Default `wk_shadow`. */
+  readonly prefix?: string
+}
+
+// Shadows not yet dropped, so that an interrupted command can drop them before it exits.
+const open = new Set<ShadowDatabase>()
+
+/**
+ * Creates (or checks and takes) a shadow database. Every shadow is registered until dropped,
+ * so {@link dropOpenShadowDatabases} can clean up after an interrupt.
+ *
+ * @example
+ * ```ts
+ * const shadow = await openShadowDatabase({ serverUrl: liveUrl })
+ * try {
+ *   // migrate shadow.url …
+ * } finally {
+ *   await shadow.drop()
+ * }
+ * ```
+ */
+export async function openShadowDatabase(options: ShadowDatabaseOptions): Promise<ShadowDatabase> {
+  if (options.shadowUrl) return takeGivenShadow(options.shadowUrl)
+  if (!options.serverUrl) {
+    throw new MigrationError(
+      'SHADOW_FAILED',
+      'comparing schemas needs a database server to build the expected schema on: ' +
+        'connect with a URL, or give an empty database as the shadow (--shadow-url)',
+    )
+  }
+  const name = `${options.prefix ?? 'wk_shadow'}_${randomBytes(6).toString('hex')}`
+  const serverUrl = options.serverUrl
+  const create = (): Promise<void> =>
+    onServer(serverUrl, async (db) => {
+      await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
+    })
+  await create().catch((error: unknown) => {
+    throw new MigrationError(
+      'SHADOW_FAILED',
+      `cannot create the shadow database ${name} on the live database's server (${(error as Error).message}); ` +
+        'give an empty database to use instead with --shadow-url',
+      { cause: error },
+    )
+  })
+  let dropped: Promise<void> | undefined
+  const shadow: ShadowDatabase = Object.freeze({
+    url: withDatabase(serverUrl, name),
+    name,
+    created: true,
+    async reset(): Promise<void> {
+      await onServer(serverUrl, async (db) => {
+        await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
+        await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
+      })
+    },
+    drop(): Promise<void> {
+      dropped ??= onServer(serverUrl, async (db) => {
+        await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
+      }).finally(() => open.delete(shadow))
+      return dropped
+    },
+  })
+  open.add(shadow)
+  return shadow
+}
+
+/**
+ * Drops every shadow database this process has open, e.g. from a SIGINT handler.
+ *
+ * @example
+ * ```ts
+ * process.once('SIGINT', () => void dropOpenShadowDatabases().finally(() => process.exit(130)))
+ * ```
+ */
+export async function dropOpenShadowDatabases(): Promise<void> {
+  await Promise.allSettled([...open].map((s) => s.drop()))
+}
+
+async function takeGivenShadow(url: string): Promise<ShadowDatabase> {
+  const name = new URL(url).pathname.slice(1) || '(default database)'
+  await onServer(url, async (db) => {
+    const { rows } = await sql.raw<{ what: string }>(USER_OBJECTS_SQL).execute(db)
+    if (rows.length) {
+      throw new MigrationError(
+        'SHADOW_NOT_EMPTY',
+        `the shadow database ${decodeURIComponent(name)} is not empty ` +
+          `(it has ${rows.map((r) => r.what).join(', ')}); ` +
+          'give an empty database: the migration files are applied to it, and everything in it is dropped afterwards',
+      )
+    }
+  })
+  let dropped: Promise<void> | undefined
+  const shadow: ShadowDatabase = Object.freeze({
+    url,
+    name: decodeURIComponent(name),
+    created: false,
+    async reset(): Promise<void> {
+      await onServer(url, async (db) => {
+        await sql.raw(EMPTY_DATABASE_SQL).execute(db)
+      })
+    },
+    drop(): Promise<void> {
+      dropped ??= onServer(url, async (db) => {
+        await sql.raw(EMPTY_DATABASE_SQL).execute(db)
+      }).finally(() => open.delete(shadow))
+      return dropped
+    },
+  })
+  open.add(shadow)
+  return shadow
+}
+
+const USER_SCHEMAS = `nspname not in ('pg_catalog', 'information_schema', 'public') and nspname !~ '^pg_'`
+
+// What makes a database not empty: any schema besides public, any extension besides plpgsql,
+// any relation, function or type in public.
+const USER_OBJECTS_SQL = `
+select 'schema ' || nspname as what from pg_namespace where ${USER_SCHEMAS}
+union all select 'extension ' || extname from pg_extension where extname <> 'plpgsql'
+union all (select 'relation ' || relname from pg_class where relnamespace = 'public'::regnamespace limit 3)
+union all (select 'function ' || proname from pg_proc where pronamespace = 'public'::regnamespace limit 3)
+union all (select 'type ' || typname from pg_type
+           where typnamespace = 'public'::regnamespace and typtype in ('e', 'd', 'c', 'r', 'm') limit 3)`
+
+// Back to empty (the state takeGivenShadow checked): extensions and other schemas dropped with
+// everything in them, then whatever the files left in public.
+const EMPTY_DATABASE_SQL = `
+do $$
+declare
+  statements text[];
+  statement text;
+begin
+  -- Every statement is written before any runs: a name read after a CASCADE dropped its
+  -- object would print as a bare oid.
+  select coalesce(array_agg(s), '{}') into statements from (
+    select format('drop extension if exists %I cascade', extname) as s from pg_extension where extname <> 'plpgsql'
+    union all
+    select format('drop schema if exists %I cascade', nspname) from pg_namespace where ${USER_SCHEMAS}
+    union all
+    select format('drop %s if exists public.%I cascade',
+             case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
+                            when 'f' then 'foreign table' else 'table' end, c.relname)
+    from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+    union all
+    select format('drop routine if exists public.%I(%s) cascade', p.proname, pg_get_function_identity_arguments(p.oid))
+    from pg_proc p where p.pronamespace = 'public'::regnamespace
+    union all
+    select format('drop type if exists public.%I cascade', t.typname)
+    from pg_type t
+    where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd', 'c', 'r', 'm')
+      and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c')
+  ) all_drops;
+  foreach statement in array statements loop
+    execute statement;
+  end loop;
+end
+$$`
+
+async function onServer(url: string, body: (db: Kysely<unknown>) => Promise<void>): Promise<void> {
+  const db = await createDatabase({ url, driver: 'pg', max: 1, applicationName: 'wukong-migrate shadow' })
+  try {
+    await body(db as Kysely<unknown>)
+  } finally {
+    await db.destroy()
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${encodeURIComponent(database)}`
+  return u.toString()
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}

@@ -1,0 +1,127 @@
+import type { MigrationFile } from '../provider/migration-file.js'
+import { compareSchemaCatalogs, type SchemaDifference } from './compare-schema-catalogs.js'
+import type { SchemaCatalog } from './read-schema-catalog.js'
+
+/**
+ * A scratch database the round trip drives; {@link MigrationRunner.verifyRoundTrip} provides
+ * one (the runner's own migrate, down and catalog reader on a shadow database).
+ */
+export interface RoundTripTarget {
+  /** Applies or reverts files so that `version` is the last applied (0: none). */
+  migrateTo(version: number): Promise<void>
+  /** Reverts the last applied file with its down file. */
+  down(): Promise<void>
+  catalog(): Promise<SchemaCatalog>
+  /** Back to an empty database. */
+  reset(): Promise<void>
+}
+
+/** What the round trip found for one file. */
+export type RoundTripOutcome =
+  /** Its down file restored the schema its up file found, and the up file then rebuilt the same schema. */
+  | 'proven'
+  /** No `.down.sql`: listed, not checked (a failure with `requireDown`). */
+  | 'no-down'
+  /** The down file left the schema different from before the up file (see `downDifferences`). */
+  | 'down-differs'
+  /** After the down file, the up file built a schema different from its first run. */
+  | 'up-differs'
+  /** The down file or the second up failed with an error. */
+  | 'failed'
+
+/** One file's round trip. */
+export interface RoundTripFile {
+  readonly version: number
+  readonly fileName: string
+  readonly downFileName: string | null
+  readonly outcome: RoundTripOutcome
+  /** Expected: the schema before the up file; actual: after the down file. */
+  readonly downDifferences: readonly SchemaDifference[]
+  /** Expected: the schema after the first up; actual: after down and up again. */
+  readonly upDifferences: readonly SchemaDifference[]
+  readonly error: unknown
+}
+
+/** The outcome of {@link verifyRoundTrip}, newest file first. */
+export interface RoundTripReport {
+  /** True when no file failed (and, with `requireDown`, every file has a down file). */
+  readonly ok: boolean
+  readonly files: readonly RoundTripFile[]
+}
+
+/**
+ * Proves the down files: applies every up file to an empty scratch database, recording the
+ * catalog before and after each; then for each file from the newest down runs its down file
+ * and checks the catalog equals the one before its up file, runs the up file again and checks
+ * it equals the one after. Files without a down file are listed (failed with `requireDown`);
+ * below one, or after a failure, the scratch database is rebuilt up to the next file.
+ *
+ * @example
+ * ```ts
+ * const report = await runner.verifyRoundTrip()
+ * for (const f of report.files) console.log(f.fileName, f.outcome)
+ * ```
+ */
+export async function verifyRoundTrip(
+  files: readonly MigrationFile[],
+  target: RoundTripTarget,
+  options: { readonly requireDown?: boolean } = {},
+): Promise<RoundTripReport> {
+  // catalogs[i]: the schema with the first i files applied.
+  const catalogs: SchemaCatalog[] = [await target.catalog()]
+  for (const file of files) {
+    await target.migrateTo(file.version)
+    catalogs.push(await target.catalog())
+  }
+  const results: RoundTripFile[] = []
+  let trusted = true // the scratch database holds exactly files[0..i]
+  for (let i = files.length - 1; i >= 0; i--) {
+    const file = files[i]!
+    type Differences = readonly SchemaDifference[]
+    const result = (outcome: RoundTripOutcome, down: Differences = [], up: Differences = [], error: unknown = null) =>
+      Object.freeze({
+        version: file.version,
+        fileName: file.fileName,
+        downFileName: file.down?.fileName ?? null,
+        outcome,
+        downDifferences: down,
+        upDifferences: up,
+        error,
+      }) satisfies RoundTripFile
+    if (!file.down) {
+      results.push(result('no-down'))
+      trusted = false
+      continue
+    }
+    if (!trusted) {
+      await target.reset()
+      await target.migrateTo(file.version)
+      trusted = true
+    }
+    let down: readonly SchemaDifference[] = []
+    try {
+      await target.down()
+      down = compareSchemaCatalogs(catalogs[i]!, await target.catalog())
+      if (down.length) {
+        // The up file would meet what the down file left behind: the difference is the finding.
+        results.push(result('down-differs', down))
+        trusted = false
+        continue
+      }
+      await target.migrateTo(file.version)
+      const up = compareSchemaCatalogs(catalogs[i + 1]!, await target.catalog())
+      if (up.length) {
+        results.push(result('up-differs', down, up))
+        trusted = false
+        continue
+      }
+      await target.down()
+      results.push(result('proven'))
+    } catch (error) {
+      results.push(result('failed', down, [], error))
+      trusted = false
+    }
+  }
+  const ok = results.every((r) => r.outcome === 'proven' || (r.outcome === 'no-down' && !options.requireDown))
+  return Object.freeze({ ok, files: Object.freeze(results) })
+}
