@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
+import { importAtRunTime } from '../provider/import-at-run-time.js'
 import { importDriver } from './import-driver.js'
 
 /**
@@ -34,7 +35,12 @@ export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export async function createPgliteDatabase<DB = Database>(dataDir: string): Promise<Kysely<DB>> {
   const [{ PGlite }, { vector }, { createPgConfig }] = await importDriver(
     'embedded database',
-    () => Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector'), import('@electric-sql/pglite/node-postgres')]),
+    () =>
+      Promise.all([
+        importAtRunTime<typeof import('@electric-sql/pglite')>('@electric-sql/pglite'),
+        importAtRunTime<typeof import('@electric-sql/pglite-pgvector')>('@electric-sql/pglite-pgvector'),
+        importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>('@electric-sql/pglite/node-postgres'),
+      ]),
     '@electric-sql/pglite',
     '@electric-sql/pglite-pgvector',
   )
