@@ -20,19 +20,19 @@ export type DatabaseDriver = 'pg' | 'vercel' | 'pglite'
 /** Options of {@link createDatabase}. */
 export interface CreateDatabaseOptions {
   /** A PostgreSQL URL; without one, the embedded PGlite database. */
-  readonly url?: string
+  readonly url?: string | undefined
   /** Default: {@link chooseDriver}. */
-  readonly driver?: DatabaseDriver
+  readonly driver?: DatabaseDriver | undefined
   /** PGlite's data folder (`memory://` for none). Default: {@link embeddedDataDir}. */
-  readonly dataDir?: string
+  readonly dataDir?: string | undefined
   /** Pool size (pg and vercel). Default 10. */
-  readonly max?: number
+  readonly max?: number | undefined
   /** pg: TLS options over the URL's `sslmode` (see `tlsFromUrl`); `false` turns TLS off. */
-  readonly ssl?: TlsSettings
+  readonly ssl?: TlsSettings | undefined
   /** pg: `application_name` shown in `pg_stat_activity`. */
-  readonly applicationName?: string
+  readonly applicationName?: string | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
-  readonly neon?: NeonSettings
+  readonly neon?: NeonSettings | undefined
 }
 
 /**

@@ -20,27 +20,27 @@ export type MigrationLockKind = 'session' | 'transaction'
 /** Options of {@link openMigrationDatabase}; every one is optional. */
 export interface OpenMigrationDatabaseOptions {
   /** A PostgreSQL URL. Default: from `env` (see {@link openMigrationDatabase}), else the embedded database. */
-  readonly url?: string
+  readonly url?: string | undefined
   /** Where URLs are looked up. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv
+  readonly env?: NodeJS.ProcessEnv | undefined
   /** Default: `chooseDriver(url)`: pglite without a URL, vercel on the Edge runtime, else pg. */
-  readonly driver?: DatabaseDriver
+  readonly driver?: DatabaseDriver | undefined
   /** Declare the URL pooled or direct, overriding `isPooledUrl`'s detection. */
-  readonly pooled?: boolean
+  readonly pooled?: boolean | undefined
   /** Force a lock kind. Default: `transaction` for pooled URLs and the vercel driver, else `session`. */
-  readonly lock?: MigrationLockKind
+  readonly lock?: MigrationLockKind | undefined
   /** `transaction` lock: longest wait for another migrator. Default 300 000 ms. */
-  readonly lockWaitTimeoutMs?: number
+  readonly lockWaitTimeoutMs?: number | undefined
   /** `transaction` lock: called about every 5 s while waiting for another migrator. */
-  readonly onLockWait?: (wait: LockWait) => void
+  readonly onLockWait?: ((wait: LockWait) => void) | undefined
   /** `transaction` lock: interval of the keep-alive query on the lock's connection. Default 5 000 ms. */
-  readonly lockHeartbeatMs?: number
+  readonly lockHeartbeatMs?: number | undefined
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
-  readonly dataDir?: string
+  readonly dataDir?: string | undefined
   /** pg: TLS options over the URL's `sslmode`. */
-  readonly ssl?: TlsSettings
+  readonly ssl?: TlsSettings | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
-  readonly neon?: NeonSettings
+  readonly neon?: NeonSettings | undefined
 }
 
 /** A database opened for migrating, and how to hand it to Kysely's Migrator. */
@@ -51,7 +51,7 @@ export interface MigrationDatabase<DB = Database> {
   /** Which setting chose the database. */
   readonly source: DatabaseUrlSource
   /** The URL used (it may hold a password: redact before showing it); undefined for the embedded database. */
-  readonly url?: string
+  readonly url?: string | undefined
   /** Whether the URL goes through a transaction-mode pooler (`isPooledUrl`, or the `pooled` option). */
   readonly pooled: boolean
   readonly lock: MigrationLockKind

@@ -48,9 +48,9 @@ export async function configureNeon(settings: NeonSettings): Promise<void> {
 /** Options of {@link createVercelDatabase}. */
 export interface VercelDatabaseOptions {
   /** Applied with {@link configureNeon} before the pool is made. */
-  readonly neon?: NeonSettings
+  readonly neon?: NeonSettings | undefined
   /** Pool size. Default 10. */
-  readonly max?: number
+  readonly max?: number | undefined
 }
 
 /**

@@ -18,9 +18,9 @@
 export class MigrationError extends Error {
   override readonly name: string = 'MigrationError'
   readonly code: MigrationErrorCode
-  readonly file?: string
-  readonly line?: number
-  readonly column?: number
+  readonly file?: string | undefined
+  readonly line?: number | undefined
+  readonly column?: number | undefined
 
   constructor(code: MigrationErrorCode, message: string, context: MigrationErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause })
@@ -33,9 +33,9 @@ export class MigrationError extends Error {
 
 /** Where a {@link MigrationError} points, and what caused it. */
 export interface MigrationErrorContext {
-  readonly file?: string
-  readonly line?: number
-  readonly column?: number
+  readonly file?: string | undefined
+  readonly line?: number | undefined
+  readonly column?: number | undefined
   readonly cause?: unknown
 }
 

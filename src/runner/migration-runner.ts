@@ -18,27 +18,27 @@ import { SqlFileMigrationProvider } from '../provider/sql-file-migration-provide
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
   /** A Kysely instance to migrate (the runner does not close it). */
-  readonly db?: Kysely<any>
+  readonly db?: Kysely<any> | undefined
   /** A PostgreSQL URL. Default: POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, else the embedded database. */
-  readonly url?: string
+  readonly url?: string | undefined
   /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
-  readonly migrationFolder?: string
+  readonly migrationFolder?: string | undefined
   /** Migrate even when applied files changed or are gone. Default false. */
-  readonly allowDrift?: boolean
+  readonly allowDrift?: boolean | undefined
   /** `lock_timeout` for each file's statements. Default 10 000 ms; 0 waits forever. */
-  readonly lockTimeoutMs?: number
+  readonly lockTimeoutMs?: number | undefined
   /** `statement_timeout` for each file's statements. Default 0: no limit. */
-  readonly statementTimeoutMs?: number
+  readonly statementTimeoutMs?: number | undefined
   /** Where URLs are looked up. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv
+  readonly env?: NodeJS.ProcessEnv | undefined
   /** Default: pg over TCP for a URL, the embedded PGlite without one (see `chooseDriver`). */
-  readonly driver?: DatabaseDriver
+  readonly driver?: DatabaseDriver | undefined
   /** Declare the URL pooled (PgBouncer in transaction mode) or direct, overriding detection. */
-  readonly pooled?: boolean
+  readonly pooled?: boolean | undefined
   /** One-line notices (e.g. which database is used). Default: stderr. */
-  readonly log?: (line: string) => void
+  readonly log?: ((line: string) => void) | undefined
   /** Called after each file is applied, adopted, healed or reverted. */
-  readonly onApply?: (event: ApplyEvent) => void
+  readonly onApply?: ((event: ApplyEvent) => void) | undefined
 }
 
 /** What happened to one file in a run. */
@@ -51,7 +51,7 @@ export interface MigrationFileResult {
   readonly fileName: string
   readonly status: MigrationFileStatus
   /** Wall time of the file, when it ran. */
-  readonly durationMs?: number
+  readonly durationMs?: number | undefined
   /** False for a `-- wukong:no-transaction` file. */
   readonly atomic: boolean
 }

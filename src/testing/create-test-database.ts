@@ -33,21 +33,21 @@ export interface TestDatabase {
 /** Options of {@link createTestDatabase}. */
 export interface CreateTestDatabaseOptions {
   /** Default: the package's own migrations (the Wukong schema). */
-  readonly migrationFolder?: string
+  readonly migrationFolder?: string | undefined
   /**
    * `'pglite'` forces the embedded tier even when a server is configured (e.g. to test code
    * that must also run on PGlite). Default: the tier `resolveTestServer()` found.
    */
-  readonly tier?: 'pglite'
+  readonly tier?: 'pglite' | undefined
   /**
    * How the server copies the template (PostgreSQL ≥ 15; ignored before). `WAL_LOG`, the
    * server's default, copies block by block through the WAL; `FILE_COPY` copies files but
    * forces two checkpoints per clone, which other suites on the same server pay for.
    * Default `WAL_LOG`.
    */
-  readonly cloneStrategy?: 'WAL_LOG' | 'FILE_COPY'
+  readonly cloneStrategy?: 'WAL_LOG' | 'FILE_COPY' | undefined
   /** Pool size of `db`. Default 4. */
-  readonly max?: number
+  readonly max?: number | undefined
 }
 
 /**

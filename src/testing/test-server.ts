@@ -18,9 +18,9 @@ export type TestTier = 'server' | 'container' | 'pglite'
 export interface TestServer {
   readonly tier: TestTier
   /** Admin URL of the server; undefined for PGlite. */
-  readonly adminUrl?: string
+  readonly adminUrl?: string | undefined
   /** Why suites that need a real server are skipped; undefined when there is one. */
-  readonly skipReason?: string
+  readonly skipReason?: string | undefined
   /** A fresh, empty database (or a clone of `template`), dropped by `destroy()`. */
   createDatabase(options?: { readonly template?: string; readonly name?: string }): Promise<TestDatabaseHandle>
 }
@@ -29,7 +29,7 @@ export interface TestServer {
 export interface TestDatabaseHandle {
   readonly name: string
   /** Connection URL; undefined for PGlite. */
-  readonly url?: string
+  readonly url?: string | undefined
   readonly db: Kysely<any>
   destroy(): Promise<void>
 }
