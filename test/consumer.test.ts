@@ -150,7 +150,9 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
       ], { cwd: app, env: appEnv(), timeoutMs: STEP_MS }),
     )
     const inputs = Object.keys((JSON.parse(await readFile(meta, 'utf8')) as { inputs: Record<string, unknown> }).inputs)
-    expect(inputs.some((i) => i.includes('@wukong/adapter-vercel/dist/provider/wukong-migrations.js'))).toBe(true)
+    expect(inputs.some((i) => i.includes('node_modules/@wukong/adapter-vercel/dist/'))).toBe(true)
+    // The package's migrations travel inside the bundle, as code.
+    expect(await readFile(join(out, 'app.mjs'), 'utf8')).toContain('CREATE TABLE IF NOT EXISTS sessions')
     for (const absent of ['libpg-query', '@electric-sql', '@neondatabase', '@vercel']) expect(inputs.filter((i) => i.includes(absent))).toEqual([])
     expect(await readdir(out)).toEqual(['app.mjs'])
 
