@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
-import { appEnv, createAppFolder, INSTALL_FLAGS, installedVersion, npm, packPackage, run, type ProcessRun } from './support/consumer-app.js'
+import { appEnv, createAppFolder, INSTALL_FLAGS, installedVersion, npm, packageMigrations, packPackage, run, type ProcessRun } from './support/consumer-app.js'
 import { startWsProxy, type WsProxy } from './support/ws-proxy.js'
 
 const server = await resolveTestServer()
@@ -19,7 +19,7 @@ const FIXTURE = fileURLToPath(new URL('./consumer/app/', import.meta.url))
 // and generous on a loaded machine. WUKONG_CONSUMER_TIMEOUT_MS overrides it.
 const SETUP_MS = Number(process.env['WUKONG_CONSUMER_TIMEOUT_MS'] ?? 900_000)
 const STEP_MS = Math.min(SETUP_MS, 300_000)
-const FOUR = ['001_initial_schema', '002_parallel_execution', '003_agent_fork', '004_knowledge_base']
+const { names: ALL, latest: LATEST } = await packageMigrations()
 
 /** The npm `overrides` an app needs for @vercel/postgres-kysely (its peer range stops at kysely 0.27). */
 const VERCEL_OVERRIDES = { '@vercel/postgres-kysely': { kysely: '$kysely' } }
@@ -82,15 +82,15 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
   it('migrates a fresh database at boot with MigrationRunner; the second boot is a no-op', async () => {
     const url = await freshUrl()
     const first = lastJson<{ applied: string[]; currentVersion: number }>(await node(['boot.mjs'], { DATABASE_URL: url }))
-    expect(first).toEqual({ applied: FOUR.map((n) => `${n}:applied`), currentVersion: 4 })
+    expect(first).toEqual({ applied: ALL.map((n) => `${n}:applied`), currentVersion: LATEST })
     const second = lastJson<{ applied: string[]; currentVersion: number }>(await node(['boot.mjs'], { DATABASE_URL: url }))
-    expect(second).toEqual({ applied: [], currentVersion: 4 })
+    expect(second).toEqual({ applied: [], currentVersion: LATEST })
   })
 
   it("migrates with Kysely's Migrator and the provider's defaults; the runner then finds nothing to do", async () => {
     const url = await freshUrl()
     const first = lastJson<{ results: string[] }>(await node(['migrator.mjs'], { DATABASE_URL: url }))
-    expect(first.results).toEqual(FOUR.map((n) => `${n}:Success`))
+    expect(first.results).toEqual(ALL.map((n) => `${n}:Success`))
     expect(lastJson<{ results: string[] }>(await node(['migrator.mjs'], { DATABASE_URL: url })).results).toEqual([])
     expect(lastJson<{ applied: string[] }>(await node(['boot.mjs'], { DATABASE_URL: url })).applied).toEqual([])
   })
@@ -125,10 +125,10 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
     expect((await npx(['status', '--check', '--url', url])).code).toBe(3) // not up to date
     ok(await npx(['migrate', '--url', url]))
     const status = ok(await npx(['status', '--url', url]))
-    expect(status.stdout).toMatch(/Up to date: the database is at version 4/)
+    expect(status.stdout).toContain(`Up to date: the database is at version ${LATEST}`)
     const json = JSON.parse(ok(await npx(['status', '--json', '--url', url])).stdout) as { ok: boolean; currentVersion: number; isUpToDate: boolean; applied: unknown[] }
-    expect(json).toMatchObject({ ok: true, currentVersion: 4, isUpToDate: true })
-    expect(json.applied).toHaveLength(4)
+    expect(json).toMatchObject({ ok: true, currentVersion: LATEST, isUpToDate: true })
+    expect(json.applied).toHaveLength(ALL.length)
   })
 
   it('bundles with esbuild into one file that migrates from a folder without the package', async () => {
@@ -158,7 +158,7 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
 
     const url = await freshUrl()
     const first = lastJson<{ applied: string[]; currentVersion: number; source: string }>(await node(['app.mjs'], { POSTGRES_URL: url }, out))
-    expect(first).toEqual({ applied: FOUR.map((n) => `${n}:applied`), currentVersion: 4, source: 'POSTGRES_URL' })
+    expect(first).toEqual({ applied: ALL.map((n) => `${n}:applied`), currentVersion: LATEST, source: 'POSTGRES_URL' })
     expect(lastJson<{ applied: string[] }>(await node(['app.mjs'], { POSTGRES_URL: url }, out)).applied).toEqual([])
   })
 
@@ -179,9 +179,9 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
         url.hostname = 'localhost' // what @vercel/postgres accepts besides a -pooler. host
         const env = { DATABASE_URL: url.toString(), WS_PROXY_PORT: String(proxy.port) }
         const first = lastJson<Record<string, unknown>>(await node(['vercel.mjs', mode], env))
-        expect(first).toMatchObject(mode === 'runner' ? { applied: FOUR.map((n) => `${n}:applied`), currentVersion: 4 } : { results: FOUR.map((n) => `${n}:Success`) })
+        expect(first).toMatchObject(mode === 'runner' ? { applied: ALL.map((n) => `${n}:applied`), currentVersion: LATEST } : { results: ALL.map((n) => `${n}:Success`) })
         const second = lastJson<Record<string, unknown>>(await node(['vercel.mjs', mode], env))
-        expect(second).toMatchObject(mode === 'runner' ? { applied: [], currentVersion: 4, sessions: 2 } : { results: [], sessions: 2 })
+        expect(second).toMatchObject(mode === 'runner' ? { applied: [], currentVersion: LATEST, sessions: 2 } : { results: [], sessions: 2 })
       }
     } finally {
       await proxy.stop()

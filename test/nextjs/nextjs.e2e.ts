@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { resolveTestServer, type TestDatabaseHandle } from '../../src/testing/test-server.js'
-import { appEnv, createAppFolder, INSTALL_FLAGS, installedVersion, npm, packPackage, run } from '../support/consumer-app.js'
+import { appEnv, createAppFolder, INSTALL_FLAGS, installedVersion, npm, packageMigrations, packPackage, run } from '../support/consumer-app.js'
 
 const server = await resolveTestServer()
 if (server.skipReason) console.warn(`[nextjs] skipped: ${server.skipReason}`)
@@ -21,7 +21,7 @@ const FIXTURE = fileURLToPath(new URL('./app/', import.meta.url))
 const SETUP_MS = Number(process.env['WUKONG_NEXTJS_TIMEOUT_MS'] ?? 1_200_000)
 const BOOT_MS = Number(process.env['WUKONG_NEXTJS_BOOT_MS'] ?? 180_000)
 const NEXT_VERSION = process.env['WUKONG_NEXTJS_VERSION'] ?? '16'
-const FOUR = ['001_initial_schema', '002_parallel_execution', '003_agent_fork', '004_knowledge_base']
+const { names: ALL, latest: LATEST } = await packageMigrations()
 const UNUSED = ['@electric-sql', '@neondatabase', '@vercel', 'libpg-query', 'ws', 'testcontainers']
 
 function freePort(): Promise<number> {
@@ -146,16 +146,16 @@ describe.skipIf(server.skipReason)('a Next.js app with zero configuration', () =
   it('next start migrates a fresh database and answers typed queries; the second boot is a no-op', async () => {
     const url = await freshUrl()
     const first = await timed('first start', () => boot(['node_modules/next/dist/bin/next', 'start', '-H', '127.0.0.1'], app, url))
-    expect(first.migrated).toEqual({ applied: FOUR, currentVersion: 4 })
+    expect(first.migrated).toEqual({ applied: ALL, currentVersion: LATEST })
     const created = await fetch(`${first.base}/api/sessions`, { method: 'POST', body: JSON.stringify({ id: 's1', goal: 'ship it' }) })
     expect(await created.json()).toEqual({ id: 's1', status: 'active' })
     await first.server.stop()
 
     const second = await boot(['node_modules/next/dist/bin/next', 'start', '-H', '127.0.0.1'], app, url)
-    expect(second.migrated).toEqual({ applied: [], currentVersion: 4 })
+    expect(second.migrated).toEqual({ applied: [], currentVersion: LATEST })
     const listed = await fetch(`${second.base}/api/sessions`)
     expect(listed.status).toBe(200)
-    expect(await listed.json()).toEqual({ version: 4, sessions: [{ id: 's1', goal: 'ship it', status: 'active' }] })
+    expect(await listed.json()).toEqual({ version: LATEST, sessions: [{ id: 's1', goal: 'ship it', status: 'active' }] })
     await second.server.stop()
   }, BOOT_MS * 3)
 
@@ -178,12 +178,12 @@ describe.skipIf(server.skipReason)('a Next.js app with zero configuration', () =
     await cp(standalone, moved, { recursive: true, verbatimSymlinks: true })
     const url = await freshUrl()
     const first = await timed('standalone start', () => boot(['server.js'], moved, url))
-    expect(first.migrated).toEqual({ applied: FOUR, currentVersion: 4 })
+    expect(first.migrated).toEqual({ applied: ALL, currentVersion: LATEST })
     const listed = await fetch(`${first.base}/api/sessions`)
-    expect(await listed.json()).toEqual({ version: 4, sessions: [] })
+    expect(await listed.json()).toEqual({ version: LATEST, sessions: [] })
     await first.server.stop()
     const second = await boot(['server.js'], moved, url)
-    expect(second.migrated).toEqual({ applied: [], currentVersion: 4 })
+    expect(second.migrated).toEqual({ applied: [], currentVersion: LATEST })
     await second.server.stop()
   }, BOOT_MS * 3)
 })

@@ -128,3 +128,18 @@ export async function createAppFolder(prefix: string, files: Record<string, stri
   for (const [name, from] of Object.entries(files)) await cp(from, join(app, name), { recursive: true })
   return app
 }
+
+/**
+ * The package's own migrations (names without `.sql`, in order) and the last version: what a
+ * fresh database gets from the package's defaults.
+ *
+ * @example
+ * ```ts
+ * const { names, latest } = await packageMigrations() // ['001_initial_schema', …], 4
+ * ```
+ */
+export async function packageMigrations(): Promise<{ readonly names: readonly string[]; readonly latest: number }> {
+  const files = (await readdir(join(ROOT, 'migrations'))).filter((f) => /^\d+_.+\.sql$/.test(f) && !f.endsWith('.down.sql')).sort()
+  const names = files.map((f) => f.replace(/\.sql$/, ''))
+  return { names, latest: Number.parseInt(names.at(-1) ?? '0', 10) }
+}

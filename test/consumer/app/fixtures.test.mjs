@@ -1,5 +1,6 @@
 // Another package's test suite, on the fixtures this package ships.
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { WUKONG_MIGRATIONS } from '@wukong/adapter-vercel'
 import { createTestDatabase, withRollback } from '@wukong/adapter-vercel/testing'
 
 let t
@@ -11,7 +12,8 @@ afterAll(() => t?.destroy())
 it('hands out a migrated database of its own', async () => {
   expect(t.tier).toBe('server')
   const versions = await t.db.selectFrom('schema_versions').select('version').orderBy('version').execute()
-  expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4])
+  expect(versions.map((v) => v.version)).toEqual(WUKONG_MIGRATIONS.map((m) => m.version))
+  expect(versions.length).toBeGreaterThan(0)
 })
 
 it('rolls back what a test wrote', async () => {
