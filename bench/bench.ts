@@ -15,6 +15,7 @@ import { runW1, type W1Result } from './workloads/w1-apply.js'
 import { runW2, type W2Result } from './workloads/w2-check.js'
 import { runW3, type W3Result } from './workloads/w3-latency.js'
 import { runW4, type W4Result } from './workloads/w4-fixtures.js'
+import { runW5, type W5Result } from './workloads/w5-boot.js'
 
 /** Sizes and repetitions of one benchmark run. */
 export interface BenchSizes {
@@ -22,6 +23,7 @@ export interface BenchSizes {
   readonly w2: { readonly files: number; readonly extraTables: number; readonly rounds: Rounds }
   readonly w3: { readonly delayMs: number; readonly rounds: Rounds }
   readonly w4: { readonly rounds: Rounds }
+  readonly w5: { readonly rounds: Rounds }
 }
 
 /** The issue's sizes. */
@@ -30,6 +32,7 @@ export const FULL_SIZES: BenchSizes = {
   w2: { files: 300, extraTables: 2000, rounds: { warmup: 2, runs: 15 } },
   w3: { delayMs: 10, rounds: { warmup: 1, runs: 5 } },
   w4: { rounds: { warmup: 2, runs: 15 } },
+  w5: { rounds: { warmup: 2, runs: 15 } },
 }
 
 /** Tiny sizes that run every workload and contender in seconds (CI, the smoke test). */
@@ -38,6 +41,7 @@ export const SMOKE_SIZES: BenchSizes = {
   w2: { files: 5, extraTables: 20, rounds: { warmup: 0, runs: 1 } },
   w3: { delayMs: 2, rounds: { warmup: 0, runs: 1 } },
   w4: { rounds: { warmup: 0, runs: 1 } },
+  w5: { rounds: { warmup: 0, runs: 1 } },
 }
 
 /** Everything one run measured. */
@@ -53,6 +57,7 @@ export interface BenchReport {
   readonly w2: W2Result
   readonly w3: W3Result
   readonly w4: W4Result
+  readonly w5: W5Result
 }
 
 /** Options of {@link runBench}. */
@@ -69,7 +74,7 @@ export interface BenchOptions {
 export const CONTENDERS: readonly Contender[] = [ours, kyselyMigrator, postgrator, dbmate, psql, oneQuery]
 
 /**
- * Runs W1–W4 against one server and returns the figures (writes nothing but scratch files).
+ * Runs W1–W5 against one server and returns the figures (writes nothing but scratch files).
  *
  * @example
  * ```ts
@@ -104,7 +109,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const w2 = await runW2(ctx, CONTENDERS, sizes.w2)
     const w3 = await runW3(ctx, CONTENDERS, sizes.w3)
     const w4 = await runW4(ctx, sizes.w4)
-    return { smoke, startedAt, finishedAt: new Date(), machine, loadAtStart, loadAtEnd: loadLine(), serverUrl: redactUrl(options.url), w1, w2, w3, w4 }
+    const w5 = await runW5(ctx, sizes.w5)
+    return { smoke, startedAt, finishedAt: new Date(), machine, loadAtStart, loadAtEnd: loadLine(), serverUrl: redactUrl(options.url), w1, w2, w3, w4, w5 }
   } finally {
     await admin.dropAll()
     await rm(workDir, { recursive: true, force: true })
@@ -118,6 +124,7 @@ function withRuns(sizes: BenchSizes, runs: number): BenchSizes {
     w2: { ...sizes.w2, rounds: r(sizes.w2.rounds) },
     w3: { ...sizes.w3, rounds: r(sizes.w3.rounds) },
     w4: { rounds: r(sizes.w4.rounds) },
+    w5: { rounds: r(sizes.w5.rounds) },
   }
 }
 

@@ -13,7 +13,7 @@ const skipReason = url ? undefined : 'TEST_DATABASE_URL is not set: the benchmar
 if (!url && serverRequired()) throw new Error(`bench smoke: ${skipReason}`)
 
 describe.skipIf(!!skipReason)('bench (smoke size)', () => {
-  it('runs every workload with every contender, and counts round trips', { timeout: 300_000 }, async () => {
+  it('runs every workload with every contender, and counts round trips', { timeout: 900_000 }, async () => {
     const report: BenchReport = await runBench({ url: url!, smoke: true, log: () => {} })
     const completed = (samples: readonly number[]): boolean => samples.length > 0 && samples.every((s) => Number.isFinite(s) && s > 0)
 
@@ -50,7 +50,15 @@ describe.skipIf(!!skipReason)('bench (smoke size)', () => {
     expect(report.w4.rows.map((r) => r.id)).toContain('scratch')
     for (const row of report.w4.rows) expect(completed(row.samples), `W4 ${row.id}`).toBe(true)
 
+    // W5: the installed tarball, Kysely's Migrator and the floor, each a whole process.
+    expect(report.w5.rows.map((r) => r.id)).toEqual(['ours', 'kysely', 'floor', 'ours-import', 'kysely-import'])
+    for (const row of report.w5.rows) {
+      expect(completed(row.samples), `W5 ${row.id}`).toBe(true)
+      expect(row.modules, `W5 ${row.id} modules`).toBeGreaterThan(0)
+    }
+
     // The report renders (a smoke run writes no file).
     expect(renderResults(report)).toContain('## W4')
+    expect(renderResults(report)).toContain('## W5')
   })
 })

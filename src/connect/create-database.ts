@@ -20,29 +20,29 @@ export type DatabaseDriver = 'pg' | 'vercel' | 'pglite'
 /** Options of {@link createDatabase}. */
 export interface CreateDatabaseOptions {
   /** A PostgreSQL URL; without one, the embedded PGlite database. */
-  readonly url?: string
+  readonly url?: string | undefined
   /** Default: {@link chooseDriver}. */
-  readonly driver?: DatabaseDriver
+  readonly driver?: DatabaseDriver | undefined
   /** PGlite's data folder (`memory://` for none). Default: {@link embeddedDataDir}. */
-  readonly dataDir?: string
+  readonly dataDir?: string | undefined
   /**
    * pglite: longest wait, in ms, for another process to close the data folder (PGlite serves
    * one process at a time), then an `EmbeddedDatabaseBusyError`; 0 fails at once. Default
    * `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
    */
-  readonly busyTimeoutMs?: number
+  readonly busyTimeoutMs?: number | undefined
   /** pglite: called once when the data folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
   /** Pool size (pg and vercel). Default 10. */
-  readonly max?: number
+  readonly max?: number | undefined
   /** pg: TLS options over the URL's `sslmode` (see `tlsFromUrl`); `false` turns TLS off. */
-  readonly ssl?: TlsSettings
+  readonly ssl?: TlsSettings | undefined
   /** pg: `application_name` shown in `pg_stat_activity`. */
-  readonly applicationName?: string
+  readonly applicationName?: string | undefined
   /** pg: longest wait for a connection (see `pgPoolConfig`). Default 30 000 ms. */
-  readonly connectTimeoutMs?: number
+  readonly connectTimeoutMs?: number | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
-  readonly neon?: NeonSettings
+  readonly neon?: NeonSettings | undefined
 }
 
 /**

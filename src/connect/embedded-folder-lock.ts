@@ -11,7 +11,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 10_000
 /** Options of {@link lockEmbeddedFolder}. */
 export interface LockEmbeddedFolderOptions {
   /** Longest wait for the holder to let go; 0 fails at once. Default {@link DEFAULT_BUSY_TIMEOUT_MS}. */
-  readonly busyTimeoutMs?: number
+  readonly busyTimeoutMs?: number | undefined
   /** Called once, when the folder turns out to be held and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
 }
@@ -21,7 +21,7 @@ interface LockRecord extends EmbeddedFolderHolder {
   /** Identifies this claim: release and takeover act only on the claim they read. */
   readonly token: string
   /** See `processStartTime`; absent where it cannot be read. */
-  readonly startTime?: string
+  readonly startTime?: string | undefined
 }
 
 /** A lock file as read: its claim's identity and, when it parses, its record. */

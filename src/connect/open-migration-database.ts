@@ -26,43 +26,43 @@ export type MigrationLockKind = 'session' | 'transaction'
 /** Options of {@link openMigrationDatabase}; every one is optional. */
 export interface OpenMigrationDatabaseOptions {
   /** A PostgreSQL URL. Default: from `env` (see {@link openMigrationDatabase}), else the embedded database. */
-  readonly url?: string
+  readonly url?: string | undefined
   /** Where URLs are looked up. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv
+  readonly env?: NodeJS.ProcessEnv | undefined
   /**
    * The embedded database: `true` uses it whatever the environment holds (no `url` with it);
    * `false` never falls back to it (no URL is then a {@link NoDatabaseUrlError}). Default: the
    * fallback when no URL is set, except where the process looks like production
    * (`productionSignals`), where no URL is a {@link NoDatabaseUrlError}.
    */
-  readonly embedded?: boolean
+  readonly embedded?: boolean | undefined
   /** Default: `chooseDriver(url)`: pglite without a URL, vercel on the Edge runtime, else pg. */
-  readonly driver?: DatabaseDriver
+  readonly driver?: DatabaseDriver | undefined
   /** Declare the URL pooled or direct, overriding `isPooledUrl`'s detection. */
-  readonly pooled?: boolean
+  readonly pooled?: boolean | undefined
   /** Force a lock kind. Default: `transaction` for pooled URLs and the vercel driver, else `session`. */
-  readonly lock?: MigrationLockKind
+  readonly lock?: MigrationLockKind | undefined
   /** Longest wait for another migrator's lock (pg and vercel drivers). Default 300 000 ms. */
-  readonly lockWaitTimeoutMs?: number
+  readonly lockWaitTimeoutMs?: number | undefined
   /** Called about every 5 s while waiting for another migrator (pg and vercel drivers). */
-  readonly onLockWait?: (wait: LockWait) => void
+  readonly onLockWait?: ((wait: LockWait) => void) | undefined
   /** pg: longest wait for a connection; the URL's `connect_timeout` wins. Default 30 000 ms. */
-  readonly connectTimeoutMs?: number
+  readonly connectTimeoutMs?: number | undefined
   /** `transaction` lock: interval of the keep-alive query on the lock's connection. Default 5 000 ms. */
-  readonly lockHeartbeatMs?: number
+  readonly lockHeartbeatMs?: number | undefined
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
-  readonly dataDir?: string
+  readonly dataDir?: string | undefined
   /**
    * pglite: longest wait for another process to close the data folder.
    * Default: `WUKONG_PGLITE_BUSY_TIMEOUT_MS` in `env`, else 10 000 ms.
    */
-  readonly busyTimeoutMs?: number
+  readonly busyTimeoutMs?: number | undefined
   /** pglite: called once when the data folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
   /** pg: TLS options over the URL's `sslmode`. */
-  readonly ssl?: TlsSettings
+  readonly ssl?: TlsSettings | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
-  readonly neon?: NeonSettings
+  readonly neon?: NeonSettings | undefined
 }
 
 /** A database opened for migrating, and how to hand it to Kysely's Migrator. */
@@ -73,7 +73,7 @@ export interface MigrationDatabase<DB = Database> {
   /** Which setting chose the database. */
   readonly source: DatabaseUrlSource
   /** The URL used (it may hold a password: redact before showing it); undefined for the embedded database. */
-  readonly url?: string
+  readonly url?: string | undefined
   /** Whether the URL goes through a transaction-mode pooler (`isPooledUrl`, or the `pooled` option). */
   readonly pooled: boolean
   readonly lock: MigrationLockKind

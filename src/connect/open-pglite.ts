@@ -7,15 +7,16 @@ import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import { importDriver } from './import-driver.js'
 import { lockEmbeddedFolder, type EmbeddedFolderLock } from './embedded-folder-lock.js'
 import { asError, thrownText } from './thrown-text.js'
+import { importAtRunTime } from '../provider/import-at-run-time.js'
 
 /** Options of {@link openPglite}. */
 export interface OpenPgliteOptions {
   /** Longest wait for another process to close the folder; 0 fails at once. Default 10 000 ms. */
-  readonly busyTimeoutMs?: number
+  readonly busyTimeoutMs?: number | undefined
   /** Called once when the folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
   /** A data directory dump (`dumpDataDir()`) to boot from; for `memory://` only. */
-  readonly loadDataDir?: Blob
+  readonly loadDataDir?: Blob | undefined
 }
 
 /** A PGlite instance from {@link openPglite}, and how to close it. */
@@ -48,7 +49,7 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
   if (!inMemory && options.loadDataDir) throw new TypeError('openPglite: loadDataDir is for memory:// only')
   const [{ PGlite }, { vector }] = await importDriver(
     'embedded database',
-    () => Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector')]),
+    () => Promise.all([importAtRunTime<typeof import('@electric-sql/pglite')>('@electric-sql/pglite'), importAtRunTime<typeof import('@electric-sql/pglite-pgvector')>('@electric-sql/pglite-pgvector')]),
     '@electric-sql/pglite',
     '@electric-sql/pglite-pgvector',
   )

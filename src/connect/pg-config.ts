@@ -75,17 +75,17 @@ export function tlsFromUrl(url: string): TlsSettings {
 /** Options of {@link pgPoolConfig}. */
 export interface PgPoolOptions {
   /** TLS options merged over what the URL asks for; `false` turns TLS off, `true` forces it. */
-  readonly ssl?: TlsSettings
+  readonly ssl?: TlsSettings | undefined
   /** Pool size. Default 10. */
-  readonly max?: number
+  readonly max?: number | undefined
   /** `application_name` reported to the server (visible in `pg_stat_activity`). */
-  readonly applicationName?: string
+  readonly applicationName?: string | undefined
   /**
    * Longest wait for a new connection to be ready (TCP, TLS and the server's answer to the
    * startup packet). The URL's libpq `connect_timeout` (seconds) wins when present.
    * Default {@link DEFAULT_CONNECT_TIMEOUT_MS}; 0 waits forever.
    */
-  readonly connectTimeoutMs?: number
+  readonly connectTimeoutMs?: number | undefined
 }
 
 /**

@@ -8,6 +8,7 @@ import { guardConnectionErrors } from './guard-connection-errors.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import { DEFAULT_BUSY_TIMEOUT_MS } from './embedded-folder-lock.js'
 import { openPglite } from './open-pglite.js'
+import { importAtRunTime } from '../provider/import-at-run-time.js'
 
 /**
  * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
@@ -44,7 +45,7 @@ export function embeddedBusyTimeoutMs(busyTimeoutMs?: number, env: NodeJS.Proces
 /** Options of {@link createPgliteDatabase}. */
 export interface PgliteDatabaseOptions {
   /** Longest wait for another process to close the folder. Default: {@link embeddedBusyTimeoutMs}. */
-  readonly busyTimeoutMs?: number
+  readonly busyTimeoutMs?: number | undefined
   /** Called once when the folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
 }
@@ -69,7 +70,7 @@ export async function createPgliteDatabase<DB = Database>(
   const opened = await openPglite(dataDir, { busyTimeoutMs, onBusy: options.onBusy })
   let pool: pg.Pool
   try {
-    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
+    const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>('@electric-sql/pglite/node-postgres')
     pool = guardConnectionErrors(new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig))
   } catch (error) {
     await opened.close()

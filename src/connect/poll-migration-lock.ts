@@ -23,16 +23,16 @@ export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 300_000
 export interface LockWait {
   readonly waitedMs: number
   /** Backend pid of the holder, when PostgreSQL shows it to this role. */
-  readonly holderPid?: number
+  readonly holderPid?: number | undefined
   /** The holder's `pg_stat_activity.state` (`idle` with no transaction on a pooled server is a stranded session lock). */
-  readonly holderState?: string
+  readonly holderState?: string | undefined
   /** The holder's `application_name`. */
-  readonly holderApplication?: string
+  readonly holderApplication?: string | undefined
 }
 
 /** How {@link pollForLock} waits. */
 export interface LockPollOptions {
-  readonly onWait?: (wait: LockWait) => void
+  readonly onWait?: ((wait: LockWait) => void) | undefined
 }
 
 const KEY_HIGH = Number(MIGRATION_LOCK_KEY >> 32n)

@@ -8,7 +8,7 @@ export const POOLER_PORTS: readonly number[] = Object.freeze([6432, 6543])
 /** Options of {@link isPooledUrl}. */
 export interface PooledUrlOptions {
   /** What you know about the URL, overriding detection (e.g. your own PgBouncer on port 5432). */
-  readonly pooled?: boolean
+  readonly pooled?: boolean | undefined
 }
 
 /**

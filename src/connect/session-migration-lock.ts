@@ -10,9 +10,9 @@ export interface BoundedSessionMigrationLockOptions {
    * How long to wait while another migrator holds the lock before the run fails with
    * `LOCK_TIMEOUT` (naming the holder). Default {@link DEFAULT_LOCK_WAIT_TIMEOUT_MS} (300 000 ms).
    */
-  readonly waitTimeoutMs?: number
+  readonly waitTimeoutMs?: number | undefined
   /** Called about every 5 s while waiting, e.g. to log who holds the lock. */
-  readonly onWait?: (wait: LockWait) => void
+  readonly onWait?: ((wait: LockWait) => void) | undefined
 }
 
 const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())

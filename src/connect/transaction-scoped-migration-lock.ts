@@ -15,15 +15,15 @@ export interface TransactionScopedMigrationLockOptions {
    * How long to wait while another migrator holds the lock before the run fails with
    * `LOCK_TIMEOUT` (naming the holder's backend pid). Default 300 000 ms.
    */
-  readonly waitTimeoutMs?: number
+  readonly waitTimeoutMs?: number | undefined
   /**
    * Interval of a `select 1` on the lock session while the lock is held, so that
    * `idle_in_transaction_session_timeout` or an idle-transaction limit of the pooler cannot end
    * the lock's transaction in the middle of a run, and so a lost lock is noticed. Default 5 000 ms.
    */
-  readonly heartbeatMs?: number
+  readonly heartbeatMs?: number | undefined
   /** Called about every 5 s while waiting, e.g. to log who holds the lock. */
-  readonly onWait?: (wait: LockWait) => void
+  readonly onWait?: ((wait: LockWait) => void) | undefined
 }
 
 const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())

@@ -1,8 +1,8 @@
-import type { NeonConfig } from '@neondatabase/serverless'
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
 import { guardConnectionErrors, type ConnectionErrorSource } from './guard-connection-errors.js'
+import { importAtRunTime } from '../provider/import-at-run-time.js'
 import { importDriver } from './import-driver.js'
 
 const NEON = '@neondatabase/serverless'
@@ -11,11 +11,21 @@ const VERCEL_KYSELY = '@vercel/postgres-kysely'
 /**
  * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`.
  * Production on Vercel needs none of them; they exist to reach a database that is not Neon,
- * e.g. a local server through a WebSocket-to-TCP proxy in tests.
+ * e.g. a local server through a WebSocket-to-TCP proxy in tests. Spelled out here rather than
+ * picked from that package's `NeonConfig`, so that the declarations compile in apps that do not
+ * install the optional driver.
  */
-export type NeonSettings = Partial<
-  Pick<NeonConfig, 'wsProxy' | 'useSecureWebSocket' | 'pipelineConnect' | 'pipelineTLS' | 'forceDisablePgSSL' | 'coalesceWrites' | 'webSocketConstructor'>
->
+export interface NeonSettings {
+  /** Host (and path) of a WebSocket proxy, or a function of the database's host and port. */
+  readonly wsProxy?: string | ((host: string, port: number | string) => string) | undefined
+  readonly useSecureWebSocket?: boolean | undefined
+  readonly pipelineConnect?: 'password' | false | undefined
+  readonly pipelineTLS?: boolean | undefined
+  readonly forceDisablePgSSL?: boolean | undefined
+  readonly coalesceWrites?: boolean | undefined
+  /** A `WebSocket` class, where the runtime has no global one (e.g. `ws`'s). */
+  readonly webSocketConstructor?: unknown | undefined
+}
 
 /**
  * Applies {@link NeonSettings} to `neonConfig`. They are process-wide: `@vercel/postgres`
@@ -29,7 +39,7 @@ export type NeonSettings = Partial<
  * ```
  */
 export async function configureNeon(settings: NeonSettings): Promise<void> {
-  const { neonConfig } = await importDriver('vercel driver', () => import('@neondatabase/serverless'), NEON)
+  const { neonConfig } = await importDriver('vercel driver', () => importAtRunTime<typeof import('@neondatabase/serverless')>(NEON), NEON)
   for (const [name, value] of Object.entries(settings)) {
     if (value !== undefined) (neonConfig as unknown as Record<string, unknown>)[name] = value
   }
@@ -38,9 +48,9 @@ export async function configureNeon(settings: NeonSettings): Promise<void> {
 /** Options of {@link createVercelDatabase}. */
 export interface VercelDatabaseOptions {
   /** Applied with {@link configureNeon} before the pool is made. */
-  readonly neon?: NeonSettings
+  readonly neon?: NeonSettings | undefined
   /** Pool size. Default 10. */
-  readonly max?: number
+  readonly max?: number | undefined
 }
 
 /**
@@ -57,7 +67,7 @@ export interface VercelDatabaseOptions {
  * ```
  */
 export async function createVercelDatabase<DB = Database>(url: string, options: VercelDatabaseOptions = {}): Promise<Kysely<DB>> {
-  const { createKysely } = await importDriver('vercel driver', () => import('@vercel/postgres-kysely'), VERCEL_KYSELY, NEON)
+  const { createKysely } = await importDriver('vercel driver', () => importAtRunTime<typeof import('@vercel/postgres-kysely')>(VERCEL_KYSELY), VERCEL_KYSELY, NEON)
   if (options.neon) await configureNeon(options.neon)
   return createKysely<DB>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
 }

@@ -20,13 +20,13 @@
 export class MigrationError extends Error {
   override readonly name: string = 'MigrationError'
   readonly code: MigrationErrorCode
-  readonly file?: string
-  readonly line?: number
-  readonly column?: number
+  readonly file?: string | undefined
+  readonly line?: number | undefined
+  readonly column?: number | undefined
   /** What went wrong, without the location or the SQLSTATE (those are fields of their own). */
   readonly reason: string
   /** PostgreSQL's SQLSTATE, when the server reported the error. */
-  readonly sqlState?: string
+  readonly sqlState?: string | undefined
 
   constructor(code: MigrationErrorCode, reason: string, context: MigrationErrorContext = {}) {
     super(formatMessage(reason, context), context.cause === undefined ? undefined : { cause: context.cause })
@@ -46,12 +46,12 @@ function formatMessage(reason: string, { file, line, column, sqlState }: Migrati
 
 /** Where a {@link MigrationError} points, and what caused it. */
 export interface MigrationErrorContext {
-  readonly file?: string
-  readonly line?: number
-  readonly column?: number
+  readonly file?: string | undefined
+  readonly line?: number | undefined
+  readonly column?: number | undefined
   /** PostgreSQL's SQLSTATE, when the server reported the error. */
-  readonly sqlState?: string
-  readonly cause?: unknown
+  readonly sqlState?: string | undefined
+  readonly cause?: unknown | undefined
 }
 
 /**

@@ -47,8 +47,8 @@ export interface RunLedger {
 
 /** Limits for each file's statements; 0 means no limit, undefined the server's setting. */
 export interface ApplyLimits {
-  readonly lockTimeoutMs?: number
-  readonly statementTimeoutMs?: number
+  readonly lockTimeoutMs?: number | undefined
+  readonly statementTimeoutMs?: number | undefined
 }
 
 function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string {

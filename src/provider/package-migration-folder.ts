@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -13,4 +14,13 @@ import { fileURLToPath } from 'node:url'
  * new SqlFileMigrationProvider({ migrationFolder: DEFAULT_MIGRATION_FOLDER })
  * ```
  */
-export const DEFAULT_MIGRATION_FOLDER: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations')
+export const DEFAULT_MIGRATION_FOLDER: string = packageMigrationFolder(dirname(fileURLToPath(import.meta.url)))
+
+// The folder beside the nearest package.json above this module: the package root, whether this
+// code runs from src/provider/, dist/ or a chunk of the bundled build in dist/chunks/.
+function packageMigrationFolder(here: string): string {
+  for (let dir = here, depth = 0; depth < 4; dir = dirname(dir), depth++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'migrations')
+  }
+  return join(here, '..', '..', 'migrations')
+}

@@ -1,5 +1,6 @@
 
 import { MigrationError } from '../errors/migration-error.js'
+import { importAtRunTime } from './import-at-run-time.js'
 import { byteToCharOffsets, indexOfCodePoint, LINE_BREAK, lineColumnAt, lineColumnFinder, nextLineBreak } from './sql-text.js'
 import { createsTemporaryObjects, findHazards, type StatementHazard } from './statement-guards.js'
 
@@ -80,7 +81,7 @@ export interface ParsedSql {
 let parser: Promise<typeof import('libpg-query')> | undefined
 
 function loadParser(): Promise<typeof import('libpg-query')> {
-  parser ??= import('libpg-query').then(async (lib) => {
+  parser ??= importAtRunTime<typeof import('libpg-query')>('libpg-query').then(async (lib) => {
     await lib.loadModule()
     return lib
   })

@@ -25,22 +25,22 @@ export interface SqlFileMigrationProviderProps {
    * package's own migrations, bundled into its code at build time ({@link WUKONG_MIGRATIONS}),
    * which need neither a folder nor the SQL parser at run time and so survive an app bundler.
    */
-  readonly migrationFolder?: string
+  readonly migrationFolder?: string | undefined
   /**
    * Migrate even when applied files were edited (checksum drift) or are gone from the folder.
    * Default false: migrating refuses and names the files.
    */
-  readonly allowDrift?: boolean
+  readonly allowDrift?: boolean | undefined
   /**
    * How long a file's statement may wait for a table lock another session holds before the
    * file fails (PostgreSQL's `lock_timeout`), so a busy table fails a deploy fast instead of
    * hanging it (and queueing every query behind it). Default 10 000 ms; 0 waits forever.
    */
-  readonly lockTimeoutMs?: number
+  readonly lockTimeoutMs?: number | undefined
   /** PostgreSQL's `statement_timeout` for each statement of a file. Default 0: no limit. */
-  readonly statementTimeoutMs?: number
+  readonly statementTimeoutMs?: number | undefined
   /** Called after each file is applied, adopted, healed or reverted. */
-  readonly onApply?: (event: ApplyEvent) => void
+  readonly onApply?: ((event: ApplyEvent) => void) | undefined
 }
 
 /**

@@ -26,7 +26,7 @@ import { createDatabase } from '../connect/index.js'
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
   /** A Kysely instance to migrate (the runner does not close it). */
-  readonly db?: Kysely<any>
+  readonly db?: Kysely<any> | undefined
   /**
    * A PostgreSQL URL. Default: the first set of `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`,
    * `POSTGRES_PRISMA_URL`, `DATABASE_URL`, else the embedded database, except where the process
@@ -34,58 +34,58 @@ export interface MigrationRunnerOptions {
    * `NoDatabaseUrlError` (code `NO_DATABASE_URL`). The runner reads the environment it is
    * given; it never loads `.env` files (an app loads them itself; the CLI does).
    */
-  readonly url?: string
+  readonly url?: string | undefined
   /**
    * `true`: the embedded PGlite database, whatever the environment holds (also in production);
    * `false`: never the embedded database. Default: the embedded database only when no URL is
    * set and the process does not look like production.
    */
-  readonly embedded?: boolean
+  readonly embedded?: boolean | undefined
   /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
-  readonly migrationFolder?: string
+  readonly migrationFolder?: string | undefined
   /** Migrate even when applied files changed or are gone. Default false. */
-  readonly allowDrift?: boolean
+  readonly allowDrift?: boolean | undefined
   /**
    * `lock_timeout` for each file's statements, and for the runner's own reads and writes of
    * the ledger tables (before and under the migration lock), so that another session
    * holding one of them fails the run with `LOCK_TIMEOUT` instead of hanging it.
    * Default 10 000 ms; 0 waits forever.
    */
-  readonly lockTimeoutMs?: number
+  readonly lockTimeoutMs?: number | undefined
   /**
    * Longest wait for another migrator's migration lock, then `LOCK_TIMEOUT` naming it.
    * Default 300 000 ms; 0 waits forever. Applies to URLs the runner opens and to a `db` given
    * with PostgreSQL's adapter.
    */
-  readonly lockWaitTimeoutMs?: number
+  readonly lockWaitTimeoutMs?: number | undefined
   /**
    * Longest wait for a connection (pg driver): TCP, TLS and the server's answer. The URL's
    * libpq `connect_timeout` wins. Default 30 000 ms; 0 waits forever.
    */
-  readonly connectTimeoutMs?: number
+  readonly connectTimeoutMs?: number | undefined
   /** `statement_timeout` for each file's statements. Default 0: no limit. */
-  readonly statementTimeoutMs?: number
+  readonly statementTimeoutMs?: number | undefined
   /** Where URLs are looked up. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv
+  readonly env?: NodeJS.ProcessEnv | undefined
   /** Default: pg over TCP for a URL, the embedded PGlite without one (see `chooseDriver`). */
-  readonly driver?: DatabaseDriver
+  readonly driver?: DatabaseDriver | undefined
   /** Declare the URL pooled (PgBouncer in transaction mode) or direct, overriding detection. */
-  readonly pooled?: boolean
+  readonly pooled?: boolean | undefined
   /**
    * The embedded database: longest wait, in ms, for another process to close its folder
    * (PGlite serves one process at a time), then an `EmbeddedDatabaseBusyError`
    * (`EMBEDDED_DATABASE_BUSY`); 0 fails at once. Default `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
    */
-  readonly busyTimeoutMs?: number
+  readonly busyTimeoutMs?: number | undefined
   /** One-line notices (e.g. which database is used). Default: stderr. */
-  readonly log?: (line: string) => void
+  readonly log?: ((line: string) => void) | undefined
   /**
    * Log, once connected, which setting chose the database (the variable and the redacted URL,
    * or the embedded database's folder). Default true; a `url` or `db` given here is not logged.
    */
-  readonly announce?: boolean
+  readonly announce?: boolean | undefined
   /** Called after each file is applied, adopted, healed or reverted. */
-  readonly onApply?: (event: ApplyEvent) => void
+  readonly onApply?: ((event: ApplyEvent) => void) | undefined
 }
 
 /** What happened to one file in a run. */
@@ -98,7 +98,7 @@ export interface MigrationFileResult {
   readonly fileName: string
   readonly status: MigrationFileStatus
   /** Wall time of the file, when it ran. */
-  readonly durationMs?: number
+  readonly durationMs?: number | undefined
   /** False for a `-- wukong:no-transaction` file. */
   readonly atomic: boolean
 }

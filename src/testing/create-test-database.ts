@@ -14,6 +14,7 @@ import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { connectClient, dropDatabase, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
+import { importAtRunTime } from '../provider/import-at-run-time.js'
 
 /**
  * A migrated database of its own, made by {@link createTestDatabase}.
@@ -42,21 +43,21 @@ export interface TestDatabase {
 /** Options of {@link createTestDatabase}. */
 export interface CreateTestDatabaseOptions {
   /** Default: the package's own migrations (the Wukong schema). */
-  readonly migrationFolder?: string
+  readonly migrationFolder?: string | undefined
   /**
    * `'pglite'` forces the embedded tier even when a server is configured (e.g. to test code
    * that must also run on PGlite). Default: the tier `resolveTestServer()` found.
    */
-  readonly tier?: 'pglite'
+  readonly tier?: 'pglite' | undefined
   /**
    * How the server copies the template (PostgreSQL ≥ 15; ignored before). `WAL_LOG`, the
    * server's default, copies block by block through the WAL; `FILE_COPY` copies files but
    * forces two checkpoints per clone, which other suites on the same server pay for.
    * Default `WAL_LOG`.
    */
-  readonly cloneStrategy?: 'WAL_LOG' | 'FILE_COPY'
+  readonly cloneStrategy?: 'WAL_LOG' | 'FILE_COPY' | undefined
   /** Pool size of `db`. Default 4. */
-  readonly max?: number
+  readonly max?: number | undefined
 }
 
 /**
@@ -288,7 +289,7 @@ async function clonePglite(folder: string): Promise<TestDatabase> {
 
 /** A pg pool over one PGlite instance (one connection: PGlite is a single session). */
 async function pglitePool(pglite: PGlite): Promise<pg.Pool> {
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
+  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>('@electric-sql/pglite/node-postgres')
   return guardConnectionErrors(new pg.Pool(createPgConfig(pglite as never) as unknown as pg.PoolConfig))
 }
 

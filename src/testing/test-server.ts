@@ -7,6 +7,7 @@ import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { openPglite } from '../connect/open-pglite.js'
 import { redact } from '../connect/redact.js'
+import { importAtRunTime } from '../provider/import-at-run-time.js'
 
 /** Where test databases come from: see {@link resolveTestServer}. */
 export type TestTier = 'server' | 'container' | 'pglite'
@@ -29,9 +30,9 @@ export interface TestServer {
    */
   readonly description: string
   /** Admin URL of the server; undefined for PGlite. */
-  readonly adminUrl?: string
+  readonly adminUrl?: string | undefined
   /** Why suites that need a real server are skipped; undefined when there is one. */
-  readonly skipReason?: string
+  readonly skipReason?: string | undefined
   /** A fresh, empty database (or a clone of `template`), dropped by `destroy()`. */
   createDatabase(options?: { readonly template?: string; readonly name?: string }): Promise<TestDatabaseHandle>
 }
@@ -40,7 +41,7 @@ export interface TestServer {
 export interface TestDatabaseHandle {
   readonly name: string
   /** Connection URL; undefined for PGlite. */
-  readonly url?: string
+  readonly url?: string | undefined
   readonly db: Kysely<any>
   /**
    * Closes `db`, waiting until the server has closed its connections, then drops the database,
@@ -212,18 +213,18 @@ export function quoteIdent(name: string): string {
 async function startContainer(): Promise<string | undefined> {
   if (process.env['WUKONG_TEST_NO_DOCKER'] === '1') return undefined
   try {
-    const { getContainerRuntimeClient } = await import('testcontainers')
+    const { getContainerRuntimeClient } = await importAtRunTime<typeof import('testcontainers')>('testcontainers')
     await getContainerRuntimeClient()
   } catch {
     return undefined // no Docker engine here
   }
-  const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
+  const { PostgreSqlContainer } = await importAtRunTime<typeof import('@testcontainers/postgresql')>('@testcontainers/postgresql')
   const container = await new PostgreSqlContainer(CONTAINER_IMAGE).start()
   return container.getConnectionUri()
 }
 
 async function pgliteServer(): Promise<TestServer> {
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
+  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>('@electric-sql/pglite/node-postgres')
   return Object.freeze({
     tier: 'pglite' as const,
     description: 'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',

@@ -1,0 +1,13 @@
+// Kysely's own Migrator with the package's provider, on a database the app made.
+import { Migrator } from 'kysely/migration'
+import { SqlFileMigrationProvider, createDatabase } from '@wukong/adapter-vercel'
+
+const db = await createDatabase({ url: process.env.DATABASE_URL })
+try {
+  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider() })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error
+  console.log(JSON.stringify({ results: (results ?? []).map((r) => `${r.migrationName}:${r.status}`) }))
+} finally {
+  await db.destroy()
+}
