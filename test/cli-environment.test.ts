@@ -237,11 +237,12 @@ describe('command-line conventions', { timeout: 120_000 }, () => {
 
   it.each([
     ['migrate', ['--url', '--embedded', '--allow-drift', '--lock-timeout', '--env-file'], ['--check', '--to']],
-    ['status', ['--url', '--check', '--json'], ['--to', '--allow-drift', '--lock-timeout']],
+    ['status', ['--url', '--check', '--json', '--lock-timeout'], ['--to', '--allow-drift']],
     ['down', ['--to', '--url', '--lock-timeout'], ['--check']],
     ['create', ['--dir', '--json'], ['--url', '--check', '--to', '--embedded']],
-    ['plan', ['--url', '--allow-drift'], ['--check', '--to', '--lock-timeout']],
-    ['verify', ['--dir'], ['--url', '--check', '--embedded']],
+    ['plan', ['--url', '--allow-drift', '--lock-timeout'], ['--check', '--to']],
+    ['verify', ['--dir', '--roundtrip', '--shadow-url'], ['--check', '--to', '--allow-drift']],
+    ['diff', ['--url', '--shadow-url'], ['--check', '--to', '--dir']],
   ])('%s --help (and help %s) prints its own flags and an example', async (command, has, hasNot) => {
     const run = await cli([command, '--help'])
     expect(run.code).toBe(0)

@@ -420,8 +420,10 @@ export class MigrationRunner {
         atomic: event?.atomic ?? file.sql.transactional,
       })
     })
-    if (outcome.error && recordedOnlyByUs) {
-      const cause = this.#wrap(outcome.error)
+    const cause = outcome.error ? this.#wrap(outcome.error) : undefined
+    // A lost connection is reported as that (CONNECTION_FAILED, naming the file); any other
+    // failure of Kysely's own record after the file committed is BOOKKEEPING_FAILED.
+    if (cause && recordedOnlyByUs && cause.code !== 'CONNECTION_FAILED') {
       throw new MigrationRunError(
         new MigrationError(
           'BOOKKEEPING_FAILED',
@@ -431,7 +433,7 @@ export class MigrationRunner {
         results,
       )
     }
-    if (outcome.error) throw new MigrationRunError(this.#wrap(outcome.error), results)
+    if (cause) throw new MigrationRunError(cause, results)
     // The database's own answer: another migrator may have applied files while this one
     // waited for the lock, which neither the snapshot read before nor this run's events show.
     const currentVersion = await this.#guard(() => this.#bounded(db, (c) => readCurrentVersion(c)))

@@ -136,7 +136,7 @@ function compareDifferences(a: SchemaDifference, b: SchemaDifference): number {
  *
  * @example
  * ```ts
- * groupOf({ kind: 'column', table: 'public.steps', … }) // 'table public.steps'
+ * groupOf({ kind: 'column', schema: 'public', table: 'public.steps', name: 'status' }) // 'table public.steps'
  * ```
  */
 export function groupOf(d: Pick<SchemaDifference, 'kind' | 'schema' | 'table' | 'name'>): string {

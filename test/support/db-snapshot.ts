@@ -74,7 +74,7 @@ export async function snapshotDatabase(db: Kysely<unknown>): Promise<string> {
     select format('db setting %s %s', s.setrole, s.setconfig) from pg_db_role_setting s
     where s.setdatabase = (select oid from pg_database where datname = current_database())
     union all
-    select format('comment %s %s %s: %s', d.classoid::regclass, d.objoid, d.objsubid, d.description) from pg_description d
+    select format('comment %s: %s', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description) from pg_description d
     where d.objoid >= 16384
     order by 1`.execute(db)
 
