@@ -131,6 +131,38 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
     expect(json.applied).toHaveLength(ALL.length)
   })
 
+  it('takes the database from DATABASE_URL, and refuses the embedded fallback where the process looks like production', async () => {
+    const url = await freshUrl()
+    const noUrls = { POSTGRES_URL_NON_POOLING: undefined, POSTGRES_URL: undefined, POSTGRES_PRISMA_URL: undefined }
+    const booted = await node(['boot-env.mjs'], { ...noUrls, DATABASE_URL: url })
+    expect(lastJson<{ currentVersion: number }>(booted).currentVersion).toBe(LATEST)
+    expect(booted.stderr).toContain('Using the database from DATABASE_URL')
+    for (const production of [{ NODE_ENV: 'production' }, { VERCEL: '1' }, { VERCEL_ENV: 'preview' }]) {
+      const refused = await node(['boot-env.mjs'], { ...noUrls, DATABASE_URL: undefined, ...production })
+      expect(refused.code, refused.stdout).toBe(1)
+      expect(refused.stderr).toMatch(/^NO_DATABASE_URL: /)
+    }
+    // Nothing embedded was created in the app's folder by the refused boots.
+    expect(await readdir(app)).not.toContain('.wukong')
+  })
+
+  it('the installed CLI: --version, .env in the working directory, and a piped status that ends quietly', async () => {
+    const url = await freshUrl()
+    const bin = join(app, 'node_modules', '.bin', 'wukong-migrate')
+    const { version } = JSON.parse(await readFile(join(app, 'node_modules/@wukong/adapter-vercel/package.json'), 'utf8')) as { version: string }
+    expect(ok(await run(bin, ['--version'], { cwd: app, env: appEnv(), timeoutMs: STEP_MS })).stdout).toBe(`${version}\n`)
+    const project = await mkdtemp(join(tmpdir(), 'wukong-dotenv-'))
+    temps.push(project)
+    await writeFile(join(project, '.env'), `DATABASE_URL=${url}\n`)
+    const env = appEnv({ DATABASE_URL: undefined, POSTGRES_URL_NON_POOLING: undefined, POSTGRES_URL: undefined, POSTGRES_PRISMA_URL: undefined })
+    const migrated = ok(await run(bin, ['migrate'], { cwd: project, env, timeoutMs: STEP_MS }))
+    expect(migrated.stdout).toContain('DATABASE_URL')
+    const piped = await run('sh', ['-c', `"${bin}" status | head -1`], { cwd: project, env, timeoutMs: STEP_MS })
+    expect(piped.code).toBe(0)
+    expect(piped.stdout.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(piped.stderr).toBe('')
+  })
+
   it('bundles with esbuild into one file that migrates from a folder without the package', async () => {
     const out = await mkdtemp(join(tmpdir(), 'wukong-bundled-'))
     temps.push(out)

@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import {
   isMissingMigrationError,
+  isOutOfOrderMigrationError,
   KYSELY_MIGRATION_LOCK_KEY,
   kyselyBookkeepingSql,
+  withAdapter,
   withReplacedMember,
 } from '../src/provider/kysely-internals.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
@@ -128,8 +130,7 @@ describe.skipIf(server.skipReason)("Kysely's internals this package relies on", 
         return super.releaseMigrationLock(...args)
       }
     }
-    const executor = withReplacedMember(target.getExecutor(), 'adapter', new CountingAdapter())
-    const viewed = withReplacedMember(target, 'getExecutor', () => executor)
+    const viewed = withAdapter(target, new CountingAdapter())
     const { error } = await new Migrator({ db: viewed, provider: noMigrations }).migrateToLatest()
     expect(error).toBeUndefined()
     expect(calls).toEqual(['acquire', 'release'])
@@ -144,5 +145,17 @@ describe.skipIf(server.skipReason)("Kysely's internals this package relies on", 
     expect(second.error).toBeInstanceOf(Error)
     expect(isMissingMigrationError(second.error)).toBe('001_a')
     expect(isMissingMigrationError(new Error('something else'))).toBeUndefined()
+  })
+
+  it('reports a new migration that sorts before an executed one with the message isOutOfOrderMigrationError reads', async () => {
+    const target = await freshDb()
+    const one = { up: async () => {} }
+    const first = await new Migrator({ db: target, provider: { getMigrations: async () => ({ '002_b': one }) } }).migrateToLatest()
+    expect(first.error).toBeUndefined()
+    const provider = { getMigrations: async () => ({ '001_a': one, '002_b': one }) }
+    const second = await new Migrator({ db: target, provider }).migrateToLatest()
+    expect(second.error).toBeInstanceOf(Error)
+    expect(isOutOfOrderMigrationError(second.error)).toBe(true)
+    expect(isOutOfOrderMigrationError(new Error('something else'))).toBe(false)
   })
 })
