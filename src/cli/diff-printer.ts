@@ -10,6 +10,7 @@ import { plural } from './format.js'
  *
  * @example
  * ```ts
+ * const result = await runner.diff()
  * for (const line of differenceLines(result.differences, out.out)) out.line(line)
  * ```
  */
@@ -50,7 +51,7 @@ export function differenceLines(differences: readonly SchemaDifference[], c: Pal
  *
  * @example
  * ```ts
- * differenceTally(result.differences) // '1 difference (1 changed)'
+ * differenceTally((await runner.diff()).differences) // '1 difference (1 changed)'
  * ```
  */
 export function differenceTally(differences: readonly SchemaDifference[]): string {

@@ -119,6 +119,7 @@ export async function lockEmbeddedFolder(
  *
  * @example
  * ```ts
+ * const lock = await lockEmbeddedFolder('/app/.wukong/pglite')
  * lock.release() // after PGlite is closed
  * ```
  */

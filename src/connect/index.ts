@@ -19,7 +19,6 @@ export { isPooledUrl, POOLER_PORTS, type PooledUrlOptions } from './pooled-url.j
 export { pgPoolConfig, tlsFromUrl, connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS, KEEPALIVE_INITIAL_DELAY_MS, type PgPoolOptions, type SslMode, type TlsSettings } from './pg-config.js'
 export { createVercelDatabase, configureNeon, type NeonSettings, type VercelDatabaseOptions } from './vercel-database.js'
 export { createPgliteDatabase, embeddedBusyTimeoutMs, type PgliteDatabaseOptions } from './pglite-database.js'
-export { openPglite, type OpenPgliteOptions, type OpenedPglite } from './open-pglite.js'
 export {
   lockEmbeddedFolder,
   lockFileOf,

@@ -49,11 +49,12 @@ const WAIT_REPORT_MS = 5_000
  *
  * @example
  * ```ts
- * await pollForLock(db, Date.now() + 300_000, {}, async () => tryTheLock(db))
+ * const tryLock = async () => (await sql<{ ok: boolean }>`select pg_try_advisory_lock(1) as ok`.execute(db)).rows[0]!.ok
+ * await pollForLock(db, Date.now() + 300_000, {}, tryLock)
  * ```
  */
 export async function pollForLock(
-  db: Kysely<unknown>,
+  db: Kysely<any>,
   deadline: number,
   options: LockPollOptions,
   tryLock: () => Promise<boolean>,
@@ -86,7 +87,7 @@ export async function pollForLock(
   }
 }
 
-async function lockHolder(db: Kysely<unknown>): Promise<SessionSummary | undefined> {
+async function lockHolder(db: Kysely<any>): Promise<SessionSummary | undefined> {
   const { rows } = await sql<SessionSummary>`
     select l.pid, a.state, a.application_name as "applicationName", a.query
     from pg_locks l left join pg_stat_activity a on a.pid = l.pid

@@ -58,7 +58,7 @@ function bootId(): string {
  *
  * @example
  * ```ts
- * isProcessRunning(holder.pid, holder.startTime)
+ * isProcessRunning(process.pid, undefined) // true
  * ```
  */
 export function isProcessRunning(pid: number, startTime: string | undefined): boolean {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import { loadModule, parseSync } from 'libpg-query'
+import { loadSqlParser } from './sql-parser.js'
 
 import { literal } from './ledger.js'
 import { MigrationError } from '../errors/migration-error.js'
@@ -52,14 +52,14 @@ export class AdoptionMismatchError extends MigrationError {
  *
  * @example
  * ```ts
- * expectedObjects(files[0], files.slice(1)) // [{ kind: 'table', name: 'sessions' }, …]
+ * expectedObjects(files[0]!, files.slice(1)) // [{ kind: 'table', name: 'sessions' }, …]
  * ```
  */
 export async function expectedObjects(
   file: MigrationFile,
   later: readonly MigrationFile[],
 ): Promise<readonly CreatedObject[]> {
-  await loadModule()
+  const { parseSync } = await loadSqlParser()
   const tables = new Map<string, Set<string>>() // table → its columns created by `file`
   const created = new Set<string>() // tables created by `file` (not just given columns)
   const indexes = new Map<string, string>() // index → its table
@@ -156,11 +156,11 @@ export async function expectedObjects(
  *
  * @example
  * ```ts
- * await assertAdoptable(db, file, laterAppliedFiles, row.description)
+ * await assertAdoptable(db, files[0]!, files.slice(1), 'initial schema')
  * ```
  */
 export async function assertAdoptable(
-  db: Kysely<unknown>,
+  db: Kysely<any>,
   file: MigrationFile,
   later: readonly MigrationFile[],
   description: string,

@@ -9,7 +9,7 @@ import { MigrationError } from '../errors/migration-error.js'
  *
  * @example
  * ```ts
- * const late = findOutOfOrder(files, ledger) // [{ fileName: '002_b.sql', … }]
+ * const late = findOutOfOrder(files, [...ledger.rows.values()]) // [{ fileName: '002_b.sql', … }]
  * ```
  */
 export function findOutOfOrder(files: readonly MigrationFileHead[], ledger: readonly Pick<LedgerRow, 'version'>[]): MigrationFileHead[] {

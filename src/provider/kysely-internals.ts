@@ -75,7 +75,7 @@ export function withReplacedMember<T extends object>(target: T, member: string, 
  *
  * @example
  * ```ts
- * const locked = withAdapter(db, new MyLockAdapter())
+ * const locked = withAdapter(db, new PostgresAdapter())
  * ```
  */
 export function withAdapter<DB>(db: Kysely<DB>, adapter: DialectAdapter): Kysely<DB> {

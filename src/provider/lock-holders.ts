@@ -21,7 +21,7 @@ export interface LockHolder extends SessionSummary {
  * holders[0]?.pid
  * ```
  */
-export async function lockHolders(db: Kysely<unknown>, relations: readonly string[]): Promise<LockHolder[]> {
+export async function lockHolders(db: Kysely<any>, relations: readonly string[]): Promise<LockHolder[]> {
   if (relations.length === 0) return []
   const { rows } = await sql<LockHolder>`
     with wanted as (

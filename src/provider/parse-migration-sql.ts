@@ -1,6 +1,6 @@
 
 import { MigrationError } from '../errors/migration-error.js'
-import { importAtRunTime } from './import-at-run-time.js'
+import { loadSqlParser } from './sql-parser.js'
 import { byteToCharOffsets, indexOfCodePoint, LINE_BREAK, lineColumnAt, lineColumnFinder, nextLineBreak } from './sql-text.js'
 import { createsTemporaryObjects, findHazards, type StatementHazard } from './statement-guards.js'
 
@@ -76,18 +76,6 @@ export interface ParsedSql {
   readonly ledgerInserts: readonly LedgerInsert[]
 }
 
-// The parser (a 1 MB WebAssembly module) loads on the first file that needs parsing, never on
-// the boot path that only compares checksums.
-let parser: Promise<typeof import('libpg-query')> | undefined
-
-function loadParser(): Promise<typeof import('libpg-query')> {
-  parser ??= importAtRunTime<typeof import('libpg-query')>('libpg-query').then(async (lib) => {
-    await lib.loadModule()
-    return lib
-  })
-  return parser
-}
-
 /**
  * Splits a migration file into statements with PostgreSQL's own parser (libpg-query) and
  * rejects what cannot run safely: syntax errors (with line:column), transaction control,
@@ -107,7 +95,7 @@ export async function parseMigrationSql(
   version: number,
   direction: 'up' | 'down' = 'up',
 ): Promise<ParsedSql> {
-  const { hasSqlDetails, parseSync } = await loadParser()
+  const { hasSqlDetails, parseSync } = await loadSqlParser()
 
   const { transactional, ownTimeouts } = readDirectives(text, file)
   if (text.trim() === '') {

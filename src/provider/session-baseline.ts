@@ -28,7 +28,7 @@ export interface SessionBaseline {
  * await sql.raw(baseline.restoreSql).execute(db)
  * ```
  */
-export async function readSessionBaseline(db: Kysely<unknown>): Promise<SessionBaseline> {
+export async function readSessionBaseline(db: Kysely<any>): Promise<SessionBaseline> {
   type Row = { settings: [string, string][]; role: string; auth: string; ledger: string | null }
   const { rows } = await sql<Row>`
     select (select coalesce(json_agg(json_build_array(name, pg_catalog.current_setting(name)) order by name), '[]')

@@ -1,4 +1,4 @@
-import { parseSync } from 'libpg-query'
+import { loadedSqlParser } from './sql-parser.js'
 
 /**
  * The tables a migration file must never write, alter or drop: the tool's `schema_versions`
@@ -75,7 +75,7 @@ const DROPPED_KINDS = new Set([
  *
  * @example
  * ```ts
- * const { stmts } = parseSync('truncate schema_versions')
+ * const { stmts } = loadedSqlParser().parseSync('truncate schema_versions')
  * findHazards(stmts[0].stmt, { version: 3, direction: 'up', ownTimeouts: false })[0]?.code // 'LEDGER_WRITE'
  * ```
  */
@@ -247,7 +247,7 @@ function inspectBody(kind: string, node: Node, context: HazardContext, found: St
   if (typeof body !== 'string' || language === 'c' || language === 'internal') return
   if (language === 'sql') {
     try {
-      const tree = parseSync(body) as { stmts?: { stmt: Node }[] }
+      const tree = loadedSqlParser().parseSync(body) as { stmts?: { stmt: Node }[] }
       for (const s of tree.stmts ?? []) found.push(...findHazards(s.stmt, { ...context, direction: 'up' }))
       return
     } catch {
@@ -357,7 +357,7 @@ function unwrap(value: unknown, type: string): Node | undefined {
  *
  * @example
  * ```ts
- * const { stmts } = parseSync('create temp table scratch (id int)')
+ * const { stmts } = loadedSqlParser().parseSync('create temp table scratch (id int)')
  * createsTemporaryObjects(stmts[0].stmt) // true
  * ```
  */

@@ -22,9 +22,9 @@ export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze(['schema_vers
  * ```
  */
 export async function withLockTimeout<T>(
-  db: Kysely<unknown>,
+  db: Kysely<any>,
   lockTimeoutMs: number | undefined,
-  body: (db: Kysely<unknown>) => Promise<T>,
+  body: (db: Kysely<any>) => Promise<T>,
   options: { readonly sameConnection?: boolean } = {},
 ): Promise<T> {
   if (lockTimeoutMs === undefined) return body(db)
@@ -46,7 +46,7 @@ export async function withLockTimeout<T>(
   return db.isTransaction || options.sameConnection ? run(db) : db.connection().execute(run)
 }
 
-async function explainLockTimeout(db: Kysely<unknown>, error: unknown, ms: number): Promise<unknown> {
+async function explainLockTimeout(db: Kysely<any>, error: unknown, ms: number): Promise<unknown> {
   if (errorCode(error) !== SQLSTATE.LOCK_NOT_AVAILABLE) return error
   const holders = await lockHolders(db, BOOKKEEPING_TABLES).catch(() => [])
   const who = describeHolders(holders) ?? 'another session held one of schema_versions, kysely_migration, kysely_migration_lock'

@@ -55,7 +55,7 @@ const KIND_ORDER: readonly SchemaObjectKind[] = [
  *
  * @example
  * ```ts
- * const differences = compareSchemaCatalogs(await readSchemaCatalog(shadow), await readSchemaCatalog(live))
+ * const differences = compareSchemaCatalogs(await readSchemaCatalog(db), await readSchemaCatalog(db)) // [] (one database against itself)
  * ```
  */
 export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCatalog): readonly SchemaDifference[] {

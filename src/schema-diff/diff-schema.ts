@@ -40,7 +40,7 @@ export interface SchemaDiff {
 /** Options of {@link diffSchema}. */
 export interface DiffSchemaOptions {
   /** The live database; only read, in a read-only transaction. */
-  readonly live: Kysely<unknown>
+  readonly live: Kysely<any>
   /** The live database's URL (its server hosts the shadow), when it has one. */
   readonly liveUrl?: string
   /** An empty database to build the expected schema in, instead of creating one. */
@@ -59,7 +59,11 @@ export interface DiffSchemaOptions {
  *
  * @example
  * ```ts
- * const result = await diffSchema({ live: db, liveUrl: url, files, build: (u, folder) => migrate(u, folder) })
+ * const build = async (shadowUrl: string, migrationFolder: string) => {
+ *   const shadowRunner = new MigrationRunner({ url: shadowUrl, migrationFolder })
+ *   await shadowRunner.migrate().finally(() => shadowRunner.close())
+ * }
+ * const result = await diffSchema({ live: db, liveUrl: url, files, build })
  * ```
  */
 export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff> {

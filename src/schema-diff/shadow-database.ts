@@ -42,7 +42,7 @@ const open = new Set<ShadowDatabase>()
  *
  * @example
  * ```ts
- * const shadow = await openShadowDatabase({ serverUrl: liveUrl })
+ * const shadow = await openShadowDatabase({ serverUrl: url })
  * try {
  *   // migrate shadow.url …
  * } finally {

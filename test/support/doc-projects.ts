@@ -180,7 +180,7 @@ export {}
 }
 
 const EXTERNAL: Readonly<Record<string, readonly string[]>> = {
-  kysely: ['Kysely', 'PostgresDialect', 'sql', 'Selectable', 'Insertable', 'Updateable', 'ColumnType', 'Generated', 'Transaction', 'RawBuilder'],
+  kysely: ['Kysely', 'PostgresDialect', 'PostgresAdapter', 'sql', 'Selectable', 'Insertable', 'Updateable', 'ColumnType', 'Generated', 'Transaction', 'RawBuilder'],
   'kysely/migration': ['Migrator', 'NO_MIGRATIONS'],
   'node:fs/promises': ['readFile', 'writeFile'],
   'node:path': ['join'],

@@ -1,0 +1,41 @@
+import { importAtRunTime } from './import-at-run-time.js'
+
+type LibPgQuery = typeof import('libpg-query')
+
+// PostgreSQL's parser (libpg-query, a 1 MB WebAssembly module) loads on the first file that
+// needs parsing, never on the boot path that only compares checksums, and never into an app
+// bundle (the package's own migrations are parsed when the package is built).
+let loading: Promise<LibPgQuery> | undefined
+let loaded: LibPgQuery | undefined
+
+/**
+ * Loads the SQL parser once per process and returns it.
+ *
+ * @example
+ * ```ts
+ * const { parseSync } = await loadSqlParser()
+ * ```
+ */
+export function loadSqlParser(): Promise<LibPgQuery> {
+  loading ??= importAtRunTime<LibPgQuery>('libpg-query').then(async (lib) => {
+    await lib.loadModule()
+    loaded = lib
+    return lib
+  })
+  return loading
+}
+
+/**
+ * The SQL parser, for code that runs after {@link loadSqlParser} has resolved (inside
+ * `parseMigrationSql`); throws when it has not been loaded.
+ *
+ * @example
+ * ```ts
+ * await loadSqlParser()
+ * loadedSqlParser().parseSync('select 1')
+ * ```
+ */
+export function loadedSqlParser(): LibPgQuery {
+  if (!loaded) throw new Error('the SQL parser is used before loadSqlParser() resolved')
+  return loaded
+}
