@@ -242,7 +242,7 @@ describe('command-line conventions', { timeout: 120_000 }, () => {
     ['create', ['--dir', '--json'], ['--url', '--check', '--to', '--embedded']],
     ['plan', ['--url', '--allow-drift', '--lock-timeout'], ['--check', '--to']],
     ['verify', ['--dir', '--roundtrip', '--shadow-url'], ['--check', '--to', '--allow-drift']],
-    ['diff', ['--url', '--shadow-url'], ['--check', '--to', '--dir']],
+    ['diff', ['--url', '--shadow-url', '--dir'], ['--check', '--to', '--allow-drift']],
   ])('%s --help (and help %s) prints its own flags and an example', async (command, has, hasNot) => {
     const run = await cli([command, '--help'])
     expect(run.code).toBe(0)

@@ -4,7 +4,8 @@ import { SqlFileMigrationProvider, createDatabase } from '@wukong/adapter-vercel
 
 const db = await createDatabase({ url: process.env.DATABASE_URL })
 try {
-  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider() })
+  // disableTransactions: each file commits on its own; 005 builds its indexes CONCURRENTLY.
+  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(), disableTransactions: true })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error
   console.log(JSON.stringify({ results: (results ?? []).map((r) => `${r.migrationName}:${r.status}`) }))
