@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 
-// `npm run test:nextjs`: the Next.js app (installs next, builds, boots), apart from `npm test`.
+// `npm run test:nextjs`: the Next.js app alone (installs next, builds, boots); `npm test` runs it too.
 export default defineConfig({
   test: {
     include: ['test/nextjs/**/*.e2e.ts'],
