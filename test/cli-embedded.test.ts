@@ -131,7 +131,7 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     const waited = [a.stderr, b.stderr].filter((e) => e.includes('is open in process'))
     expect(waited.length, runs).toBeLessThanOrEqual(1)
     const notice = new RegExp(
-      `The embedded database in ${escape(dataDir)} is open in process \\d+ ` +
+      `The embedded database in ${escapeRegExp(dataDir)} is open in process \\d+ ` +
         `\\(node wukong-migrate\\.js migrate --dir [^)]*\\); waiting up to 100000 ms for it to close`,
     )
     for (const line of waited) expect(line).toMatch(notice)
@@ -196,8 +196,8 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     expect(error.code).toBe('EMBEDDED_DATABASE_BUSY')
     expect(error.message).toMatch(
       new RegExp(
-        `^the embedded database in ${escape(dataDir)} is open in process ${holder.pid} ` +
-          `\\(node embedded-holder\\.ts [^)]*\\) on ${escape(hostname())} since \\S+; waited [\\d.]+ m?s for it to close$`,
+        `^the embedded database in ${escapeRegExp(dataDir)} is open in process ${holder.pid} ` +
+          `\\(node embedded-holder\\.ts [^)]*\\) on ${escapeRegExp(hostname())} since \\S+; waited [\\d.]+ m?s for it to close$`,
       ),
     )
     expect(error.advice).toContain('--busy-timeout')
@@ -244,6 +244,6 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
   })
 })
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -1,6 +1,6 @@
 // Inputs the reader must treat exactly like their plain twins (CR line endings), version 000,
 // and what a run reports when Kysely cannot record a file that committed.
-import { Kysely, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { MigrationRunError, MigrationRunner } from '../src/index.js'

@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { MigrationError, MigrationRunError, MigrationRunner } from '../src/index.js'
+import { type MigrationError, MigrationRunError, MigrationRunner } from '../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { migrationFolder } from './support/folders.js'
 

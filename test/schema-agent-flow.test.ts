@@ -201,7 +201,7 @@ describe('nearest neighbours by cosine distance', () => {
       const rows = await searchPublic(trx).execute()
       expect(rows.map((r) => r.entity_id)).toEqual(['p10', 'p30', 'p60', 'p90', 'p170'])
       // <=> is 1 − cos θ.
-      rows.forEach((r, i) => expect(r.distance).toBeCloseTo(1 - Math.cos(([10, 30, 60, 90, 170][i]! * Math.PI) / 180), 5))
+      for (const [i, r] of rows.entries()) expect(r.distance).toBeCloseTo(1 - Math.cos(([10, 30, 60, 90, 170][i]! * Math.PI) / 180), 5)
 
       // The organization index's predicate selects the other level.
       const org = await trx

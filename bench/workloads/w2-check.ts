@@ -98,7 +98,7 @@ export async function runW2(
       rows.push({ id: e.id, label: e.label, connection: e.connection, runs: e.runs, diagnostic: e.diagnostic, bySize: { base: pick('base'), large: pick('large') } })
     }
     for (const e of entries) await e.session?.close()
-    entries.forEach((e) => (e.session = undefined))
+    for (const e of entries) e.session = undefined
     ctx.log('W2 checks done; measuring one pending file')
     const pending = await measurePending(ctx, entries.filter((e) => e.connection === 'cold'), options.files, options.rounds)
     return { files: options.files, sizes, rounds: options.rounds, rows, pending }

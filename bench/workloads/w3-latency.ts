@@ -58,12 +58,18 @@ export async function runW3(ctx: BenchContext, contenders: readonly Contender[],
           proxy.reset()
           const applyMs = await timed(() => contender.apply(target, folders))
           const applyCounts = proxy.counts()
-          if (measured) d.apply.push(applyMs), d.applyCounts.push(applyCounts)
+          if (measured) {
+            d.apply.push(applyMs)
+            d.applyCounts.push(applyCounts)
+          }
           if (contender.check) {
             proxy.reset()
             const checkMs = await timed(() => contender.check!(target, folders))
             const checkCounts = proxy.counts()
-            if (measured) d.check.push(checkMs), d.checkCounts.push(checkCounts)
+            if (measured) {
+              d.check.push(checkMs)
+              d.checkCounts.push(checkCounts)
+            }
           }
         } finally {
           await ctx.admin.dropDatabase(database)

@@ -131,7 +131,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     return Object.freeze({ ...defaults(), command: 'version', json: values.json === true })
   }
   if (word === undefined && !help) throw new UsageError('no command given')
-  let command = word === undefined ? 'help' : COMMANDS[word]
+  const command = word === undefined ? 'help' : COMMANDS[word]
   if (!command) throw new UsageError(`unknown command "${word}"`)
   let helpFor: CliArgs['helpFor']
   if (command === 'help' && rest.length) {

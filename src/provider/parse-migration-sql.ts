@@ -368,9 +368,15 @@ function skipSpaceAndComments(text: string, from: number, to: number): number {
       let depth = 1
       i += 2
       while (i < to && depth > 0) {
-        if (text[i] === '/' && text[i + 1] === '*') (depth++, (i += 2))
-        else if (text[i] === '*' && text[i + 1] === '/') (depth--, (i += 2))
-        else i++
+        if (text[i] === '/' && text[i + 1] === '*') {
+          depth++
+          i += 2
+        } else if (text[i] === '*' && text[i + 1] === '/') {
+          depth--
+          i += 2
+        } else {
+          i++
+        }
       }
     } else {
       break

@@ -152,7 +152,8 @@ export function lineOf(text: string, line: number): string {
  * ```
  */
 export function byteToCharOffsets(text: string): (byteOffset: number) => number {
-  if (/^[\x00-\x7F]*$/.test(text)) return (byteOffset) => byteOffset
+  // Pure ASCII (every code point below 128): byte offsets are character offsets.
+  if (isAscii(text)) return (byteOffset) => byteOffset
   const bytes = Buffer.from(text, 'utf8')
   let lastByte = 0
   let lastChar = 0
@@ -214,4 +215,9 @@ function lineColumnOfByte(bytes: Uint8Array, byteOffset: number): { line: number
   }
   const prefix = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, byteOffset))
   return { line, column: prefix.length + 1 }
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
+  return true
 }

@@ -126,11 +126,12 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       // checked (own version, one row) and blanked out by the caller.
       if (!(top && relname(node['relation']) === 'schema_versions')) ledger(WRITES[kind]!, node['relation'])
       return
-    case 'DeleteStmt':
+    case 'DeleteStmt': {
       const ownRow = context.direction === 'down' && relname(node['relation']) === 'schema_versions'
       if (top && ownRow && deletesOnlyVersion(node, context.version)) return
       ledger(WRITES[kind]!, node['relation'])
       return
+    }
     case 'UpdateStmt':
     case 'MergeStmt':
     case 'AlterTableStmt':
@@ -365,7 +366,10 @@ export function createsTemporaryObjects(statement: Node): boolean {
   let found = false
   const look = (value: unknown): void => {
     if (found || value === null || typeof value !== 'object') return
-    if (Array.isArray(value)) return value.forEach(look)
+    if (Array.isArray(value)) {
+      for (const item of value) look(item)
+      return
+    }
     const node = value as Node
     if (node['relpersistence'] === 't') found = true
     for (const child of Object.values(node)) look(child)

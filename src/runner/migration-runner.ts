@@ -334,7 +334,10 @@ export class MigrationRunner {
           {
             migrateTo: async (version) => void (await runner().migrateTo(version)),
             down: async () => void (await runner().down()),
-            catalog: async () => readSchemaCatalog((reader ??= await createDatabase({ url: shadow.url, driver: 'pg', max: 1 }))),
+            catalog: async () => {
+              reader ??= await createDatabase({ url: shadow.url, driver: 'pg', max: 1 })
+              return readSchemaCatalog(reader)
+            },
             reset: async () => {
               await close()
               await shadow.reset()

@@ -42,7 +42,10 @@ export async function readCatalogColumns(db: Kysely<any>): Promise<ColumnFactsBy
       and c.relname not in (${DEFAULT_MIGRATION_TABLE}, ${DEFAULT_MIGRATION_LOCK_TABLE})
     order by c.relname, a.attnum`.execute(db)
   const facts: Record<string, Record<string, ColumnFactsTuple>> = {}
-  for (const r of rows) (facts[r.table] ??= {})[r.column] = [familyOf(r.type, `${r.table}.${r.column}`), r.nullable, r.has_default]
+  for (const r of rows) {
+    facts[r.table] ??= {}
+    facts[r.table]![r.column] = [familyOf(r.type, `${r.table}.${r.column}`), r.nullable, r.has_default]
+  }
   return facts
 }
 

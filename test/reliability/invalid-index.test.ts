@@ -5,7 +5,7 @@
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { MigrationError, MigrationRunner } from '../../src/index.js'
+import { type MigrationError, MigrationRunner } from '../../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../../src/testing/test-server.js'
 import { terminate, waitForBackend, withApplicationName } from '../support/backend-probe.js'
 import { migrationFolder } from '../support/folders.js'

@@ -10,7 +10,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { runCli } from '../../src/cli/run-cli.js'
-import { MigrationError, MigrationRunError, MigrationRunner, readMigrationFolder } from '../../src/index.js'
+import { MigrationError, type MigrationRunError, MigrationRunner, readMigrationFolder } from '../../src/index.js'
 import { resolveTestServer } from '../../src/testing/test-server.js'
 import { terminate, waitForBackend, withApplicationName } from '../support/backend-probe.js'
 import { snapshotDatabase } from '../support/db-snapshot.js'
@@ -36,8 +36,15 @@ async function failure(run: Promise<unknown>): Promise<MigrationError> {
 
 async function cliJson(argv: string[]): Promise<{ code: number; json: { error: { code: string; file: string | null; advice: string | null } | null } }> {
   let out = ''
-  const sink = (write: (s: string) => void) => new Writable({ write: (chunk, _e, done) => (write(String(chunk)), done()) })
-  const code = await runCli([...argv, '--json'], { stdout: sink((s) => (out += s)), stderr: sink(() => {}), env: {}, cwd: process.cwd() })
+  const sink = (write: (s: string) => void) => new Writable({
+    write: (chunk, _e, done) => {
+      write(String(chunk))
+      done()
+    },
+  })
+  const code = await runCli([...argv, '--json'], { stdout: sink((s) => {
+    out += s
+  }), stderr: sink(() => {}), env: {}, cwd: process.cwd() })
   return { code, json: JSON.parse(out) }
 }
 

@@ -29,7 +29,12 @@ function leaks(text: string): string[] {
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
   let out = ''
-  const sink = new Writable({ write: (chunk, _e, done) => ((out += String(chunk)), done()) })
+  const sink = new Writable({
+    write: (chunk, _e, done) => {
+      out += String(chunk)
+      done()
+    },
+  })
   const code = await runCli(argv, { stdout: sink, stderr: sink, env, cwd: process.cwd() })
   return { code, out }
 }

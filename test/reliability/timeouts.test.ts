@@ -2,10 +2,10 @@
 // instead of hanging the deploy, and a runaway statement is cut off (statement_timeout); in
 // both cases nothing of the file remains and a retry converges. Defaults: MigrationRunnerOptions.
 import { sql } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { MigrationError, MigrationRunError, MigrationRunner, type MigrationRunnerOptions } from '../../src/index.js'
+import { type MigrationError, MigrationRunError, MigrationRunner, type MigrationRunnerOptions } from '../../src/index.js'
 import { connectClient, resolveTestServer, type TestDatabaseHandle } from '../../src/testing/test-server.js'
 import { snapshotDatabase } from '../support/db-snapshot.js'
 import { migrationFolder } from '../support/folders.js'

@@ -86,7 +86,12 @@ describe.skipIf(server.skipReason)('unbounded waits', () => {
       const stuck = await session(handle.url!, 'wk-stuck-migrator')
       await stuck.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`)
       let out = ''
-      const sink = new Writable({ write: (chunk, _e, done) => ((out += String(chunk)), done()) })
+      const sink = new Writable({
+        write: (chunk, _e, done) => {
+          out += String(chunk)
+          done()
+        },
+      })
       const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n' })
       const code = await runCli(['migrate', '--dir', folder, '--url', handle.url!, '--lock-wait-timeout', String(WAIT_MS), '--json'], { stdout: sink, stderr: new Writable({ write: (_c, _e, done) => done() }), env: {}, cwd: process.cwd() })
       await stuck.end()

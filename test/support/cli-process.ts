@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { stripVTControlCharacters } from 'node:util'
 
 import { scratchDir } from './scratch.js'
 
@@ -184,5 +185,5 @@ export function jsonOf<T = Record<string, unknown>>(run: CliRun): T {
 /** Strips ANSI colour codes. */
 export function plain(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;]*m/g, '').replace(/\r\n/g, '\n')
+  return stripVTControlCharacters(text).replace(/\r\n/g, '\n')
 }

@@ -84,8 +84,7 @@ export function spawnMigrateChild(config: ChildConfig, options: { readonly timeo
   let timedOut = false
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk
-    let nl: number
-    while ((nl = buffered.indexOf('\n')) !== -1) {
+    for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
       const line = buffered.slice(0, nl)
       buffered = buffered.slice(nl + 1)
       if (!line.startsWith('{')) continue
