@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { DEFAULT_MIGRATION_TABLE } from 'kysely/migration'
 
 import { literal, type LedgerRow } from './ledger.js'
 import type { MigrationDownFile, MigrationFile } from './migration-file.js'
@@ -33,6 +34,16 @@ export interface ApplyEvent {
 /** The ledger as this run saw it under the migration lock, kept current as files apply. */
 export type RunLedger = Map<number, LedgerRow>
 
+/**
+ * Asks {@link applyUp} to write Kysely's `kysely_migration` row too, in the same transaction
+ * as the file and its `schema_versions` row (for a caller that holds the migration lock
+ * itself instead of running under Kysely's Migrator, which writes that row on its own).
+ */
+export interface KyselyRecord {
+  /** What Kysely's Migrator would store: an ISO timestamp later than every recorded one. */
+  readonly timestamp: string
+}
+
 /** Limits for each file's statements; 0 means no limit, undefined the server's setting. */
 export interface ApplyLimits {
   readonly lockTimeoutMs?: number
@@ -66,13 +77,20 @@ async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, bo
  * const event = await applyUp(db, file, ledger)
  * ```
  */
-export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger, limits: ApplyLimits = {}): Promise<ApplyEvent> {
+export async function applyUp(
+  db: Kysely<unknown>,
+  file: MigrationFile,
+  ledger: RunLedger,
+  limits: ApplyLimits = {},
+  kysely?: KyselyRecord,
+): Promise<ApplyEvent> {
   const started = performance.now()
   const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
     Object.freeze({ kind, version: file.version, name: file.name, fileName: file.fileName, atomic, durationMs: performance.now() - started })
+  const record = kysely ? `;\n${kyselyInsert(file.name, kysely.timestamp)}` : ''
 
   const existing = ledger.get(file.version)
-  if (existing) return event(await adopt(db, file, existing), existing.atomic ?? true)
+  if (existing) return event(await adopt(db, file, existing, record), existing.atomic ?? true)
 
   if (!file.sql.transactional) {
     assertNotInTransaction(db, file.fileName)
@@ -82,12 +100,13 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
         await runOrExplain(db, file.fileName, file.text, statement.text, statement.start)
       }
     })
-    const row = ledgerInsert(file, false, `${Math.round(performance.now() - started)}`)
+    // Both ledger rows in one implicit transaction: both or neither.
+    const row = ledgerInsert(file, false, `${Math.round(performance.now() - started)}`) + record
     try {
       await sql.raw(row).execute(db)
     } catch (error) {
       if (!isLedgerConflict(error)) throw toMigrationError(error, file.fileName)
-      return event(await adoptConcurrent(db, file, ledger), false)
+      return event(await adoptConcurrent(db, file, ledger, record), false)
     }
     ledger.set(file.version, pendingRow(file, false))
     return event('applied', false)
@@ -95,7 +114,8 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
 
   // One simple-protocol query: the ledger row first (so a concurrent migrator that slipped
   // past the lock blocks on it and then fails before running anything), the file as written
-  // (its own schema_versions INSERT blanked out, positions kept), then the duration.
+  // (its own schema_versions INSERT blanked out, positions kept), then the duration (and,
+  // when asked, Kysely's row: both ledgers commit with the file).
   const prefix = `${ledgerInsert(file, true, 'NULL')};\n`
   const batch =
     (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') +
@@ -103,13 +123,14 @@ export async function applyUp(db: Kysely<unknown>, file: MigrationFile, ledger: 
     prefix +
     blankLedgerInserts(file) +
     `\n;\nUPDATE schema_versions SET execution_ms = round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000) WHERE version = ${file.version}` +
+    record +
     (db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : '')
   const offset = batch.indexOf(prefix) + prefix.length
   try {
     await sql.raw(batch).execute(db)
   } catch (error) {
     if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
-    if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger), true)
+    if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger, record), true)
     throw await explain(db, error, file.fileName, file.text, offset, file.sql.statements, (s) => isLedgerInsert(file, s))
   }
   ledger.set(file.version, pendingRow(file, true))
@@ -186,17 +207,28 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
   )
 }
 
-async function adopt(db: Kysely<unknown>, file: MigrationFile, existing: LedgerRow): Promise<ApplyKind> {
-  if (existing.checksum !== null) return 'healed'
+async function adopt(db: Kysely<unknown>, file: MigrationFile, existing: LedgerRow, record = ''): Promise<ApplyKind> {
+  if (existing.checksum !== null) {
+    if (record) await sql.raw(record.slice(2)).execute(db)
+    return 'healed'
+  }
   await sql
     .raw(
-      `UPDATE schema_versions SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}`,
+      `UPDATE schema_versions SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}${record}`,
     )
     .execute(db)
   return 'adopted'
 }
 
-async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger): Promise<ApplyKind> {
+/**
+ * Kysely's own record of a migration, as its Migrator writes it; a row already there (from a
+ * run that recorded it a moment before its process died) is kept.
+ */
+function kyselyInsert(name: string, timestamp: string): string {
+  return `INSERT INTO ${DEFAULT_MIGRATION_TABLE} (name, timestamp) VALUES (${literal(name)}, ${literal(timestamp)}) ON CONFLICT (name) DO NOTHING`
+}
+
+async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger, record = ''): Promise<ApplyKind> {
   // Another migrator committed this version after our run read the ledger: our attempt
   // rolled back whole, so take its row as the truth, as after a crash.
   const { rows } = await sql<{ checksum: string | null }>`select checksum from schema_versions where version = ${file.version}`.execute(db)
@@ -209,7 +241,7 @@ async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger:
     )
   }
   ledger.set(file.version, pendingRow(file, true))
-  return checksum === null ? adopt(db, file, { ...pendingRow(file, true), checksum: null }) : 'healed'
+  return adopt(db, file, { ...pendingRow(file, true), checksum }, record)
 }
 
 function pendingRow(file: MigrationFile, atomic: boolean): LedgerRow {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
+import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID, Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
 import { DATABASE_URL_VARIABLES, embeddedDataDir, openMigrationDatabase, resolveDatabaseUrl, passwordOf, redact, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import type { ApplyEvent } from './apply-migration.js'
@@ -9,10 +9,9 @@ import { codeForServerError } from './migration-sql-error.js'
 import type { MigrationFile } from './migration-file.js'
 import { withMigratorIntrospection } from './migrator-introspection.js'
 import { bootstrapBookkeeping } from './bootstrap-bookkeeping.js'
-import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from './migration-state.js'
-
-const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
-import { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
+import { compareLedger, computeStatus, readSnapshot, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from './migration-state.js'
+import { applyPendingFiles, type ApplyPendingOutcome } from './apply-pending.js'
+import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from './sql-file-migration-provider.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
@@ -148,25 +147,71 @@ export class MigrationRunner {
   }
 
   /**
-   * Applies every pending file. On an up-to-date database this is one query (both ledgers,
-   * checksums verified) and never reads the catalog. Throws a {@link MigrationRunError}.
+   * Applies every pending file. On an up-to-date database this is one query (the files'
+   * versions, checksums and names sent; only differences come back) and never reads the
+   * catalog. With work to do, it holds Kysely's migration lock and applies each file in one
+   * round trip that commits its SQL with both ledgers' rows. Throws a {@link MigrationRunError}.
    */
   async migrate(): Promise<MigrateResult> {
-    // Boot fast path: read and checksum the files (no SQL parsing), one query for both
-    // ledgers; parse and hand over to Kysely's Migrator only when there is work.
+    // Boot fast path: list the folder (files read and checksummed only when they changed),
+    // one query comparing them with both ledgers; parse and apply only when there is work.
     const heads = this.#provider.scanFiles()
     const db = await this.#guard(() => this.#connect())
     // A read, so safe to try twice: a pool may hand out a connection whose backend was
     // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
-    const fast = await this.#guard(() => readSnapshotFast(db).catch((error: unknown) => (isLostConnection(error) ? readSnapshotFast(db) : Promise.reject(error))))
-    const seen = fast === 'no-ledger' ? EMPTY_SNAPSHOT : fast
-    if (seen && !this.#props.allowDrift) assertNoDrift(findDrift(heads, seen.ledger))
-    if (seen && isInStep(heads, seen)) {
-      const versions = seen.ledger.map((r) => r.version)
-      return Object.freeze({ results: [], currentVersion: versions.length ? Math.max(...versions) : null })
-    }
+    const diff = await this.#guard(() => compareLedger(db, heads).catch((error: unknown) => (isLostConnection(error) ? compareLedger(db, heads) : Promise.reject(error))))
+    const seen = diff === 'no-ledger' ? undefined : diff
+    if (seen && !this.#props.allowDrift) assertNoDrift(seen)
+    if (seen?.isInStep) return Object.freeze({ results: [], currentVersion: seen.currentVersion })
     const files = await this.#provider.loadFiles()
-    return this.#run(files, db, (migrator) => migrator.migrateToLatest(), seen, fast !== undefined && fast !== 'no-ledger')
+    // A database without the bookkeeping tables (or columns) gets them in one round trip.
+    if (!seen) await this.#guard(() => bootstrapBookkeeping(db))
+
+    this.#events = []
+    const adapter = db.getExecutor().adapter
+    const lock = Object.freeze({ lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID })
+    const underLock = async (conn: Kysely<any>): Promise<ApplyPendingOutcome> => {
+      await adapter.acquireMigrationLock(conn, lock)
+      try {
+        return await applyPendingFiles(conn, files, {
+          allowDrift: this.#props.allowDrift,
+          limits: { lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, statementTimeoutMs: this.#props.statementTimeoutMs ?? 0 },
+          onApply: (event) => {
+            this.#events.push(event)
+            this.#props.onApply?.(event)
+          },
+        })
+      } finally {
+        await adapter.releaseMigrationLock(conn, lock)
+      }
+    }
+    let outcome: ApplyPendingOutcome
+    try {
+      // One session for the lock and the files, as Kysely's Migrator does.
+      outcome = db.isTransaction ? await underLock(db) : await db.connection().execute(underLock)
+    } catch (error) {
+      throw new MigrationRunError(this.#wrap(error), [])
+    }
+    const events = new Map(outcome.events.map((e) => [e.name, e]))
+    // Truth comes from the ledger after a failure.
+    const after = outcome.error ? await readSnapshot(db).catch(() => undefined) : undefined
+    const committed = new Set(after?.ledger.map((r) => r.version))
+    const results = outcome.pending.map((file): MigrationFileResult => {
+      const event = events.get(file.name)
+      let status: MigrationFileStatus = file === outcome.failed ? 'failed' : event ? event.kind : 'not-run'
+      if (after && status !== 'failed' && !committed.has(file.version)) status = 'not-run'
+      return Object.freeze({
+        version: file.version,
+        name: file.name,
+        fileName: file.fileName,
+        status,
+        durationMs: event?.durationMs,
+        atomic: event?.atomic ?? file.sql.transactional,
+      })
+    })
+    if (outcome.error) throw new MigrationRunError(this.#wrap(outcome.error), results)
+    const versions = [...outcome.versions]
+    return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
   }
 
   /** Where the database stands: applied (with checksum check), pending, drifted, missing, adopted. */
