@@ -137,6 +137,77 @@ export async function applyUp(
   return event('applied', true)
 }
 
+/** A file for {@link applyUpBatch}, with the timestamp of its `kysely_migration` row. */
+export interface BatchedFile {
+  readonly file: MigrationFile
+  readonly kysely: KyselyRecord
+}
+
+/**
+ * Applies several transactional files in ONE round trip, each still in its own transaction:
+ * the batch is `BEGIN; <limits>; <ledger row>; <file>; <duration>; <Kysely's row>; COMMIT;`
+ * per file, sent as one simple-protocol query, so each file commits before the next begins
+ * and an error stops the batch at the failing file with the ones before it committed.
+ * Returns how many files (a prefix of `batch`) committed; after a failure it rolls the open
+ * transaction back and reads which versions committed (one more round trip), and the caller
+ * applies the rest one by one ({@link applyUp}), which reproduces the failure with the
+ * file's line:column. Only for a connection outside any transaction, under the migration lock,
+ * with files the ledger does not have.
+ *
+ * @example
+ * ```ts
+ * const done = await applyUpBatch(db, [{ file, kysely: { timestamp } }], ledger, limits)
+ * ```
+ */
+export async function applyUpBatch(
+  db: Kysely<unknown>,
+  batch: readonly BatchedFile[],
+  ledger: RunLedger,
+  limits: ApplyLimits = {},
+  onCommitted?: (event: ApplyEvent) => void,
+): Promise<number> {
+  const started = performance.now()
+  // applied_at is each file's own start (clock_timestamp() as its block begins), not the
+  // batch's arrival, so that execution_ms is the file's own time.
+  const text = batch
+    .map(({ file, kysely }) =>
+      [
+        'BEGIN;',
+        limitSettings(limits, 'LOCAL') + `${ledgerInsert(file, true, 'NULL', 'clock_timestamp()')};`,
+        blankLedgerInserts(file),
+        ';',
+        `UPDATE schema_versions SET execution_ms = round(extract(epoch from clock_timestamp() - applied_at) * 1000) WHERE version = ${file.version};`,
+        `${kyselyInsert(file.name, kysely.timestamp)};`,
+        'COMMIT;',
+      ].join('\n'),
+    )
+    .join('\n')
+  let committed = batch.length
+  try {
+    await sql.raw(text).execute(db)
+  } catch (error) {
+    // The failing file's transaction is open and aborted; the files before it committed.
+    await sql.raw('ROLLBACK').execute(db).catch(() => {})
+    let done: Set<number>
+    try {
+      const { rows } = await sql<{ version: number }>`
+        select version from schema_versions where version = any(${batch.map((b) => b.file.version)}::int[])`.execute(db)
+      done = new Set(rows.map((r) => r.version))
+    } catch {
+      throw error // the connection is gone: the batch's own error says why
+    }
+    committed = batch.findIndex((b) => !done.has(b.file.version))
+    if (committed < 0) committed = batch.length
+  }
+  // Files of one batch share its wall time: each event reports an equal share.
+  const share = (performance.now() - started) / batch.length
+  for (const { file } of batch.slice(0, committed)) {
+    ledger.set(file.version, pendingRow(file, true))
+    onCommitted?.(Object.freeze({ kind: 'applied', version: file.version, name: file.name, fileName: file.fileName, atomic: true, durationMs: share }))
+  }
+  return committed
+}
+
 /**
  * Runs a file's down SQL and deletes its ledger row, atomically.
  *
@@ -248,10 +319,10 @@ function pendingRow(file: MigrationFile, atomic: boolean): LedgerRow {
   return { version: file.version, description: file.description, appliedAt: null, checksum: file.checksum, fileName: file.fileName, executionMs: null, adoptedAt: null, atomic }
 }
 
-function ledgerInsert(file: MigrationFile, atomic: boolean, executionMs: string): string {
+function ledgerInsert(file: MigrationFile, atomic: boolean, executionMs: string, appliedAt = 'statement_timestamp()'): string {
   return (
     'INSERT INTO schema_versions (version, description, applied_at, checksum, file_name, atomic, execution_ms) ' +
-    `VALUES (${file.version}, ${literal(file.description)}, statement_timestamp(), ${literal(file.checksum)}, ${literal(file.fileName)}, ${atomic}, ${executionMs})`
+    `VALUES (${file.version}, ${literal(file.description)}, ${appliedAt}, ${literal(file.checksum)}, ${literal(file.fileName)}, ${atomic}, ${executionMs})`
   )
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_TABLE } from 'kysely/migration'
 
-import { applyUp, type ApplyEvent, type ApplyLimits, type RunLedger } from './apply-migration.js'
+import { applyUp, applyUpBatch, type ApplyEvent, type ApplyLimits, type BatchedFile, type RunLedger } from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { toLedgerRow } from './ledger.js'
 import type { MigrationFile } from './migration-file.js'
@@ -10,8 +10,16 @@ import type { MigrationFile } from './migration-file.js'
 export interface ApplyPendingOptions {
   readonly allowDrift?: boolean
   readonly limits?: ApplyLimits
-  /** Called after each file, as soon as it has committed. */
+  /**
+   * Called after each file has committed (files applied in one batch are reported when the
+   * batch returns, each with an equal share of its time).
+   */
   readonly onApply?: (event: ApplyEvent) => void
+  /**
+   * Most consecutive transactional files sent in one round trip (each still committed on its
+   * own); 1 sends every file on its own. Default {@link DEFAULT_MAX_BATCH_FILES}.
+   */
+  readonly maxBatchFiles?: number
 }
 
 /** What {@link applyPendingFiles} did: the files it had to handle, and how far it got. */
@@ -29,8 +37,9 @@ export interface ApplyPendingOutcome {
 
 /**
  * Applies every file Kysely's `kysely_migration` does not record yet, as Kysely's Migrator
- * would (same order, same checks, same rows), but in ONE round trip per file: each file's
- * SQL, its `schema_versions` row and its `kysely_migration` row commit together. Files the
+ * would (same order, same checks, same rows), but with each file's SQL, its `schema_versions`
+ * row and its `kysely_migration` row committed together, and consecutive transactional files
+ * sent in batches (one round trip for many files, each file still its own transaction). Files the
  * ledger already has are adopted or healed (their SQL is not run). The caller holds the
  * migration lock on `db` (one session, or a transaction). One query reads both ledgers first.
  * Errors that stop the run before any file (drift, a recorded file gone, a new file sorting
@@ -87,17 +96,49 @@ export async function applyPendingFiles(
   const recorded = new Set(executed.map((e) => e.name))
   const pending = sorted.filter((f) => !recorded.has(f.name))
   let lastAt = executed.reduce((max, e) => Math.max(max, e.at), 0)
+  // As Kysely's Migrator stamps its rows: now, or 1 ms after the latest if the clock is behind.
+  const stamp = (): string => new Date((lastAt = Math.max(Date.now(), lastAt + 1))).toISOString()
   const events: ApplyEvent[] = []
-  for (const file of pending) {
-    // As Kysely's Migrator stamps its rows: now, or 1 ms after the latest if the clock is behind.
-    lastAt = Math.max(Date.now(), lastAt + 1)
+  const report = (event: ApplyEvent): void => {
+    events.push(event)
+    options.onApply?.(event)
+  }
+  const maxBatch = options.maxBatchFiles ?? DEFAULT_MAX_BATCH_FILES
+  for (let i = 0; i < pending.length; ) {
+    // Consecutive new transactional files go in batches: one round trip, one commit per file.
+    const batch: BatchedFile[] = []
+    let bytes = 0
+    for (let j = i; !db.isTransaction && j < pending.length && batch.length < maxBatch && bytes < MAX_BATCH_BYTES; j++) {
+      const file = pending[j]!
+      if (!file.sql.transactional || ledger.has(file.version)) break
+      batch.push({ file, kysely: { timestamp: stamp() } })
+      bytes += file.text.length
+    }
+    if (batch.length > 1) {
+      try {
+        const done = await applyUpBatch(db, batch, ledger, options.limits, report)
+        i += done
+        if (done === batch.length) continue
+      } catch (error) {
+        // Could not even learn what committed (the connection is gone): stop here.
+        return Object.freeze({ pending, events, failed: pending[i], error, versions: new Set(ledger.keys()) })
+      }
+    }
+    // One file on its own: not batchable, or the file a batch stopped at (run again on its own,
+    // its transaction having rolled back, to report its error with line:column).
+    const file = pending[i]!
     try {
-      const event = await applyUp(db, file, ledger, options.limits, { timestamp: new Date(lastAt).toISOString() })
-      events.push(event)
-      options.onApply?.(event)
+      report(await applyUp(db, file, ledger, options.limits, { timestamp: stamp() }))
+      i++
     } catch (error) {
       return Object.freeze({ pending, events, failed: file, error, versions: new Set(ledger.keys()) })
     }
   }
   return Object.freeze({ pending, events, versions: new Set(ledger.keys()) })
 }
+
+/** Most files in one batch (one round trip); see {@link ApplyPendingOptions.maxBatchFiles}. */
+export const DEFAULT_MAX_BATCH_FILES = 100
+
+// A batch stops growing past this much SQL text (characters), to bound the query's size.
+const MAX_BATCH_BYTES = 4 * 1024 * 1024
