@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BATCH_FILES } from '../../src/provider/apply-pending.js'
 import type { BenchReport } from '../bench.js'
 import type { TimedRow } from './context.js'
 import type { ProxyCounts, TracedQuery } from './latency-proxy.js'
@@ -356,11 +357,9 @@ function explain(r: BenchReport, o: TargetOutcome): string {
     `reading and hashing the files takes ${ms(diag('read-hash').median)} ms with fs/promises in parallel (a thread-pool hop per file operation) and ${ms(diag('read-hash-sync').median)} ms with readFileSync.`
   if (o.workload === 'W1' && o.target.includes('psql')) {
     const q = w1('ours').counts?.queries ?? Number.NaN
-    const fixed = q - r.w1.files
-    const perFile = w1('query-per-file').summary.median
     return (
       `Ours sends ${q} queries where psql sends ${w1('psql').counts?.queries ?? '?'} (one per statement, all in ONE transaction) and the one-query reference 1: ` +
-      `one per file (the file's SQL with both ledger rows) plus ${fixed} fixed (see W3), and each file commits on its own, where psql commits once ` +
+      `the files go in batches of up to ${DEFAULT_MAX_BATCH_FILES} per query, each file in its own transaction with both ledger rows, plus the run's fixed queries (see W3); each file commits on its own, where psql commits once ` +
       `(per-file commits are by design: files before a failure stay applied and recorded). The references split the gap: the server needs ${ms(w1('one-query').summary.median)} ms for the DDL sent as one query; ` +
       `sending each file as its own query with no ledger at all (${w1('query-per-file').counts?.queries ?? '?'} round trips, one commit each) takes ${ms(perFile)} ms (${x(perFile / w1('psql').summary.median)} psql): ` +
       `that is the price of committing file by file, before any bookkeeping. Ours adds ${ms(w1('ours').summary.median - perFile)} ms to that (${x(w1('ours').summary.median / perFile)} of it): two ledger rows per file, ` +
