@@ -357,6 +357,7 @@ function explain(r: BenchReport, o: TargetOutcome): string {
     `reading and hashing the files takes ${ms(diag('read-hash').median)} ms with fs/promises in parallel (a thread-pool hop per file operation) and ${ms(diag('read-hash-sync').median)} ms with readFileSync.`
   if (o.workload === 'W1' && o.target.includes('psql')) {
     const q = w1('ours').counts?.queries ?? Number.NaN
+    const perFile = w1('query-per-file').summary.median
     return (
       `Ours sends ${q} queries where psql sends ${w1('psql').counts?.queries ?? '?'} (one per statement, all in ONE transaction) and the one-query reference 1: ` +
       `the files go in batches of up to ${DEFAULT_MAX_BATCH_FILES} per query, each file in its own transaction with both ledger rows, plus the run's fixed queries (see W3); each file commits on its own, where psql commits once ` +
