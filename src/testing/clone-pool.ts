@@ -60,7 +60,12 @@ export class ClonePool {
     if (this.#closed) throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
     if (this.#queue.length === 0) this.#startOne()
     const next = this.#queue.shift()!
-    this.#fill()
+    // Refill once this one is made: a template or server that fails does not set off a
+    // stream of failing clones in the background.
+    next.then(
+      () => this.#fill(),
+      () => {},
+    )
     return next
   }
 
