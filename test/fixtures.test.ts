@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { createTestDatabase, resolveTestServer, withRollback, type TestDatabase } from '../src/testing/index.js'
+import { closeTestDatabases, createTestDatabase, resolveTestServer, withRollback, type TestDatabase } from '../src/testing/index.js'
 import { connectClient } from '../src/testing/test-server.js'
 
 const server = await resolveTestServer()
@@ -49,10 +49,11 @@ describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.
     expect(row.embedding!.slice(0, 3)).toEqual([0.5, -0.25, 0])
   })
 
-  it('destroy() drops the database it made, and only that one', async () => {
+  it('destroy() drops the database it made, and only that one (closeTestDatabases() awaits the drop)', async () => {
     const [a, b] = await Promise.all([createTestDatabase(), make()])
     expect(await databaseExists(a.name)).toBe(true)
     await a.destroy()
+    await closeTestDatabases()
     expect(await databaseExists(a.name)).toBe(false)
     expect(await databaseExists(b.name)).toBe(true)
     expect(await b.db.selectFrom('sessions').select('id').execute()).toEqual([])
