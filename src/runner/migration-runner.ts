@@ -279,10 +279,10 @@ export class MigrationRunner {
       })
     })
     if (error !== undefined) throw new MigrationRunError(this.#wrap(error), results)
-    // The database's own answer: another migrator may have applied files while this one
-    // waited for the lock, which neither the comparison before nor this run's events show.
-    const currentVersion = await this.#guard(() => this.#bounded(db, (c) => readCurrentVersion(c)))
-    return Object.freeze({ results, currentVersion })
+    // The database's own answer: the ledger as read under the lock (with what another migrator
+    // applied while this one waited for it), plus this run's files.
+    const versions = [...done.versions]
+    return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
   }
 
   /**
