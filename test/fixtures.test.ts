@@ -6,7 +6,10 @@ import { connectClient } from '../src/testing/test-server.js'
 
 const server = await resolveTestServer()
 const made: TestDatabase[] = []
-afterAll(() => Promise.all(made.map((t) => t.destroy().catch(() => {}))))
+afterAll(async () => {
+  await Promise.all(made.map((t) => t.destroy().catch(() => {})))
+  await closeTestDatabases()
+})
 
 async function make(options?: Parameters<typeof createTestDatabase>[0]): Promise<TestDatabase> {
   const t = await createTestDatabase(options)

@@ -3,7 +3,7 @@ import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID, Migrator, NO_MIGRATION
 
 import { asError, DATABASE_URL_VARIABLES, embeddedBusyTimeoutMs, embeddedDataDir, thrownText, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
-import { readOnlyError, type ApplyEvent } from '../provider/apply-migration.js'
+import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
 import { applyPendingFiles, type ApplyPendingOutcome } from '../provider/apply-pending.js'
 import { assertNoDrift, findDrift } from '../provider/check-drift.js'
 import { assertInOrder } from '../provider/check-order.js'
@@ -264,9 +264,15 @@ export class MigrationRunner {
     // A no-transaction file whose work and schema_versions row committed, after which Kysely
     // could not record it: applied, as schema_versions says (BOOKKEEPING_FAILED).
     const recordedOnlyByUs = isBookkeepingFailure(done.error) && done.failed && committed.has(done.failed.version) ? done.failed : undefined
+    let failed = done.failed
+    if (failed && after && !recordedOnlyByUs && committed.has(failed.version)) {
+      // A batch whose connection was lost names its first file; the ledger (read on another
+      // connection) says which of its files committed, and so which one was running.
+      failed = done.pending.slice(done.pending.indexOf(failed)).find((f) => !committed.has(f.version))
+    }
     const results = done.pending.map((file): MigrationFileResult => {
       const event = events.get(file.name)
-      let status: MigrationFileStatus = file === done.failed ? 'failed' : event ? event.kind : 'not-run'
+      let status: MigrationFileStatus = file === failed ? 'failed' : event ? event.kind : after && committed.has(file.version) ? 'applied' : 'not-run'
       if (file === recordedOnlyByUs) status = 'applied'
       else if (after && status !== 'failed' && !committed.has(file.version)) status = 'not-run'
       return Object.freeze({
@@ -278,7 +284,11 @@ export class MigrationRunner {
         atomic: event?.atomic ?? file.sql.transactional,
       })
     })
-    if (error !== undefined) throw new MigrationRunError(this.#wrap(error), results)
+    if (error !== undefined) {
+      // An error from a batch (a lost connection) names no file: the file that was running.
+      const named = done.error !== undefined && failed && !(done.error instanceof MigrationError) ? toMigrationError(done.error, failed.fileName) : error
+      throw new MigrationRunError(this.#wrap(named), results)
+    }
     // The database's own answer: the ledger as read under the lock (with what another migrator
     // applied while this one waited for it), plus this run's files.
     const versions = [...done.versions]
