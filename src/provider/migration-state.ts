@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 import { sql, type Kysely } from 'kysely'
 
 import { findDrift, type DriftedMigration, type MissingMigration } from './check-drift.js'
@@ -132,10 +134,12 @@ interface ComparisonRow {
 }
 
 /**
- * The boot-time up-to-date check in ONE query: sends the files' versions, checksums and
- * names, and the server answers with only what differs (plus one summary row), so neither
- * the reply nor the work grows with the schema, and the reply does not grow with the number
- * of files while they are in step. Returns `'no-ledger'` when `schema_versions` does not
+ * The boot-time up-to-date check: ONE query when the database is up to date. It sends two
+ * digests of the files (versions with checksums; names) and the server compares them with the
+ * same digests of `schema_versions` and `kysely_migration`, answering with one short row. When
+ * they differ, a second query sends the files' versions, checksums and names and the server
+ * answers with only what differs (plus one summary row). Neither the reply nor the work grows
+ * with the schema, and while in step the reply does not grow with the number of files. Returns `'no-ledger'` when `schema_versions` does not
  * exist, and undefined when Kysely's tables or a bookkeeping column is missing (an
  * old-runner database, which the slow path handles). Must not run inside a transaction (a
  * failed query would abort it).
@@ -147,6 +151,13 @@ interface ComparisonRow {
  * ```
  */
 export async function compareLedger(db: Kysely<unknown>, files: readonly MigrationFileHead[]): Promise<LedgerComparison | 'no-ledger' | undefined> {
+  // First, digests only: a few hundred bytes up and one short row down. Only when they differ
+  // (work to do, drift, or a ledger that lacks something) does a second query list the differences.
+  const same = await digestsMatch(db, files)
+  if (same === 'no-ledger' || same === undefined) return same
+  if (same !== false) {
+    return Object.freeze({ currentVersion: same.currentVersion, drifted: [], missing: [], pending: [], unadopted: [], unrecordedByKysely: [], onlyInKysely: [], isInStep: true })
+  }
   let rows: ComparisonRow[]
   try {
     ;({ rows } = await sql<ComparisonRow>`
@@ -206,6 +217,40 @@ export async function compareLedger(db: Kysely<unknown>, files: readonly Migrati
   missing.sort(byNumber)
   const isInStep = pending.length + unadopted.length + unrecordedByKysely.length + onlyInKysely.length === 0
   return Object.freeze({ currentVersion, drifted, missing, pending, unadopted, unrecordedByKysely, onlyInKysely, isInStep })
+}
+
+function ledgerDigest(lines: readonly string[]): string {
+  return createHash('sha256').update(lines.join('\n')).digest('hex')
+}
+
+/**
+ * Compares a digest of the files (`version:checksum` by version, and the names in byte order)
+ * with the same digests the server computes over `schema_versions` and `kysely_migration`.
+ * Equal digests mean the ledger has exactly the files' versions with their checksums and
+ * Kysely's table exactly their names: up to date, no drift, nothing missing.
+ */
+async function digestsMatch(
+  db: Kysely<unknown>,
+  files: readonly MigrationFileHead[],
+): Promise<{ readonly currentVersion: number | null } | false | 'no-ledger' | undefined> {
+  const byVersion = [...files].sort((a, b) => a.version - b.version)
+  const ledger = ledgerDigest(byVersion.map((f) => `${f.version}:${f.checksum}`))
+  const names = ledgerDigest(files.map((f) => f.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+  try {
+    const { rows } = await sql<{ ledger: boolean; kysely: boolean; version: number | null }>`
+      with s as (select version, checksum, file_name, description, atomic, execution_ms, adopted_at from schema_versions)
+      select encode(sha256(convert_to(coalesce((select string_agg(version::text || ':' || coalesce(checksum, ''), E'\n' order by version) from s), ''), 'UTF8')), 'hex') = ${ledger} as ledger,
+             encode(sha256(convert_to(coalesce((select string_agg(name, E'\n' order by name collate "C") from kysely_migration), ''), 'UTF8')), 'hex') = ${names} as kysely,
+             (select max(version) from s) as version,
+             (select count(*) from kysely_migration_lock) > -1 as lock_table`.execute(db)
+    const row = rows[0]
+    return row?.ledger && row.kysely ? Object.freeze({ currentVersion: row.version }) : false
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string }
+    if (code === '42P01' && /"schema_versions"/.test(message ?? '')) return 'no-ledger'
+    if (code === '42P01' || code === '42703') return undefined // another table, or a column
+    throw error
+  }
 }
 
 /**
