@@ -126,9 +126,13 @@ export class MigrationRunError extends MigrationError {
 }
 
 /**
- * Migrates a database from the SQL files, at app boot or from the CLI. Over Kysely's
- * Migrator and {@link SqlFileMigrationProvider}, with a one-query up-to-date check, each
- * file committed on its own, and results that never call rolled-back work applied.
+ * Migrates a database from the SQL files, at app boot or from the CLI, with a one-query
+ * up-to-date check, each file committed on its own, and results that never call rolled-back
+ * work applied. `migrate()` holds Kysely's migration lock (through the lock adapter of its
+ * connection) and writes Kysely's `kysely_migration` rows itself, in the same transaction as
+ * each file and its `schema_versions` row (consecutive files batched into one round trip), so
+ * Kysely's Migrator over {@link SqlFileMigrationProvider} sees exactly what it would have
+ * recorded; `down()` and `migrateTo()` run Kysely's Migrator.
  *
  * @example
  * ```ts
