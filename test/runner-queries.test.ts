@@ -48,6 +48,18 @@ describe('what the runner sends', () => {
     expect(reads[0]).toMatch(/from schema_versions[\s\S]*from kysely_migration/)
   })
 
+  it('with an onApply observer, each file is its own round trip and is reported as it commits', async () => {
+    const seenAt: number[] = []
+    const runner = new MigrationRunner({ db, migrationFolder: await migrationFolder(countedFiles(3)), onApply: () => void seenAt.push(queries.length) })
+    await sql`drop table if exists schema_versions, kysely_migration, kysely_migration_lock, side_effects, t1, t2, t3, t4 cascade`.execute(db)
+    queries.length = 0
+    await runner.migrate()
+    expect(queries.filter((q) => q.includes('BEGIN;'))).toEqual([])
+    expect(seenAt).toHaveLength(3)
+    // Another query went out between two reports: the next file, after the previous one was reported.
+    expect(new Set(seenAt).size).toBe(3)
+  })
+
   it('an up-to-date check gets one row back, whatever the number of files', async () => {
     const files = await migrationFolder(countedFiles(30))
     const runner = new MigrationRunner({ db, migrationFolder: files })

@@ -83,7 +83,11 @@ export interface MigrationRunnerOptions {
    * or the embedded database's folder). Default true; a `url` or `db` given here is not logged.
    */
   readonly announce?: boolean
-  /** Called after each file is applied, adopted, healed or reverted. */
+  /**
+   * Called after each file is applied, adopted, healed or reverted, as it commits. With it,
+   * `migrate()` sends one file per round trip; without it, consecutive transactional files
+   * go in batches (one round trip for many files, each still its own transaction).
+   */
   readonly onApply?: (event: ApplyEvent) => void
 }
 
@@ -246,6 +250,9 @@ export class MigrationRunner {
             this.#events.push(event)
             this.#props.onApply?.(event)
           },
+          // A caller watching progress hears of each file as it commits: one file per round
+          // trip (still with both ledgers in it). Without one (an app's boot), files go in batches.
+          maxBatchFiles: this.#props.onApply ? 1 : undefined,
         })
       } finally {
         await adapter.releaseMigrationLock(conn, lock)
