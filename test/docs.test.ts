@@ -46,7 +46,7 @@ async function typeErrors(project: DocProject): Promise<string[]> {
       const block = m ? project.files.get(m[1]!.replace(/^.*\//, '')) : undefined
       if (!m || !block) return line
       // Line numbers inside the block: the prelude (imports) is counted out.
-      const preludeLines = readFileSync(join(project.dir, m[1]!.replace(/^.*\//, '')), 'utf8').split('\n').findIndex((l) => l === block.code.split('\n')[0])
+      const preludeLines = readFileSync(join(project.dir, m[1]!.replace(/^.*\//, '')), 'utf8').split('\n').indexOf(block.code.split('\n')[0] ?? '')
       return `${block.where} (+${Number(m[2]) - Math.max(0, preludeLines)}): ${m[3]}`
     })
 }

@@ -1,12 +1,15 @@
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { createTestDatabase, resolveTestServer, withRollback, type TestDatabase } from '../src/testing/index.js'
+import { closeTestDatabases, createTestDatabase, resolveTestServer, withRollback, type TestDatabase } from '../src/testing/index.js'
 import { connectClient } from '../src/testing/test-server.js'
 
 const server = await resolveTestServer()
 const made: TestDatabase[] = []
-afterAll(() => Promise.all(made.map((t) => t.destroy().catch(() => {}))))
+afterAll(async () => {
+  await Promise.all(made.map((t) => t.destroy().catch(() => {})))
+  await closeTestDatabases()
+})
 
 async function make(options?: Parameters<typeof createTestDatabase>[0]): Promise<TestDatabase> {
   const t = await createTestDatabase(options)
@@ -49,10 +52,11 @@ describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.
     expect(row.embedding!.slice(0, 3)).toEqual([0.5, -0.25, 0])
   })
 
-  it('destroy() drops the database it made, and only that one', async () => {
+  it('destroy() drops the database it made, and only that one (closeTestDatabases() awaits the drop)', async () => {
     const [a, b] = await Promise.all([createTestDatabase(), make()])
     expect(await databaseExists(a.name)).toBe(true)
     await a.destroy()
+    await closeTestDatabases()
     expect(await databaseExists(a.name)).toBe(false)
     expect(await databaseExists(b.name)).toBe(true)
     expect(await b.db.selectFrom('sessions').select('id').execute()).toEqual([])

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { GuardedPool, MigrationRunner } from '../src/index.js'
+import { compareLedger } from '../src/provider/migration-state.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
 
@@ -31,13 +32,42 @@ describe('what the runner sends', () => {
     await runner.migrate()
     // Kysely's PostgreSQL introspector reads every column of every table (atthasdef etc.).
     expect(queries.filter((q) => q.includes('atthasdef'))).toEqual([])
-    const applyQueries = queries.length
-    if (process.env["SHOW_QUERIES"]) console.log(queries.map((q) => q.slice(0, 90).replace(/\s+/g, " ")).join("\n"))
+    const applyQueries = [...queries]
+    if (process.env["SHOW_QUERIES"]) console.log(applyQueries.map((q) => q.slice(0, 90).replace(/\s+/g, " ")).join("\n"))
+
+    // The four files (each its SQL with both ledger rows, in its own transaction) in one batch.
+    expect(applyQueries.filter((q) => q.includes('BEGIN;'))).toHaveLength(1)
+    expect(applyQueries.find((q) => q.includes('BEGIN;'))!.match(/\bCOMMIT;/g)).toHaveLength(4)
 
     queries.length = 0
     expect(await runner.migrate()).toEqual({ results: [], currentVersion: 4 })
-    expect(queries).toHaveLength(1)
-    expect(queries[0]).toMatch(/from schema_versions[\s\S]*union all[\s\S]*from kysely_migration/)
-    expect(applyQueries).toBeGreaterThan(8) // recorded in bench/RESULTS.md (W3) with the exact count
+    // One comparison query; around it only the lock_timeout that bounds it, set and restored.
+    const reads = queries.filter((q) => !/^\s*select (current_setting\('lock_timeout'\) as previous, )?set_config\('lock_timeout'/.test(q))
+    expect(reads).toHaveLength(1)
+    expect(queries).toHaveLength(3)
+    expect(reads[0]).toMatch(/from schema_versions[\s\S]*from kysely_migration/)
+  })
+
+  it('with an onApply observer, each file is its own round trip and is reported as it commits', async () => {
+    const seenAt: number[] = []
+    const runner = new MigrationRunner({ db, migrationFolder: await migrationFolder(countedFiles(3)), onApply: () => void seenAt.push(queries.length) })
+    await sql`drop table if exists schema_versions, kysely_migration, kysely_migration_lock, side_effects, t1, t2, t3, t4 cascade`.execute(db)
+    queries.length = 0
+    await runner.migrate()
+    expect(queries.filter((q) => q.includes('BEGIN;'))).toEqual([])
+    expect(seenAt).toHaveLength(3)
+    // Another query went out between two reports: the next file, after the previous one was reported.
+    expect(new Set(seenAt).size).toBe(3)
+  })
+
+  it('an up-to-date check gets one row back, whatever the number of files', async () => {
+    const files = await migrationFolder(countedFiles(30))
+    const runner = new MigrationRunner({ db, migrationFolder: files })
+    await runner.migrate()
+    const heads = runner.provider.scanFiles()
+    const diff = await compareLedger(db, heads)
+    expect(diff).toMatchObject({ isInStep: true, currentVersion: 30, pending: [], drifted: [], missing: [] })
+    const { rows } = await sql`select 1`.execute(db) // the connection is fine afterwards
+    expect(rows).toHaveLength(1)
   })
 })

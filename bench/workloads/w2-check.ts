@@ -71,8 +71,8 @@ export async function runW2(
         entries.push({ ...common, samples: [], id: contender.id, label: contender.label, connection: 'cold', diagnostic: false })
         if (contender.id === 'ours') {
           const diag = { size, target, runs: 'in-process' as const, connection: 'warm' as const, diagnostic: true }
-          entries.push({ ...diag, samples: [], id: 'ours-preparsed', label: 'ours, files already parsed (diagnostic)', session: await oursPreparsedSession(target, folders) })
-          entries.push({ ...diag, samples: [], id: 'snapshot', label: "ours's fast-path query alone (diagnostic)", session: await snapshotSession(target) })
+          entries.push({ ...diag, samples: [], id: 'ours-preparsed', label: 'ours, one runner kept across checks (diagnostic)', session: await oursPreparsedSession(target, folders) })
+          entries.push({ ...diag, samples: [], id: 'snapshot', label: "ours's comparison query alone (diagnostic)", session: await snapshotSession(target, folders) })
           entries.push({ ...diag, samples: [], id: 'floor', label: 'floor: one query reading the ledger (diagnostic)', session: await floorSession(target) })
         }
       }

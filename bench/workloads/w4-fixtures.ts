@@ -42,7 +42,7 @@ type CreateTestDatabase = () => Promise<{ readonly db: Kysely<any>; readonly url
 export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Promise<W4Result> {
   const { specs, source } = await wukongMigrations()
   const folders = await writeMigrationFolders(ctx.workDir, 'w4-wukong', specs)
-  const createTestDatabase = await loadFixture(ctx)
+  const { createTestDatabase, closeTestDatabases: closeFixtures } = (await loadFixture(ctx)) ?? {}
 
   const template = await ctx.admin.createDatabase('w4_template')
   const runner = new MigrationRunner({ url: ctx.admin.urlOf(template), migrationFolder: folders.ours, log: () => {} })
@@ -94,7 +94,7 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
     let cleanup: (() => Promise<void>) | undefined
     fixtureFirstCallMs = await timed(async () => (cleanup = await fixture()))
     await cleanup?.()
-    contenders.push({ id: 'fixture', label: 'createTestDatabase() (template clone)', make: fixture })
+    contenders.push({ id: 'fixture', label: 'createTestDatabase() (a clone from the pool)', make: fixture })
   }
   contenders.push({ id: 'scratch', label: 'CREATE DATABASE + MigrationRunner.migrate()', make: scratch })
   contenders.push({ id: 'template-wal-log', label: 'CREATE DATABASE … TEMPLATE (STRATEGY WAL_LOG, PG 15 default) + connect', make: clone('WAL_LOG') })
@@ -114,6 +114,7 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
       ctx.log(`W4 round ${round + 1}/${total} ${round < options.rounds.warmup ? '(warm-up) ' : ''}done`)
     }
   } finally {
+    await closeFixtures?.().catch(() => {})
     await ctx.admin.dropDatabase(template).catch(() => {})
   }
   return {
@@ -126,14 +127,17 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
   }
 }
 
-/** `createTestDatabase` from src/testing, pointed at the benchmark's server; undefined until it exists. */
-async function loadFixture(ctx: BenchContext): Promise<CreateTestDatabase | undefined> {
+/** `createTestDatabase` (and `closeTestDatabases`) from src/testing, pointed at the benchmark's server; undefined until it exists. */
+async function loadFixture(ctx: BenchContext): Promise<{ createTestDatabase: CreateTestDatabase; closeTestDatabases?: () => Promise<void> } | undefined> {
   process.env['TEST_DATABASE_URL'] ??= ctx.admin.url
   for (const relative of ['../../src/testing/index.ts', '../../src/testing/create-test-database.ts']) {
     const url = new URL(relative, import.meta.url)
     if (!existsSync(url)) continue
     const mod = (await import(url.href)) as Record<string, unknown>
-    if (typeof mod['createTestDatabase'] === 'function') return mod['createTestDatabase'] as CreateTestDatabase
+    if (typeof mod['createTestDatabase'] === 'function') {
+      const close = mod['closeTestDatabases']
+      return { createTestDatabase: mod['createTestDatabase'] as CreateTestDatabase, closeTestDatabases: typeof close === 'function' ? (close as () => Promise<void>) : undefined }
+    }
   }
   ctx.log('W4: src/testing has no createTestDatabase() yet; measuring CREATE DATABASE … TEMPLATE directly')
   return undefined

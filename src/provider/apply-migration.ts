@@ -45,6 +45,16 @@ export interface RunLedger {
   readonly session: SessionBaseline
 }
 
+/**
+ * Asks {@link applyUp} to write Kysely's `kysely_migration` row too, in the same transaction
+ * as the file and its `schema_versions` row (for a caller that holds the migration lock
+ * itself instead of running under Kysely's Migrator, which writes that row on its own).
+ */
+export interface KyselyRecord {
+  /** What Kysely's Migrator would store: an ISO timestamp later than every recorded one. */
+  readonly timestamp: string
+}
+
 /** Limits for each file's statements; 0 means no limit, undefined the server's setting. */
 export interface ApplyLimits {
   readonly lockTimeoutMs?: number | undefined
@@ -96,13 +106,15 @@ export async function applyUp(
   ledger: RunLedger,
   limits: ApplyLimits = {},
   files: readonly MigrationFile[] = [file],
+  kysely?: KyselyRecord,
 ): Promise<ApplyEvent> {
   const started = performance.now()
   const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
     Object.freeze({ kind, version: file.version, name: file.name, fileName: file.fileName, atomic, durationMs: performance.now() - started })
+  const record = kysely ? kyselyInsert(ledger.session.kyselyTable, file.name, kysely.timestamp) : undefined
 
   const existing = ledger.rows.get(file.version)
-  if (existing) return event(await adopt(db, file, existing, ledger, laterApplied(file, files, ledger)), existing.atomic ?? true)
+  if (existing) return event(await adopt(db, file, existing, ledger, laterApplied(file, files, ledger), record), existing.atomic ?? true)
 
   const table = ledger.session.ledgerTable
   if (!file.sql.transactional) {
@@ -123,17 +135,21 @@ export async function applyUp(
       await sql.raw(row).execute(db)
     } catch (error) {
       if (!isLedgerConflict(error)) throw toMigrationError(error, file.fileName)
-      return event(await adoptConcurrent(db, file, ledger, files), false)
+      return event(await adoptConcurrent(db, file, ledger, files, record), false)
     }
     ledger.rows.set(file.version, pendingRow(file, false))
+    // Kysely's row on its own: the file's statements ran outside any transaction, so
+    // schema_versions must say so even when this write fails (the next run heals it).
+    if (record) await recordInKysely(db, file, record)
     return event('applied', false)
   }
 
   // One simple-protocol query: the ledger row first (so a concurrent migrator that slipped
   // past the lock blocks on it and then fails before running anything), the file as written
   // (its own schema_versions INSERT blanked out, positions kept), the session brought back to
-  // the run's baseline (so nothing the file SET outlives it), then the duration. The tool's
-  // own statements name the ledger with its schema, whatever search_path the file set.
+  // the run's baseline (so nothing the file SET outlives it), then the duration (and, when
+  // asked, Kysely's row: both ledgers commit with the file). The tool's own statements name
+  // the ledgers with their schema, whatever search_path the file set.
   const prefix = `${ledgerInsert(table, file, true, 'NULL')};\n`
   const batch =
     (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') +
@@ -142,17 +158,93 @@ export async function applyUp(
     blankLedgerInserts(file) +
     `\n;\n${restoreSql(ledger, file.sql)};\n` +
     `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
+    (record ? `;\n${record}` : '') +
     (db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : '')
   const offset = batch.indexOf(prefix) + prefix.length
   try {
     await sql.raw(batch).execute(db)
   } catch (error) {
     if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
-    if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger, files), true)
+    if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger, files, record), true)
     throw await explain(db, error, file.fileName, file.text, batch, offset, file.sql.statements, (s) => isLedgerInsert(file, s), limits)
   }
   ledger.rows.set(file.version, pendingRow(file, true))
   return event('applied', true)
+}
+
+/** A file for {@link applyUpBatch}, with the timestamp of its `kysely_migration` row. */
+export interface BatchedFile {
+  readonly file: MigrationFile
+  readonly kysely: KyselyRecord
+}
+
+/**
+ * Applies several transactional files in ONE round trip, each still in its own transaction:
+ * the batch is `BEGIN; <limits>; <ledger row>; <file>; <session restored>; <duration>;
+ * <Kysely's row>; COMMIT;` per file, sent as one simple-protocol query, so each file commits
+ * before the next begins and an error stops the batch at the failing file with the ones before
+ * it committed. Each file's block brings the session back to the run's baseline before its
+ * COMMIT, as {@link applyUp} does. Returns how many files (a prefix of `batch`) committed;
+ * after a failure it rolls the open transaction back and reads which versions committed (one
+ * more round trip), and the caller applies the rest one by one ({@link applyUp}), which
+ * reproduces the failure with the file's line:column. Only for a connection outside any
+ * transaction, under the migration lock, with files the ledger does not have.
+ *
+ * @example
+ * ```ts
+ * const done = await applyUpBatch(db, [{ file, kysely: { timestamp } }], ledger, limits)
+ * ```
+ */
+export async function applyUpBatch(
+  db: Kysely<unknown>,
+  batch: readonly BatchedFile[],
+  ledger: RunLedger,
+  limits: ApplyLimits = {},
+  onCommitted?: (event: ApplyEvent) => void,
+): Promise<number> {
+  const started = performance.now()
+  const { ledgerTable: table, kyselyTable } = ledger.session
+  // applied_at is each file's own start (clock_timestamp() as its block begins), not the
+  // batch's arrival, so that execution_ms is the file's own time.
+  const text = batch
+    .map(({ file, kysely }) =>
+      [
+        'BEGIN;',
+        `${limitSettings(limits, 'LOCAL')}${ledgerInsert(table, file, true, 'NULL', 'pg_catalog.clock_timestamp()')};`,
+        blankLedgerInserts(file),
+        ';',
+        `${restoreSql(ledger, file.sql)};`,
+        `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000) WHERE version = ${file.version};`,
+        `${kyselyInsert(kyselyTable, file.name, kysely.timestamp)};`,
+        'COMMIT;',
+      ].join('\n'),
+    )
+    .join('\n')
+  let committed = batch.length
+  try {
+    await sql.raw(text).execute(db)
+  } catch (error) {
+    // The failing file's transaction is open and aborted (its SETs roll back with it); the
+    // files before it committed, each with the session restored.
+    await sql.raw('ROLLBACK').execute(db).catch(() => {})
+    let done: Set<number>
+    try {
+      const { rows } = await sql<{ version: number }>`
+        select version from ${sql.raw(table)} where version = any(${batch.map((b) => b.file.version)}::int[])`.execute(db)
+      done = new Set(rows.map((r) => r.version))
+    } catch {
+      throw error // the connection is gone: the batch's own error says why
+    }
+    committed = batch.findIndex((b) => !done.has(b.file.version))
+    if (committed < 0) committed = batch.length
+  }
+  // Files of one batch share its wall time: each event reports an equal share.
+  const share = (performance.now() - started) / batch.length
+  for (const { file } of batch.slice(0, committed)) {
+    ledger.rows.set(file.version, pendingRow(file, true))
+    onCommitted?.(Object.freeze({ kind: 'applied', version: file.version, name: file.name, fileName: file.fileName, atomic: true, durationMs: share }))
+  }
+  return committed
 }
 
 /**
@@ -251,20 +343,55 @@ async function adopt(
   existing: LedgerRow,
   ledger: RunLedger,
   later: readonly MigrationFile[],
+  record?: string,
 ): Promise<ApplyKind> {
-  if (existing.checksum !== null) return 'healed'
+  if (existing.checksum !== null) {
+    if (record) await sql.raw(record).execute(db)
+    return 'healed'
+  }
   // Another runner's row says only "version N was applied"; the file's objects must agree
   // before this file counts as applied, or a reused number would hide a missing schema.
   await assertAdoptable(db, file, later, existing.description)
   await sql
     .raw(
-      `UPDATE ${ledger.session.ledgerTable} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}`,
+      `UPDATE ${ledger.session.ledgerTable} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}${record ? `;\n${record}` : ''}`,
     )
     .execute(db)
   return 'adopted'
 }
 
-async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger, files: readonly MigrationFile[]): Promise<ApplyKind> {
+/**
+ * Kysely's own record of a migration, as its Migrator writes it; a row already there (from a
+ * run that recorded it a moment before its process died) is kept.
+ */
+function kyselyInsert(table: string, name: string, timestamp: string): string {
+  return `INSERT INTO ${table} (name, timestamp) VALUES (${literal(name)}, ${literal(timestamp)}) ON CONFLICT (name) DO NOTHING`
+}
+
+/**
+ * Writes Kysely's row for a file whose work (and `schema_versions` row) already committed;
+ * a failure here is `BOOKKEEPING_FAILED`: applied, and healed by the next run.
+ */
+async function recordInKysely(db: Kysely<unknown>, file: MigrationFile, record: string): Promise<void> {
+  try {
+    await sql.raw(record).execute(db)
+  } catch (error) {
+    const cause = toMigrationError(error, file.fileName)
+    throw new MigrationError(
+      'BOOKKEEPING_FAILED',
+      `applied (schema_versions records version ${file.version}), but Kysely could not record it in kysely_migration: ${cause.reason}`,
+      { file: file.fileName, sqlState: cause.sqlState, cause },
+    )
+  }
+}
+
+async function adoptConcurrent(
+  db: Kysely<unknown>,
+  file: MigrationFile,
+  ledger: RunLedger,
+  files: readonly MigrationFile[],
+  record?: string,
+): Promise<ApplyKind> {
   // Another migrator committed this version after our run read the ledger: our attempt
   // rolled back whole, so take its row as the truth, as after a crash.
   const { rows } = await sql<{ checksum: string | null; description: string }>`select checksum, description from ${sql.raw(ledger.session.ledgerTable)} where version = ${file.version}`.execute(db)
@@ -277,18 +404,18 @@ async function adoptConcurrent(db: Kysely<unknown>, file: MigrationFile, ledger:
     )
   }
   ledger.rows.set(file.version, pendingRow(file, true))
-  if (checksum !== null) return 'healed'
-  return adopt(db, file, { ...pendingRow(file, true), checksum: null, description: rows[0]?.description ?? '' }, ledger, laterApplied(file, files, ledger))
+  const description = rows[0]?.description ?? ''
+  return adopt(db, file, { ...pendingRow(file, true), checksum, description }, ledger, laterApplied(file, files, ledger), record)
 }
 
 function pendingRow(file: MigrationFile, atomic: boolean): LedgerRow {
   return { version: file.version, description: file.description, appliedAt: null, checksum: file.checksum, fileName: file.fileName, executionMs: null, adoptedAt: null, atomic }
 }
 
-function ledgerInsert(table: string, file: MigrationFile, atomic: boolean, executionMs: string): string {
+function ledgerInsert(table: string, file: MigrationFile, atomic: boolean, executionMs: string, appliedAt = 'pg_catalog.statement_timestamp()'): string {
   return (
     `INSERT INTO ${table} (version, description, applied_at, checksum, file_name, atomic, execution_ms) ` +
-    `VALUES (${file.version}, ${literal(file.description)}, pg_catalog.statement_timestamp(), ${literal(file.checksum)}, ${literal(file.fileName)}, ${atomic}, ${executionMs})`
+    `VALUES (${file.version}, ${literal(file.description)}, ${appliedAt}, ${literal(file.checksum)}, ${literal(file.fileName)}, ${atomic}, ${executionMs})`
   )
 }
 

@@ -14,11 +14,14 @@ export interface SessionBaseline {
   readonly restoreSql: string
   /** The ledger, schema-qualified where it was found (e.g. `public.schema_versions`). */
   readonly ledgerTable: string
+  /** Kysely's `kysely_migration`, schema-qualified where it was found. */
+  readonly kyselyTable: string
 }
 
 /**
- * Reads the session's state and where `schema_versions` lives, in one query: settings the
- * session changed with `SET` (pg_settings' source `session`), its role and its session user.
+ * Reads the session's state and where `schema_versions` and `kysely_migration` live, in one
+ * query: settings the session changed with `SET` (pg_settings' source `session`), its role and
+ * its session user.
  * Settings given at connection start (URL `options`, role and database defaults) need no
  * record: `RESET ALL` goes back to them.
  *
@@ -29,7 +32,7 @@ export interface SessionBaseline {
  * ```
  */
 export async function readSessionBaseline(db: Kysely<any>): Promise<SessionBaseline> {
-  type Row = { settings: [string, string][]; role: string; auth: string; ledger: string | null }
+  type Row = { settings: [string, string][]; role: string; auth: string; ledger: string | null; kysely: string | null }
   const { rows } = await sql<Row>`
     select (select coalesce(json_agg(json_build_array(name, pg_catalog.current_setting(name)) order by name), '[]')
               from pg_catalog.pg_settings
@@ -38,11 +41,15 @@ export async function readSessionBaseline(db: Kysely<any>): Promise<SessionBasel
            pg_catalog.current_setting('session_authorization') as auth,
            (select pg_catalog.format('%I.%I', n.nspname, c.relname) from pg_catalog.pg_class c
               join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-             where c.oid = pg_catalog.to_regclass('schema_versions')) as ledger`.execute(db)
+             where c.oid = pg_catalog.to_regclass('schema_versions')) as ledger,
+           (select pg_catalog.format('%I.%I', n.nspname, c.relname) from pg_catalog.pg_class c
+              join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+             where c.oid = pg_catalog.to_regclass('kysely_migration')) as kysely`.execute(db)
   const row = rows[0]!
   return Object.freeze({
     restoreSql: restoreSql(row.settings, row.role, row.auth),
     ledgerTable: row.ledger ?? 'schema_versions',
+    kyselyTable: row.kysely ?? 'kysely_migration',
   })
 }
 

@@ -62,8 +62,6 @@ export interface SqlFileMigrationProviderProps {
  */
 export class SqlFileMigrationProvider implements MigrationProvider {
   readonly #props: SqlFileMigrationProviderProps
-  #heads: readonly MigrationFileHead[] | undefined
-  #files: Promise<readonly MigrationFile[]> | undefined
   // One entry per Kysely run: the Migrator hands every migration of a run the same `db`
   // (its transaction, or its single connection), under its lock.
   readonly #runs = new WeakMap<object, Promise<RunLedger>>()
@@ -78,29 +76,23 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   }
 
   /**
-   * Reads the files and checks names, versions and encoding, without parsing SQL (once per
-   * provider; files are immutable): what the boot-time up-to-date check needs.
+   * Lists the folder and checks names, versions and encoding, without parsing SQL: what the
+   * up-to-date check needs. Every call sees added, removed and edited files; only files whose
+   * size and times prove them unchanged since they were last read are not read again.
    */
   scanFiles(): readonly MigrationFileHead[] {
     const folder = this.#props.migrationFolder
     if (folder === undefined) return WUKONG_MIGRATIONS
-    this.#heads ??= scanMigrationFolder(folder)
-    return this.#heads
+    return scanMigrationFolder(folder)
   }
 
   /**
-   * Reads, validates and parses every file (once per provider; files are immutable).
-   * Throws a `MigrationError` naming the file on the first problem.
+   * Lists, validates and parses every file (as fresh as {@link scanFiles}; a text parsed
+   * before is not parsed again). Throws a `MigrationError` naming the file on the first problem.
    */
   async loadFiles(): Promise<readonly MigrationFile[]> {
     if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS
-    this.#files ??= (async () => parseMigrationFiles(this.scanFiles()))()
-    try {
-      return await this.#files
-    } catch (error) {
-      this.#files = undefined
-      throw error
-    }
+    return parseMigrationFiles(this.scanFiles())
   }
 
   async getMigrations(): Promise<Record<string, Migration>> {

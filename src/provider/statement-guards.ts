@@ -304,7 +304,7 @@ function deletesOnlyVersion(node: Node, version: number): boolean {
   if (node['usingClause'] || node['withClause'] || node['returningList']) return false
   const where = unwrap(node['whereClause'], 'A_Expr')
   const operator = unwrap(asList(where?.['name'])[0], 'String')?.['sval']
-  if (!where || where['kind'] !== 'AEXPR_OP' || operator !== '=') return false
+  if (where?.['kind'] !== 'AEXPR_OP' || operator !== '=') return false
   const sides = [where['lexpr'], where['rexpr']]
   const column = sides.map((s) => {
     const fields = asList(unwrap(s, 'ColumnRef')?.['fields'])

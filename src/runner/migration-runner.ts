@@ -1,9 +1,10 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely'
-import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
+import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID, Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
 import { asError, DATABASE_URL_VARIABLES, embeddedBusyTimeoutMs, embeddedDataDir, thrownText, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
-import { readOnlyError, type ApplyEvent } from '../provider/apply-migration.js'
+import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
+import { applyPendingFiles, type ApplyPendingOutcome } from '../provider/apply-pending.js'
 import { assertNoDrift, findDrift } from '../provider/check-drift.js'
 import { assertInOrder } from '../provider/check-order.js'
 import { isMissingMigrationError, isOutOfOrderMigrationError } from '../provider/kysely-internals.js'
@@ -11,12 +12,10 @@ import { codeForServerError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import { withMigratorIntrospection } from '../provider/migrator-introspection.js'
 import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
-import { computeStatus, isInStep, readSnapshot, readSnapshotFast, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
+import { compareLedger, computeStatus, readSnapshot, type LedgerComparison, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
-
-const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({ ledger: [], kyselyNames: new Set<string>() })
 import { diffSchema, type SchemaDiff } from '../schema-diff/diff-schema.js'
 import { readSchemaCatalog } from '../schema-diff/read-schema-catalog.js'
 import { openShadowDatabase } from '../schema-diff/shadow-database.js'
@@ -84,7 +83,11 @@ export interface MigrationRunnerOptions {
    * or the embedded database's folder). Default true; a `url` or `db` given here is not logged.
    */
   readonly announce?: boolean | undefined
-  /** Called after each file is applied, adopted, healed or reverted. */
+  /**
+   * Called after each file is applied, adopted, healed or reverted, as it commits. With it,
+   * `migrate()` sends one file per round trip; without it, consecutive transactional files
+   * go in batches (one round trip for many files, each still its own transaction).
+   */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
 }
 
@@ -127,9 +130,13 @@ export class MigrationRunError extends MigrationError {
 }
 
 /**
- * Migrates a database from the SQL files, at app boot or from the CLI. Over Kysely's
- * Migrator and {@link SqlFileMigrationProvider}, with a one-query up-to-date check, each
- * file committed on its own, and results that never call rolled-back work applied.
+ * Migrates a database from the SQL files, at app boot or from the CLI, with a one-query
+ * up-to-date check, each file committed on its own, and results that never call rolled-back
+ * work applied. `migrate()` holds Kysely's migration lock (through the lock adapter of its
+ * connection) and writes Kysely's `kysely_migration` rows itself, in the same transaction as
+ * each file and its `schema_versions` row (consecutive files batched into one round trip), so
+ * Kysely's Migrator over {@link SqlFileMigrationProvider} sees exactly what it would have
+ * recorded; `down()` and `migrateTo()` run Kysely's Migrator.
  *
  * @example
  * ```ts
@@ -196,27 +203,107 @@ export class MigrationRunner {
   }
 
   /**
-   * Applies every pending file. On an up-to-date database this is one query (both ledgers,
-   * checksums verified) and never reads the catalog. Throws a {@link MigrationRunError}.
+   * Applies every pending file. On an up-to-date database this is one query (the files'
+   * versions, checksums and names sent; only differences come back) and never reads the
+   * catalog. With work to do, it holds Kysely's migration lock (the bounded one this runner's
+   * connection carries) and applies each file in one round trip that commits its SQL with both
+   * ledgers' rows, consecutive transactional files batched into one round trip (each still its
+   * own transaction). Throws a {@link MigrationRunError}.
    */
   async migrate(): Promise<MigrateResult> {
-    // Boot fast path: read and checksum the files (no SQL parsing), one query for both
-    // ledgers; parse and hand over to Kysely's Migrator only when there is work.
+    // Boot fast path: list the folder (files read and checksummed only when they changed),
+    // one query comparing them with both ledgers; parse and apply only when there is work.
     const heads = this.#provider.scanFiles()
     const db = await this.#guard(() => this.#connect())
     // A read, so safe to try twice: a pool may hand out a connection whose backend was
     // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
-    const read = () => this.#bounded(db, (c) => readSnapshotFast(c))
-    const fast = await this.#guard(() => read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))))
-    const seen = fast === 'no-ledger' ? EMPTY_SNAPSHOT : fast
-    if (seen && !this.#props.allowDrift) assertNoDrift(findDrift(heads, seen.ledger))
-    if (seen) assertInOrder(heads, seen.ledger)
-    if (seen && isInStep(heads, seen)) {
-      const versions = seen.ledger.map((r) => r.version)
-      return Object.freeze({ results: [], currentVersion: versions.length ? Math.max(...versions) : null })
-    }
+    const read = () => this.#bounded(db, (c) => compareLedger(c, heads))
+    const diff = await this.#guard(() => read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))))
+    const seen = diff === 'no-ledger' ? undefined : diff
+    if (seen && !this.#props.allowDrift) assertNoDrift(seen)
+    if (seen) assertInOrder(heads, appliedVersions(heads, seen))
+    if (seen?.isInStep) return Object.freeze({ results: [], currentVersion: seen.currentVersion })
     const files = await this.#provider.loadFiles()
-    return this.#run(files, db, (migrator) => migrator.migrateToLatest(), seen, fast !== undefined && fast !== 'no-ledger', true)
+    if (diff === undefined) {
+      // An old-runner database (bookkeeping tables or columns missing): refuse drift and
+      // out-of-order files before anything is created, so a refused run leaves it as it was.
+      const before = await this.#guard(() => this.#bounded(db, (c) => readSnapshot(c)))
+      if (!this.#props.allowDrift) assertNoDrift(findDrift(files, before.ledger))
+      assertInOrder(files, before.ledger)
+    }
+    // A database without the bookkeeping tables (or columns) gets them in one round trip.
+    if (!seen) await this.#guard(() => this.#bounded(db, (c) => bootstrapBookkeeping(c)))
+
+    this.#events = []
+    // The lock of this runner's connection: the bounded session lock, or the transaction lock
+    // for pooled URLs (see openMigrationDatabase), taken as Kysely's Migrator takes it.
+    const adapter = db.getExecutor().adapter
+    const lock = Object.freeze({ lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID })
+    let outcome: ApplyPendingOutcome | undefined
+    const underLock = async (conn: Kysely<any>): Promise<void> => {
+      await adapter.acquireMigrationLock(conn, lock)
+      try {
+        outcome = await applyPendingFiles(conn, files, {
+          allowDrift: this.#props.allowDrift,
+          limits: { lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, statementTimeoutMs: this.#props.statementTimeoutMs ?? 0 },
+          onApply: (event) => {
+            this.#events.push(event)
+            this.#props.onApply?.(event)
+          },
+          // A caller watching progress hears of each file as it commits: one file per round
+          // trip (still with both ledgers in it). Without one (an app's boot), files go in batches.
+          maxBatchFiles: this.#props.onApply ? 1 : undefined,
+        })
+      } finally {
+        await adapter.releaseMigrationLock(conn, lock)
+      }
+    }
+    let failure: unknown
+    try {
+      // One session for the lock and the files, as Kysely's Migrator does.
+      await (db.isTransaction ? underLock(db) : db.connection().execute(underLock))
+    } catch (error) {
+      failure = error
+    }
+    if (!outcome) throw new MigrationRunError(this.#wrap(failure), [])
+    const done: ApplyPendingOutcome = outcome
+    const error = done.error ?? failure
+    const events = new Map(done.events.map((e) => [e.name, e]))
+    // Truth comes from the ledger after a failure.
+    const after = error !== undefined ? await this.#bounded(db, (c) => readSnapshot(c)).catch(() => undefined) : undefined
+    const committed = new Set(after?.ledger.map((r) => r.version))
+    // A no-transaction file whose work and schema_versions row committed, after which Kysely
+    // could not record it: applied, as schema_versions says (BOOKKEEPING_FAILED).
+    const recordedOnlyByUs = isBookkeepingFailure(done.error) && done.failed && committed.has(done.failed.version) ? done.failed : undefined
+    let failed = done.failed
+    if (failed && after && !recordedOnlyByUs && committed.has(failed.version)) {
+      // A batch whose connection was lost names its first file; the ledger (read on another
+      // connection) says which of its files committed, and so which one was running.
+      failed = done.pending.slice(done.pending.indexOf(failed)).find((f) => !committed.has(f.version))
+    }
+    const results = done.pending.map((file): MigrationFileResult => {
+      const event = events.get(file.name)
+      let status: MigrationFileStatus = file === failed ? 'failed' : event ? event.kind : after && committed.has(file.version) ? 'applied' : 'not-run'
+      if (file === recordedOnlyByUs) status = 'applied'
+      else if (after && status !== 'failed' && !committed.has(file.version)) status = 'not-run'
+      return Object.freeze({
+        version: file.version,
+        name: file.name,
+        fileName: event?.fileName ?? file.fileName,
+        status,
+        durationMs: event?.durationMs,
+        atomic: event?.atomic ?? file.sql.transactional,
+      })
+    })
+    if (error !== undefined) {
+      // An error from a batch (a lost connection) names no file: the file that was running.
+      const named = done.error !== undefined && failed && !(done.error instanceof MigrationError) ? toMigrationError(done.error, failed.fileName) : error
+      throw new MigrationRunError(this.#wrap(named), results)
+    }
+    // The database's own answer: the ledger as read under the lock (with what another migrator
+    // applied while this one waited for it), plus this run's files.
+    const versions = [...done.versions]
+    return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
   }
 
   /**
@@ -560,6 +647,20 @@ function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
 function isLostConnection(error: unknown): boolean {
   const code = errorCode(error)
   return code === undefined ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message)) : code === SQLSTATE.ADMIN_SHUTDOWN || code === 'ECONNRESET' || code === 'EPIPE'
+}
+
+function isBookkeepingFailure(error: unknown): boolean {
+  return error instanceof MigrationError && error.code === 'BOOKKEEPING_FAILED'
+}
+
+/**
+ * The versions the ledger records, as far as an up-to-date comparison tells: every file it
+ * did not report pending, and the highest applied version (which is all `assertInOrder` needs).
+ */
+function appliedVersions(heads: readonly { readonly version: number }[], diff: LedgerComparison): { version: number }[] {
+  const pending = new Set(diff.pending)
+  const applied = heads.filter((h) => !pending.has(h.version)).map(({ version }) => ({ version }))
+  return diff.currentVersion === null ? applied : [...applied, { version: diff.currentVersion }]
 }
 
 async function readCurrentVersion(db: Kysely<unknown>): Promise<number | null> {

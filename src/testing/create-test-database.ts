@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 
 import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
@@ -6,13 +6,15 @@ import pg from 'pg'
 
 import { openPglite } from '../connect/open-pglite.js'
 import { MigrationRunner } from '../runner/migration-runner.js'
-import { readMigrationFolder } from '../provider/read-migration-folder.js'
+import { scanMigrationFolder } from '../provider/read-migration-folder.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
 import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
 import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
-import { connectClient, dropDatabase, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
+import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
+import { BUILDING_PREFIX, cloneName, currentOwner } from './owner-marker.js'
+import { connectClient, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
 
@@ -33,9 +35,10 @@ export interface TestDatabase {
   readonly name: string
   readonly tier: TestTier
   /**
-   * Closes `db`, waiting until the server has closed its connections, then drops the database
-   * (or closes the PGlite copy). Other sessions still on the database are ended
-   * (`WITH (FORCE)`): close clients of your own first, or give them an `'error'` listener.
+   * Closes `db` and drops the database (or closes the PGlite copy). On a server it returns
+   * without waiting for the drop, which `closeTestDatabases()` awaits; the drop happens once
+   * the server has closed `db`'s connections, and ends any other session still on the
+   * database (`WITH (FORCE)`): close clients of your own first, or give them an `'error'` listener.
    */
   destroy(): Promise<void>
 }
@@ -50,14 +53,21 @@ export interface CreateTestDatabaseOptions {
    */
   readonly tier?: 'pglite' | undefined
   /**
-   * How the server copies the template (PostgreSQL ≥ 15; ignored before). `WAL_LOG`, the
-   * server's default, copies block by block through the WAL; `FILE_COPY` copies files but
-   * forces two checkpoints per clone, which other suites on the same server pay for.
-   * Default `WAL_LOG`.
+   * How the server copies the template (PostgreSQL ≥ 15; ignored before): `WAL_LOG` copies
+   * block by block through the WAL, `FILE_COPY` copies files and forces two checkpoints per
+   * clone. Clones are made ahead of time, so this changes how fast the pool refills, not how
+   * fast a database is handed out. Default {@link DEFAULT_CLONE_STRATEGY}.
    */
-  readonly cloneStrategy?: 'WAL_LOG' | 'FILE_COPY' | undefined
+  readonly cloneStrategy?: CloneStrategy | undefined
   /** Pool size of `db`. Default 4. */
   readonly max?: number | undefined
+  /**
+   * Clones of the template kept ready, made in the background (one pool per server, folder
+   * and strategy, sized by its first call). Default {@link DEFAULT_TEST_DATABASE_POOL_SIZE}.
+   */
+  readonly poolSize?: number | undefined
+  /** Bound of each server call (connect, clone, drop). Default {@link DEFAULT_TEST_DATABASE_TIMEOUT_MS}. */
+  readonly timeoutMs?: number | undefined
 }
 
 /**
@@ -69,9 +79,16 @@ export interface CreateTestDatabaseOptions {
  * clones it (`CREATE DATABASE … TEMPLATE`), which costs a fraction of migrating. The template
  * is named after the files' checksums (`wk_template_<hash>`): every process and run with the
  * same files shares it, a changed file makes a new one, and nobody can connect to it (a
- * session on a template makes cloning fail). `dropTestTemplates()` removes them. On PGlite,
- * the schema is migrated once per process and each call boots an instance from a copy of
- * that data directory.
+ * session on a template makes cloning fail). `dropTestTemplates()` removes them.
+ *
+ * Clones are made ahead of time: a small pool of them is kept ready in the background, so a
+ * call takes one (with a connection already open) and the next is started. `destroy()`
+ * returns at once and drops the database in the background; {@link closeTestDatabases}
+ * waits for those drops. Every clone's name carries its process's id and start time
+ * (`wk_t_<host><boot>_<pid>_<start>_<random>`), and the first call in a process drops the
+ * clones of processes on this host that are gone (killed, crashed, or ended without
+ * `closeTestDatabases()`). On PGlite, the schema is migrated once per process and each call
+ * boots an instance from a copy of that data directory.
  *
  * @example
  * ```ts
@@ -152,6 +169,7 @@ export function kyselyForUrl(url: string, max = 4): Kysely<Database> {
 export async function dropTestTemplates(): Promise<string[]> {
   const server = await resolveTestServer()
   if (!server.adminUrl) return []
+  await closeTestDatabases()
   templates.clear()
   const admin = await connectClient(server.adminUrl)
   try {
@@ -174,54 +192,118 @@ const TEMPLATE_FORMAT = 1
 
 const templates = new Map<string, Promise<string>>()
 
+const DEFAULT_MAX = 4
+
+/**
+ * The clone strategy `createTestDatabase()` uses unless told otherwise, chosen by measuring
+ * both on PostgreSQL 15 (bench/RESULTS.md, W4): for the small Wukong template `FILE_COPY`
+ * cloned faster than `WAL_LOG` in each of five runs (1.05–1.6×), which is how fast the pool
+ * refills; a hand-out does not wait for either. Its
+ * two checkpoints per clone were measured on a test server (fsync off); where checkpoints are
+ * expensive for other sessions, pass `cloneStrategy: 'WAL_LOG'`.
+ */
+export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'FILE_COPY'
+
+function kyselyOnPool(pool: pg.Pool): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
+}
+
+/** Clones kept ready per template when `poolSize` is not given. */
+export const DEFAULT_TEST_DATABASE_POOL_SIZE = 2
+
+/** Bound of each server call `createTestDatabase()` makes (connect, clone, drop), in ms. */
+export const DEFAULT_TEST_DATABASE_TIMEOUT_MS = 60_000
+
+/** One pool of clones per server, folder and strategy. */
+const clonePools = new Map<string, ClonePool>()
+const sweeps = new Map<string, Promise<unknown>>()
+
 async function cloneTemplate(server: TestServer, folder: string, options: CreateTestDatabaseOptions): Promise<TestDatabase> {
   const adminUrl = server.adminUrl!
-  let template = templates.get(folder)
-  if (!template) {
-    template = ensureTemplate(adminUrl, folder)
-    templates.set(folder, template)
-    template.catch(() => templates.delete(folder))
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TEST_DATABASE_TIMEOUT_MS
+  const strategy = options.cloneStrategy ?? DEFAULT_CLONE_STRATEGY
+  const key = `${adminUrl}\n${folder}\n${strategy}`
+  let pool = clonePools.get(key)
+  if (!pool) {
+    // Once per server and process: drop what processes that are gone left behind, in the
+    // background (the first clone does not wait for it; closeTestDatabases() does).
+    if (!sweeps.has(adminUrl)) sweeps.set(adminUrl, dropOrphanedClones(adminUrl, timeoutMs).catch(() => []))
+    pool = new ClonePool({
+      adminUrl,
+      template: () => templateFor(adminUrl, folder),
+      strategy,
+      size: options.poolSize ?? DEFAULT_TEST_DATABASE_POOL_SIZE,
+      timeoutMs,
+      max: DEFAULT_MAX,
+    })
+    clonePools.set(key, pool)
+    registerExitHook()
   }
-  const source = await template
-  const name = `wk_test_${randomBytes(6).toString('hex')}`
-  await createFrom(adminUrl, name, source, options.cloneStrategy ?? 'WAL_LOG')
-  const url = withDatabase(adminUrl, name)
-  const db = kyselyForUrl(url, options.max)
+  const clone = await pool.acquire()
+  // The clone's pool is already connected; a caller who wants another size gets a new one.
+  const own = options.max !== undefined && options.max !== DEFAULT_MAX
+  const db = own ? kyselyForUrl(clone.url, options.max) : kyselyOnPool(clone.pool)
+  let destroyed: Promise<void> | undefined
   return Object.freeze({
     db,
-    url,
-    name,
+    url: clone.url,
+    name: clone.name,
     tier: server.tier,
-    async destroy() {
-      await db.destroy()
-      await dropDatabase(adminUrl, name)
+    destroy() {
+      destroyed ??= (async () => {
+        if (own) await db.destroy().catch(() => {})
+        // The clone's own pool is ended and the database dropped in the background.
+        pool.release(clone)
+      })()
+      return destroyed
     },
   })
 }
 
-async function createFrom(adminUrl: string, name: string, template: string, strategy: 'WAL_LOG' | 'FILE_COPY'): Promise<void> {
-  const admin = await connectClient(adminUrl)
-  try {
-    const version = Number((await admin.query<{ v: string }>('show server_version_num')).rows[0]?.v)
-    const clause = version >= 150000 ? ` STRATEGY ${strategy}` : ''
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}${clause}`)
-        return
-      } catch (error) {
-        // 55006 "source database is being accessed by other users": PostgreSQL waits 5 s for
-        // the template's sessions to leave before it says so. Nothing of ours connects to a
-        // template (ALLOW_CONNECTIONS false), but a superuser's tool or autovacuum might.
-        if (errorCode(error) !== SQLSTATE.OBJECT_IN_USE || attempt >= 3) throw error
-      }
-    }
-  } finally {
-    await admin.end()
+/**
+ * Waits for every test database dropped by `destroy()` to be gone, drops the clones kept
+ * ready and stops making more; also drops what processes that are gone left behind. Call it
+ * at the end of a run (e.g. in a vitest `afterAll` or `globalSetup` teardown); a process
+ * that exits without it leaves its clones to the next process's clean-up. Later calls of
+ * `createTestDatabase()` start a new pool.
+ *
+ * @example
+ * ```ts
+ * afterAll(() => closeTestDatabases())
+ * ```
+ */
+export async function closeTestDatabases(): Promise<void> {
+  const pools = [...clonePools.values()]
+  clonePools.clear()
+  const pending = [...sweeps.values()]
+  await Promise.all([...pools.map((p) => p.close()), ...pending])
+}
+
+function templateFor(adminUrl: string, folder: string): Promise<string> {
+  const key = `${adminUrl}\n${folder}`
+  let template = templates.get(key)
+  if (!template) {
+    template = ensureTemplate(adminUrl, folder)
+    templates.set(key, template)
+    template.catch(() => templates.delete(key))
   }
+  return template
+}
+
+let exitHook = false
+
+function registerExitHook(): void {
+  if (exitHook) return
+  exitHook = true
+  // Once the event loop is empty (ready clones hold no reference to it), drop what is left;
+  // 'beforeExit' fires again after that work, and then finds nothing to do.
+  process.on('beforeExit', () => {
+    if (clonePools.size > 0) void closeTestDatabases().catch(() => {})
+  })
 }
 
 async function ensureTemplate(adminUrl: string, folder: string): Promise<string> {
-  const files = await readMigrationFolder(folder)
+  const files = scanMigrationFolder(folder)
   const hash = createHash('sha256')
     .update(`${TEMPLATE_FORMAT}\n${files.map((f) => `${f.fileName}:${f.checksum}:${f.down?.checksum ?? ''}`).join('\n')}`)
     .digest('hex')
@@ -233,7 +315,8 @@ async function ensureTemplate(adminUrl: string, folder: string): Promise<string>
     if (exists.rowCount) return name
     // Build under a private name and publish it by renaming, so that no process ever clones
     // a half-migrated template; if two processes race, the loser drops its copy.
-    const building = `wk_building_${process.pid}_${randomBytes(3).toString('hex')}`
+    // The owner marker lets a later process drop a copy this one could not finish.
+    const building = cloneName(currentOwner(), BUILDING_PREFIX)
     await admin.query(`CREATE DATABASE ${quoteIdent(building)}`)
     try {
       // The runner opens its own pool and closes it before returning: a session left on

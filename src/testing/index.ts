@@ -3,6 +3,10 @@ export {
   withRollback,
   kyselyForUrl,
   dropTestTemplates,
+  closeTestDatabases,
+  DEFAULT_CLONE_STRATEGY,
+  DEFAULT_TEST_DATABASE_POOL_SIZE,
+  DEFAULT_TEST_DATABASE_TIMEOUT_MS,
   type TestDatabase,
   type CreateTestDatabaseOptions,
 } from './create-test-database.js'

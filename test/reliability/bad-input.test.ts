@@ -235,7 +235,7 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
     return role
   }
 
-  async function attempt(name: string, c: Case, handle: TestDatabaseHandle, folder: string, role?: string): Promise<{ observed: Observed | undefined; cleanup: () => Promise<void> }> {
+  async function attempt(_name: string, c: Case, handle: TestDatabaseHandle, folder: string, role?: string): Promise<{ observed: Observed | undefined; cleanup: () => Promise<void> }> {
     const none = async () => {}
     switch (c.database) {
       case undefined:

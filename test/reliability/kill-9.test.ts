@@ -128,7 +128,11 @@ describe.skipIf(server.skipReason)('kill -9', () => {
     )
   })
 
-  const windowName = 'SIGKILL between a file’s commit and Kysely’s row, at every file'
+  // The runner commits each file with both ledger rows, so there is no instant at which one
+  // ledger has a file the other lacks; the provider under Kysely's Migrator has that window,
+  // which provider-apply.test.ts covers. (Files applied in one batch are reported when the
+  // batch returns, so a kill at a file's report may find later files committed too.)
+  const windowName = 'SIGKILL right after each file is reported committed, at every file: both ledgers agree'
   it(windowName, { timeout: 120_000 }, async () => {
     await recordScenario(
       { id: 'kill-9-window', group: 'kill -9', scenario: windowName, file: 'test/reliability/kill-9.test.ts', testName: windowName },
@@ -139,12 +143,12 @@ describe.skipIf(server.skipReason)('kill -9', () => {
           const ended = await child.exited
           expect(ended.signal, ended.stderr).toBe('SIGKILL')
           const { state } = await checkAfterKill(handle, app, `killed after ${file.name} committed`)
-          expect(state.schemaVersions).toEqual(expected.filter((f) => f.version <= file.version).map((f) => f.version))
-          expect(state.kysely).toEqual(expected.filter((f) => f.version < file.version).map((f) => f.name))
+          expect(state.schemaVersions).toEqual(expect.arrayContaining(expected.filter((f) => f.version <= file.version).map((f) => f.version)))
+          expect(state.kysely).toEqual(expected.filter((f) => state.schemaVersions.includes(f.version)).map((f) => f.name))
           databases.release(handle)
           progress.trials++
         }
-        progress.notes.push('each kill left schema_versions one file ahead of kysely_migration; the next run healed that file (no SQL re-run) and applied the rest')
+        progress.notes.push('each kill left both ledgers holding the same files, the reported one among them; the next run applied the rest, re-running nothing')
       },
     )
   })

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { exportedNames, filesUnder, importedNames, jsdocExamples, markdownBlocks, type DocBlock } from './doc-blocks.js'

@@ -1,0 +1,156 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { createInterface } from 'node:readline'
+
+import { sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+
+import { dropOrphanedClones } from '../src/testing/clone-pool.js'
+import { closeTestDatabases, createTestDatabase, resolveTestServer } from '../src/testing/index.js'
+import { cloneName, currentOwner, isOwnerGone, parseOwner, type OwnerMarker } from '../src/testing/owner-marker.js'
+
+const server = await resolveTestServer()
+afterAll(() => closeTestDatabases())
+
+async function databases(like: string): Promise<string[]> {
+  const admin = new pg.Client({ connectionString: server.adminUrl })
+  await admin.connect()
+  try {
+    return (await admin.query<{ datname: string }>('select datname from pg_database where datname like $1 order by 1', [like])).rows.map((r) => r.datname)
+  } finally {
+    await admin.end()
+  }
+}
+
+async function createEmpty(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: server.adminUrl })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`)
+  } finally {
+    await admin.end()
+  }
+}
+
+/** The pid of a process that has exited (and been reaped). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+  return Number(child.stdout)
+}
+
+describe('owner markers', () => {
+  const me = currentOwner()
+
+  it('round-trip through a database name within PostgreSQL’s 63-byte limit', () => {
+    const name = cloneName(me)
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63)
+    expect(parseOwner(name)).toEqual(me)
+    expect(parseOwner('wk_test_0123456789ab')).toBeUndefined()
+    expect(parseOwner('app_db')).toBeUndefined()
+  })
+
+  it('judge gone only owners on this host that certainly ended', () => {
+    expect(isOwnerGone(me)).toBe(false)
+    const parent: OwnerMarker = { ...me, pid: process.ppid, start: '0' }
+    expect(isOwnerGone(parent)).toBe(false) // alive, start time not compared
+    expect(isOwnerGone({ ...me, pid: deadPid() })).toBe(true) // no such process
+    expect(isOwnerGone({ ...me, start: `${me.start}1` })).toBe(me.start !== '0') // pid reused
+    expect(isOwnerGone({ ...me, boot: me.boot === 'ffff' ? 'fffe' : 'ffff' })).toBe(me.boot !== '0000') // rebooted
+    // Another host's pid means nothing here, dead or alive.
+    expect(isOwnerGone({ ...me, host: me.host === 'ffffff' ? 'fffffe' : 'ffffff', pid: deadPid() })).toBe(false)
+  })
+})
+
+describe.skipIf(server.tier === 'pglite')(`the pool of test databases on the ${server.tier} tier`, () => {
+  it('hands out clones made ahead of time, each with the owner marker of this process', async () => {
+    const a = await createTestDatabase()
+    const b = await createTestDatabase()
+    expect(parseOwner(a.name)).toEqual(currentOwner())
+    expect(parseOwner(b.name)).toEqual(currentOwner())
+    expect(a.name).not.toBe(b.name)
+    expect((await sql<{ n: number }>`select count(*)::int as n from schema_versions`.execute(a.db)).rows[0]?.n).toBe(5)
+    await a.destroy()
+    await b.destroy()
+  })
+
+  it('destroy() returns before the drop; closeTestDatabases() waits for it and drops the ready clones', async () => {
+    const t = await createTestDatabase()
+    await t.destroy()
+    await t.destroy() // a second call is harmless
+    await closeTestDatabases()
+    expect(await databases(`%\\_${process.pid}\\_%`)).toEqual([])
+  })
+
+  it('never surfaces a failed drop: a database someone else dropped first, a test that kept a connection checked out', async () => {
+    const gone = await createTestDatabase()
+    const busy = await createTestDatabase()
+    const admin = new pg.Client({ connectionString: server.adminUrl })
+    await admin.connect()
+    try {
+      await admin.query(`DROP DATABASE "${gone.name}" WITH (FORCE)`)
+    } finally {
+      await admin.end()
+    }
+    const trx = await busy.db.startTransaction().execute() // never committed: its connection stays checked out
+    await trx.selectFrom('sessions').select('id').execute()
+    await gone.destroy()
+    await busy.destroy()
+    await closeTestDatabases()
+    expect(await databases(busy.name)).toEqual([])
+  })
+
+  it('drops the leftovers of owners that are gone, and only those', async () => {
+    const me = currentOwner()
+    const other = 'ffffff' === me.host ? 'fffffe' : 'ffffff'
+    const dead = cloneName({ ...me, pid: deadPid() })
+    const reused = cloneName({ ...me, start: `${me.start}1` })
+    const building = cloneName({ ...me, pid: deadPid() }, 'wk_building_')
+    const live = cloneName({ ...me, pid: process.ppid, start: '0' })
+    const remote = cloneName({ ...me, host: other, pid: deadPid() })
+    for (const name of [dead, reused, building, live, remote]) await createEmpty(name)
+    try {
+      const dropped = await dropOrphanedClones(server.adminUrl!, 60_000)
+      const expected = me.start === '0' ? [dead, building] : [dead, reused, building]
+      // Other test files on the same server may have left clones of their own, ended since.
+      expect(dropped).toEqual(expect.arrayContaining(expected))
+      expect(dropped).not.toContain(live)
+      expect(dropped).not.toContain(remote)
+      if (me.start === '0') expect(dropped).not.toContain(reused)
+      expect(await databases('wk\\_%')).toEqual(expect.arrayContaining([live, remote]))
+    } finally {
+      const admin = new pg.Client({ connectionString: server.adminUrl })
+      await admin.connect()
+      for (const name of [dead, reused, building, live, remote]) await admin.query(`DROP DATABASE IF EXISTS "${name}"`)
+      await admin.end()
+    }
+  })
+
+  it('a process killed with SIGKILL leaves clones that the next process drops', { timeout: 120_000 }, async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/pool-child.ts'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the child printed nothing within 90 s')), 90_000)
+        createInterface({ input: child.stdout! }).once('line', (l) => {
+          clearTimeout(timer)
+          resolve(l)
+        })
+        child.once('exit', (code) => {
+          clearTimeout(timer)
+          reject(new Error(`the child exited with ${code}`))
+        })
+      })
+      const { handedOut, names } = JSON.parse(line) as { handedOut: string; names: string[] }
+      expect(names).toContain(handedOut)
+      expect(names.length).toBeGreaterThanOrEqual(3) // the one handed out and the ones kept ready
+      child.kill('SIGKILL')
+      await exited
+      expect(await databases(`%\\_${child.pid}\\_%`)).toEqual(names.sort())
+      const dropped = await dropOrphanedClones(server.adminUrl!, 60_000)
+      expect(dropped).toEqual(expect.arrayContaining(names))
+      expect(await databases(`%\\_${child.pid}\\_%`)).toEqual([])
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+  })
+})
