@@ -1,10 +1,6 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, sep } from 'node:path'
-
-import { MIGRATION_FILE_PATTERN, MigrationError, readMigrationFolder, type MigrationFile } from '../provider/index.js'
-import { DIRECTIVE_LINE, directiveLineCount, parseMigrationSql } from '../provider/parse-migration-sql.js'
-import { decodeSqlFile, LINE_BREAK } from '../provider/sql-text.js'
+import { MigrationError, parseMigrationFiles, scanMigrationFolder, type MigrationFile } from '../provider/index.js'
+import { DIRECTIVE_LINE, directiveLineCount } from '../provider/parse-migration-sql.js'
+import { LINE_BREAK } from '../provider/sql-text.js'
 
 /** Something `verify` reports without failing: the folder still migrates. */
 export interface VerifyWarning {
@@ -38,14 +34,18 @@ export interface VerifyReport {
  * ```
  */
 export async function verifyMigrationFolder(folder: string): Promise<VerifyReport> {
+  // The reader's own rules, in its collect-all mode: every problem, not only the first.
+  const problems: MigrationError[] = []
+  const report = (error: MigrationError): void => void problems.push(error)
   let files: readonly MigrationFile[] = []
-  let errors: MigrationError[] = []
   try {
-    files = await readMigrationFolder(folder)
+    files = await parseMigrationFiles(scanMigrationFolder(folder, { report }), { report })
   } catch (error) {
     if (!(error instanceof MigrationError)) throw error
-    errors = error.code === 'FOLDER_NOT_FOUND' ? [error] : await everyProblem(folder, error)
+    problems.push(error) // the folder itself cannot be read
   }
+  const errors = problems.sort((x, y) => (x.file ?? '').localeCompare(y.file ?? ''))
+  if (errors.length) files = []
 
   const warnings: VerifyWarning[] = []
   if (errors.length === 0 && files.length === 0) {
@@ -79,76 +79,4 @@ export async function verifyMigrationFolder(folder: string): Promise<VerifyRepor
     }
   }
   return Object.freeze({ files, errors, warnings })
-}
-
-/**
- * The folder reader stops at its first problem. To list them all: check each file on its own
- * (name, link, encoding, SQL) with the reader's own functions, then run the reader again on a
- * scratch copy without the files already blamed, until it passes, so the folder-level checks
- * (duplicate versions, orphan down files, mixed widths) stay the reader's, not a copy of them.
- */
-async function everyProblem(folder: string, first: MigrationError): Promise<MigrationError[]> {
-  const root = await realpath(folder)
-  const problems: MigrationError[] = []
-  const candidates: string[] = []
-  for (const fileName of (await readdir(root)).sort()) {
-    // As the reader: only `.sql` names count, and each must be a regular file.
-    if (fileName.startsWith('.') || !fileName.toLowerCase().endsWith('.sql')) continue
-    const info = await stat(join(root, fileName)).catch(() => undefined)
-    const problem =
-      info && !info.isFile()
-        ? new MigrationError('UNREADABLE_FILE', `is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a migration file`, { file: fileName })
-        : await fileProblem(root, fileName)
-    if (problem) problems.push(problem)
-    else candidates.push(fileName)
-  }
-  const add = (error: MigrationError): boolean => {
-    if (problems.some((p) => p.code === error.code && p.file === error.file)) return false
-    problems.push(error)
-    return true
-  }
-  add(first)
-
-  const scratch = await mkdtemp(join(tmpdir(), 'wukong-verify-'))
-  try {
-    let left = candidates.filter((f) => !problems.some((p) => p.file === f))
-    while (left.length) {
-      await rm(scratch, { recursive: true, force: true })
-      await mkdir(scratch)
-      await Promise.all(left.map((f) => copyFile(join(root, f), join(scratch, f))))
-      try {
-        await readMigrationFolder(scratch)
-        break
-      } catch (error) {
-        if (!(error instanceof MigrationError) || !error.file || !left.includes(error.file) || !add(error)) break
-        left = left.filter((f) => f !== error.file)
-      }
-    }
-  } finally {
-    await rm(scratch, { recursive: true, force: true })
-  }
-  return problems.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? ''))
-}
-
-async function fileProblem(root: string, fileName: string): Promise<MigrationError | undefined> {
-  const match = MIGRATION_FILE_PATTERN.exec(fileName)
-  if (!match) {
-    return new MigrationError(
-      'INVALID_FILE_NAME',
-      `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
-      { file: fileName },
-    )
-  }
-  try {
-    const real = await realpath(join(root, fileName))
-    if (!real.startsWith(root + sep)) {
-      return new MigrationError('FILE_OUTSIDE_FOLDER', `is a link to ${real}, outside the migration folder; copy the file in instead`, { file: fileName })
-    }
-    const text = decodeSqlFile(await readFile(real), fileName)
-    await parseMigrationSql(text, fileName, Number(match[1]), match[3] ? 'down' : 'up')
-    return undefined
-  } catch (error) {
-    if (error instanceof MigrationError) return error
-    return new MigrationError('UNREADABLE_FILE', `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { file: fileName, cause: error })
-  }
 }

@@ -16,7 +16,9 @@ export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.do
  * Only names ending in `.sql` are looked at (dotfiles never): each must be a regular file
  * (or a link to one) with a migration file name, and every file must use the same number of
  * digits. Version 0 (`000_…`) is allowed; `down --to 0` reverts it too. Throws a
- * {@link MigrationError} naming the file on the first problem.
+ * {@link MigrationError} naming the file on the first problem; with `options.report`, every
+ * problem is reported instead (the offending file left out) and the scan goes on, so that
+ * `verify` lists them all with the very rules `migrate` applies.
  *
  * Every call lists the folder again, so added, removed and edited files are always seen;
  * what it skips is re-reading a file whose device, inode, size, modification and change
@@ -29,7 +31,8 @@ export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.do
  * const heads = scanMigrationFolder('migrations')
  * ```
  */
-export function scanMigrationFolder(folder: string): readonly MigrationFileHead[] {
+export function scanMigrationFolder(folder: string, options: CollectProblems = {}): readonly MigrationFileHead[] {
+  const problem = problemHandler(options)
   let root: string
   let entries: import('node:fs').Dirent[]
   try {
@@ -53,20 +56,23 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     // dotfiles (macOS ._ files included) are not read at all.
     if (fileName.startsWith('.') || !fileName.toLowerCase().endsWith('.sql')) continue
     if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) {
-      throw new MigrationError('UNREADABLE_FILE', `is a directory, not a migration file; rename or move it`, { file: fileName })
+      problem(new MigrationError('UNREADABLE_FILE', `is a directory, not a migration file; rename or move it`, { file: fileName }))
+      continue
     }
     if (entry.isSymbolicLink()) links.add(fileName)
     else if (!entry.isFile()) {
       // A FIFO or a device would block the read forever (and, read synchronously, the process).
-      throw new MigrationError('UNREADABLE_FILE', `is not a regular file`, { file: fileName })
+      problem(new MigrationError('UNREADABLE_FILE', `is not a regular file`, { file: fileName }))
+      continue
     }
     const match = MIGRATION_FILE_PATTERN.exec(fileName)
     if (!match) {
-      throw new MigrationError(
+      problem(new MigrationError(
         'INVALID_FILE_NAME',
         `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
         { file: fileName },
-      )
+      ))
+      continue
     }
     const version = Number(match[1])
     const name = `${match[1]}_${match[2]}`
@@ -76,33 +82,62 @@ export function scanMigrationFolder(folder: string): readonly MigrationFileHead[
     }
     const twin = byVersion.get(version)
     if (twin) {
-      throw new MigrationError(
+      problem(new MigrationError(
         'DUPLICATE_VERSION',
         `version ${version} is also used by ${twin}; each version must have exactly one file`,
         { file: fileName },
-      )
+      ))
+      continue
     }
     byVersion.set(version, fileName)
     ups.set(name, { version, fileName })
   }
   for (const [name, fileName] of downs) {
     if (!ups.has(name)) {
-      throw new MigrationError(
+      problem(new MigrationError(
         'ORPHAN_DOWN_FILE',
         `a down file needs its up file ${name}.sql, which does not exist`,
         { file: fileName },
-      )
+      ))
     }
   }
   const names = [...ups.keys()].sort()
-  versionWidth(names.map((name) => ups.get(name)!.fileName))
+  try {
+    versionWidth(names.map((name) => ups.get(name)!.fileName))
+  } catch (error) {
+    problem(error as MigrationError)
+  }
 
-  return names.map((name): MigrationFileHead => {
+  const heads: MigrationFileHead[] = []
+  for (const name of names) {
     const { version, fileName } = ups.get(name)!
     const downName = downs.get(name)
-    const down = downName ? readSqlFile(root, downName, links.has(downName)) : undefined
-    return Object.freeze({ version, name, ...readSqlFile(root, fileName, links.has(fileName)), down })
-  })
+    try {
+      const down = downName ? readSqlFile(root, downName, links.has(downName)) : undefined
+      heads.push(Object.freeze({ version, name, ...readSqlFile(root, fileName, links.has(fileName)), down }))
+    } catch (error) {
+      if (!(error instanceof MigrationError)) throw error
+      problem(error)
+    }
+  }
+  return heads
+}
+
+/** Options of {@link scanMigrationFolder} and {@link parseMigrationFiles}. */
+export interface CollectProblems {
+  /**
+   * Called with each problem instead of throwing on the first; the file it concerns is left
+   * out of the result. A folder that cannot be read still throws.
+   */
+  readonly report?: ((error: MigrationError) => void) | undefined
+}
+
+function problemHandler(options: CollectProblems): (error: MigrationError) => void {
+  const { report } = options
+  return (error) => {
+    if (!report) throw error
+    report(error)
+  }
 }
 
 /**
@@ -151,13 +186,31 @@ export function versionWidth(fileNames: readonly string[]): number {
  * const files = await parseMigrationFiles(scanMigrationFolder('migrations'))
  * ```
  */
-export async function parseMigrationFiles(heads: readonly MigrationFileHead[]): Promise<readonly MigrationFile[]> {
+export async function parseMigrationFiles(
+  heads: readonly MigrationFileHead[],
+  options: CollectProblems = {},
+): Promise<readonly MigrationFile[]> {
+  const problem = problemHandler(options)
   const files: MigrationFile[] = []
   for (const head of heads) {
-    const sql = await parseCached(head.text, head.fileName, head.checksum, head.version)
-    const down = head.down
-      ? Object.freeze({ ...head.down, sql: await parseCached(head.down.text, head.down.fileName, head.down.checksum, head.version, 'down') })
-      : undefined
+    let sql: ParsedSql
+    try {
+      sql = await parseCached(head.text, head.fileName, head.checksum, head.version)
+    } catch (error) {
+      if (!(error instanceof MigrationError)) throw error
+      problem(error)
+      continue
+    }
+    let down: MigrationFile['down']
+    try {
+      down = head.down
+        ? Object.freeze({ ...head.down, sql: await parseCached(head.down.text, head.down.fileName, head.down.checksum, head.version, 'down') })
+        : undefined
+    } catch (error) {
+      if (!(error instanceof MigrationError)) throw error
+      problem(error)
+      continue
+    }
     const description =
       sql.ledgerInserts.find((i) => i.description)?.description ?? head.name.slice(head.name.indexOf('_') + 1).replace(/_/g, ' ')
     files.push(Object.freeze({ ...head, description, sql, down }))
