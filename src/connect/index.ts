@@ -1,5 +1,5 @@
 export { createDatabase, chooseDriver, embeddedDataDir, type CreateDatabaseOptions, type DatabaseDriver } from './create-database.js'
-export { openMigrationDatabase, type OpenMigrationDatabaseOptions, type MigrationDatabase, type MigrationLockKind } from './open-migration-database.js'
+export { openMigrationDatabase, resolveMigrationUrl, type OpenMigrationDatabaseOptions, type MigrationDatabase, type MigrationLockKind } from './open-migration-database.js'
 export {
   withTransactionScopedMigrationLock,
   TransactionScopedMigrationLockAdapter,

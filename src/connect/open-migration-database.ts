@@ -7,7 +7,14 @@ import type { TlsSettings } from './pg-config.js'
 import { embeddedBusyTimeoutMs } from './pglite-database.js'
 import { isPooledUrl } from './pooled-url.js'
 import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
-import { DATABASE_URL_VARIABLES, POOLED_FIRST_URL_VARIABLES, productionSignals, resolveDatabaseUrl, type DatabaseUrlSource } from './resolve-database-url.js'
+import {
+  DATABASE_URL_VARIABLES,
+  POOLED_FIRST_URL_VARIABLES,
+  productionSignals,
+  resolveDatabaseUrl,
+  type DatabaseUrlSource,
+  type ResolvedDatabaseUrl,
+} from './resolve-database-url.js'
 import { withBoundedSessionMigrationLock } from './session-migration-lock.js'
 import { withTransactionScopedMigrationLock, type LockWait } from './transaction-scoped-migration-lock.js'
 import type { NeonSettings } from './vercel-database.js'
@@ -63,6 +70,31 @@ export interface OpenMigrationDatabaseOptions {
   readonly ssl?: TlsSettings | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
   readonly neon?: NeonSettings | undefined
+}
+
+/**
+ * Which database {@link openMigrationDatabase} opens for these options, decided once: the
+ * `url` option, else the first URL variable set (pooled ones first for the vercel driver),
+ * else the embedded database, which is refused (`NoDatabaseUrlError`) where the process looks
+ * like production unless `embedded: true` asks for it. Pass the result to
+ * `openMigrationDatabase` so the decision is not taken twice.
+ *
+ * @example
+ * ```ts
+ * const resolved = resolveMigrationUrl({ env: process.env })
+ * console.log(`migrating the database from ${resolved.source}`)
+ * const target = await openMigrationDatabase({ env: process.env }, resolved)
+ * ```
+ */
+export function resolveMigrationUrl(options: OpenMigrationDatabaseOptions = {}): ResolvedDatabaseUrl {
+  const env = options.env ?? process.env
+  const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : DATABASE_URL_VARIABLES
+  const resolved = options.embedded === true ? embeddedOnly(options) : resolveDatabaseUrl(options.url, env, order)
+  if (resolved.source === 'embedded' && options.embedded !== true) {
+    const signals = productionSignals(env)
+    if (options.embedded === false || signals.length) throw new NoDatabaseUrlError(order, options.embedded === false ? [] : signals)
+  }
+  return resolved
 }
 
 /** A database opened for migrating, and how to hand it to Kysely's Migrator. */
@@ -121,14 +153,12 @@ const MIGRATION_POOL_SIZE = 3
  * }
  * ```
  */
-export async function openMigrationDatabase<DB = Database>(options: OpenMigrationDatabaseOptions = {}): Promise<MigrationDatabase<DB>> {
+export async function openMigrationDatabase<DB = Database>(
+  options: OpenMigrationDatabaseOptions = {},
+  resolved: ResolvedDatabaseUrl = resolveMigrationUrl(options),
+): Promise<MigrationDatabase<DB>> {
   const env = options.env ?? process.env
-  const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : DATABASE_URL_VARIABLES
-  const { url, source } = options.embedded === true ? embeddedOnly(options) : resolveDatabaseUrl(options.url, env, order)
-  if (source === 'embedded' && options.embedded !== true) {
-    const signals = productionSignals(env)
-    if (options.embedded === false || signals.length) throw new NoDatabaseUrlError(order, options.embedded === false ? [] : signals)
-  }
+  const { url, source } = resolved
   const driver = options.driver ?? chooseDriver(url)
   const pooled = url ? isPooledUrl(url, { pooled: options.pooled }) : false
   const lock: MigrationLockKind = options.lock ?? (driver !== 'pglite' && (pooled || driver === 'vercel') ? 'transaction' : 'session')

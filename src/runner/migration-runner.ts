@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID, Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
 
-import { asError, DATABASE_URL_VARIABLES, embeddedBusyTimeoutMs, embeddedDataDir, thrownText, withBoundedSessionMigrationLock, openMigrationDatabase, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
+import { asError, DATABASE_URL_VARIABLES, embeddedBusyTimeoutMs, embeddedDataDir, thrownText, withBoundedSessionMigrationLock, openMigrationDatabase, resolveMigrationUrl, type OpenMigrationDatabaseOptions, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
 import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
 import { applyPendingFiles, type ApplyPendingOutcome } from '../provider/apply-pending.js'
@@ -539,11 +539,9 @@ export class MigrationRunner {
     this.#db ??= (async () => {
       if (this.#props.db) return withBoundedLock(this.#props.db, this.#props.lockWaitTimeoutMs)
       const env = this.#props.env ?? process.env
-      // Named before connecting, so that a failure to connect says where the URL came from.
-      this.#source = this.#props.embedded === true ? 'embedded' : resolveDatabaseUrl(this.#props.url, env).source
       // Pooled URLs get a lock that cannot outlive its transaction; see openMigrationDatabase.
       // Without a URL in production it throws NO_DATABASE_URL rather than use the embedded one.
-      const target = await openMigrationDatabase({
+      const options: OpenMigrationDatabaseOptions = {
         url: this.#props.url,
         env,
         embedded: this.#props.embedded,
@@ -559,7 +557,12 @@ export class MigrationRunner {
           const folder = embeddedDataDir(env)
           this.#log(`The embedded database in ${folder} is open in ${who}; waiting up to ${bound} ms for it to close`)
         },
-      })
+      }
+      // Decided once, and named before connecting, so that a failure to connect says where the URL came from.
+      const resolved = resolveMigrationUrl(options)
+      this.#source = resolved.source
+      this.#url = resolved.url
+      const target = await openMigrationDatabase(options, resolved)
       this.#source = target.source
       this.#url = target.url
       this.#lock = target.lock
