@@ -54,7 +54,7 @@ describe.skipIf(server.tier === 'pglite')('verify --roundtrip proves the down fi
 
   it('the CLI shows the difference and exits 1; without the faulty file it passes, unless --require-down', async () => {
     const run = await runCliHere(['verify', '--roundtrip', '--url', server.adminUrl!, '--dir', await migrationFolder(FILES)])
-    expect(run.code).toBe(1)
+    expect(run.code, run.stdout + run.stderr).toBe(1)
     expect(run.stdout).toContain('  FAILED   002_b.sql  its down file does not restore the schema it found:\n      table public.a\n        + index a_note  CREATE INDEX a_note ON public.a USING btree (note)\n')
     expect(run.stdout).toContain('  no down  003_c.sql  no down file: not checked\n')
     expect(run.stdout).toContain('Round trip failed: 2 files proven, 1 without a down file, 1 failed.')
@@ -98,7 +98,7 @@ describe.skipIf(server.tier === 'pglite')('verify --roundtrip proves the down fi
 
   it('on the Wukong schema: every file applies on the scratch database and is listed (no down files yet)', async () => {
     const run = await runCliHere(['verify', '--roundtrip', '--url', server.adminUrl!, '--json'])
-    expect(run.code).toBe(0)
+    expect(run.code, run.stdout + run.stderr).toBe(0)
     const doc = JSON.parse(run.stdout) as { roundtrip: { ok: boolean; files: { fileName: string; outcome: string }[] } }
     expect(doc.roundtrip.files.map((f) => `${f.fileName} ${f.outcome}`)).toEqual([
       '005_hnsw_vector_indexes.sql no-down',

@@ -192,11 +192,11 @@ export interface BatchedFile {
  *
  * @example
  * ```ts
- * const done = await applyUpBatch(db, [{ file, kysely: { timestamp } }], ledger, limits)
+ * const done = await applyUpBatch(db, [{ file, kysely: { timestamp: new Date().toISOString() } }], ledger)
  * ```
  */
 export async function applyUpBatch(
-  db: Kysely<unknown>,
+  db: Kysely<any>,
   batch: readonly BatchedFile[],
   ledger: RunLedger,
   limits: ApplyLimits = {},

@@ -53,6 +53,8 @@ export interface ApplyPendingOutcome {
  *
  * @example
  * ```ts
+ * const adapter = db.getExecutor().adapter
+ * const lockOptions = { lockTable: 'kysely_migration_lock', lockRowId: 'migration_lock' }
  * const outcome = await db.connection().execute(async (conn) => {
  *   await adapter.acquireMigrationLock(conn, lockOptions)
  *   try { return await applyPendingFiles(conn, files) } finally { await adapter.releaseMigrationLock(conn, lockOptions) }
@@ -60,7 +62,7 @@ export interface ApplyPendingOutcome {
  * ```
  */
 export async function applyPendingFiles(
-  db: Kysely<unknown>,
+  db: Kysely<any>,
   files: readonly MigrationFile[],
   options: ApplyPendingOptions = {},
 ): Promise<ApplyPendingOutcome> {

@@ -150,7 +150,7 @@ interface ComparisonRow {
  * if (diff !== 'no-ledger' && diff?.isInStep) console.log('up to date')
  * ```
  */
-export async function compareLedger(db: Kysely<unknown>, files: readonly MigrationFileHead[]): Promise<LedgerComparison | 'no-ledger' | undefined> {
+export async function compareLedger(db: Kysely<any>, files: readonly MigrationFileHead[]): Promise<LedgerComparison | 'no-ledger' | undefined> {
   // First, digests only: a few hundred bytes up and one short row down. Only when they differ
   // (work to do, drift, or a ledger that lacks something) does a second query list the differences.
   const same = await digestsMatch(db, files)

@@ -41,7 +41,7 @@ export interface PooledClone {
  *
  * @example
  * ```ts
- * const pool = new ClonePool({ adminUrl, template: () => ensureTemplate(), strategy: 'FILE_COPY', size: 2, timeoutMs: 60_000, max: 4 })
+ * const pool = new ClonePool({ adminUrl, template: async () => 'wk_template_abc', strategy: 'FILE_COPY', size: 2, timeoutMs: 60_000, max: 4 })
  * const clone = await pool.acquire()
  * pool.release(clone)
  * await pool.close()

@@ -80,7 +80,7 @@ export function parseOwner(name: string): OwnerMarker | undefined {
  *
  * @example
  * ```ts
- * isOwnerGone(parseOwner(name)!) // false for databases of live processes
+ * isOwnerGone(parseOwner(cloneName(currentOwner()))!) // false: this process is alive
  * ```
  */
 export function isOwnerGone(owner: OwnerMarker, me: OwnerMarker = currentOwner()): boolean {
