@@ -91,26 +91,47 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const sizes = options.runs ? withRuns(base, options.runs) : base
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const admin = new PgAdmin(options.url)
-  const workDir = join(fileURLToPath(new URL('./.work/', import.meta.url)), `${smoke ? 'smoke' : 'full'}-${process.pid}-${Date.now()}`)
+  const workDir = join(
+    fileURLToPath(new URL('./.work/', import.meta.url)),
+    `${smoke ? 'smoke' : 'full'}-${process.pid}-${Date.now()}`,
+  )
   await mkdir(workDir, { recursive: true })
   const ctx: BenchContext = {
     admin,
     workDir,
     smoke,
     log,
-    upstream: { host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 5432) },
+    upstream: {
+      host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 5432),
+    },
   }
   const startedAt = new Date()
   const loadAtStart = loadLine()
   try {
     const machine = await describeMachine(admin)
-    log(`bench: ${smoke ? 'smoke' : 'full'} run on ${machine.cpu}, ${machine.cores} cores, ${machine.postgres}; load ${loadAtStart}`)
+    log(
+      `bench: ${smoke ? 'smoke' : 'full'} run on ${machine.cpu}, ${machine.cores} cores, ${machine.postgres}; load ${loadAtStart}`,
+    )
     const w1 = await runW1(ctx, [...CONTENDERS, queryPerFile], sizes.w1)
     const w2 = await runW2(ctx, CONTENDERS, sizes.w2)
     const w3 = await runW3(ctx, CONTENDERS, sizes.w3)
     const w4 = await runW4(ctx, sizes.w4)
     const w5 = await runW5(ctx, sizes.w5)
-    return { smoke, startedAt, finishedAt: new Date(), machine, loadAtStart, loadAtEnd: loadLine(), serverUrl: redactUrl(options.url), w1, w2, w3, w4, w5 }
+    return {
+      smoke,
+      startedAt,
+      finishedAt: new Date(),
+      machine,
+      loadAtStart,
+      loadAtEnd: loadLine(),
+      serverUrl: redactUrl(options.url),
+      w1,
+      w2,
+      w3,
+      w4,
+      w5,
+    }
   } finally {
     await admin.dropAll()
     await rm(workDir, { recursive: true, force: true })

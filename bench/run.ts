@@ -13,9 +13,13 @@ import { renderResults, renderSummary } from './lib/report.js'
  * BENCH_NOTE (a line quoted at the top of RESULTS.md, e.g. why a run is preliminary).
  */
 const smoke = process.argv.includes('--smoke') || process.env['BENCH_SMOKE'] === '1'
-const url = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:55432/postgres'
+const url =
+  process.env['BENCH_DATABASE_URL'] ??
+  process.env['TEST_DATABASE_URL'] ??
+  'postgres://postgres@127.0.0.1:55432/postgres'
 const runs = process.env['BENCH_RUNS'] ? Number(process.env['BENCH_RUNS']) : undefined
-if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env['BENCH_RUNS']}`)
+if (runs !== undefined && !(Number.isInteger(runs) && runs > 0))
+  throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env['BENCH_RUNS']}`)
 
 const report = await runBench({ url, smoke, runs })
 if (smoke) {

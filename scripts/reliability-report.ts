@@ -9,7 +9,17 @@ import { join } from 'node:path'
 import type { ScenarioResult } from '../test/support/reliability-results.js'
 import { RESULTS_DIR } from '../test/support/reliability-results.js'
 
-const ORDER = ['concurrent boots', 'kill -9', 'dropped connection', 'timeouts', 'unbounded waits', 'invalid indexes', 'true reports', 'secrets', 'bad input']
+const ORDER = [
+  'concurrent boots',
+  'kill -9',
+  'dropped connection',
+  'timeouts',
+  'unbounded waits',
+  'invalid indexes',
+  'true reports',
+  'secrets',
+  'bad input',
+]
 const rank = (group: string): number => {
   const i = ORDER.indexOf(group.toLowerCase())
   return i === -1 ? ORDER.length : i
@@ -17,12 +27,15 @@ const rank = (group: string): number => {
 const results = readdirSync(RESULTS_DIR)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as ScenarioResult)
-  .sort((a, b) => (rank(a.group) - rank(b.group)) || a.id.localeCompare(b.id))
+  .sort((a, b) => rank(a.group) - rank(b.group) || a.id.localeCompare(b.id))
 if (results.length === 0) throw new Error(`no results in ${RESULTS_DIR}: run the reliability suites first`)
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
-const newest = results.map((r) => r.recordedAt).sort().at(-1)!
+const newest = results
+  .map((r) => r.recordedAt)
+  .sort()
+  .at(-1)!
 const lines: string[] = [
   '# Reliability',
   '',
@@ -33,7 +46,8 @@ const lines: string[] = [
   '| scenario | trials | outcome | time | reproduce |',
   '| --- | ---: | --- | ---: | --- |',
   ...results.map(
-    (r) => `| **${cell(r.group)}**: ${cell(r.scenario)} | ${r.trials} | ${r.outcome === 'pass' ? 'pass' : `**FAIL** (${r.failures})`} | ${seconds(r.durationMs)} | \`${cell(r.command)}\` |`,
+    (r) =>
+      `| **${cell(r.group)}**: ${cell(r.scenario)} | ${r.trials} | ${r.outcome === 'pass' ? 'pass' : `**FAIL** (${r.failures})`} | ${seconds(r.durationMs)} | \`${cell(r.command)}\` |`,
   ),
   '',
 ]
@@ -44,7 +58,8 @@ for (const r of results) {
   if (r.error) lines.push(`- error: ${r.error}`)
   if (r.cases?.length) {
     lines.push('', '| case | covers | expected | observed | outcome |', '| --- | --- | --- | --- | --- |')
-    for (const c of r.cases) lines.push(`| ${cell(c.name)} | ${cell(c.covers)} | ${cell(c.expected)} | ${cell(c.observed)} | ${c.outcome} |`)
+    for (const c of r.cases)
+      lines.push(`| ${cell(c.name)} | ${cell(c.covers)} | ${cell(c.expected)} | ${cell(c.observed)} | ${c.outcome} |`)
   }
   lines.push('')
 }

@@ -15,7 +15,8 @@ if (!url && serverRequired()) throw new Error(`bench smoke: ${skipReason}`)
 describe.skipIf(!!skipReason)('bench (smoke size)', () => {
   it('runs every workload with every contender, and counts round trips', { timeout: 900_000 }, async () => {
     const report: BenchReport = await runBench({ url: url!, smoke: true, log: () => {} })
-    const completed = (samples: readonly number[]): boolean => samples.length > 0 && samples.every((s) => Number.isFinite(s) && s > 0)
+    const completed = (samples: readonly number[]): boolean =>
+      samples.length > 0 && samples.every((s) => Number.isFinite(s) && s > 0)
 
     // W1: every contender applied the files, and the proxy counted its round trips.
     expect(report.w1.rows.map((r) => r.id)).toEqual([...CONTENDERS.map((c) => c.id), 'query-per-file'])
@@ -28,7 +29,9 @@ describe.skipIf(!!skipReason)('bench (smoke size)', () => {
 
     // W2: every contender with a check, on both schema sizes.
     const checkers = CONTENDERS.filter((c) => c.check).map((c) => c.id)
-    expect(new Set(report.w2.rows.map((r) => r.id))).toEqual(new Set([...checkers, 'ours-preparsed', 'snapshot', 'floor']))
+    expect(new Set(report.w2.rows.map((r) => r.id))).toEqual(
+      new Set([...checkers, 'ours-preparsed', 'snapshot', 'floor']),
+    )
     for (const row of [...report.w2.rows, ...report.w2.pending]) {
       for (const size of [row.bySize.base, row.bySize.large]) {
         expect(completed(size.samples), `W2 ${row.id} ${row.connection}`).toBe(true)

@@ -23,18 +23,28 @@ interface Outcome {
   readonly summaryStatus: number
 }
 
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [file, ...args], { env, timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [file, ...args],
+      { env, timeout: 120_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
+      },
+    )
   })
 }
 
 /** This process's environment without the variables vitest sets for its own workers. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('VITEST') && name !== 'NODE_ENV' && name !== 'TEST') env[name] = value
+  for (const [name, value] of Object.entries(process.env))
+    if (!name.startsWith('VITEST') && name !== 'NODE_ENV' && name !== 'TEST') env[name] = value
   return { ...env, ...extra }
 }
 
@@ -42,10 +52,17 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 async function ciRun(files: Record<string, string>): Promise<Outcome> {
   const dir = await mkdtemp(join(tmpdir(), 'wk-ci-summary-'))
   folders.push(dir)
-  await writeFile(join(dir, 'vitest.config.mjs'), "export default { test: { globals: true, include: ['*.test.mjs'], pool: 'threads', maxWorkers: 1 } }\n")
+  await writeFile(
+    join(dir, 'vitest.config.mjs'),
+    "export default { test: { globals: true, include: ['*.test.mjs'], pool: 'threads', maxWorkers: 1 } }\n",
+  )
   for (const [name, body] of Object.entries(files)) await writeFile(join(dir, name), body)
   const summary = join(dir, 'summary.json')
-  const vitest = await run(VITEST, ['run', '--root', dir, '--config', join(dir, 'vitest.config.mjs'), `--reporter=${REPORTER}`], cleanEnv({ WUKONG_TEST_SUMMARY: summary }))
+  const vitest = await run(
+    VITEST,
+    ['run', '--root', dir, '--config', join(dir, 'vitest.config.mjs'), `--reporter=${REPORTER}`],
+    cleanEnv({ WUKONG_TEST_SUMMARY: summary }),
+  )
   const result = await run(SUMMARY, [summary, String(vitest.status)], cleanEnv({}))
   return { vitestStatus: vitest.status, lines: result.stdout.trimEnd().split('\n'), summaryStatus: result.status }
 }
@@ -75,12 +92,16 @@ describe.concurrent('the CI summary line', () => {
       says: /^failed outside a test: broken\.test\.mjs: Error: cannot load$/,
     },
     'a failing beforeAll hook (its tests are skipped)': {
-      files: { 'hook.test.mjs': "describe('setup', () => {\n  beforeAll(() => { throw new Error('no server') })\n  it('needs it', () => {})\n})\n" },
+      files: {
+        'hook.test.mjs':
+          "describe('setup', () => {\n  beforeAll(() => { throw new Error('no server') })\n  it('needs it', () => {})\n})\n",
+      },
       says: /^failed outside a test: hook\.test\.mjs > setup: Error: no server$/,
     },
     'an unhandled error (every test passed)': {
       files: {
-        'escape.test.mjs': "it('passes', async () => {\n  setTimeout(() => { throw new Error('escaped') }, 1)\n  await new Promise((r) => setTimeout(r, 100))\n})\n",
+        'escape.test.mjs':
+          "it('passes', async () => {\n  setTimeout(() => { throw new Error('escaped') }, 1)\n  await new Promise((r) => setTimeout(r, 100))\n})\n",
       },
       says: /^unhandled error: Error: escaped$/,
     },
@@ -102,9 +123,11 @@ describe.concurrent('the CI summary line', () => {
       'failing.test.mjs': "it('fails', () => { throw new Error('no') })\n",
       'fixed.test.mjs': "it.fails('the bug is gone', () => {})\n",
       'teardown.test.mjs': "afterAll(() => { throw new Error('cleanup failed') })\nit('passes too', () => {})\n",
-      'rejection.test.mjs': "it('passes as well', async () => {\n  Promise.reject(new Error('rejected'))\n  await new Promise((r) => setTimeout(r, 100))\n})\n",
+      'rejection.test.mjs':
+        "it('passes as well', async () => {\n  Promise.reject(new Error('rejected'))\n  await new Promise((r) => setTimeout(r, 100))\n})\n",
       'broken.test.mjs': "throw new Error('cannot load')\n",
-      'hook.test.mjs': "describe('setup', () => {\n  beforeAll(() => { throw new Error('no server') })\n  it('needs it', () => {})\n})\n",
+      'hook.test.mjs':
+        "describe('setup', () => {\n  beforeAll(() => { throw new Error('no server') })\n  it('needs it', () => {})\n})\n",
     })
     expect(outcome.vitestStatus).not.toBe(0)
     // Passed: passes, passes too, passes as well. Failed: fails, the bug is gone (an expected
@@ -142,7 +165,20 @@ describe('the CI summary line without a usable summary', () => {
   })
 
   it('vitest exited non-zero with nothing failed in its summary: 1 failed', async () => {
-    const clean = JSON.stringify({ version: 1, reason: 'passed', modules: [{ file: 'a.test.ts', state: 'passed', errors: [], suiteErrors: [], tests: [{ name: 'a', state: 'passed', mode: 'run', expectedFailure: false, errors: [] }] }], unhandledErrors: [] })
+    const clean = JSON.stringify({
+      version: 1,
+      reason: 'passed',
+      modules: [
+        {
+          file: 'a.test.ts',
+          state: 'passed',
+          errors: [],
+          suiteErrors: [],
+          tests: [{ name: 'a', state: 'passed', mode: 'run', expectedFailure: false, errors: [] }],
+        },
+      ],
+      unhandledErrors: [],
+    })
     expect((await summaryOf(clean, 0)).lines.at(-1)).toBe('tests: 1 passed, 0 failed, 0 skipped')
     const { lines, status } = await summaryOf(clean, 1)
     expect(lines.at(-1)).toBe('tests: 1 passed, 1 failed, 0 skipped')

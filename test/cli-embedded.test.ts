@@ -9,7 +9,12 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 
 import { createDatabase, lockFileOf } from '../src/index.js'
 import { cli, folderWith, jsonOf, startCli, startProcess, type CliRun } from './support/cli-process.js'
-import { invariantViolations, readLedgerState, type ExpectedFile, type LedgerState } from './support/ledger-invariants.js'
+import {
+  invariantViolations,
+  readLedgerState,
+  type ExpectedFile,
+  type LedgerState,
+} from './support/ledger-invariants.js'
 
 // No URL variable at all: the CLI uses the embedded PGlite database and says so in one line
 // on stderr. PGlite takes seconds to boot, so this suite keeps to three runs on one database.
@@ -18,7 +23,8 @@ describe('wukong-migrate on the embedded database', { timeout: 300_000 }, () => 
     const cwd = await realpath(await mkdtemp(join(tmpdir(), 'wk-cli-embedded-')))
     const dataDir = join(cwd, '.wukong', 'pglite')
     const dir = await folderWith({
-      '001_items.sql': 'create extension if not exists vector;\ncreate table items (id int primary key, embedding vector(3));\n',
+      '001_items.sql':
+        'create extension if not exists vector;\ncreate table items (id int primary key, embedding vector(3));\n',
       '002_seed.sql': "insert into items values (1, '[1,2,3]');\n",
     })
     onTestFinished(() => rm(cwd, { recursive: true, force: true }))
@@ -46,7 +52,10 @@ describe('wukong-migrate on the embedded database', { timeout: 300_000 }, () => 
       pending: [],
     })
 
-    await writeFile(join(dir, '003_broken.sql'), "-- a typo on line 3, column 8\nupdate items set id = 2;\nselect idd from items;\n")
+    await writeFile(
+      join(dir, '003_broken.sql'),
+      '-- a typo on line 3, column 8\nupdate items set id = 2;\nselect idd from items;\n',
+    )
     const failed = await cli(['migrate', '--dir', dir], { cwd })
     expect(failed.code).toBe(1)
     expect(failed.stdout).toMatch(/^ {2}FAILED {4}003_broken\.sql$/m)
@@ -71,13 +80,15 @@ const FILES: readonly ExpectedFile[] = [
 const SQL: Readonly<Record<string, string>> = {
   '001_items.sql':
     'create extension if not exists vector;\ncreate table side_effects (version int not null);\n' +
-    'create table items (id int primary key, embedding vector(3));\ninsert into items values (1, \'[1,2,3]\');\n' +
+    "create table items (id int primary key, embedding vector(3));\ninsert into items values (1, '[1,2,3]');\n" +
     'insert into side_effects values (1);\n',
   '002_tags.sql': 'create table tags (name text primary key);\ninsert into side_effects values (2);\n',
   '003_notes.sql': 'create table notes (body text);\ninsert into side_effects values (3);\n',
 }
 
-async function project(files: Record<string, string> = { ...SQL }): Promise<{ cwd: string; dataDir: string; dir: string }> {
+async function project(
+  files: Record<string, string> = { ...SQL },
+): Promise<{ cwd: string; dataDir: string; dir: string }> {
   const cwd = await realpath(await mkdtemp(join(tmpdir(), 'wk-cli-embedded-')))
   const dir = await folderWith(files)
   onTestFinished(async () => {
@@ -125,8 +136,14 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     const runs = describeRuns(a, b)
     expect([a.code, b.code], runs).toEqual([0, 0])
     const outputs = [a.stdout, b.stdout].sort()
-    expect(outputs.filter((o) => /Done: 3 applied in .*; the database is at version 3\.\n$/.test(o)), runs).toHaveLength(1)
-    expect(outputs.filter((o) => /Already up to date; the database is at version 3\.\n$/.test(o)), runs).toHaveLength(1)
+    expect(
+      outputs.filter((o) => /Done: 3 applied in .*; the database is at version 3\.\n$/.test(o)),
+      runs,
+    ).toHaveLength(1)
+    expect(
+      outputs.filter((o) => /Already up to date; the database is at version 3\.\n$/.test(o)),
+      runs,
+    ).toHaveLength(1)
     // The waiter said whom it waited for.
     const waited = [a.stderr, b.stderr].filter((e) => e.includes('is open in process'))
     expect(waited.length, runs).toBeLessThanOrEqual(1)
@@ -149,7 +166,9 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     expect(migrate.code, runs).toBe(0)
     expect(migrate.stdout, runs).toMatch(/Done: 3 applied in .*; the database is at version 3\.\n$/)
     expect(status.code, runs).toBe(0)
-    const report = jsonOf<{ ok: boolean; currentVersion: number | null; pending: unknown[]; applied: unknown[] }>(status)
+    const report = jsonOf<{ ok: boolean; currentVersion: number | null; pending: unknown[]; applied: unknown[] }>(
+      status,
+    )
     // Whichever got the folder first, status saw a whole state: nothing, or everything.
     if (report.currentVersion === null) expect([report.pending.length, report.applied.length], runs).toEqual([3, 0])
     else expect([report.currentVersion, report.pending.length, report.applied.length], runs).toEqual([3, 0, 3])
@@ -157,7 +176,10 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
   })
 
   it('a migrate SIGKILLed in the middle of a file: the next run takes the lock over and finishes, losing nothing', async () => {
-    const { cwd, dataDir, dir } = await project({ ...SQL, '002_tags.sql': `select pg_sleep(600);\n${SQL['002_tags.sql']}` })
+    const { cwd, dataDir, dir } = await project({
+      ...SQL,
+      '002_tags.sql': `select pg_sleep(600);\n${SQL['002_tags.sql']}`,
+    })
     const victim = startCli(['migrate', '--dir', dir], { cwd })
     await victim.waitFor(/^ {2}applied {3}001_items\.sql/m)
     // 001 is committed; 002 sleeps inside its transaction (the lock file is the victim's).
@@ -205,7 +227,9 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     // For people, through the environment variable; 0 means "do not wait".
     const human = await cli(['migrate', '--dir', dir], { cwd, env: { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '0' } })
     expect(human.code).toBe(1)
-    expect(human.stderr).toContain(`error[EMBEDDED_DATABASE_BUSY]: the embedded database in ${dataDir} is open in process ${holder.pid} (node embedded-holder.ts`)
+    expect(human.stderr).toContain(
+      `error[EMBEDDED_DATABASE_BUSY]: the embedded database in ${dataDir} is open in process ${holder.pid} (node embedded-holder.ts`,
+    )
     expect(human.stderr).not.toContain('[object Object]')
     expect(human.stderr).not.toContain('waiting up to')
 
@@ -221,8 +245,16 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
   it('a lock file left by a process that is gone is taken over without waiting', async () => {
     const { cwd, dataDir, dir } = await project()
     await mkdir(dataDir, { recursive: true })
-    const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout)
-    const stale = { pid: gone, host: hostname(), command: 'node app.js', since: '2026-01-01T00:00:00.000Z', token: 'ef'.repeat(12) }
+    const gone = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout,
+    )
+    const stale = {
+      pid: gone,
+      host: hostname(),
+      command: 'node app.js',
+      since: '2026-01-01T00:00:00.000Z',
+      token: 'ef'.repeat(12),
+    }
     await writeFile(lockFileOf(dataDir), `${JSON.stringify(stale)}\n`)
     const run = await cli(['migrate', '--dir', dir, '--busy-timeout', '0'], { cwd })
     expect(run.code, describeRuns(run)).toBe(0)
@@ -238,7 +270,9 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     const run = await cli(['status', '--dir', dir], { cwd })
     expect(run.code).toBe(1)
     const error = run.stderr.split('\n').find((l) => l.startsWith('error['))
-    expect(error).toBe(`error[CONNECTION_FAILED]: cannot open the embedded database in ${dataDir}: PGlite failed to initialize properly`)
+    expect(error).toBe(
+      `error[CONNECTION_FAILED]: cannot open the embedded database in ${dataDir}: PGlite failed to initialize properly`,
+    )
     expect(run.stderr).not.toContain('[object Object]')
     expect(existsSync(lockFileOf(dataDir))).toBe(false)
   })

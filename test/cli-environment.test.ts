@@ -28,7 +28,8 @@ const FILES = {
   '004_d.sql': 'create table d (id int);\n',
 }
 // Nothing listens on port 1: a run fails fast, but its JSON document still names the database.
-const nowhere = (db: string, password = 'pw-never-shown'): string => `postgres://app:${password}@127.0.0.1:1/${db}?connect_timeout=2`
+const nowhere = (db: string, password = 'pw-never-shown'): string =>
+  `postgres://app:${password}@127.0.0.1:1/${db}?connect_timeout=2`
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'wk-env-'))
@@ -36,7 +37,11 @@ async function project(files: Record<string, string>): Promise<string> {
   return dir
 }
 
-async function databaseOf(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<Record<string, unknown>> {
+async function databaseOf(
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Record<string, unknown>> {
   const run = await cli(['status', '--json', '--dir', join(ROOT, 'migrations'), ...args], { cwd, env })
   const doc = jsonOf(run)
   expect(run.stdout + run.stderr).not.toContain('pw-never-shown')
@@ -50,26 +55,51 @@ describe('the database URL: variables and env files', { timeout: 120_000 }, () =
       source: 'DATABASE_URL',
       url: expect.stringContaining('/from_database_url'),
     })
-    expect(await databaseOf([], cwd, { DATABASE_URL: nowhere('d'), POSTGRES_PRISMA_URL: nowhere('prisma') })).toMatchObject({ source: 'POSTGRES_PRISMA_URL' })
+    expect(
+      await databaseOf([], cwd, { DATABASE_URL: nowhere('d'), POSTGRES_PRISMA_URL: nowhere('prisma') }),
+    ).toMatchObject({ source: 'POSTGRES_PRISMA_URL' })
   })
 
   it('.env and .env.local in the working directory: the real environment wins, then .env.local, then .env', async () => {
-    const both = await project({ '.env': `DATABASE_URL=${nowhere('from_env')}\n`, '.env.local': `DATABASE_URL="${nowhere('from_env_local')}"\n` })
+    const both = await project({
+      '.env': `DATABASE_URL=${nowhere('from_env')}\n`,
+      '.env.local': `DATABASE_URL="${nowhere('from_env_local')}"\n`,
+    })
     const envOnly = await project({ '.env': `# comment\nexport DATABASE_URL=${nowhere('from_env')}\n` })
-    expect(await databaseOf([], envOnly)).toMatchObject({ source: 'DATABASE_URL', url: expect.stringContaining('/from_env?') })
-    expect(await databaseOf([], both)).toMatchObject({ source: 'DATABASE_URL', url: expect.stringContaining('/from_env_local?') })
-    expect(await databaseOf([], both, { DATABASE_URL: nowhere('from_shell') })).toMatchObject({ url: expect.stringContaining('/from_shell?') })
+    expect(await databaseOf([], envOnly)).toMatchObject({
+      source: 'DATABASE_URL',
+      url: expect.stringContaining('/from_env?'),
+    })
+    expect(await databaseOf([], both)).toMatchObject({
+      source: 'DATABASE_URL',
+      url: expect.stringContaining('/from_env_local?'),
+    })
+    expect(await databaseOf([], both, { DATABASE_URL: nowhere('from_shell') })).toMatchObject({
+      url: expect.stringContaining('/from_shell?'),
+    })
     // The variables are merged first, then read in their order: POSTGRES_URL from .env beats
     // DATABASE_URL from the shell.
     const mixed = await project({ '.env': `POSTGRES_URL=${nowhere('pooled_from_file')}\n` })
-    expect(await databaseOf([], mixed, { DATABASE_URL: nowhere('from_shell') })).toMatchObject({ source: 'POSTGRES_URL' })
+    expect(await databaseOf([], mixed, { DATABASE_URL: nowhere('from_shell') })).toMatchObject({
+      source: 'POSTGRES_URL',
+    })
   })
 
   it('--env-file replaces .env and .env.local; a missing one is a usage error', async () => {
-    const cwd = await project({ '.env': `DATABASE_URL=${nowhere('from_env')}\n`, 'prod.env': `DATABASE_URL=${nowhere('from_prod')}\n`, 'later.env': `DATABASE_URL=${nowhere('from_later')}\n` })
-    expect(await databaseOf(['--env-file', 'prod.env'], cwd)).toMatchObject({ url: expect.stringContaining('/from_prod?') })
-    expect(await databaseOf(['--env-file', 'prod.env', '--env-file', join(cwd, 'later.env')], cwd)).toMatchObject({ url: expect.stringContaining('/from_later?') })
-    expect(await databaseOf(['--env-file', 'prod.env'], cwd, { DATABASE_URL: nowhere('from_shell') })).toMatchObject({ url: expect.stringContaining('/from_shell?') })
+    const cwd = await project({
+      '.env': `DATABASE_URL=${nowhere('from_env')}\n`,
+      'prod.env': `DATABASE_URL=${nowhere('from_prod')}\n`,
+      'later.env': `DATABASE_URL=${nowhere('from_later')}\n`,
+    })
+    expect(await databaseOf(['--env-file', 'prod.env'], cwd)).toMatchObject({
+      url: expect.stringContaining('/from_prod?'),
+    })
+    expect(await databaseOf(['--env-file', 'prod.env', '--env-file', join(cwd, 'later.env')], cwd)).toMatchObject({
+      url: expect.stringContaining('/from_later?'),
+    })
+    expect(await databaseOf(['--env-file', 'prod.env'], cwd, { DATABASE_URL: nowhere('from_shell') })).toMatchObject({
+      url: expect.stringContaining('/from_shell?'),
+    })
     // Node itself looks for `--env-file` among a script's arguments and exits 9 when the file is
     // missing, before the CLI runs (nodejs/node#54232); through runCli it is a usage error.
     const missing = await cli(['status', '--env-file', 'nope.env'], { cwd })
@@ -81,16 +111,27 @@ describe('the database URL: variables and env files', { timeout: 120_000 }, () =
       expect(missing.stderr).toMatch(/^error\[USAGE\]: --env-file .*nope\.env: no such file/)
     }
     const chunks: string[] = []
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => { chunks.push(chunk.toString()); done() } })
-    expect(await runCli(['status', '--env-file', 'nope.env'], { stdout: sink, stderr: sink, env: cliEnv(), cwd })).toBe(2)
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        chunks.push(chunk.toString())
+        done()
+      },
+    })
+    expect(await runCli(['status', '--env-file', 'nope.env'], { stdout: sink, stderr: sink, env: cliEnv(), cwd })).toBe(
+      2,
+    )
     expect(chunks.join('')).toMatch(/^error\[USAGE\]: --env-file .*nope\.env: no such file/)
   })
 
   it('a password from an env file is redacted like one from the environment', async () => {
-    const cwd = await project({ '.env': `DATABASE_URL=postgres://app:Env-File-Secret-9@127.0.0.1:1/x?connect_timeout=2\n` })
+    const cwd = await project({
+      '.env': `DATABASE_URL=postgres://app:Env-File-Secret-9@127.0.0.1:1/x?connect_timeout=2\n`,
+    })
     const run = await cli(['status'], { cwd })
     expect(run.code).toBe(1)
-    expect(run.stderr).toContain('error[CONNECTION_FAILED]: cannot connect to the database from DATABASE_URL (postgres://app:***@127.0.0.1:1/x')
+    expect(run.stderr).toContain(
+      'error[CONNECTION_FAILED]: cannot connect to the database from DATABASE_URL (postgres://app:***@127.0.0.1:1/x',
+    )
     expect(run.stdout + run.stderr).not.toContain('Env-File-Secret')
   })
 })
@@ -108,7 +149,8 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const doc = jsonOf(run)
     expect(doc).toMatchObject({ ok: false, error: { code: 'NO_DATABASE_URL' } })
     const message = (doc['error'] as { message: string }).message
-    for (const name of ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL', signal]) expect(message).toContain(name)
+    for (const name of ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL', signal])
+      expect(message).toContain(name)
     expect(existsSync(dataDir)).toBe(false)
   })
 
@@ -116,7 +158,9 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const cwd = await project({ '.env': 'NODE_ENV=production\n' })
     const run = await cli(['status'], { cwd, env: { WUKONG_PGLITE_DIR: join(cwd, 'pglite') } })
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/^error\[NO_DATABASE_URL\]: no database URL: none of POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set/)
+    expect(run.stderr).toMatch(
+      /^error\[NO_DATABASE_URL\]: no database URL: none of POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set/,
+    )
     expect(run.stderr).toContain('--embedded')
     expect(existsSync(join(cwd, 'pglite'))).toBe(false)
   })
@@ -125,7 +169,10 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const cwd = await project({})
     const dataDir = join(cwd, 'pglite')
     const dir = await folderWith({ '001_a.sql': 'create table a (id int);\n' })
-    const run = await cli(['migrate', '--embedded', '--dir', dir], { cwd, env: { VERCEL: '1', WUKONG_PGLITE_DIR: dataDir } })
+    const run = await cli(['migrate', '--embedded', '--dir', dir], {
+      cwd,
+      env: { VERCEL: '1', WUKONG_PGLITE_DIR: dataDir },
+    })
     expect(run.stderr).toContain(`Using the embedded PGlite database in ${dataDir} (embedded: true)`)
     expect(run.code).toBe(0)
     expect(existsSync(dataDir)).toBe(true)
@@ -139,16 +186,37 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const dataDir = join(cwd, 'pglite')
     const folder = await folderWith({ '001_a.sql': 'create table a (id int);\n' })
     const lines: string[] = []
-    const refused = await new MigrationRunner({ env: { NODE_ENV: 'production', WUKONG_PGLITE_DIR: dataDir }, migrationFolder: folder, log: (l) => lines.push(l) }).migrate().catch((e: unknown) => e)
+    const refused = await new MigrationRunner({
+      env: { NODE_ENV: 'production', WUKONG_PGLITE_DIR: dataDir },
+      migrationFolder: folder,
+      log: (l) => lines.push(l),
+    })
+      .migrate()
+      .catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(NoDatabaseUrlError)
-    expect(refused).toMatchObject({ code: 'NO_DATABASE_URL', variables: ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL'], signals: ['NODE_ENV=production'] })
+    expect(refused).toMatchObject({
+      code: 'NO_DATABASE_URL',
+      variables: ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL'],
+      signals: ['NODE_ENV=production'],
+    })
     expect(existsSync(dataDir)).toBe(false)
     expect(lines).toEqual([])
 
-    await expect(openMigrationDatabase({ env: { VERCEL_ENV: 'production' }, dataDir })).rejects.toMatchObject({ code: 'NO_DATABASE_URL', signals: ['VERCEL_ENV=production'] })
-    await expect(openMigrationDatabase({ env: {}, embedded: false, dataDir })).rejects.toMatchObject({ code: 'NO_DATABASE_URL', signals: [] })
+    await expect(openMigrationDatabase({ env: { VERCEL_ENV: 'production' }, dataDir })).rejects.toMatchObject({
+      code: 'NO_DATABASE_URL',
+      signals: ['VERCEL_ENV=production'],
+    })
+    await expect(openMigrationDatabase({ env: {}, embedded: false, dataDir })).rejects.toMatchObject({
+      code: 'NO_DATABASE_URL',
+      signals: [],
+    })
 
-    const runner = new MigrationRunner({ env: { NODE_ENV: 'production', WUKONG_PGLITE_DIR: dataDir }, embedded: true, migrationFolder: folder, log: (l) => lines.push(l) })
+    const runner = new MigrationRunner({
+      env: { NODE_ENV: 'production', WUKONG_PGLITE_DIR: dataDir },
+      embedded: true,
+      migrationFolder: folder,
+      log: (l) => lines.push(l),
+    })
     try {
       expect(await runner.migrate()).toMatchObject({ currentVersion: 1 })
       expect(runner.source).toBe('embedded')
@@ -159,11 +227,21 @@ describe('no URL in production: a clear refusal instead of the embedded database
   })
   it('the runner (the library) reads no .env file: an app loads its own', async () => {
     // If .env were read, DATABASE_URL would be tried (CONNECTION_FAILED); it is not: NO_DATABASE_URL.
-    const cwd = await project({ '.env': `DATABASE_URL=${nowhere('from_env')}\n`, '.env.local': `DATABASE_URL=${nowhere('from_env_local')}\n` })
+    const cwd = await project({
+      '.env': `DATABASE_URL=${nowhere('from_env')}\n`,
+      '.env.local': `DATABASE_URL=${nowhere('from_env_local')}\n`,
+    })
     const script = join(cwd, 'boot.mts')
-    await writeFile(script, `import { MigrationRunner } from ${JSON.stringify(join(ROOT, 'src/index.ts'))}\n` +
-      `const error = await new MigrationRunner().migrate().then(() => null, (e: { code?: string }) => e.code)\nconsole.log(error)\n`)
-    const run = await cli([script], { cwd, env: { NODE_ENV: 'production' }, command: [process.execPath, '--import', import.meta.resolve('tsx')] })
+    await writeFile(
+      script,
+      `import { MigrationRunner } from ${JSON.stringify(join(ROOT, 'src/index.ts'))}\n` +
+        `const error = await new MigrationRunner().migrate().then(() => null, (e: { code?: string }) => e.code)\nconsole.log(error)\n`,
+    )
+    const run = await cli([script], {
+      cwd,
+      env: { NODE_ENV: 'production' },
+      command: [process.execPath, '--import', import.meta.resolve('tsx')],
+    })
     expect(run.stdout).toBe('NO_DATABASE_URL\n')
     expect(run.code).toBe(0)
   })
@@ -179,7 +257,11 @@ describe.skipIf(server.skipReason)('DATABASE_URL against the server', { timeout:
 
   it('the runner migrates the database DATABASE_URL names, in production, and logs which variable it used', async () => {
     const lines: string[] = []
-    const runner = new MigrationRunner({ env: { DATABASE_URL: url, NODE_ENV: 'production', VERCEL: '1' }, migrationFolder: await folderWith(FILES), log: (l) => lines.push(l) })
+    const runner = new MigrationRunner({
+      env: { DATABASE_URL: url, NODE_ENV: 'production', VERCEL: '1' },
+      migrationFolder: await folderWith(FILES),
+      log: (l) => lines.push(l),
+    })
     try {
       expect(await runner.migrate()).toMatchObject({ currentVersion: 4 })
       expect(runner.source).toBe('DATABASE_URL')
@@ -210,7 +292,10 @@ describe.skipIf(server.skipReason)('DATABASE_URL against the server', { timeout:
   it('a reader that closed both streams before anything was written: exit 0, no crash', async () => {
     for (const args of [['status'], ['status', '--json'], ['--help'], ['status', '--bogus']]) {
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['--liftoff-only', BIN, ...args, '--dir', join(ROOT, 'migrations')], { env: cliEnv({ DATABASE_URL: url }), stdio: ['ignore', 'pipe', 'pipe'] })
+        const child = spawn(process.execPath, ['--liftoff-only', BIN, ...args, '--dir', join(ROOT, 'migrations')], {
+          env: cliEnv({ DATABASE_URL: url }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
         child.stdout.destroy()
         child.stderr.destroy()
         child.on('exit', (c) => resolve(c))
@@ -229,7 +314,11 @@ describe('command-line conventions', { timeout: 120_000 }, () => {
       const run = await cli([flag], { cwd: elsewhere })
       expect(run).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })
     }
-    expect(jsonOf(await cli(['--version', '--json']))).toMatchObject({ command: 'version', ok: true, packageVersion: version })
+    expect(jsonOf(await cli(['--version', '--json']))).toMatchObject({
+      command: 'version',
+      ok: true,
+      packageVersion: version,
+    })
     const withCommand = await cli(['status', '--version'])
     expect(withCommand.code).toBe(2)
     expect(withCommand.stderr).toMatch(/^error\[USAGE\]: --version takes no command \(got "status"\)\n/)

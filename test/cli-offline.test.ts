@@ -9,14 +9,44 @@ import { BIN, cli, folderWith, jsonOf, ROOT } from './support/cli-process.js'
 // here has no URL variable at all, so a connection attempt would show up as the embedded
 // database's announcement on stderr.
 const ENVELOPE = ['version', 'command', 'ok', 'exitCode', 'database', 'folder']
-const ERROR_KEYS = ['code', 'message', 'file', 'line', 'column', 'sourceLine', 'sqlState', 'detail', 'hint', 'where', 'advice']
+const ERROR_KEYS = [
+  'code',
+  'message',
+  'file',
+  'line',
+  'column',
+  'sourceLine',
+  'sqlState',
+  'detail',
+  'hint',
+  'where',
+  'advice',
+]
 
 describe('wukong-migrate: help and usage (exit 0 and 2)', () => {
   it('--help prints the usage on stdout and exits 0 (the bin run through its shebang)', async () => {
-    const run = await cli(['--help'], { command: [BIN], env: { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` } })
+    const run = await cli(['--help'], {
+      command: [BIN],
+      env: { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` },
+    })
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^Usage: wukong-migrate <command>/)
-    for (const word of ['migrate, up', 'status', 'down [--to N]', 'create <name>', 'plan', 'verify', '--url', '--dir', '--json', '--check', '--allow-drift', '--lock-timeout', '--statement-timeout', '--busy-timeout']) {
+    for (const word of [
+      'migrate, up',
+      'status',
+      'down [--to N]',
+      'create <name>',
+      'plan',
+      'verify',
+      '--url',
+      '--dir',
+      '--json',
+      '--check',
+      '--allow-drift',
+      '--lock-timeout',
+      '--statement-timeout',
+      '--busy-timeout',
+    ]) {
       expect(run.stdout).toContain(word)
     }
     expect(run.stderr).toBe('')
@@ -77,16 +107,34 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
     expect(run.stdout).toMatch(/005_index\.sql .*not atomic/)
     expect(run.stdout).toContain('down: 002_tags.down.sql')
     expect(run.stdout).toMatch(/verify passed: 3 files, 2 warnings/)
-    expect(run.stderr).toMatch(/warning\[VERSION_GAP\]: 005_index\.sql: versions 3–4 are not used between 002_tags\.sql and 005_index\.sql/)
+    expect(run.stderr).toMatch(
+      /warning\[VERSION_GAP\]: 005_index\.sql: versions 3–4 are not used between 002_tags\.sql and 005_index\.sql/,
+    )
     expect(run.stderr).toMatch(/warning\[IGNORED_DIRECTIVE\]: 002_tags\.sql:2: /)
     expect(run.stderr).not.toMatch(/embedded|PGlite/)
 
     const doc = jsonOf(await cli(['verify', '--dir', dir, '--json']))
     expect(Object.keys(doc)).toEqual([...ENVELOPE, 'files', 'errors', 'warnings', 'error'])
-    expect(doc).toMatchObject({ version: 1, command: 'verify', ok: true, exitCode: 0, database: null, folder: dir, errors: [], error: null })
+    expect(doc).toMatchObject({
+      version: 1,
+      command: 'verify',
+      ok: true,
+      exitCode: 0,
+      database: null,
+      folder: dir,
+      errors: [],
+      error: null,
+    })
     expect(doc['files']).toEqual([
       { version: 1, name: '001_people', fileName: '001_people.sql', statements: 1, atomic: true, down: null },
-      { version: 2, name: '002_tags', fileName: '002_tags.sql', statements: 1, atomic: true, down: '002_tags.down.sql' },
+      {
+        version: 2,
+        name: '002_tags',
+        fileName: '002_tags.sql',
+        statements: 1,
+        atomic: true,
+        down: '002_tags.down.sql',
+      },
       { version: 5, name: '005_index', fileName: '005_index.sql', statements: 1, atomic: false, down: null },
     ])
     expect(doc['warnings']).toEqual([
@@ -128,11 +176,22 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
       'Bad Name.sql': 'select 1;\n',
     })
     // `env -i`: not even PATH, HOME or a URL variable; verify must not need any.
-    const run = await cli(['verify', '--dir', dir], { command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')] })
+    const run = await cli(['verify', '--dir', dir], {
+      command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')],
+    })
     expect(run.code).toBe(1)
     const codes = [...run.stderr.matchAll(/^error\[([A-Z_]+)\]/gm)].map((m) => m[1])
     expect(codes.sort()).toEqual(
-      ['DUPLICATE_VERSION', 'EMPTY_MIGRATION', 'INVALID_FILE_NAME', 'NON_TRANSACTIONAL_STATEMENT', 'ORPHAN_DOWN_FILE', 'SQL_SYNTAX_ERROR', 'TRANSACTION_CONTROL', 'UNKNOWN_DIRECTIVE'].sort(),
+      [
+        'DUPLICATE_VERSION',
+        'EMPTY_MIGRATION',
+        'INVALID_FILE_NAME',
+        'NON_TRANSACTIONAL_STATEMENT',
+        'ORPHAN_DOWN_FILE',
+        'SQL_SYNTAX_ERROR',
+        'TRANSACTION_CONTROL',
+        'UNKNOWN_DIRECTIVE',
+      ].sort(),
     )
     expect(run.stdout).toMatch(/verify failed: 8 errors/)
     // The syntax error is drawn with its line and a caret under the column.
@@ -144,12 +203,20 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
     expect(lines[at + 3]!.indexOf('^') - '4 | '.length + 1).toBe(column)
     expect('  name txet not null,,'[column - 1]).toBe(',')
 
-    const doc = jsonOf(await cli(['verify', '--dir', dir, '--json'], { command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')] }))
+    const doc = jsonOf(
+      await cli(['verify', '--dir', dir, '--json'], {
+        command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')],
+      }),
+    )
     expect(doc).toMatchObject({ ok: false, exitCode: 1, files: [] })
     const errors = doc['errors'] as { code: string; file: string; line: number | null; sourceLine: string | null }[]
     expect(errors).toHaveLength(8)
     for (const e of errors) expect(Object.keys(e)).toEqual(ERROR_KEYS)
-    expect(errors.find((e) => e.code === 'SQL_SYNTAX_ERROR')).toMatchObject({ file: '003_syntax.sql', line: 4, sourceLine: '  name txet not null,,' })
+    expect(errors.find((e) => e.code === 'SQL_SYNTAX_ERROR')).toMatchObject({
+      file: '003_syntax.sql',
+      line: 4,
+      sourceLine: '  name txet not null,,',
+    })
     expect(errors.find((e) => e.code === 'DUPLICATE_VERSION')).toMatchObject({ file: '002_b.sql' })
     expect((doc['error'] as { code: string }).code).toBe(errors[0]!.code)
   })
@@ -157,7 +224,9 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
   it('fails a folder that does not exist', async () => {
     const run = await cli(['verify', '--dir', '/nonexistent/wk-migrations'])
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/error\[FOLDER_NOT_FOUND\]: migration folder \/nonexistent\/wk-migrations cannot be read \(ENOENT\)/)
+    expect(run.stderr).toMatch(
+      /error\[FOLDER_NOT_FOUND\]: migration folder \/nonexistent\/wk-migrations cannot be read \(ENOENT\)/,
+    )
     expect(run.stderr).toContain('pass --dir')
   })
 })
@@ -182,7 +251,12 @@ describe('wukong-migrate create', { timeout: 120_000 }, () => {
   })
 
   it('follows the highest number and the widest width, and refuses a name in use', async () => {
-    const dir = await folderWith({ '001_a.sql': 'select 1;', '007_b.sql': 'select 1;', '007_b.down.sql': 'select 1;', 'notes.md': '' })
+    const dir = await folderWith({
+      '001_a.sql': 'select 1;',
+      '007_b.sql': 'select 1;',
+      '007_b.down.sql': 'select 1;',
+      'notes.md': '',
+    })
     const next = jsonOf(await cli(['create', 'add-session-tags', '--dir', dir, '--json']))
     expect(Object.keys(next)).toEqual([...ENVELOPE, 'file', 'error'])
     expect(next).toMatchObject({
@@ -191,19 +265,36 @@ describe('wukong-migrate create', { timeout: 120_000 }, () => {
       ok: true,
       exitCode: 0,
       database: null,
-      file: { version: 8, name: '008_add_session_tags', fileName: '008_add_session_tags.sql', path: join(dir, '008_add_session_tags.sql') },
+      file: {
+        version: 8,
+        name: '008_add_session_tags',
+        fileName: '008_add_session_tags.sql',
+        path: join(dir, '008_add_session_tags.sql'),
+      },
     })
 
     const wide = await folderWith({ '0001_a.sql': 'select 1;', '0012_b.sql': 'select 1;' })
-    expect(jsonOf(await cli(['create', 'c', '--dir', wide, '--json']))).toMatchObject({ file: { fileName: '0013_c.sql' } })
+    expect(jsonOf(await cli(['create', 'c', '--dir', wide, '--json']))).toMatchObject({
+      file: { fileName: '0013_c.sql' },
+    })
 
     const twice = await cli(['create', 'B', '--dir', dir])
     expect(twice.code).toBe(1)
     expect(twice.stderr).toMatch(/error\[NAME_EXISTS\]: 007_b\.sql already uses the name "b"/)
     const json = await cli(['create', '008_add_session_tags', '--dir', dir, '--json'])
     expect(json.code).toBe(1)
-    expect(jsonOf(json)).toMatchObject({ ok: false, file: null, error: { code: 'NAME_EXISTS', file: '008_add_session_tags.sql' } })
-    expect((await readdir(dir)).sort()).toEqual(['001_a.sql', '007_b.down.sql', '007_b.sql', '008_add_session_tags.sql', 'notes.md'])
+    expect(jsonOf(json)).toMatchObject({
+      ok: false,
+      file: null,
+      error: { code: 'NAME_EXISTS', file: '008_add_session_tags.sql' },
+    })
+    expect((await readdir(dir)).sort()).toEqual([
+      '001_a.sql',
+      '007_b.down.sql',
+      '007_b.sql',
+      '008_add_session_tags.sql',
+      'notes.md',
+    ])
   })
 
   it('judges a folder of mixed version widths as verify and migrate do', async () => {
@@ -222,12 +313,19 @@ describe('wukong-migrate create', { timeout: 120_000 }, () => {
       expect(await readdir(dir)).toHaveLength(Object.keys(files).length)
     }
     // A folder of one width is continued at that width, whatever else lies in it.
-    const four = await folderWith({ '0001_a.sql': 'select 1;', '0002_b.sql': 'select 1;', 'README.txt': '', '.gitkeep': '' })
-    expect(jsonOf(await cli(['create', 'c', '--dir', four, '--json']))).toMatchObject({ file: { fileName: '0003_c.sql' } })
+    const four = await folderWith({
+      '0001_a.sql': 'select 1;',
+      '0002_b.sql': 'select 1;',
+      'README.txt': '',
+      '.gitkeep': '',
+    })
+    expect(jsonOf(await cli(['create', 'c', '--dir', four, '--json']))).toMatchObject({
+      file: { fileName: '0003_c.sql' },
+    })
     expect((await cli(['verify', '--dir', four])).code).toBe(1) // the new template is empty until written
   })
 
-  it('refuses to outgrow the folder\'s digit width (names must keep sorting in version order)', async () => {
+  it("refuses to outgrow the folder's digit width (names must keep sorting in version order)", async () => {
     const dir = await folderWith({ '999_last.sql': 'select 1;' })
     const run = await cli(['create', 'one_more', '--dir', dir])
     expect(run.code).toBe(1)

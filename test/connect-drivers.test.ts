@@ -29,8 +29,18 @@ async function freshUrl(): Promise<string> {
 }
 
 const drivers: { name: string; needsServer: boolean; lock: string; open: () => Promise<MigrationDatabase> }[] = [
-  { name: 'pglite (embedded, in memory)', needsServer: false, lock: 'session', open: () => openMigrationDatabase({ env: {}, dataDir: 'memory://' }) },
-  { name: 'pg (TCP, direct URL)', needsServer: true, lock: 'session', open: async () => openMigrationDatabase({ url: await freshUrl(), env: {} }) },
+  {
+    name: 'pglite (embedded, in memory)',
+    needsServer: false,
+    lock: 'session',
+    open: () => openMigrationDatabase({ env: {}, dataDir: 'memory://' }),
+  },
+  {
+    name: 'pg (TCP, direct URL)',
+    needsServer: true,
+    lock: 'session',
+    open: async () => openMigrationDatabase({ url: await freshUrl(), env: {} }),
+  },
   {
     name: 'vercel (@vercel/postgres-kysely over a WebSocket)',
     needsServer: true,
@@ -44,27 +54,36 @@ const drivers: { name: string; needsServer: boolean; lock: string; open: () => P
 ]
 
 describe.each(drivers)('$name', ({ needsServer, lock, open }) => {
-  it.skipIf(needsServer && server.skipReason)('migrates a fresh database with the package files and answers a typed query', async () => {
-    const { folder, count } = await wukongFolder()
-    const target = await open()
-    try {
-      expect(target.lock).toBe(lock)
-      const migrator = new Migrator({ db: target.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...target.migratorOptions })
-      const { error, results } = await migrator.migrateToLatest()
-      expect(error).toBeUndefined()
-      expect(results?.every((r) => r.status === 'Success')).toBe(true)
-      expect(results).toHaveLength(count)
+  it.skipIf(needsServer && server.skipReason)(
+    'migrates a fresh database with the package files and answers a typed query',
+    async () => {
+      const { folder, count } = await wukongFolder()
+      const target = await open()
+      try {
+        expect(target.lock).toBe(lock)
+        const migrator = new Migrator({
+          db: target.db,
+          provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+          ...target.migratorOptions,
+        })
+        const { error, results } = await migrator.migrateToLatest()
+        expect(error).toBeUndefined()
+        expect(results?.every((r) => r.status === 'Success')).toBe(true)
+        expect(results).toHaveLength(count)
 
-      const ledger = await target.db
-        .withTables<LedgerTables>()
-        .selectFrom('schema_versions')
-        .select(['version', 'description', 'checksum'])
-        .orderBy('version')
-        .execute()
-      expect(ledger).toHaveLength(count)
-      expect(ledger.every((row) => typeof row.version === 'number' && /^[0-9a-f]{64}$/.test(row.checksum ?? ''))).toBe(true)
-    } finally {
-      await target.close()
-    }
-  })
+        const ledger = await target.db
+          .withTables<LedgerTables>()
+          .selectFrom('schema_versions')
+          .select(['version', 'description', 'checksum'])
+          .orderBy('version')
+          .execute()
+        expect(ledger).toHaveLength(count)
+        expect(
+          ledger.every((row) => typeof row.version === 'number' && /^[0-9a-f]{64}$/.test(row.checksum ?? '')),
+        ).toBe(true)
+      } finally {
+        await target.close()
+      }
+    },
+  )
 })

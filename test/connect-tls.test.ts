@@ -15,7 +15,10 @@ import { pgBouncerSkipReason, startPgBouncer, type PgBouncer } from './support/p
 
 const server = await resolveTestServer()
 const skipReason =
-  server.skipReason ?? (serverRequired() ? undefined : (pgBouncerSkipReason() ?? (existsSync('/usr/bin/openssl') ? undefined : 'openssl is not installed')))
+  server.skipReason ??
+  (serverRequired()
+    ? undefined
+    : (pgBouncerSkipReason() ?? (existsSync('/usr/bin/openssl') ? undefined : 'openssl is not installed')))
 if (skipReason) console.warn(`[connect-tls.test] skipped: ${skipReason}`)
 
 const CERT_NAME = 'db.wukong.test'
@@ -25,10 +28,51 @@ function makeCertificates(dir: string): void {
   const run = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 20_000 })
   }
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Wukong test CA', '-keyout', 'ca.key', '-out', 'ca.pem')
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${CERT_NAME}`, '-keyout', 'server.key', '-out', 'server.csr')
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Wukong test CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  )
+  run(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${CERT_NAME}`,
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+  )
   execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:${CERT_NAME}\\n' > san.ext`], { cwd: dir })
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.pem')
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+    '-out',
+    'server.pem',
+  )
 }
 
 describe.skipIf(skipReason)('TLS settings reach the wire', () => {
@@ -43,7 +87,11 @@ describe.skipIf(skipReason)('TLS settings reach the wire', () => {
     bouncer = await startPgBouncer({
       serverUrl: server.adminUrl!,
       poolMode: 'session',
-      settings: { client_tls_sslmode: 'require', client_tls_key_file: join(dir, 'server.key'), client_tls_cert_file: join(dir, 'server.pem') },
+      settings: {
+        client_tls_sslmode: 'require',
+        client_tls_key_file: join(dir, 'server.key'),
+        client_tls_cert_file: join(dir, 'server.pem'),
+      },
     })
   })
   afterAll(async () => {
@@ -73,7 +121,9 @@ describe.skipIf(skipReason)('TLS settings reach the wire', () => {
 
   it('verify-full: refuses an unknown CA, and a known CA whose certificate names another host', async () => {
     expect(await connects({ sslmode: 'verify-full' })).toMatch(/self[- ]signed|unable to (get|verify)/i)
-    expect(await connects({ sslmode: 'verify-full', sslrootcert: join(dir, 'ca.pem') })).toMatch(/altnames|does not match|Hostname\/IP/i)
+    expect(await connects({ sslmode: 'verify-full', sslrootcert: join(dir, 'ca.pem') })).toMatch(
+      /altnames|does not match|Hostname\/IP/i,
+    )
   })
 
   it('verify-ca: accepts the known CA for any host name; require with sslrootcert behaves the same', async () => {
@@ -82,7 +132,9 @@ describe.skipIf(skipReason)('TLS settings reach the wire', () => {
   })
 
   it('explicit TLS options merge over the URL: servername makes verify-full pass; ssl: false turns TLS off', async () => {
-    expect(await connects({ sslmode: 'verify-full', sslrootcert: join(dir, 'ca.pem') }, { servername: CERT_NAME })).toBe(true)
+    expect(
+      await connects({ sslmode: 'verify-full', sslrootcert: join(dir, 'ca.pem') }, { servername: CERT_NAME }),
+    ).toBe(true)
     expect(await connects({ sslmode: 'require' }, false)).toMatch(/SSL required/)
   })
 })

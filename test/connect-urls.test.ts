@@ -57,12 +57,17 @@ describe('tlsFromUrl and pgPoolConfig: sslmode as libpq means it', () => {
     await writeFile(join(dir, 'ca.pem'), 'CA PEM')
     await writeFile(join(dir, 'client.pem'), 'CLIENT PEM')
     await writeFile(join(dir, 'client.key'), 'CLIENT KEY')
-    const tls = tlsFromUrl(`postgres://u@h/db?sslmode=require&sslrootcert=${dir}/ca.pem&sslcert=${dir}/client.pem&sslkey=${dir}/client.key`)
+    const tls = tlsFromUrl(
+      `postgres://u@h/db?sslmode=require&sslrootcert=${dir}/ca.pem&sslcert=${dir}/client.pem&sslkey=${dir}/client.key`,
+    )
     expect(tls).toMatchObject({ ca: 'CA PEM', cert: 'CLIENT PEM', key: 'CLIENT KEY', rejectUnauthorized: true })
   })
 
   it('takes TLS parameters out of the URL so pg cannot override an explicit ssl option', () => {
-    const config = pgPoolConfig('postgres://u:p@h:5432/db?sslmode=require&pgbouncer=true&application_name=x', { ssl: { servername: 'db.internal' }, max: 3 })
+    const config = pgPoolConfig('postgres://u:p@h:5432/db?sslmode=require&pgbouncer=true&application_name=x', {
+      ssl: { servername: 'db.internal' },
+      max: 3,
+    })
     expect(config.connectionString).toBe('postgres://u:p@h:5432/db?application_name=x')
     expect(config.ssl).toEqual({ rejectUnauthorized: false, servername: 'db.internal' })
     expect(config.max).toBe(3)
@@ -78,9 +83,16 @@ describe('chooseDriver and resolveDatabaseUrl', () => {
   })
 
   it('prefers the direct URL for migrations, the pooled one for the vercel driver', () => {
-    const env = { POSTGRES_URL: 'postgres://pooled', POSTGRES_URL_NON_POOLING: 'postgres://direct', POSTGRES_PRISMA_URL: 'postgres://prisma' }
+    const env = {
+      POSTGRES_URL: 'postgres://pooled',
+      POSTGRES_URL_NON_POOLING: 'postgres://direct',
+      POSTGRES_PRISMA_URL: 'postgres://prisma',
+    }
     expect(resolveDatabaseUrl(undefined, env)).toEqual({ url: 'postgres://direct', source: 'POSTGRES_URL_NON_POOLING' })
-    expect(resolveDatabaseUrl(undefined, { POSTGRES_PRISMA_URL: 'postgres://prisma' })).toEqual({ url: 'postgres://prisma', source: 'POSTGRES_PRISMA_URL' })
+    expect(resolveDatabaseUrl(undefined, { POSTGRES_PRISMA_URL: 'postgres://prisma' })).toEqual({
+      url: 'postgres://prisma',
+      source: 'POSTGRES_PRISMA_URL',
+    })
     expect(resolveDatabaseUrl('postgres://given', env)).toEqual({ url: 'postgres://given', source: 'option' })
     expect(resolveDatabaseUrl(undefined, {})).toEqual({ source: 'embedded' })
   })
@@ -88,7 +100,9 @@ describe('chooseDriver and resolveDatabaseUrl', () => {
 
 describe('openMigrationDatabase decides driver, URL and lock', () => {
   // Pools connect lazily: opening and closing touches no server.
-  async function decide(options: Parameters<typeof openMigrationDatabase>[0]): Promise<Omit<MigrationDatabase, 'db' | 'close'>> {
+  async function decide(
+    options: Parameters<typeof openMigrationDatabase>[0],
+  ): Promise<Omit<MigrationDatabase, 'db' | 'close'>> {
     const target = await openMigrationDatabase(options)
     await target.close()
     const { db: _db, close: _close, ...decision } = target
@@ -109,16 +123,30 @@ describe('openMigrationDatabase decides driver, URL and lock', () => {
   })
 
   it('only the pooled URL: the transaction-scoped lock', async () => {
-    expect(await decide({ env: { POSTGRES_URL: neonPooled } })).toMatchObject({ driver: 'pg', source: 'POSTGRES_URL', pooled: true, lock: 'transaction' })
-    expect(await decide({ env: { POSTGRES_PRISMA_URL: `${neon}&pgbouncer=true` } })).toMatchObject({ source: 'POSTGRES_PRISMA_URL', pooled: true, lock: 'transaction' })
+    expect(await decide({ env: { POSTGRES_URL: neonPooled } })).toMatchObject({
+      driver: 'pg',
+      source: 'POSTGRES_URL',
+      pooled: true,
+      lock: 'transaction',
+    })
+    expect(await decide({ env: { POSTGRES_PRISMA_URL: `${neon}&pgbouncer=true` } })).toMatchObject({
+      source: 'POSTGRES_PRISMA_URL',
+      pooled: true,
+      lock: 'transaction',
+    })
   })
 
   it('a pooler the URL does not reveal can be declared', async () => {
-    expect(await decide({ url: 'postgres://u@127.0.0.1:5432/app', env: {}, pooled: true })).toMatchObject({ pooled: true, lock: 'transaction' })
+    expect(await decide({ url: 'postgres://u@127.0.0.1:5432/app', env: {}, pooled: true })).toMatchObject({
+      pooled: true,
+      lock: 'transaction',
+    })
   })
 
   it('the vercel driver: POSTGRES_URL first, always the transaction-scoped lock', async () => {
-    expect(await decide({ driver: 'vercel', env: { POSTGRES_URL: neonPooled, POSTGRES_URL_NON_POOLING: neon } })).toMatchObject({
+    expect(
+      await decide({ driver: 'vercel', env: { POSTGRES_URL: neonPooled, POSTGRES_URL_NON_POOLING: neon } }),
+    ).toMatchObject({
       driver: 'vercel',
       source: 'POSTGRES_URL',
       pooled: true,
@@ -127,6 +155,8 @@ describe('openMigrationDatabase decides driver, URL and lock', () => {
   })
 
   it('no URL: the embedded database (session lock; see connect-drivers.test.ts), which has no second connection for the other lock', async () => {
-    await expect(openMigrationDatabase({ env: {}, dataDir: 'memory://', lock: 'transaction' })).rejects.toThrow(/embedded database/)
+    await expect(openMigrationDatabase({ env: {}, dataDir: 'memory://', lock: 'transaction' })).rejects.toThrow(
+      /embedded database/,
+    )
   })
 })

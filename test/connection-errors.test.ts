@@ -37,7 +37,10 @@ async function openIdle(db: Kysely<any>, count: number): Promise<void> {
 
 /** Backend pids on `database`, other than this admin session. */
 async function backendsOn(database: string): Promise<number[]> {
-  const { rows } = await admin!.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database])
+  const { rows } = await admin!.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+    [database],
+  )
   return rows.map((r) => r.pid)
 }
 
@@ -107,7 +110,10 @@ describe.skipIf(!server.adminUrl)('pools and clients whose connections the serve
       const failure = await database.db.connection().execute(async (connection) => {
         const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(connection)
         await terminate([rows[0]!.pid])
-        return sql`select 1`.execute(connection).then(() => undefined, (error: unknown) => error)
+        return sql`select 1`.execute(connection).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
       })
       expect(failure).toBeInstanceOf(Error)
       expect((await sql<{ one: number }>`select 1 as one`.execute(database.db)).rows).toEqual([{ one: 1 }])

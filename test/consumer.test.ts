@@ -8,7 +8,17 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
-import { appEnv, createAppFolder, INSTALL_FLAGS, installedVersion, npm, packageMigrations, packPackage, run, type ProcessRun } from './support/consumer-app.js'
+import {
+  appEnv,
+  createAppFolder,
+  INSTALL_FLAGS,
+  installedVersion,
+  npm,
+  packageMigrations,
+  packPackage,
+  run,
+  type ProcessRun,
+} from './support/consumer-app.js'
 import { startWsProxy, type WsProxy } from './support/ws-proxy.js'
 
 const server = await resolveTestServer()
@@ -41,7 +51,11 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
   let app: string
   let install: ProcessRun
 
-  const node = (args: readonly string[], env: Record<string, string | undefined> = {}, cwd = app): Promise<ProcessRun> =>
+  const node = (
+    args: readonly string[],
+    env: Record<string, string | undefined> = {},
+    cwd = app,
+  ): Promise<ProcessRun> =>
     run(process.execPath, args, { cwd, env: appEnv({ TEST_DATABASE_URL: undefined, ...env }), timeoutMs: STEP_MS })
   const freshUrl = async (): Promise<string> => {
     const handle = await server.createDatabase()
@@ -53,11 +67,16 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
     const packDir = await mkdtemp(join(tmpdir(), 'wukong-pack-'))
     temps.push(packDir)
     tarball = await packPackage(packDir, { timeoutMs: SETUP_MS })
-    app = await createAppFolder('wukong-consumer-', Object.fromEntries((await readdir(FIXTURE)).map((name) => [name, join(FIXTURE, name)])))
+    app = await createAppFolder(
+      'wukong-consumer-',
+      Object.fromEntries((await readdir(FIXTURE)).map((name) => [name, join(FIXTURE, name)])),
+    )
     temps.push(app)
     // The README's install line, as an app runs it (bare names: npm picks the versions), plus
     // the tools this suite drives from inside the app, at the versions this checkout uses.
-    const tools = await Promise.all(['typescript', 'vitest', 'esbuild', '@types/node'].map(async (name) => `${name}@${await installedVersion(name)}`))
+    const tools = await Promise.all(
+      ['typescript', 'vitest', 'esbuild', '@types/node'].map(async (name) => `${name}@${await installedVersion(name)}`),
+    )
     install = await npm(['install', ...INSTALL_FLAGS, tarball, 'kysely', 'pg'], { cwd: app, timeoutMs: SETUP_MS })
     await npm(['install', ...INSTALL_FLAGS, '--save-dev', ...tools], { cwd: app, timeoutMs: SETUP_MS })
   }, SETUP_MS * 2)
@@ -73,17 +92,24 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
     expect(ls.code, ls.stderr).toBe(0)
     expect(ls.stdout.match(/kysely@/g)?.length ?? 0).toBeGreaterThan(0)
     expect(ls.stdout).not.toMatch(/invalid|UNMET DEPENDENCY|UNMET PEER/)
-    const { version } = JSON.parse(await readFile(join(app, 'node_modules/kysely/package.json'), 'utf8')) as { version: string }
+    const { version } = JSON.parse(await readFile(join(app, 'node_modules/kysely/package.json'), 'utf8')) as {
+      version: string
+    }
     expect(version).toMatch(/^0\.29\./)
     const installed = await readdir(join(app, 'node_modules'))
-    for (const absent of ['@electric-sql', '@neondatabase', '@vercel', 'tsx', 'testcontainers']) expect(installed).not.toContain(absent)
+    for (const absent of ['@electric-sql', '@neondatabase', '@vercel', 'tsx', 'testcontainers'])
+      expect(installed).not.toContain(absent)
   })
 
   it('migrates a fresh database at boot with MigrationRunner; the second boot is a no-op', async () => {
     const url = await freshUrl()
-    const first = lastJson<{ applied: string[]; currentVersion: number }>(await node(['boot.mjs'], { DATABASE_URL: url }))
+    const first = lastJson<{ applied: string[]; currentVersion: number }>(
+      await node(['boot.mjs'], { DATABASE_URL: url }),
+    )
     expect(first).toEqual({ applied: ALL.map((n) => `${n}:applied`), currentVersion: LATEST })
-    const second = lastJson<{ applied: string[]; currentVersion: number }>(await node(['boot.mjs'], { DATABASE_URL: url }))
+    const second = lastJson<{ applied: string[]; currentVersion: number }>(
+      await node(['boot.mjs'], { DATABASE_URL: url }),
+    )
     expect(second).toEqual({ applied: [], currentVersion: LATEST })
   })
 
@@ -98,7 +124,9 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
   it('answers typed queries on the migrated schema', async () => {
     const url = await freshUrl()
     ok(await node(['boot.mjs'], { DATABASE_URL: url }))
-    const out = lastJson<{ session: Record<string, unknown>; steps: Record<string, unknown>[] }>(await node(['queries.mjs'], { DATABASE_URL: url }))
+    const out = lastJson<{ session: Record<string, unknown>; steps: Record<string, unknown>[] }>(
+      await node(['queries.mjs'], { DATABASE_URL: url }),
+    )
     expect(out.session).toEqual({ id: 's1', goal: 'write a poem', status: 'active', depth: 0 })
     expect(out.steps).toEqual([
       { step_number: 1, action: 'think', status: 'pending' },
@@ -119,14 +147,20 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
 
   it('runs the CLI through the installed bin (npx wukong-migrate)', async () => {
     const url = await freshUrl()
-    const npx = (args: readonly string[]): Promise<ProcessRun> => run('npx', ['--no-install', 'wukong-migrate', ...args], { cwd: app, env: appEnv(), timeoutMs: STEP_MS })
+    const npx = (args: readonly string[]): Promise<ProcessRun> =>
+      run('npx', ['--no-install', 'wukong-migrate', ...args], { cwd: app, env: appEnv(), timeoutMs: STEP_MS })
     const before = ok(await npx(['status', '--url', url]))
     expect(before.stdout).toMatch(/pending\s+001_initial_schema\.sql/)
     expect((await npx(['status', '--check', '--url', url])).code).toBe(3) // not up to date
     ok(await npx(['migrate', '--url', url]))
     const status = ok(await npx(['status', '--url', url]))
     expect(status.stdout).toContain(`Up to date: the database is at version ${LATEST}`)
-    const json = JSON.parse(ok(await npx(['status', '--json', '--url', url])).stdout) as { ok: boolean; currentVersion: number; isUpToDate: boolean; applied: unknown[] }
+    const json = JSON.parse(ok(await npx(['status', '--json', '--url', url])).stdout) as {
+      ok: boolean
+      currentVersion: number
+      isUpToDate: boolean
+      applied: unknown[]
+    }
     expect(json).toMatchObject({ ok: true, currentVersion: LATEST, isUpToDate: true })
     expect(json.applied).toHaveLength(ALL.length)
   })
@@ -149,12 +183,21 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
   it('the installed CLI: --version, .env in the working directory, and a piped status that ends quietly', async () => {
     const url = await freshUrl()
     const bin = join(app, 'node_modules', '.bin', 'wukong-migrate')
-    const { version } = JSON.parse(await readFile(join(app, 'node_modules/@wukong/adapter-vercel/package.json'), 'utf8')) as { version: string }
-    expect(ok(await run(bin, ['--version'], { cwd: app, env: appEnv(), timeoutMs: STEP_MS })).stdout).toBe(`${version}\n`)
+    const { version } = JSON.parse(
+      await readFile(join(app, 'node_modules/@wukong/adapter-vercel/package.json'), 'utf8'),
+    ) as { version: string }
+    expect(ok(await run(bin, ['--version'], { cwd: app, env: appEnv(), timeoutMs: STEP_MS })).stdout).toBe(
+      `${version}\n`,
+    )
     const project = await mkdtemp(join(tmpdir(), 'wukong-dotenv-'))
     temps.push(project)
     await writeFile(join(project, '.env'), `DATABASE_URL=${url}\n`)
-    const env = appEnv({ DATABASE_URL: undefined, POSTGRES_URL_NON_POOLING: undefined, POSTGRES_URL: undefined, POSTGRES_PRISMA_URL: undefined })
+    const env = appEnv({
+      DATABASE_URL: undefined,
+      POSTGRES_URL_NON_POOLING: undefined,
+      POSTGRES_URL: undefined,
+      POSTGRES_PRISMA_URL: undefined,
+    })
     const migrated = ok(await run(bin, ['migrate'], { cwd: project, env, timeoutMs: STEP_MS }))
     expect(migrated.stdout).toContain('DATABASE_URL')
     const piped = await run('sh', ['-c', `"${bin}" status | head -1`], { cwd: project, env, timeoutMs: STEP_MS })
@@ -168,41 +211,58 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
     temps.push(out)
     const meta = join(app, 'meta.json')
     ok(
-      await run(join(app, 'node_modules/.bin/esbuild'), [
-        'bundle-entry.mjs',
-        '--bundle',
-        '--platform=node',
-        '--format=esm',
-        // pg and kysely are CommonJS-free ESM/CJS mixes esbuild handles; pg's optional native
-        // binding is the one thing left out (pg requires it only when asked for).
-        '--external:pg-native',
-        "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        `--outfile=${join(out, 'app.mjs')}`,
-        `--metafile=${meta}`,
-      ], { cwd: app, env: appEnv(), timeoutMs: STEP_MS }),
+      await run(
+        join(app, 'node_modules/.bin/esbuild'),
+        [
+          'bundle-entry.mjs',
+          '--bundle',
+          '--platform=node',
+          '--format=esm',
+          // pg and kysely are CommonJS-free ESM/CJS mixes esbuild handles; pg's optional native
+          // binding is the one thing left out (pg requires it only when asked for).
+          '--external:pg-native',
+          "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          `--outfile=${join(out, 'app.mjs')}`,
+          `--metafile=${meta}`,
+        ],
+        { cwd: app, env: appEnv(), timeoutMs: STEP_MS },
+      ),
     )
     const inputs = Object.keys((JSON.parse(await readFile(meta, 'utf8')) as { inputs: Record<string, unknown> }).inputs)
     expect(inputs.some((i) => i.includes('node_modules/@wukong/adapter-vercel/dist/'))).toBe(true)
     // The package's migrations travel inside the bundle, as code.
     expect(await readFile(join(out, 'app.mjs'), 'utf8')).toContain('CREATE TABLE IF NOT EXISTS sessions')
-    for (const absent of ['libpg-query', '@electric-sql', '@neondatabase', '@vercel']) expect(inputs.filter((i) => i.includes(absent))).toEqual([])
+    for (const absent of ['libpg-query', '@electric-sql', '@neondatabase', '@vercel'])
+      expect(inputs.filter((i) => i.includes(absent))).toEqual([])
     expect(await readdir(out)).toEqual(['app.mjs'])
 
     const url = await freshUrl()
-    const first = lastJson<{ applied: string[]; currentVersion: number; source: string }>(await node(['app.mjs'], { POSTGRES_URL: url }, out))
+    const first = lastJson<{ applied: string[]; currentVersion: number; source: string }>(
+      await node(['app.mjs'], { POSTGRES_URL: url }, out),
+    )
     expect(first).toEqual({ applied: ALL.map((n) => `${n}:applied`), currentVersion: LATEST, source: 'POSTGRES_URL' })
     expect(lastJson<{ applied: string[] }>(await node(['app.mjs'], { POSTGRES_URL: url }, out)).applied).toEqual([])
   })
 
   it('hands the runner and the Migrator the db of @vercel/postgres-kysely (npm overrides for kysely 0.29)', async () => {
     const manifest = JSON.parse(await readFile(join(app, 'package.json'), 'utf8')) as Record<string, unknown>
-    await writeFile(join(app, 'package.json'), `${JSON.stringify({ ...manifest, overrides: VERCEL_OVERRIDES }, null, 2)}\n`)
-    const added = await npm(['install', ...INSTALL_FLAGS, '@vercel/postgres-kysely', 'ws'], { cwd: app, timeoutMs: SETUP_MS })
+    await writeFile(
+      join(app, 'package.json'),
+      `${JSON.stringify({ ...manifest, overrides: VERCEL_OVERRIDES }, null, 2)}\n`,
+    )
+    const added = await npm(['install', ...INSTALL_FLAGS, '@vercel/postgres-kysely', 'ws'], {
+      cwd: app,
+      timeoutMs: SETUP_MS,
+    })
     expect(added.stderr).not.toMatch(/ERESOLVE|peer dep/i)
     const ls = await run('npm', ['ls', '--all'], { cwd: app, timeoutMs: STEP_MS })
     expect(ls.code, ls.stdout + ls.stderr).toBe(0)
     // One kysely in the whole tree: the app's, which @vercel/postgres-kysely now uses too.
-    expect((await run('npm', ['ls', 'kysely', '--all', '--parseable'], { cwd: app, timeoutMs: STEP_MS })).stdout.trim().split('\n')).toEqual([join(app, 'node_modules/kysely')])
+    expect(
+      (await run('npm', ['ls', 'kysely', '--all', '--parseable'], { cwd: app, timeoutMs: STEP_MS })).stdout
+        .trim()
+        .split('\n'),
+    ).toEqual([join(app, 'node_modules/kysely')])
 
     const proxy: WsProxy = await startWsProxy()
     try {
@@ -211,9 +271,15 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
         url.hostname = 'localhost' // what @vercel/postgres accepts besides a -pooler. host
         const env = { DATABASE_URL: url.toString(), WS_PROXY_PORT: String(proxy.port) }
         const first = lastJson<Record<string, unknown>>(await node(['vercel.mjs', mode], env))
-        expect(first).toMatchObject(mode === 'runner' ? { applied: ALL.map((n) => `${n}:applied`), currentVersion: LATEST } : { results: ALL.map((n) => `${n}:Success`) })
+        expect(first).toMatchObject(
+          mode === 'runner'
+            ? { applied: ALL.map((n) => `${n}:applied`), currentVersion: LATEST }
+            : { results: ALL.map((n) => `${n}:Success`) },
+        )
         const second = lastJson<Record<string, unknown>>(await node(['vercel.mjs', mode], env))
-        expect(second).toMatchObject(mode === 'runner' ? { applied: [], currentVersion: LATEST, sessions: 2 } : { results: [], sessions: 2 })
+        expect(second).toMatchObject(
+          mode === 'runner' ? { applied: [], currentVersion: LATEST, sessions: 2 } : { results: [], sessions: 2 },
+        )
       }
     } finally {
       await proxy.stop()
@@ -224,7 +290,13 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
   for (const config of ['bundler', 'nodenext'] as const) {
     for (const skipLibCheck of [false, true]) {
       it(`type-checks app code with tsc (moduleResolution ${config}, skipLibCheck ${skipLibCheck})`, async () => {
-        const result = await node(['node_modules/typescript/bin/tsc', '-p', `tsconfig.${config}.json`, '--skipLibCheck', String(skipLibCheck)])
+        const result = await node([
+          'node_modules/typescript/bin/tsc',
+          '-p',
+          `tsconfig.${config}.json`,
+          '--skipLibCheck',
+          String(skipLibCheck),
+        ])
         expect(result.stdout + result.stderr).toBe('')
         expect(result.code).toBe(0)
       })
@@ -236,9 +308,24 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
     const unpacked = await mkdtemp(join(tmpdir(), 'wukong-unpacked-'))
     temps.push(unpacked)
     ok(await run('tar', ['-xzf', tarball, '-C', unpacked], { cwd: unpacked }))
-    const publint = await node([join(root, 'node_modules/publint/src/cli.js'), 'run', join(unpacked, 'package'), '--pack', 'false', '--strict'], {}, root)
+    const publint = await node(
+      [join(root, 'node_modules/publint/src/cli.js'), 'run', join(unpacked, 'package'), '--pack', 'false', '--strict'],
+      {},
+      root,
+    )
     expect(publint.code, publint.stdout + publint.stderr).toBe(0)
-    const attw = await node([join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--profile', 'esm-only', '--format', 'ascii'], {}, root)
+    const attw = await node(
+      [
+        join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'),
+        tarball,
+        '--profile',
+        'esm-only',
+        '--format',
+        'ascii',
+      ],
+      {},
+      root,
+    )
     expect(attw.code, attw.stdout + attw.stderr).toBe(0)
   })
 })

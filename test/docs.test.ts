@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { resolveTestServer, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
 import { cliEnv, plain } from './support/cli-process.js'
 import { filesUnder } from './support/doc-blocks.js'
-import { markdownFiles, ROOT, writeExampleProject, writeMarkdownProject, type DocProject } from './support/doc-projects.js'
+import {
+  markdownFiles,
+  ROOT,
+  writeExampleProject,
+  writeMarkdownProject,
+  type DocProject,
+} from './support/doc-projects.js'
 
 // The documentation cannot rot: every ```ts block of README.md, CONTRIBUTING.md and docs/*.md
 // and every JSDoc @example of src/ is type-checked (each block a module of its own); blocks
@@ -27,11 +33,23 @@ interface Run {
   readonly output: string
 }
 
-function run(file: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<Run> {
+function run(
+  file: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number },
+): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeout ?? 240_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: plain(stdout + stderr) })
-    })
+    execFile(
+      file,
+      [...args],
+      { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeout ?? 240_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+          output: plain(stdout + stderr),
+        })
+      },
+    )
   })
 }
 
@@ -46,7 +64,9 @@ async function typeErrors(project: DocProject): Promise<string[]> {
       const block = m ? project.files.get(m[1]!.replace(/^.*\//, '')) : undefined
       if (!m || !block) return line
       // Line numbers inside the block: the prelude (imports) is counted out.
-      const preludeLines = readFileSync(join(project.dir, m[1]!.replace(/^.*\//, '')), 'utf8').split('\n').indexOf(block.code.split('\n')[0] ?? '')
+      const preludeLines = readFileSync(join(project.dir, m[1]!.replace(/^.*\//, '')), 'utf8')
+        .split('\n')
+        .indexOf(block.code.split('\n')[0] ?? '')
       return `${block.where} (+${Number(m[2]) - Math.max(0, preludeLines)}): ${m[3]}`
     })
 }
@@ -73,7 +93,10 @@ describe('the documentation compiles', { timeout: 300_000 }, () => {
     const { files } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }
     for (const path of mentioned) {
       expect(existsSync(join(ROOT, path)), path).toBe(true)
-      expect(files.some((f) => path === f || path.startsWith(`${f.replace(/\/$/, '')}/`)), `${path} in package.json "files"`).toBe(true)
+      expect(
+        files.some((f) => path === f || path.startsWith(`${f.replace(/\/$/, '')}/`)),
+        `${path} in package.json "files"`,
+      ).toBe(true)
     }
   })
 
@@ -81,7 +104,8 @@ describe('the documentation compiles', { timeout: 300_000 }, () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
     expect(readme.split('\n').length).toBeLessThanOrEqual(250)
     expect(readme).toMatch(/\n## Install\n+```sh\nnpm install @wukong\/adapter-vercel kysely pg\n/)
-    for (const file of markdownFiles()) expect(readFileSync(join(ROOT, file), 'utf8'), file).not.toMatch(/\bissue \d|\basked\b/i)
+    for (const file of markdownFiles())
+      expect(readFileSync(join(ROOT, file), 'utf8'), file).not.toMatch(/\bissue \d|\basked\b/i)
   })
 })
 
@@ -93,19 +117,43 @@ describe.skipIf(server.skipReason)('the runnable blocks run', { timeout: 300_000
     expect(runnable.map(([, b]) => b.mode)).toEqual(expect.arrayContaining(['run', 'test']))
   })
 
-  it.each(runnable.map(([name, block]) => [block.where, block.mode, name] as const))('%s (%s)', async (_where, mode, name) => {
-    const handle = await server.createDatabase()
-    handles.push(handle)
-    // A fresh, empty database named the way an app's environment names it; nothing else.
-    const env = cliEnv({ DATABASE_URL: handle.url!, TEST_DATABASE_URL: server.adminUrl, CI: 'true', WUKONG_TEST_QUIET: undefined, NO_COLOR: '1' })
-    const result =
-      mode === 'run'
-        ? await run(process.execPath, ['--import', 'tsx', name], { cwd: project.dir, env })
-        : await run(process.execPath, [VITEST, 'run', '--root', project.dir, '--dir', project.dir, name, '--typecheck.enabled=false', '--config', join(project.dir, 'vitest.config.mjs')], { cwd: project.dir, env })
-    expect(result.output).not.toMatch(/TypeError/)
-    expect(result.code, result.output).toBe(0)
-    if (mode === 'test') expect(result.output).toContain('test databases: server from TEST_DATABASE_URL')
-  })
+  it.each(runnable.map(([name, block]) => [block.where, block.mode, name] as const))(
+    '%s (%s)',
+    async (_where, mode, name) => {
+      const handle = await server.createDatabase()
+      handles.push(handle)
+      // A fresh, empty database named the way an app's environment names it; nothing else.
+      const env = cliEnv({
+        DATABASE_URL: handle.url!,
+        TEST_DATABASE_URL: server.adminUrl,
+        CI: 'true',
+        WUKONG_TEST_QUIET: undefined,
+        NO_COLOR: '1',
+      })
+      const result =
+        mode === 'run'
+          ? await run(process.execPath, ['--import', 'tsx', name], { cwd: project.dir, env })
+          : await run(
+              process.execPath,
+              [
+                VITEST,
+                'run',
+                '--root',
+                project.dir,
+                '--dir',
+                project.dir,
+                name,
+                '--typecheck.enabled=false',
+                '--config',
+                join(project.dir, 'vitest.config.mjs'),
+              ],
+              { cwd: project.dir, env },
+            )
+      expect(result.output).not.toMatch(/TypeError/)
+      expect(result.code, result.output).toBe(0)
+      if (mode === 'test') expect(result.output).toContain('test databases: server from TEST_DATABASE_URL')
+    },
+  )
 })
 
 describe('the documented fixture pattern, without a server', { timeout: 300_000 }, () => {
@@ -115,7 +163,22 @@ describe('the documented fixture pattern, without a server', { timeout: 300_000 
     expect(tests.length).toBeGreaterThan(0)
     for (const [name] of tests) {
       const env = cliEnv({ CI: 'true', TEST_DATABASE_URL: undefined, WUKONG_TEST_NO_DOCKER: '1', NO_COLOR: '1' })
-      const result = await run(process.execPath, [VITEST, 'run', '--root', project.dir, '--dir', project.dir, name, '--typecheck.enabled=false', '--config', join(project.dir, 'vitest.config.mjs')], { cwd: project.dir, env })
+      const result = await run(
+        process.execPath,
+        [
+          VITEST,
+          'run',
+          '--root',
+          project.dir,
+          '--dir',
+          project.dir,
+          name,
+          '--typecheck.enabled=false',
+          '--config',
+          join(project.dir, 'vitest.config.mjs'),
+        ],
+        { cwd: project.dir, env },
+      )
       expect(result.code).not.toBe(0)
       expect(result.output).toContain('NoTestServerError: no PostgreSQL server for tests')
       expect(result.output).not.toMatch(/TypeError|Cannot read properties of undefined/)

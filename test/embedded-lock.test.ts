@@ -51,7 +51,12 @@ function staleRecord(pid: number, extra: Record<string, unknown> = {}): string {
 }
 
 function record(dataDir: string): { pid: number; token: string; startTime?: string; command?: string } {
-  return JSON.parse(readFileSync(lockFileOf(dataDir), 'utf8')) as { pid: number; token: string; startTime?: string; command?: string }
+  return JSON.parse(readFileSync(lockFileOf(dataDir), 'utf8')) as {
+    pid: number
+    token: string
+    startTime?: string
+    command?: string
+  }
 }
 
 describe('the embedded folder lock', { timeout: 120_000 }, () => {
@@ -77,7 +82,9 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
 
     // This process (a second owner, as far as the lock is concerned) gives up after its wait.
     const onBusy: unknown[] = []
-    const error = await lockEmbeddedFolder(dataDir, { busyTimeoutMs: 300, onBusy: (h) => onBusy.push(h) }).catch((e: unknown) => e)
+    const error = await lockEmbeddedFolder(dataDir, { busyTimeoutMs: 300, onBusy: (h) => onBusy.push(h) }).catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(EmbeddedDatabaseBusyError)
     expect(error).toBeInstanceOf(MigrationError)
     const busy = error as EmbeddedDatabaseBusyError
@@ -179,7 +186,14 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     const dataDir = await folder()
     // Worker threads, woken by one futex notify, collide far more tightly than processes can;
     // a takeover that deletes and recreates the lock without the takeover step fails here.
-    const race = startProcess(process.execPath, [...TSX, 'test/support/lock-race.ts', dataDir, String(deadPid()), '300', '4'])
+    const race = startProcess(process.execPath, [
+      ...TSX,
+      'test/support/lock-race.ts',
+      dataDir,
+      String(deadPid()),
+      '300',
+      '4',
+    ])
     const run = await race.exited
     expect(run.stderr).toBe('')
     const { winners } = JSON.parse(run.stdout) as { winners: number[] }
@@ -230,14 +244,22 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     await holder.waitFor(/^won \d+$/m)
     const lines: string[] = []
     const status = (options: { busyTimeoutMs?: number; env?: Record<string, string> }) =>
-      new MigrationRunner({ env: { WUKONG_PGLITE_DIR: dataDir, ...options.env }, busyTimeoutMs: options.busyTimeoutMs, log: (l) => lines.push(l) })
+      new MigrationRunner({
+        env: { WUKONG_PGLITE_DIR: dataDir, ...options.env },
+        busyTimeoutMs: options.busyTimeoutMs,
+        log: (l) => lines.push(l),
+      })
         .status()
         .catch((e: unknown) => e)
 
     const byOption = await status({ busyTimeoutMs: 200, env: { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '0' } })
     expect(byOption).toMatchObject({ code: 'EMBEDDED_DATABASE_BUSY', busyTimeoutMs: 200, holder: { pid: holder.pid } })
     expect(lines).toEqual([
-      expect.stringMatching(new RegExp(`^The embedded database in .* is open in process ${holder.pid} \\(node folder-lock-child\\.ts .*\\); waiting up to 200 ms for it to close$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^The embedded database in .* is open in process ${holder.pid} \\(node folder-lock-child\\.ts .*\\); waiting up to 200 ms for it to close$`,
+        ),
+      ),
     ])
     lines.length = 0
     const byEnv = await status({ env: { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '0' } })
@@ -248,7 +270,15 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
   })
 
   it('records a command line without folders or anything that may be a secret', () => {
-    const argv = ['/usr/bin/node', '/app/bin/wukong-migrate.js', 'migrate', '--url', 'postgres://u:pw@h/db', '--password', 'hunter2']
+    const argv = [
+      '/usr/bin/node',
+      '/app/bin/wukong-migrate.js',
+      'migrate',
+      '--url',
+      'postgres://u:pw@h/db',
+      '--password',
+      'hunter2',
+    ]
     expect(describeCommand([...argv, '--token=abc', '--dir', '/app/migrations'])).toBe(
       'node wukong-migrate.js migrate --url … --password … … --dir migrations',
     )
@@ -261,7 +291,9 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     expect(thrownText(exit)).toBe("PGlite's PostgreSQL exited with status 1")
     // Emscripten's ErrnoError: what a second PGlite on a folder in use threw.
     expect(thrownText({ name: 'ErrnoError', errno: 20 })).toBe("PGlite's file system failed: EEXIST (file exists)")
-    expect(thrownText({ name: 'ErrnoError', errno: 44 })).toBe("PGlite's file system failed: ENOENT (no such file or directory)")
+    expect(thrownText({ name: 'ErrnoError', errno: 44 })).toBe(
+      "PGlite's file system failed: ENOENT (no such file or directory)",
+    )
     expect(thrownText({ name: 'ErrnoError', errno: 9999 })).toBe("PGlite's file system failed: errno 9999")
     expect(thrownText({ message: 'no such file' })).toBe('no such file')
     expect(thrownText({ errno: 44 })).toBe('{ errno: 44 }')

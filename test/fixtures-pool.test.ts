@@ -16,7 +16,9 @@ async function databases(like: string): Promise<string[]> {
   const admin = new pg.Client({ connectionString: server.adminUrl })
   await admin.connect()
   try {
-    return (await admin.query<{ datname: string }>('select datname from pg_database where datname like $1 order by 1', [like])).rows.map((r) => r.datname)
+    return (
+      await admin.query<{ datname: string }>('select datname from pg_database where datname like $1 order by 1', [like])
+    ).rows.map((r) => r.datname)
   } finally {
     await admin.end()
   }
@@ -126,7 +128,10 @@ describe.skipIf(server.tier === 'pglite')(`the pool of test databases on the ${s
   })
 
   it('a process killed with SIGKILL leaves clones that the next process drops', { timeout: 120_000 }, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/pool-child.ts'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/pool-child.ts'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    })
     const exited = new Promise((resolve) => child.once('exit', resolve))
     try {
       const line = await new Promise<string>((resolve, reject) => {

@@ -1,7 +1,13 @@
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { closeTestDatabases, createTestDatabase, resolveTestServer, withRollback, type TestDatabase } from '../src/testing/index.js'
+import {
+  closeTestDatabases,
+  createTestDatabase,
+  resolveTestServer,
+  withRollback,
+  type TestDatabase,
+} from '../src/testing/index.js'
 import { connectClient } from '../src/testing/test-server.js'
 
 const server = await resolveTestServer()
@@ -34,7 +40,11 @@ describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.
     const [a, b] = await Promise.all([make(), make()])
     expect(a.name).not.toBe(b.name)
     for (const t of [a, b]) {
-      const versions = await t.db.selectFrom('schema_versions').select(['version', 'checksum']).orderBy('version').execute()
+      const versions = await t.db
+        .selectFrom('schema_versions')
+        .select(['version', 'checksum'])
+        .orderBy('version')
+        .execute()
       expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5])
       expect(versions.every((v) => v.checksum !== null)).toBe(true)
     }
@@ -46,7 +56,10 @@ describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.
 
   it('reads and writes embeddings as number[]', async () => {
     const { db } = await make()
-    await db.insertInto('knowledge_entities').values({ entity_id: 'k1', content: 'c', level: 'public', embedding: embedding(0.5, -0.25) }).execute()
+    await db
+      .insertInto('knowledge_entities')
+      .values({ entity_id: 'k1', content: 'c', level: 'public', embedding: embedding(0.5, -0.25) })
+      .execute()
     const row = await db.selectFrom('knowledge_entities').select('embedding').executeTakeFirstOrThrow()
     expect(row.embedding).toHaveLength(1536)
     expect(row.embedding!.slice(0, 3)).toEqual([0.5, -0.25, 0])
@@ -114,7 +127,12 @@ describe.skipIf(server.tier === 'pglite')(`createTestDatabase() on the ${server.
     const rollbacks: number[] = []
     for (let i = 0; i < 50; i++) {
       const started = performance.now()
-      await withRollback(db, (trx) => trx.insertInto('sessions').values({ id: `s${i}`, goal: 'x' }).execute())
+      await withRollback(db, (trx) =>
+        trx
+          .insertInto('sessions')
+          .values({ id: `s${i}`, goal: 'x' })
+          .execute(),
+      )
       rollbacks.push(performance.now() - started)
     }
     console.log(
@@ -134,15 +152,22 @@ describe('createTestDatabase({ tier: "pglite" })', () => {
     const cloned = performance.now()
     const b = await make({ tier: 'pglite' })
     const second = performance.now() - cloned
-    console.log(`[fixtures] pglite: first call ${first.toFixed(0)} ms (boot + migrate + dump + boot from it), later calls ${second.toFixed(0)} ms (boot from the migrated data directory)`)
+    console.log(
+      `[fixtures] pglite: first call ${first.toFixed(0)} ms (boot + migrate + dump + boot from it), later calls ${second.toFixed(0)} ms (boot from the migrated data directory)`,
+    )
     expect(a.tier).toBe('pglite')
     expect(a.url).toBeUndefined()
 
-    await a.db.insertInto('knowledge_entities').values({ entity_id: 'k1', content: 'c', level: 'public', embedding: embedding(1, 0) }).execute()
+    await a.db
+      .insertInto('knowledge_entities')
+      .values({ entity_id: 'k1', content: 'c', level: 'public', embedding: embedding(1, 0) })
+      .execute()
     const row = await a.db.selectFrom('knowledge_entities').select(['entity_id', 'embedding']).executeTakeFirstOrThrow()
     expect(row.embedding!.slice(0, 2)).toEqual([1, 0])
     expect(await b.db.selectFrom('knowledge_entities').select('entity_id').execute()).toEqual([])
-    expect((await b.db.selectFrom('schema_versions').select('version').execute()).map((r) => r.version)).toEqual([1, 2, 3, 4, 5])
+    expect((await b.db.selectFrom('schema_versions').select('version').execute()).map((r) => r.version)).toEqual([
+      1, 2, 3, 4, 5,
+    ])
 
     const seen = await withRollback(b.db, async (trx) => {
       await trx.insertInto('sessions').values({ id: 's1', goal: 'x' }).execute()

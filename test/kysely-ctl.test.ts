@@ -54,7 +54,9 @@ describe.skipIf(server.skipReason)('kysely-ctl with kysely.config.ts', () => {
 
   // Three subprocesses; each loads kysely.config.ts through jiti (about 4 s alone, more under
   // load), hence the longer bound.
-  it('migrate:latest applies the files with both ledgers in step, a failing file stops it, migrate:list tells which', { timeout: 120_000 }, async () => {
+  it('migrate:latest applies the files with both ledgers in step, a failing file stops it, migrate:list tells which', {
+    timeout: 120_000,
+  }, async () => {
     const files = countedFiles(3)
     const env = { POSTGRES_URL_NON_POOLING: handle.url!, WUKONG_MIGRATIONS_DIR: await migrationFolder(files) }
 
@@ -62,12 +64,22 @@ describe.skipIf(server.skipReason)('kysely-ctl with kysely.config.ts', () => {
     expect(latest.code, latest.out).toBe(0)
     expect(latest.out).toMatch(/Ran 3 migrations/)
     expect(await column(handle.db, 'select version from schema_versions order by version')).toEqual([1, 2, 3])
-    expect(await column(handle.db, 'select name from kysely_migration order by name')).toEqual(['001_step_1', '002_step_2', '003_step_3'])
+    expect(await column(handle.db, 'select name from kysely_migration order by name')).toEqual([
+      '001_step_1',
+      '002_step_2',
+      '003_step_3',
+    ])
     expect(await column(handle.db, 'select version from side_effects order by version')).toEqual([1, 2, 3])
 
     // The same files plus one that fails: kysely-ctl reports it and exits non-zero; nothing
     // of the failed file remains and the applied ones are untouched.
-    const failing = { ...env, WUKONG_MIGRATIONS_DIR: await migrationFolder({ ...files, '004_breaks.sql': 'create table t4 (id int);\nselect 1 / 0;\n' }) }
+    const failing = {
+      ...env,
+      WUKONG_MIGRATIONS_DIR: await migrationFolder({
+        ...files,
+        '004_breaks.sql': 'create table t4 (id int);\nselect 1 / 0;\n',
+      }),
+    }
     const broken = await kysely(['migrate:latest'], failing)
     expect(broken.code, broken.out).not.toBe(0)
     expect(broken.out).toMatch(/004_breaks\.sql:2:\d+: division by zero/)

@@ -1,5 +1,11 @@
 import { Kysely, PostgresAdapter, PostgresDialect, sql, type DatabaseIntrospector, type DialectAdapter } from 'kysely'
-import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE, MIGRATION_LOCK_ID, Migrator, type Migration } from 'kysely/migration'
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  DEFAULT_MIGRATION_TABLE,
+  MIGRATION_LOCK_ID,
+  Migrator,
+  type Migration,
+} from 'kysely/migration'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -139,7 +145,10 @@ describe.skipIf(server.skipReason)("Kysely's internals this package relies on", 
   it('reports an executed migration that is gone with the message isMissingMigrationError reads', async () => {
     const target = await freshDb()
     const one = { up: async () => {} }
-    const first = await new Migrator({ db: target, provider: { getMigrations: async () => ({ '001_a': one }) } }).migrateToLatest()
+    const first = await new Migrator({
+      db: target,
+      provider: { getMigrations: async () => ({ '001_a': one }) },
+    }).migrateToLatest()
     expect(first.error).toBeUndefined()
     const second = await new Migrator({ db: target, provider: noMigrations }).migrateToLatest()
     expect(second.error).toBeInstanceOf(Error)
@@ -150,7 +159,10 @@ describe.skipIf(server.skipReason)("Kysely's internals this package relies on", 
   it('reports a new migration that sorts before an executed one with the message isOutOfOrderMigrationError reads', async () => {
     const target = await freshDb()
     const one = { up: async () => {} }
-    const first = await new Migrator({ db: target, provider: { getMigrations: async () => ({ '002_b': one }) } }).migrateToLatest()
+    const first = await new Migrator({
+      db: target,
+      provider: { getMigrations: async () => ({ '002_b': one }) },
+    }).migrateToLatest()
     expect(first.error).toBeUndefined()
     const provider = { getMigrations: async () => ({ '001_a': one, '002_b': one }) }
     const second = await new Migrator({ db: target, provider }).migrateToLatest()

@@ -7,9 +7,19 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { MIGRATION_LOCK_KEY, openMigrationDatabase, withTransactionScopedMigrationLock, type MigrationDatabase } from '../src/connect/index.js'
+import {
+  MIGRATION_LOCK_KEY,
+  openMigrationDatabase,
+  withTransactionScopedMigrationLock,
+  type MigrationDatabase,
+} from '../src/connect/index.js'
 import { GuardedPool, MigrationError, SqlFileMigrationProvider } from '../src/index.js'
-import { connectClient, resolveTestServer, serverRequired, type TestDatabaseHandle } from '../src/testing/test-server.js'
+import {
+  connectClient,
+  resolveTestServer,
+  serverRequired,
+  type TestDatabaseHandle,
+} from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
 import { pgBouncerSkipReason, startPgBouncer, type PgBouncer } from './support/pgbouncer.js'
 
@@ -68,7 +78,9 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
   it("strands Kysely's session lock on a pooled backend: the stock run succeeds, the lock stays until PgBouncer recycles that backend", async () => {
     const handle = await freshDb()
     const pooledUrl = bouncer.url(handle.name)
-    const stock = new Kysely({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: pooledUrl, max: 1 }) }) })
+    const stock = new Kysely({
+      dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: pooledUrl, max: 1 }) }),
+    })
     const other = await connectClient(pooledUrl)
     let otherPid = 0
     // Any other client's transaction, here begun exactly while the lock's backend is idle:
@@ -86,7 +98,11 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
       }),
     }
     try {
-      const { error, results } = await new Migrator({ db: stock, provider, disableTransactions: true }).migrateToLatest()
+      const { error, results } = await new Migrator({
+        db: stock,
+        provider,
+        disableTransactions: true,
+      }).migrateToLatest()
       await other.query('commit')
       // Kysely reports success: nothing tells the caller a lock was left behind.
       expect(error).toBeUndefined()
@@ -102,9 +118,14 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
       // Bounded only by the pooler: released when PgBouncer closes that idle server
       // connection (server_idle_timeout, 2 s here, 600 s by default).
       const started = Date.now()
-      const released = await waitFor(async () => ((await lockHolders(handle.db)).length === 0 ? Date.now() - started : undefined), 20_000)
+      const released = await waitFor(
+        async () => ((await lockHolders(handle.db)).length === 0 ? Date.now() - started : undefined),
+        20_000,
+      )
       expect(released).toBeDefined()
-      console.info(`[pgbouncer.test] stranded session lock released by PgBouncer after ${released} ms (server_idle_timeout = 2 s)`)
+      console.info(
+        `[pgbouncer.test] stranded session lock released by PgBouncer after ${released} ms (server_idle_timeout = 2 s)`,
+      )
     } finally {
       await other.end()
       await stock.destroy()
@@ -118,12 +139,20 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
     await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`)
     const holderPid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
     try {
-      const target = await openMigrationDatabase({ url: bouncer.url(handle.name, { pgbouncer: 'true' }), env: {}, lockWaitTimeoutMs: 1_000 })
+      const target = await openMigrationDatabase({
+        url: bouncer.url(handle.name, { pgbouncer: 'true' }),
+        env: {},
+        lockWaitTimeoutMs: 1_000,
+      })
       opened.push(target)
       expect(target).toMatchObject({ pooled: true, lock: 'transaction', driver: 'pg' })
       const folder = await migrationFolder(countedFiles(2))
       const started = Date.now()
-      const { error } = await new Migrator({ db: target.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...target.migratorOptions }).migrateToLatest()
+      const { error } = await new Migrator({
+        db: target.db,
+        provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+        ...target.migratorOptions,
+      }).migrateToLatest()
       expect(Date.now() - started).toBeLessThan(10_000)
       expect(error).toBeInstanceOf(MigrationError)
       expect((error as MigrationError).code).toBe('LOCK_TIMEOUT')
@@ -157,14 +186,24 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
     const wallMs = performance.now() - started
 
     expect(outcomes.map((o) => o.error)).toEqual(Array(20).fill(undefined))
-    const applied = outcomes.flatMap((o) => (o.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName))
-    expect(applied.sort()).toEqual(Array.from({ length: files }, (_, i) => `${String(i + 1).padStart(3, '0')}_step_${i + 1}`))
-    expect(await column(handle.db, 'select version from side_effects order by version')).toEqual(Array.from({ length: files }, (_, i) => i + 1))
-    expect(await column(handle.db, 'select version from schema_versions order by version')).toEqual(Array.from({ length: files }, (_, i) => i + 1))
+    const applied = outcomes.flatMap((o) =>
+      (o.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+    )
+    expect(applied.sort()).toEqual(
+      Array.from({ length: files }, (_, i) => `${String(i + 1).padStart(3, '0')}_step_${i + 1}`),
+    )
+    expect(await column(handle.db, 'select version from side_effects order by version')).toEqual(
+      Array.from({ length: files }, (_, i) => i + 1),
+    )
+    expect(await column(handle.db, 'select version from schema_versions order by version')).toEqual(
+      Array.from({ length: files }, (_, i) => i + 1),
+    )
     expect(await column(handle.db, 'select count(*)::int from kysely_migration')).toEqual([files])
     expect(await lockHolders(handle.db)).toEqual([])
     const slowest = Math.max(...outcomes.map((o) => o.ms))
-    console.info(`[pgbouncer.test] 20 migrators, ${files} files, pool_size 5: all done in ${wallMs.toFixed(0)} ms (slowest ${slowest.toFixed(0)} ms)`)
+    console.info(
+      `[pgbouncer.test] 20 migrators, ${files} files, pool_size 5: all done in ${wallMs.toFixed(0)} ms (slowest ${slowest.toFixed(0)} ms)`,
+    )
   })
 
   it('a migrator SIGKILLed mid-file leaves no lock behind; the next run finishes in seconds and applies nothing twice', async () => {
@@ -173,11 +212,15 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
     // batch, so whether that orphaned statement commits or not, the file is applied once.
     const folder = await migrationFolder(countedFiles(4, (n) => (n === 2 ? 'select pg_sleep(1.5);\n' : '')))
     const url = bouncer.url(handle.name, { pgbouncer: 'true' })
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/lock-child.ts', url, folder], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/lock-child.ts', url, folder], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     let err = ''
     child.stderr.on('data', (c: Buffer) => (err += c.toString()))
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    )
     const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000)
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (c: Buffer) => {
@@ -194,13 +237,20 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
     clearTimeout(watchdog)
 
     const killed = Date.now()
-    const freedAfter = await waitFor(async () => ((await lockHolders(handle.db)).length === 0 ? Date.now() - killed : undefined), 10_000)
+    const freedAfter = await waitFor(
+      async () => ((await lockHolders(handle.db)).length === 0 ? Date.now() - killed : undefined),
+      10_000,
+    )
     expect(freedAfter).toBeDefined()
 
     const next = await openMigrationDatabase({ url, env: {} })
     opened.push(next)
     const started = Date.now()
-    const { error, results } = await new Migrator({ db: next.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...next.migratorOptions }).migrateToLatest()
+    const { error, results } = await new Migrator({
+      db: next.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+      ...next.migratorOptions,
+    }).migrateToLatest()
     const nextMs = Date.now() - started
     expect(error).toBeUndefined()
     expect(results?.map((r) => r.migrationName)).toEqual(['002_step_2', '003_step_3', '004_step_4'])
@@ -213,10 +263,14 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
 
   it("a Migrator handed a transaction that aborts: Kysely's unlock fails and strands the lock; ours ends with the transaction", async () => {
     const handle = await freshDb()
-    const pooled = new Kysely({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: bouncer.url(handle.name), max: 2 }) }) })
+    const pooled = new Kysely({
+      dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: bouncer.url(handle.name), max: 2 }) }),
+    })
     // A migration that aborts the transaction it is given (no savepoint), as hand-written ones may.
     const provider: MigrationProvider = {
-      getMigrations: async (): Promise<Record<string, Migration>> => ({ '001_aborts': { up: async (db) => void (await sql`select 1 / 0`.execute(db)) } }),
+      getMigrations: async (): Promise<Record<string, Migration>> => ({
+        '001_aborts': { up: async (db) => void (await sql`select 1 / 0`.execute(db)) },
+      }),
     }
     try {
       const stock = await pooled
@@ -243,13 +297,19 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
 
   it("the lock's keep-alive outlasts idle_in_transaction_session_timeout; without it the lost lock is reported, never ignored", async () => {
     const handle = await freshDb()
-    await sql.raw(`alter database "${handle.name}" set idle_in_transaction_session_timeout = '700ms'`).execute(handle.db)
+    await sql
+      .raw(`alter database "${handle.name}" set idle_in_transaction_session_timeout = '700ms'`)
+      .execute(handle.db)
     const folder = await migrationFolder(countedFiles(3, () => 'select pg_sleep(0.5);\n'))
     const url = bouncer.url(handle.name, { pgbouncer: 'true' })
 
     const starved = await openMigrationDatabase({ url, env: {}, lockHeartbeatMs: 60_000 })
     opened.push(starved)
-    const lost = await new Migrator({ db: starved.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...starved.migratorOptions }).migrateToLatest()
+    const lost = await new Migrator({
+      db: starved.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+      ...starved.migratorOptions,
+    }).migrateToLatest()
     expect(lost.error).toBeInstanceOf(MigrationError)
     expect((lost.error as MigrationError).code).toBe('CONNECTION_FAILED')
     expect((lost.error as MigrationError).message).toMatch(/migration lock's connection failed/)
@@ -257,10 +317,20 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
     expect(await column(handle.db, 'select version from side_effects order by version')).toEqual([1, 2, 3])
 
     const handle2 = await freshDb()
-    await sql.raw(`alter database "${handle2.name}" set idle_in_transaction_session_timeout = '700ms'`).execute(handle2.db)
-    const kept = await openMigrationDatabase({ url: bouncer.url(handle2.name, { pgbouncer: 'true' }), env: {}, lockHeartbeatMs: 200 })
+    await sql
+      .raw(`alter database "${handle2.name}" set idle_in_transaction_session_timeout = '700ms'`)
+      .execute(handle2.db)
+    const kept = await openMigrationDatabase({
+      url: bouncer.url(handle2.name, { pgbouncer: 'true' }),
+      env: {},
+      lockHeartbeatMs: 200,
+    })
     opened.push(kept)
-    const ok = await new Migrator({ db: kept.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...kept.migratorOptions }).migrateToLatest()
+    const ok = await new Migrator({
+      db: kept.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+      ...kept.migratorOptions,
+    }).migrateToLatest()
     expect(ok.error).toBeUndefined()
     expect(ok.results).toHaveLength(3)
   })

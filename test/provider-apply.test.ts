@@ -45,7 +45,9 @@ async function tableExists(db: Kysely<unknown>, name: string): Promise<boolean> 
 /** The old runner: each file executed as-is, no transaction, no lock. */
 async function runLikeTheOldRunner(url: string, files: Record<string, string>): Promise<void> {
   const client = await connectClient(url)
-  await client.query('create table if not exists schema_versions (version integer primary key, description text not null, applied_at timestamptz default now())')
+  await client.query(
+    'create table if not exists schema_versions (version integer primary key, description text not null, applied_at timestamptz default now())',
+  )
   for (const name of Object.keys(files).sort()) await client.query(files[name]!)
   await client.end()
 }
@@ -63,7 +65,11 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
 
   it('applies in order and a re-run executes none of the SQL', async () => {
     const folder = await migrationFolder(countedFiles(5))
-    const migrator = new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...options })
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+      ...options,
+    })
     const first = await migrator.migrateToLatest()
     expect(first.error).toBeUndefined()
     expect(first.results?.map((r) => [r.migrationName, r.status])).toEqual([
@@ -94,13 +100,22 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
     )
     await runLikeTheOldRunner(handle.url!, files)
     expect(await sideEffects(handle.db)).toEqual([1, 2, 3])
-    const migrator = new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }), ...options })
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+      ...options,
+    })
     const { error, results } = await migrator.migrateToLatest()
     expect(error).toBeUndefined()
     expect(results?.every((r) => r.status === 'Success')).toBe(true)
     expect(await sideEffects(handle.db)).toEqual([1, 2, 3])
     expect(await kyselyNames(handle.db)).toEqual(['001_step_1', '002_step_2', '003_step_3'])
-    const { rows } = await sql<{ version: number; description: string; checksum: string | null; adopted_at: Date | null }>`
+    const { rows } = await sql<{
+      version: number
+      description: string
+      checksum: string | null
+      adopted_at: Date | null
+    }>`
       select version, description, checksum, adopted_at from schema_versions order by version`.execute(handle.db)
     expect(rows.map((r) => r.description)).toEqual(['Step one', 'Step 2', 'Step 3'])
     expect(rows.every((r) => r.checksum?.length === 64 && r.adopted_at instanceof Date)).toBe(true)
@@ -112,9 +127,16 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
         ? "insert into schema_versions (version, description) values (1, 'First') on conflict (version) do nothing;\n"
         : "INSERT INTO schema_versions (version, description) VALUES (2, 'Second');\n",
     )
-    const migrator = new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }), ...options })
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+      ...options,
+    })
     expect((await migrator.migrateToLatest()).error).toBeUndefined()
-    const { rows } = await sql<{ description: string; checksum: string }>`select description, checksum from schema_versions order by version`.execute(handle.db)
+    const { rows } = await sql<{
+      description: string
+      checksum: string
+    }>`select description, checksum from schema_versions order by version`.execute(handle.db)
     expect(rows.map((r) => r.description)).toEqual(['First', 'Second'])
     expect(rows.every((r) => r.checksum.length === 64)).toBe(true)
   })
@@ -122,9 +144,14 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
   it('a failing file leaves no table, row or ledger entry, and the error names it with line:column', async () => {
     const files = {
       ...countedFiles(2),
-      '003_broken.sql': 'create table broken_a (id int);\ninsert into side_effects (version) values (3);\nselect no_such_column from broken_a;\n',
+      '003_broken.sql':
+        'create table broken_a (id int);\ninsert into side_effects (version) values (3);\nselect no_such_column from broken_a;\n',
     }
-    const migrator = new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }), ...options })
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+      ...options,
+    })
     const { error } = await migrator.migrateToLatest()
     expect(error).toBeInstanceOf(MigrationError)
     const e = error as MigrationError
@@ -140,7 +167,11 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
 
   it('locates a failing statement that PostgreSQL gives no position for', async () => {
     const files = { '001_dup.sql': 'create table dup (id int);\n\n  create table dup (id int);\n' }
-    const migrator = new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }), ...options })
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+      ...options,
+    })
     const e = (await migrator.migrateToLatest()).error as MigrationError
     expect([e.code, e.file, e.line, e.column]).toEqual(['MIGRATION_FAILED', '001_dup.sql', 3, 3])
     expect(await tableExists(handle.db, 'dup')).toBe(false)
@@ -152,9 +183,16 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
       '002_step_2.down.sql': 'drop table t2;\ndelete from side_effects where version = 2;\n',
       '003_step_3.down.sql': 'drop table t3;\ndelete from side_effects where version = 3;\n',
     }
-    const migrator = new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }), ...options })
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+      ...options,
+    })
     expect((await migrator.migrateToLatest()).error).toBeUndefined()
-    expect((await migrator.migrateDown()).results?.[0]).toMatchObject({ migrationName: '003_step_3', status: 'Success' })
+    expect((await migrator.migrateDown()).results?.[0]).toMatchObject({
+      migrationName: '003_step_3',
+      status: 'Success',
+    })
     expect(await tableExists(handle.db, 't3')).toBe(false)
     expect(await ledgerVersions(handle.db)).toEqual([1, 2])
     expect((await migrator.migrateTo('001_step_1')).error).toBeUndefined()
@@ -179,16 +217,25 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
     const files = countedFiles(2)
     const folder = await migrationFolder(files)
     const provider = () => new SqlFileMigrationProvider({ migrationFolder: folder })
-    expect((await new Migrator({ db: handle.db, provider: provider(), ...options }).migrateToLatest()).error).toBeUndefined()
-    const [original] = await sql<{ checksum: string }>`select checksum from schema_versions where version = 1`.execute(handle.db).then((r) => r.rows)
+    expect(
+      (await new Migrator({ db: handle.db, provider: provider(), ...options }).migrateToLatest()).error,
+    ).toBeUndefined()
+    const [original] = await sql<{ checksum: string }>`select checksum from schema_versions where version = 1`
+      .execute(handle.db)
+      .then((r) => r.rows)
     await writeFile(join(folder, '001_step_1.sql'), `${files['001_step_1.sql']}-- edited\n`)
     await writeFile(join(folder, '003_new.sql'), 'create table t3 (id int);')
-    const drift = (await new Migrator({ db: handle.db, provider: provider(), ...options }).migrateToLatest()).error as MigrationError
+    const drift = (await new Migrator({ db: handle.db, provider: provider(), ...options }).migrateToLatest())
+      .error as MigrationError
     expect(drift.code).toBe('CHECKSUM_MISMATCH')
     expect(drift.file).toBe('001_step_1.sql')
     expect(drift.message).toContain(original!.checksum)
     expect(await tableExists(handle.db, 't3')).toBe(false)
-    const allowed = await new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder, allowDrift: true }), ...options }).migrateToLatest()
+    const allowed = await new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder, allowDrift: true }),
+      ...options,
+    }).migrateToLatest()
     expect(allowed.error).toBeUndefined()
     expect(await tableExists(handle.db, 't3')).toBe(true)
 
@@ -198,7 +245,9 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
     const missing = (await runner.migrate().catch((e: unknown) => e)) as MigrationError
     expect(missing.code).toBe('CHECKSUM_MISMATCH') // reported first; then the missing file:
     await writeFile(join(folder, '001_step_1.sql'), files['001_step_1.sql']!)
-    const gone = (await new MigrationRunner({ db: handle.db, migrationFolder: folder }).migrate().catch((e: unknown) => e)) as MigrationError
+    const gone = (await new MigrationRunner({ db: handle.db, migrationFolder: folder })
+      .migrate()
+      .catch((e: unknown) => e)) as MigrationError
     expect(gone.code).toBe('MISSING_MIGRATION_FILE')
     expect(gone.message).toContain('003_new.sql')
     expect(await tableExists(handle.db, 't4')).toBe(false)
@@ -212,9 +261,13 @@ describe('the provider without transactional DDL (as on @vercel/postgres-kysely)
     try {
       const files = {
         ...countedFiles(2),
-        '003_broken.sql': 'create table broken_a (id int);\ninsert into side_effects (version) values (3);\ncreate table broken_a (id int);\n',
+        '003_broken.sql':
+          'create table broken_a (id int);\ninsert into side_effects (version) values (3);\ncreate table broken_a (id int);\n',
       }
-      const { error, results } = await new Migrator({ db, provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }) }).migrateToLatest()
+      const { error, results } = await new Migrator({
+        db,
+        provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+      }).migrateToLatest()
       expect((error as MigrationError).file).toBe('003_broken.sql')
       expect((error as MigrationError).line).toBe(3)
       expect(results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Error'])
@@ -243,13 +296,18 @@ describe('non-transactional files', () => {
       ['002_index.sql', 'applied', false],
     ])
     expect(await tableExists(handle.db, 'big_x')).toBe(true)
-    const { rows } = await sql<{ atomic: boolean }>`select atomic from schema_versions where version = 2`.execute(handle.db)
+    const { rows } = await sql<{ atomic: boolean }>`select atomic from schema_versions where version = 2`.execute(
+      handle.db,
+    )
     expect(rows[0]!.atomic).toBe(false)
   })
 
   it("are refused with advice inside Kysely's batch transaction", async () => {
     const handle = await freshDb()
-    const { error } = await new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }) }).migrateToLatest()
+    const { error } = await new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+    }).migrateToLatest()
     expect((error as MigrationError).code).toBe('NON_TRANSACTIONAL_IN_TRANSACTION')
     expect((error as MigrationError).message).toMatch(/disableTransactions/)
   })
@@ -258,8 +316,14 @@ describe('non-transactional files', () => {
 describe('the runner', () => {
   it('reports what is committed: applied before the failure, failed, not run after', async () => {
     const handle = await freshDb()
-    const files = { ...countedFiles(2), '003_broken.sql': 'select 1/0;\n', '004_after.sql': 'create table t4 (id int);' }
-    const error = (await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files) }).migrate().catch((e: unknown) => e)) as MigrationRunError
+    const files = {
+      ...countedFiles(2),
+      '003_broken.sql': 'select 1/0;\n',
+      '004_after.sql': 'create table t4 (id int);',
+    }
+    const error = (await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files) })
+      .migrate()
+      .catch((e: unknown) => e)) as MigrationRunError
     expect(error).toBeInstanceOf(MigrationRunError)
     expect(error.results.map((r) => [r.fileName, r.status])).toEqual([
       ['001_step_1.sql', 'applied'],
@@ -276,8 +340,15 @@ describe('the runner', () => {
 
   it('adopts an old-runner database and says so, per file and in status()', async () => {
     const handle = await freshDb()
-    const files = countedFiles(3, (n) => `insert into schema_versions (version, description) values (${n}, 'Step ${n}') on conflict (version) do nothing;\n`)
-    await runLikeTheOldRunner(handle.url!, { '001_step_1.sql': files['001_step_1.sql']!, '002_step_2.sql': files['002_step_2.sql']! })
+    const files = countedFiles(
+      3,
+      (n) =>
+        `insert into schema_versions (version, description) values (${n}, 'Step ${n}') on conflict (version) do nothing;\n`,
+    )
+    await runLikeTheOldRunner(handle.url!, {
+      '001_step_1.sql': files['001_step_1.sql']!,
+      '002_step_2.sql': files['002_step_2.sql']!,
+    })
     const runner = new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files) })
     const before = await runner.status()
     expect(before.adopted.map((a) => [a.version, a.checksumMatches])).toEqual([
@@ -307,18 +378,33 @@ describe('the runner', () => {
     const before = await snapshotDatabase(handle.db)
     expect(await runner.migrate()).toEqual({ results: [], currentVersion: 3 })
     const status = await runner.status()
-    expect(status).toMatchObject({ currentVersion: 3, isUpToDate: true, pending: [], drifted: [], missing: [], adopted: [] })
+    expect(status).toMatchObject({
+      currentVersion: 3,
+      isUpToDate: true,
+      pending: [],
+      drifted: [],
+      missing: [],
+      adopted: [],
+    })
     expect(status.applied.every((a) => a.checksumMatches && a.recordedByKysely)).toBe(true)
     expect(await snapshotDatabase(handle.db)).toBe(before)
   })
 
   it('down() needs down files and migrateTo() goes both ways', async () => {
     const handle = await freshDb()
-    const folder = await migrationFolder({ ...countedFiles(3), '003_step_3.down.sql': 'drop table t3; delete from side_effects where version = 3;', '002_step_2.down.sql': 'drop table t2; delete from side_effects where version = 2;' })
+    const folder = await migrationFolder({
+      ...countedFiles(3),
+      '003_step_3.down.sql': 'drop table t3; delete from side_effects where version = 3;',
+      '002_step_2.down.sql': 'drop table t2; delete from side_effects where version = 2;',
+    })
     const runner = new MigrationRunner({ db: handle.db, migrationFolder: folder })
     await runner.migrate()
-    expect((await runner.down()).results.map((r) => [r.fileName, r.status])).toEqual([['003_step_3.down.sql', 'reverted']])
-    expect((await runner.migrateTo(3)).results.map((r) => [r.fileName, r.status])).toEqual([['003_step_3.sql', 'applied']])
+    expect((await runner.down()).results.map((r) => [r.fileName, r.status])).toEqual([
+      ['003_step_3.down.sql', 'reverted'],
+    ])
+    expect((await runner.migrateTo(3)).results.map((r) => [r.fileName, r.status])).toEqual([
+      ['003_step_3.sql', 'applied'],
+    ])
     expect((await runner.down({ to: 1 })).currentVersion).toBe(1)
     const refused = (await runner.down().catch((e: unknown) => e)) as MigrationError
     expect(refused.code).toBe('NOT_FOUND')
@@ -331,11 +417,18 @@ describe('the crash window between a file commit and Kysely recording it', () =>
   it('converges on the next run without re-running the file', async () => {
     const handle = await freshDb()
     const folder = await migrationFolder(countedFiles(4))
-    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/crash-child.ts', handle.url!, folder, '2'], { encoding: 'utf8', timeout: 60_000 })
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'test/support/crash-child.ts', handle.url!, folder, '2'],
+      { encoding: 'utf8', timeout: 60_000 },
+    )
     expect(child.signal).toBe('SIGKILL')
     expect(await ledgerVersions(handle.db)).toEqual([1, 2])
     expect(await kyselyNames(handle.db)).toEqual(['001_step_1'])
-    const { error, results } = await new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }) }).migrateToLatest()
+    const { error, results } = await new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+    }).migrateToLatest()
     expect(error).toBeUndefined()
     expect(results?.map((r) => r.migrationName)).toEqual(['002_step_2', '003_step_3', '004_step_4'])
     expect(await sideEffects(handle.db)).toEqual([1, 2, 3, 4])
@@ -350,11 +443,29 @@ describe.skipIf(server.skipReason)('the ledger is the tool’s', () => {
       '001_a.sql': 'create table side_effects (version int);\ninsert into side_effects values (1);\n',
       '002_b.sql': 'delete from schema_versions where version = 1;\n',
     }
-    const first = await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files), log: () => {} }).migrate().catch((e: unknown) => e as MigrationError)
-    const second = await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder(files), log: () => {} }).migrate().catch((e: unknown) => e as MigrationError)
+    const first = await new MigrationRunner({
+      db: handle.db,
+      migrationFolder: await migrationFolder(files),
+      log: () => {},
+    })
+      .migrate()
+      .catch((e: unknown) => e as MigrationError)
+    const second = await new MigrationRunner({
+      db: handle.db,
+      migrationFolder: await migrationFolder(files),
+      log: () => {},
+    })
+      .migrate()
+      .catch((e: unknown) => e as MigrationError)
     // Refused while reading the folder, before anything touches the database: 001 never ran.
-    const { rows } = await sql<{ exists: boolean }>`select to_regclass('side_effects') is not null as exists`.execute(handle.db)
-    expect({ firstRefused: first instanceof MigrationError, code: (first as MigrationError).code, sideEffectsTable: rows[0]!.exists }).toEqual({ firstRefused: true, code: 'LEDGER_WRITE', sideEffectsTable: false })
+    const { rows } = await sql<{ exists: boolean }>`select to_regclass('side_effects') is not null as exists`.execute(
+      handle.db,
+    )
+    expect({
+      firstRefused: first instanceof MigrationError,
+      code: (first as MigrationError).code,
+      sideEffectsTable: rows[0]!.exists,
+    }).toEqual({ firstRefused: true, code: 'LEDGER_WRITE', sideEffectsTable: false })
     expect(second).toBeDefined()
   })
 })

@@ -7,7 +7,13 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { DEFAULT_MIGRATION_FOLDER, MigrationError, MigrationRunner, readMigrationFolder, SqlFileMigrationProvider } from '../src/index.js'
+import {
+  DEFAULT_MIGRATION_FOLDER,
+  MigrationError,
+  MigrationRunner,
+  readMigrationFolder,
+  SqlFileMigrationProvider,
+} from '../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { snapshotDatabase } from './support/db-snapshot.js'
 import { migrationFolder } from './support/folders.js'
@@ -40,7 +46,9 @@ describe('reading a migration folder', () => {
   })
 
   it('gives a BOM + CRLF file the checksum of its LF twin', async () => {
-    const lf = await readMigrationFolder(await migrationFolder({ '001_a.sql': 'create table a (id int);\ncreate table b (id int);\n' }))
+    const lf = await readMigrationFolder(
+      await migrationFolder({ '001_a.sql': 'create table a (id int);\ncreate table b (id int);\n' }),
+    )
     const crlf = await readMigrationFolder(
       await migrationFolder({ '001_a.sql': '\uFEFFcreate table a (id int);\r\ncreate table b (id int);\r\n' }),
     )
@@ -52,7 +60,7 @@ describe('reading a migration folder', () => {
     const folder = await migrationFolder({
       '001_a.sql': ok,
       'README.txt': 'not SQL',
-      'notes': 'scratch',
+      notes: 'scratch',
       '.gitkeep': '',
       '001_a.sql~': 'editor backup',
       '002_b.txt': 'a draft, not yet a migration',
@@ -87,12 +95,13 @@ describe('reading a migration folder', () => {
           'insert into copied select name, timestamp from public.kysely_migration where false;',
           "copy (select * from schema_versions) to '/tmp/wk-ledger-copy.csv';",
           "create function slow() returns int language sql set lock_timeout = '1min' as 'select 1';",
-          "alter database current set statement_timeout = 0;",
+          'alter database current set statement_timeout = 0;',
           "alter role current_user set lock_timeout = '5s';",
           '',
         ].join('\n'),
         '001_a.down.sql': 'drop view applied;\ndelete from schema_versions where version = 1;\n',
-        '002_b.sql': "-- wukong:own-timeouts\nset lock_timeout = '1min';\nreset all;\nselect set_config('statement_timeout', '0', true);\n",
+        '002_b.sql':
+          "-- wukong:own-timeouts\nset lock_timeout = '1min';\nreset all;\nselect set_config('statement_timeout', '0', true);\n",
       }),
     )
     expect(files.map((f) => [f.fileName, f.sql.ownTimeouts])).toEqual([
@@ -108,7 +117,10 @@ describe('reading a migration folder', () => {
 
   it('a lone CR ends lines and comments like LF: every statement is kept, at its line', async () => {
     const [file] = await readMigrationFolder(
-      await migrationFolder({ '001_a.sql': '-- wukong:no-transaction\r-- a comment\rcreate table a (id int);\r-- another\rcreate table b (id int);\r' }),
+      await migrationFolder({
+        '001_a.sql':
+          '-- wukong:no-transaction\r-- a comment\rcreate table a (id int);\r-- another\rcreate table b (id int);\r',
+      }),
     )
     expect(file!.sql.transactional).toBe(false)
     expect(file!.sql.statements.map((s) => [s.text, s.line, s.column])).toEqual([
@@ -119,7 +131,9 @@ describe('reading a migration folder', () => {
 
   it('accepts the no-transaction directive and marks the file non-atomic', async () => {
     const files = await readMigrationFolder(
-      await migrationFolder({ '001_idx.sql': '-- wukong:no-transaction\ncreate index concurrently if not exists i on t (x);\n' }),
+      await migrationFolder({
+        '001_idx.sql': '-- wukong:no-transaction\ncreate index concurrently if not exists i on t (x);\n',
+      }),
     )
     expect(files[0]!.sql.transactional).toBe(false)
   })
@@ -137,29 +151,48 @@ const rejections: Record<string, Rejection> = {
   'a name without a description': { files: { '001.sql': ok }, code: 'INVALID_FILE_NAME', file: '001.sql' },
   'a two-digit version': { files: { '01_a.sql': ok }, code: 'INVALID_FILE_NAME', file: '01_a.sql' },
   'an upper-case extension': { files: { '001_a.SQL': ok }, code: 'INVALID_FILE_NAME', file: '001_a.SQL' },
-  'a .sql file with upper-case words': { files: { '001_Add_Tags.sql': ok }, code: 'INVALID_FILE_NAME', file: '001_Add_Tags.sql' },
+  'a .sql file with upper-case words': {
+    files: { '001_Add_Tags.sql': ok },
+    code: 'INVALID_FILE_NAME',
+    file: '001_Add_Tags.sql',
+  },
   'two files with one version': {
     files: { '001_a.sql': ok, '001_b.sql': ok },
     code: 'DUPLICATE_VERSION',
     file: '001_b.sql',
     says: /001_a\.sql/,
   },
-  'a down file without its up file': { files: { '001_a.sql': ok, '002_b.down.sql': ok }, code: 'ORPHAN_DOWN_FILE', file: '002_b.down.sql' },
+  'a down file without its up file': {
+    files: { '001_a.sql': ok, '002_b.down.sql': ok },
+    code: 'ORPHAN_DOWN_FILE',
+    file: '002_b.down.sql',
+  },
   'versions whose name order is not their number order': {
     files: { '999_a.sql': ok, '1000_b.sql': ok },
     code: 'MIXED_VERSION_WIDTH',
     file: '1000_b.sql',
   },
   'an empty file': { files: { '001_a.sql': '' }, code: 'EMPTY_MIGRATION', file: '001_a.sql' },
-  'a comment-only file': { files: { '001_a.sql': '-- nothing yet\n/* still nothing */\n' }, code: 'EMPTY_MIGRATION', file: '001_a.sql' },
+  'a comment-only file': {
+    files: { '001_a.sql': '-- nothing yet\n/* still nothing */\n' },
+    code: 'EMPTY_MIGRATION',
+    file: '001_a.sql',
+  },
   'invalid UTF-8': {
-    files: { '001_a.sql': Buffer.concat([Buffer.from('select 1;\nselect \''), Buffer.from([0xc3, 0x28]), Buffer.from("';\n")]) },
+    files: {
+      '001_a.sql': Buffer.concat([Buffer.from("select 1;\nselect '"), Buffer.from([0xc3, 0x28]), Buffer.from("';\n")]),
+    },
     code: 'INVALID_UTF8',
     file: '001_a.sql',
     at: [2, 9],
   },
   'a NUL byte': { files: { '001_a.sql': 'select 1;\nselect 2\0;\n' }, code: 'NUL_BYTE', file: '001_a.sql', at: [2, 9] },
-  'a syntax error on the first line': { files: { '001_a.sql': 'creat table a (id int);\n' }, code: 'SQL_SYNTAX_ERROR', file: '001_a.sql', at: [1, 1] },
+  'a syntax error on the first line': {
+    files: { '001_a.sql': 'creat table a (id int);\n' },
+    code: 'SQL_SYNTAX_ERROR',
+    file: '001_a.sql',
+    at: [1, 1],
+  },
   'a syntax error on the last line': {
     files: { '001_a.sql': 'create table a (id int);\ncreate table b (id int);\nselect * fromm a;\n' },
     code: 'SQL_SYNTAX_ERROR',
@@ -179,7 +212,12 @@ const rejections: Record<string, Rejection> = {
     at: [2, 1],
     says: /already runs in its own transaction/,
   },
-  'SAVEPOINT in a file': { files: { '001_a.sql': 'savepoint s;\n' }, code: 'TRANSACTION_CONTROL', file: '001_a.sql', at: [1, 1] },
+  'SAVEPOINT in a file': {
+    files: { '001_a.sql': 'savepoint s;\n' },
+    code: 'TRANSACTION_CONTROL',
+    file: '001_a.sql',
+    at: [1, 1],
+  },
   'CREATE INDEX CONCURRENTLY without the directive': {
     files: { '001_a.sql': 'create table a (x int);\n  create index concurrently a_x on a (x);\n' },
     code: 'NON_TRANSACTIONAL_STATEMENT',
@@ -187,7 +225,12 @@ const rejections: Record<string, Rejection> = {
     at: [2, 3],
     says: /-- wukong:no-transaction/,
   },
-  'an unknown directive': { files: { '001_a.sql': '-- wukong:no-transactions\nselect 1;\n' }, code: 'UNKNOWN_DIRECTIVE', file: '001_a.sql', at: [1, 1] },
+  'an unknown directive': {
+    files: { '001_a.sql': '-- wukong:no-transactions\nselect 1;\n' },
+    code: 'UNKNOWN_DIRECTIVE',
+    file: '001_a.sql',
+    at: [1, 1],
+  },
   // Files use one version width: verify, create and migrate judge a folder alike.
   'a folder with 3- and 4-digit versions in version order': {
     files: { '001_a.sql': ok, '002_b.sql': ok, '0003_c.sql': ok },
@@ -224,44 +267,99 @@ const rejections: Record<string, Rejection> = {
       [
         ['TRUNCATE schema_versions', 'truncate schema_versions;', [2, 1]],
         ['TRUNCATE of several tables, the ledger last', 'truncate fine, public.schema_versions;', [2, 1]],
-        ['a DELETE inside a CTE', 'with gone as (delete from schema_versions returning version) select count(*) from gone;', [2, 1]],
-        ['a DELETE two CTEs deep', 'select * from (with a as (with b as (delete from schema_versions returning 1) select * from b) select * from a) x;', [2, 1]],
+        [
+          'a DELETE inside a CTE',
+          'with gone as (delete from schema_versions returning version) select count(*) from gone;',
+          [2, 1],
+        ],
+        [
+          'a DELETE two CTEs deep',
+          'select * from (with a as (with b as (delete from schema_versions returning 1) select * from b) select * from a) x;',
+          [2, 1],
+        ],
         ['an UPDATE of schema_versions', 'update schema_versions set checksum = null;', [2, 1]],
         ['a DELETE of schema_versions in an up file', 'delete from schema_versions where version = 2;', [2, 1]],
-        ['an INSERT into schema_versions inside a CTE', "with x as (insert into schema_versions (version, description) values (2, 'b') returning 1) select * from x;", [2, 1]],
-        ['an INSERT into kysely_migration', "insert into kysely_migration (name, timestamp) values ('002_b', 'now');", [2, 1]],
+        [
+          'an INSERT into schema_versions inside a CTE',
+          "with x as (insert into schema_versions (version, description) values (2, 'b') returning 1) select * from x;",
+          [2, 1],
+        ],
+        [
+          'an INSERT into kysely_migration',
+          "insert into kysely_migration (name, timestamp) values ('002_b', 'now');",
+          [2, 1],
+        ],
         ['DELETE FROM kysely_migration_lock', 'delete from kysely_migration_lock;', [2, 1]],
         ['DROP TABLE kysely_migration', 'drop table if exists fine, kysely_migration;', [2, 1]],
         ['ALTER TABLE schema_versions', 'alter table schema_versions drop column checksum;', [2, 1]],
         ['renaming schema_versions', 'alter table schema_versions rename to old_versions;', [2, 1]],
         ['renaming a table to schema_versions', 'alter table fine rename to schema_versions;', [2, 1]],
-        ['ALTER … SET SCHEMA of the ledger', 'create schema elsewhere;\nalter table schema_versions set schema elsewhere;', [3, 1]],
+        [
+          'ALTER … SET SCHEMA of the ledger',
+          'create schema elsewhere;\nalter table schema_versions set schema elsewhere;',
+          [3, 1],
+        ],
         ['COPY into schema_versions', "copy schema_versions (version, description) from '/dev/null';", [2, 1]],
-        ['a trigger on schema_versions', 'create function f() returns trigger language plpgsql as $$ begin return null; end $$;\ncreate trigger t before insert on schema_versions for each row execute function f();', [3, 1]],
+        [
+          'a trigger on schema_versions',
+          'create function f() returns trigger language plpgsql as $$ begin return null; end $$;\ncreate trigger t before insert on schema_versions for each row execute function f();',
+          [3, 1],
+        ],
         ['a rule on kysely_migration', 'create rule r as on insert to kysely_migration do instead nothing;', [2, 1]],
-        ['a table that inherits from schema_versions', 'create table more_versions () inherits (schema_versions);', [2, 1]],
-        ['a schema_versions table in another schema', 'create schema shadow;\ncreate table shadow.schema_versions (version int);', [3, 1]],
-        ['CREATE TABLE IF NOT EXISTS of a qualified schema_versions', 'create schema if not exists shadow;\ncreate table if not exists shadow.schema_versions (version int);', [3, 1]],
+        [
+          'a table that inherits from schema_versions',
+          'create table more_versions () inherits (schema_versions);',
+          [2, 1],
+        ],
+        [
+          'a schema_versions table in another schema',
+          'create schema shadow;\ncreate table shadow.schema_versions (version int);',
+          [3, 1],
+        ],
+        [
+          'CREATE TABLE IF NOT EXISTS of a qualified schema_versions',
+          'create schema if not exists shadow;\ncreate table if not exists shadow.schema_versions (version int);',
+          [3, 1],
+        ],
         ['CREATE TABLE kysely_migration_lock', 'create table if not exists kysely_migration_lock (id text);', [2, 1]],
-        ['MERGE into schema_versions', "merge into schema_versions s using (select 9 as v) x on s.version = x.v when not matched then insert (version, description) values (9, 'x');", [2, 1]],
+        [
+          'MERGE into schema_versions',
+          "merge into schema_versions s using (select 9 as v) x on s.version = x.v when not matched then insert (version, description) values (9, 'x');",
+          [2, 1],
+        ],
         ['a DO block that truncates the ledger', 'do $$ begin truncate table schema_versions; end $$;', [2, 1]],
-        ['a LANGUAGE sql function that deletes from kysely_migration', "create function wipe() returns void language sql as 'delete from kysely_migration';", [2, 1]],
+        [
+          'a LANGUAGE sql function that deletes from kysely_migration',
+          "create function wipe() returns void language sql as 'delete from kysely_migration';",
+          [2, 1],
+        ],
         ['DROP SCHEMA public', 'drop schema public cascade;', [2, 1]],
         ['DROP OWNED', 'drop owned by current_user;', [2, 1]],
       ] as const
     ).map(([name, statement, at]): [string, Rejection] => [
       `ledger write: ${name}`,
-      { files: { '002_b.sql': `create table b (id int);\n${statement}\n` }, code: 'LEDGER_WRITE', file: '002_b.sql', at: [...at] },
+      {
+        files: { '002_b.sql': `create table b (id int);\n${statement}\n` },
+        code: 'LEDGER_WRITE',
+        file: '002_b.sql',
+        at: [...at],
+      },
     ]),
   ),
-  'ledger write: a down file that deletes another version\'s row': {
-    files: { '002_b.sql': 'create table b (id int);\n', '002_b.down.sql': 'drop table b;\ndelete from schema_versions where version = 1;\n' },
+  "ledger write: a down file that deletes another version's row": {
+    files: {
+      '002_b.sql': 'create table b (id int);\n',
+      '002_b.down.sql': 'drop table b;\ndelete from schema_versions where version = 1;\n',
+    },
     code: 'LEDGER_WRITE',
     file: '002_b.down.sql',
     at: [2, 1],
   },
   'ledger write: a down file that deletes every row': {
-    files: { '002_b.sql': 'create table b (id int);\n', '002_b.down.sql': 'drop table b;\ndelete from schema_versions where version >= 2;\n' },
+    files: {
+      '002_b.sql': 'create table b (id int);\n',
+      '002_b.down.sql': 'drop table b;\ndelete from schema_versions where version >= 2;\n',
+    },
     code: 'LEDGER_WRITE',
     file: '002_b.down.sql',
     at: [2, 1],
@@ -271,12 +369,32 @@ const rejections: Record<string, Rejection> = {
     (
       [
         ['DISCARD ALL', '-- wukong:no-transaction\ncreate table if not exists b (id int);\ndiscard all;', [3, 1]],
-        ['pg_advisory_unlock_all()', '-- wukong:no-transaction\ncreate table if not exists b (id int);\nselect pg_advisory_unlock_all();', [3, 1]],
-        ['pg_catalog.pg_advisory_unlock of the migration key', 'create table b (id int);\nselect pg_catalog.pg_advisory_unlock(3853314791062309107);', [2, 1]],
+        [
+          'pg_advisory_unlock_all()',
+          '-- wukong:no-transaction\ncreate table if not exists b (id int);\nselect pg_advisory_unlock_all();',
+          [3, 1],
+        ],
+        [
+          'pg_catalog.pg_advisory_unlock of the migration key',
+          'create table b (id int);\nselect pg_catalog.pg_advisory_unlock(3853314791062309107);',
+          [2, 1],
+        ],
         ['pg_advisory_unlock of another key', 'create table b (id int);\nselect pg_advisory_unlock(1, 2);', [2, 1]],
-        ['pg_advisory_unlock_shared deep in a query', 'create table b (id int);\nselect 1 where exists (select 1 from (select pg_advisory_unlock_shared(42)) x);', [2, 1]],
-        ['an unlock in a DO block', 'create table b (id int);\ndo $$ begin perform pg_advisory_unlock_all(); end $$;', [2, 1]],
-        ['an unlock in a BEGIN ATOMIC function body', 'create table b (id int);\ncreate function unlock_it() returns void language sql begin atomic; select pg_advisory_unlock_all(); end;', [2, 1]],
+        [
+          'pg_advisory_unlock_shared deep in a query',
+          'create table b (id int);\nselect 1 where exists (select 1 from (select pg_advisory_unlock_shared(42)) x);',
+          [2, 1],
+        ],
+        [
+          'an unlock in a DO block',
+          'create table b (id int);\ndo $$ begin perform pg_advisory_unlock_all(); end $$;',
+          [2, 1],
+        ],
+        [
+          'an unlock in a BEGIN ATOMIC function body',
+          'create table b (id int);\ncreate function unlock_it() returns void language sql begin atomic; select pg_advisory_unlock_all(); end;',
+          [2, 1],
+        ],
       ] as const
     ).map(([name, text, at]): [string, Rejection] => [
       `lock release: ${name}`,
@@ -293,12 +411,21 @@ const rejections: Record<string, Rejection> = {
         ['SET lock_timeout TO DEFAULT', 'set lock_timeout to default;'],
         ['RESET ALL', 'reset all;'],
         ["set_config('lock_timeout', …)", "select set_config('lock_timeout', '0', false);"],
-        ['set_config with a name chosen at run time', "select set_config(name, '0', false) from pg_settings where name = 'lock_timeout';"],
-        ['SET lock_timeout in a DO block', "do $$ begin set lock_timeout = 0; end $$;"],
+        [
+          'set_config with a name chosen at run time',
+          "select set_config(name, '0', false) from pg_settings where name = 'lock_timeout';",
+        ],
+        ['SET lock_timeout in a DO block', 'do $$ begin set lock_timeout = 0; end $$;'],
       ] as const
     ).map(([name, statement]): [string, Rejection] => [
       `limit override: ${name}`,
-      { files: { '002_b.sql': `create table b (id int);\n  ${statement}\n` }, code: 'LIMIT_OVERRIDE', file: '002_b.sql', at: [2, 3], says: /-- wukong:own-timeouts/ },
+      {
+        files: { '002_b.sql': `create table b (id int);\n  ${statement}\n` },
+        code: 'LIMIT_OVERRIDE',
+        file: '002_b.sql',
+        at: [2, 3],
+        says: /-- wukong:own-timeouts/,
+      },
     ]),
   ),
   'limit override: the directive below the top does not count': {
@@ -308,7 +435,9 @@ const rejections: Record<string, Rejection> = {
     at: [3, 1],
   },
   'a schema_versions INSERT for another version': {
-    files: { '002_b.sql': "create table b (id int);\ninsert into schema_versions (version, description) values (3, 'b');\n" },
+    files: {
+      '002_b.sql': "create table b (id int);\ninsert into schema_versions (version, description) values (3, 'b');\n",
+    },
     code: 'WRONG_LEDGER_VERSION',
     file: '002_b.sql',
     at: [2, 1],
@@ -327,7 +456,9 @@ describe('rejections name the file and leave the database as it was', () => {
   for (const [name, rejection] of Object.entries(rejections)) {
     it(name, async () => {
       const folder = await migrationFolder({ '000_fine.sql': 'create table fine (id int);', ...rejection.files })
-      const error = await new MigrationRunner({ db: handle.db, migrationFolder: folder, log: () => {} }).migrate().catch((e: unknown) => e)
+      const error = await new MigrationRunner({ db: handle.db, migrationFolder: folder, log: () => {} })
+        .migrate()
+        .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(MigrationError)
       const e = error as MigrationError
       expect(e.code).toBe(rejection.code)
@@ -386,7 +517,10 @@ describe('reading files that are large or not regular files', () => {
     execFileSync('mkfifo', [fifo])
     try {
       const outcome = await Promise.race([
-        readMigrationFolder(folder).then(() => 'read', (e: MigrationError) => e.code),
+        readMigrationFolder(folder).then(
+          () => 'read',
+          (e: MigrationError) => e.code,
+        ),
         new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5_000)),
       ])
       expect(outcome).toBe('UNREADABLE_FILE')

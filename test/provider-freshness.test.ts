@@ -70,7 +70,10 @@ describe('a long-lived runner or provider sees the folder as it is now', () => {
     expect((await runner.migrate()).currentVersion).toBe(2)
     expect(await runner.migrate()).toEqual({ results: [], currentVersion: 2 })
 
-    await writeFile(join(folder, '003_step_3.sql'), 'create table t3 (id int primary key);\ninsert into side_effects (version) values (3);\n')
+    await writeFile(
+      join(folder, '003_step_3.sql'),
+      'create table t3 (id int primary key);\ninsert into side_effects (version) values (3);\n',
+    )
     expect((await runner.status()).pending.map((p) => p.fileName)).toEqual(['003_step_3.sql'])
     expect((await runner.plan()).map((p) => p.fileName)).toEqual(['003_step_3.sql'])
     const { results, currentVersion } = await runner.migrate()
@@ -84,7 +87,10 @@ describe('a long-lived runner or provider sees the folder as it is now', () => {
     const folder = await migrationFolder(countedFiles(1))
     const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }) })
     expect((await migrator.migrateToLatest()).results?.map((r) => r.status)).toEqual(['Success'])
-    await writeFile(join(folder, '002_step_2.sql'), 'create table t2 (id int primary key);\ninsert into side_effects (version) values (2);\n')
+    await writeFile(
+      join(folder, '002_step_2.sql'),
+      'create table t2 (id int primary key);\ninsert into side_effects (version) values (2);\n',
+    )
     const second = await migrator.migrateToLatest()
     expect(second.error).toBeUndefined()
     expect(second.results?.map((r) => [r.migrationName, r.status])).toEqual([['002_step_2', 'Success']])
@@ -152,7 +158,9 @@ describe('a long-lived runner or provider sees the folder as it is now', () => {
     await writeFile(path, 'insert into side_effects (version) values (2);\ninsert into no_such_table values (1);\n')
     const error = await failure(runner.migrate())
     expect(error).toBeInstanceOf(MigrationRunError)
-    expect((error as MigrationRunError).results.map((r) => [r.fileName, r.status])).toEqual([['002_step_2.sql', 'failed']])
+    expect((error as MigrationRunError).results.map((r) => [r.fileName, r.status])).toEqual([
+      ['002_step_2.sql', 'failed'],
+    ])
     await writeFile(path, 'insert into side_effects (version) values (2);\n')
     expect((await runner.migrate()).results.map((r) => [r.fileName, r.status])).toEqual([['002_step_2.sql', 'applied']])
     expect(await sideEffects(db)).toEqual([1, 2])

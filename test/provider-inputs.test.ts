@@ -23,14 +23,22 @@ function runner(db: Kysely<any>, folder: string): MigrationRunner {
 }
 
 async function tables(db: Kysely<any>): Promise<string[]> {
-  const { rows } = await sql<{ t: string }>`select tablename as t from pg_tables where schemaname = 'public' and tablename like 'cr%' order by 1`.execute(db)
+  const { rows } = await sql<{
+    t: string
+  }>`select tablename as t from pg_tables where schemaname = 'public' and tablename like 'cr%' order by 1`.execute(db)
   return rows.map((r) => r.t)
 }
 
 describe.skipIf(server.skipReason)('CR line endings behave like LF', () => {
   const body = (ending: string, directive: boolean): string =>
-    [...(directive ? ['-- wukong:no-transaction'] : []), '-- first table', 'create table cr_a (id int);', '-- second table', 'create table cr_b (id int);', '']
-      .join(ending)
+    [
+      ...(directive ? ['-- wukong:no-transaction'] : []),
+      '-- first table',
+      'create table cr_a (id int);',
+      '-- second table',
+      'create table cr_b (id int);',
+      '',
+    ].join(ending)
 
   for (const directive of [false, true]) {
     it(`${directive ? 'a non-atomic' : 'an atomic'} file runs every statement after a comment ended by a bare CR`, async () => {
@@ -47,11 +55,20 @@ describe.skipIf(server.skipReason)('CR line endings behave like LF', () => {
   for (const directive of [false, true]) {
     it(`a failing statement in ${directive ? 'a non-atomic' : 'an atomic'} CR file is reported at the same line:column as in its LF twin`, async () => {
       const text = (ending: string) =>
-        [...(directive ? ['-- wukong:no-transaction'] : []), '-- make it', 'create table cr_x (id int);', '-- again', '  create table cr_x (id int);', ''].join(ending)
+        [
+          ...(directive ? ['-- wukong:no-transaction'] : []),
+          '-- make it',
+          'create table cr_x (id int);',
+          '-- again',
+          '  create table cr_x (id int);',
+          '',
+        ].join(ending)
       const at: [number, number][] = []
       for (const ending of ['\r', '\n']) {
         const handle = await freshDb()
-        const error = (await runner(handle.db, await migrationFolder({ '001_a.sql': text(ending) })).migrate().catch((e: unknown) => e)) as MigrationRunError
+        const error = (await runner(handle.db, await migrationFolder({ '001_a.sql': text(ending) }))
+          .migrate()
+          .catch((e: unknown) => e)) as MigrationRunError
         expect(error).toBeInstanceOf(MigrationRunError)
         at.push([error.line!, error.column!])
         expect(describeError(error, { folder: null, target: null }).sourceLine).toBe('  create table cr_x (id int);')
@@ -74,7 +91,13 @@ describe.skipIf(server.skipReason)('version 000', () => {
       '001_more.down.sql': 'drop table more;\n',
     })
     const up = await runner(handle.db, folder).migrate()
-    expect(up).toMatchObject({ currentVersion: 1, results: [{ version: 0, status: 'applied' }, { version: 1, status: 'applied' }] })
+    expect(up).toMatchObject({
+      currentVersion: 1,
+      results: [
+        { version: 0, status: 'applied' },
+        { version: 1, status: 'applied' },
+      ],
+    })
     const down = await runner(handle.db, folder).migrateTo(0)
     expect(down.results.map((r) => [r.version, r.status])).toEqual([
       [1, 'reverted'],
@@ -87,16 +110,19 @@ describe.skipIf(server.skipReason)('version 000', () => {
   })
 })
 
-describe.skipIf(server.skipReason)("a file committed, then Kysely could not record it", () => {
+describe.skipIf(server.skipReason)('a file committed, then Kysely could not record it', () => {
   it('a no-transaction file is reported applied, as schema_versions says, and the next migrate records it without running it again', async () => {
     const handle = await freshDb()
     // Dynamic SQL is out of the parser's sight: the one way left to drop Kysely's table.
     const folder = await migrationFolder({
       '001_a.sql': 'create table runs (n int);\ninsert into runs values (1);\n',
-      '002_b.sql': "-- wukong:no-transaction\ninsert into runs values (2);\ndo $$ begin execute 'drop table ' || 'kysely_' || 'migration'; end $$;\n",
+      '002_b.sql':
+        "-- wukong:no-transaction\ninsert into runs values (2);\ndo $$ begin execute 'drop table ' || 'kysely_' || 'migration'; end $$;\n",
       '003_c.sql': 'insert into runs values (3);\n',
     })
-    const error = (await runner(handle.db, folder).migrate().catch((e: unknown) => e)) as MigrationRunError
+    const error = (await runner(handle.db, folder)
+      .migrate()
+      .catch((e: unknown) => e)) as MigrationRunError
     expect(error).toBeInstanceOf(MigrationRunError)
     expect([error.code, error.file]).toEqual(['BOOKKEEPING_FAILED', '002_b.sql'])
     expect(error.results.map((r) => [r.fileName, r.status])).toEqual([
@@ -119,14 +145,17 @@ describe.skipIf(server.skipReason)("a file committed, then Kysely could not reco
     expect((await runner(handle.db, folder).status()).isUpToDate).toBe(true)
   })
 
-  it('a transactional file that breaks Kysely\'s ledger rolls back with it: failed, named, nothing of it kept', async () => {
+  it("a transactional file that breaks Kysely's ledger rolls back with it: failed, named, nothing of it kept", async () => {
     const handle = await freshDb()
     const folder = await migrationFolder({
       '001_a.sql': 'create table runs (n int);\ninsert into runs values (1);\n',
-      '002_b.sql': "insert into runs values (2);\ndo $$ begin execute 'drop table ' || 'kysely_' || 'migration'; end $$;\n",
+      '002_b.sql':
+        "insert into runs values (2);\ndo $$ begin execute 'drop table ' || 'kysely_' || 'migration'; end $$;\n",
       '003_c.sql': 'insert into runs values (3);\n',
     })
-    const error = (await runner(handle.db, folder).migrate().catch((e: unknown) => e)) as MigrationRunError
+    const error = (await runner(handle.db, folder)
+      .migrate()
+      .catch((e: unknown) => e)) as MigrationRunError
     expect(error).toBeInstanceOf(MigrationRunError)
     expect(error.file).toBe('002_b.sql')
     expect(error.message).toMatch(/kysely_migration/)
@@ -137,7 +166,9 @@ describe.skipIf(server.skipReason)("a file committed, then Kysely could not reco
     ])
     const { rows } = await sql<{ n: number }>`select n from runs order by n`.execute(handle.db)
     expect(rows.map((r) => r.n)).toEqual([1])
-    const { rows: kysely } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(handle.db)
+    const { rows: kysely } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+      handle.db,
+    )
     expect(kysely.map((r) => r.name)).toEqual(['001_a'])
     const status = await runner(handle.db, folder).status()
     expect(status.pending.map((p) => p.version)).toEqual([2, 3])

@@ -57,7 +57,8 @@ async function ledger(db: Kysely<any>): Promise<{ versions: number[]; kysely: st
 describe.skipIf(server.skipReason)('a file cannot change the session of the files after it', () => {
   const leaks: Record<string, string> = {
     'SET search_path': 'create schema app;\nset search_path = app, public;\n',
-    'set_config(search_path, …, false)': "create schema app;\nselect pg_catalog.set_config('search_path', 'app, public', false);\n",
+    'set_config(search_path, …, false)':
+      "create schema app;\nselect pg_catalog.set_config('search_path', 'app, public', false);\n",
     'SET SESSION search_path': 'create schema app;\nset session search_path to app;\n',
     'a non-atomic file': '-- wukong:no-transaction\ncreate schema if not exists app;\nset search_path = app, public;\n',
   }
@@ -102,7 +103,7 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
         'SET standard_conforming_strings = on;',
         "SELECT pg_catalog.set_config('search_path', '', false);",
         'SET check_function_bodies = false;',
-        "SET client_min_messages = warning;",
+        'SET client_min_messages = warning;',
         'SET row_security = off;',
         'CREATE TABLE public.dumped (id integer NOT NULL);',
         "INSERT INTO schema_versions (version, description) VALUES (1, 'dumped');",
@@ -121,7 +122,7 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
     }
   })
 
-  it('SET ROLE in a file: applies (not PERMISSION_DENIED on the ledger), and the next file runs as the run\'s role', async () => {
+  it("SET ROLE in a file: applies (not PERMISSION_DENIED on the ledger), and the next file runs as the run's role", async () => {
     const handle = await freshDb()
     const role = `wk_session_${randomBytes(4).toString('hex')}`
     roles.push(role)
@@ -136,12 +137,17 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
         '003_session.sql': `set session authorization default;\nset role ${role};\nselect 1;\n`,
       })
       const { rows } = await sql<{ relname: string; owner: string }>`
-        select relname, pg_get_userbyid(relowner) as owner from pg_class where relname like 'owned_by_%' order by relname`.execute(db)
+        select relname, pg_get_userbyid(relowner) as owner from pg_class where relname like 'owned_by_%' order by relname`.execute(
+        db,
+      )
       expect(rows).toEqual([
         { relname: 'owned_by_role', owner: role },
         { relname: 'owned_by_runner', owner: me[0]!.user },
       ])
-      const { rows: now } = await sql<{ user: string; role: string }>`select current_user as user, current_setting('role') as role`.execute(db)
+      const { rows: now } = await sql<{
+        user: string
+        role: string
+      }>`select current_user as user, current_setting('role') as role`.execute(db)
       expect(now[0]).toEqual({ user: me[0]!.user, role: 'none' })
       expect((await ledger(db)).versions).toEqual([1, 2, 3])
     } finally {
@@ -156,7 +162,8 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
       await sql`set work_mem = '7MB'`.execute(db)
       await sql`set application_name = 'before-the-run'`.execute(db)
       await migrate(db, {
-        '001_a.sql': "set work_mem = '1MB';\nset application_name = 'file-one';\ncreate table seen (file int, work_mem text, app text);\n",
+        '001_a.sql':
+          "set work_mem = '1MB';\nset application_name = 'file-one';\ncreate table seen (file int, work_mem text, app text);\n",
         '002_b.sql': "insert into seen values (2, current_setting('work_mem'), current_setting('application_name'));\n",
       })
       const { rows } = await sql`select * from seen`.execute(db)
@@ -180,7 +187,9 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
         '002_b.sql': 'create table b (id int);\n',
       })
       expect(await schemaOf(handle.db, 'schema_versions')).toBe('ops')
-      const { rows } = await sql<{ version: number }>`select version from ops.schema_versions order by version`.execute(handle.db)
+      const { rows } = await sql<{ version: number }>`select version from ops.schema_versions order by version`.execute(
+        handle.db,
+      )
       expect(rows.map((r) => r.version)).toEqual([1, 2])
       expect(await schemaOf(handle.db, 'b')).toBe('ops')
     } finally {
@@ -206,14 +215,19 @@ describe.skipIf(server.skipReason)("the runner's limits hold for every file", ()
   }
 
   const earlier: Record<string, string> = {
-    'SET lock_timeout = 0': "-- wukong:own-timeouts\nset lock_timeout = 0;\ncreate table a (id int);\n",
+    'SET lock_timeout = 0': '-- wukong:own-timeouts\nset lock_timeout = 0;\ncreate table a (id int);\n',
     'RESET ALL': '-- wukong:own-timeouts\nreset all;\ncreate table a (id int);\n',
-    "set_config('lock_timeout', '0', false)": "-- wukong:own-timeouts\nselect set_config('lock_timeout', '0', false);\ncreate table a (id int);\n",
-    'a non-atomic file': "-- wukong:no-transaction\n-- wukong:own-timeouts\nset lock_timeout = 0;\ncreate table if not exists a (id int);\n",
+    "set_config('lock_timeout', '0', false)":
+      "-- wukong:own-timeouts\nselect set_config('lock_timeout', '0', false);\ncreate table a (id int);\n",
+    'a non-atomic file':
+      '-- wukong:no-transaction\n-- wukong:own-timeouts\nset lock_timeout = 0;\ncreate table if not exists a (id int);\n',
   }
   for (const [name, first] of Object.entries(earlier)) {
     it(`${name} in one file (declared with -- wukong:own-timeouts) does not switch off lockTimeoutMs for the next`, async () => {
-      const error = await blocked({ '001_a.sql': first, '002_lock.sql': 'create table b (id int);\nalter table busy add column x int;\n' })
+      const error = await blocked({
+        '001_a.sql': first,
+        '002_lock.sql': 'create table b (id int);\nalter table busy add column x int;\n',
+      })
       expect([error.code, error.file]).toEqual(['LOCK_TIMEOUT', '002_lock.sql'])
     })
   }
@@ -225,10 +239,19 @@ describe.skipIf(server.skipReason)("the runner's limits hold for every file", ()
     await holder.connect()
     try {
       await holder.query('begin; lock table busy in access exclusive mode')
-      const run = migrate(handle.db, { '001_wait.sql': "-- wukong:own-timeouts\nset local lock_timeout = '60s';\nalter table busy add column x int;\n" }, { lockTimeoutMs: 300 })
+      const run = migrate(
+        handle.db,
+        {
+          '001_wait.sql':
+            "-- wukong:own-timeouts\nset local lock_timeout = '60s';\nalter table busy add column x int;\n",
+        },
+        { lockTimeoutMs: 300 },
+      )
       // Released once the file is seen waiting, well past 300 ms: then the file applies.
       for (let i = 0; i < 200; i++) {
-        const { rows } = await holder.query<{ n: number }>("select count(*)::int as n from pg_locks where not granted and relation = 'busy'::regclass")
+        const { rows } = await holder.query<{ n: number }>(
+          "select count(*)::int as n from pg_locks where not granted and relation = 'busy'::regclass",
+        )
         if (rows[0]!.n > 0) break
         await new Promise((r) => setTimeout(r, 50))
       }

@@ -23,7 +23,10 @@ async function freshDb(): Promise<Kysely<unknown>> {
 }
 
 async function kyselyRows(db: Kysely<unknown>): Promise<{ name: string; timestamp: string }[]> {
-  const { rows } = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(db)
+  const { rows } = await sql<{
+    name: string
+    timestamp: string
+  }>`select name, timestamp from kysely_migration order by name`.execute(db)
   return rows
 }
 
@@ -61,13 +64,22 @@ describe('the runner and Kysely’s Migrator share both ledgers', () => {
     const folder = await migrationFolder(countedFiles(2))
     const runner = new MigrationRunner({ db, migrationFolder: folder })
     await runner.migrate()
-    await writeFile(join(folder, '003_step_3.sql'), 'create table t3 (id int primary key);\ninsert into side_effects (version) values (3);\n')
-    const byKysely = await new Migrator({ db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }) }).migrateToLatest()
+    await writeFile(
+      join(folder, '003_step_3.sql'),
+      'create table t3 (id int primary key);\ninsert into side_effects (version) values (3);\n',
+    )
+    const byKysely = await new Migrator({
+      db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+    }).migrateToLatest()
     expect(byKysely.results?.map((r) => [r.migrationName, r.status])).toEqual([['003_step_3', 'Success']])
     expect(await runner.migrate()).toEqual({ results: [], currentVersion: 3 })
     expect((await runner.status()).isUpToDate).toBe(true)
 
-    await writeFile(join(folder, '004_step_4.sql'), 'create table t4 (id int primary key);\ninsert into side_effects (version) values (4);\n')
+    await writeFile(
+      join(folder, '004_step_4.sql'),
+      'create table t4 (id int primary key);\ninsert into side_effects (version) values (4);\n',
+    )
     expect((await runner.migrate()).results.map((r) => [r.fileName, r.status])).toEqual([['004_step_4.sql', 'applied']])
     const times = (await kyselyRows(db)).map((r) => new Date(r.timestamp).getTime())
     expect(times).toEqual([...times].sort((a, b) => a - b))
@@ -108,21 +120,33 @@ describe('the runner and Kysely’s Migrator share both ledgers', () => {
 
   it('a file failing in the middle of a run: the files before it stay applied in both ledgers, it names its line, nothing after it runs', async () => {
     const db = await freshDb()
-    const files = countedFiles(5, (n) => (n === 3 ? 'insert into side_effects (version) values (33);\nselect * from no_such_table;\n' : ''))
+    const files = countedFiles(5, (n) =>
+      n === 3 ? 'insert into side_effects (version) values (33);\nselect * from no_such_table;\n' : '',
+    )
     const runner = new MigrationRunner({ db, migrationFolder: await migrationFolder(files) })
     const error = await runner.migrate().then(
       () => undefined,
       (e: unknown) => e as MigrationRunError,
     )
     expect(error).toBeInstanceOf(MigrationRunError)
-    expect(error!.results.map((r) => `${r.version}:${r.status}`)).toEqual(['1:applied', '2:applied', '3:failed', '4:not-run', '5:not-run'])
+    expect(error!.results.map((r) => `${r.version}:${r.status}`)).toEqual([
+      '1:applied',
+      '2:applied',
+      '3:failed',
+      '4:not-run',
+      '5:not-run',
+    ])
     expect(error!.cause.file).toBe('003_step_3.sql')
     expect(error!.cause.line).toBe(4)
     expect(await sideEffects(db)).toEqual([1, 2])
     expect((await kyselyRows(db)).map((r) => r.name)).toEqual(['001_step_1', '002_step_2'])
     const { rows } = await sql<{ version: number }>`select version from schema_versions order by version`.execute(db)
     expect(rows.map((r) => r.version)).toEqual([1, 2])
-    const { rows: open } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`.execute(db)
+    const { rows: open } = await sql<{
+      n: number
+    }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`.execute(
+      db,
+    )
     expect(open[0]?.n).toBe(0)
   })
 })

@@ -19,7 +19,11 @@ describe('what the runner sends', () => {
       log: (event) => void queries.push(event.query.sql),
     })
     // A schema with many tables: the checks below must not read them.
-    await sql.raw(Array.from({ length: 200 }, (_, i) => `create table filler_${i} (id int primary key, note text);`).join('\n')).execute(db)
+    await sql
+      .raw(
+        Array.from({ length: 200 }, (_, i) => `create table filler_${i} (id int primary key, note text);`).join('\n'),
+      )
+      .execute(db)
   })
   afterAll(async () => {
     await db?.destroy()
@@ -33,7 +37,8 @@ describe('what the runner sends', () => {
     // Kysely's PostgreSQL introspector reads every column of every table (atthasdef etc.).
     expect(queries.filter((q) => q.includes('atthasdef'))).toEqual([])
     const applyQueries = [...queries]
-    if (process.env["SHOW_QUERIES"]) console.log(applyQueries.map((q) => q.slice(0, 90).replace(/\s+/g, " ")).join("\n"))
+    if (process.env['SHOW_QUERIES'])
+      console.log(applyQueries.map((q) => q.slice(0, 90).replace(/\s+/g, ' ')).join('\n'))
 
     // The four files (each its SQL with both ledger rows, in its own transaction) in one batch.
     expect(applyQueries.filter((q) => q.includes('BEGIN;'))).toHaveLength(1)
@@ -42,7 +47,9 @@ describe('what the runner sends', () => {
     queries.length = 0
     expect(await runner.migrate()).toEqual({ results: [], currentVersion: 4 })
     // One comparison query; around it only the lock_timeout that bounds it, set and restored.
-    const reads = queries.filter((q) => !/^\s*select (current_setting\('lock_timeout'\) as previous, )?set_config\('lock_timeout'/.test(q))
+    const reads = queries.filter(
+      (q) => !/^\s*select (current_setting\('lock_timeout'\) as previous, )?set_config\('lock_timeout'/.test(q),
+    )
     expect(reads).toHaveLength(1)
     expect(queries).toHaveLength(3)
     expect(reads[0]).toMatch(/from schema_versions[\s\S]*from kysely_migration/)
@@ -50,8 +57,14 @@ describe('what the runner sends', () => {
 
   it('with an onApply observer, each file is its own round trip and is reported as it commits', async () => {
     const seenAt: number[] = []
-    const runner = new MigrationRunner({ db, migrationFolder: await migrationFolder(countedFiles(3)), onApply: () => void seenAt.push(queries.length) })
-    await sql`drop table if exists schema_versions, kysely_migration, kysely_migration_lock, side_effects, t1, t2, t3, t4 cascade`.execute(db)
+    const runner = new MigrationRunner({
+      db,
+      migrationFolder: await migrationFolder(countedFiles(3)),
+      onApply: () => void seenAt.push(queries.length),
+    })
+    await sql`drop table if exists schema_versions, kysely_migration, kysely_migration_lock, side_effects, t1, t2, t3, t4 cascade`.execute(
+      db,
+    )
     queries.length = 0
     await runner.migrate()
     expect(queries.filter((q) => q.includes('BEGIN;'))).toEqual([])

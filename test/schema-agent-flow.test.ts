@@ -23,10 +23,22 @@ describe('an agent run end to end through the typed API', () => {
     // A session: only id and goal are required; the rest are the schema's defaults.
     const root = await db
       .insertInto('sessions')
-      .values({ id: 'root', goal: 'Compare vector indexes', user_id: 'u1', tools_config: { tools: ['search', 'browse'] } })
+      .values({
+        id: 'root',
+        goal: 'Compare vector indexes',
+        user_id: 'u1',
+        tools_config: { tools: ['search', 'browse'] },
+      })
       .returningAll()
       .executeTakeFirstOrThrow()
-    expect(root).toMatchObject({ status: 'active', depth: 0, agent_type: 'InteractiveAgent', is_running: true, is_deleted: false, last_compressed_step_id: -1 })
+    expect(root).toMatchObject({
+      status: 'active',
+      depth: 0,
+      agent_type: 'InteractiveAgent',
+      is_running: true,
+      is_deleted: false,
+      last_compressed_step_id: -1,
+    })
     expect(root.created_at).toBeInstanceOf(Date)
     expect(root.tools_config).toEqual({ tools: ['search', 'browse'] })
 
@@ -38,7 +50,12 @@ describe('an agent run end to end through the typed API', () => {
         { id: 't2', session_id: 'root', title: 'Summarise', order_index: 1, dependencies: JSON.stringify(['t1']) },
       ])
       .execute()
-    const todos = await db.selectFrom('todos').select(['id', 'dependencies', 'status']).where('session_id', '=', 'root').orderBy('order_index').execute()
+    const todos = await db
+      .selectFrom('todos')
+      .select(['id', 'dependencies', 'status'])
+      .where('session_id', '=', 'root')
+      .orderBy('order_index')
+      .execute()
     expect(todos).toEqual([
       { id: 't1', dependencies: null, status: 'pending' },
       { id: 't2', dependencies: ['t1'], status: 'pending' },
@@ -49,7 +66,14 @@ describe('an agent run end to end through the typed API', () => {
       .insertInto('steps')
       .values([
         { session_id: 'root', step_number: 1, action: 'think', reasoning: 'Two searches at once' },
-        { session_id: 'root', step_number: 2, action: 'parallel_tools', is_parallel: true, wait_strategy: 'all', parameters: { calls: 2 } },
+        {
+          session_id: 'root',
+          step_number: 2,
+          action: 'parallel_tools',
+          is_parallel: true,
+          wait_strategy: 'all',
+          parameters: { calls: 2 },
+        },
       ])
       .returning(['id', 'status', 'is_parallel'])
       .execute()
@@ -79,20 +103,42 @@ describe('an agent run end to end through the typed API', () => {
       { tool_id: 'call_1', status: 'completed', parameters: { q: 'hnsw' }, retry_count: 0, max_retries: 3 },
       { tool_id: 'call_2', status: 'pending', parameters: { q: 'ivfflat' }, retry_count: 0, max_retries: 3 },
     ])
-    await db.updateTable('steps').set({ status: 'completed', parallel_status: 'partial' }).where('id', '=', fanOut!.id).execute()
+    await db
+      .updateTable('steps')
+      .set({ status: 'completed', parallel_status: 'partial' })
+      .where('id', '=', fanOut!.id)
+      .execute()
 
     // A fork: the sub-agent runs as a session one level down, and the task links both.
     await db
       .insertInto('sessions')
-      .values({ id: 'sub', goal: 'Read the HNSW paper', parent_session_id: 'root', depth: 1, is_sub_agent: true, inherited_context: 'compare indexes' })
+      .values({
+        id: 'sub',
+        goal: 'Read the HNSW paper',
+        parent_session_id: 'root',
+        depth: 1,
+        is_sub_agent: true,
+        inherited_context: 'compare indexes',
+      })
       .execute()
     await db
       .insertInto('fork_agent_tasks')
-      .values({ id: 'fork1', parent_session_id: 'root', parent_step_id: fanOut!.id, sub_session_id: 'sub', goal: 'Read the HNSW paper', depth: 1 })
+      .values({
+        id: 'fork1',
+        parent_session_id: 'root',
+        parent_step_id: fanOut!.id,
+        sub_session_id: 'sub',
+        goal: 'Read the HNSW paper',
+        depth: 1,
+      })
       .execute()
     await db
       .updateTable('fork_agent_tasks')
-      .set((eb) => ({ status: 'completed', steps_executed: eb('steps_executed', '+', 3), result_summary: 'HNSW needs no training' }))
+      .set((eb) => ({
+        status: 'completed',
+        steps_executed: eb('steps_executed', '+', 3),
+        result_summary: 'HNSW needs no training',
+      }))
       .where('id', '=', 'fork1')
       .execute()
     const fork = await db
@@ -101,14 +147,32 @@ describe('an agent run end to end through the typed API', () => {
       .select(['f.status', 'f.steps_executed', 'f.max_steps', 'f.timeout_seconds', 's.depth', 's.parent_session_id'])
       .where('f.parent_session_id', '=', 'root')
       .executeTakeFirstOrThrow()
-    expect(fork).toEqual({ status: 'completed', steps_executed: 3, max_steps: 20, timeout_seconds: 300, depth: 1, parent_session_id: 'root' })
+    expect(fork).toEqual({
+      status: 'completed',
+      steps_executed: 3,
+      max_steps: 20,
+      timeout_seconds: 300,
+      depth: 1,
+      parent_session_id: 'root',
+    })
 
     // A checkpoint of the session's state.
     await db
       .insertInto('checkpoints')
-      .values({ id: 'cp1', session_id: 'root', name: 'after fan-out', checkpoint_type: 'auto', step_number: 2, session_state: { step: 2, todos: ['t1', 't2'], forks: ['fork1'] } })
+      .values({
+        id: 'cp1',
+        session_id: 'root',
+        name: 'after fan-out',
+        checkpoint_type: 'auto',
+        step_number: 2,
+        session_state: { step: 2, todos: ['t1', 't2'], forks: ['fork1'] },
+      })
       .execute()
-    const checkpoint = await db.selectFrom('checkpoints').select(['session_state', 'created_at']).where('id', '=', 'cp1').executeTakeFirstOrThrow()
+    const checkpoint = await db
+      .selectFrom('checkpoints')
+      .select(['session_state', 'created_at'])
+      .where('id', '=', 'cp1')
+      .executeTakeFirstOrThrow()
     expect(checkpoint.session_state).toEqual({ step: 2, todos: ['t1', 't2'], forks: ['fork1'] })
 
     // Knowledge learnt in the session, with its embedding, then feedback on it.
@@ -130,7 +194,17 @@ describe('an agent run end to end through the typed API', () => {
     expect(knowledge.embedding!.slice(0, 2)).toEqual([1, 0])
     expect(knowledge).toMatchObject({ tags: ['pgvector', 'hnsw'], usage_count: 0, source_type: 'conversation' })
 
-    await db.insertInto('knowledge_feedback').values({ knowledge_id: knowledge.id, user_id: 'u1', helpful: true, accuracy_rating: 5, session_id: 'root', used_in_step: 2 }).execute()
+    await db
+      .insertInto('knowledge_feedback')
+      .values({
+        knowledge_id: knowledge.id,
+        user_id: 'u1',
+        helpful: true,
+        accuracy_rating: 5,
+        session_id: 'root',
+        used_in_step: 2,
+      })
+      .execute()
     await db
       .updateTable('knowledge_entities')
       .set((eb) => ({ usage_count: eb('usage_count', '+', 1), last_used_at: new Date() }))
@@ -144,8 +218,16 @@ describe('an agent run end to end through the typed API', () => {
     expect(rated).toEqual({ entity_id: 'hnsw-no-training', usage_count: 1, helpful: true, accuracy_rating: 5 })
 
     // An embedding can be replaced in an UPDATE too (VectorPlugin rewrites the SET value).
-    await db.updateTable('knowledge_entities').set({ embedding: direction(90) }).where('id', '=', knowledge.id).execute()
-    const moved = await db.selectFrom('knowledge_entities').select('embedding').where('id', '=', knowledge.id).executeTakeFirstOrThrow()
+    await db
+      .updateTable('knowledge_entities')
+      .set({ embedding: direction(90) })
+      .where('id', '=', knowledge.id)
+      .execute()
+    const moved = await db
+      .selectFrom('knowledge_entities')
+      .select('embedding')
+      .where('id', '=', knowledge.id)
+      .executeTakeFirstOrThrow()
     expect(moved.embedding![0]).toBeCloseTo(0, 6)
     expect(moved.embedding![1]).toBeCloseTo(1, 6)
   })
@@ -159,7 +241,12 @@ describe('nearest neighbours by cosine distance', () => {
   })
   afterAll(() => nn?.destroy())
 
-  const entity = (entity_id: string, degrees: number, level: KnowledgeLevel, flags: { indexed?: boolean; toRemove?: boolean } = {}): NewKnowledgeEntity => ({
+  const entity = (
+    entity_id: string,
+    degrees: number,
+    level: KnowledgeLevel,
+    flags: { indexed?: boolean; toRemove?: boolean } = {},
+  ): NewKnowledgeEntity => ({
     entity_id,
     content: `${entity_id} at ${degrees}°`,
     embedding: direction(degrees),
@@ -201,7 +288,8 @@ describe('nearest neighbours by cosine distance', () => {
       const rows = await searchPublic(trx).execute()
       expect(rows.map((r) => r.entity_id)).toEqual(['p10', 'p30', 'p60', 'p90', 'p170'])
       // <=> is 1 − cos θ.
-      for (const [i, r] of rows.entries()) expect(r.distance).toBeCloseTo(1 - Math.cos(([10, 30, 60, 90, 170][i]! * Math.PI) / 180), 5)
+      for (const [i, r] of rows.entries())
+        expect(r.distance).toBeCloseTo(1 - Math.cos(([10, 30, 60, 90, 170][i]! * Math.PI) / 180), 5)
 
       // The organization index's predicate selects the other level.
       const org = await trx
@@ -219,7 +307,10 @@ describe('nearest neighbours by cosine distance', () => {
 
   it('is answered from the partial HNSW index of public entries, however the flags are written', async () => {
     await withRollback(nn.db, async (trx) => {
-      await trx.insertInto('knowledge_entities').values([entity('p10', 10, 'public'), entity('org1', 1, 'organization')]).execute()
+      await trx
+        .insertInto('knowledge_entities')
+        .values([entity('p10', 10, 'public'), entity('org1', 1, 'organization')])
+        .execute()
       // On a near-empty table a sequential scan is cheaper; forbid it to see which index fits.
       await sql`set local enable_seqscan = off`.execute(trx)
       const planOf = async (query: { explain(): Promise<Record<string, unknown>[]> }): Promise<string> =>

@@ -278,7 +278,14 @@ describe('migrations 001–004 against the spec', () => {
       from pg_index i join pg_class c on c.oid = i.indrelid
       join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
       where not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`.execute(t.db)
-    const normalised = rows.map((r) => r.def.replace(/::\w+/g, '').replace(/[()]/g, '').replace(/ USING btree/, '')).sort()
+    const normalised = rows
+      .map((r) =>
+        r.def
+          .replace(/::\w+/g, '')
+          .replace(/[()]/g, '')
+          .replace(/ USING btree/, ''),
+      )
+      .sort()
     expect(normalised).toEqual(
       [
         'idx_sessions_user_id sessions user_id',
@@ -332,8 +339,12 @@ describe('migrations 001–004 against the spec', () => {
         select pg_get_indexdef(indexrelid) as def from pg_index
         where indrelid = 'knowledge_entities'::regclass and pg_get_indexdef(indexrelid) like '%vector_cosine_ops%'
         order by 1`.execute(at4.db)
-      expect(rows.map((r) => r.def.replace(' ON public.knowledge_entities USING ivfflat (embedding vector_cosine_ops)', ' …'))).toEqual([
-        'CREATE INDEX idx_knowledge_embedding … WITH (lists=\'100\')',
+      expect(
+        rows.map((r) =>
+          r.def.replace(' ON public.knowledge_entities USING ivfflat (embedding vector_cosine_ops)', ' …'),
+        ),
+      ).toEqual([
+        "CREATE INDEX idx_knowledge_embedding … WITH (lists='100')",
         "CREATE INDEX idx_knowledge_org_embedding … WHERE (((level)::text = 'organization'::text) AND (is_indexed = true) AND (is_to_remove = false))",
         "CREATE INDEX idx_knowledge_public_embedding … WHERE (((level)::text = 'public'::text) AND (is_indexed = true) AND (is_to_remove = false))",
       ])
@@ -348,7 +359,14 @@ describe('CHECK and UNIQUE constraints', () => {
     withRollback(t.db, async (trx) => {
       await trx.insertInto('sessions').values({ id: 'd10', goal: 'x', depth: 10 }).execute()
       for (const depth of [11, -1]) {
-        const failed = await violation(attempt(trx, () => trx.insertInto('sessions').values({ id: `d${depth}`, goal: 'x', depth }).execute()))
+        const failed = await violation(
+          attempt(trx, () =>
+            trx
+              .insertInto('sessions')
+              .values({ id: `d${depth}`, goal: 'x', depth })
+              .execute(),
+          ),
+        )
         expect(failed).toEqual({ code: '23514', constraint: 'chk_session_depth' })
       }
     }))
@@ -358,21 +376,48 @@ describe('CHECK and UNIQUE constraints', () => {
       await trx.insertInto('sessions').values({ id: 's', goal: 'x' }).execute()
       // The types forbid it; the database must too, for code that is not typed.
       const unknown = 'done' as ExecutionStatus
-      expect(await violation(attempt(trx, () => trx.insertInto('steps').values({ session_id: 's', step_number: 1, action: 'a', status: unknown }).execute()))).toEqual({
+      expect(
+        await violation(
+          attempt(trx, () =>
+            trx.insertInto('steps').values({ session_id: 's', step_number: 1, action: 'a', status: unknown }).execute(),
+          ),
+        ),
+      ).toEqual({
         code: '23514',
         constraint: 'chk_step_status',
       })
-      const { id } = await trx.insertInto('steps').values({ session_id: 's', step_number: 1, action: 'a', status: 'timeout' }).returning('id').executeTakeFirstOrThrow()
+      const { id } = await trx
+        .insertInto('steps')
+        .values({ session_id: 's', step_number: 1, action: 'a', status: 'timeout' })
+        .returning('id')
+        .executeTakeFirstOrThrow()
       expect(
-        await violation(attempt(trx, () => trx.insertInto('parallel_tool_calls').values({ step_id: id, tool_id: 'c', tool_name: 't', parameters: {}, status: unknown }).execute())),
+        await violation(
+          attempt(trx, () =>
+            trx
+              .insertInto('parallel_tool_calls')
+              .values({ step_id: id, tool_id: 'c', tool_name: 't', parameters: {}, status: unknown })
+              .execute(),
+          ),
+        ),
       ).toEqual({ code: '23514', constraint: 'chk_parallel_status' })
     }))
 
   it('reject a confidence outside 0.0–1.0', () =>
     withRollback(t.db, async (trx) => {
-      await trx.insertInto('knowledge_entities').values({ entity_id: 'k1', content: 'c', level: 'user', confidence_score: 1.0 }).execute()
+      await trx
+        .insertInto('knowledge_entities')
+        .values({ entity_id: 'k1', content: 'c', level: 'user', confidence_score: 1.0 })
+        .execute()
       for (const confidence_score of [1.5, -0.1]) {
-        const failed = await violation(attempt(trx, () => trx.insertInto('knowledge_entities').values({ entity_id: `k${confidence_score}`, content: 'c', level: 'user', confidence_score }).execute()))
+        const failed = await violation(
+          attempt(trx, () =>
+            trx
+              .insertInto('knowledge_entities')
+              .values({ entity_id: `k${confidence_score}`, content: 'c', level: 'user', confidence_score })
+              .execute(),
+          ),
+        )
         expect(failed).toEqual({ code: '23514', constraint: 'chk_knowledge_confidence' })
       }
     }))
@@ -380,13 +425,35 @@ describe('CHECK and UNIQUE constraints', () => {
   it('reject a step number or tool id used twice', () =>
     withRollback(t.db, async (trx) => {
       await trx.insertInto('sessions').values({ id: 's', goal: 'x' }).execute()
-      const { id } = await trx.insertInto('steps').values({ session_id: 's', step_number: 1, action: 'a' }).returning('id').executeTakeFirstOrThrow()
-      expect(await violation(attempt(trx, () => trx.insertInto('steps').values({ session_id: 's', step_number: 1, action: 'b' }).execute()))).toEqual({
+      const { id } = await trx
+        .insertInto('steps')
+        .values({ session_id: 's', step_number: 1, action: 'a' })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      expect(
+        await violation(
+          attempt(trx, () =>
+            trx.insertInto('steps').values({ session_id: 's', step_number: 1, action: 'b' }).execute(),
+          ),
+        ),
+      ).toEqual({
         code: '23505',
         constraint: 'steps_session_id_step_number_key',
       })
-      await trx.insertInto('parallel_tool_calls').values({ step_id: id, tool_id: 'c', tool_name: 't', parameters: {} }).execute()
-      expect(await violation(attempt(trx, () => trx.insertInto('parallel_tool_calls').values({ step_id: id, tool_id: 'c', tool_name: 't', parameters: {} }).execute()))).toEqual({
+      await trx
+        .insertInto('parallel_tool_calls')
+        .values({ step_id: id, tool_id: 'c', tool_name: 't', parameters: {} })
+        .execute()
+      expect(
+        await violation(
+          attempt(trx, () =>
+            trx
+              .insertInto('parallel_tool_calls')
+              .values({ step_id: id, tool_id: 'c', tool_name: 't', parameters: {} })
+              .execute(),
+          ),
+        ),
+      ).toEqual({
         code: '23505',
         constraint: 'parallel_tool_calls_step_id_tool_id_key',
       })
@@ -396,8 +463,15 @@ describe('CHECK and UNIQUE constraints', () => {
 describe('deleting', () => {
   async function seed(trx: Kysely<Database>): Promise<{ stepId: number; knowledgeId: number }> {
     await trx.insertInto('sessions').values({ id: 'root', goal: 'x' }).execute()
-    const { id: stepId } = await trx.insertInto('steps').values({ session_id: 'root', step_number: 1, action: 'a' }).returning('id').executeTakeFirstOrThrow()
-    await trx.insertInto('parallel_tool_calls').values({ step_id: stepId, tool_id: 'c', tool_name: 't', parameters: {} }).execute()
+    const { id: stepId } = await trx
+      .insertInto('steps')
+      .values({ session_id: 'root', step_number: 1, action: 'a' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    await trx
+      .insertInto('parallel_tool_calls')
+      .values({ step_id: stepId, tool_id: 'c', tool_name: 't', parameters: {} })
+      .execute()
     await trx.insertInto('todos').values({ id: 't', session_id: 'root', title: 'x', order_index: 0 }).execute()
     await trx.insertInto('checkpoints').values({ id: 'cp', session_id: 'root', session_state: {} }).execute()
     const { id: knowledgeId } = await trx
@@ -409,16 +483,29 @@ describe('deleting', () => {
     return { stepId, knowledgeId }
   }
 
-  const count = async (trx: Kysely<Database>, table: 'steps' | 'parallel_tool_calls' | 'todos' | 'checkpoints' | 'knowledge_feedback'): Promise<number> =>
-    Number((await trx.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+  const count = async (
+    trx: Kysely<Database>,
+    table: 'steps' | 'parallel_tool_calls' | 'todos' | 'checkpoints' | 'knowledge_feedback',
+  ): Promise<number> =>
+    Number(
+      (
+        await trx
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
 
   it('a session cascades to its steps (and their tool calls), todos and checkpoints, and unlinks its knowledge', () =>
     withRollback(t.db, async (trx) => {
       await seed(trx)
       await trx.deleteFrom('sessions').where('id', '=', 'root').execute()
-      for (const table of ['steps', 'parallel_tool_calls', 'todos', 'checkpoints'] as const) expect(await count(trx, table)).toBe(0)
+      for (const table of ['steps', 'parallel_tool_calls', 'todos', 'checkpoints'] as const)
+        expect(await count(trx, table)).toBe(0)
       // ON DELETE SET NULL: the knowledge outlives its session, and keeps its feedback.
-      expect(await trx.selectFrom('knowledge_entities').select(['entity_id', 'source_session_id']).execute()).toEqual([{ entity_id: 'k', source_session_id: null }])
+      expect(await trx.selectFrom('knowledge_entities').select(['entity_id', 'source_session_id']).execute()).toEqual([
+        { entity_id: 'k', source_session_id: null },
+      ])
       expect(await count(trx, 'knowledge_feedback')).toBe(1)
     }))
 
@@ -440,17 +527,26 @@ describe('deleting', () => {
       expect(await refused()).toEqual({ code: '23503', constraint: 'sessions_parent_session_id_fkey' })
       await trx.deleteFrom('sessions').where('id', '=', 'sub').execute()
 
-      await trx.insertInto('fork_agent_tasks').values({ id: 'f', parent_session_id: 'root', goal: 'x', depth: 1 }).execute()
+      await trx
+        .insertInto('fork_agent_tasks')
+        .values({ id: 'f', parent_session_id: 'root', goal: 'x', depth: 1 })
+        .execute()
       expect(await refused()).toEqual({ code: '23503', constraint: 'fork_agent_tasks_parent_session_id_fkey' })
       await trx.deleteFrom('fork_agent_tasks').execute()
 
       // Through the cascade to steps: a fork task still points at one of the session's steps.
       await trx.insertInto('sessions').values({ id: 'other', goal: 'x' }).execute()
-      await trx.insertInto('fork_agent_tasks').values({ id: 'f', parent_session_id: 'other', parent_step_id: stepId, goal: 'x', depth: 1 }).execute()
+      await trx
+        .insertInto('fork_agent_tasks')
+        .values({ id: 'f', parent_session_id: 'other', parent_step_id: stepId, goal: 'x', depth: 1 })
+        .execute()
       expect(await refused()).toEqual({ code: '23503', constraint: 'fork_agent_tasks_parent_step_id_fkey' })
       await trx.deleteFrom('fork_agent_tasks').execute()
 
-      await trx.insertInto('knowledge_feedback').values({ knowledge_id: knowledgeId, user_id: 'u', session_id: 'root' }).execute()
+      await trx
+        .insertInto('knowledge_feedback')
+        .values({ knowledge_id: knowledgeId, user_id: 'u', session_id: 'root' })
+        .execute()
       expect(await refused()).toEqual({ code: '23503', constraint: 'knowledge_feedback_session_id_fkey' })
     }))
 })

@@ -114,7 +114,9 @@ describe('DATABASE_COLUMNS, the single source of truth for the catalog check', (
 
   test('a deliberately wrong column in the types does not compile', () => {
     // Someone makes sessions.goal nullable in the types only.
-    type WrongDatabase = Omit<Database, 'sessions'> & { sessions: Omit<SessionsTable, 'goal'> & { goal: Nullable<string> } }
+    type WrongDatabase = Omit<Database, 'sessions'> & {
+      sessions: Omit<SessionsTable, 'goal'> & { goal: Nullable<string> }
+    }
     expectTypeOf<Insertable<WrongDatabase['sessions']>>().toExtend<{ id: string }>()
     // @ts-expect-error DATABASE_COLUMNS (and so the database) says goal is NOT NULL
     const facts: ColumnFactsOf<WrongDatabase> = DATABASE_COLUMNS

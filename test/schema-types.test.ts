@@ -13,7 +13,11 @@ describe('the TypeScript types and the live catalog', () => {
   beforeAll(async () => {
     handle = await (await resolveTestServer()).createDatabase()
     // disableTransactions: 005 builds its indexes CONCURRENTLY (-- wukong:no-transaction).
-    const { error } = await new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider(), disableTransactions: true }).migrateToLatest()
+    const { error } = await new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider(),
+      disableTransactions: true,
+    }).migrateToLatest()
     expect(error).toBeUndefined()
   })
   afterAll(() => handle?.destroy())
@@ -23,7 +27,12 @@ describe('the TypeScript types and the live catalog', () => {
   })
 
   it("record each file once, with the description of the file's own schema_versions INSERT", async () => {
-    const { rows } = await sql<{ version: number; description: string; checksum: string | null; adopted_at: Date | null }>`
+    const { rows } = await sql<{
+      version: number
+      description: string
+      checksum: string | null
+      adopted_at: Date | null
+    }>`
       select version, description, checksum, adopted_at from schema_versions order by version`.execute(handle.db)
     expect(rows.map((r) => [r.version, r.description])).toEqual([
       [1, 'Initial schema: sessions, steps, todos, checkpoints'],
@@ -36,8 +45,13 @@ describe('the TypeScript types and the live catalog', () => {
   })
 
   it('catch a column that differs', async () => {
-    const wrong = { ...DATABASE_COLUMNS, sessions: { ...DATABASE_COLUMNS.sessions, goal: ['string', true, false] as const } }
-    expect(columnDifferences(wrong, await readCatalogColumns(handle.db))).toEqual(['sessions.goal: types say string/true/false, database says string/false/false'])
+    const wrong = {
+      ...DATABASE_COLUMNS,
+      sessions: { ...DATABASE_COLUMNS.sessions, goal: ['string', true, false] as const },
+    }
+    expect(columnDifferences(wrong, await readCatalogColumns(handle.db))).toEqual([
+      'sessions.goal: types say string/true/false, database says string/false/false',
+    ])
 
     await sql`alter table todos add column surprise int default 1`.execute(handle.db)
     await sql`alter table steps alter column action drop not null`.execute(handle.db)

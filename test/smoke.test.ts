@@ -15,15 +15,23 @@ describe('smoke', () => {
 
   it('applies and re-runs nothing', async () => {
     const folder = await migrationFolder(countedFiles(3))
-    const migrator = new Migrator({ db: handle.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }) })
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+    })
     const first = await migrator.migrateToLatest()
     expect(first.error).toBeUndefined()
     expect(first.results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Success'])
     const again = await migrator.migrateToLatest()
     expect(again.results).toEqual([])
-    const { rows } = await sql<{ version: number }>`select version from side_effects order by version`.execute(handle.db)
+    const { rows } = await sql<{ version: number }>`select version from side_effects order by version`.execute(
+      handle.db,
+    )
     expect(rows.map((r) => r.version)).toEqual([1, 2, 3])
-    const ledger = await sql<{ version: number; checksum: string }>`select version, checksum from schema_versions order by version`.execute(handle.db)
+    const ledger = await sql<{
+      version: number
+      checksum: string
+    }>`select version, checksum from schema_versions order by version`.execute(handle.db)
     expect(ledger.rows).toHaveLength(3)
   })
 })

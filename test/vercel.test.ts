@@ -66,7 +66,12 @@ describe.skipIf(server.skipReason)('@vercel/postgres-kysely over a WebSocket pro
     const theirs = createRequire(fileURLToPath(import.meta.resolve('@vercel/postgres-kysely'))).resolve('kysely')
     const ours = createRequire(import.meta.url).resolve('kysely')
     expect(theirs).toBe(ours)
-    const { version } = JSON.parse(await readFile(join(ours.slice(0, ours.lastIndexOf('/node_modules/kysely/') + '/node_modules/kysely/'.length), 'package.json'), 'utf8')) as { version: string }
+    const { version } = JSON.parse(
+      await readFile(
+        join(ours.slice(0, ours.lastIndexOf('/node_modules/kysely/') + '/node_modules/kysely/'.length), 'package.json'),
+        'utf8',
+      ),
+    ) as { version: string }
     expect(version).toMatch(/^0\.29\./)
 
     const handle = await freshDb()
@@ -75,14 +80,23 @@ describe.skipIf(server.skipReason)('@vercel/postgres-kysely over a WebSocket pro
     expect(db).toBeInstanceOf(Kysely)
     expect(db.getExecutor().adapter.supportsTransactionalDdl).toBe(false)
 
-    const { rows } = await sql<{ pid: number; version: string }>`select pg_backend_pid() as pid, current_setting('server_version') as version`.execute(db)
+    const { rows } = await sql<{
+      pid: number
+      version: string
+    }>`select pg_backend_pid() as pid, current_setting('server_version') as version`.execute(db)
     expect(rows[0]!.version).toMatch(/^15\./)
     expect(proxy.openConnections).toBeGreaterThan(0) // it really went through the WebSocket
 
-    await sql`create table schema_versions (version int primary key, description text not null, applied_at timestamptz default now(), checksum text)`.execute(db)
+    await sql`create table schema_versions (version int primary key, description text not null, applied_at timestamptz default now(), checksum text)`.execute(
+      db,
+    )
     const typed = db.withTables<LedgerTables>()
     await typed.insertInto('schema_versions').values({ version: 1, description: 'one', checksum: null }).execute()
-    const ledger = await typed.selectFrom('schema_versions').select(['version', 'description']).where('version', '>=', 1).execute()
+    const ledger = await typed
+      .selectFrom('schema_versions')
+      .select(['version', 'description'])
+      .where('version', '>=', 1)
+      .execute()
     expect(ledger).toEqual([{ version: 1, description: 'one' }])
 
     await expect(db.transaction().execute(async () => {})).rejects.toThrow(/kysely_transactions_not_supported/)
@@ -104,13 +118,26 @@ describe.skipIf(server.skipReason)('@vercel/postgres-kysely over a WebSocket pro
     const handle = await freshDb()
     const { folder, count } = await wukongFolder()
     const target = await openVercel(localhostUrl(handle.url!))
-    expect(target).toMatchObject({ driver: 'vercel', lock: 'transaction', migratorOptions: { disableTransactions: true } })
-    const migrator = new Migrator({ db: target.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...target.migratorOptions })
+    expect(target).toMatchObject({
+      driver: 'vercel',
+      lock: 'transaction',
+      migratorOptions: { disableTransactions: true },
+    })
+    const migrator = new Migrator({
+      db: target.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+      ...target.migratorOptions,
+    })
     const first = await migrator.migrateToLatest()
     expect(first.error).toBeUndefined()
     expect(first.results).toHaveLength(count)
     expect((await migrator.migrateToLatest()).results).toEqual([])
-    const versions = await target.db.withTables<LedgerTables>().selectFrom('schema_versions').select('version').orderBy('version').execute()
+    const versions = await target.db
+      .withTables<LedgerTables>()
+      .selectFrom('schema_versions')
+      .select('version')
+      .orderBy('version')
+      .execute()
     expect(versions).toHaveLength(count)
     expect(await column(handle.db, 'select count(*)::int from kysely_migration')).toEqual([count])
   })
@@ -118,10 +145,15 @@ describe.skipIf(server.skipReason)('@vercel/postgres-kysely over a WebSocket pro
   it('a failing file leaves nothing of itself: no table, no side effect, no ledger row, no Kysely row', async () => {
     const handle = await freshDb()
     const files = countedFiles(1)
-    files['002_breaks.sql'] = 'create table t2 (id int);\ninsert into side_effects (version) values (2);\nselect 1 / 0;\n'
+    files['002_breaks.sql'] =
+      'create table t2 (id int);\ninsert into side_effects (version) values (2);\nselect 1 / 0;\n'
     const folder = await migrationFolder(files)
     const target = await openVercel(localhostUrl(handle.url!))
-    const { error, results } = await new Migrator({ db: target.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...target.migratorOptions }).migrateToLatest()
+    const { error, results } = await new Migrator({
+      db: target.db,
+      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+      ...target.migratorOptions,
+    }).migrateToLatest()
     expect(error).toBeInstanceOf(MigrationError)
     expect(error).toMatchObject({ file: '002_breaks.sql', line: 3 })
     expect(results?.map((r) => [r.migrationName, r.status])).toEqual([
@@ -140,7 +172,13 @@ describe.skipIf(server.skipReason)('@vercel/postgres-kysely over a WebSocket pro
     const url = localhostUrl(handle.url!)
     const targets = await Promise.all([openVercel(url), openVercel(url)])
     const outcomes = await Promise.all(
-      targets.map((t) => new Migrator({ db: t.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...t.migratorOptions }).migrateToLatest()),
+      targets.map((t) =>
+        new Migrator({
+          db: t.db,
+          provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+          ...t.migratorOptions,
+        }).migrateToLatest(),
+      ),
     )
     expect(outcomes.map((o) => o.error)).toEqual([undefined, undefined])
     const applied = outcomes.flatMap((o) => (o.results ?? []).map((r) => r.migrationName))
@@ -162,12 +200,23 @@ describe.skipIf(server.skipReason)('@vercel/postgres-kysely over a WebSocket pro
       const url = localhostUrl(bouncer.url(handle.name))
       const targets = await Promise.all(Array.from({ length: 6 }, () => openVercel(url)))
       const outcomes = await Promise.all(
-        targets.map((t) => new Migrator({ db: t.db, provider: new SqlFileMigrationProvider({ migrationFolder: folder }), ...t.migratorOptions }).migrateToLatest()),
+        targets.map((t) =>
+          new Migrator({
+            db: t.db,
+            provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+            ...t.migratorOptions,
+          }).migrateToLatest(),
+        ),
       )
       expect(outcomes.map((o) => o.error)).toEqual(Array(6).fill(undefined))
       expect(await column(handle.db, 'select version from side_effects order by version')).toEqual([1, 2, 3, 4])
       expect(await column(handle.db, 'select count(*)::int from kysely_migration')).toEqual([4])
-      expect(await column(handle.db, "select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())")).toEqual([0])
+      expect(
+        await column(
+          handle.db,
+          "select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())",
+        ),
+      ).toEqual([0])
     })
   })
 })

@@ -36,13 +36,23 @@ export async function parseOnly(folder: string): Promise<void> {
 /** Reading every file with `fs/promises` (in parallel) and hashing it: what a check needs. */
 export async function readAndHashFiles(folder: string): Promise<void> {
   const names = (await readdir(folder)).filter((f) => f.endsWith('.sql')).sort()
-  await Promise.all(names.map(async (n) => createHash('sha256').update(await readFile(join(folder, n), 'utf8')).digest('hex')))
+  await Promise.all(
+    names.map(async (n) =>
+      createHash('sha256')
+        .update(await readFile(join(folder, n), 'utf8'))
+        .digest('hex'),
+    ),
+  )
 }
 
 /** The same with synchronous reads (no thread-pool hop per file operation). */
 export async function readAndHashFilesSync(folder: string): Promise<void> {
-  for (const n of readdirSync(folder).filter((f) => f.endsWith('.sql')).sort()) {
-    createHash('sha256').update(readFileSync(join(folder, n), 'utf8')).digest('hex')
+  for (const n of readdirSync(folder)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    createHash('sha256')
+      .update(readFileSync(join(folder, n), 'utf8'))
+      .digest('hex')
   }
 }
 
@@ -50,7 +60,10 @@ const texts = new Map<string, string[]>()
 function cachedTexts(folder: string): string[] {
   let t = texts.get(folder)
   if (!t) {
-    t = readdirSync(folder).filter((f) => f.endsWith('.sql')).sort().map((n) => readFileSync(join(folder, n), 'utf8'))
+    t = readdirSync(folder)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((n) => readFileSync(join(folder, n), 'utf8'))
     texts.set(folder, t)
   }
   return t
@@ -58,9 +71,21 @@ function cachedTexts(folder: string): string[] {
 
 /** The diagnostics W1 times alongside the contenders. */
 export const FILE_DIAGNOSTICS = [
-  { id: 'ours-scan', label: 'ours: a new runner reads and checksums the files (what the up-to-date check needs)', run: oursScanFiles },
-  { id: 'ours-rescan', label: 'ours: a runner in a process that scanned before lists and stats the files (none changed, none read)', run: oursRescanFiles },
-  { id: 'ours-load', label: 'ours: a new runner reads, validates and parses the files (before applying)', run: oursLoadFiles },
+  {
+    id: 'ours-scan',
+    label: 'ours: a new runner reads and checksums the files (what the up-to-date check needs)',
+    run: oursScanFiles,
+  },
+  {
+    id: 'ours-rescan',
+    label: 'ours: a runner in a process that scanned before lists and stats the files (none changed, none read)',
+    run: oursRescanFiles,
+  },
+  {
+    id: 'ours-load',
+    label: 'ours: a new runner reads, validates and parses the files (before applying)',
+    run: oursLoadFiles,
+  },
   { id: 'parse-only', label: 'libpg-query parsing alone (texts in memory)', run: parseOnly },
   { id: 'read-hash', label: 'read (fs/promises, in parallel) + SHA-256 only', run: readAndHashFiles },
   { id: 'read-hash-sync', label: 'read (readFileSync) + SHA-256 only', run: readAndHashFilesSync },

@@ -48,7 +48,9 @@ export const kyselyMigrator: Contender = {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function connect(url: string): Kysely<any> {
-  return new Kysely({ dialect: new PostgresDialect({ pool: guardConnectionErrors(new pg.Pool({ connectionString: url })) }) })
+  return new Kysely({
+    dialect: new PostgresDialect({ pool: guardConnectionErrors(new pg.Pool({ connectionString: url })) }),
+  })
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -66,7 +68,9 @@ function loadSql(folder: string): Promise<readonly { readonly name: string; read
   if (!files) {
     files = (async () => {
       const names = (await readdir(folder)).filter((f) => f.endsWith('.sql') && !f.endsWith('.down.sql')).sort()
-      return Promise.all(names.map(async (n) => ({ name: n.slice(0, -'.sql'.length), text: await readFile(join(folder, n), 'utf8') })))
+      return Promise.all(
+        names.map(async (n) => ({ name: n.slice(0, -'.sql'.length), text: await readFile(join(folder, n), 'utf8') })),
+      )
     })()
     loaded.set(folder, files)
   }

@@ -37,7 +37,11 @@ export const postgrator: Contender = {
     await client.query('select 1')
     return {
       async check() {
-        expectCount('postgrator: files applied by the check', (await create(client, target, folders).migrate()).length, 0)
+        expectCount(
+          'postgrator: files applied by the check',
+          (await create(client, target, folders).migrate()).length,
+          0,
+        )
       },
       close: () => client.end(),
     }

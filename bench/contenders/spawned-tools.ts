@@ -23,7 +23,8 @@ export const dbmate: Contender = {
   async apply(target, folders) {
     const out = await runDbmate(target.url, folders.dbmate)
     const applied = out.split('\n').filter((l) => l.startsWith('Applying:')).length
-    if (applied !== folders.count) throw new Error(`dbmate: expected ${folders.count} files applied, got ${applied}:\n${out}`)
+    if (applied !== folders.count)
+      throw new Error(`dbmate: expected ${folders.count} files applied, got ${applied}:\n${out}`)
   },
   async check(target, folders) {
     const out = await runDbmate(target.url, folders.dbmate)
@@ -34,7 +35,9 @@ export const dbmate: Contender = {
 function runDbmate(url: string, folder: string): Promise<string> {
   // cwd: the generated folder's parent, so that dbmate finds no stray .env file.
   DBMATE ??= dbmateBinary()
-  return run(DBMATE, ['--url', withoutTls(url), '--migrations-dir', folder, '--no-dump-schema', 'migrate'], { cwd: dirname(folder) })
+  return run(DBMATE, ['--url', withoutTls(url), '--migrations-dir', folder, '--no-dump-schema', 'migrate'], {
+    cwd: dirname(folder),
+  })
 }
 
 /** The floor: `psql -1 -f` on every file concatenated (one transaction, no ledger). */
@@ -43,6 +46,8 @@ export const psql: Contender = {
   label: 'psql -1 -f (floor)',
   runs: 'spawned',
   async apply(target, folders) {
-    await run(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1', '-f', folders.psqlFile, '-d', withoutTls(target.url)], { cwd: dirname(folders.psqlFile) })
+    await run(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1', '-f', folders.psqlFile, '-d', withoutTls(target.url)], {
+      cwd: dirname(folders.psqlFile),
+    })
   },
 }

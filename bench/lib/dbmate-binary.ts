@@ -25,7 +25,11 @@ export function dbmateBinary(): string {
   if (existsSync(project)) return project
   const own = join(TOOLS, relative)
   if (!existsSync(own)) {
-    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--no-save', '--prefix', TOOLS, `dbmate@${VERSION}`], { stdio: ['ignore', 'ignore', 'inherit'] })
+    execFileSync(
+      'npm',
+      ['install', '--silent', '--no-audit', '--no-fund', '--no-save', '--prefix', TOOLS, `dbmate@${VERSION}`],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    )
   }
   return own
 }

@@ -169,7 +169,16 @@ export class LatencyProxy {
 }
 
 function emptyCounts(): MutableCounts {
-  return { connections: 0, startups: 0, encryptionRequests: 0, simpleQueries: 0, syncs: 0, flights: 0, bytesUp: 0, bytesDown: 0 }
+  return {
+    connections: 0,
+    startups: 0,
+    encryptionRequests: 0,
+    simpleQueries: 0,
+    syncs: 0,
+    flights: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+  }
 }
 
 /** Writes chunks to a socket `delayMs` after they arrived, in order. */
@@ -227,7 +236,10 @@ function cString(buffer: Buffer, start: number): string {
 }
 
 function excerpt(text: string): string {
-  const flat = text.replace(/--[^\n]*/g, ' ').replace(/\s+/g, ' ').trim()
+  const flat = text
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
   return flat.length > 110 ? `${flat.slice(0, 107)}...` : flat
 }
 

@@ -81,9 +81,15 @@ export function extraTablesSql(n: number): string {
  * const { specs, source } = await wukongMigrations()
  * ```
  */
-export async function wukongMigrations(): Promise<{ readonly specs: MigrationSpec[]; readonly source: 'package'; readonly folder: string }> {
+export async function wukongMigrations(): Promise<{
+  readonly specs: MigrationSpec[]
+  readonly source: 'package'
+  readonly folder: string
+}> {
   const packaged = join(PACKAGE_ROOT, 'migrations')
-  const specs = (await readSpecs(packaged)).filter((s) => !/^--\s*wukong\s*:\s*no-transaction\s*$/i.test(s.sql.split('\n', 1)[0]!.trim()))
+  const specs = (await readSpecs(packaged)).filter(
+    (s) => !/^--\s*wukong\s*:\s*no-transaction\s*$/i.test(s.sql.split('\n', 1)[0]!.trim()),
+  )
   if (specs.length === 0) throw new Error(`no migration files in ${packaged}`)
   return { specs, source: 'package', folder: packaged }
 }
@@ -106,7 +112,11 @@ async function readSpecs(folder: string): Promise<MigrationSpec[]> {
  * const folders = await writeMigrationFolders('bench/.work/run', 'w1', oneTableMigrations(300))
  * ```
  */
-export async function writeMigrationFolders(root: string, label: string, specs: readonly MigrationSpec[]): Promise<MigrationFolders> {
+export async function writeMigrationFolders(
+  root: string,
+  label: string,
+  specs: readonly MigrationSpec[],
+): Promise<MigrationFolders> {
   const base = join(root, label)
   await rm(base, { recursive: true, force: true })
   const folders = { ours: join(base, 'ours'), postgrator: join(base, 'postgrator'), dbmate: join(base, 'dbmate') }
@@ -125,5 +135,12 @@ export async function writeMigrationFolders(root: string, label: string, specs: 
   const concatenated = specs.map((s) => `-- ${s.version} ${s.slug}\n${s.sql.trimEnd()}\n`).join('')
   const psqlFile = join(base, 'all.sql')
   await writeFile(psqlFile, concatenated)
-  return Object.freeze({ label, count: specs.length, ...folders, psqlFile, concatenated, texts: specs.map((s) => s.sql) })
+  return Object.freeze({
+    label,
+    count: specs.length,
+    ...folders,
+    psqlFile,
+    concatenated,
+    texts: specs.map((s) => s.sql),
+  })
 }

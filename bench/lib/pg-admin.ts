@@ -66,7 +66,9 @@ export class PgAdmin {
 
   /** Runs SQL on the admin database, or on `database`. */
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, database?: string): Promise<R[]> {
-    const client = guardConnectionErrors(new pg.Client({ connectionString: database ? this.urlOf(database) : this.#url }))
+    const client = guardConnectionErrors(
+      new pg.Client({ connectionString: database ? this.urlOf(database) : this.#url }),
+    )
     await client.connect()
     try {
       const result = await client.query<R>(text)

@@ -14,17 +14,24 @@ export interface TargetOutcome {
   readonly shortfall?: string
 }
 
-const ms = (v: number): string => (Number.isNaN(v) ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2))
-const x = (v: number): string => (Number.isNaN(v) || !Number.isFinite(v) ? 'n/a' : v >= 10 ? `${v.toFixed(0)}×` : `${v.toFixed(2)}×`)
+const ms = (v: number): string =>
+  Number.isNaN(v) ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)
+const x = (v: number): string =>
+  Number.isNaN(v) || !Number.isFinite(v) ? 'n/a' : v >= 10 ? `${v.toFixed(0)}×` : `${v.toFixed(2)}×`
 const pct = (v: number): string => `${(v * 100).toFixed(0)} %`
 const spread = (s: Summary): string => (s.n > 1 ? `${ms(s.min)}–${ms(s.max)}` : '')
-const kb = (bytes: number): string => (bytes >= 10_240 ? `${(bytes / 1024).toFixed(0)} KiB` : `${(bytes / 1024).toFixed(1)} KiB`)
+const kb = (bytes: number): string =>
+  bytes >= 10_240 ? `${(bytes / 1024).toFixed(0)} KiB` : `${(bytes / 1024).toFixed(1)} KiB`
 
 function row(cells: readonly (string | number)[]): string {
   return `| ${cells.join(' | ')} |`
 }
 
-function table(header: readonly string[], rows: readonly (readonly (string | number)[])[], align?: readonly ('l' | 'r')[]): string {
+function table(
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+  align?: readonly ('l' | 'r')[],
+): string {
   const sep = header.map((_, i) => ((align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'r' ? '---:' : '---'))
   return [row(header), row(sep), ...rows.map(row)].join('\n')
 }
@@ -63,7 +70,8 @@ function median(values: readonly number[]): number {
  */
 export function evaluateTargets(r: BenchReport): TargetOutcome[] {
   const out: TargetOutcome[] = []
-  const w2 = (id: string, connection: 'warm' | 'cold') => r.w2.rows.find((x) => x.id === id && x.connection === connection && !x.diagnostic)
+  const w2 = (id: string, connection: 'warm' | 'cold') =>
+    r.w2.rows.find((x) => x.id === id && x.connection === connection && !x.diagnostic)
   const oursWarm = w2('ours', 'warm')
   const kyselyWarm = w2('kysely', 'warm')
   if (oursWarm && kyselyWarm) {
@@ -136,13 +144,19 @@ export function evaluateTargets(r: BenchReport): TargetOutcome[] {
   })
   const fixture = r.w4.rows.find((x) => x.id === 'fixture') ?? find(r.w4.rows, 'template-wal-log')
   const scratch = find(r.w4.rows, 'scratch')
-  const standIn = fixture.id === 'fixture' ? '' : ' (stand-in: CREATE DATABASE … TEMPLATE measured directly; the fixture is not in src/testing yet)'
+  const standIn =
+    fixture.id === 'fixture'
+      ? ''
+      : ' (stand-in: CREATE DATABASE … TEMPLATE measured directly; the fixture is not in src/testing yet)'
   out.push({
     workload: 'W4',
     target: `fresh migrated database: median ≤ 10 ms${standIn}`,
     achieved: `${ms(fixture.summary.median)} ms`,
     met: fixture.summary.median <= 10,
-    shortfall: fixture.summary.median <= 10 ? undefined : `${ms(fixture.summary.median - 10)} ms over (${pct(fixture.summary.median / 10 - 1)})`,
+    shortfall:
+      fixture.summary.median <= 10
+        ? undefined
+        : `${ms(fixture.summary.median - 10)} ms over (${pct(fixture.summary.median / 10 - 1)})`,
   })
   const w4ratio = scratch.summary.median / fixture.summary.median
   out.push({
@@ -175,7 +189,8 @@ export function evaluateTargets(r: BenchReport): TargetOutcome[] {
 function allCounts(r: BenchReport): ProxyCounts[] {
   const out: ProxyCounts[] = []
   for (const c of r.w1.rows) if (c.counts) out.push(c.counts)
-  for (const c of [...r.w2.rows, ...r.w2.pending]) for (const s of [c.bySize.base, c.bySize.large]) if (s.counts) out.push(s.counts)
+  for (const c of [...r.w2.rows, ...r.w2.pending])
+    for (const s of [c.bySize.base, c.bySize.large]) if (s.counts) out.push(s.counts)
   for (const c of r.w3.rows) out.push(...c.applyCounts, ...c.checkCounts)
   return out
 }
@@ -185,7 +200,11 @@ function flightsAgree(r: BenchReport): boolean {
 }
 
 function traceList(trace: readonly TracedQuery[]): string {
-  return trace.map((q, i) => `${i + 1}. \`${q.sql.replace(/`/g, "'")}\`${q.protocol === 'extended' ? ' (extended protocol)' : ''}`).join('\n')
+  return trace
+    .map(
+      (q, i) => `${i + 1}. \`${q.sql.replace(/`/g, "'")}\`${q.protocol === 'extended' ? ' (extended protocol)' : ''}`,
+    )
+    .join('\n')
 }
 
 /**
@@ -200,7 +219,9 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
   const m = r.machine
   const outcomes = evaluateTargets(r)
   const minutes = ((r.finishedAt.getTime() - r.startedAt.getTime()) / 60_000).toFixed(1)
-  const settings = Object.entries(m.settings).map(([k, v]) => `${k}=${v}`).join(', ')
+  const settings = Object.entries(m.settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')
   const lines: string[] = []
   const p = (...xs: string[]): void => void lines.push(...xs)
 
@@ -226,7 +247,7 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
     '## How this is measured',
     '',
     `- Every contender runs against the same PostgreSQL server in one process tree, in alternating order (the order rotates by one each round), after ${r.w1.rounds.warmup}–${r.w2.rounds.warmup} untimed warm-up round(s); tables show the median of the measured runs, with min–max.`,
-    '- **ours**: `MigrationRunner` (src/provider), a new runner per call, so each call reads and parses the files. **Kysely**: `new Migrator({ db, provider })`, default settings, with an in-memory provider whose migrations run each file as `sql.raw(text).execute(db)`; the SQL is read into memory once, untimed (as an app bundling its migrations would), so Kysely\'s figures carry no file reading while every other contender reads its files in each timed call. **postgrator 8**: one `pg.Client`, files named `NNN.do.name.sql`. **dbmate 2**: the Go binary itself (not the npm shim), `--no-dump-schema migrate`, files `NNN_name.sql` with `-- migrate:up` and an empty `-- migrate:down` block (dbmate insists on one). **psql**: `psql -X -1 -v ON_ERROR_STOP=1 -f` on every file concatenated (the floor: one transaction, no ledger). **one query**: the concatenated files sent as one simple-protocol query by `pg` (reference only: the round-trip floor, since psql sends every statement separately).',
+    "- **ours**: `MigrationRunner` (src/provider), a new runner per call, so each call reads and parses the files. **Kysely**: `new Migrator({ db, provider })`, default settings, with an in-memory provider whose migrations run each file as `sql.raw(text).execute(db)`; the SQL is read into memory once, untimed (as an app bundling its migrations would), so Kysely's figures carry no file reading while every other contender reads its files in each timed call. **postgrator 8**: one `pg.Client`, files named `NNN.do.name.sql`. **dbmate 2**: the Go binary itself (not the npm shim), `--no-dump-schema migrate`, files `NNN_name.sql` with `-- migrate:up` and an empty `-- migrate:down` block (dbmate insists on one). **psql**: `psql -X -1 -v ON_ERROR_STOP=1 -f` on every file concatenated (the floor: one transaction, no ledger). **one query**: the concatenated files sent as one simple-protocol query by `pg` (reference only: the round-trip floor, since psql sends every statement separately).",
     '- In-process contenders pay for creating their connection in every timed call (the `warm` rows of W2 excepted); dbmate and psql also pay for starting a process. Both programs get `sslmode=disable`, as node-postgres uses no TLS either.',
     '- Creating, verifying and dropping databases is never timed. Each apply is checked (every file applied, or every table present); each up-to-date check must find nothing to do.',
     '',
@@ -245,7 +266,14 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
     '',
     table(
       ['contender', 'median ms', 'min–max', 'vs psql', 'round trips', 'connections'],
-      r.w1.rows.map((c) => [c.label, ms(c.summary.median), spread(c.summary), x(c.summary.median / psqlMedian), roundTrips(c.counts), c.counts ? `${c.counts.startups}` : '']),
+      r.w1.rows.map((c) => [
+        c.label,
+        ms(c.summary.median),
+        spread(c.summary),
+        x(c.summary.median / psqlMedian),
+        roundTrips(c.counts),
+        c.counts ? `${c.counts.startups}` : '',
+      ]),
     ),
     '',
     'Where ours spends time before the database (diagnostics, same files, no database):',
@@ -269,7 +297,14 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
     '**On a connection kept open** (what an app pays at boot once its pool is up):',
     '',
     table(
-      ['contender', sizeHead(base), sizeHead(large), `${large!.tables.toLocaleString('en')} / ${base!.tables.toLocaleString('en')}`, `Kysely / this (${base!.tables.toLocaleString('en')})`, `Kysely / this (${large!.tables.toLocaleString('en')})`],
+      [
+        'contender',
+        sizeHead(base),
+        sizeHead(large),
+        `${large!.tables.toLocaleString('en')} / ${base!.tables.toLocaleString('en')}`,
+        `Kysely / this (${base!.tables.toLocaleString('en')})`,
+        `Kysely / this (${large!.tables.toLocaleString('en')})`,
+      ],
       r.w2.rows
         .filter((c) => c.connection === 'warm')
         .map((c) => [
@@ -293,7 +328,9 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
           `${ms(c.bySize.base.summary.median)} (${spread(c.bySize.base.summary)})`,
           `${ms(c.bySize.large.summary.median)} (${spread(c.bySize.large.summary)})`,
           `${roundTrips(c.bySize.base.counts)} / ${roundTrips(c.bySize.large.counts)}`,
-          c.bySize.base.counts && c.bySize.large.counts ? `${kb(c.bySize.base.counts.bytesDown)} / ${kb(c.bySize.large.counts.bytesDown)}` : '',
+          c.bySize.base.counts && c.bySize.large.counts
+            ? `${kb(c.bySize.base.counts.bytesDown)} / ${kb(c.bySize.large.counts.bytesDown)}`
+            : '',
         ]),
     ),
     '',
@@ -306,7 +343,9 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
         `${ms(c.bySize.base.summary.median)} (${spread(c.bySize.base.summary)})`,
         `${ms(c.bySize.large.summary.median)} (${spread(c.bySize.large.summary)})`,
         `${roundTrips(c.bySize.base.counts)} / ${roundTrips(c.bySize.large.counts)}`,
-        c.bySize.base.counts && c.bySize.large.counts ? `${kb(c.bySize.base.counts.bytesDown)} / ${kb(c.bySize.large.counts.bytesDown)}` : '',
+        c.bySize.base.counts && c.bySize.large.counts
+          ? `${kb(c.bySize.base.counts.bytesDown)} / ${kb(c.bySize.large.counts.bytesDown)}`
+          : '',
       ]),
     ),
     '',
@@ -332,7 +371,18 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
     '',
   )
   if (r.w3.oursTrace) {
-    p('Ours, round trip by round trip (an extra untimed run):', '', '*Apply:*', '', traceList(r.w3.oursTrace.apply), '', '*Check:*', '', traceList(r.w3.oursTrace.check), '')
+    p(
+      'Ours, round trip by round trip (an extra untimed run):',
+      '',
+      '*Apply:*',
+      '',
+      traceList(r.w3.oursTrace.apply),
+      '',
+      '*Check:*',
+      '',
+      traceList(r.w3.oursTrace.check),
+      '',
+    )
   }
 
   // W4
@@ -347,7 +397,12 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
     '',
     table(
       ['way', 'median ms', 'min–max', 'scratch / this'],
-      r.w4.rows.map((c) => [c.label, ms(c.summary.median), spread(c.summary), x(scratch.summary.median / c.summary.median)]),
+      r.w4.rows.map((c) => [
+        c.label,
+        ms(c.summary.median),
+        spread(c.summary),
+        x(scratch.summary.median / c.summary.median),
+      ]),
     ),
     '',
   )
@@ -355,13 +410,26 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
   // W5
   const w5ms = (id: string): number => find(r.w5.rows, id).summary.median
   p(
-    '## W5: a consumer app\'s whole-process boot on an up-to-date database',
+    "## W5: a consumer app's whole-process boot on an up-to-date database",
     '',
-    `The package packed with \`npm pack\` (its prepack builds dist/) and installed from the tarball with kysely and pg into a fresh app (${Object.entries(r.w5.versions).map(([k, v]) => `${k} ${v}`).join(', ')}); each run is \`node script.mjs\` with plain node, timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook.`,
+    `The package packed with \`npm pack\` (its prepack builds dist/) and installed from the tarball with kysely and pg into a fresh app (${Object.entries(
+      r.w5.versions,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(
+        ', ',
+      )}); each run is \`node script.mjs\` with plain node, timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook.`,
     '',
     table(
       ['contender', 'median ms', 'min–max', 'vs Kysely', 'vs floor', 'modules loaded'],
-      r.w5.rows.map((c) => [c.label, ms(c.summary.median), spread(c.summary), x(c.summary.median / w5ms('kysely')), x(c.summary.median / w5ms('floor')), c.modules ?? '']),
+      r.w5.rows.map((c) => [
+        c.label,
+        ms(c.summary.median),
+        spread(c.summary),
+        x(c.summary.median / w5ms('kysely')),
+        x(c.summary.median / w5ms('floor')),
+        c.modules ?? '',
+      ]),
     ),
     '',
   )
@@ -373,7 +441,10 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
   let previous = ''
   for (const o of missed) {
     const why = explain(r, o)
-    p(`- **${o.workload}, ${o.target}**: ${o.achieved}; ${o.shortfall}. ${why === previous ? 'Same cause as the item above.' : why}`, '')
+    p(
+      `- **${o.workload}, ${o.target}**: ${o.achieved}; ${o.shortfall}. ${why === previous ? 'Same cause as the item above.' : why}`,
+      '',
+    )
     previous = why
   }
   return `${lines.join('\n').trimEnd()}\n`
@@ -401,13 +472,16 @@ function explain(r: BenchReport, o: TargetOutcome): string {
     const overlap = a.min <= b.max && b.min <= a.max
     return (
       `${other} sends ${w1(other).counts?.queries ?? '?'} queries to ours's ${w1('ours').counts?.queries ?? '?'}. ` +
-      (overlap ? `The two min–max ranges overlap (ours ${spread(a)} ms, ${other} ${spread(b)} ms): the gap of ${ms(a.median - b.median)} ms is within this run's noise. ` : '') +
+      (overlap
+        ? `The two min–max ranges overlap (ours ${spread(a)} ms, ${other} ${spread(b)} ms): the gap of ${ms(a.median - b.median)} ms is within this run's noise. `
+        : '') +
       `Of ours's time, a new runner reading, validating and parsing the ${r.w1.files} files is ${ms(diag('ours-load').median)} ms (libpg-query parsing alone ${ms(diag('parse-only').median)} ms); the rest is the server's work.`
     )
   }
   if (o.workload === 'W2' && o.target.includes('Kysely')) {
     const key = o.target.includes(`(${r.w2.sizes[0]!.tables.toLocaleString('en')} tables)`) ? 'base' : 'large'
-    const get = (id: string): Summary => r.w2.rows.find((x) => x.id === id && x.connection === 'warm')!.bySize[key].summary
+    const get = (id: string): Summary =>
+      r.w2.rows.find((x) => x.id === id && x.connection === 'warm')!.bySize[key].summary
     return (
       `Ours sends one query (two digests up, one short row back); what remains is the folder. Each check lists the ${r.w2.files} files and stats each one to see whether it changed ` +
       `(${ms(diag('ours-rescan').median)} ms when none did; a new process reads and checksums them all: ${ms(diag('ours-scan').median)} ms), ` +
@@ -453,10 +527,18 @@ function explain(r: BenchReport, o: TargetOutcome): string {
  * ```
  */
 export function renderSummary(r: BenchReport): string {
-  const lines = [`smoke bench: W1 ${r.w1.files} files, W2 ${r.w2.sizes.map((s) => s.tables).join('/')} tables, W3 ${r.w3.files} files via ${r.w3.delayMs} ms proxy, W4 ${r.w4.fixture}`]
+  const lines = [
+    `smoke bench: W1 ${r.w1.files} files, W2 ${r.w2.sizes.map((s) => s.tables).join('/')} tables, W3 ${r.w3.files} files via ${r.w3.delayMs} ms proxy, W4 ${r.w4.fixture}`,
+  ]
   for (const c of r.w1.rows) lines.push(`  W1 ${c.id}: ${ms(c.summary.median)} ms, ${roundTrips(c.counts)} round trips`)
-  for (const c of r.w2.rows) lines.push(`  W2 ${c.id} (${c.connection}): ${ms(c.bySize.base.summary.median)} / ${ms(c.bySize.large.summary.median)} ms${c.bySize.base.counts ? `, ${c.bySize.base.counts.queries} round trips` : ''}`)
-  for (const c of r.w3.rows) lines.push(`  W3 ${c.id}: apply ${ms(c.apply.median)} ms / ${countRange(c.applyCounts, (k) => k.queries)} round trips${c.check ? `; check ${ms(c.check.median)} ms / ${countRange(c.checkCounts, (k) => k.queries)}` : ''}`)
+  for (const c of r.w2.rows)
+    lines.push(
+      `  W2 ${c.id} (${c.connection}): ${ms(c.bySize.base.summary.median)} / ${ms(c.bySize.large.summary.median)} ms${c.bySize.base.counts ? `, ${c.bySize.base.counts.queries} round trips` : ''}`,
+    )
+  for (const c of r.w3.rows)
+    lines.push(
+      `  W3 ${c.id}: apply ${ms(c.apply.median)} ms / ${countRange(c.applyCounts, (k) => k.queries)} round trips${c.check ? `; check ${ms(c.check.median)} ms / ${countRange(c.checkCounts, (k) => k.queries)}` : ''}`,
+    )
   for (const c of r.w4.rows) lines.push(`  W4 ${c.id}: ${ms(c.summary.median)} ms`)
   return lines.join('\n')
 }

@@ -9,9 +9,17 @@ import { spawn } from 'node:child_process'
  * await run('psql', ['-X', '-c', 'select 1', url])
  * ```
  */
-export function run(program: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export function run(
+  program: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', (b: Buffer) => out.push(b))
@@ -19,7 +27,12 @@ export function run(program: string, args: readonly string[], options: { cwd?: s
     child.on('error', reject)
     child.on('close', (code) => {
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'))
-      else reject(new Error(`${program} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim() || Buffer.concat(out).toString('utf8').trim()}`))
+      else
+        reject(
+          new Error(
+            `${program} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim() || Buffer.concat(out).toString('utf8').trim()}`,
+          ),
+        )
     })
   })
 }

@@ -27,14 +27,24 @@ const DIAGNOSTICS = FILE_DIAGNOSTICS
  * const w1 = await runW1(ctx, contenders, { files: 300, rounds: { warmup: 1, runs: 7 } })
  * ```
  */
-export async function runW1(ctx: BenchContext, contenders: readonly Contender[], options: { files: number; rounds: Rounds }): Promise<W1Result> {
+export async function runW1(
+  ctx: BenchContext,
+  contenders: readonly Contender[],
+  options: { files: number; rounds: Rounds },
+): Promise<W1Result> {
   const folders = await writeMigrationFolders(ctx.workDir, `w1-${options.files}`, oneTableMigrations(options.files))
   for (const c of contenders) await c.prepare?.(folders)
   const samples = new Map<string, number[]>([...contenders, ...DIAGNOSTICS].map((c) => [c.id, []]))
   const total = options.rounds.warmup + options.rounds.runs
   for (let round = 0; round < total; round++) {
     for (const contender of rotation(contenders, round)) {
-      const ms = await applyToFreshDatabase(ctx, contender, folders, (url) => url, expectBenchTables(ctx, folders.count))
+      const ms = await applyToFreshDatabase(
+        ctx,
+        contender,
+        folders,
+        (url) => url,
+        expectBenchTables(ctx, folders.count),
+      )
       if (round >= options.rounds.warmup) samples.get(contender.id)!.push(ms)
     }
     for (const d of DIAGNOSTICS) {
@@ -47,8 +57,21 @@ export async function runW1(ctx: BenchContext, contenders: readonly Contender[],
   return {
     files: options.files,
     rounds: options.rounds,
-    rows: contenders.map((c) => ({ id: c.id, label: c.label, runs: c.runs, samples: samples.get(c.id)!, summary: summarize(samples.get(c.id)!), counts: counts.get(c.id) })),
-    diagnostics: DIAGNOSTICS.map((d) => ({ id: d.id, label: d.label, runs: 'in-process', samples: samples.get(d.id)!, summary: summarize(samples.get(d.id)!) })),
+    rows: contenders.map((c) => ({
+      id: c.id,
+      label: c.label,
+      runs: c.runs,
+      samples: samples.get(c.id)!,
+      summary: summarize(samples.get(c.id)!),
+      counts: counts.get(c.id),
+    })),
+    diagnostics: DIAGNOSTICS.map((d) => ({
+      id: d.id,
+      label: d.label,
+      runs: 'in-process',
+      samples: samples.get(d.id)!,
+      summary: summarize(samples.get(d.id)!),
+    })),
   }
 }
 
@@ -75,20 +98,40 @@ export async function applyToFreshDatabase(
 }
 
 /** A check that the database has exactly `n` benchmark tables. */
-export function expectBenchTables(ctx: BenchContext, n: number): (database: string, contender: Contender) => Promise<void> {
+export function expectBenchTables(
+  ctx: BenchContext,
+  n: number,
+): (database: string, contender: Contender) => Promise<void> {
   return async (database, contender) => {
-    const [row] = await ctx.admin.query<{ n: number }>(`select count(*)::int as n from pg_tables where tablename like 'bench\\_t%'`, database)
+    const [row] = await ctx.admin.query<{ n: number }>(
+      `select count(*)::int as n from pg_tables where tablename like 'bench\\_t%'`,
+      database,
+    )
     if (row?.n !== n) throw new Error(`${contender.id}: expected ${n} tables after applying, found ${row?.n}`)
   }
 }
 
-async function countApplies(ctx: BenchContext, contenders: readonly Contender[], folders: MigrationFolders): Promise<Map<string, ProxyCounts>> {
-  const proxy = await LatencyProxy.start({ upstreamHost: ctx.upstream.host, upstreamPort: ctx.upstream.port, delayMs: 0 })
+async function countApplies(
+  ctx: BenchContext,
+  contenders: readonly Contender[],
+  folders: MigrationFolders,
+): Promise<Map<string, ProxyCounts>> {
+  const proxy = await LatencyProxy.start({
+    upstreamHost: ctx.upstream.host,
+    upstreamPort: ctx.upstream.port,
+    delayMs: 0,
+  })
   const counts = new Map<string, ProxyCounts>()
   try {
     for (const contender of contenders) {
       proxy.reset()
-      await applyToFreshDatabase(ctx, contender, folders, (url) => proxy.urlFor(url), expectBenchTables(ctx, folders.count))
+      await applyToFreshDatabase(
+        ctx,
+        contender,
+        folders,
+        (url) => proxy.urlFor(url),
+        expectBenchTables(ctx, folders.count),
+      )
       counts.set(contender.id, proxy.counts())
     }
   } finally {

@@ -2,7 +2,12 @@ import type { CheckSession, Contender, Target } from '../contenders/contender.js
 import { floorSession, oursPreparsedSession, snapshotSession } from '../contenders/ours.js'
 import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
 import { LatencyProxy, type ProxyCounts } from '../lib/latency-proxy.js'
-import { extraTablesSql, oneTableMigrations, writeMigrationFolders, type MigrationFolders } from '../lib/migration-sets.js'
+import {
+  extraTablesSql,
+  oneTableMigrations,
+  writeMigrationFolders,
+  type MigrationFolders,
+} from '../lib/migration-sets.js'
 import { rotation, summarize, timed } from '../lib/stats.js'
 import { measurePending } from './w2-pending.js'
 import type { W2Row, W2Size } from './w2-types.js'
@@ -66,14 +71,47 @@ export async function runW2(
         const target = await migratedDatabase(ctx, contender, folders, size.tables - options.files)
         const common = { size, target, contender, runs: contender.runs }
         if (contender.openSession) {
-          entries.push({ ...common, samples: [], id: contender.id, label: contender.label, connection: 'warm', diagnostic: false, session: await contender.openSession(target, folders) })
+          entries.push({
+            ...common,
+            samples: [],
+            id: contender.id,
+            label: contender.label,
+            connection: 'warm',
+            diagnostic: false,
+            session: await contender.openSession(target, folders),
+          })
         }
-        entries.push({ ...common, samples: [], id: contender.id, label: contender.label, connection: 'cold', diagnostic: false })
+        entries.push({
+          ...common,
+          samples: [],
+          id: contender.id,
+          label: contender.label,
+          connection: 'cold',
+          diagnostic: false,
+        })
         if (contender.id === 'ours') {
           const diag = { size, target, runs: 'in-process' as const, connection: 'warm' as const, diagnostic: true }
-          entries.push({ ...diag, samples: [], id: 'ours-preparsed', label: 'ours, one runner kept across checks (diagnostic)', session: await oursPreparsedSession(target, folders) })
-          entries.push({ ...diag, samples: [], id: 'snapshot', label: "ours's comparison query alone (diagnostic)", session: await snapshotSession(target, folders) })
-          entries.push({ ...diag, samples: [], id: 'floor', label: 'floor: one query reading the ledger (diagnostic)', session: await floorSession(target) })
+          entries.push({
+            ...diag,
+            samples: [],
+            id: 'ours-preparsed',
+            label: 'ours, one runner kept across checks (diagnostic)',
+            session: await oursPreparsedSession(target, folders),
+          })
+          entries.push({
+            ...diag,
+            samples: [],
+            id: 'snapshot',
+            label: "ours's comparison query alone (diagnostic)",
+            session: await snapshotSession(target, folders),
+          })
+          entries.push({
+            ...diag,
+            samples: [],
+            id: 'floor',
+            label: 'floor: one query reading the ledger (diagnostic)',
+            session: await floorSession(target),
+          })
         }
       }
       ctx.log(`W2 set up ${size.tables} tables`)
@@ -82,33 +120,64 @@ export async function runW2(
     const total = options.rounds.warmup + options.rounds.runs
     for (let round = 0; round < total; round++) {
       for (const entry of rotation(entries, round)) {
-        const ms = await timed(() => (entry.session ? entry.session.check() : entry.contender!.check!(entry.target, folders)))
+        const ms = await timed(() =>
+          entry.session ? entry.session.check() : entry.contender!.check!(entry.target, folders),
+        )
         if (round >= options.rounds.warmup) entry.samples.push(ms)
       }
       ctx.log(`W2 round ${round + 1}/${total} ${round < options.rounds.warmup ? '(warm-up) ' : ''}done`)
     }
 
-    const counts = await countChecks(ctx, entries.filter((e) => e.connection === 'cold'), folders)
+    const counts = await countChecks(
+      ctx,
+      entries.filter((e) => e.connection === 'cold'),
+      folders,
+    )
     const rows: W2Row[] = []
     for (const e of entries.filter((x) => x.size.key === 'base')) {
       const pick = (key: W2Size['key']): TimedRow => {
         const m = entries.find((x) => x.size.key === key && x.id === e.id && x.connection === e.connection)!
-        return { id: m.id, label: m.label, runs: m.runs, samples: m.samples, summary: summarize(m.samples), counts: counts.get(m) }
+        return {
+          id: m.id,
+          label: m.label,
+          runs: m.runs,
+          samples: m.samples,
+          summary: summarize(m.samples),
+          counts: counts.get(m),
+        }
       }
-      rows.push({ id: e.id, label: e.label, connection: e.connection, runs: e.runs, diagnostic: e.diagnostic, bySize: { base: pick('base'), large: pick('large') } })
+      rows.push({
+        id: e.id,
+        label: e.label,
+        connection: e.connection,
+        runs: e.runs,
+        diagnostic: e.diagnostic,
+        bySize: { base: pick('base'), large: pick('large') },
+      })
     }
     for (const e of entries) await e.session?.close()
     for (const e of entries) e.session = undefined
     ctx.log('W2 checks done; measuring one pending file')
-    const pending = await measurePending(ctx, entries.filter((e) => e.connection === 'cold'), options.files, options.rounds)
+    const pending = await measurePending(
+      ctx,
+      entries.filter((e) => e.connection === 'cold'),
+      options.files,
+      options.rounds,
+    )
     return { files: options.files, sizes, rounds: options.rounds, rows, pending }
   } finally {
     for (const e of entries) await e.session?.close().catch(() => {})
-    for (const database of new Set(entries.map((e) => e.target.database))) await ctx.admin.dropDatabase(database).catch(() => {})
+    for (const database of new Set(entries.map((e) => e.target.database)))
+      await ctx.admin.dropDatabase(database).catch(() => {})
   }
 }
 
-async function migratedDatabase(ctx: BenchContext, contender: Contender, folders: MigrationFolders, extraTables: number): Promise<Target> {
+async function migratedDatabase(
+  ctx: BenchContext,
+  contender: Contender,
+  folders: MigrationFolders,
+  extraTables: number,
+): Promise<Target> {
   const database = await ctx.admin.createDatabase(`w2_${contender.id}`)
   const target = { url: ctx.admin.urlOf(database), database }
   await contender.apply(target, folders)
@@ -117,8 +186,16 @@ async function migratedDatabase(ctx: BenchContext, contender: Contender, folders
   return target
 }
 
-async function countChecks(ctx: BenchContext, entries: readonly Entry[], folders: MigrationFolders): Promise<Map<Entry, ProxyCounts>> {
-  const proxy = await LatencyProxy.start({ upstreamHost: ctx.upstream.host, upstreamPort: ctx.upstream.port, delayMs: 0 })
+async function countChecks(
+  ctx: BenchContext,
+  entries: readonly Entry[],
+  folders: MigrationFolders,
+): Promise<Map<Entry, ProxyCounts>> {
+  const proxy = await LatencyProxy.start({
+    upstreamHost: ctx.upstream.host,
+    upstreamPort: ctx.upstream.port,
+    delayMs: 0,
+  })
   const counts = new Map<Entry, ProxyCounts>()
   try {
     for (const entry of entries) {

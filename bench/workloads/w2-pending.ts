@@ -37,7 +37,8 @@ export async function measurePending(
   rounds: Rounds,
 ): Promise<W2Row[]> {
   const specs = oneTableMigrations(files + 1)
-  if (oneTableMigrations(files)[0]!.slug !== specs[0]!.slug) throw new Error('pending file would renumber the applied ones')
+  if (oneTableMigrations(files)[0]!.slug !== specs[0]!.slug)
+    throw new Error('pending file would renumber the applied ones')
   const folders = await writeMigrationFolders(ctx.workDir, `w2-${files}-pending`, specs)
   await kyselyMigrator.prepare!(folders)
   const last = specs.at(-1)!
@@ -48,7 +49,10 @@ export async function measurePending(
 
   const revert = async (e: PendingEntry): Promise<void> => {
     const ledger = e.id === 'ours' ? `DELETE FROM schema_versions WHERE version = ${last.version};` : ''
-    await ctx.admin.query(`DROP TABLE bench_t${name.slice(0, name.indexOf('_'))}; ${ledger} DELETE FROM kysely_migration WHERE name = '${name}';`, e.target.database)
+    await ctx.admin.query(
+      `DROP TABLE bench_t${name.slice(0, name.indexOf('_'))}; ${ledger} DELETE FROM kysely_migration WHERE name = '${name}';`,
+      e.target.database,
+    )
   }
   const total = rounds.warmup + rounds.runs
   for (let round = 0; round < total; round++) {
@@ -58,7 +62,11 @@ export async function measurePending(
       if (round >= rounds.warmup) e.samples.push(ms)
     }
   }
-  const proxy = await LatencyProxy.start({ upstreamHost: ctx.upstream.host, upstreamPort: ctx.upstream.port, delayMs: 0 })
+  const proxy = await LatencyProxy.start({
+    upstreamHost: ctx.upstream.host,
+    upstreamPort: ctx.upstream.port,
+    delayMs: 0,
+  })
   const counts = new Map<PendingEntry, ProxyCounts>()
   try {
     for (const e of entries) {
@@ -75,7 +83,14 @@ export async function measurePending(
       const e = entries.find((x) => x.id === id && x.size.key === key)!
       return { id, label, runs: 'in-process', samples: e.samples, summary: summarize(e.samples), counts: counts.get(e) }
     }
-    return { id, label, connection: 'cold', runs: 'in-process', diagnostic: true, bySize: { base: pick('base'), large: pick('large') } }
+    return {
+      id,
+      label,
+      connection: 'cold',
+      runs: 'in-process',
+      diagnostic: true,
+      bySize: { base: pick('base'), large: pick('large') },
+    }
   }
   return [row('ours', 'ours (MigrationRunner)'), row('kysely', "Kysely's Migrator (in-memory provider)")]
 }
@@ -85,13 +100,16 @@ async function applyOne(id: 'ours' | 'kysely', target: Target, folders: Migratio
     const runner = new MigrationRunner({ url: target.url, migrationFolder: folders.ours, log: () => {} })
     try {
       const { results } = await runner.migrate()
-      if (results.length !== 1 || results[0]!.status !== 'applied') throw new Error(`ours: expected one file applied, got ${JSON.stringify(results)}`)
+      if (results.length !== 1 || results[0]!.status !== 'applied')
+        throw new Error(`ours: expected one file applied, got ${JSON.stringify(results)}`)
     } finally {
       await runner.close()
     }
     return
   }
-  const db = new Kysely({ dialect: new PostgresDialect({ pool: guardConnectionErrors(new pg.Pool({ connectionString: target.url })) }) })
+  const db = new Kysely({
+    dialect: new PostgresDialect({ pool: guardConnectionErrors(new pg.Pool({ connectionString: target.url })) }),
+  })
   try {
     const { error, results } = await new Migrator({ db, provider: rawSqlProvider(folders.ours) }).migrateToLatest()
     if (error) throw error

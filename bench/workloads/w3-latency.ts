@@ -39,13 +39,31 @@ export interface W3Result {
  * const w3 = await runW3(ctx, contenders, { delayMs: 10, rounds })
  * ```
  */
-export async function runW3(ctx: BenchContext, contenders: readonly Contender[], options: { delayMs: number; rounds: Rounds }): Promise<W3Result> {
+export async function runW3(
+  ctx: BenchContext,
+  contenders: readonly Contender[],
+  options: { delayMs: number; rounds: Rounds },
+): Promise<W3Result> {
   const { specs, source } = await wukongMigrations()
   const folders = await writeMigrationFolders(ctx.workDir, 'w3-wukong', specs)
   for (const c of contenders) await c.prepare?.(folders)
-  const proxy = await LatencyProxy.start({ upstreamHost: ctx.upstream.host, upstreamPort: ctx.upstream.port, delayMs: options.delayMs })
+  const proxy = await LatencyProxy.start({
+    upstreamHost: ctx.upstream.host,
+    upstreamPort: ctx.upstream.port,
+    delayMs: options.delayMs,
+  })
   let oursTrace: W3Result['oursTrace']
-  const data = new Map(contenders.map((c) => [c.id, { apply: [] as number[], check: [] as number[], applyCounts: [] as ProxyCounts[], checkCounts: [] as ProxyCounts[] }]))
+  const data = new Map(
+    contenders.map((c) => [
+      c.id,
+      {
+        apply: [] as number[],
+        check: [] as number[],
+        applyCounts: [] as ProxyCounts[],
+        checkCounts: [] as ProxyCounts[],
+      },
+    ]),
+  )
   try {
     const total = options.rounds.warmup + options.rounds.runs
     for (let round = 0; round < total; round++) {
@@ -104,7 +122,15 @@ export async function runW3(ctx: BenchContext, contenders: readonly Contender[],
     oursTrace,
     rows: contenders.map((c) => {
       const d = data.get(c.id)!
-      return { id: c.id, label: c.label, runs: c.runs, apply: summarize(d.apply), check: c.check ? summarize(d.check) : undefined, applyCounts: d.applyCounts, checkCounts: d.checkCounts }
+      return {
+        id: c.id,
+        label: c.label,
+        runs: c.runs,
+        apply: summarize(d.apply),
+        check: c.check ? summarize(d.check) : undefined,
+        applyCounts: d.applyCounts,
+        checkCounts: d.checkCounts,
+      }
     }),
   }
 }

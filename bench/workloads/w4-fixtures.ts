@@ -97,9 +97,17 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
     contenders.push({ id: 'fixture', label: 'createTestDatabase() (a clone from the pool)', make: fixture })
   }
   contenders.push({ id: 'scratch', label: 'CREATE DATABASE + MigrationRunner.migrate()', make: scratch })
-  contenders.push({ id: 'template-wal-log', label: 'CREATE DATABASE … TEMPLATE (STRATEGY WAL_LOG, PG 15 default) + connect', make: clone('WAL_LOG') })
+  contenders.push({
+    id: 'template-wal-log',
+    label: 'CREATE DATABASE … TEMPLATE (STRATEGY WAL_LOG, PG 15 default) + connect',
+    make: clone('WAL_LOG'),
+  })
   contenders.push({ id: 'empty', label: 'CREATE DATABASE (empty, from template1) + connect', make: empty })
-  contenders.push({ id: 'template-file-copy', label: 'CREATE DATABASE … TEMPLATE (STRATEGY FILE_COPY) + connect', make: clone('FILE_COPY') })
+  contenders.push({
+    id: 'template-file-copy',
+    label: 'CREATE DATABASE … TEMPLATE (STRATEGY FILE_COPY) + connect',
+    make: clone('FILE_COPY'),
+  })
 
   const samples = new Map<string, number[]>(contenders.map((c) => [c.id, []]))
   try {
@@ -123,12 +131,20 @@ export async function runW4(ctx: BenchContext, options: { rounds: Rounds }): Pro
     rounds: options.rounds,
     fixture: createTestDatabase ? 'createTestDatabase' : 'missing',
     fixtureFirstCallMs,
-    rows: contenders.map((c) => ({ id: c.id, label: c.label, runs: 'in-process', samples: samples.get(c.id)!, summary: summarize(samples.get(c.id)!) })),
+    rows: contenders.map((c) => ({
+      id: c.id,
+      label: c.label,
+      runs: 'in-process',
+      samples: samples.get(c.id)!,
+      summary: summarize(samples.get(c.id)!),
+    })),
   }
 }
 
 /** `createTestDatabase` (and `closeTestDatabases`) from src/testing, pointed at the benchmark's server; undefined until it exists. */
-async function loadFixture(ctx: BenchContext): Promise<{ createTestDatabase: CreateTestDatabase; closeTestDatabases?: () => Promise<void> } | undefined> {
+async function loadFixture(
+  ctx: BenchContext,
+): Promise<{ createTestDatabase: CreateTestDatabase; closeTestDatabases?: () => Promise<void> } | undefined> {
   process.env['TEST_DATABASE_URL'] ??= ctx.admin.url
   for (const relative of ['../../src/testing/index.ts', '../../src/testing/create-test-database.ts']) {
     const url = new URL(relative, import.meta.url)
@@ -136,7 +152,10 @@ async function loadFixture(ctx: BenchContext): Promise<{ createTestDatabase: Cre
     const mod = (await import(url.href)) as Record<string, unknown>
     if (typeof mod['createTestDatabase'] === 'function') {
       const close = mod['closeTestDatabases']
-      return { createTestDatabase: mod['createTestDatabase'] as CreateTestDatabase, closeTestDatabases: typeof close === 'function' ? (close as () => Promise<void>) : undefined }
+      return {
+        createTestDatabase: mod['createTestDatabase'] as CreateTestDatabase,
+        closeTestDatabases: typeof close === 'function' ? (close as () => Promise<void>) : undefined,
+      }
     }
   }
   ctx.log('W4: src/testing has no createTestDatabase() yet; measuring CREATE DATABASE … TEMPLATE directly')

@@ -59,11 +59,21 @@ process.on('exit', () => process.stderr.write('modules=' + n + '\\n'))
 } as const
 
 const ROWS = [
-  { id: 'ours', script: 'ours.mjs', label: 'ours: `new MigrationRunner().migrate()` from the installed tarball', diagnostic: false },
+  {
+    id: 'ours',
+    script: 'ours.mjs',
+    label: 'ours: `new MigrationRunner().migrate()` from the installed tarball',
+    diagnostic: false,
+  },
   { id: 'kysely', script: 'kysely.mjs', label: "Kysely's Migrator (migrations in memory)", diagnostic: false },
   { id: 'floor', script: 'floor.mjs', label: 'floor: node + pg + one query', diagnostic: false },
   { id: 'ours-import', script: 'ours-import.mjs', label: 'importing the package only (diagnostic)', diagnostic: true },
-  { id: 'kysely-import', script: 'kysely-import.mjs', label: 'importing kysely, kysely/migration and pg only (diagnostic)', diagnostic: true },
+  {
+    id: 'kysely-import',
+    script: 'kysely-import.mjs',
+    label: 'importing kysely, kysely/migration and pg only (diagnostic)',
+    diagnostic: true,
+  },
 ] as const
 
 /**
@@ -91,12 +101,26 @@ export async function runW5(ctx: BenchContext, options: { rounds: Rounds }): Pro
       await writeFile(join(app, 'files.mjs'), `export const FILES = ${JSON.stringify(await readWukongFiles())}\n`)
       const versions: Record<string, string> = {}
       for (const name of ['@wukong/adapter-vercel', 'kysely', 'pg']) {
-        versions[name] = (JSON.parse(await readFile(join(app, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+        versions[name] = (
+          JSON.parse(await readFile(join(app, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+        ).version
       }
 
       const database = await ctx.admin.createDatabase('w5')
-      const env = appEnv({ DATABASE_URL: ctx.admin.urlOf(database), TEST_DATABASE_URL: undefined, NODE_OPTIONS: undefined })
-      await node(app, ['-e', `const { MigrationRunner } = await import('@wukong/adapter-vercel'); const r = new MigrationRunner({ url: process.env.DATABASE_URL }); await r.migrate(); await r.close()`, '--input-type=module'], env)
+      const env = appEnv({
+        DATABASE_URL: ctx.admin.urlOf(database),
+        TEST_DATABASE_URL: undefined,
+        NODE_OPTIONS: undefined,
+      })
+      await node(
+        app,
+        [
+          '-e',
+          `const { MigrationRunner } = await import('@wukong/adapter-vercel'); const r = new MigrationRunner({ url: process.env.DATABASE_URL }); await r.migrate(); await r.close()`,
+          '--input-type=module',
+        ],
+        env,
+      )
 
       const entries = ROWS.map((row) => ({ ...row, samples: [] as number[] }))
       const total = options.rounds.warmup + options.rounds.runs
@@ -110,7 +134,15 @@ export async function runW5(ctx: BenchContext, options: { rounds: Rounds }): Pro
       const rows = []
       for (const e of entries) {
         const modules = await countModules(app, e.script, env)
-        rows.push({ id: e.id, label: e.label, runs: 'spawned' as const, diagnostic: e.diagnostic, samples: e.samples, summary: summarize(e.samples), modules })
+        rows.push({
+          id: e.id,
+          label: e.label,
+          runs: 'spawned' as const,
+          diagnostic: e.diagnostic,
+          samples: e.samples,
+          summary: summarize(e.samples),
+          modules,
+        })
       }
       return { rounds: options.rounds, rows, versions }
     } finally {
@@ -123,7 +155,9 @@ export async function runW5(ctx: BenchContext, options: { rounds: Rounds }): Pro
 
 async function readWukongFiles(): Promise<{ name: string; text: string }[]> {
   const names = (await readdir(MIGRATIONS)).filter((f) => /^\d+_.+\.sql$/.test(f) && !f.endsWith('.down.sql')).sort()
-  return Promise.all(names.map(async (f) => ({ name: f.replace(/\.sql$/, ''), text: await readFile(join(MIGRATIONS, f), 'utf8') })))
+  return Promise.all(
+    names.map(async (f) => ({ name: f.replace(/\.sql$/, ''), text: await readFile(join(MIGRATIONS, f), 'utf8') })),
+  )
 }
 
 /** Runs `node args` in the app; resolves with the wall time from spawn to exit (ms). */
@@ -137,14 +171,19 @@ function node(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv): Pro
     child.on('close', (code) => {
       const ms = performance.now() - started
       if (code === 0) resolve(ms)
-      else reject(new Error(`node ${args.join(' ')} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`))
+      else
+        reject(new Error(`node ${args.join(' ')} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`))
     })
   })
 }
 
 async function countModules(cwd: string, script: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', './count-modules.mjs', script], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', './count-modules.mjs', script], {
+      cwd,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     const err: Buffer[] = []
     child.stderr.on('data', (b: Buffer) => err.push(b))
     child.on('error', () => resolve(undefined))

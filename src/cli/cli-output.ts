@@ -81,6 +81,9 @@ export class CliOutput {
   document(doc: object): void {
     // Strings are redacted before serialising, where a password still looks as typed (JSON
     // escaping would hide a `"` or `\` in it from redact), and once more after, to be sure.
-    this.write('stdout', `${this.redact(JSON.stringify(doc, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value), 2))}\n`)
+    this.write(
+      'stdout',
+      `${this.redact(JSON.stringify(doc, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value), 2))}\n`,
+    )
   }
 }

@@ -38,7 +38,8 @@ export function colorEnabled(stream: { readonly isTTY?: boolean }, env: NodeJS.P
  */
 export function palette(enabled: boolean): Palette {
   // Each style closes with its own reset code, so styles nest and never bleed into the next line.
-  const style = (open: number, close: number) => (text: string) => (enabled && text ? `\u001b[${open}m${text}\u001b[${close}m` : text)
+  const style = (open: number, close: number) => (text: string) =>
+    enabled && text ? `\u001b[${open}m${text}\u001b[${close}m` : text
   return Object.freeze({
     enabled,
     bold: style(1, 22),

@@ -1,4 +1,11 @@
-import { DATABASE_URL_VARIABLES, embeddedDataDir, redact, redactUrl, resolveDatabaseUrl, urlSecrets } from '../connect/index.js'
+import {
+  DATABASE_URL_VARIABLES,
+  embeddedDataDir,
+  redact,
+  redactUrl,
+  resolveDatabaseUrl,
+  urlSecrets,
+} from '../connect/index.js'
 
 /** The database a command will use, as it may be shown: the URL is already redacted. */
 export interface DatabaseTarget {
@@ -21,10 +28,19 @@ export interface DatabaseTarget {
  * // { source: 'POSTGRES_URL', url: 'postgres://app:***@db/x', dataDir: null }
  * ```
  */
-export function databaseTarget(urlOption: string | undefined, env: NodeJS.ProcessEnv, embedded = false): DatabaseTarget {
+export function databaseTarget(
+  urlOption: string | undefined,
+  env: NodeJS.ProcessEnv,
+  embedded = false,
+): DatabaseTarget {
   const { url, source } = embedded ? { url: undefined, source: 'embedded' } : resolveDatabaseUrl(urlOption, env)
-  if (source === 'embedded' || !url) return Object.freeze({ source: 'embedded', url: null, dataDir: embeddedDataDir(env) })
-  return Object.freeze({ source: source === 'option' ? '--url' : source, url: redactSecrets(redactUrl(url), urlSecrets(url)), dataDir: null })
+  if (source === 'embedded' || !url)
+    return Object.freeze({ source: 'embedded', url: null, dataDir: embeddedDataDir(env) })
+  return Object.freeze({
+    source: source === 'option' ? '--url' : source,
+    url: redactSecrets(redactUrl(url), urlSecrets(url)),
+    dataDir: null,
+  })
 }
 
 /**

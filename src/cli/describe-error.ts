@@ -50,15 +50,25 @@ export class CliError extends Error {
  * ```
  */
 export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
-  if (error instanceof UsageError) return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
-  if (error instanceof CliError) return { ...blank(error.code, error.message, error.advice ?? null), file: error.file ?? null }
+  if (error instanceof UsageError)
+    return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
+  if (error instanceof CliError)
+    return { ...blank(error.code, error.message, error.advice ?? null), file: error.file ?? null }
   if (errorCode(error) === 'ERR_INVALID_URL' && context.target) {
     // Thrown while the driver is set up, before the runner can wrap it: the URL itself is bad.
     const { source } = context.target
-    return blank('CONNECTION_FAILED', `cannot connect to the database from ${source}: not a valid URL`, `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`}`)
+    return blank(
+      'CONNECTION_FAILED',
+      `cannot connect to the database from ${source}: not a valid URL`,
+      `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`}`,
+    )
   }
   if (!(error instanceof MigrationError)) {
-    return blank('UNEXPECTED', error instanceof Error ? `${error.name}: ${error.message}` : String(error), 'this is likely a bug in wukong-migrate; please report it with the command and this message')
+    return blank(
+      'UNEXPECTED',
+      error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      'this is likely a bug in wukong-migrate; please report it with the command and this message',
+    )
   }
 
   // A failed run wraps the file's own error; the results say whether that file was atomic.
@@ -105,7 +115,19 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
 }
 
 function blank(code: string, message: string, advice: string | null): CliErrorJson {
-  return { code, message, file: null, line: null, column: null, sourceLine: null, sqlState: null, detail: null, hint: null, where: null, advice }
+  return {
+    code,
+    message,
+    file: null,
+    line: null,
+    column: null,
+    sourceLine: null,
+    sqlState: null,
+    detail: null,
+    hint: null,
+    where: null,
+    advice,
+  }
 }
 
 function readLine(folder: string | null, file: string, line: number): string | null {
@@ -163,7 +185,7 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
             : code === 'PERMISSION_DENIED'
               ? 'migrate as a role that owns the schema'
               : code === 'MISSING_EXTENSION'
-                ? 'install the extension on the server (pgvector: apt install postgresql-15-pgvector, or your provider\'s setting)'
+                ? "install the extension on the server (pgvector: apt install postgresql-15-pgvector, or your provider's setting)"
                 : 'fix the file and run migrate again'
       return `${outcome}; ${cure}`
     }
@@ -182,7 +204,7 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
     case 'BOOKKEEPING_FAILED':
       return `${named} is applied and will not run again; run migrate again: it recreates Kysely's tables if they are gone and records the applied files there without running them`
     case 'LEDGER_WRITE':
-      return 'nothing ran: the ledgers are the migration tool\'s; to record or forget a version, migrate or down it'
+      return "nothing ran: the ledgers are the migration tool's; to record or forget a version, migrate or down it"
     case 'MIGRATION_LOCK_RELEASE':
       return 'nothing ran: a migration file must not release advisory locks; delete the statement'
     case 'LIMIT_OVERRIDE':
@@ -202,7 +224,7 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
     case 'FOLDER_NOT_FOUND':
       return 'pass --dir <folder> with the migration files'
     case 'EMPTY_MIGRATION':
-      return 'write the migration\'s SQL in the file (a file from `create` holds only comments until you do)'
+      return "write the migration's SQL in the file (a file from `create` holds only comments until you do)"
     case 'EMBEDDED_DATABASE_BUSY':
       return (
         'the embedded database (PGlite) serves one process at a time: stop the other process or wait for it, ' +

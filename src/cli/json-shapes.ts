@@ -94,7 +94,11 @@ export interface PlanJson extends CliJsonEnvelope {
   /** The files migrate would run, in order, with their statements. */
   readonly pending: readonly PlannedFileJson[]
   /** Applied files whose bookkeeping migrate would complete without running SQL. */
-  readonly bookkeeping: readonly { readonly version: number; readonly fileName: string; readonly action: 'adopt' | 'heal' }[]
+  readonly bookkeeping: readonly {
+    readonly version: number
+    readonly fileName: string
+    readonly action: 'adopt' | 'heal'
+  }[]
   readonly drifted: MigrationStatus['drifted']
   readonly missing: MigrationStatus['missing']
 }
@@ -105,19 +109,41 @@ export interface PlannedFileJson {
   readonly name: string
   readonly fileName: string
   readonly atomic: boolean
-  readonly statements: readonly { readonly line: number; readonly column: number; readonly kind: string; readonly text: string }[]
+  readonly statements: readonly {
+    readonly line: number
+    readonly column: number
+    readonly kind: string
+    readonly text: string
+  }[]
 }
 
 /** `verify`. */
 export interface VerifyJson extends CliJsonEnvelope {
-  readonly files: readonly { readonly version: number; readonly name: string; readonly fileName: string; readonly statements: number; readonly atomic: boolean; readonly down: string | null }[]
+  readonly files: readonly {
+    readonly version: number
+    readonly name: string
+    readonly fileName: string
+    readonly statements: number
+    readonly atomic: boolean
+    readonly down: string | null
+  }[]
   readonly errors: readonly CliErrorJson[]
-  readonly warnings: readonly { readonly code: string; readonly message: string; readonly file: string | null; readonly line: number | null }[]
+  readonly warnings: readonly {
+    readonly code: string
+    readonly message: string
+    readonly file: string | null
+    readonly line: number | null
+  }[]
 }
 
 /** `create`. */
 export interface CreateJson extends CliJsonEnvelope {
-  readonly file: { readonly version: number; readonly name: string; readonly fileName: string; readonly path: string } | null
+  readonly file: {
+    readonly version: number
+    readonly name: string
+    readonly fileName: string
+    readonly path: string
+  } | null
 }
 
 /** `help` (and `--help` on any command). */
@@ -154,7 +180,14 @@ export function appliedJson(applied: AppliedMigration): AppliedJson {
  * ```
  */
 export function runResultsJson(results: readonly MigrationFileResult[]): Pick<RunJson, 'results' | 'summary'> {
-  const summary: Record<MigrationFileResult['status'], number> = { applied: 0, adopted: 0, healed: 0, reverted: 0, failed: 0, 'not-run': 0 }
+  const summary: Record<MigrationFileResult['status'], number> = {
+    applied: 0,
+    adopted: 0,
+    healed: 0,
+    reverted: 0,
+    failed: 0,
+    'not-run': 0,
+  }
   for (const r of results) summary[r.status]++
   return {
     results: results.map((r) => ({

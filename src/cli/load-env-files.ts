@@ -38,7 +38,9 @@ export function loadEnvFiles(env: NodeJS.ProcessEnv, cwd: string, explicit: read
     } catch (error) {
       const code = (error as { code?: unknown }).code
       if (!explicit.length && (code === 'ENOENT' || code === 'EISDIR')) continue
-      throw new UsageError(`${explicit.length ? '--env-file ' : 'cannot read '}${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
+      throw new UsageError(
+        `${explicit.length ? '--env-file ' : 'cannot read '}${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      )
     }
     Object.assign(merged, parseEnv(text))
     files.push(path)

@@ -13,7 +13,12 @@ import { runCli } from './run-cli.js'
 
 let code: number
 try {
-  code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
+  code = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  })
 } catch (error) {
   // runCli reports every failure itself; this is the last guard against a bug, and it must not
   // let Node print the error object (a URL error's `input` holds the whole URL, password and all).

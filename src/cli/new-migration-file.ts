@@ -1,7 +1,12 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { MIGRATION_FILE_PATTERN, NO_TRANSACTION_DIRECTIVE, OWN_TIMEOUTS_DIRECTIVE, versionWidth } from '../provider/index.js'
+import {
+  MIGRATION_FILE_PATTERN,
+  NO_TRANSACTION_DIRECTIVE,
+  OWN_TIMEOUTS_DIRECTIVE,
+  versionWidth,
+} from '../provider/index.js'
 import { CliError } from './describe-error.js'
 import { UsageError } from './parse-args.js'
 
@@ -32,7 +37,8 @@ export function migrationSlug(raw: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
-  if (!slug) throw new UsageError(`"${raw}" has no letters or digits to name a migration with, e.g. create add_session_tags`)
+  if (!slug)
+    throw new UsageError(`"${raw}" has no letters or digits to name a migration with, e.g. create add_session_tags`)
   return slug
 }
 
@@ -58,7 +64,8 @@ export async function createMigrationFile(folder: string, rawName: string): Prom
   if (twin) {
     throw new CliError('NAME_EXISTS', `${twin.f} already uses the name "${slug}"`, {
       file: twin.f,
-      advice: 'names say what a migration does, once: pick a more specific name, or change that file if it is not applied anywhere yet',
+      advice:
+        'names say what a migration does, once: pick a more specific name, or change that file if it is not applied anywhere yet',
     })
   }
   const versions = existing.map((e) => Number(e.m![1]))
@@ -67,9 +74,14 @@ export async function createMigrationFile(folder: string, rawName: string): Prom
   const version = versions.length ? Math.max(...versions) + 1 : 1
   if (String(version).length > width) {
     // 999 → 1000 with 3-digit names: "1000_x" would sort before "999_y", and Kysely runs by name.
-    throw new CliError('MIXED_VERSION_WIDTH', `version ${version} needs ${String(version).length} digits but the folder's files use ${width}`, {
-      advice: 'every file must have the same number of digits; this needs a renumbering by hand (and in every database\'s kysely_migration)',
-    })
+    throw new CliError(
+      'MIXED_VERSION_WIDTH',
+      `version ${version} needs ${String(version).length} digits but the folder's files use ${width}`,
+      {
+        advice:
+          "every file must have the same number of digits; this needs a renumbering by hand (and in every database's kysely_migration)",
+      },
+    )
   }
   const name = `${String(version).padStart(width, '0')}_${slug}`
   const fileName = `${name}.sql`
@@ -77,7 +89,8 @@ export async function createMigrationFile(folder: string, rawName: string): Prom
   try {
     await writeFile(path, migrationTemplate(fileName), { flag: 'wx' })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('NAME_EXISTS', `${fileName} already exists`, { file: fileName })
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new CliError('NAME_EXISTS', `${fileName} already exists`, { file: fileName })
     throw error
   }
   return Object.freeze({ version, name, fileName, path })

@@ -11,6 +11,9 @@ import { readFileSync } from 'node:fs'
  * ```
  */
 export function packageVersion(): { readonly name: string; readonly version: string } {
-  const { name, version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string }
+  const { name, version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    name: string
+    version: string
+  }
   return Object.freeze({ name, version })
 }

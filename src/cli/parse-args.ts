@@ -137,7 +137,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (command === 'help' && rest.length) {
     // `help migrate` is `migrate --help`.
     const about = COMMANDS[rest[0]!]
-    if (!about || about === 'help' || rest.length > 1) throw new UsageError(`help takes one command name, got "${rest.join(' ')}"`)
+    if (!about || about === 'help' || rest.length > 1)
+      throw new UsageError(`help takes one command name, got "${rest.join(' ')}"`)
     helpFor = about
     help = true
   } else if (help && command !== 'help') {
@@ -152,7 +153,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   let name: string | undefined
   if (command === 'create') {
-    if (rest.length !== 1) throw new UsageError(rest.length ? `create takes one name, got ${rest.length}: quote a name with spaces` : 'create needs a name, e.g. create add_session_tags')
+    if (rest.length !== 1)
+      throw new UsageError(
+        rest.length
+          ? `create takes one name, got ${rest.length}: quote a name with spaces`
+          : 'create needs a name, e.g. create add_session_tags',
+      )
     name = rest[0]
   } else if (rest.length) {
     throw new UsageError(`unexpected argument "${rest[0]}" after ${command}`)
@@ -160,11 +166,13 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values.url === '') throw new UsageError('--url is empty')
   if (values.dir === '') throw new UsageError('--dir is empty')
   if (values['env-file']?.some((f) => f === '')) throw new UsageError('--env-file is empty')
-  if (values.url !== undefined && values.embedded === true) throw new UsageError('--url and --embedded name two different databases: pass one')
+  if (values.url !== undefined && values.embedded === true)
+    throw new UsageError('--url and --embedded name two different databases: pass one')
   if (values['shadow-url'] === '') throw new UsageError('--shadow-url is empty')
   if (command === 'verify' && !values.roundtrip) {
     for (const flag of ['url', 'shadow-url', 'require-down'] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to verify without --roundtrip (plain verify reads no database)`)
+      if (values[flag] !== undefined)
+        throw new UsageError(`--${flag} does not apply to verify without --roundtrip (plain verify reads no database)`)
     }
   }
 
@@ -192,15 +200,36 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
 }
 
 function defaults(): Omit<CliArgs, 'command'> {
-  return { json: false, help: false, allowDrift: false, check: false, embedded: false, envFiles: [], roundtrip: false, requireDown: false }
+  return {
+    json: false,
+    help: false,
+    allowDrift: false,
+    check: false,
+    embedded: false,
+    envFiles: [],
+    roundtrip: false,
+    requireDown: false,
+  }
 }
 
-type ParsedValues = { -readonly [K in CliFlag]?: (typeof CLI_FLAGS)[K] extends { multiple: true } ? string[] : (typeof CLI_FLAGS)[K]['type'] extends 'string' ? string : boolean }
+type ParsedValues = {
+  -readonly [K in CliFlag]?: (typeof CLI_FLAGS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof CLI_FLAGS)[K]['type'] extends 'string'
+      ? string
+      : boolean
+}
 
 // node:util's parseArgs in non-strict mode, for its tokens: its strict-mode messages are
 // written for a program's own options (and quote unevenly), so the checks are made here.
 function parse(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
-  const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: CLI_FLAGS })
+  const { tokens } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+    options: CLI_FLAGS,
+  })
   const values: Record<string, string | boolean | string[]> = {}
   const positionals: string[] = []
   for (const token of tokens) {
@@ -209,11 +238,13 @@ function parse(argv: readonly string[]): { values: ParsedValues; positionals: st
     const spec = (CLI_FLAGS as Record<string, { type: string; multiple?: boolean }>)[token.name]
     if (!spec) throw new UsageError(`unknown flag "${token.rawName}"`)
     if (spec.type === 'boolean') {
-      if (token.value !== undefined) throw new UsageError(`--${token.name} takes no value (got "${token.rawName}=${token.value}")`)
+      if (token.value !== undefined)
+        throw new UsageError(`--${token.name} takes no value (got "${token.rawName}=${token.value}")`)
       values[token.name] = true
       continue
     }
-    if (token.value === undefined) throw new UsageError(`--${token.name} needs a value, e.g. --${token.name} ${example(token.name)}`)
+    if (token.value === undefined)
+      throw new UsageError(`--${token.name} needs a value, e.g. --${token.name} ${example(token.name)}`)
     if (spec.multiple) values[token.name] = [...((values[token.name] as string[] | undefined) ?? []), token.value]
     else values[token.name] = token.value
   }

@@ -40,7 +40,10 @@ export function renderError(info: CliErrorJson, c: Palette, context: RenderConte
   const gutter = ' '.repeat(Math.max(1, String(info.line ?? '').length))
   const bar = c.cyan(`${gutter} |`)
   if (info.file !== null) {
-    const path = displayPath(isAbsolute(info.file) || context.folder === null ? info.file : join(context.folder, info.file), context.cwd)
+    const path = displayPath(
+      isAbsolute(info.file) || context.folder === null ? info.file : join(context.folder, info.file),
+      context.cwd,
+    )
     const at = info.line !== null ? `:${info.line}${info.column !== null ? `:${info.column}` : ''}` : ''
     lines.push(`${gutter}${c.cyan('-->')} ${path}${at}`)
   }
@@ -71,7 +74,8 @@ export function renderError(info: CliErrorJson, c: Palette, context: RenderConte
 function windowed(line: string, column: number | null): { text: string; caretAt: string | null } {
   const index = column === null ? null : Math.max(0, column - 1)
   let start = 0
-  if (line.length > WINDOW && index !== null && index > WINDOW / 2) start = Math.min(index - WINDOW / 2, line.length - WINDOW)
+  if (line.length > WINDOW && index !== null && index > WINDOW / 2)
+    start = Math.min(index - WINDOW / 2, line.length - WINDOW)
   const head = start > 0 ? '…' : ''
   const tail = start + WINDOW < line.length ? '…' : ''
   const text = head + line.slice(start, start + WINDOW) + tail

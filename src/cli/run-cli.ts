@@ -20,7 +20,9 @@ import { parseCliArgs, UsageError, type CliArgs, type CliCommand } from './parse
 import { renderError } from './render-error.js'
 import { commandUsage, USAGE } from './usage.js'
 
-const COMMANDS: Readonly<Record<Exclude<CliCommand, 'help' | 'version'>, (ctx: CommandContext) => Promise<CommandResult>>> = {
+const COMMANDS: Readonly<
+  Record<Exclude<CliCommand, 'help' | 'version'>, (ctx: CommandContext) => Promise<CommandResult>>
+> = {
   migrate: migrateCommand,
   status: statusCommand,
   down: downCommand,
@@ -59,18 +61,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     }
   } catch (error) {
     const out = new CliOutput(io, { json: argv.includes('--json'), secrets })
-    return finish(out, io, { command: commandWord(argv), folder: null, database: null }, { exitCode: EXIT.USAGE, fields: {}, error })
+    return finish(
+      out,
+      io,
+      { command: commandWord(argv), folder: null, database: null },
+      { exitCode: EXIT.USAGE, fields: {}, error },
+    )
   }
   const out = new CliOutput(io, { json: args.json, secrets })
   if (args.command === 'version') {
     const { name, version } = packageVersion()
-    if (args.json) out.document({ version: 1, command: 'version', ok: true, exitCode: EXIT.OK, database: null, folder: null, name, packageVersion: version, error: null })
+    if (args.json)
+      out.document({
+        version: 1,
+        command: 'version',
+        ok: true,
+        exitCode: EXIT.OK,
+        database: null,
+        folder: null,
+        name,
+        packageVersion: version,
+        error: null,
+      })
     else out.write('stdout', `${version}\n`)
     return EXIT.OK
   }
   if (args.help || args.command === 'help') {
     const usage = args.helpFor ? commandUsage(args.helpFor) : USAGE
-    if (args.json) out.document({ version: 1, command: 'help', ok: true, exitCode: EXIT.OK, database: null, folder: null, usage, error: null })
+    if (args.json)
+      out.document({
+        version: 1,
+        command: 'help',
+        ok: true,
+        exitCode: EXIT.OK,
+        database: null,
+        folder: null,
+        usage,
+        error: null,
+      })
     else out.write('stdout', usage)
     return EXIT.OK
   }
@@ -105,7 +133,10 @@ function finish(
   envelope: { readonly command: string; readonly folder: string | null; readonly database: CommandContext['target'] },
   result: CommandResult,
 ): ExitCode {
-  const error = result.error === undefined ? null : describeError(result.error, { folder: envelope.folder, target: envelope.database })
+  const error =
+    result.error === undefined
+      ? null
+      : describeError(result.error, { folder: envelope.folder, target: envelope.database })
   if (out.json) {
     out.document({
       version: 1,

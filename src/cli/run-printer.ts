@@ -52,18 +52,44 @@ export class RunPrinter {
     for (const r of results) {
       const shown = this.#printed.get(r.name)
       if (shown === r.status) continue
-      this.#print(r.name, r.status, r.fileName, shown === undefined ? r.durationMs : undefined, r.atomic, shown !== undefined)
+      this.#print(
+        r.name,
+        r.status,
+        r.fileName,
+        shown === undefined ? r.durationMs : undefined,
+        r.atomic,
+        shown !== undefined,
+      )
     }
   }
 
-  #print(name: string, status: MigrationFileStatus, fileName: string, durationMs: number | undefined, atomic: boolean, correction = false): void {
+  #print(
+    name: string,
+    status: MigrationFileStatus,
+    fileName: string,
+    durationMs: number | undefined,
+    atomic: boolean,
+    correction = false,
+  ): void {
     const c = this.#out.out
     this.#printed.set(name, status)
-    const colour = status === 'applied' ? c.green : status === 'failed' ? (t: string) => c.red(c.bold(t)) : status === 'not-run' ? c.dim : status === 'reverted' ? c.yellow : c.cyan
+    const colour =
+      status === 'applied'
+        ? c.green
+        : status === 'failed'
+          ? (t: string) => c.red(c.bold(t))
+          : status === 'not-run'
+            ? c.dim
+            : status === 'reverted'
+              ? c.yellow
+              : c.cyan
     const notes = [atomic ? '' : 'not atomic', correction ? 'rolled back: not committed' : ''].filter(Boolean)
     // An empty duration column keeps the notes aligned with the lines that have one.
-    const duration = durationMs === undefined ? ' '.repeat(notes.length ? 9 : 0) : formatDuration(durationMs).padStart(9)
-    this.#out.line(`  ${colour(LABEL[status].padEnd(9))} ${fileName.padEnd(this.#width)} ${duration}${notes.length ? c.dim(`  (${notes.join('; ')})`) : ''}`.trimEnd())
+    const duration =
+      durationMs === undefined ? ' '.repeat(notes.length ? 9 : 0) : formatDuration(durationMs).padStart(9)
+    this.#out.line(
+      `  ${colour(LABEL[status].padEnd(9))} ${fileName.padEnd(this.#width)} ${duration}${notes.length ? c.dim(`  (${notes.join('; ')})`) : ''}`.trimEnd(),
+    )
   }
 }
 

@@ -93,7 +93,9 @@ More: docs/cli.md in the package.
 
 type HelpCommand = Exclude<CliCommand, 'help' | 'version'>
 
-const COMMAND_HELP: Readonly<Record<HelpCommand, { readonly synopsis: string; readonly what: string; readonly example: string }>> = {
+const COMMAND_HELP: Readonly<
+  Record<HelpCommand, { readonly synopsis: string; readonly what: string; readonly example: string }>
+> = {
   migrate: {
     synopsis: 'wukong-migrate migrate [flags]   (alias: up)',
     what: 'Applies every pending file in order, each with its schema_versions row in one transaction.\nOn an up-to-date database this is one query.',
@@ -144,10 +146,16 @@ const FLAG_HELP: Readonly<Record<Exclude<CliFlag, 'help' | 'version'>, readonly 
   'lock-wait-timeout': ['--lock-wait-timeout <ms>', "how long to wait for another migrator's lock (default 300000)"],
   'connect-timeout': ['--connect-timeout <ms>', 'how long to wait for a connection (default 30000; 0 = forever)'],
   'statement-timeout': ['--statement-timeout <ms>', 'how long a statement may run (default 0 = no limit)'],
-  'shadow-url': ['--shadow-url <url>', 'an empty database to build the expected schema in (default: one created and dropped)'],
+  'shadow-url': [
+    '--shadow-url <url>',
+    'an empty database to build the expected schema in (default: one created and dropped)',
+  ],
   roundtrip: ['--roundtrip', 'verify: prove every down file on a scratch database'],
   'require-down': ['--require-down', 'verify --roundtrip: fail on files without a down file'],
-  'busy-timeout': ['--busy-timeout <ms>', 'how long to wait for another process to close the embedded database (default 10000)'],
+  'busy-timeout': [
+    '--busy-timeout <ms>',
+    'how long to wait for another process to close the embedded database (default 10000)',
+  ],
 }
 
 /**

@@ -54,7 +54,8 @@ export async function verifyMigrationFolder(folder: string): Promise<VerifyRepor
   for (let i = 1; i < files.length; i++) {
     const [a, b] = [files[i - 1]!, files[i]!]
     if (b.version !== a.version + 1) {
-      const missing = b.version - a.version === 2 ? `version ${a.version + 1} is` : `versions ${a.version + 1}–${b.version - 1} are`
+      const missing =
+        b.version - a.version === 2 ? `version ${a.version + 1} is` : `versions ${a.version + 1}–${b.version - 1} are`
       warnings.push({
         code: 'VERSION_GAP',
         message: `${missing} not used between ${a.fileName} and ${b.fileName} (allowed, but usually a file that was renamed or not committed)`,

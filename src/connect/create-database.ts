@@ -94,7 +94,12 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
     return createVercelDatabase<DB>(options.url, { neon: options.neon, max: options.max })
   }
   const pool = new GuardedPool(
-    pgPoolConfig(options.url, { ssl: options.ssl, max: options.max, applicationName: options.applicationName, connectTimeoutMs: options.connectTimeoutMs }),
+    pgPoolConfig(options.url, {
+      ssl: options.ssl,
+      max: options.max,
+      applicationName: options.applicationName,
+      connectTimeoutMs: options.connectTimeoutMs,
+    }),
   )
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }

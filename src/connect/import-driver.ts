@@ -10,7 +10,11 @@ import { MigrationError } from '../errors/migration-error.js'
  * const { PGlite } = await importDriver('embedded database', () => import('@electric-sql/pglite'), '@electric-sql/pglite')
  * ```
  */
-export async function importDriver<T>(feature: string, load: () => Promise<T>, ...packages: readonly string[]): Promise<T> {
+export async function importDriver<T>(
+  feature: string,
+  load: () => Promise<T>,
+  ...packages: readonly string[]
+): Promise<T> {
   try {
     return await load()
   } catch (error) {

@@ -1,5 +1,17 @@
-export { createDatabase, chooseDriver, embeddedDataDir, type CreateDatabaseOptions, type DatabaseDriver } from './create-database.js'
-export { openMigrationDatabase, resolveMigrationUrl, type OpenMigrationDatabaseOptions, type MigrationDatabase, type MigrationLockKind } from './open-migration-database.js'
+export {
+  createDatabase,
+  chooseDriver,
+  embeddedDataDir,
+  type CreateDatabaseOptions,
+  type DatabaseDriver,
+} from './create-database.js'
+export {
+  openMigrationDatabase,
+  resolveMigrationUrl,
+  type OpenMigrationDatabaseOptions,
+  type MigrationDatabase,
+  type MigrationLockKind,
+} from './open-migration-database.js'
 export {
   withTransactionScopedMigrationLock,
   TransactionScopedMigrationLockAdapter,
@@ -16,8 +28,22 @@ export {
 } from './session-migration-lock.js'
 export { describeSession, type SessionSummary } from '../provider/session-summary.js'
 export { isPooledUrl, POOLER_PORTS, type PooledUrlOptions } from './pooled-url.js'
-export { pgPoolConfig, tlsFromUrl, connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS, KEEPALIVE_INITIAL_DELAY_MS, type PgPoolOptions, type SslMode, type TlsSettings } from './pg-config.js'
-export { createVercelDatabase, configureNeon, type NeonSettings, type VercelDatabaseOptions } from './vercel-database.js'
+export {
+  pgPoolConfig,
+  tlsFromUrl,
+  connectTimeoutOf,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  KEEPALIVE_INITIAL_DELAY_MS,
+  type PgPoolOptions,
+  type SslMode,
+  type TlsSettings,
+} from './pg-config.js'
+export {
+  createVercelDatabase,
+  configureNeon,
+  type NeonSettings,
+  type VercelDatabaseOptions,
+} from './vercel-database.js'
 export { createPgliteDatabase, embeddedBusyTimeoutMs, type PgliteDatabaseOptions } from './pglite-database.js'
 export {
   lockEmbeddedFolder,

@@ -92,7 +92,8 @@ export function resolveMigrationUrl(options: OpenMigrationDatabaseOptions = {}):
   const resolved = options.embedded === true ? embeddedOnly(options) : resolveDatabaseUrl(options.url, env, order)
   if (resolved.source === 'embedded' && options.embedded !== true) {
     const signals = productionSignals(env)
-    if (options.embedded === false || signals.length) throw new NoDatabaseUrlError(order, options.embedded === false ? [] : signals)
+    if (options.embedded === false || signals.length)
+      throw new NoDatabaseUrlError(order, options.embedded === false ? [] : signals)
   }
   return resolved
 }
@@ -161,9 +162,12 @@ export async function openMigrationDatabase<DB = Database>(
   const { url, source } = resolved
   const driver = options.driver ?? chooseDriver(url)
   const pooled = url ? isPooledUrl(url, { pooled: options.pooled }) : false
-  const lock: MigrationLockKind = options.lock ?? (driver !== 'pglite' && (pooled || driver === 'vercel') ? 'transaction' : 'session')
+  const lock: MigrationLockKind =
+    options.lock ?? (driver !== 'pglite' && (pooled || driver === 'vercel') ? 'transaction' : 'session')
   if (lock === 'transaction' && driver === 'pglite') {
-    throw new TypeError('openMigrationDatabase: the transaction lock needs a second connection, which the embedded database does not have')
+    throw new TypeError(
+      'openMigrationDatabase: the transaction lock needs a second connection, which the embedded database does not have',
+    )
   }
   const base = await createDatabase<DB>({
     url,
@@ -198,6 +202,7 @@ export async function openMigrationDatabase<DB = Database>(
 
 function embeddedOnly(options: OpenMigrationDatabaseOptions): { url: undefined; source: 'embedded' } {
   if (options.url) throw new TypeError('openMigrationDatabase: pass either url or embedded: true, not both')
-  if (options.driver && options.driver !== 'pglite') throw new TypeError(`openMigrationDatabase: embedded: true uses the pglite driver, not ${options.driver}`)
+  if (options.driver && options.driver !== 'pglite')
+    throw new TypeError(`openMigrationDatabase: embedded: true uses the pglite driver, not ${options.driver}`)
   return { url: undefined, source: 'embedded' }
 }

@@ -49,7 +49,11 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
   if (!inMemory && options.loadDataDir) throw new TypeError('openPglite: loadDataDir is for memory:// only')
   const [{ PGlite }, { vector }] = await importDriver(
     'embedded database',
-    () => Promise.all([importAtRunTime<typeof import('@electric-sql/pglite')>('@electric-sql/pglite'), importAtRunTime<typeof import('@electric-sql/pglite-pgvector')>('@electric-sql/pglite-pgvector')]),
+    () =>
+      Promise.all([
+        importAtRunTime<typeof import('@electric-sql/pglite')>('@electric-sql/pglite'),
+        importAtRunTime<typeof import('@electric-sql/pglite-pgvector')>('@electric-sql/pglite-pgvector'),
+      ]),
     '@electric-sql/pglite',
     '@electric-sql/pglite-pgvector',
   )

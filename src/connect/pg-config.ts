@@ -62,13 +62,17 @@ export function tlsFromUrl(url: string): TlsSettings {
     case 'no-verify':
       return { ...options, rejectUnauthorized: false }
     case 'require':
-      return rootCert && !system ? { ...options, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { ...options, rejectUnauthorized: false }
+      return rootCert && !system
+        ? { ...options, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+        : { ...options, rejectUnauthorized: false }
     case 'verify-ca':
       return { ...options, rejectUnauthorized: true, checkServerIdentity: () => undefined }
     case 'verify-full':
       return { ...options, rejectUnauthorized: true }
     default:
-      throw new Error(`unknown sslmode "${String(mode)}" (expected disable, allow, prefer, require, verify-ca or verify-full)`)
+      throw new Error(
+        `unknown sslmode "${String(mode)}" (expected disable, allow, prefer, require, verify-ca or verify-full)`,
+      )
   }
 }
 

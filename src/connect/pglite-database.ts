@@ -70,7 +70,9 @@ export async function createPgliteDatabase<DB = Database>(
   const opened = await openPglite(dataDir, { busyTimeoutMs, onBusy: options.onBusy })
   let pool: pg.Pool
   try {
-    const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>('@electric-sql/pglite/node-postgres')
+    const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
+      '@electric-sql/pglite/node-postgres',
+    )
     pool = guardConnectionErrors(new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig))
   } catch (error) {
     await opened.close()

@@ -77,7 +77,13 @@ export async function pollForLock(
       }
       options.onWait?.({
         waitedMs: now - started,
-        ...(holder ? { holderPid: holder.pid, holderState: holder.state ?? undefined, holderApplication: holder.applicationName ?? undefined } : {}),
+        ...(holder
+          ? {
+              holderPid: holder.pid,
+              holderState: holder.state ?? undefined,
+              holderApplication: holder.applicationName ?? undefined,
+            }
+          : {}),
       })
       reported = now
     }

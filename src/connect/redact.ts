@@ -103,7 +103,9 @@ export function assertUnambiguousUrl(url: string): void {
   const equals = after.indexOf('=')
   if (equals !== -1 && equals < at) return
   throw Object.assign(
-    new TypeError('the URL cannot be read: its password seems to contain a raw /, ? or # (percent-encode them: %2F, %3F, %23)'),
+    new TypeError(
+      'the URL cannot be read: its password seems to contain a raw /, ? or # (percent-encode them: %2F, %3F, %23)',
+    ),
     { code: 'ERR_INVALID_URL' },
   )
 }

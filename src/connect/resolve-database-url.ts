@@ -19,13 +19,23 @@ export interface ResolvedDatabaseUrl {
  * Vercel Postgres sets the three `POSTGRES_*` ones; `DATABASE_URL` is the common convention
  * (Neon's and Prisma's Vercel integrations set it, as do most hosts).
  */
-export const DATABASE_URL_VARIABLES = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL'] as const
+export const DATABASE_URL_VARIABLES = [
+  'POSTGRES_URL_NON_POOLING',
+  'POSTGRES_URL',
+  'POSTGRES_PRISMA_URL',
+  'DATABASE_URL',
+] as const
 
 /**
  * The order for `@vercel/postgres`, which accepts pooled URLs only (or `localhost` ones): its
  * own variable first, the direct URL last.
  */
-export const POOLED_FIRST_URL_VARIABLES = ['POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'POSTGRES_URL_NON_POOLING', 'DATABASE_URL'] as const
+export const POOLED_FIRST_URL_VARIABLES = [
+  'POSTGRES_URL',
+  'POSTGRES_PRISMA_URL',
+  'POSTGRES_URL_NON_POOLING',
+  'DATABASE_URL',
+] as const
 
 /**
  * Picks the database for migrations: an explicit URL, else `POSTGRES_URL_NON_POOLING`,

@@ -45,7 +45,10 @@ const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())
  * })
  * ```
  */
-export function withBoundedSessionMigrationLock<DB>(db: Kysely<DB>, options: BoundedSessionMigrationLockOptions = {}): Kysely<DB> {
+export function withBoundedSessionMigrationLock<DB>(
+  db: Kysely<DB>,
+  options: BoundedSessionMigrationLockOptions = {},
+): Kysely<DB> {
   const adapter = new BoundedSessionMigrationLockAdapter(db.getExecutor().adapter, options)
   return withAdapter(db, adapter)
 }
@@ -94,6 +97,9 @@ export class BoundedSessionMigrationLockAdapter extends PostgresAdapter {
 
 function isLostConnection(error: unknown): boolean {
   const code = errorCode(error)
-  if (typeof code === 'string') return code.startsWith('57P') || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE'
-  return /Connection terminated|not queryable|ECONNRESET|EPIPE|Client has encountered a connection error/i.test(String((error as Error)?.message))
+  if (typeof code === 'string')
+    return code.startsWith('57P') || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE'
+  return /Connection terminated|not queryable|ECONNRESET|EPIPE|Client has encountered a connection error/i.test(
+    String((error as Error)?.message),
+  )
 }

@@ -77,7 +77,10 @@ async function tryXactLock(db: Kysely<unknown>): Promise<boolean> {
  * const { error } = await migrator.migrateToLatest()
  * ```
  */
-export function withTransactionScopedMigrationLock<DB>(db: Kysely<DB>, options: TransactionScopedMigrationLockOptions = {}): Kysely<DB> {
+export function withTransactionScopedMigrationLock<DB>(
+  db: Kysely<DB>,
+  options: TransactionScopedMigrationLockOptions = {},
+): Kysely<DB> {
   const adapter = new TransactionScopedMigrationLockAdapter(db.getExecutor().adapter, db as Kysely<unknown>, options)
   return withAdapter(db, adapter)
 }
@@ -120,7 +123,9 @@ export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
       return
     }
     if (this.#pool.isTransaction) {
-      throw new TypeError('withTransactionScopedMigrationLock: a wrapped transaction must be handed to the Migrator itself')
+      throw new TypeError(
+        'withTransactionScopedMigrationLock: a wrapped transaction must be handed to the Migrator itself',
+      )
     }
     const session = await openLockSession(this.#pool)
     try {

@@ -39,7 +39,11 @@ export interface NeonSettings {
  * ```
  */
 export async function configureNeon(settings: NeonSettings): Promise<void> {
-  const { neonConfig } = await importDriver('vercel driver', () => importAtRunTime<typeof import('@neondatabase/serverless')>(NEON), NEON)
+  const { neonConfig } = await importDriver(
+    'vercel driver',
+    () => importAtRunTime<typeof import('@neondatabase/serverless')>(NEON),
+    NEON,
+  )
   for (const [name, value] of Object.entries(settings)) {
     if (value !== undefined) (neonConfig as unknown as Record<string, unknown>)[name] = value
   }
@@ -66,8 +70,16 @@ export interface VercelDatabaseOptions {
  * const rows = await db.selectFrom('schema_versions').selectAll().execute()
  * ```
  */
-export async function createVercelDatabase<DB = Database>(url: string, options: VercelDatabaseOptions = {}): Promise<Kysely<DB>> {
-  const { createKysely } = await importDriver('vercel driver', () => importAtRunTime<typeof import('@vercel/postgres-kysely')>(VERCEL_KYSELY), VERCEL_KYSELY, NEON)
+export async function createVercelDatabase<DB = Database>(
+  url: string,
+  options: VercelDatabaseOptions = {},
+): Promise<Kysely<DB>> {
+  const { createKysely } = await importDriver(
+    'vercel driver',
+    () => importAtRunTime<typeof import('@vercel/postgres-kysely')>(VERCEL_KYSELY),
+    VERCEL_KYSELY,
+    NEON,
+  )
   if (options.neon) await configureNeon(options.neon)
   return createKysely<DB>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
 }

@@ -174,7 +174,8 @@ export async function assertAdoptable(
       return `(${i}, ${literal(o.kind)}, ${literal(quoteQualified(relation))}, ${col})`
     })
     .join(', ')
-  const { rows } = await sql.raw<{ i: number }>(`
+  const { rows } = await sql
+    .raw<{ i: number }>(`
     select i from (values ${values}) as v(i, kind, rel, col)
     where case kind
       when 'column' then not exists (select 1 from pg_attribute a
@@ -183,7 +184,8 @@ export async function assertAdoptable(
       when 'index' then not exists (select 1 from pg_class c where c.oid = to_regclass(rel) and c.relkind in ('i', 'I'))
       else not exists (select 1 from pg_class c where c.oid = to_regclass(rel) and c.relkind in ('r', 'p', 'f'))
     end
-    order by i`).execute(db)
+    order by i`)
+    .execute(db)
   const missing = rows.map((r) => objects[Number(r.i)]!)
   // A missing table is reported once, not again with each of its columns and indexes.
   const tables = new Set(missing.filter((m) => m.kind === 'table').map((m) => m.name))

@@ -63,8 +63,10 @@ export interface ApplyLimits {
 
 function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string {
   const parts: string[] = []
-  if (limits.lockTimeoutMs !== undefined) parts.push(`SET ${scope} lock_timeout = ${Math.max(0, Math.trunc(limits.lockTimeoutMs))}`)
-  if (limits.statementTimeoutMs !== undefined) parts.push(`SET ${scope} statement_timeout = ${Math.max(0, Math.trunc(limits.statementTimeoutMs))}`)
+  if (limits.lockTimeoutMs !== undefined)
+    parts.push(`SET ${scope} lock_timeout = ${Math.max(0, Math.trunc(limits.lockTimeoutMs))}`)
+  if (limits.statementTimeoutMs !== undefined)
+    parts.push(`SET ${scope} statement_timeout = ${Math.max(0, Math.trunc(limits.statementTimeoutMs))}`)
   return parts.map((p) => `${p};\n`).join('')
 }
 
@@ -72,7 +74,12 @@ function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string 
  * Runs a non-atomic file's statements under the runner's limits, then brings the session back
  * to the run's baseline (whatever the file SET), before the tool writes its ledger row.
  */
-async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, restore: string, body: () => Promise<T>): Promise<T> {
+async function withSessionLimits<T>(
+  db: Kysely<unknown>,
+  limits: ApplyLimits,
+  restore: string,
+  body: () => Promise<T>,
+): Promise<T> {
   const set = limitSettings(limits, 'SESSION')
   if (set) await sql.raw(set).execute(db)
   let restored = false
@@ -82,7 +89,11 @@ async function withSessionLimits<T>(db: Kysely<unknown>, limits: ApplyLimits, re
     restored = true
     return result
   } finally {
-    if (!restored) await sql.raw(restore).execute(db).catch(() => {})
+    if (!restored)
+      await sql
+        .raw(restore)
+        .execute(db)
+        .catch(() => {})
   }
 }
 
@@ -110,11 +121,22 @@ export async function applyUp(
 ): Promise<ApplyEvent> {
   const started = performance.now()
   const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
-    Object.freeze({ kind, version: file.version, name: file.name, fileName: file.fileName, atomic, durationMs: performance.now() - started })
+    Object.freeze({
+      kind,
+      version: file.version,
+      name: file.name,
+      fileName: file.fileName,
+      atomic,
+      durationMs: performance.now() - started,
+    })
   const record = kysely ? kyselyInsert(ledger.session.kyselyTable, file.name, kysely.timestamp) : undefined
 
   const existing = ledger.rows.get(file.version)
-  if (existing) return event(await adopt(db, file, existing, ledger, laterApplied(file, files, ledger), record), existing.atomic ?? true)
+  if (existing)
+    return event(
+      await adopt(db, file, existing, ledger, laterApplied(file, files, ledger), record),
+      existing.atomic ?? true,
+    )
 
   const table = ledger.session.ledgerTable
   if (!file.sql.transactional) {
@@ -164,9 +186,24 @@ export async function applyUp(
   try {
     await sql.raw(batch).execute(db)
   } catch (error) {
-    if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
-    if (isLedgerConflict(error) && !db.isTransaction) return event(await adoptConcurrent(db, file, ledger, files, record), true)
-    throw await explain(db, error, file.fileName, file.text, batch, offset, file.sql.statements, (s) => isLedgerInsert(file, s), limits)
+    if (db.isTransaction)
+      await sql
+        .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
+        .execute(db)
+        .catch(() => {})
+    if (isLedgerConflict(error) && !db.isTransaction)
+      return event(await adoptConcurrent(db, file, ledger, files, record), true)
+    throw await explain(
+      db,
+      error,
+      file.fileName,
+      file.text,
+      batch,
+      offset,
+      file.sql.statements,
+      (s) => isLedgerInsert(file, s),
+      limits,
+    )
   }
   ledger.rows.set(file.version, pendingRow(file, true))
   return event('applied', true)
@@ -226,11 +263,16 @@ export async function applyUpBatch(
   } catch (error) {
     // The failing file's transaction is open and aborted (its SETs roll back with it); the
     // files before it committed, each with the session restored.
-    await sql.raw('ROLLBACK').execute(db).catch(() => {})
+    await sql
+      .raw('ROLLBACK')
+      .execute(db)
+      .catch(() => {})
     let done: Set<number>
     try {
       const { rows } = await sql<{ version: number }>`
-        select version from ${sql.raw(table)} where version = any(${batch.map((b) => b.file.version)}::int[])`.execute(db)
+        select version from ${sql.raw(table)} where version = any(${batch.map((b) => b.file.version)}::int[])`.execute(
+        db,
+      )
       done = new Set(rows.map((r) => r.version))
     } catch {
       throw error // the connection is gone: the batch's own error says why
@@ -242,7 +284,16 @@ export async function applyUpBatch(
   const share = (performance.now() - started) / batch.length
   for (const { file } of batch.slice(0, committed)) {
     ledger.rows.set(file.version, pendingRow(file, true))
-    onCommitted?.(Object.freeze({ kind: 'applied', version: file.version, name: file.name, fileName: file.fileName, atomic: true, durationMs: share }))
+    onCommitted?.(
+      Object.freeze({
+        kind: 'applied',
+        version: file.version,
+        name: file.name,
+        fileName: file.fileName,
+        atomic: true,
+        durationMs: share,
+      }),
+    )
   }
   return committed
 }
@@ -278,8 +329,22 @@ export async function applyDown(
     try {
       await sql.raw(batch).execute(db)
     } catch (error) {
-      if (db.isTransaction) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(() => {})
-      throw await explain(db, error, down.fileName, down.text, batch, prefix.length, down.sql.statements, () => false, limits)
+      if (db.isTransaction)
+        await sql
+          .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
+          .execute(db)
+          .catch(() => {})
+      throw await explain(
+        db,
+        error,
+        down.fileName,
+        down.text,
+        batch,
+        prefix.length,
+        down.sql.statements,
+        () => false,
+        limits,
+      )
     }
   }
   ledger.rows.delete(file.version)
@@ -394,7 +459,12 @@ async function adoptConcurrent(
 ): Promise<ApplyKind> {
   // Another migrator committed this version after our run read the ledger: our attempt
   // rolled back whole, so take its row as the truth, as after a crash.
-  const { rows } = await sql<{ checksum: string | null; description: string }>`select checksum, description from ${sql.raw(ledger.session.ledgerTable)} where version = ${file.version}`.execute(db)
+  const { rows } = await sql<{
+    checksum: string | null
+    description: string
+  }>`select checksum, description from ${sql.raw(ledger.session.ledgerTable)} where version = ${file.version}`.execute(
+    db,
+  )
   const checksum = rows[0]?.checksum ?? null
   if (checksum !== null && checksum !== file.checksum) {
     throw new MigrationError(
@@ -405,14 +475,36 @@ async function adoptConcurrent(
   }
   ledger.rows.set(file.version, pendingRow(file, true))
   const description = rows[0]?.description ?? ''
-  return adopt(db, file, { ...pendingRow(file, true), checksum, description }, ledger, laterApplied(file, files, ledger), record)
+  return adopt(
+    db,
+    file,
+    { ...pendingRow(file, true), checksum, description },
+    ledger,
+    laterApplied(file, files, ledger),
+    record,
+  )
 }
 
 function pendingRow(file: MigrationFile, atomic: boolean): LedgerRow {
-  return { version: file.version, description: file.description, appliedAt: null, checksum: file.checksum, fileName: file.fileName, executionMs: null, adoptedAt: null, atomic }
+  return {
+    version: file.version,
+    description: file.description,
+    appliedAt: null,
+    checksum: file.checksum,
+    fileName: file.fileName,
+    executionMs: null,
+    adoptedAt: null,
+    atomic,
+  }
 }
 
-function ledgerInsert(table: string, file: MigrationFile, atomic: boolean, executionMs: string, appliedAt = 'pg_catalog.statement_timestamp()'): string {
+function ledgerInsert(
+  table: string,
+  file: MigrationFile,
+  atomic: boolean,
+  executionMs: string,
+  appliedAt = 'pg_catalog.statement_timestamp()',
+): string {
   return (
     `INSERT INTO ${table} (version, description, applied_at, checksum, file_name, atomic, execution_ms) ` +
     `VALUES (${file.version}, ${literal(file.description)}, ${appliedAt}, ${literal(file.checksum)}, ${literal(file.fileName)}, ${atomic}, ${executionMs})`
@@ -446,18 +538,32 @@ function assertNotInTransaction(db: Kysely<unknown>, fileName: string): void {
   }
 }
 
-async function runOrExplain(db: Kysely<unknown>, fileName: string, text: string, statement: SqlStatement): Promise<void> {
+async function runOrExplain(
+  db: Kysely<unknown>,
+  fileName: string,
+  text: string,
+  statement: SqlStatement,
+): Promise<void> {
   try {
     await sql.raw(statement.text).execute(db)
   } catch (error) {
     if (isLockTimeout(error)) throw await lockTimeoutError(db, error, fileName, text, [statement])
     const position = Number((error as PgErrorLike).position)
-    throw toMigrationError(error, fileName, text, statement.start + (position > 0 ? indexOfCodePoint(statement.text, position - 1) : 0))
+    throw toMigrationError(
+      error,
+      fileName,
+      text,
+      statement.start + (position > 0 ? indexOfCodePoint(statement.text, position - 1) : 0),
+    )
   }
 }
 
 function isLockTimeout(error: unknown): boolean {
-  return isServerError(error) && (error.code === SQLSTATE.LOCK_NOT_AVAILABLE || (error.code === SQLSTATE.QUERY_CANCELED && /lock timeout/i.test(error.message)))
+  return (
+    isServerError(error) &&
+    (error.code === SQLSTATE.LOCK_NOT_AVAILABLE ||
+      (error.code === SQLSTATE.QUERY_CANCELED && /lock timeout/i.test(error.message)))
+  )
 }
 
 /**
@@ -487,7 +593,12 @@ async function lockTimeoutError(
     fileName,
     text,
     culprit?.start,
-    { sqlState: pg.code, detail: pg.detail ?? (who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : undefined), hint: pg.hint, where: pg.where },
+    {
+      sqlState: pg.code,
+      detail: pg.detail ?? (who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : undefined),
+      hint: pg.hint,
+      where: pg.where,
+    },
     error,
   )
 }
@@ -515,7 +626,14 @@ async function explain(
     const at = indexOfCodePoint(batch, position - 1) - offset
     return toMigrationError(error, fileName, text, at >= 0 && at < text.length ? at : undefined)
   }
-  if (isLockTimeout(error)) return lockTimeoutError(db, error, fileName, text, statements.filter((s) => !skip(s)))
+  if (isLockTimeout(error))
+    return lockTimeoutError(
+      db,
+      error,
+      fileName,
+      text,
+      statements.filter((s) => !skip(s)),
+    )
   const sqlState = isServerError(error) ? error.code : undefined
   if (!worthLocating(sqlState)) return toMigrationError(error, fileName)
   // The replay runs under the file's limits (SET LOCAL ends with the rollback), so locating
@@ -539,7 +657,10 @@ async function explain(
   } catch {
     // Locating is best effort; the original error is what matters.
   } finally {
-    await sql.raw(end).execute(db).catch(() => {})
+    await sql
+      .raw(end)
+      .execute(db)
+      .catch(() => {})
   }
   return toMigrationError(error, fileName, text, culprit?.start)
 }
@@ -556,7 +677,9 @@ async function invalidIndexes(db: Kysely<unknown>, builds: readonly SqlStatement
   if (tables.length === 0) return new Set()
   const { rows } = await sql<{ oid: number }>`
     select i.indexrelid::int8 as oid from pg_index i
-    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(db)
+    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(
+    db,
+  )
   return new Set(rows.map((r) => Number(r.oid)))
 }
 
@@ -590,7 +713,12 @@ async function dropInvalidLeftover(db: Kysely<unknown>, index: ConcurrentIndex):
  * CONCURRENTLY` statements name must exist and be valid, and no new invalid index may have
  * appeared on their tables. Else `INVALID_INDEX` with the SQL that repairs it.
  */
-async function assertIndexesValid(db: Kysely<unknown>, file: MigrationFile, builds: readonly SqlStatement[], before: ReadonlySet<number>): Promise<void> {
+async function assertIndexesValid(
+  db: Kysely<unknown>,
+  file: MigrationFile,
+  builds: readonly SqlStatement[],
+  before: ReadonlySet<number>,
+): Promise<void> {
   if (builds.length === 0) return
   const bad: { statement?: SqlStatement; name: string }[] = []
   const missing: SqlStatement[] = []
@@ -616,7 +744,9 @@ async function assertIndexesValid(db: Kysely<unknown>, file: MigrationFile, buil
   const { rows } = await sql<{ oid: number; name: string }>`
     select i.indexrelid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name
     from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(db)
+    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(
+    db,
+  )
   for (const row of rows) {
     if (!before.has(Number(row.oid)) && !bad.some((b) => b.name === row.name)) bad.push({ name: row.name })
   }

@@ -1,7 +1,14 @@
 import { sql, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_TABLE } from 'kysely/migration'
 
-import { applyUp, applyUpBatch, type ApplyEvent, type ApplyLimits, type BatchedFile, type RunLedger } from './apply-migration.js'
+import {
+  applyUp,
+  applyUpBatch,
+  type ApplyEvent,
+  type ApplyLimits,
+  type BatchedFile,
+  type RunLedger,
+} from './apply-migration.js'
 import { assertNoDrift, findDrift } from './check-drift.js'
 import { assertInOrder } from './check-order.js'
 import { toLedgerRow, type LedgerRow } from './ledger.js'
@@ -82,7 +89,10 @@ export async function applyPendingFiles(
     } else {
       const at = new Date(r.timestamp ?? '').getTime()
       if (Number.isNaN(at)) {
-        throw new MigrationError('MIGRATION_FAILED', `kysely_migration records ${r.name} with an invalid timestamp ${r.timestamp}`)
+        throw new MigrationError(
+          'MIGRATION_FAILED',
+          `kysely_migration records ${r.name} with an invalid timestamp ${r.timestamp}`,
+        )
       }
       executed.push({ name: r.name!, at })
     }
@@ -134,7 +144,11 @@ export async function applyPendingFiles(
     // Consecutive new transactional files go in batches: one round trip, one commit per file.
     const batch: BatchedFile[] = []
     let bytes = 0
-    for (let j = i; !db.isTransaction && j < pending.length && batch.length < maxBatch && bytes < MAX_BATCH_BYTES; j++) {
+    for (
+      let j = i;
+      !db.isTransaction && j < pending.length && batch.length < maxBatch && bytes < MAX_BATCH_BYTES;
+      j++
+    ) {
       const file = pending[j]!
       if (!file.sql.transactional || ledger.rows.has(file.version)) break
       batch.push({ file, kysely: { timestamp: stamp() } })

@@ -9,7 +9,11 @@ const BOOKKEEPING_SQL = `${kyselyBookkeepingSql()}\n${ensureLedgerSql()}`
 
 // What a loser of a concurrent CREATE TABLE IF NOT EXISTS sees: the table's name (42P07),
 // its row type (42710), or a catalog unique index (23505) taken by the winner.
-const RACE_CODES: ReadonlySet<string> = new Set([SQLSTATE.UNIQUE_VIOLATION, SQLSTATE.DUPLICATE_TABLE, SQLSTATE.DUPLICATE_OBJECT])
+const RACE_CODES: ReadonlySet<string> = new Set([
+  SQLSTATE.UNIQUE_VIOLATION,
+  SQLSTATE.DUPLICATE_TABLE,
+  SQLSTATE.DUPLICATE_OBJECT,
+])
 
 /**
  * Creates Kysely's two tables, its lock row and the `schema_versions` ledger in ONE round

@@ -32,7 +32,10 @@ export interface DriftReport {
  * const { drifted, missing } = findDrift(files, await readLedger(db))
  * ```
  */
-export function findDrift(files: readonly MigrationFileHead[], ledger: readonly Pick<LedgerRow, 'version' | 'checksum' | 'fileName' | 'description'>[]): DriftReport {
+export function findDrift(
+  files: readonly MigrationFileHead[],
+  ledger: readonly Pick<LedgerRow, 'version' | 'checksum' | 'fileName' | 'description'>[],
+): DriftReport {
   const byVersion = new Map(files.map((f) => [f.version, f]))
   const drifted: DriftedMigration[] = []
   const missing: MissingMigration[] = []
@@ -41,7 +44,14 @@ export function findDrift(files: readonly MigrationFileHead[], ledger: readonly 
     if (!file) {
       missing.push(Object.freeze({ version: row.version, fileName: row.fileName, description: row.description }))
     } else if (row.checksum !== null && row.checksum !== file.checksum) {
-      drifted.push(Object.freeze({ version: row.version, fileName: file.fileName, appliedChecksum: row.checksum, fileChecksum: file.checksum }))
+      drifted.push(
+        Object.freeze({
+          version: row.version,
+          fileName: file.fileName,
+          appliedChecksum: row.checksum,
+          fileChecksum: file.checksum,
+        }),
+      )
     }
   }
   return Object.freeze({ drifted, missing })

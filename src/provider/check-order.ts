@@ -12,7 +12,10 @@ import { MigrationError } from '../errors/migration-error.js'
  * const late = findOutOfOrder(files, [...ledger.rows.values()]) // [{ fileName: '002_b.sql', … }]
  * ```
  */
-export function findOutOfOrder(files: readonly MigrationFileHead[], ledger: readonly Pick<LedgerRow, 'version'>[]): MigrationFileHead[] {
+export function findOutOfOrder(
+  files: readonly MigrationFileHead[],
+  ledger: readonly Pick<LedgerRow, 'version'>[],
+): MigrationFileHead[] {
   if (ledger.length === 0) return []
   const applied = new Set(ledger.map((r) => r.version))
   const highest = Math.max(...applied)
@@ -28,7 +31,10 @@ export function findOutOfOrder(files: readonly MigrationFileHead[], ledger: read
  * assertInOrder(files, snapshot.ledger)
  * ```
  */
-export function assertInOrder(files: readonly MigrationFileHead[], ledger: readonly Pick<LedgerRow, 'version'>[]): void {
+export function assertInOrder(
+  files: readonly MigrationFileHead[],
+  ledger: readonly Pick<LedgerRow, 'version'>[],
+): void {
   const late = findOutOfOrder(files, ledger)
   if (late.length === 0) return
   const highest = Math.max(...ledger.map((r) => r.version))

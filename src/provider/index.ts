@@ -5,7 +5,14 @@ export { MigrationError, type MigrationErrorCode, type MigrationErrorContext } f
 export { MigrationSqlError, type ServerErrorFields } from './migration-sql-error.js'
 export type { ApplyEvent, ApplyKind } from './apply-migration.js'
 export type { MigrationFile, MigrationDownFile } from './migration-file.js'
-export { NO_TRANSACTION_DIRECTIVE, OWN_TIMEOUTS_DIRECTIVE, DIRECTIVE_LINE, directiveLineCount, type SqlStatement, type ParsedSql } from './parse-migration-sql.js'
+export {
+  NO_TRANSACTION_DIRECTIVE,
+  OWN_TIMEOUTS_DIRECTIVE,
+  DIRECTIVE_LINE,
+  directiveLineCount,
+  type SqlStatement,
+  type ParsedSql,
+} from './parse-migration-sql.js'
 export { BOOKKEEPING_TABLES, findHazards, type StatementHazard, type HazardContext } from './statement-guards.js'
 export {
   readMigrationFolder,
@@ -15,7 +22,21 @@ export {
   MIGRATION_FILE_PATTERN,
   type CollectProblems,
 } from './read-migration-folder.js'
-export { findDrift, assertNoDrift, type DriftReport, type DriftedMigration, type MissingMigration } from './check-drift.js'
+export {
+  findDrift,
+  assertNoDrift,
+  type DriftReport,
+  type DriftedMigration,
+  type MissingMigration,
+} from './check-drift.js'
 export { readLedger, ensureAndReadLedger, LEDGER_TABLE, type LedgerRow } from './ledger.js'
-export { computeStatus, readSnapshot, readSnapshotFast, type MigrationStatus, type AppliedMigration, type PendingMigration, type LedgerSnapshot } from './migration-state.js'
+export {
+  computeStatus,
+  readSnapshot,
+  readSnapshotFast,
+  type MigrationStatus,
+  type AppliedMigration,
+  type PendingMigration,
+  type LedgerSnapshot,
+} from './migration-state.js'
 export { AdoptionMismatchError, expectedObjects, assertAdoptable, type CreatedObject } from './adoption-check.js'

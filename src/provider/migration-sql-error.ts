@@ -28,7 +28,15 @@ export class MigrationSqlError extends MigrationError {
   readonly server: ServerErrorFields
   readonly sourceLine?: string
 
-  constructor(code: MigrationErrorCode, message: string, file: string, text: string | undefined, offset: number | undefined, server: ServerErrorFields, cause: unknown) {
+  constructor(
+    code: MigrationErrorCode,
+    message: string,
+    file: string,
+    text: string | undefined,
+    offset: number | undefined,
+    server: ServerErrorFields,
+    cause: unknown,
+  ) {
     const at = text !== undefined && offset !== undefined ? lineColumnAt(text, offset) : undefined
     super(code, message, { file, line: at?.line, column: at?.column, sqlState: server.sqlState, cause })
     this.server = Object.freeze({ ...server })
@@ -56,7 +64,11 @@ export interface PgErrorLike {
  * ```
  */
 export function isServerError(error: unknown): error is PgErrorLike & { code: string } {
-  return error instanceof Error && typeof (error as PgErrorLike).code === 'string' && /^[0-9A-Z]{5}$/.test((error as PgErrorLike).code!)
+  return (
+    error instanceof Error &&
+    typeof (error as PgErrorLike).code === 'string' &&
+    /^[0-9A-Z]{5}$/.test((error as PgErrorLike).code!)
+  )
 }
 
 /**
@@ -74,8 +86,18 @@ export function codeForServerError(sqlState: string | undefined, message: string
   if (sqlState === SQLSTATE.QUERY_CANCELED) return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
   if (sqlState === SQLSTATE.INSUFFICIENT_PRIVILEGE) return 'PERMISSION_DENIED'
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return 'READ_ONLY_DATABASE'
-  if ((sqlState === SQLSTATE.FEATURE_NOT_SUPPORTED || sqlState === SQLSTATE.UNDEFINED_FILE) && /extension/i.test(message)) return 'MISSING_EXTENSION'
-  if (sqlState.startsWith('08') || sqlState === SQLSTATE.ADMIN_SHUTDOWN || sqlState === SQLSTATE.CRASH_SHUTDOWN || sqlState === SQLSTATE.CANNOT_CONNECT_NOW) return 'CONNECTION_FAILED'
+  if (
+    (sqlState === SQLSTATE.FEATURE_NOT_SUPPORTED || sqlState === SQLSTATE.UNDEFINED_FILE) &&
+    /extension/i.test(message)
+  )
+    return 'MISSING_EXTENSION'
+  if (
+    sqlState.startsWith('08') ||
+    sqlState === SQLSTATE.ADMIN_SHUTDOWN ||
+    sqlState === SQLSTATE.CRASH_SHUTDOWN ||
+    sqlState === SQLSTATE.CANNOT_CONNECT_NOW
+  )
+    return 'CONNECTION_FAILED'
   return 'MIGRATION_FAILED'
 }
 
@@ -90,6 +112,13 @@ export function codeForServerError(sqlState: string | undefined, message: string
  */
 export function worthLocating(sqlState: string | undefined): boolean {
   if (sqlState === undefined) return false
-  const pointless: readonly string[] = [SQLSTATE.QUERY_CANCELED, SQLSTATE.LOCK_NOT_AVAILABLE, SQLSTATE.DEADLOCK_DETECTED, SQLSTATE.SERIALIZATION_FAILURE, SQLSTATE.IN_FAILED_SQL_TRANSACTION, SQLSTATE.READ_ONLY_SQL_TRANSACTION]
+  const pointless: readonly string[] = [
+    SQLSTATE.QUERY_CANCELED,
+    SQLSTATE.LOCK_NOT_AVAILABLE,
+    SQLSTATE.DEADLOCK_DETECTED,
+    SQLSTATE.SERIALIZATION_FAILURE,
+    SQLSTATE.IN_FAILED_SQL_TRANSACTION,
+    SQLSTATE.READ_ONLY_SQL_TRANSACTION,
+  ]
   return !pointless.includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
 }

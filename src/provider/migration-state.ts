@@ -75,7 +75,13 @@ export interface LedgerSnapshot {
  */
 export async function readSnapshotFast(db: Kysely<any>): Promise<LedgerSnapshot | 'no-ledger' | undefined> {
   try {
-    const { rows } = await sql<{ version: number | null; checksum: string | null; file_name: string | null; description: string | null; name: string | null }>`
+    const { rows } = await sql<{
+      version: number | null
+      checksum: string | null
+      file_name: string | null
+      description: string | null
+      name: string | null
+    }>`
       select version, checksum, file_name, description, null::text as name from schema_versions
       union all
       select null, null, null, null, name from kysely_migration
@@ -85,7 +91,16 @@ export async function readSnapshotFast(db: Kysely<any>): Promise<LedgerSnapshot 
     const kyselyNames = new Set<string>()
     for (const r of rows) {
       if (r.version !== null) {
-        ledger.push({ version: r.version, checksum: r.checksum, fileName: r.file_name, description: r.description ?? '', appliedAt: null, executionMs: null, adoptedAt: null, atomic: null })
+        ledger.push({
+          version: r.version,
+          checksum: r.checksum,
+          fileName: r.file_name,
+          description: r.description ?? '',
+          appliedAt: null,
+          executionMs: null,
+          adoptedAt: null,
+          atomic: null,
+        })
       } else if (r.name !== null) {
         kyselyNames.add(r.name)
       }
@@ -150,13 +165,25 @@ interface ComparisonRow {
  * if (diff !== 'no-ledger' && diff?.isInStep) console.log('up to date')
  * ```
  */
-export async function compareLedger(db: Kysely<any>, files: readonly MigrationFileHead[]): Promise<LedgerComparison | 'no-ledger' | undefined> {
+export async function compareLedger(
+  db: Kysely<any>,
+  files: readonly MigrationFileHead[],
+): Promise<LedgerComparison | 'no-ledger' | undefined> {
   // First, digests only: a few hundred bytes up and one short row down. Only when they differ
   // (work to do, drift, or a ledger that lacks something) does a second query list the differences.
   const same = await digestsMatch(db, files)
   if (same === 'no-ledger' || same === undefined) return same
   if (same !== false) {
-    return Object.freeze({ currentVersion: same.currentVersion, drifted: [], missing: [], pending: [], unadopted: [], unrecordedByKysely: [], onlyInKysely: [], isInStep: true })
+    return Object.freeze({
+      currentVersion: same.currentVersion,
+      drifted: [],
+      missing: [],
+      pending: [],
+      unadopted: [],
+      unrecordedByKysely: [],
+      onlyInKysely: [],
+      isInStep: true,
+    })
   }
   let rows: ComparisonRow[]
   try {
@@ -206,17 +233,34 @@ export async function compareLedger(db: Kysely<any>, files: readonly MigrationFi
     else if (r.kind === 'unadopted') unadopted.push(r.version!)
     else if (r.kind === 'unrecorded') unrecordedByKysely.push(r.name!)
     else if (r.kind === 'only-kysely') onlyInKysely.push(r.name!)
-    else if (r.kind === 'missing') missing.push(Object.freeze({ version: r.version!, fileName: r.file_name, description: r.description ?? '' }))
+    else if (r.kind === 'missing')
+      missing.push(Object.freeze({ version: r.version!, fileName: r.file_name, description: r.description ?? '' }))
     else {
       const file = byVersion.get(r.version!)!
-      drifted.push(Object.freeze({ version: file.version, fileName: file.fileName, appliedChecksum: r.checksum!, fileChecksum: file.checksum }))
+      drifted.push(
+        Object.freeze({
+          version: file.version,
+          fileName: file.fileName,
+          appliedChecksum: r.checksum!,
+          fileChecksum: file.checksum,
+        }),
+      )
     }
   }
   const byNumber = (a: { version: number }, b: { version: number }): number => a.version - b.version
   drifted.sort(byNumber)
   missing.sort(byNumber)
   const isInStep = pending.length + unadopted.length + unrecordedByKysely.length + onlyInKysely.length === 0
-  return Object.freeze({ currentVersion, drifted, missing, pending, unadopted, unrecordedByKysely, onlyInKysely, isInStep })
+  return Object.freeze({
+    currentVersion,
+    drifted,
+    missing,
+    pending,
+    unadopted,
+    unrecordedByKysely,
+    onlyInKysely,
+    isInStep,
+  })
 }
 
 function ledgerDigest(lines: readonly string[]): string {
@@ -285,7 +329,9 @@ export async function readSnapshot(db: Kysely<any>): Promise<LedgerSnapshot> {
            to_regclass('kysely_migration') is not null as kysely`.execute(db)
   const [ledger, names] = await Promise.all([
     rows[0]?.ledger ? readLedgerRows(db) : [],
-    rows[0]?.kysely ? sql<{ name: string }>`select name from kysely_migration`.execute(db).then((r) => r.rows.map((n) => n.name)) : [],
+    rows[0]?.kysely
+      ? sql<{ name: string }>`select name from kysely_migration`.execute(db).then((r) => r.rows.map((n) => n.name))
+      : [],
   ])
   return Object.freeze({ ledger, kyselyNames: new Set(names) })
 }
@@ -307,7 +353,13 @@ export function computeStatus(files: readonly MigrationFile[], snapshot: LedgerS
     const row = byVersion.get(file.version)
     if (!row) {
       pending.push(
-        Object.freeze({ version: file.version, name: file.name, fileName: file.fileName, statements: file.sql.statements.length, atomic: file.sql.transactional }),
+        Object.freeze({
+          version: file.version,
+          name: file.name,
+          fileName: file.fileName,
+          statements: file.sql.statements.length,
+          atomic: file.sql.transactional,
+        }),
       )
       continue
     }
@@ -328,7 +380,9 @@ export function computeStatus(files: readonly MigrationFile[], snapshot: LedgerS
   }
   const { drifted, missing } = findDrift(files, snapshot.ledger)
   const versions = snapshot.ledger.map((r) => r.version)
-  const inStep = applied.every((a) => a.recordedByKysely && a.checksumMatches === true) && snapshot.kyselyNames.size === applied.length
+  const inStep =
+    applied.every((a) => a.recordedByKysely && a.checksumMatches === true) &&
+    snapshot.kyselyNames.size === applied.length
   return Object.freeze({
     currentVersion: versions.length ? Math.max(...versions) : null,
     applied,

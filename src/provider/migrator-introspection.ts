@@ -20,7 +20,10 @@ import { sql, type DatabaseIntrospector, type Kysely, type SchemaMetadata, type 
  * const migrator = new Migrator({ db: withMigratorIntrospection(db), provider })
  * ```
  */
-export function withMigratorIntrospection<DB>(db: Kysely<DB>, options: { readonly tablesExist?: boolean } = {}): Kysely<DB> {
+export function withMigratorIntrospection<DB>(
+  db: Kysely<DB>,
+  options: { readonly tablesExist?: boolean } = {},
+): Kysely<DB> {
   const introspection = new MigratorTablesIntrospector(db as Kysely<unknown>, options.tablesExist ?? false)
   return withReplacedMember(db, 'introspection', introspection)
 }
@@ -49,7 +52,9 @@ class MigratorTablesIntrospector implements DatabaseIntrospector {
     const { rows } = await sql<{ name: string; schema: string }>`
       select c.relname as name, n.nspname as schema
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.oid in (to_regclass(${DEFAULT_MIGRATION_TABLE}), to_regclass(${DEFAULT_MIGRATION_LOCK_TABLE}))`.execute(this.#db)
+      where c.oid in (to_regclass(${DEFAULT_MIGRATION_TABLE}), to_regclass(${DEFAULT_MIGRATION_LOCK_TABLE}))`.execute(
+      this.#db,
+    )
     return rows.map((r) => Object.freeze({ ...r, isView: false, isForeign: false, columns: [] }))
   }
 }

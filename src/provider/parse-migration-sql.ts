@@ -1,7 +1,13 @@
-
 import { MigrationError } from '../errors/migration-error.js'
 import { loadSqlParser } from './sql-parser.js'
-import { byteToCharOffsets, indexOfCodePoint, LINE_BREAK, lineColumnAt, lineColumnFinder, nextLineBreak } from './sql-text.js'
+import {
+  byteToCharOffsets,
+  indexOfCodePoint,
+  LINE_BREAK,
+  lineColumnAt,
+  lineColumnFinder,
+  nextLineBreak,
+} from './sql-text.js'
 import { createsTemporaryObjects, findHazards, type StatementHazard } from './statement-guards.js'
 
 /**
@@ -325,9 +331,7 @@ function readLedgerInsert(
   start: number,
   end: number,
 ): LedgerInsert {
-  const cols = ((node['cols'] as { ResTarget?: { name?: string } }[] | undefined) ?? []).map(
-    (c) => c.ResTarget?.name,
-  )
+  const cols = ((node['cols'] as { ResTarget?: { name?: string } }[] | undefined) ?? []).map((c) => c.ResTarget?.name)
   const versionIndex = cols.length ? cols.indexOf('version') : 0
   const descriptionIndex = cols.length ? cols.indexOf('description') : 1
   const select = (node['selectStmt'] as { SelectStmt?: Node } | undefined)?.SelectStmt
@@ -349,8 +353,7 @@ function readLedgerInsert(
   if (inserted !== version) {
     throw wrong(`this INSERT records version ${inserted ?? '(not a literal integer)'} in schema_versions`)
   }
-  const description = (items[descriptionIndex]?.['A_Const'] as { sval?: { sval?: string } } | undefined)?.sval
-    ?.sval
+  const description = (items[descriptionIndex]?.['A_Const'] as { sval?: { sval?: string } } | undefined)?.sval?.sval
   return Object.freeze({ start, end, description })
 }
 
@@ -386,11 +389,20 @@ function skipSpaceAndComments(text: string, from: number, to: number): number {
 }
 
 function firstWords(text: string, start: number): string {
-  return text.slice(start, start + 40).split(/[;\r\n]/)[0]!.trim()
+  return text
+    .slice(start, start + 40)
+    .split(/[;\r\n]/)[0]!
+    .trim()
 }
 
 function errorAt(
-  code: 'SQL_SYNTAX_ERROR' | 'TRANSACTION_CONTROL' | 'NON_TRANSACTIONAL_STATEMENT' | 'WRONG_LEDGER_VERSION' | 'UNSUPPORTED_STATEMENT' | StatementHazard['code'],
+  code:
+    | 'SQL_SYNTAX_ERROR'
+    | 'TRANSACTION_CONTROL'
+    | 'NON_TRANSACTIONAL_STATEMENT'
+    | 'WRONG_LEDGER_VERSION'
+    | 'UNSUPPORTED_STATEMENT'
+    | StatementHazard['code'],
   text: string,
   file: string,
   offset: number,

@@ -56,7 +56,11 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     // dotfiles (macOS ._ files included) are not read at all.
     if (fileName.startsWith('.') || !fileName.toLowerCase().endsWith('.sql')) continue
     if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) {
-      problem(new MigrationError('UNREADABLE_FILE', `is a directory, not a migration file; rename or move it`, { file: fileName }))
+      problem(
+        new MigrationError('UNREADABLE_FILE', `is a directory, not a migration file; rename or move it`, {
+          file: fileName,
+        }),
+      )
       continue
     }
     if (entry.isSymbolicLink()) links.add(fileName)
@@ -67,11 +71,13 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     }
     const match = MIGRATION_FILE_PATTERN.exec(fileName)
     if (!match) {
-      problem(new MigrationError(
-        'INVALID_FILE_NAME',
-        `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
-        { file: fileName },
-      ))
+      problem(
+        new MigrationError(
+          'INVALID_FILE_NAME',
+          `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
+          { file: fileName },
+        ),
+      )
       continue
     }
     const version = Number(match[1])
@@ -82,11 +88,13 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     }
     const twin = byVersion.get(version)
     if (twin) {
-      problem(new MigrationError(
-        'DUPLICATE_VERSION',
-        `version ${version} is also used by ${twin}; each version must have exactly one file`,
-        { file: fileName },
-      ))
+      problem(
+        new MigrationError(
+          'DUPLICATE_VERSION',
+          `version ${version} is also used by ${twin}; each version must have exactly one file`,
+          { file: fileName },
+        ),
+      )
       continue
     }
     byVersion.set(version, fileName)
@@ -94,11 +102,11 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
   }
   for (const [name, fileName] of downs) {
     if (!ups.has(name)) {
-      problem(new MigrationError(
-        'ORPHAN_DOWN_FILE',
-        `a down file needs its up file ${name}.sql, which does not exist`,
-        { file: fileName },
-      ))
+      problem(
+        new MigrationError('ORPHAN_DOWN_FILE', `a down file needs its up file ${name}.sql, which does not exist`, {
+          file: fileName,
+        }),
+      )
     }
   }
   const names = [...ups.keys()].sort()
@@ -204,7 +212,10 @@ export async function parseMigrationFiles(
     let down: MigrationFile['down']
     try {
       down = head.down
-        ? Object.freeze({ ...head.down, sql: await parseCached(head.down.text, head.down.fileName, head.down.checksum, head.version, 'down') })
+        ? Object.freeze({
+            ...head.down,
+            sql: await parseCached(head.down.text, head.down.fileName, head.down.checksum, head.version, 'down'),
+          })
         : undefined
     } catch (error) {
       if (!(error instanceof MigrationError)) throw error
@@ -212,7 +223,8 @@ export async function parseMigrationFiles(
       continue
     }
     const description =
-      sql.ledgerInserts.find((i) => i.description)?.description ?? head.name.slice(head.name.indexOf('_') + 1).replace(/_/g, ' ')
+      sql.ledgerInserts.find((i) => i.description)?.description ??
+      head.name.slice(head.name.indexOf('_') + 1).replace(/_/g, ' ')
     files.push(Object.freeze({ ...head, description, sql, down }))
   }
   return files
@@ -279,7 +291,9 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
     // Only a link can lead out of the folder; a plain file needs no realpath.
     const real = isLink ? realpathSync(path) : path
     if (isLink && !statSync(real).isFile()) {
-      throw new MigrationError('UNREADABLE_FILE', `is a link to something that is not a regular file`, { file: fileName })
+      throw new MigrationError('UNREADABLE_FILE', `is a link to something that is not a regular file`, {
+        file: fileName,
+      })
     }
     if (!real.startsWith(root + sep)) {
       throw new MigrationError(
@@ -306,7 +320,14 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
   // reads again. Only a write within the same timestamp tick could go unseen: hence the window.
   if (Math.max(stats.mtimeMs, stats.ctimeMs) < readAt - RACY_WINDOW_MS) {
     if (readCache.size >= READ_CACHE_LIMIT) readCache.clear()
-    readCache.set(path, { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, head })
+    readCache.set(path, {
+      dev: stats.dev,
+      ino: stats.ino,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      ctimeMs: stats.ctimeMs,
+      head,
+    })
   } else {
     readCache.delete(path)
   }
@@ -332,7 +353,13 @@ export function resetFileCaches(): void {
 const parseCache = new Map<string, Promise<ParsedSql>>()
 const PARSE_CACHE_LIMIT = 20_000
 
-function parseCached(text: string, fileName: string, checksum: string, version: number, direction: 'up' | 'down' = 'up'): Promise<ParsedSql> {
+function parseCached(
+  text: string,
+  fileName: string,
+  checksum: string,
+  version: number,
+  direction: 'up' | 'down' = 'up',
+): Promise<ParsedSql> {
   const key = `${fileName}\0${version}\0${direction}\0${checksum}`
   let parsed = parseCache.get(key)
   if (!parsed) {

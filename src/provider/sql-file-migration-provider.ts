@@ -10,7 +10,6 @@ import { readSessionBaseline } from './session-baseline.js'
 import { withLockTimeout } from './with-lock-timeout.js'
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 
-
 /**
  * The default `lock_timeout`: 10 000 ms, for each file's statements and for the tool's own
  * reads and writes of the ledger tables. Fail fast rather than hang a deploy (and queue every
@@ -111,7 +110,10 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   }
 
   get #limits(): ApplyLimits {
-    return { lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, statementTimeoutMs: this.#props.statementTimeoutMs ?? 0 }
+    return {
+      lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: this.#props.statementTimeoutMs ?? 0,
+    }
   }
 
   #report(event: ApplyEvent): void {
@@ -123,7 +125,9 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     if (!run) {
       run = (async () => {
         // Under the migration lock, but another session may still hold the ledger table.
-        const rows = await withLockTimeout(db, this.#limits.lockTimeoutMs, (c) => ensureAndReadLedger(c), { sameConnection: true })
+        const rows = await withLockTimeout(db, this.#limits.lockTimeoutMs, (c) => ensureAndReadLedger(c), {
+          sameConnection: true,
+        })
         if (!this.#props.allowDrift) assertNoDrift(findDrift(files, rows))
         // The state every file starts from, and where the ledger lives, read once per run.
         const session = await readSessionBaseline(db)

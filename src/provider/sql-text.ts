@@ -31,11 +31,11 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
   const nul = text.indexOf('\0')
   if (nul !== -1) {
     const { line, column } = lineColumnAt(text, nul)
-    throw new MigrationError(
-      'NUL_BYTE',
-      `the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`,
-      { file, line, column },
-    )
+    throw new MigrationError('NUL_BYTE', `the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`, {
+      file,
+      line,
+      column,
+    })
   }
   return text
 }

@@ -92,7 +92,11 @@ function walk(kind: string, node: Node, context: HazardContext, found: Statement
     // A function's own `SET x = …` applies only while it runs, and its body is looked at
     // in `inspectBody`.
     if ((kind === 'CreateFunctionStmt' || kind === 'AlterFunctionStmt') && (key === 'options' || key === 'actions')) {
-      visit(asList(value).filter((o) => unwrap(o, 'DefElem')?.['defname'] !== 'set'), context, found)
+      visit(
+        asList(value).filter((o) => unwrap(o, 'DefElem')?.['defname'] !== 'set'),
+        context,
+        found,
+      )
     } else {
       visit(value, context, found)
     }

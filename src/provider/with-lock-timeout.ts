@@ -5,7 +5,11 @@ import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
 /** The bookkeeping tables the tool reads and writes before and under the migration lock. */
-export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze(['schema_versions', 'kysely_migration', 'kysely_migration_lock'])
+export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze([
+  'schema_versions',
+  'kysely_migration',
+  'kysely_migration_lock',
+])
 
 /**
  * Runs the tool's own reads and writes of the bookkeeping tables (`body`, on one connection
@@ -49,7 +53,8 @@ export async function withLockTimeout<T>(
 async function explainLockTimeout(db: Kysely<any>, error: unknown, ms: number): Promise<unknown> {
   if (errorCode(error) !== SQLSTATE.LOCK_NOT_AVAILABLE) return error
   const holders = await lockHolders(db, BOOKKEEPING_TABLES).catch(() => [])
-  const who = describeHolders(holders) ?? 'another session held one of schema_versions, kysely_migration, kysely_migration_lock'
+  const who =
+    describeHolders(holders) ?? 'another session held one of schema_versions, kysely_migration, kysely_migration_lock'
   return new MigrationError(
     'LOCK_TIMEOUT',
     `waited ${ms} ms (the lock timeout) to read or create the migration ledger, and ${who}; ` +

@@ -1,7 +1,30 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely'
-import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID, Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration'
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  MIGRATION_LOCK_ID,
+  Migrator,
+  NO_MIGRATIONS,
+  type MigrationResultSet,
+} from 'kysely/migration'
 
-import { asError, DATABASE_URL_VARIABLES, embeddedBusyTimeoutMs, embeddedDataDir, thrownText, withBoundedSessionMigrationLock, openMigrationDatabase, resolveMigrationUrl, type OpenMigrationDatabaseOptions, resolveDatabaseUrl, urlSecrets, redact, redactUrl, type DatabaseDriver, type DatabaseUrlSource, type MigrationLockKind } from '../connect/index.js'
+import {
+  asError,
+  DATABASE_URL_VARIABLES,
+  embeddedBusyTimeoutMs,
+  embeddedDataDir,
+  thrownText,
+  withBoundedSessionMigrationLock,
+  openMigrationDatabase,
+  resolveMigrationUrl,
+  type OpenMigrationDatabaseOptions,
+  resolveDatabaseUrl,
+  urlSecrets,
+  redact,
+  redactUrl,
+  type DatabaseDriver,
+  type DatabaseUrlSource,
+  type MigrationLockKind,
+} from '../connect/index.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
 import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
 import { applyPendingFiles, type ApplyPendingOutcome } from '../provider/apply-pending.js'
@@ -12,7 +35,15 @@ import { codeForServerError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import { withMigratorIntrospection } from '../provider/migrator-introspection.js'
 import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
-import { compareLedger, computeStatus, readSnapshot, type LedgerComparison, type LedgerSnapshot, type MigrationStatus, type PendingMigration } from '../provider/migration-state.js'
+import {
+  compareLedger,
+  computeStatus,
+  readSnapshot,
+  type LedgerComparison,
+  type LedgerSnapshot,
+  type MigrationStatus,
+  type PendingMigration,
+} from '../provider/migration-state.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
@@ -123,7 +154,13 @@ export class MigrationRunError extends MigrationError {
   override readonly cause: MigrationError
 
   constructor(cause: MigrationError, results: readonly MigrationFileResult[]) {
-    super(cause.code, cause.reason, { file: cause.file, line: cause.line, column: cause.column, sqlState: cause.sqlState, cause })
+    super(cause.code, cause.reason, {
+      file: cause.file,
+      line: cause.line,
+      column: cause.column,
+      sqlState: cause.sqlState,
+      cause,
+    })
     this.cause = cause
     this.results = results
   }
@@ -218,7 +255,9 @@ export class MigrationRunner {
     // A read, so safe to try twice: a pool may hand out a connection whose backend was
     // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
     const read = () => this.#bounded(db, (c) => compareLedger(c, heads))
-    const diff = await this.#guard(() => read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))))
+    const diff = await this.#guard(() =>
+      read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))),
+    )
     const seen = diff === 'no-ledger' ? undefined : diff
     if (seen && !this.#props.allowDrift) assertNoDrift(seen)
     if (seen) assertInOrder(heads, appliedVersions(heads, seen))
@@ -245,7 +284,10 @@ export class MigrationRunner {
       try {
         outcome = await applyPendingFiles(conn, files, {
           allowDrift: this.#props.allowDrift,
-          limits: { lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, statementTimeoutMs: this.#props.statementTimeoutMs ?? 0 },
+          limits: {
+            lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+            statementTimeoutMs: this.#props.statementTimeoutMs ?? 0,
+          },
           onApply: (event) => {
             this.#events.push(event)
             this.#props.onApply?.(event)
@@ -270,11 +312,13 @@ export class MigrationRunner {
     const error = done.error ?? failure
     const events = new Map(done.events.map((e) => [e.name, e]))
     // Truth comes from the ledger after a failure.
-    const after = error !== undefined ? await this.#bounded(db, (c) => readSnapshot(c)).catch(() => undefined) : undefined
+    const after =
+      error !== undefined ? await this.#bounded(db, (c) => readSnapshot(c)).catch(() => undefined) : undefined
     const committed = new Set(after?.ledger.map((r) => r.version))
     // A no-transaction file whose work and schema_versions row committed, after which Kysely
     // could not record it: applied, as schema_versions says (BOOKKEEPING_FAILED).
-    const recordedOnlyByUs = isBookkeepingFailure(done.error) && done.failed && committed.has(done.failed.version) ? done.failed : undefined
+    const recordedOnlyByUs =
+      isBookkeepingFailure(done.error) && done.failed && committed.has(done.failed.version) ? done.failed : undefined
     let failed = done.failed
     if (failed && after && !recordedOnlyByUs && committed.has(failed.version)) {
       // A batch whose connection was lost names its first file; the ledger (read on another
@@ -283,7 +327,8 @@ export class MigrationRunner {
     }
     const results = done.pending.map((file): MigrationFileResult => {
       const event = events.get(file.name)
-      let status: MigrationFileStatus = file === failed ? 'failed' : event ? event.kind : after && committed.has(file.version) ? 'applied' : 'not-run'
+      let status: MigrationFileStatus =
+        file === failed ? 'failed' : event ? event.kind : after && committed.has(file.version) ? 'applied' : 'not-run'
       if (file === recordedOnlyByUs) status = 'applied'
       else if (after && status !== 'failed' && !committed.has(file.version)) status = 'not-run'
       return Object.freeze({
@@ -297,7 +342,10 @@ export class MigrationRunner {
     })
     if (error !== undefined) {
       // An error from a batch (a lost connection) names no file: the file that was running.
-      const named = done.error !== undefined && failed && !(done.error instanceof MigrationError) ? toMigrationError(done.error, failed.fileName) : error
+      const named =
+        done.error !== undefined && failed && !(done.error instanceof MigrationError)
+          ? toMigrationError(done.error, failed.fileName)
+          : error
       throw new MigrationRunError(this.#wrap(named), results)
     }
     // The database's own answer: the ledger as read under the lock (with what another migrator
@@ -327,7 +375,12 @@ export class MigrationRunner {
   async plan(): Promise<readonly (PendingMigration & { readonly statementTexts: readonly string[] })[]> {
     const files = await this.#provider.loadFiles()
     const { pending } = await this.status()
-    return pending.map((p) => Object.freeze({ ...p, statementTexts: files.find((f) => f.version === p.version)!.sql.statements.map((s) => s.text) }))
+    return pending.map((p) =>
+      Object.freeze({
+        ...p,
+        statementTexts: files.find((f) => f.version === p.version)!.sql.statements.map((s) => s.text),
+      }),
+    )
   }
 
   /** Reverts the last applied file (with its `.down.sql`), or every file above `to`. */
@@ -353,7 +406,10 @@ export class MigrationRunner {
       throw new MigrationError('NOT_FOUND', `no migration file has version ${version}`)
     }
     const status = await this.#status()
-    this.#assertDownFiles(files, status.applied.filter((a) => a.version > version || version === 0).map((a) => a.version))
+    this.#assertDownFiles(
+      files,
+      status.applied.filter((a) => a.version > version || version === 0).map((a) => a.version),
+    )
     return this.#run(files, db, (migrator) => migrator.migrateTo(target ? target.name : NO_MIGRATIONS))
   }
 
@@ -378,7 +434,12 @@ export class MigrationRunner {
         shadowUrl: options.shadowUrl,
         files,
         build: async (url, migrationFolder) => {
-          const shadow = new MigrationRunner({ url, migrationFolder, log: () => {}, lockTimeoutMs: this.#props.lockTimeoutMs })
+          const shadow = new MigrationRunner({
+            url,
+            migrationFolder,
+            log: () => {},
+            lockTimeoutMs: this.#props.lockTimeoutMs,
+          })
           try {
             await shadow.migrate()
           } finally {
@@ -401,15 +462,24 @@ export class MigrationRunner {
    * if (!report.ok) console.log(report.files.filter((f) => f.outcome !== 'proven'))
    * ```
    */
-  async verifyRoundTrip(options: { readonly shadowUrl?: string; readonly requireDown?: boolean } = {}): Promise<RoundTripReport> {
+  async verifyRoundTrip(
+    options: { readonly shadowUrl?: string; readonly requireDown?: boolean } = {},
+  ): Promise<RoundTripReport> {
     const files = await this.#provider.loadFiles()
-    const serverUrl = options.shadowUrl ? undefined : resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env).url
+    const serverUrl = options.shadowUrl
+      ? undefined
+      : resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env).url
     return this.#guard(async () => {
       const shadow = await openShadowDatabase({ serverUrl, shadowUrl: options.shadowUrl, prefix: 'wk_roundtrip' })
       let scratch: MigrationRunner | undefined
       let reader: Kysely<any> | undefined
       const runner = (): MigrationRunner =>
-        (scratch ??= new MigrationRunner({ url: shadow.url, migrationFolder: this.migrationFolder, log: () => {}, lockTimeoutMs: this.#props.lockTimeoutMs }))
+        (scratch ??= new MigrationRunner({
+          url: shadow.url,
+          migrationFolder: this.migrationFolder,
+          log: () => {},
+          lockTimeoutMs: this.#props.lockTimeoutMs,
+        }))
       const close = async (): Promise<void> => {
         await scratch?.close()
         await reader?.destroy()
@@ -495,7 +565,13 @@ export class MigrationRunner {
       const event = events.get(r.migrationName)
       let status: MigrationFileStatus =
         r.status === 'Error' ? 'failed' : r.status === 'NotExecuted' || !event ? 'not-run' : event.kind
-      if (status === 'failed' && event && event.kind !== 'reverted' && r.direction === 'Up' && committed.has(file.version)) {
+      if (
+        status === 'failed' &&
+        event &&
+        event.kind !== 'reverted' &&
+        r.direction === 'Up' &&
+        committed.has(file.version)
+      ) {
         status = event.kind
         recordedOnlyByUs = file
       }
@@ -552,7 +628,9 @@ export class MigrationRunner {
         connectTimeoutMs: this.#props.connectTimeoutMs,
         busyTimeoutMs: this.#props.busyTimeoutMs,
         onBusy: (holder) => {
-          const who = holder ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}` : 'another process'
+          const who = holder
+            ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}`
+            : 'another process'
           const bound = embeddedBusyTimeoutMs(this.#props.busyTimeoutMs, env)
           const folder = embeddedDataDir(env)
           this.#log(`The embedded database in ${folder} is open in ${who}; waiting up to ${bound} ms for it to close`)
@@ -568,9 +646,13 @@ export class MigrationRunner {
       this.#lock = target.lock
       this.#close = () => target.close()
       // Say which setting chose the database: with four variables, the wrong one can win.
-      const log = this.#props.announce === false ? () => {} : (this.#props.log ?? ((line: string) => process.stderr.write(`${line}\n`)))
+      const log =
+        this.#props.announce === false
+          ? () => {}
+          : (this.#props.log ?? ((line: string) => process.stderr.write(`${line}\n`)))
       if (target.source === 'embedded') {
-        const why = this.#props.embedded === true ? 'embedded: true' : `none of ${DATABASE_URL_VARIABLES.join(', ')} is set`
+        const why =
+          this.#props.embedded === true ? 'embedded: true' : `none of ${DATABASE_URL_VARIABLES.join(', ')} is set`
         log(`Using the embedded PGlite database in ${embeddedDataDir(env)} (${why})`)
       } else if (target.source !== 'option' && target.url) {
         log(`Using the database from ${target.source} (${redactUrl(target.url)})`)
@@ -629,10 +711,14 @@ export class MigrationRunner {
       const mapped = codeForServerError(sqlState, message)
       if (mapped !== 'CONNECTION_FAILED') return new MigrationError(mapped, message, { sqlState, cause: error })
     }
-    const where = this.#source === 'db' ? 'the given Kysely instance' : this.#source === 'option' ? 'the url option' : this.#source
+    const where =
+      this.#source === 'db' ? 'the given Kysely instance' : this.#source === 'option' ? 'the url option' : this.#source
     const lost = code?.startsWith('57P') ?? false
     const reason = connectionFailedReason({ where, url: url ? redact(url, secrets) : undefined, reason: message, lost })
-    return new MigrationError('CONNECTION_FAILED', reason, { sqlState: lost ? sqlState : undefined, cause: redactedCause(error, secrets) })
+    return new MigrationError('CONNECTION_FAILED', reason, {
+      sqlState: lost ? sqlState : undefined,
+      cause: redactedCause(error, secrets),
+    })
   }
 }
 
@@ -649,7 +735,9 @@ function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
 
 function isLostConnection(error: unknown): boolean {
   const code = errorCode(error)
-  return code === undefined ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message)) : code === SQLSTATE.ADMIN_SHUTDOWN || code === 'ECONNRESET' || code === 'EPIPE'
+  return code === undefined
+    ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message))
+    : code === SQLSTATE.ADMIN_SHUTDOWN || code === 'ECONNRESET' || code === 'EPIPE'
 }
 
 function isBookkeepingFailure(error: unknown): boolean {
@@ -660,14 +748,19 @@ function isBookkeepingFailure(error: unknown): boolean {
  * The versions the ledger records, as far as an up-to-date comparison tells: every file it
  * did not report pending, and the highest applied version (which is all `assertInOrder` needs).
  */
-function appliedVersions(heads: readonly { readonly version: number }[], diff: LedgerComparison): { version: number }[] {
+function appliedVersions(
+  heads: readonly { readonly version: number }[],
+  diff: LedgerComparison,
+): { version: number }[] {
   const pending = new Set(diff.pending)
   const applied = heads.filter((h) => !pending.has(h.version)).map(({ version }) => ({ version }))
   return diff.currentVersion === null ? applied : [...applied, { version: diff.currentVersion }]
 }
 
 async function readCurrentVersion(db: Kysely<unknown>): Promise<number | null> {
-  const { rows } = await sql<{ version: number | null }>`select max(version)::int as version from schema_versions`.execute(db)
+  const { rows } = await sql<{
+    version: number | null
+  }>`select max(version)::int as version from schema_versions`.execute(db)
   return rows[0]?.version ?? null
 }
 

@@ -32,17 +32,44 @@ export interface SchemaDifference {
 
 // Objects that live inside a table: reported on their own only when their table is in both.
 const TABLE_PARTS: ReadonlySet<SchemaObjectKind> = new Set([
-  'column', 'constraint', 'index', 'trigger', 'policy', 'sequence',
+  'column',
+  'constraint',
+  'index',
+  'trigger',
+  'policy',
+  'sequence',
 ])
 // Objects that parts (indexes, triggers) can belong to.
 const RELATIONS: ReadonlySet<SchemaObjectKind> = new Set(['table', 'view', 'materialized view'])
 // Objects whose owner is their own (columns, indexes and the like follow their table's).
 const OWNED: ReadonlySet<SchemaObjectKind> = new Set([
-  'table', 'view', 'materialized view', 'sequence', 'function', 'procedure', 'aggregate', 'enum', 'domain',
+  'table',
+  'view',
+  'materialized view',
+  'sequence',
+  'function',
+  'procedure',
+  'aggregate',
+  'enum',
+  'domain',
 ])
 const KIND_ORDER: readonly SchemaObjectKind[] = [
-  'extension', 'schema', 'enum', 'domain', 'sequence', 'table', 'column', 'constraint', 'index', 'trigger', 'policy',
-  'view', 'materialized view', 'function', 'procedure', 'aggregate',
+  'extension',
+  'schema',
+  'enum',
+  'domain',
+  'sequence',
+  'table',
+  'column',
+  'constraint',
+  'index',
+  'trigger',
+  'policy',
+  'view',
+  'materialized view',
+  'function',
+  'procedure',
+  'aggregate',
 ]
 
 /**

@@ -72,7 +72,9 @@ function familyOf(type: string, column: string): ColumnFamily {
     case 'vector':
       return 'vector'
     default:
-      throw new TypeError(`${column}: no TypeScript family for the column type ${type}; map it in catalog-columns.ts and column-facts.ts`)
+      throw new TypeError(
+        `${column}: no TypeScript family for the column type ${type}; map it in catalog-columns.ts and column-facts.ts`,
+      )
   }
 }
 
@@ -97,7 +99,9 @@ export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFact
     for (const column of new Set([...Object.keys(e), ...Object.keys(l)])) {
       const [te, tl] = [e[column], l[column]]
       if (!te || !tl || te.join() !== tl.join()) {
-        out.push(`${table}.${column}: types say ${te ? te.join('/') : 'nothing'}, database says ${tl ? tl.join('/') : 'nothing'}`)
+        out.push(
+          `${table}.${column}: types say ${te ? te.join('/') : 'nothing'}, database says ${tl ? tl.join('/') : 'nothing'}`,
+        )
       }
     }
   }

@@ -48,7 +48,8 @@ export type NullableTimestamp = ColumnType<Date | null, Date | string | null | u
  * // created_at: Date | null
  * ```
  */
-export type DefaultTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null> & HasDefault
+export type DefaultTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null> &
+  HasDefault
 
 /**
  * A nullable column with a default: optional on insert.

@@ -1,6 +1,15 @@
 import type { ColumnType } from 'kysely'
 
-import type { DefaultTimestamp, Defaulted, ExecutionStatus, KnowledgeLevel, Nullable, NullableTimestamp, Serial, Vector } from './columns.js'
+import type {
+  DefaultTimestamp,
+  Defaulted,
+  ExecutionStatus,
+  KnowledgeLevel,
+  Nullable,
+  NullableTimestamp,
+  Serial,
+  Vector,
+} from './columns.js'
 import type { JsonColumn, JsonObject, NullableJson } from './json.js'
 
 // One interface per table, column for column with migrations/001-004 (proven against the

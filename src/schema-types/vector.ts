@@ -159,7 +159,10 @@ export type VectorColumnReference = 'embedding' | `${string}.embedding`
  *   .execute()
  * ```
  */
-export function cosineDistance(column: VectorColumnReference | Expression<number[] | null>, vector: readonly number[]): RawBuilder<number> {
+export function cosineDistance(
+  column: VectorColumnReference | Expression<number[] | null>,
+  vector: readonly number[],
+): RawBuilder<number> {
   const left = typeof column === 'string' ? sql.ref(column) : column
   return sql<number>`(${left} <=> ${pgvector.toSql([...vector])}::vector)`
 }

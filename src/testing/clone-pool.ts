@@ -60,7 +60,8 @@ export class ClonePool {
 
   /** Takes the next clone (waiting for it when none is ready yet) and starts making another. */
   async acquire(): Promise<PooledClone> {
-    if (this.#closed) throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
+    if (this.#closed)
+      throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
     if (this.#queue.length === 0) this.#startOne()
     const next = this.#queue.shift()!
     // Refill once this one is made: a template or server that fails does not set off a
@@ -135,7 +136,13 @@ export class ClonePool {
     // nor keep the process alive.
     // A GuardedPool: a connection the server ends (a drop's FORCE) cannot crash the process,
     // whether it sits idle in the pool or a test still has it checked out.
-    const pool = new GuardedPool({ connectionString: url, max, idleTimeoutMillis: 0, allowExitOnIdle: true, connectionTimeoutMillis: timeoutMs })
+    const pool = new GuardedPool({
+      connectionString: url,
+      max,
+      idleTimeoutMillis: 0,
+      allowExitOnIdle: true,
+      connectionTimeoutMillis: timeoutMs,
+    })
     registerVectorType(pool)
     try {
       const client = await pool.connect()
@@ -159,7 +166,9 @@ export class ClonePool {
   }
 
   async #drop(name: string): Promise<void> {
-    await withAdmin(this.#options.adminUrl, this.#options.timeoutMs, (admin) => admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`))
+    await withAdmin(this.#options.adminUrl, this.#options.timeoutMs, (admin) =>
+      admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
+    )
   }
 
   #track(work: Promise<unknown>): void {
@@ -184,14 +193,16 @@ export class ClonePool {
 export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
   return withAdmin(adminUrl, timeoutMs, async (admin) => {
     const like = (prefix: string): string => `${prefix.replace(/_/g, '\\_')}%`
-    const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1 or datname like $2', [
-      like(CLONE_PREFIX),
-      like(BUILDING_PREFIX),
-    ])
-    const gone = rows.map((r) => r.datname).filter((name) => {
-      const owner = parseOwner(name)
-      return owner !== undefined && isOwnerGone(owner)
-    })
+    const { rows } = await admin.query<{ datname: string }>(
+      'select datname from pg_database where datname like $1 or datname like $2',
+      [like(CLONE_PREFIX), like(BUILDING_PREFIX)],
+    )
+    const gone = rows
+      .map((r) => r.datname)
+      .filter((name) => {
+        const owner = parseOwner(name)
+        return owner !== undefined && isOwnerGone(owner)
+      })
     const dropped: string[] = []
     for (const name of gone) {
       try {
@@ -207,7 +218,12 @@ export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): P
 
 async function withAdmin<T>(adminUrl: string, timeoutMs: number, body: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = guardConnectionErrors(
-    new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, query_timeout: timeoutMs + 1_000 }),
+    new pg.Client({
+      connectionString: adminUrl,
+      connectionTimeoutMillis: timeoutMs,
+      statement_timeout: timeoutMs,
+      query_timeout: timeoutMs + 1_000,
+    }),
   )
   await admin.connect()
   try {

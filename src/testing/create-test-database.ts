@@ -14,7 +14,14 @@ import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
 import { BUILDING_PREFIX, cloneName, currentOwner } from './owner-marker.js'
-import { connectClient, quoteIdent, resolveTestServer, withDatabase, type TestServer, type TestTier } from './test-server.js'
+import {
+  connectClient,
+  quoteIdent,
+  resolveTestServer,
+  withDatabase,
+  type TestServer,
+  type TestTier,
+} from './test-server.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
 
@@ -126,7 +133,10 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
  *   }))
  * ```
  */
-export async function withRollback<T>(db: Kysely<Database>, body: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export async function withRollback<T>(
+  db: Kysely<Database>,
+  body: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   const trx = await db.startTransaction().execute()
   try {
     return await body(trx)
@@ -218,7 +228,11 @@ export const DEFAULT_TEST_DATABASE_TIMEOUT_MS = 60_000
 const clonePools = new Map<string, ClonePool>()
 const sweeps = new Map<string, Promise<unknown>>()
 
-async function cloneTemplate(server: TestServer, folder: string, options: CreateTestDatabaseOptions): Promise<TestDatabase> {
+async function cloneTemplate(
+  server: TestServer,
+  folder: string,
+  options: CreateTestDatabaseOptions,
+): Promise<TestDatabase> {
   const adminUrl = server.adminUrl!
   const timeoutMs = options.timeoutMs ?? DEFAULT_TEST_DATABASE_TIMEOUT_MS
   const strategy = options.cloneStrategy ?? DEFAULT_CLONE_STRATEGY
@@ -227,7 +241,11 @@ async function cloneTemplate(server: TestServer, folder: string, options: Create
   if (!pool) {
     // Once per server and process: drop what processes that are gone left behind, in the
     // background (the first clone does not wait for it; closeTestDatabases() does).
-    if (!sweeps.has(adminUrl)) sweeps.set(adminUrl, dropOrphanedClones(adminUrl, timeoutMs).catch(() => []))
+    if (!sweeps.has(adminUrl))
+      sweeps.set(
+        adminUrl,
+        dropOrphanedClones(adminUrl, timeoutMs).catch(() => []),
+      )
     pool = new ClonePool({
       adminUrl,
       template: () => templateFor(adminUrl, folder),
@@ -305,7 +323,9 @@ function registerExitHook(): void {
 async function ensureTemplate(adminUrl: string, folder: string): Promise<string> {
   const files = scanMigrationFolder(folder)
   const hash = createHash('sha256')
-    .update(`${TEMPLATE_FORMAT}\n${files.map((f) => `${f.fileName}:${f.checksum}:${f.down?.checksum ?? ''}`).join('\n')}`)
+    .update(
+      `${TEMPLATE_FORMAT}\n${files.map((f) => `${f.fileName}:${f.checksum}:${f.down?.checksum ?? ''}`).join('\n')}`,
+    )
     .digest('hex')
     .slice(0, 16)
   const name = `wk_template_${hash}`
@@ -321,7 +341,11 @@ async function ensureTemplate(adminUrl: string, folder: string): Promise<string>
     try {
       // The runner opens its own pool and closes it before returning: a session left on
       // the template would make every clone wait 5 s and fail.
-      const runner = new MigrationRunner({ url: withDatabase(adminUrl, building), migrationFolder: folder, log: () => {} })
+      const runner = new MigrationRunner({
+        url: withDatabase(adminUrl, building),
+        migrationFolder: folder,
+        log: () => {},
+      })
       try {
         await runner.migrate()
       } finally {
@@ -372,7 +396,9 @@ async function clonePglite(folder: string): Promise<TestDatabase> {
 
 /** A pg pool over one PGlite instance (one connection: PGlite is a single session). */
 async function pglitePool(pglite: PGlite): Promise<pg.Pool> {
-  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>('@electric-sql/pglite/node-postgres')
+  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
+    '@electric-sql/pglite/node-postgres',
+  )
   return guardConnectionErrors(new pg.Pool(createPgConfig(pglite as never) as unknown as pg.PoolConfig))
 }
 

@@ -10,4 +10,11 @@ export {
   type TestDatabase,
   type CreateTestDatabaseOptions,
 } from './create-test-database.js'
-export { resolveTestServer, serverRequired, NoTestServerError, type TestServer, type TestTier, type TestDatabaseHandle } from './test-server.js'
+export {
+  resolveTestServer,
+  serverRequired,
+  NoTestServerError,
+  type TestServer,
+  type TestTier,
+  type TestDatabaseHandle,
+} from './test-server.js'

@@ -107,7 +107,8 @@ async function resolve(): Promise<TestServer> {
   const url = process.env['TEST_DATABASE_URL']
   if (url) return serverAt('server', url, `server from TEST_DATABASE_URL (${redact(url)})`)
   const container = await startContainer()
-  if (container) return serverAt('container', container, `a Docker container (${CONTAINER_IMAGE}, started by testcontainers)`)
+  if (container)
+    return serverAt('container', container, `a Docker container (${CONTAINER_IMAGE}, started by testcontainers)`)
   if (serverRequired()) {
     const why = process.env['CI'] === 'true' ? 'CI=true' : 'REQUIRE_PG_SERVER=1'
     throw new NoTestServerError(
@@ -137,7 +138,9 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
       const url = withDatabase(adminUrl, name)
       // A GuardedPool: its connections cannot crash the process, and destroy() returns once the
       // server has closed them, so the DROP below has no session of ours left to terminate.
-      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url, max: 4 }) }) })
+      const db = new Kysely<any>({
+        dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url, max: 4 }) }),
+      })
       return Object.freeze({
         name,
         url,
@@ -218,16 +221,20 @@ async function startContainer(): Promise<string | undefined> {
   } catch {
     return undefined // no Docker engine here
   }
-  const { PostgreSqlContainer } = await importAtRunTime<typeof import('@testcontainers/postgresql')>('@testcontainers/postgresql')
+  const { PostgreSqlContainer } =
+    await importAtRunTime<typeof import('@testcontainers/postgresql')>('@testcontainers/postgresql')
   const container = await new PostgreSqlContainer(CONTAINER_IMAGE).start()
   return container.getConnectionUri()
 }
 
 async function pgliteServer(): Promise<TestServer> {
-  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>('@electric-sql/pglite/node-postgres')
+  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
+    '@electric-sql/pglite/node-postgres',
+  )
   return Object.freeze({
     tier: 'pglite' as const,
-    description: 'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',
+    description:
+      'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',
     skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
     async createDatabase() {
       const opened = await openPglite('memory://')

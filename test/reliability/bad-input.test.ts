@@ -41,9 +41,21 @@ interface Expectation {
 
 /** Codes that point into a file's text: a case refused with one of them must say where (`at`). */
 const LOCATED = new Set([
-  'INVALID_UTF8', 'NUL_BYTE', 'SQL_SYNTAX_ERROR', 'TRANSACTION_CONTROL', 'NON_TRANSACTIONAL_STATEMENT', 'UNKNOWN_DIRECTIVE',
-  'WRONG_LEDGER_VERSION', 'LEDGER_WRITE', 'MIGRATION_LOCK_RELEASE', 'LIMIT_OVERRIDE', 'MIGRATION_FAILED', 'MISSING_EXTENSION',
-  'PERMISSION_DENIED', 'LOCK_TIMEOUT', 'STATEMENT_TIMEOUT',
+  'INVALID_UTF8',
+  'NUL_BYTE',
+  'SQL_SYNTAX_ERROR',
+  'TRANSACTION_CONTROL',
+  'NON_TRANSACTIONAL_STATEMENT',
+  'UNKNOWN_DIRECTIVE',
+  'WRONG_LEDGER_VERSION',
+  'LEDGER_WRITE',
+  'MIGRATION_LOCK_RELEASE',
+  'LIMIT_OVERRIDE',
+  'MIGRATION_FAILED',
+  'MISSING_EXTENSION',
+  'PERMISSION_DENIED',
+  'LOCK_TIMEOUT',
+  'STATEMENT_TIMEOUT',
 ])
 
 interface Case {
@@ -51,8 +63,17 @@ interface Case {
   readonly setup?: string
   readonly folder?: string
   readonly path?: string
-  readonly generate?: 'directory-named-like-applied-file' | 'directory-named-like-new-file' | 'mode-000-as-unprivileged-user' | 'large-file'
-  readonly database?: 'closed-port' | 'missing-database' | 'wrong-password' | 'role-without-create' | 'role-without-ledger-access'
+  readonly generate?:
+    | 'directory-named-like-applied-file'
+    | 'directory-named-like-new-file'
+    | 'mode-000-as-unprivileged-user'
+    | 'large-file'
+  readonly database?:
+    | 'closed-port'
+    | 'missing-database'
+    | 'wrong-password'
+    | 'role-without-create'
+    | 'role-without-ledger-access'
   readonly expect: Expectation
 }
 
@@ -93,7 +114,9 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
       recordedAt: new Date().toISOString(),
       notes: [
         `${rows.filter((r) => r.expected.startsWith('applies')).length} cases must apply (BOM, CRLF, CR, ignored non-.sql files, session-changing files, a 30 MB file); the rest must be refused with the database unchanged`,
-        ...(rows.length < Object.keys(manifest.cases).length ? [`PARTIAL RUN: ${rows.length} of ${Object.keys(manifest.cases).length} cases`] : []),
+        ...(rows.length < Object.keys(manifest.cases).length
+          ? [`PARTIAL RUN: ${rows.length} of ${Object.keys(manifest.cases).length} cases`]
+          : []),
       ],
       cases: rows,
     })
@@ -109,7 +132,7 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
         'create schema extra',
         'create function f() returns int language sql as $$ select 1 $$',
         'create or replace function f() returns int language sql as $$ select 2 $$',
-        'create type mood as enum (\'ok\')',
+        "create type mood as enum ('ok')",
         "alter type mood add value 'sad'",
         'create domain positive as int check (value > 0)',
         'create sequence s',
@@ -125,7 +148,10 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
         "comment on table baseline is 'c'",
         'create index baseline_id on baseline (id)',
         'alter table baseline alter column id set default 5',
-        "alter database current set work_mem = '8MB'".replace('current', `"${(await sql<{ d: string }>`select current_database() as d`.execute(handle.db)).rows[0]!.d}"`),
+        "alter database current set work_mem = '8MB'".replace(
+          'current',
+          `"${(await sql<{ d: string }>`select current_database() as d`.execute(handle.db)).rows[0]!.d}"`,
+        ),
         'create policy p on baseline using (true)',
         'create rule r as on delete to baseline do instead nothing',
         'grant select on baseline to public',
@@ -154,9 +180,23 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
       let observed = 'did not finish'
       try {
         observed = await runCase(name, c)
-        rows.push({ name, covers: c.covers, expected, observed, outcome: 'pass', ms: Math.round(performance.now() - t0) })
+        rows.push({
+          name,
+          covers: c.covers,
+          expected,
+          observed,
+          outcome: 'pass',
+          ms: Math.round(performance.now() - t0),
+        })
       } catch (error) {
-        rows.push({ name, covers: c.covers, expected, observed: `${observed}; ${(error as Error).message.split('\n')[0]}`, outcome: 'fail', ms: Math.round(performance.now() - t0) })
+        rows.push({
+          name,
+          covers: c.covers,
+          expected,
+          observed: `${observed}; ${(error as Error).message.split('\n')[0]}`,
+          outcome: 'fail',
+          ms: Math.round(performance.now() - t0),
+        })
         throw error
       }
     })
@@ -178,11 +218,18 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
     try {
       // The ledgers exist (the baseline is applied, plus `setup`), so that "unchanged" is exact.
       if (own) await migrateOrThrow(handle, await assemble(c.setup ? join(caseDir, c.setup) : undefined))
-      const folder = c.path ? join(caseDir, c.path) : c.generate === 'large-file' ? await assembleLarge() : await assemble(join(caseDir, c.folder ?? ''))
+      const folder = c.path
+        ? join(caseDir, c.path)
+        : c.generate === 'large-file'
+          ? await assembleLarge()
+          : await assemble(join(caseDir, c.folder ?? ''))
       if (c.generate === 'directory-named-like-applied-file') await mkdir(join(folder, '001_create_users.sql'))
       if (c.generate === 'directory-named-like-new-file') await mkdir(join(folder, '002_create_teams.sql'))
       // The case's role and its grants are part of the database the migration meets.
-      const role = c.database === 'role-without-create' || c.database === 'role-without-ledger-access' ? await createRole(handle, c.database) : undefined
+      const role =
+        c.database === 'role-without-create' || c.database === 'role-without-ledger-access'
+          ? await createRole(handle, c.database)
+          : undefined
       const before = await snapshotDatabase(handle.db)
 
       const t0 = performance.now()
@@ -225,25 +272,47 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
   }
 
   /** Runs the case's migration the way its `database`/`generate` says; returns the error, if any. */
-  async function createRole(handle: TestDatabaseHandle, kind: 'role-without-create' | 'role-without-ledger-access'): Promise<string> {
+  async function createRole(
+    handle: TestDatabaseHandle,
+    kind: 'role-without-create' | 'role-without-ledger-access',
+  ): Promise<string> {
     const role = `wk_role_${randomBytes(4).toString('hex')}`
     await sql.raw(`create role ${role} login`).execute(handle.db)
     if (kind === 'role-without-create') {
       // An app role: it may use the ledgers (and take the lock), not create anything.
-      await sql.raw(`grant select, insert, update, delete on schema_versions, kysely_migration, kysely_migration_lock to ${role}`).execute(handle.db)
+      await sql
+        .raw(
+          `grant select, insert, update, delete on schema_versions, kysely_migration, kysely_migration_lock to ${role}`,
+        )
+        .execute(handle.db)
     }
     return role
   }
 
-  async function attempt(_name: string, c: Case, handle: TestDatabaseHandle, folder: string, role?: string): Promise<{ observed: Observed | undefined; cleanup: () => Promise<void> }> {
+  async function attempt(
+    _name: string,
+    c: Case,
+    handle: TestDatabaseHandle,
+    folder: string,
+    role?: string,
+  ): Promise<{ observed: Observed | undefined; cleanup: () => Promise<void> }> {
     const none = async () => {}
     switch (c.database) {
       case undefined:
         break
       case 'closed-port':
-        return { observed: await viaRunner({ url: `postgres://postgres:${SECRET}@127.0.0.1:${await freePort()}/wukong` }, folder), cleanup: none }
+        return {
+          observed: await viaRunner(
+            { url: `postgres://postgres:${SECRET}@127.0.0.1:${await freePort()}/wukong` },
+            folder,
+          ),
+          cleanup: none,
+        }
       case 'missing-database': {
-        const url = withDatabase(server.adminUrl!, `wk_missing_${randomBytes(4).toString('hex')}`).replace('postgres@', `postgres:${SECRET}@`)
+        const url = withDatabase(server.adminUrl!, `wk_missing_${randomBytes(4).toString('hex')}`).replace(
+          'postgres@',
+          `postgres:${SECRET}@`,
+        )
         return { observed: await viaRunner({ url }, folder), cleanup: none }
       }
       case 'wrong-password': {
@@ -274,7 +343,8 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
         }
       }
     }
-    if (c.generate === 'mode-000-as-unprivileged-user') return { observed: await unreadable(handle, folder), cleanup: none }
+    if (c.generate === 'mode-000-as-unprivileged-user')
+      return { observed: await unreadable(handle, folder), cleanup: none }
     return { observed: await viaRunner({ db: handle.db }, folder), cleanup: none }
   }
 
@@ -292,19 +362,37 @@ describe.skipIf(server.skipReason)('bad-input corpus', () => {
     const exit = await child.exited
     const last = exit.events.at(-1)
     if (last?.event === 'done') return undefined
-    if (last?.event !== 'failed') throw new Error(`the child ended without a result (${exit.code ?? exit.signal}): ${exit.stderr.slice(-1000)}`)
-    return { code: last.code, file: last.file, line: last.line, column: last.column, message: last.message, isMigrationError: exit.code === 1 }
+    if (last?.event !== 'failed')
+      throw new Error(`the child ended without a result (${exit.code ?? exit.signal}): ${exit.stderr.slice(-1000)}`)
+    return {
+      code: last.code,
+      file: last.file,
+      line: last.line,
+      column: last.column,
+      message: last.message,
+      isMigrationError: exit.code === 1,
+    }
   }
 })
 
-async function viaRunner(target: { url?: string; db?: TestDatabaseHandle['db'] }, folder: string): Promise<Observed | undefined> {
+async function viaRunner(
+  target: { url?: string; db?: TestDatabaseHandle['db'] },
+  folder: string,
+): Promise<Observed | undefined> {
   const runner = new MigrationRunner({ ...target, migrationFolder: folder, log: () => {} })
   try {
     await runner.migrate()
     return undefined
   } catch (error) {
     const e = error as MigrationError
-    return { code: e.code, file: e.file, line: e.line, column: e.column, message: e.message ?? String(error), isMigrationError: error instanceof MigrationError }
+    return {
+      code: e.code,
+      file: e.file,
+      line: e.line,
+      column: e.column,
+      message: e.message ?? String(error),
+      isMigrationError: error instanceof MigrationError,
+    }
   } finally {
     await runner.close()
   }
@@ -339,7 +427,9 @@ async function assemble(from: string | undefined): Promise<string> {
 /** The baseline and a generated 30 MB seed file: one INSERT of LARGE_ROWS rows. */
 async function assembleLarge(): Promise<string> {
   const dir = await assemble(undefined)
-  const parts = ['create table seed (id int primary key, payload text not null);\ninsert into seed (id, payload) values\n']
+  const parts = [
+    'create table seed (id int primary key, payload text not null);\ninsert into seed (id, payload) values\n',
+  ]
   const payload = 'x'.repeat(100)
   for (let i = 1; i <= LARGE_ROWS; i++) parts.push(`(${i}, '${payload}')${i === LARGE_ROWS ? ';' : ','}\n`)
   await writeFile(join(dir, '001_seed.sql'), parts.join(''))
@@ -347,16 +437,24 @@ async function assembleLarge(): Promise<string> {
 }
 
 async function expectApplied(name: string, c: Case, handle: TestDatabaseHandle, folder: string): Promise<void> {
-  const { rows } = await sql<{ version: number; checksum: string }>`select version, checksum from schema_versions where version > 0 order by version`.execute(handle.db)
+  const { rows } = await sql<{
+    version: number
+    checksum: string
+  }>`select version, checksum from schema_versions where version > 0 order by version`.execute(handle.db)
   const files = (await readMigrationFolder(folder)).filter((f) => f.version > 0)
   expect(rows.map((r) => r.version)).toEqual(files.map((f) => f.version))
   expect(rows.map((r) => r.checksum)).toEqual(files.map((f) => f.checksum))
   if (c.expect.sameChecksumAs) {
     const reference = await readMigrationFolder(join(CORPUS, c.expect.sameChecksumAs))
-    expect(rows.map((r) => r.checksum), `${name} and ${c.expect.sameChecksumAs} differ`).toEqual(reference.map((f) => f.checksum))
+    expect(
+      rows.map((r) => r.checksum),
+      `${name} and ${c.expect.sameChecksumAs} differ`,
+    ).toEqual(reference.map((f) => f.checksum))
   }
   for (const relation of c.expect.creates ?? []) {
-    const { rows: found } = await sql<{ e: boolean }>`select to_regclass(${relation}) is not null as e`.execute(handle.db)
+    const { rows: found } = await sql<{ e: boolean }>`select to_regclass(${relation}) is not null as e`.execute(
+      handle.db,
+    )
     expect(found[0]!.e, `${name}: ${relation} does not exist`).toBe(true)
   }
   if (c.generate === 'large-file') {
@@ -366,6 +464,7 @@ async function expectApplied(name: string, c: Case, handle: TestDatabaseHandle, 
 }
 
 function describeExpectation(e: Expectation): string {
-  if (e.applies) return `applies${e.sameChecksumAs ? ` (checksum of ${e.sameChecksumAs})` : ''}${e.creates ? `, creating ${e.creates.join(', ')}` : ''}${e.withinMs ? ` within ${e.withinMs / 1000} s` : ''}`
+  if (e.applies)
+    return `applies${e.sameChecksumAs ? ` (checksum of ${e.sameChecksumAs})` : ''}${e.creates ? `, creating ${e.creates.join(', ')}` : ''}${e.withinMs ? ` within ${e.withinMs / 1000} s` : ''}`
   return `${e.code}${e.file ? ` naming ${e.file}` : ''}${e.at ? ` at ${e.at[0]}:${e.at[1]}` : ' with no line:column'}`
 }

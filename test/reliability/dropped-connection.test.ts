@@ -10,7 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 import { MigrationError, MigrationRunError, MigrationRunner } from '../../src/index.js'
 import { resolveTestServer } from '../../src/testing/test-server.js'
-import { backendsOf, terminate, waitForBackend, waitForPidsGone, withApplicationName } from '../support/backend-probe.js'
+import {
+  backendsOf,
+  terminate,
+  waitForBackend,
+  waitForPidsGone,
+  withApplicationName,
+} from '../support/backend-probe.js'
 import { migrationFolder } from '../support/folders.js'
 import { startMigrateChild } from '../support/migrate-child-process.js'
 import { advisoryLocks, invariantViolations, readLedgerState, type ExpectedFile } from '../support/ledger-invariants.js'
@@ -29,58 +35,69 @@ describe.skipIf(server.skipReason)('dropped connection', () => {
 
   const midFile = 'pg_terminate_backend in the middle of a file'
   it(midFile, async () => {
-    await recordScenario({ id: 'drop-mid-file', group: 'Dropped connection', scenario: `${midFile} (during its pg_sleep, after its CREATE TABLE and INSERT)`, file: FILE, testName: midFile }, async (progress) => {
-      const handle = await databases.create()
-      const files = {
-        '001_first.sql': 'create table side_effects (version int not null);\ncreate table t1 (id int);\ninsert into side_effects values (1);\n',
-        // Sleeps as long as the test's control table says: 30 s the first time, 0 on the retry.
-        '002_interrupted.sql': 'create table t2 (id int);\ninsert into side_effects values (2);\nselect pg_sleep(seconds) from drop_control;\ncreate table t2b (id int);\n',
-      }
-      const expected: ExpectedFile[] = [
-        { version: 1, name: '001_first', creates: 't1' },
-        { version: 2, name: '002_interrupted', creates: 't2' },
-      ]
-      const app = 'wk-drop-mid-file'
-      await sql`create table drop_control (seconds float8)`.execute(handle.db)
-      await sql`insert into drop_control values (30)`.execute(handle.db)
-      const db = robustKysely(withApplicationName(handle.url!, app))
-      try {
-        const runner = new MigrationRunner({ db, migrationFolder: await migrationFolder(files), log: () => {} })
-        const started = performance.now()
-        const run = runner.migrate().then(
-          () => undefined,
-          (error: unknown) => error,
-        )
-        const victim = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'PgSleep')
-        expect(await terminate(handle.db, victim.pid)).toBe(true)
-        const error = await run
-        const elapsed = performance.now() - started
-        expect(error).toBeInstanceOf(MigrationRunError)
-        expect(error).toBeInstanceOf(MigrationError)
-        expect((error as MigrationError).code).toBe('CONNECTION_FAILED')
-        expect(elapsed).toBeLessThan(20_000) // it did not wait out the pg_sleep(30)
+    await recordScenario(
+      {
+        id: 'drop-mid-file',
+        group: 'Dropped connection',
+        scenario: `${midFile} (during its pg_sleep, after its CREATE TABLE and INSERT)`,
+        file: FILE,
+        testName: midFile,
+      },
+      async (progress) => {
+        const handle = await databases.create()
+        const files = {
+          '001_first.sql':
+            'create table side_effects (version int not null);\ncreate table t1 (id int);\ninsert into side_effects values (1);\n',
+          // Sleeps as long as the test's control table says: 30 s the first time, 0 on the retry.
+          '002_interrupted.sql':
+            'create table t2 (id int);\ninsert into side_effects values (2);\nselect pg_sleep(seconds) from drop_control;\ncreate table t2b (id int);\n',
+        }
+        const expected: ExpectedFile[] = [
+          { version: 1, name: '001_first', creates: 't1' },
+          { version: 2, name: '002_interrupted', creates: 't2' },
+        ]
+        const app = 'wk-drop-mid-file'
+        await sql`create table drop_control (seconds float8)`.execute(handle.db)
+        await sql`insert into drop_control values (30)`.execute(handle.db)
+        const db = robustKysely(withApplicationName(handle.url!, app))
+        try {
+          const runner = new MigrationRunner({ db, migrationFolder: await migrationFolder(files), log: () => {} })
+          const started = performance.now()
+          const run = runner.migrate().then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+          const victim = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'PgSleep')
+          expect(await terminate(handle.db, victim.pid)).toBe(true)
+          const error = await run
+          const elapsed = performance.now() - started
+          expect(error).toBeInstanceOf(MigrationRunError)
+          expect(error).toBeInstanceOf(MigrationError)
+          expect((error as MigrationError).code).toBe('CONNECTION_FAILED')
+          expect(elapsed).toBeLessThan(20_000) // it did not wait out the pg_sleep(30)
 
-        await waitForPidsGone(handle.db, [victim.pid])
-        expect((await backendsOf(handle.db, app)).filter((b) => b.state !== 'idle')).toEqual([])
-        expect(await advisoryLocks(handle.db)).toEqual([])
-        const state = await readLedgerState(handle.db, expected)
-        expect(state).toEqual({ schemaVersions: [1], kysely: ['001_first'], inCatalog: [1], sideEffects: [1] })
-        expect(invariantViolations(state, expected)).toEqual([])
-        progress.notes.push(`error: ${(error as MigrationError).code}: ${(error as Error).message}`)
+          await waitForPidsGone(handle.db, [victim.pid])
+          expect((await backendsOf(handle.db, app)).filter((b) => b.state !== 'idle')).toEqual([])
+          expect(await advisoryLocks(handle.db)).toEqual([])
+          const state = await readLedgerState(handle.db, expected)
+          expect(state).toEqual({ schemaVersions: [1], kysely: ['001_first'], inCatalog: [1], sideEffects: [1] })
+          expect(invariantViolations(state, expected)).toEqual([])
+          progress.notes.push(`error: ${(error as MigrationError).code}: ${(error as Error).message}`)
 
-        // The same runner (its pool dropped the dead client) converges; 002's SQL ran once.
-        await sql`update drop_control set seconds = 0`.execute(handle.db)
-        const retry = await runner.migrate()
-        expect(retry.results.map((r) => `${r.fileName}:${r.status}`)).toEqual(['002_interrupted.sql:applied'])
-        const after = await readLedgerState(handle.db, expected)
-        expect(invariantViolations(after, expected, { converged: true })).toEqual([])
-        expect(after.sideEffects).toEqual([1, 2])
-        progress.trials = 1
-      } finally {
-        await db.destroy()
-        databases.release(handle)
-      }
-    })
+          // The same runner (its pool dropped the dead client) converges; 002's SQL ran once.
+          await sql`update drop_control set seconds = 0`.execute(handle.db)
+          const retry = await runner.migrate()
+          expect(retry.results.map((r) => `${r.fileName}:${r.status}`)).toEqual(['002_interrupted.sql:applied'])
+          const after = await readLedgerState(handle.db, expected)
+          expect(invariantViolations(after, expected, { converged: true })).toEqual([])
+          expect(after.sideEffects).toEqual([1, 2])
+          progress.trials = 1
+        } finally {
+          await db.destroy()
+          databases.release(handle)
+        }
+      },
+    )
   })
 
   const randomName = `pg_terminate_backend at a random instant of a run, ${TRIALS} trials`
@@ -88,7 +105,14 @@ describe.skipIf(server.skipReason)('dropped connection', () => {
     const seed = reliabilitySeed()
     const random = seededRandom(seed)
     await recordScenario(
-      { id: 'drop-random', group: 'Dropped connection', scenario: `${randomName} (every backend of the runner, uniform over 1.2× an undisturbed run)`, file: FILE, testName: randomName, env: { WUKONG_RELIABILITY_SEED: String(seed) } },
+      {
+        id: 'drop-random',
+        group: 'Dropped connection',
+        scenario: `${randomName} (every backend of the runner, uniform over 1.2× an undisturbed run)`,
+        file: FILE,
+        testName: randomName,
+        env: { WUKONG_RELIABILITY_SEED: String(seed) },
+      },
       async (progress) => {
         const folder = await migrationFolder(SLOW_FILES)
         // Calibrate on an undisturbed run, timed from its first backend's appearance.
@@ -121,12 +145,20 @@ describe.skipIf(server.skipReason)('dropped connection', () => {
             await Promise.all(victims.map((v) => terminate(handle.db, v.pid)))
             if (victims.some((v) => v.state === 'active')) landed++
             const error = await run
-            const outcome = error === undefined ? 'completed' : error instanceof MigrationError ? error.code : `not a MigrationError: ${String(error)}`
+            const outcome =
+              error === undefined
+                ? 'completed'
+                : error instanceof MigrationError
+                  ? error.code
+                  : `not a MigrationError: ${String(error)}`
             outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1)
             // A terminated backend is a lost connection, wherever the runner was.
             if (error !== undefined) expect(outcome, `${context}: ${(error as Error).stack}`).toBe('CONNECTION_FAILED')
 
-            await waitForPidsGone(handle.db, victims.map((v) => v.pid))
+            await waitForPidsGone(
+              handle.db,
+              victims.map((v) => v.pid),
+            )
             expect(await advisoryLocks(handle.db), context).toEqual([])
             const state = await readLedgerState(handle.db, SLOW_EXPECTED)
             expect(invariantViolations(state, SLOW_EXPECTED), `${context}: ${JSON.stringify(state)}`).toEqual([])
@@ -134,7 +166,10 @@ describe.skipIf(server.skipReason)('dropped connection', () => {
               () => undefined,
               (e: unknown) => e as Error,
             )
-            expect(retry, `${context}: the retry failed after ${outcome}, victims ${victims.map((v) => `${v.pid}:${v.state}:${v.query.slice(0, 60)}`).join(' | ')}: ${retry?.stack} ${String((retry?.cause as Error | undefined)?.stack)}`).toBeUndefined()
+            expect(
+              retry,
+              `${context}: the retry failed after ${outcome}, victims ${victims.map((v) => `${v.pid}:${v.state}:${v.query.slice(0, 60)}`).join(' | ')}: ${retry?.stack} ${String((retry?.cause as Error | undefined)?.stack)}`,
+            ).toBeUndefined()
             const after = await readLedgerState(handle.db, SLOW_EXPECTED)
             expect(invariantViolations(after, SLOW_EXPECTED, { converged: true }), context).toEqual([])
             expect(after.sideEffects, context).toEqual(SLOW_EXPECTED.map((f) => f.version))
@@ -157,7 +192,9 @@ describe.skipIf(server.skipReason)('dropped connection: the runner’s own pool 
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 
-  it('a connection dropped mid-file through the url option fails the run, it does not crash the process', { timeout: 60_000 }, async () => {
+  it('a connection dropped mid-file through the url option fails the run, it does not crash the process', {
+    timeout: 60_000,
+  }, async () => {
     const handle = await databases.create()
     const folder = await migrationFolder({ '001_slow.sql': 'create table t (id int);\nselect pg_sleep(30);\n' })
     const app = 'wk-b3'
@@ -173,8 +210,15 @@ describe.skipIf(server.skipReason)('dropped connection: the runner’s own pool 
 
   it('a connection terminated while the runner reads the ledger (and again on its retry) is CONNECTION_FAILED', async () => {
     const handle = await databases.create()
-    const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n', '002_b.sql': 'create table b (id int);\n' })
-    await new MigrationRunner({ db: handle.db, migrationFolder: await migrationFolder({ '001_a.sql': 'create table a (id int);\n' }), log: () => {} }).migrate()
+    const folder = await migrationFolder({
+      '001_a.sql': 'create table a (id int);\n',
+      '002_b.sql': 'create table b (id int);\n',
+    })
+    await new MigrationRunner({
+      db: handle.db,
+      migrationFolder: await migrationFolder({ '001_a.sql': 'create table a (id int);\n' }),
+      log: () => {},
+    }).migrate()
     // Hold the ledger so that the runner's first query (readSnapshotFast) waits, then end it.
     const holder = new pg.Client({ connectionString: handle.url })
     await holder.connect()
@@ -182,7 +226,12 @@ describe.skipIf(server.skipReason)('dropped connection: the runner’s own pool 
     await holder.query('lock table schema_versions in access exclusive mode')
     const app = 'wk-b4'
     const db = robustKysely(withApplicationName(handle.url!, app))
-    const run = new MigrationRunner({ db, migrationFolder: folder, lockTimeoutMs: 30_000, log: () => {} }).migrate().then(() => undefined, (e: unknown) => e as MigrationError)
+    const run = new MigrationRunner({ db, migrationFolder: folder, lockTimeoutMs: 30_000, log: () => {} })
+      .migrate()
+      .then(
+        () => undefined,
+        (e: unknown) => e as MigrationError,
+      )
     // The boot read is retried once on a new connection (a pool may hand out a dead one):
     // end both attempts, as a failover that keeps failing would.
     const waiting = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'relation')

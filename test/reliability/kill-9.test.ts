@@ -31,7 +31,10 @@ describe.skipIf(server.skipReason)('kill -9', () => {
   afterAll(() => databases.closeAll())
   let folder: string
 
-  async function prepare(trial: number, config: { killAfterVersion?: number } = {}): Promise<{ handle: TestDatabaseHandle; child: MigrateChild; app: string }> {
+  async function prepare(
+    trial: number,
+    config: { killAfterVersion?: number } = {},
+  ): Promise<{ handle: TestDatabaseHandle; child: MigrateChild; app: string }> {
     folder ??= await migrationFolder(files)
     const handle = await databases.create()
     const app = `wk-kill-${trial}`
@@ -42,7 +45,11 @@ describe.skipIf(server.skipReason)('kill -9', () => {
   }
 
   /** After a kill: the invariants, no lock, then a run that converges with nothing run twice. */
-  async function checkAfterKill(handle: TestDatabaseHandle, app: string, context: string): Promise<{ state: LedgerState; orphanMs: number }> {
+  async function checkAfterKill(
+    handle: TestDatabaseHandle,
+    app: string,
+    context: string,
+  ): Promise<{ state: LedgerState; orphanMs: number }> {
     const orphanMs = await waitForBackendsGone(handle.db, app)
     expect(await advisoryLocks(handle.db), `${context}: advisory lock left`).toEqual([])
     const state = await readLedgerState(handle.db, expected)
@@ -57,7 +64,11 @@ describe.skipIf(server.skipReason)('kill -9', () => {
     expect(
       results.map((r) => `${r.version}:${r.status}`),
       context,
-    ).toEqual(expected.filter((f) => !byKysely.has(f.name)).map((f) => `${f.version}:${recorded.has(f.version) ? 'healed' : 'applied'}`))
+    ).toEqual(
+      expected
+        .filter((f) => !byKysely.has(f.name))
+        .map((f) => `${f.version}:${recorded.has(f.version) ? 'healed' : 'applied'}`),
+    )
     const after = await readLedgerState(handle.db, expected)
     expect(invariantViolations(after, expected, { converged: true }), context).toEqual([])
     expect(after.sideEffects, `${context}: a file ran twice or never`).toEqual(expected.map((f) => f.version))
@@ -120,7 +131,10 @@ describe.skipIf(server.skipReason)('kill -9', () => {
         }
         progress.notes.push(
           `seed ${seed}; an unkilled run took ${runMs.toFixed(0)} ms, kills drawn uniformly in [0, ${window.toFixed(0)}] ms after the release`,
-          `files committed when killed: ${[...histogram.entries()].sort().map(([k, v]) => `${k}: ${v}`).join(', ')}; ${completedBeforeKill} runs finished before their kill`,
+          `files committed when killed: ${[...histogram.entries()]
+            .sort()
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')}; ${completedBeforeKill} runs finished before their kill`,
           `${lagging} kills left kysely_migration one file behind schema_versions (healed by the next run); ${orphans} left a backend running on after its client died (up to ${maxOrphanMs} ms, e.g. in pg_sleep)`,
           'after every kill: schema_versions ⇔ catalog, kysely_migration ⊆ schema_versions, no advisory lock; the next run applied or healed exactly the rest and every side effect happened once',
         )
@@ -135,7 +149,13 @@ describe.skipIf(server.skipReason)('kill -9', () => {
   const windowName = 'SIGKILL right after each file is reported committed, at every file: both ledgers agree'
   it(windowName, { timeout: 120_000 }, async () => {
     await recordScenario(
-      { id: 'kill-9-window', group: 'kill -9', scenario: windowName, file: 'test/reliability/kill-9.test.ts', testName: windowName },
+      {
+        id: 'kill-9-window',
+        group: 'kill -9',
+        scenario: windowName,
+        file: 'test/reliability/kill-9.test.ts',
+        testName: windowName,
+      },
       async (progress) => {
         for (const file of expected) {
           const { handle, child, app } = await prepare(1000 + file.version, { killAfterVersion: file.version })
@@ -143,12 +163,18 @@ describe.skipIf(server.skipReason)('kill -9', () => {
           const ended = await child.exited
           expect(ended.signal, ended.stderr).toBe('SIGKILL')
           const { state } = await checkAfterKill(handle, app, `killed after ${file.name} committed`)
-          expect(state.schemaVersions).toEqual(expect.arrayContaining(expected.filter((f) => f.version <= file.version).map((f) => f.version)))
-          expect(state.kysely).toEqual(expected.filter((f) => state.schemaVersions.includes(f.version)).map((f) => f.name))
+          expect(state.schemaVersions).toEqual(
+            expect.arrayContaining(expected.filter((f) => f.version <= file.version).map((f) => f.version)),
+          )
+          expect(state.kysely).toEqual(
+            expected.filter((f) => state.schemaVersions.includes(f.version)).map((f) => f.name),
+          )
           databases.release(handle)
           progress.trials++
         }
-        progress.notes.push('each kill left both ledgers holding the same files, the reported one among them; the next run applied the rest, re-running nothing')
+        progress.notes.push(
+          'each kill left both ledgers holding the same files, the reported one among them; the next run applied the rest, re-running nothing',
+        )
       },
     )
   })

@@ -16,7 +16,18 @@ import { TrialDatabases } from '../support/trial-databases.js'
 const server = await resolveTestServer()
 const FILE = 'test/reliability/secrets.test.ts'
 const FRAGMENTS = ['Zq7', 'Wx9', 'Kp2', 'Lm5']
-const PASSWORDS = ['Zq7@Wx9', 'Zq7:Wx9@Kp2', 'Zq7/Wx9', 'Zq7%Wx9', 'Zq7%41Wx9', 'Zq7#Wx9', 'Zq7?Wx9', 'Zq7 Wx9', 'Zq7@Wx9/Kp2:Lm5', '@Zq7:/Wx9?#Kp2 %Lm5']
+const PASSWORDS = [
+  'Zq7@Wx9',
+  'Zq7:Wx9@Kp2',
+  'Zq7/Wx9',
+  'Zq7%Wx9',
+  'Zq7%41Wx9',
+  'Zq7#Wx9',
+  'Zq7?Wx9',
+  'Zq7 Wx9',
+  'Zq7@Wx9/Kp2:Lm5',
+  '@Zq7:/Wx9?#Kp2 %Lm5',
+]
 
 function withPassword(url: string, password: string, database?: string): string {
   const u = new URL(url)
@@ -62,35 +73,49 @@ describe.skipIf(server.skipReason)('secrets', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 
-  const name = 'no part of a password with @ : / % # ? or a space is printed, in human or JSON output, on success or error'
+  const name =
+    'no part of a password with @ : / % # ? or a space is printed, in human or JSON output, on success or error'
   it(name, { timeout: 120_000 }, async () => {
-    await recordScenario({ id: 'secrets-urls', group: 'Secrets', scenario: name, file: FILE, testName: name }, async (progress) => {
-      const handle = await databases.create()
-      const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n' })
-      for (const password of PASSWORDS) {
-        const good = withPassword(handle.url!, password)
-        const missing = withPassword(handle.url!, password, 'no_such_database')
-        const runs: Record<string, () => Promise<{ code: number; out: string }>> = {
-          'status --url': () => cli(['status', '--dir', folder, '--url', good]),
-          'status --url --json': () => cli(['status', '--dir', folder, '--url', good, '--json']),
-          'plan POSTGRES_URL': () => cli(['plan', '--dir', folder], { POSTGRES_URL: good }),
-          'migrate --json, no such database': () => cli(['migrate', '--dir', folder, '--url', missing, '--json']),
-          'status, no such database (POSTGRES_URL_NON_POOLING)': () => cli(['status', '--dir', folder], { POSTGRES_URL_NON_POOLING: missing }),
-          'usage error quoting the URL': () => cli(['status', '--url', good, '--bogus']),
-        }
-        for (const [run, go] of Object.entries(runs)) {
-          const { out } = await go()
-          expect({ password, run, leaks: leaks(out) }).toEqual({ password, run, leaks: [] })
+    await recordScenario(
+      { id: 'secrets-urls', group: 'Secrets', scenario: name, file: FILE, testName: name },
+      async (progress) => {
+        const handle = await databases.create()
+        const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n' })
+        for (const password of PASSWORDS) {
+          const good = withPassword(handle.url!, password)
+          const missing = withPassword(handle.url!, password, 'no_such_database')
+          const runs: Record<string, () => Promise<{ code: number; out: string }>> = {
+            'status --url': () => cli(['status', '--dir', folder, '--url', good]),
+            'status --url --json': () => cli(['status', '--dir', folder, '--url', good, '--json']),
+            'plan POSTGRES_URL': () => cli(['plan', '--dir', folder], { POSTGRES_URL: good }),
+            'migrate --json, no such database': () => cli(['migrate', '--dir', folder, '--url', missing, '--json']),
+            'status, no such database (POSTGRES_URL_NON_POOLING)': () =>
+              cli(['status', '--dir', folder], { POSTGRES_URL_NON_POOLING: missing }),
+            'usage error quoting the URL': () => cli(['status', '--url', good, '--bogus']),
+          }
+          for (const [run, go] of Object.entries(runs)) {
+            const { out } = await go()
+            expect({ password, run, leaks: leaks(out) }).toEqual({ password, run, leaks: [] })
+            progress.trials++
+          }
+          // The runner's own error, as an application would log it.
+          const error = await new MigrationRunner({ url: missing, migrationFolder: folder, log: () => {} })
+            .status()
+            .then(
+              () => undefined,
+              (e: Error) => e,
+            )
+          expect(error).toBeDefined()
+          const logged = `${error!.message} ${String((error as { cause?: unknown }).cause)} ${JSON.stringify(error)}`
+          expect({ password, run: 'MigrationRunner error', leaks: leaks(logged) }).toEqual({
+            password,
+            run: 'MigrationRunner error',
+            leaks: [],
+          })
           progress.trials++
         }
-        // The runner's own error, as an application would log it.
-        const error = await new MigrationRunner({ url: missing, migrationFolder: folder, log: () => {} }).status().then(() => undefined, (e: Error) => e)
-        expect(error).toBeDefined()
-        const logged = `${error!.message} ${String((error as { cause?: unknown }).cause)} ${JSON.stringify(error)}`
-        expect({ password, run: 'MigrationRunner error', leaks: leaks(logged) }).toEqual({ password, run: 'MigrationRunner error', leaks: [] })
-        progress.trials++
-      }
-      databases.release(handle)
-    })
+        databases.release(handle)
+      },
+    )
   })
 })

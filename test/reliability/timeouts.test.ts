@@ -5,7 +5,12 @@ import { sql } from 'kysely'
 import type pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { type MigrationError, MigrationRunError, MigrationRunner, type MigrationRunnerOptions } from '../../src/index.js'
+import {
+  type MigrationError,
+  MigrationRunError,
+  MigrationRunner,
+  type MigrationRunnerOptions,
+} from '../../src/index.js'
 import { connectClient, resolveTestServer, type TestDatabaseHandle } from '../../src/testing/test-server.js'
 import { snapshotDatabase } from '../support/db-snapshot.js'
 import { migrationFolder } from '../support/folders.js'
@@ -41,11 +46,18 @@ describe.skipIf(server.skipReason)('timeouts', () => {
     }
   }
 
-  async function attempt(handle: TestDatabaseHandle, folder: string, options: MigrationRunnerOptions = {}): Promise<Attempt> {
+  async function attempt(
+    handle: TestDatabaseHandle,
+    folder: string,
+    options: MigrationRunnerOptions = {},
+  ): Promise<Attempt> {
     const started = performance.now()
     const error = await new MigrationRunner({ db: handle.db, migrationFolder: folder, log: () => {}, ...options })
       .migrate()
-      .then(() => undefined, (e: unknown) => e as MigrationError)
+      .then(
+        () => undefined,
+        (e: unknown) => e as MigrationError,
+      )
     return { error, ms: performance.now() - started }
   }
 
@@ -73,7 +85,9 @@ describe.skipIf(server.skipReason)('timeouts', () => {
         expect(error!.message).toMatch(expectation.says)
         expect(ms).toBeLessThan(expectation.withinMs)
         if (expectation.atLeastMs !== undefined) expect(ms).toBeGreaterThanOrEqual(expectation.atLeastMs)
-        expect((error as MigrationRunError).results.map((r) => `${r.fileName}:${r.status}`)).toEqual(['002_needs_busy.sql:failed'])
+        expect((error as MigrationRunError).results.map((r) => `${r.fileName}:${r.status}`)).toEqual([
+          '002_needs_busy.sql:failed',
+        ])
         // Nothing of the file remains: not its first statement, not its ledger row.
         expect(await snapshotDatabase(handle.db)).toBe(before)
         progress.notes.push(`failed after ${ms.toFixed(0)} ms: ${error!.code}: ${error!.message}`)
@@ -90,131 +104,187 @@ describe.skipIf(server.skipReason)('timeouts', () => {
 
   const exclusive = 'lock_timeout: ALTER TABLE on a table another session holds ACCESS EXCLUSIVE'
   it(exclusive, () =>
-    expectHeldFailure(exclusive, 'timeout-lock-exclusive', 'lock table busy in access exclusive mode', 'create table t2 (id int);\nalter table busy add column w int;\n', { lockTimeoutMs: 500 }, {
-      code: 'LOCK_TIMEOUT',
-      says: /lock timeout/,
-      withinMs: 5_000,
-    }),
+    expectHeldFailure(
+      exclusive,
+      'timeout-lock-exclusive',
+      'lock table busy in access exclusive mode',
+      'create table t2 (id int);\nalter table busy add column w int;\n',
+      { lockTimeoutMs: 500 },
+      {
+        code: 'LOCK_TIMEOUT',
+        says: /lock timeout/,
+        withinMs: 5_000,
+      },
+    ),
   )
 
   const rowLock = 'lock_timeout: UPDATE of a row another open transaction has locked'
   it(rowLock, () =>
-    expectHeldFailure(rowLock, 'timeout-lock-row', 'select * from busy where id = 1 for update', 'create table t2 (id int);\nupdate busy set v = 2 where id = 1;\n', { lockTimeoutMs: 500 }, {
-      code: 'LOCK_TIMEOUT',
-      says: /lock timeout/,
-      withinMs: 5_000,
-    }),
+    expectHeldFailure(
+      rowLock,
+      'timeout-lock-row',
+      'select * from busy where id = 1 for update',
+      'create table t2 (id int);\nupdate busy set v = 2 where id = 1;\n',
+      { lockTimeoutMs: 500 },
+      {
+        code: 'LOCK_TIMEOUT',
+        says: /lock timeout/,
+        withinMs: 5_000,
+      },
+    ),
   )
 
   // The default is checked where it takes effect, in the session the file's statements run in;
   // waiting it out costs 10 s, so only the soak run does (the two tests above wait out 500 ms).
   const byDefault = 'lock_timeout: the default is 10 s'
   it(byDefault, async () => {
-    await recordScenario({ id: 'timeout-lock-default', group: 'Timeouts', scenario: byDefault, file: FILE, testName: byDefault }, async (progress) => {
-      const { handle, close } = await setup()
-      try {
-        const folder = await migrationFolder({ ...BASE, '002_observe.sql': "create table observed as select current_setting('lock_timeout') as lock_timeout;\n" })
-        expect((await attempt(handle, folder)).error).toBeUndefined()
-        const { rows } = await sql<{ lock_timeout: string }>`select lock_timeout from observed`.execute(handle.db)
-        expect(rows).toEqual([{ lock_timeout: '10s' }])
-        progress.notes.push("a file's statements run with lock_timeout = 10s when no lockTimeoutMs is given")
-        progress.trials = 1
-      } finally {
-        await close()
-      }
-    })
+    await recordScenario(
+      { id: 'timeout-lock-default', group: 'Timeouts', scenario: byDefault, file: FILE, testName: byDefault },
+      async (progress) => {
+        const { handle, close } = await setup()
+        try {
+          const folder = await migrationFolder({
+            ...BASE,
+            '002_observe.sql': "create table observed as select current_setting('lock_timeout') as lock_timeout;\n",
+          })
+          expect((await attempt(handle, folder)).error).toBeUndefined()
+          const { rows } = await sql<{ lock_timeout: string }>`select lock_timeout from observed`.execute(handle.db)
+          expect(rows).toEqual([{ lock_timeout: '10s' }])
+          progress.notes.push("a file's statements run with lock_timeout = 10s when no lockTimeoutMs is given")
+          progress.trials = 1
+        } finally {
+          await close()
+        }
+      },
+    )
   })
 
   const waitedOut = 'lock_timeout: the default of 10 s, waited out on a held lock'
   if (SOAK) {
     it(waitedOut, { timeout: 60_000 }, () =>
-      expectHeldFailure(waitedOut, 'timeout-lock-default-wait', 'lock table busy in access exclusive mode', 'alter table busy add column w int;\n', {}, {
-        code: 'LOCK_TIMEOUT',
-        says: /lock timeout/,
-        atLeastMs: 9_900,
-        withinMs: 30_000,
-      }),
+      expectHeldFailure(
+        waitedOut,
+        'timeout-lock-default-wait',
+        'lock table busy in access exclusive mode',
+        'alter table busy add column w int;\n',
+        {},
+        {
+          code: 'LOCK_TIMEOUT',
+          says: /lock timeout/,
+          atLeastMs: 9_900,
+          withinMs: 30_000,
+        },
+      ),
     )
   }
 
   const statement = 'statement_timeout: a statement running longer than statementTimeoutMs'
   it(statement, async () => {
-    await recordScenario({ id: 'timeout-statement', group: 'Timeouts', scenario: statement, file: FILE, testName: statement }, async (progress) => {
-      const { handle, close } = await setup()
-      try {
-        await sql`create table sleep_control (seconds float8)`.execute(handle.db)
-        await sql`insert into sleep_control values (30)`.execute(handle.db)
-        const folder = await migrationFolder({ ...BASE, '002_slow.sql': 'create table t2 (id int);\nselect pg_sleep(seconds) from sleep_control;\n' })
-        const before = await snapshotDatabase(handle.db)
-        const { error, ms } = await attempt(handle, folder, { statementTimeoutMs: 500 })
-        expect(error).toBeInstanceOf(MigrationRunError)
-        expect([error!.code, error!.file]).toEqual(['STATEMENT_TIMEOUT', '002_slow.sql'])
-        expect(error!.message).toMatch(/^002_slow\.sql.*statement timeout/)
-        expect(ms).toBeLessThan(10_000)
-        expect(await snapshotDatabase(handle.db)).toBe(before)
-        progress.notes.push(`failed after ${ms.toFixed(0)} ms: ${error!.code}: ${error!.message}`)
-        await sql`update sleep_control set seconds = 0`.execute(handle.db)
-        expect((await attempt(handle, folder, { statementTimeoutMs: 500 })).error).toBeUndefined()
-        progress.trials = 1
-      } finally {
-        await close()
-      }
-    })
+    await recordScenario(
+      { id: 'timeout-statement', group: 'Timeouts', scenario: statement, file: FILE, testName: statement },
+      async (progress) => {
+        const { handle, close } = await setup()
+        try {
+          await sql`create table sleep_control (seconds float8)`.execute(handle.db)
+          await sql`insert into sleep_control values (30)`.execute(handle.db)
+          const folder = await migrationFolder({
+            ...BASE,
+            '002_slow.sql': 'create table t2 (id int);\nselect pg_sleep(seconds) from sleep_control;\n',
+          })
+          const before = await snapshotDatabase(handle.db)
+          const { error, ms } = await attempt(handle, folder, { statementTimeoutMs: 500 })
+          expect(error).toBeInstanceOf(MigrationRunError)
+          expect([error!.code, error!.file]).toEqual(['STATEMENT_TIMEOUT', '002_slow.sql'])
+          expect(error!.message).toMatch(/^002_slow\.sql.*statement timeout/)
+          expect(ms).toBeLessThan(10_000)
+          expect(await snapshotDatabase(handle.db)).toBe(before)
+          progress.notes.push(`failed after ${ms.toFixed(0)} ms: ${error!.code}: ${error!.message}`)
+          await sql`update sleep_control set seconds = 0`.execute(handle.db)
+          expect((await attempt(handle, folder, { statementTimeoutMs: 500 })).error).toBeUndefined()
+          progress.trials = 1
+        } finally {
+          await close()
+        }
+      },
+    )
   })
 
   const overrides = "statement_timeout: the default (0, no limit) replaces the database's own setting for the files"
   it(overrides, async () => {
-    await recordScenario({ id: 'timeout-statement-default', group: 'Timeouts', scenario: overrides, file: FILE, testName: overrides }, async (progress) => {
-      const { handle, close } = await setup()
-      try {
-        // An app database often caps its queries; a migration must not inherit that cap.
-        await sql.raw(`alter database "${handle.name}" set statement_timeout = '200ms'`).execute(handle.db)
-        const folder = await migrationFolder({ ...BASE, '002_long.sql': 'create table t2 (id int);\nselect pg_sleep(0.6);\n' })
-        const capped = await attempt(handle, folder, { statementTimeoutMs: 300 })
-        expect(capped.error?.code).toBe('STATEMENT_TIMEOUT')
-        const { error } = await attempt(handle, folder)
-        expect(error).toBeUndefined()
-        progress.notes.push("with the database's statement_timeout = 200ms, a file sleeping 0.6 s applied under the default, and failed with statementTimeoutMs: 300")
-        progress.trials = 1
-      } finally {
-        await close()
-      }
-    })
+    await recordScenario(
+      { id: 'timeout-statement-default', group: 'Timeouts', scenario: overrides, file: FILE, testName: overrides },
+      async (progress) => {
+        const { handle, close } = await setup()
+        try {
+          // An app database often caps its queries; a migration must not inherit that cap.
+          await sql.raw(`alter database "${handle.name}" set statement_timeout = '200ms'`).execute(handle.db)
+          const folder = await migrationFolder({
+            ...BASE,
+            '002_long.sql': 'create table t2 (id int);\nselect pg_sleep(0.6);\n',
+          })
+          const capped = await attempt(handle, folder, { statementTimeoutMs: 300 })
+          expect(capped.error?.code).toBe('STATEMENT_TIMEOUT')
+          const { error } = await attempt(handle, folder)
+          expect(error).toBeUndefined()
+          progress.notes.push(
+            "with the database's statement_timeout = 200ms, a file sleeping 0.6 s applied under the default, and failed with statementTimeoutMs: 300",
+          )
+          progress.trials = 1
+        } finally {
+          await close()
+        }
+      },
+    )
   })
 
   const optedOut = 'lock_timeout in a -- wukong:no-transaction file: line:column, earlier statements stay'
   it(optedOut, async () => {
-    await recordScenario({ id: 'timeout-lock-no-transaction', group: 'Timeouts', scenario: optedOut, file: FILE, testName: optedOut }, async (progress) => {
-      const { handle, holder, close } = await setup()
-      try {
-        const folder = await migrationFolder({
-          ...BASE,
-          '002_index.sql': '-- wukong:no-transaction\ncreate table if not exists t2 (id int);\ncreate index concurrently if not exists busy_v on busy (v);\n',
-        })
-        // One connection, so that the check of the session's settings below sees the runner's.
-        const single = robustKysely(handle.url!, 1)
-        await holder.query('begin')
-        await holder.query('lock table busy in access exclusive mode')
-        const { error, ms } = await attempt(handle, folder, { lockTimeoutMs: 500, db: single })
-        await holder.query('rollback')
-        expect([error?.code, error?.file, error?.line, error?.column]).toEqual(['LOCK_TIMEOUT', '002_index.sql', 3, 1])
-        expect(error!.message).toMatch(/^002_index\.sql:3:1: .*lock timeout/)
-        expect(ms).toBeLessThan(5_000)
-        // Such a file is not atomic (documented): its first statement stays, its ledger row does not.
-        const { rows } = await sql<{ t2: boolean; recorded: boolean }>`
-          select to_regclass('t2') is not null as t2, exists (select 1 from schema_versions where version = 2) as recorded`.execute(handle.db)
-        expect(rows[0]).toEqual({ t2: true, recorded: false })
-        // The session's limits were reset: the next statement on that connection is not capped.
-        const { rows: settings } = await sql<{ lock_timeout: string; statement_timeout: string }>`
-          select current_setting('lock_timeout') as lock_timeout, current_setting('statement_timeout') as statement_timeout`.execute(single)
-        await single.destroy()
-        expect(settings[0]).toEqual({ lock_timeout: '0', statement_timeout: '0' })
-        expect((await attempt(handle, folder, { lockTimeoutMs: 500 })).error).toBeUndefined()
-        progress.notes.push(`failed after ${ms.toFixed(0)} ms: ${error!.code}: ${error!.message}; the file's CREATE TABLE stayed (the file is not atomic), its idempotent retry applied`)
-        progress.trials = 1
-      } finally {
-        await close()
-      }
-    })
+    await recordScenario(
+      { id: 'timeout-lock-no-transaction', group: 'Timeouts', scenario: optedOut, file: FILE, testName: optedOut },
+      async (progress) => {
+        const { handle, holder, close } = await setup()
+        try {
+          const folder = await migrationFolder({
+            ...BASE,
+            '002_index.sql':
+              '-- wukong:no-transaction\ncreate table if not exists t2 (id int);\ncreate index concurrently if not exists busy_v on busy (v);\n',
+          })
+          // One connection, so that the check of the session's settings below sees the runner's.
+          const single = robustKysely(handle.url!, 1)
+          await holder.query('begin')
+          await holder.query('lock table busy in access exclusive mode')
+          const { error, ms } = await attempt(handle, folder, { lockTimeoutMs: 500, db: single })
+          await holder.query('rollback')
+          expect([error?.code, error?.file, error?.line, error?.column]).toEqual([
+            'LOCK_TIMEOUT',
+            '002_index.sql',
+            3,
+            1,
+          ])
+          expect(error!.message).toMatch(/^002_index\.sql:3:1: .*lock timeout/)
+          expect(ms).toBeLessThan(5_000)
+          // Such a file is not atomic (documented): its first statement stays, its ledger row does not.
+          const { rows } = await sql<{ t2: boolean; recorded: boolean }>`
+          select to_regclass('t2') is not null as t2, exists (select 1 from schema_versions where version = 2) as recorded`.execute(
+            handle.db,
+          )
+          expect(rows[0]).toEqual({ t2: true, recorded: false })
+          // The session's limits were reset: the next statement on that connection is not capped.
+          const { rows: settings } = await sql<{ lock_timeout: string; statement_timeout: string }>`
+          select current_setting('lock_timeout') as lock_timeout, current_setting('statement_timeout') as statement_timeout`.execute(
+            single,
+          )
+          await single.destroy()
+          expect(settings[0]).toEqual({ lock_timeout: '0', statement_timeout: '0' })
+          expect((await attempt(handle, folder, { lockTimeoutMs: 500 })).error).toBeUndefined()
+          progress.notes.push(
+            `failed after ${ms.toFixed(0)} ms: ${error!.code}: ${error!.message}; the file's CREATE TABLE stayed (the file is not atomic), its idempotent retry applied`,
+          )
+          progress.trials = 1
+        } finally {
+          await close()
+        }
+      },
+    )
   })
 })

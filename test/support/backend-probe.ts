@@ -20,7 +20,12 @@ export async function backendsOf(db: Kysely<unknown>, app: string): Promise<Back
  * Polls until a backend of `app` matches `predicate` (e.g. is inside a given pg_sleep), and
  * returns it; throws after `timeoutMs`.
  */
-export async function waitForBackend(db: Kysely<unknown>, app: string, predicate: (b: Backend) => boolean, timeoutMs = 30_000): Promise<Backend> {
+export async function waitForBackend(
+  db: Kysely<unknown>,
+  app: string,
+  predicate: (b: Backend) => boolean,
+  timeoutMs = 30_000,
+): Promise<Backend> {
   const started = Date.now()
   for (;;) {
     const found = (await backendsOf(db, app)).find(predicate)
@@ -47,9 +52,12 @@ export function withApplicationName(url: string, app: string): string {
 export async function waitForPidsGone(db: Kysely<unknown>, pids: readonly number[], timeoutMs = 30_000): Promise<void> {
   const started = Date.now()
   for (;;) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = any(${sql.val([...pids])}::int[])`.execute(db)
+    const { rows } = await sql<{
+      n: number
+    }>`select count(*)::int as n from pg_stat_activity where pid = any(${sql.val([...pids])}::int[])`.execute(db)
     if (rows[0]!.n === 0) return
-    if (Date.now() - started > timeoutMs) throw new Error(`backends ${pids.join(', ')} still alive after ${timeoutMs} ms`)
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`backends ${pids.join(', ')} still alive after ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 10))
   }
 }

@@ -23,7 +23,8 @@ export interface PasswordServer {
  */
 export function passwordServerSkipReason(): string | undefined {
   if (!existsSync(join(PG_BIN, 'initdb'))) return `no ${PG_BIN}/initdb: cannot start a server that checks passwords`
-  if (process.getuid?.() === 0 && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) return 'root without runuser'
+  if (process.getuid?.() === 0 && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser'))
+    return 'root without runuser'
   return undefined
 }
 
@@ -50,10 +51,33 @@ export async function startPasswordServer(password: string): Promise<PasswordSer
     await chown(root, uid, gid)
     await chown(pwfile, uid, gid)
   }
-  const as = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args))
+  const as = (cmd: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args)
   const port = await freePort()
-  await as(join(PG_BIN, 'initdb'), ['-D', data, '-A', 'scram-sha-256', '-U', 'postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8'])
-  await as(join(PG_BIN, 'pg_ctl'), ['-D', data, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c fsync=off`, 'start'])
+  await as(join(PG_BIN, 'initdb'), [
+    '-D',
+    data,
+    '-A',
+    'scram-sha-256',
+    '-U',
+    'postgres',
+    `--pwfile=${pwfile}`,
+    '--no-sync',
+    '-E',
+    'UTF8',
+  ])
+  await as(join(PG_BIN, 'pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    join(root, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c fsync=off`,
+    'start',
+  ])
   return {
     url: (pw) => `postgres://postgres:${encodeURIComponent(pw)}@127.0.0.1:${port}/postgres`,
     async stop() {

@@ -19,14 +19,28 @@ export interface CliRun {
 }
 
 // Variables that would change which database or colours a run uses: every test sets its own.
-const SCRUBBED = ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'TEST_DATABASE_URL', 'WUKONG_PGLITE_DIR', 'WUKONG_MIGRATIONS_DIR', 'NO_COLOR', 'FORCE_COLOR', 'DATABASE_URL', 'NODE_ENV', 'VERCEL', 'VERCEL_ENV']
+const SCRUBBED = [
+  'POSTGRES_URL_NON_POOLING',
+  'POSTGRES_URL',
+  'POSTGRES_PRISMA_URL',
+  'TEST_DATABASE_URL',
+  'WUKONG_PGLITE_DIR',
+  'WUKONG_MIGRATIONS_DIR',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'DATABASE_URL',
+  'NODE_ENV',
+  'VERCEL',
+  'VERCEL_ENV',
+]
 
 /** The environment of a CLI run: this process's, without database or colour settings, plus `extra`. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const name of SCRUBBED) delete env[name]
-  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k]
-  else env[k] = v
+  for (const [k, v] of Object.entries(extra))
+    if (v === undefined) delete env[k]
+    else env[k] = v
   return env
 }
 
@@ -38,14 +52,22 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
  * const { code, stdout } = await cli(['status', '--json', '--url', url, '--dir', folder])
  * ```
  */
-export function cli(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; command?: readonly string[] } = {}): Promise<CliRun> {
+export function cli(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; command?: readonly string[] } = {},
+): Promise<CliRun> {
   // As the bin's shebang runs it (`node --liftoff-only`), without depending on PATH.
   const [file, ...pre] = options.command ?? [process.execPath, '--liftoff-only', BIN]
   return new Promise((resolve) => {
-    execFile(file!, [...pre, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(options.env), timeout: 110_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
-      resolve({ code, stdout, stderr })
-    })
+    execFile(
+      file!,
+      [...pre, ...args],
+      { cwd: options.cwd ?? ROOT, env: cliEnv(options.env), timeout: 110_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -73,8 +95,16 @@ export interface RunningProcess {
  * await holder.waitFor(/^open /m)
  * ```
  */
-export function startProcess(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): RunningProcess {
-  const child = spawn(file, [...args], { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
+export function startProcess(
+  file: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): RunningProcess {
+  const child = spawn(file, [...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -104,11 +134,17 @@ export function startProcess(file: string, args: readonly string[], options: { e
         const onEnd = () => {
           if (check()) return
           done()
-          reject(new Error(`process ${child.pid} ended before printing ${pattern}:\n${stdout}\n--- stderr ---\n${stderr}`))
+          reject(
+            new Error(`process ${child.pid} ended before printing ${pattern}:\n${stdout}\n--- stderr ---\n${stderr}`),
+          )
         }
         const timer = setTimeout(() => {
           done()
-          reject(new Error(`process ${child.pid} did not print ${pattern} in ${timeoutMs} ms:\n${stdout}\n--- stderr ---\n${stderr}`))
+          reject(
+            new Error(
+              `process ${child.pid} did not print ${pattern} in ${timeoutMs} ms:\n${stdout}\n--- stderr ---\n${stderr}`,
+            ),
+          )
         }, timeoutMs)
         const done = () => {
           clearTimeout(timer)
@@ -134,8 +170,14 @@ export function startProcess(file: string, args: readonly string[], options: { e
  * run.child.kill('SIGKILL')
  * ```
  */
-export function startCli(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunningProcess {
-  return startProcess(process.execPath, ['--liftoff-only', BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env) })
+export function startCli(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): RunningProcess {
+  return startProcess(process.execPath, ['--liftoff-only', BIN, ...args], {
+    cwd: options.cwd,
+    env: cliEnv(options.env),
+  })
 }
 
 /**
@@ -147,9 +189,15 @@ export function startCli(args: readonly string[], options: { env?: Record<string
  * const { output } = await cliOnTerminal(['status', '--dir', folder], { POSTGRES_URL: url })
  * ```
  */
-export async function cliOnTerminal(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; output: string }> {
+export async function cliOnTerminal(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, '--liftoff-only', BIN, ...args].map(shellQuote).join(' ')
-  const run = await cli(['-qfec', command, '/dev/null'], { env: { TERM: 'xterm-256color', ...env }, command: ['script'] })
+  const run = await cli(['-qfec', command, '/dev/null'], {
+    env: { TERM: 'xterm-256color', ...env },
+    command: ['script'],
+  })
   return { code: run.code, output: run.stdout + run.stderr }
 }
 

@@ -13,9 +13,13 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
  * bins they start (`#!/usr/bin/env node`) run on the same Node as the tests.
  */
 export function appEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` }
-  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k]
-  else env[k] = v
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`,
+  }
+  for (const [k, v] of Object.entries(extra))
+    if (v === undefined) delete env[k]
+    else env[k] = v
   return env
 }
 
@@ -66,12 +70,23 @@ export function run(file: string, args: readonly string[], options: RunOptions):
  */
 export async function npm(args: readonly string[], options: RunOptions): Promise<ProcessRun> {
   const result = await run('npm', args, options)
-  if (result.code !== 0) throw new Error(`npm ${args.join(' ')} failed (${result.code}):\n${result.stdout}\n${result.stderr}`)
+  if (result.code !== 0)
+    throw new Error(`npm ${args.join(' ')} failed (${result.code}):\n${result.stdout}\n${result.stderr}`)
   return result
 }
 
 // What `npm pack` needs to build the package (see package.json's `build` and `files`).
-const PACKAGE_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts', 'migrations', 'bin', 'README.md', 'LICENSE']
+const PACKAGE_INPUTS = [
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'src',
+  'scripts',
+  'migrations',
+  'bin',
+  'README.md',
+  'LICENSE',
+]
 
 /**
  * Packs the package as `npm publish` would (its `prepack` builds dist/) into `destination`,
@@ -106,7 +121,9 @@ export async function packPackage(destination: string, options: { timeoutMs?: nu
  * ```
  */
 export async function installedVersion(name: string): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+  const manifest = JSON.parse(await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+    version: string
+  }
   return manifest.version
 }
 
@@ -122,9 +139,16 @@ export const INSTALL_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--
  * const app = await createAppFolder('wukong-app-', { 'boot.mjs': '/path/to/boot.mjs' })
  * ```
  */
-export async function createAppFolder(prefix: string, files: Record<string, string> = {}, extra: Record<string, unknown> = {}): Promise<string> {
+export async function createAppFolder(
+  prefix: string,
+  files: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const app = await mkdtemp(join(tmpdir(), prefix))
-  await writeFile(join(app, 'package.json'), `${JSON.stringify({ name: 'consumer-app', private: true, type: 'module', ...extra }, null, 2)}\n`)
+  await writeFile(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'consumer-app', private: true, type: 'module', ...extra }, null, 2)}\n`,
+  )
   for (const [name, from] of Object.entries(files)) await cp(from, join(app, name), { recursive: true })
   return app
 }
@@ -139,7 +163,9 @@ export async function createAppFolder(prefix: string, files: Record<string, stri
  * ```
  */
 export async function packageMigrations(): Promise<{ readonly names: readonly string[]; readonly latest: number }> {
-  const files = (await readdir(join(ROOT, 'migrations'))).filter((f) => /^\d+_.+\.sql$/.test(f) && !f.endsWith('.down.sql')).sort()
+  const files = (await readdir(join(ROOT, 'migrations')))
+    .filter((f) => /^\d+_.+\.sql$/.test(f) && !f.endsWith('.down.sql'))
+    .sort()
   const names = files.map((f) => f.replace(/\.sql$/, ''))
   return { names, latest: Number.parseInt(names.at(-1) ?? '0', 10) }
 }

@@ -61,7 +61,8 @@ export function jsdocExamples(root: string, file: string): DocBlock[] {
     const fence = i + 1
     if (!/^\s*\*\s*```(ts|typescript)\s*$/.test(lines[fence] ?? '')) continue
     const body: string[] = []
-    for (i = fence + 1; i < lines.length && !/^\s*\*\s*```\s*$/.test(lines[i]!); i++) body.push(lines[i]!.replace(/^\s*\* ?/, ''))
+    for (i = fence + 1; i < lines.length && !/^\s*\*\s*```\s*$/.test(lines[i]!); i++)
+      body.push(lines[i]!.replace(/^\s*\* ?/, ''))
     blocks.push({ where: `${file}:${fence + 1}`, file, line: fence + 1, code: `${body.join('\n')}\n`, mode: 'check' })
   }
   return blocks
@@ -99,7 +100,10 @@ export function filesUnder(root: string, dir: string, suffix: string): string[] 
  */
 export function exportedNames(source: string): string[] {
   const names = new Set<string>()
-  for (const m of source.matchAll(/^export (?:declare )?(?:abstract )?(?:async )?(?:function\*?|class|const|let|type|interface|enum) +([A-Za-z_$][\w$]*)/gm)) names.add(m[1]!)
+  for (const m of source.matchAll(
+    /^export (?:declare )?(?:abstract )?(?:async )?(?:function\*?|class|const|let|type|interface|enum) +([A-Za-z_$][\w$]*)/gm,
+  ))
+    names.add(m[1]!)
   return [...names]
 }
 
@@ -113,11 +117,18 @@ export function exportedNames(source: string): string[] {
  */
 export function importedNames(code: string): string[] {
   const names: string[] = []
-  for (const m of code.matchAll(/^import\s+(?:type\s+)?(?:([A-Za-z_$][\w$]*)\s*,?\s*)?(?:\{([^}]*)\}|\*\s+as\s+([A-Za-z_$][\w$]*))?\s*from/gm)) {
+  for (const m of code.matchAll(
+    /^import\s+(?:type\s+)?(?:([A-Za-z_$][\w$]*)\s*,?\s*)?(?:\{([^}]*)\}|\*\s+as\s+([A-Za-z_$][\w$]*))?\s*from/gm,
+  )) {
     if (m[1]) names.push(m[1])
     if (m[3]) names.push(m[3])
     for (const part of (m[2] ?? '').split(',')) {
-      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).at(-1)!.trim()
+      const name = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)
+        .at(-1)!
+        .trim()
       if (name) names.push(name)
     }
   }

@@ -60,7 +60,12 @@ function fileName(block: DocBlock): string {
   return `${block.file.replace(/[^\w]+/g, '_')}_${block.line}.ts`
 }
 
-function write(dir: string, compilerOptions: object, files: Map<string, { block: DocBlock; text: string }>, extra: Record<string, string> = {}): DocProject {
+function write(
+  dir: string,
+  compilerOptions: object,
+  files: Map<string, { block: DocBlock; text: string }>,
+  extra: Record<string, string> = {},
+): DocProject {
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts'] }, null, 2))
@@ -81,10 +86,14 @@ function write(dir: string, compilerOptions: object, files: Map<string, { block:
 export function writeMarkdownProject(base: string): DocProject {
   const files = new Map<string, { block: DocBlock; text: string }>()
   for (const file of markdownFiles()) {
-    for (const block of markdownBlocks(ROOT, file)) files.set(fileName(block), { block, text: `${block.code}\nexport {}\n` })
+    for (const block of markdownBlocks(ROOT, file))
+      files.set(fileName(block), { block, text: `${block.code}\nexport {}\n` })
   }
   // For the `ts test` blocks, run as vitest files of this folder (vite reads no tsconfig paths).
-  const alias = Object.entries(paths() ?? {}).map(([name, [target]]) => ({ find: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`), replacement: target }))
+  const alias = Object.entries(paths() ?? {}).map(([name, [target]]) => ({
+    find: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`),
+    replacement: target,
+  }))
   const config = `export default { resolve: { alias: [${alias.map((a) => `{ find: ${a.find}, replacement: ${JSON.stringify(a.replacement)} }`).join(', ')}] }, test: { include: ['*.ts'], testTimeout: 120000, hookTimeout: 120000 } }\n`
   return write(join(base, 'markdown'), { ...COMPILER_OPTIONS, paths: paths() }, files, { 'vitest.config.mjs': config })
 }
@@ -106,7 +115,8 @@ export function writeExampleProject(base: string): DocProject {
   const files = new Map<string, { block: DocBlock; text: string }>()
   const index = exportIndex(dir)
   for (const file of filesUnder(ROOT, 'src', '.ts')) {
-    for (const block of jsdocExamples(ROOT, file)) files.set(fileName(block), { block, text: `${prelude(block.code, index)}${block.code}\nexport {}\n` })
+    for (const block of jsdocExamples(ROOT, file))
+      files.set(fileName(block), { block, text: `${prelude(block.code, index)}${block.code}\nexport {}\n` })
   }
   const src = (path: string): string => relative(dir, join(ROOT, 'src', path)).replace(/\.ts$/, '.js')
   return write(
@@ -180,7 +190,19 @@ export {}
 }
 
 const EXTERNAL: Readonly<Record<string, readonly string[]>> = {
-  kysely: ['Kysely', 'PostgresDialect', 'PostgresAdapter', 'sql', 'Selectable', 'Insertable', 'Updateable', 'ColumnType', 'Generated', 'Transaction', 'RawBuilder'],
+  kysely: [
+    'Kysely',
+    'PostgresDialect',
+    'PostgresAdapter',
+    'sql',
+    'Selectable',
+    'Insertable',
+    'Updateable',
+    'ColumnType',
+    'Generated',
+    'Transaction',
+    'RawBuilder',
+  ],
   'kysely/migration': ['Migrator', 'NO_MIGRATIONS'],
   'node:fs/promises': ['readFile', 'writeFile'],
   'node:path': ['join'],
@@ -193,14 +215,16 @@ function exportIndex(dir: string): Map<string, string> {
   for (const file of filesUnder(ROOT, 'src', '.ts')) {
     if (file.endsWith('/index.ts')) continue
     const specifier = relative(dir, join(ROOT, file)).replace(/\.ts$/, '.js')
-    for (const name of exportedNames(readFileSync(join(ROOT, file), 'utf8'))) if (!index.has(name)) index.set(name, specifier)
+    for (const name of exportedNames(readFileSync(join(ROOT, file), 'utf8')))
+      if (!index.has(name)) index.set(name, specifier)
   }
   return index
 }
 
 function prelude(code: string, index: ReadonlyMap<string, string>): string {
   const own = new Set(importedNames(code))
-  for (const m of code.matchAll(/\b(?:const|let|var|function|class|type|interface)\s+([A-Za-z_$][\w$]*)/g)) own.add(m[1]!)
+  for (const m of code.matchAll(/\b(?:const|let|var|function|class|type|interface)\s+([A-Za-z_$][\w$]*)/g))
+    own.add(m[1]!)
   const wanted = new Map<string, string[]>()
   for (const word of new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? [])) {
     const module = index.get(word)

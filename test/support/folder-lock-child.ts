@@ -7,7 +7,12 @@ import { existsSync, readFileSync } from 'node:fs'
 
 import { EmbeddedDatabaseBusyError, lockEmbeddedFolder } from '../../src/connect/index.js'
 
-const [dataDir, timeout, goFile, mode] = process.argv.slice(2) as [string, string, string | undefined, string | undefined]
+const [dataDir, timeout, goFile, mode] = process.argv.slice(2) as [
+  string,
+  string,
+  string | undefined,
+  string | undefined,
+]
 process.stdout.write('ready\n')
 if (goFile && goFile !== '-') {
   // The go file holds an instant (ms since the epoch): wait for the file without burning CPU,

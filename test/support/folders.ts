@@ -19,7 +19,9 @@ export function countedFiles(count: number, extra: (n: number) => string = () =>
   for (let n = 1; n <= count; n++) {
     const v = String(n).padStart(3, '0')
     files[`${v}_step_${n}.sql`] =
-      (n === 1 ? 'create table if not exists side_effects (version int not null, at timestamptz default clock_timestamp());\n' : '') +
+      (n === 1
+        ? 'create table if not exists side_effects (version int not null, at timestamptz default clock_timestamp());\n'
+        : '') +
       `create table t${n} (id int primary key);\ninsert into side_effects (version) values (${n});\n${extra(n)}`
   }
   return files

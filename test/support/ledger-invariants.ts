@@ -39,7 +39,12 @@ export async function readLedgerState(db: Kysely<unknown>, files: readonly Expec
     select relname as r from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'public' and relname = any(${sql.val(files.map((f) => f.creates))}::text[])`.execute(db)
   const present = new Set(rows.map((r) => r.r))
-  return { schemaVersions, kysely, inCatalog: files.filter((f) => present.has(f.creates)).map((f) => f.version), sideEffects }
+  return {
+    schemaVersions,
+    kysely,
+    inCatalog: files.filter((f) => present.has(f.creates)).map((f) => f.version),
+    sideEffects,
+  }
 }
 
 /**
@@ -50,24 +55,34 @@ export async function readLedgerState(db: Kysely<unknown>, files: readonly Expec
  *   before the process died, never lead);
  * - with `converged`, kysely_migration = schema_versions = every file.
  */
-export function invariantViolations(state: LedgerState, files: readonly ExpectedFile[], options: { readonly converged?: boolean } = {}): string[] {
+export function invariantViolations(
+  state: LedgerState,
+  files: readonly ExpectedFile[],
+  options: { readonly converged?: boolean } = {},
+): string[] {
   const problems: string[] = []
   const recorded = new Set(state.schemaVersions)
   const catalog = new Set(state.inCatalog)
   for (const f of files) {
     if (recorded.has(f.version) !== catalog.has(f.version)) {
-      problems.push(`version ${f.version}: recorded=${recorded.has(f.version)} but ${f.creates} exists=${catalog.has(f.version)}`)
+      problems.push(
+        `version ${f.version}: recorded=${recorded.has(f.version)} but ${f.creates} exists=${catalog.has(f.version)}`,
+      )
     }
     const runs = state.sideEffects.filter((v) => v === f.version).length
-    if (runs !== (recorded.has(f.version) ? 1 : 0)) problems.push(`version ${f.version}: its SQL ran ${runs} times (recorded=${recorded.has(f.version)})`)
+    if (runs !== (recorded.has(f.version) ? 1 : 0))
+      problems.push(`version ${f.version}: its SQL ran ${runs} times (recorded=${recorded.has(f.version)})`)
   }
   const recordedNames = new Set(files.filter((f) => recorded.has(f.version)).map((f) => f.name))
-  for (const name of state.kysely) if (!recordedNames.has(name)) problems.push(`kysely_migration has ${name}, schema_versions does not`)
+  for (const name of state.kysely)
+    if (!recordedNames.has(name)) problems.push(`kysely_migration has ${name}, schema_versions does not`)
   const lag = recordedNames.size - state.kysely.filter((n) => recordedNames.has(n)).length
   if (lag > 1) problems.push(`kysely_migration lags schema_versions by ${lag} files (at most 1 is possible)`)
   if (options.converged) {
-    if (state.schemaVersions.length !== files.length) problems.push(`not converged: schema_versions = [${state.schemaVersions.join(',')}]`)
-    if (state.kysely.length !== files.length) problems.push(`not converged: kysely_migration = [${state.kysely.join(',')}]`)
+    if (state.schemaVersions.length !== files.length)
+      problems.push(`not converged: schema_versions = [${state.schemaVersions.join(',')}]`)
+    if (state.kysely.length !== files.length)
+      problems.push(`not converged: kysely_migration = [${state.kysely.join(',')}]`)
   }
   return problems
 }
@@ -76,7 +91,9 @@ export function invariantViolations(state: LedgerState, files: readonly Expected
 export async function advisoryLocks(db: Kysely<unknown>): Promise<{ pid: number; granted: boolean; objid: string }[]> {
   const { rows } = await sql<{ pid: number; granted: boolean; objid: string }>`
     select pid, granted, objid::text from pg_locks
-    where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`.execute(db)
+    where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`.execute(
+    db,
+  )
   return rows
 }
 
@@ -85,14 +102,19 @@ export async function advisoryLocks(db: Kysely<unknown>): Promise<{ pid: number;
  * client's backend lives on until it next talks to the socket, e.g. after its pg_sleep).
  * Returns how long it took; throws after `timeoutMs`.
  */
-export async function waitForBackendsGone(db: Kysely<unknown>, applicationName: string, timeoutMs = 30_000): Promise<number> {
+export async function waitForBackendsGone(
+  db: Kysely<unknown>,
+  applicationName: string,
+  timeoutMs = 30_000,
+): Promise<number> {
   const started = Date.now()
   for (;;) {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pg_stat_activity
       where datname = current_database() and application_name = ${applicationName}`.execute(db)
     if (rows[0]!.n === 0) return Date.now() - started
-    if (Date.now() - started > timeoutMs) throw new Error(`backends of ${applicationName} still alive after ${timeoutMs} ms`)
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`backends of ${applicationName} still alive after ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }
@@ -121,7 +143,9 @@ export async function stableSnapshot(db: Kysely<unknown>): Promise<string> {
     lines.push(`kysely_migration: ${rows.map((r) => r.r).join(' ; ')}`)
   }
   if (await exists('kysely_migration_lock')) {
-    const { rows } = await sql<{ r: string }>`select format('%s|%s', id, is_locked) as r from kysely_migration_lock order by id`.execute(db)
+    const { rows } = await sql<{
+      r: string
+    }>`select format('%s|%s', id, is_locked) as r from kysely_migration_lock order by id`.execute(db)
     lines.push(`kysely_migration_lock: ${rows.map((r) => r.r).join(' ; ')}`)
   }
   if (await exists('side_effects')) {

@@ -20,7 +20,13 @@ if (isMainThread) {
   const [dataDir, deadPid, rounds, workers] = process.argv.slice(2) as [string, string, string, string]
   const control = new SharedArrayBuffer(12)
   const state = new Int32Array(control)
-  const threads = Array.from({ length: Number(workers) }, () => new Worker(new URL(import.meta.url), { workerData: { dataDir, rounds: Number(rounds), control } satisfies Shared }))
+  const threads = Array.from(
+    { length: Number(workers) },
+    () =>
+      new Worker(new URL(import.meta.url), {
+        workerData: { dataDir, rounds: Number(rounds), control } satisfies Shared,
+      }),
+  )
   const winners: number[] = []
   for (let round = 1; round <= Number(rounds); round++) {
     const token = round.toString(16).padStart(24, '0')

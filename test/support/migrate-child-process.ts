@@ -47,7 +47,15 @@ function childBundle(): Promise<string | undefined> {
       await mkdir(BUILD_DIR, { recursive: true })
       const out = join(BUILD_DIR, 'migrate-child.mjs')
       const temp = `${out}.${process.pid}.tmp.mjs`
-      await esbuild.build({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: temp, logLevel: 'silent' })
+      await esbuild.build({
+        entryPoints: [CHILD],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        packages: 'external',
+        outfile: temp,
+        logLevel: 'silent',
+      })
       await rename(temp, out) // atomic: suites in parallel workers may build at once
       return out
     } catch {
@@ -64,13 +72,19 @@ function childBundle(): Promise<string | undefined> {
  * background threads, which costs a short-lived process about 1.5 s of CPU at exit; with 16
  * processes per round on 2 cores that, not the database, would dominate the suite.
  */
-export async function startMigrateChild(config: ChildConfig, options: { readonly timeoutMs?: number } = {}): Promise<MigrateChild> {
+export async function startMigrateChild(
+  config: ChildConfig,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<MigrateChild> {
   const bundle = await childBundle()
   return spawnMigrateChild(config, { ...options, entry: bundle })
 }
 
 /** {@link startMigrateChild} with the entry point chosen: a bundle, else the TypeScript through tsx. */
-export function spawnMigrateChild(config: ChildConfig, options: { readonly timeoutMs?: number; readonly entry?: string } = {}): MigrateChild {
+export function spawnMigrateChild(
+  config: ChildConfig,
+  options: { readonly timeoutMs?: number; readonly entry?: string } = {},
+): MigrateChild {
   const entry = options.entry ? [options.entry] : ['--import', 'tsx', CHILD]
   const child = spawn(process.execPath, ['--liftoff-only', ...entry, JSON.stringify(config)], {
     cwd: REPO,
@@ -109,7 +123,8 @@ export function spawnMigrateChild(config: ChildConfig, options: { readonly timeo
       clearTimeout(limit)
       // 'exit' may come before stdout is drained; 'close' comes after both.
       child.on('close', () => {
-        for (const w of waiters.splice(0)) w.reject(new Error(`child exited (${code ?? signal}) before "${w.kind}"; stderr: ${stderr.slice(-2000)}`))
+        for (const w of waiters.splice(0))
+          w.reject(new Error(`child exited (${code ?? signal}) before "${w.kind}"; stderr: ${stderr.slice(-2000)}`))
         resolve({ code, signal, events, stderr, timedOut })
       })
     })

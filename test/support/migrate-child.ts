@@ -82,7 +82,11 @@ try {
   }
   emit({ event: 'started', at: Date.now() })
   const result = await runner.migrate()
-  emit({ event: 'done', statuses: result.results.map((r) => `${r.version}:${r.status}`), currentVersion: result.currentVersion })
+  emit({
+    event: 'done',
+    statuses: result.results.map((r) => `${r.version}:${r.status}`),
+    currentVersion: result.currentVersion,
+  })
   await runner.close()
 } catch (error) {
   const e = error as Error & Partial<MigrationError>

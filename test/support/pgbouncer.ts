@@ -47,7 +47,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -96,9 +98,13 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   }
   await chmod(dir, 0o755)
 
-  const child: ChildProcess = spawn(PGBOUNCER_BIN, [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child: ChildProcess = spawn(
+    PGBOUNCER_BIN,
+    [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -108,7 +114,8 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   }
   process.once('exit', onExit)
 
-  const readLog = async (): Promise<string> => (await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')) + stderr
+  const readLog = async (): Promise<string> =>
+    (await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')) + stderr
   try {
     await waitForPort(port, 10_000, () => child.exitCode !== null)
   } catch (error) {

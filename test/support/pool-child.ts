@@ -12,7 +12,9 @@ const mine = `%\\_${process.pid}\\_%`
 const deadline = Date.now() + 60_000
 let names: string[] = []
 while (Date.now() < deadline) {
-  names = (await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [mine])).rows.map((r) => r.datname)
+  names = (
+    await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [mine])
+  ).rows.map((r) => r.datname)
   if (names.length >= 3) break
   await new Promise((resolve) => setTimeout(resolve, 50))
 }

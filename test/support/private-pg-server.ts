@@ -36,9 +36,21 @@ export async function startPrivateServer(password: string): Promise<PrivateServe
     await chown(pwfile, pg.uid, pg.gid)
   }
   await chmod(dir, 0o700)
-  const as = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args))
+  const as = (cmd: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args)
   const port = await freePort()
-  await as(join(PG_BIN, 'initdb'), ['-D', data, '-A', 'scram-sha-256', '-U', 'postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8'])
+  await as(join(PG_BIN, 'initdb'), [
+    '-D',
+    data,
+    '-A',
+    'scram-sha-256',
+    '-U',
+    'postgres',
+    `--pwfile=${pwfile}`,
+    '--no-sync',
+    '-E',
+    'UTF8',
+  ])
   await as(join(PG_BIN, 'pg_ctl'), [
     '-D',
     data,

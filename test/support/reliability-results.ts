@@ -53,7 +53,9 @@ export function writeScenarioResult(result: ScenarioResult): void {
 /** The command that reruns a test by name. */
 export function reproduceCommand(file: string, testName: string, env: Record<string, string> = {}): string {
   const all = { ...(SOAK ? { WUKONG_SOAK: '1' } : {}), ...env }
-  const prefix = Object.entries(all).map(([k, v]) => `${k}=${v} `).join('')
+  const prefix = Object.entries(all)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('')
   return `${prefix}npx vitest run ${file} -t ${shellQuote(testName)}`
 }
 
@@ -78,7 +80,14 @@ export interface ScenarioProgress {
  * ```
  */
 export async function recordScenario(
-  meta: { readonly id: string; readonly group: string; readonly scenario: string; readonly file: string; readonly testName: string; readonly env?: Record<string, string> },
+  meta: {
+    readonly id: string
+    readonly group: string
+    readonly scenario: string
+    readonly file: string
+    readonly testName: string
+    readonly env?: Record<string, string>
+  },
   body: (progress: ScenarioProgress) => Promise<void>,
 ): Promise<void> {
   const started = performance.now()

@@ -9,5 +9,7 @@ import { GuardedPool } from '../../src/index.js'
  * builds itself is tested separately.)
  */
 export function robustKysely(url: string, max = 4): Kysely<unknown> {
-  return new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url, max }) }) })
+  return new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url, max }) }),
+  })
 }

@@ -16,7 +16,10 @@ class Collect extends Writable {
  * Runs `wukong-migrate` in this process (`runCli`, what the bin calls), without colour: as a
  * subprocess would, minus the seconds a fresh Node process spends loading the SQL parser.
  */
-export async function runCliHere(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+export async function runCliHere(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliRun> {
   const [stdout, stderr] = [new Collect(), new Collect()]
   const code = await runCli(args, { stdout, stderr, env: cliEnv({ NO_COLOR: '1', ...env }), cwd: ROOT })
   return { code, stdout: stdout.text, stderr: stderr.text }

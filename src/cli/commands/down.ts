@@ -20,13 +20,18 @@ export function downCommand(ctx: CommandContext): Promise<CommandResult> {
     const { currentVersion, applied } = await runner.status()
     const current = currentVersion ?? 0
     if (to !== undefined && to > current) {
-      throw new CliError('TARGET_ABOVE_CURRENT', `down --to ${to}: ${versionPhrase(currentVersion)}, so this would apply migrations, not revert them`, {
-        advice: `use wukong-migrate migrate to go up`,
-      })
+      throw new CliError(
+        'TARGET_ABOVE_CURRENT',
+        `down --to ${to}: ${versionPhrase(currentVersion)}, so this would apply migrations, not revert them`,
+        {
+          advice: `use wukong-migrate migrate to go up`,
+        },
+      )
     }
     // Nothing above the target (or nothing at all): say so rather than open bookkeeping.
     // 0 means before every file, a 000_ file included.
-    if (applied.length === 0 || (to !== undefined && to !== 0 && !applied.some((a) => a.version > to))) return `Nothing to revert; ${versionPhrase(currentVersion)}.`
+    if (applied.length === 0 || (to !== undefined && to !== 0 && !applied.some((a) => a.version > to)))
+      return `Nothing to revert; ${versionPhrase(currentVersion)}.`
     return runner.down(to === undefined ? {} : { to })
   })
 }

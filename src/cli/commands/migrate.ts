@@ -43,8 +43,15 @@ export async function runCommand(
     try {
       // Files are read and parsed before any connection: a broken file fails here, offline.
       const files = await runner.verify()
-      printer = new RunPrinter(out, files.flatMap((f) => [f.fileName, f.down?.fileName ?? '']))
-      out.line(out.out.dim(`${verb === 'migrate' ? 'Migrating' : 'Reverting'} ${describeTarget(ctx.target)} with ${displayPath(ctx.folder, ctx.io.cwd)}`))
+      printer = new RunPrinter(
+        out,
+        files.flatMap((f) => [f.fileName, f.down?.fileName ?? '']),
+      )
+      out.line(
+        out.out.dim(
+          `${verb === 'migrate' ? 'Migrating' : 'Reverting'} ${describeTarget(ctx.target)} with ${displayPath(ctx.folder, ctx.io.cwd)}`,
+        ),
+      )
       const outcome = await go(runner)
       if (typeof outcome === 'string') {
         // The command decided there was nothing to do (e.g. down on an empty database).
@@ -52,14 +59,21 @@ export async function runCommand(
         return { exitCode: EXIT.OK, fields: fields(undefined) }
       }
       const took = formatDuration(performance.now() - started)
-      if (outcome.results.length === 0) out.line(out.out.green(`Already up to date; ${versionPhrase(outcome.currentVersion)}.`))
-      else out.line(out.out.green(`Done: ${countsLine(outcome.results)} in ${took}; ${versionPhrase(outcome.currentVersion)}.`))
+      if (outcome.results.length === 0)
+        out.line(out.out.green(`Already up to date; ${versionPhrase(outcome.currentVersion)}.`))
+      else
+        out.line(
+          out.out.green(`Done: ${countsLine(outcome.results)} in ${took}; ${versionPhrase(outcome.currentVersion)}.`),
+        )
       return { exitCode: EXIT.OK, fields: fields(outcome) }
     } catch (error) {
       if (!(error instanceof MigrationRunError)) return { exitCode: EXIT.FAILED, fields: fields(undefined), error }
       printer?.results(error.results)
       // Say where the database stands now, if it still answers; the failure is what matters.
-      const now = await runner.status().then((s) => s.currentVersion, () => undefined)
+      const now = await runner.status().then(
+        (s) => s.currentVersion,
+        () => undefined,
+      )
       const after = now === undefined ? '' : `; ${versionPhrase(now)}`
       const result = { results: error.results, currentVersion: now ?? null }
       return {
@@ -67,7 +81,9 @@ export async function runCommand(
         fields: fields(result),
         error,
         // After the error block, so it is the last line a person sees.
-        trailer: out.out.red(`${verb === 'migrate' ? 'Migration' : 'Revert'} failed: ${countsLine(error.results)} in ${formatDuration(performance.now() - started)}${after}.`),
+        trailer: out.out.red(
+          `${verb === 'migrate' ? 'Migration' : 'Revert'} failed: ${countsLine(error.results)} in ${formatDuration(performance.now() - started)}${after}.`,
+        ),
       }
     }
   })

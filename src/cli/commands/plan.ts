@@ -19,9 +19,17 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   let files: readonly MigrationFile[]
   let status: MigrationStatus
   try {
-    ;[files, status] = await withRunner(ctx, {}, async (runner) => [await runner.verify(), await runner.status()] as const)
+    ;[files, status] = await withRunner(
+      ctx,
+      {},
+      async (runner) => [await runner.verify(), await runner.status()] as const,
+    )
   } catch (error) {
-    return { exitCode: EXIT.FAILED, fields: { currentVersion: null, pending: [], bookkeeping: [], drifted: [], missing: [] }, error }
+    return {
+      exitCode: EXIT.FAILED,
+      fields: { currentVersion: null, pending: [], bookkeeping: [], drifted: [], missing: [] },
+      error,
+    }
   }
   const pending = status.pending.map((p): PlannedFileJson => {
     const file = files.find((f) => f.version === p.version)!
@@ -35,7 +43,11 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   })
   const bookkeeping = status.applied
     .filter((a) => a.checksumMatches === null || !a.recordedByKysely)
-    .map((a) => ({ version: a.version, fileName: a.fileName, action: a.checksumMatches === null ? ('adopt' as const) : ('heal' as const) }))
+    .map((a) => ({
+      version: a.version,
+      fileName: a.fileName,
+      action: a.checksumMatches === null ? ('adopt' as const) : ('heal' as const),
+    }))
   let refusal: unknown
   if (!ctx.args.allowDrift) {
     try {
@@ -55,24 +67,33 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   return { exitCode: refusal === undefined ? EXIT.OK : EXIT.FAILED, fields, error: refusal }
 }
 
-function print(ctx: CommandContext, plan: Pick<PlanJson, 'currentVersion' | 'pending' | 'bookkeeping'>, refused: boolean): void {
+function print(
+  ctx: CommandContext,
+  plan: Pick<PlanJson, 'currentVersion' | 'pending' | 'bookkeeping'>,
+  refused: boolean,
+): void {
   const { out } = ctx
   const c = out.out
   out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
   out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
   out.line()
-  if (refused) out.line(c.red('migrate would refuse to run (see the error below); were it allowed (--allow-drift), it would:'))
+  if (refused)
+    out.line(c.red('migrate would refuse to run (see the error below); were it allowed (--allow-drift), it would:'))
   if (plan.pending.length === 0 && plan.bookkeeping.length === 0) {
     out.line(c.green(`Nothing to do; ${versionPhrase(plan.currentVersion)}.`))
     return
   }
   if (plan.pending.length) {
     const last = plan.pending.at(-1)!.version
-    out.line(`migrate would apply ${plural(plan.pending.length, 'file')}, from ${plan.currentVersion === null ? 'nothing applied' : `version ${plan.currentVersion}`} to version ${last}:`)
+    out.line(
+      `migrate would apply ${plural(plan.pending.length, 'file')}, from ${plan.currentVersion === null ? 'nothing applied' : `version ${plan.currentVersion}`} to version ${last}:`,
+    )
   }
   for (const file of plan.pending) {
     out.line()
-    out.line(`${c.bold(file.fileName)}  ${c.dim(`${plural(file.statements.length, 'statement')}, ${file.atomic ? 'one transaction' : 'not atomic: each statement on its own (-- wukong:no-transaction)'}`)}`)
+    out.line(
+      `${c.bold(file.fileName)}  ${c.dim(`${plural(file.statements.length, 'statement')}, ${file.atomic ? 'one transaction' : 'not atomic: each statement on its own (-- wukong:no-transaction)'}`)}`,
+    )
     const lastLine = Math.max(...file.statements.map((s) => s.line + s.text.split('\n').length - 1))
     const gutter = String(lastLine).length
     for (const statement of file.statements) {
@@ -84,7 +105,12 @@ function print(ctx: CommandContext, plan: Pick<PlanJson, 'currentVersion' | 'pen
   }
   if (plan.bookkeeping.length) {
     out.line()
-    out.line(`and complete the bookkeeping of ${plural(plan.bookkeeping.length, 'applied file')}, running none of their SQL:`)
-    for (const b of plan.bookkeeping) out.line(`  ${b.action === 'adopt' ? 'adopt' : 'heal '}  ${b.fileName}${c.dim(b.action === 'adopt' ? '  (applied by the old runner)' : '  (missing from kysely_migration)')}`)
+    out.line(
+      `and complete the bookkeeping of ${plural(plan.bookkeeping.length, 'applied file')}, running none of their SQL:`,
+    )
+    for (const b of plan.bookkeeping)
+      out.line(
+        `  ${b.action === 'adopt' ? 'adopt' : 'heal '}  ${b.fileName}${c.dim(b.action === 'adopt' ? '  (applied by the old runner)' : '  (missing from kysely_migration)')}`,
+      )
   }
 }

@@ -24,7 +24,15 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
   } catch (error) {
     return {
       exitCode: EXIT.FAILED,
-      fields: { currentVersion: null, isUpToDate: false, applied: [], pending: [], drifted: [], missing: [], adopted: [] },
+      fields: {
+        currentVersion: null,
+        isUpToDate: false,
+        applied: [],
+        pending: [],
+        drifted: [],
+        missing: [],
+        adopted: [],
+      },
       error,
     }
   }
@@ -53,24 +61,31 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
   const drifted = new Set(status.drifted.map((d) => d.version))
   type Row = { version: number; label: string; colour: (t: string) => string; fileName: string; note: string }
   const rows: Row[] = [
-    ...status.applied.map((a): Row => ({ version: a.version, fileName: a.fileName, ...appliedRow(a, drifted.has(a.version), c) })),
-    ...status.pending.map((p): Row => ({
-      version: p.version,
-      fileName: p.fileName,
-      label: 'pending',
-      colour: c.yellow,
-      note: `${plural(p.statements, 'statement')}${p.atomic ? '' : ', not atomic'}`,
-    })),
-    ...status.missing.map((m): Row => ({
-      version: m.version,
-      fileName: m.fileName ?? `version ${m.version}`,
-      label: 'MISSING',
-      colour: (t) => c.red(c.bold(t)),
-      note: `applied ("${m.description}") but no such file in the folder`,
-    })),
+    ...status.applied.map(
+      (a): Row => ({ version: a.version, fileName: a.fileName, ...appliedRow(a, drifted.has(a.version), c) }),
+    ),
+    ...status.pending.map(
+      (p): Row => ({
+        version: p.version,
+        fileName: p.fileName,
+        label: 'pending',
+        colour: c.yellow,
+        note: `${plural(p.statements, 'statement')}${p.atomic ? '' : ', not atomic'}`,
+      }),
+    ),
+    ...status.missing.map(
+      (m): Row => ({
+        version: m.version,
+        fileName: m.fileName ?? `version ${m.version}`,
+        label: 'MISSING',
+        colour: (t) => c.red(c.bold(t)),
+        note: `applied ("${m.description}") but no such file in the folder`,
+      }),
+    ),
   ].sort((a, b) => a.version - b.version)
   const width = Math.max(0, ...rows.map((r) => r.fileName.length))
-  for (const r of rows) out.line(`  ${r.colour(r.label.padEnd(8))} ${r.fileName.padEnd(width)}  ${c.dim(r.note)}`.trimEnd())
+  for (const r of rows)
+    out.line(`  ${r.colour(r.label.padEnd(8))} ${r.fileName.padEnd(width)}  ${c.dim(r.note)}`.trimEnd())
   if (rows.length === 0) out.line(c.dim('  (no migration files, nothing applied)'))
   out.line()
 
@@ -81,27 +96,67 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
   ].filter(Boolean)
   const unfinished = status.applied.filter((a) => !a.recordedByKysely || a.checksumMatches === null)
   if (status.isUpToDate) {
-    out.line(c.green(`Up to date: ${versionPhrase(status.currentVersion)} (${plural(status.applied.length, 'file')} applied).`))
+    out.line(
+      c.green(
+        `Up to date: ${versionPhrase(status.currentVersion)} (${plural(status.applied.length, 'file')} applied).`,
+      ),
+    )
     return
   }
-  const summary = problems.length ? problems.join(', ') : `bookkeeping of ${plural(unfinished.length, 'file')} to complete`
+  const summary = problems.length
+    ? problems.join(', ')
+    : `bookkeeping of ${plural(unfinished.length, 'file')} to complete`
   out.line(c.yellow(`Not up to date: ${versionPhrase(status.currentVersion)}; ${summary}.`))
   if (status.drifted.length) {
     const paths = status.drifted.map((d) => displayPath(join(ctx.folder, d.fileName), ctx.io.cwd)).join(' ')
-    out.line(`  drifted: applied files were edited; restore them as applied (git log -p -- ${paths}) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway`)
+    out.line(
+      `  drifted: applied files were edited; restore them as applied (git log -p -- ${paths}) and put the change in a new file (wukong-migrate create <name>); --allow-drift migrates anyway`,
+    )
   }
   if (status.missing.length) {
-    out.line(`  missing: restore the files, or point --dir at the folder this database was migrated from; --allow-drift migrates anyway`)
+    out.line(
+      `  missing: restore the files, or point --dir at the folder this database was migrated from; --allow-drift migrates anyway`,
+    )
   }
-  if (status.pending.length) out.line(`  pending: wukong-migrate migrate applies them (wukong-migrate plan shows their SQL)`)
-  if (!problems.length && unfinished.length) out.line(`  wukong-migrate migrate completes it without running any file's SQL`)
+  if (status.pending.length)
+    out.line(`  pending: wukong-migrate migrate applies them (wukong-migrate plan shows their SQL)`)
+  if (!problems.length && unfinished.length)
+    out.line(`  wukong-migrate migrate completes it without running any file's SQL`)
 }
 
-function appliedRow(a: AppliedMigration, drifted: boolean, c: { green: (t: string) => string; cyan: (t: string) => string; red: (t: string) => string; bold: (t: string) => string }) {
-  const when = a.appliedAt ? new Date(a.appliedAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : 'date unknown'
+function appliedRow(
+  a: AppliedMigration,
+  drifted: boolean,
+  c: {
+    green: (t: string) => string
+    cyan: (t: string) => string
+    red: (t: string) => string
+    bold: (t: string) => string
+  },
+) {
+  const when = a.appliedAt
+    ? new Date(a.appliedAt)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
+    : 'date unknown'
   const took = a.executionMs !== null ? `, ${formatDuration(a.executionMs)}` : ''
-  if (drifted) return { label: 'DRIFTED', colour: (t: string) => c.red(c.bold(t)), note: `applied ${when}; the file was edited since (checksum differs)` }
-  if (a.checksumMatches === null) return { label: 'applied', colour: c.cyan, note: `${when}, by the old runner (migrate adopts it: no SQL runs)` }
-  const notes = [a.adopted ? 'adopted from the old runner' : '', a.atomic ? '' : 'not atomic', a.recordedByKysely ? '' : 'migrate completes its bookkeeping'].filter(Boolean)
-  return { label: a.adopted ? 'adopted' : 'applied', colour: a.adopted ? c.cyan : c.green, note: `${when}${took}${notes.length ? ` (${notes.join('; ')})` : ''}` }
+  if (drifted)
+    return {
+      label: 'DRIFTED',
+      colour: (t: string) => c.red(c.bold(t)),
+      note: `applied ${when}; the file was edited since (checksum differs)`,
+    }
+  if (a.checksumMatches === null)
+    return { label: 'applied', colour: c.cyan, note: `${when}, by the old runner (migrate adopts it: no SQL runs)` }
+  const notes = [
+    a.adopted ? 'adopted from the old runner' : '',
+    a.atomic ? '' : 'not atomic',
+    a.recordedByKysely ? '' : 'migrate completes its bookkeeping',
+  ].filter(Boolean)
+  return {
+    label: a.adopted ? 'adopted' : 'applied',
+    colour: a.adopted ? c.cyan : c.green,
+    note: `${when}${took}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+  }
 }

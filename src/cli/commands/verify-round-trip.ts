@@ -36,7 +36,12 @@ export async function verifyRoundTripCommand(ctx: CommandContext): Promise<Comma
     upDifferences: f.upDifferences,
     error: f.error === null ? null : describeError(f.error, { folder: ctx.folder, target: ctx.target }),
   }))
-  if (!ctx.out.json) print(ctx, report, files.map((f) => f.error))
+  if (!ctx.out.json)
+    print(
+      ctx,
+      report,
+      files.map((f) => f.error),
+    )
   return { exitCode: report.ok ? EXIT.OK : EXIT.FAILED, fields: { roundtrip: { ok: report.ok, files } } }
 }
 

@@ -23,26 +23,51 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
   if (ctx.args.roundtrip && report.errors.length === 0) return verifyRoundTripCommand(ctx)
   const errors = report.errors.map((e) => describeError(e, { folder, target: null }))
   const fields = {
-    files: report.files.map((f) => ({ version: f.version, name: f.name, fileName: f.fileName, statements: f.sql.statements.length, atomic: f.sql.transactional, down: f.down?.fileName ?? null })),
+    files: report.files.map((f) => ({
+      version: f.version,
+      name: f.name,
+      fileName: f.fileName,
+      statements: f.sql.statements.length,
+      atomic: f.sql.transactional,
+      down: f.down?.fileName ?? null,
+    })),
     errors,
-    warnings: report.warnings.map((w) => ({ code: w.code, message: w.message, file: w.file ?? null, line: w.line ?? null })),
+    warnings: report.warnings.map((w) => ({
+      code: w.code,
+      message: w.message,
+      file: w.file ?? null,
+      line: w.line ?? null,
+    })),
   }
   if (!out.json) {
     out.line(`${c.bold('Folder:')} ${displayPath(folder, ctx.io.cwd)}`)
     const width = Math.max(0, ...report.files.map((f) => f.fileName.length))
     for (const f of report.files) {
-      const notes = [plural(f.sql.statements.length, 'statement'), f.sql.transactional ? '' : 'not atomic (-- wukong:no-transaction)', f.down ? `down: ${f.down.fileName}` : ''].filter(Boolean)
+      const notes = [
+        plural(f.sql.statements.length, 'statement'),
+        f.sql.transactional ? '' : 'not atomic (-- wukong:no-transaction)',
+        f.down ? `down: ${f.down.fileName}` : '',
+      ].filter(Boolean)
       out.line(`  ${c.green('ok')}  ${f.fileName.padEnd(width)}  ${c.dim(notes.join(', '))}`)
     }
-    for (const w of report.warnings) out.error(`${out.err.yellow(out.err.bold(`warning[${w.code}]`))}: ${w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`)
+    for (const w of report.warnings)
+      out.error(
+        `${out.err.yellow(out.err.bold(`warning[${w.code}]`))}: ${w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`,
+      )
     for (const e of errors) {
       for (const line of renderError(e, out.err, { folder, cwd: ctx.io.cwd })) out.error(line)
       out.error()
     }
     const tally = `${plural(report.warnings.length, 'warning')}`
-    if (errors.length) out.line(c.red(`verify failed: ${plural(errors.length, 'error')}, ${tally}; migrate would refuse this folder.`))
+    if (errors.length)
+      out.line(c.red(`verify failed: ${plural(errors.length, 'error')}, ${tally}; migrate would refuse this folder.`))
     else out.line(c.green(`verify passed: ${plural(report.files.length, 'file')}, ${tally}.`))
   }
   // The errors are already in `fields.errors` (all of them); the envelope's `error` is the first.
-  return { exitCode: errors.length ? EXIT.FAILED : EXIT.OK, fields, error: errors.length ? report.errors[0] : undefined, errorShown: true }
+  return {
+    exitCode: errors.length ? EXIT.FAILED : EXIT.OK,
+    fields,
+    error: errors.length ? report.errors[0] : undefined,
+    errorShown: true,
+  }
 }

@@ -5,7 +5,9 @@ import { MigrationRunner } from '@wukong/adapter-vercel'
 const runner = new MigrationRunner()
 try {
   const { results, currentVersion } = await runner.migrate()
-  console.log(JSON.stringify({ applied: results.map((r) => `${r.name}:${r.status}`), currentVersion, source: runner.source }))
+  console.log(
+    JSON.stringify({ applied: results.map((r) => `${r.name}:${r.status}`), currentVersion, source: runner.source }),
+  )
 } finally {
   await runner.close()
 }

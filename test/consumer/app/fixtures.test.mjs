@@ -17,7 +17,11 @@ it('hands out a migrated database of its own', async () => {
 })
 
 it('rolls back what a test wrote', async () => {
-  const count = () => t.db.selectFrom('sessions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()
+  const count = () =>
+    t.db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
   await withRollback(t.db, async (trx) => {
     await trx.insertInto('sessions').values({ id: 's1', goal: 'test' }).execute()
     expect(await trx.selectFrom('sessions').selectAll().execute()).toHaveLength(1)
@@ -28,7 +32,10 @@ it('rolls back what a test wrote', async () => {
 it('reads and writes embeddings as number[]', async () => {
   await withRollback(t.db, async (trx) => {
     const embedding = Array.from({ length: 1536 }, (_, i) => (i % 7) / 7)
-    await trx.insertInto('knowledge_entities').values({ entity_id: 'k1', content: 'x', level: 'public', embedding }).execute()
+    await trx
+      .insertInto('knowledge_entities')
+      .values({ entity_id: 'k1', content: 'x', level: 'public', embedding })
+      .execute()
     const row = await trx.selectFrom('knowledge_entities').select('embedding').executeTakeFirstOrThrow()
     expect(row.embedding).toHaveLength(1536)
   })

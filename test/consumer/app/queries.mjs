@@ -11,8 +11,17 @@ try {
       { session_id: 's1', step_number: 2, action: 'answer', status: 'completed' },
     ])
     .execute()
-  const session = await db.selectFrom('sessions').select(['id', 'goal', 'status', 'depth']).where('id', '=', 's1').executeTakeFirstOrThrow()
-  const steps = await db.selectFrom('steps').select(['step_number', 'action', 'status']).where('session_id', '=', 's1').orderBy('step_number').execute()
+  const session = await db
+    .selectFrom('sessions')
+    .select(['id', 'goal', 'status', 'depth'])
+    .where('id', '=', 's1')
+    .executeTakeFirstOrThrow()
+  const steps = await db
+    .selectFrom('steps')
+    .select(['step_number', 'action', 'status'])
+    .where('session_id', '=', 's1')
+    .orderBy('step_number')
+    .execute()
   console.log(JSON.stringify({ session, steps }))
 } finally {
   await db.destroy()

@@ -27,7 +27,10 @@ try {
     out.applied = results.map((r) => `${r.name}:${r.status}`)
     out.currentVersion = currentVersion
   }
-  await db.insertInto('sessions').values({ id: `v-${process.argv[2] ?? 'runner'}-${Date.now()}`, goal: 'over a WebSocket' }).execute()
+  await db
+    .insertInto('sessions')
+    .values({ id: `v-${process.argv[2] ?? 'runner'}-${Date.now()}`, goal: 'over a WebSocket' })
+    .execute()
   out.sessions = (await db.selectFrom('sessions').select('id').execute()).length
   console.log(JSON.stringify(out))
 } finally {

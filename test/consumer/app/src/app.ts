@@ -27,7 +27,11 @@ export async function boot(url: string | undefined): Promise<MigrateResult> {
 export async function bootWithMigrator(): Promise<void> {
   const target = await openMigrationDatabase()
   try {
-    const migrator = new Migrator({ db: target.db, provider: new SqlFileMigrationProvider(), ...target.migratorOptions })
+    const migrator = new Migrator({
+      db: target.db,
+      provider: new SqlFileMigrationProvider(),
+      ...target.migratorOptions,
+    })
     const { error } = await migrator.migrateToLatest()
     if (error) throw error
   } finally {
@@ -37,7 +41,10 @@ export async function bootWithMigrator(): Promise<void> {
 
 type SessionRow = Selectable<Database['sessions']>
 
-export async function activeSessions(db: Kysely<Database>, userId: string): Promise<Pick<SessionRow, 'id' | 'goal' | 'status'>[]> {
+export async function activeSessions(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<Pick<SessionRow, 'id' | 'goal' | 'status'>[]> {
   return db
     .selectFrom('sessions')
     .select(['id', 'goal', 'status'])

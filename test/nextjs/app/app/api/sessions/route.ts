@@ -11,12 +11,19 @@ const database = (): Promise<Kysely<Database>> => (db ??= createDatabase({ url: 
 export async function GET(): Promise<Response> {
   const k = await database()
   const sessions = await k.selectFrom('sessions').select(['id', 'goal', 'status']).orderBy('created_at').execute()
-  const { version } = await k.selectFrom('schema_versions').select((eb) => eb.fn.max('version').as('version')).executeTakeFirstOrThrow()
+  const { version } = await k
+    .selectFrom('schema_versions')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .executeTakeFirstOrThrow()
   return Response.json({ version, sessions })
 }
 
 export async function POST(request: Request): Promise<Response> {
   const { id, goal } = (await request.json()) as { id: string; goal: string }
-  const row = await (await database()).insertInto('sessions').values({ id, goal }).returning(['id', 'status']).executeTakeFirstOrThrow()
+  const row = await (await database())
+    .insertInto('sessions')
+    .values({ id, goal })
+    .returning(['id', 'status'])
+    .executeTakeFirstOrThrow()
   return Response.json(row)
 }
