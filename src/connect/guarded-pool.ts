@@ -55,8 +55,9 @@ export class GuardedPool extends pg.Pool {
   #socketsClosed(): Promise<void> {
     if (this.#open.size === 0) return Promise.resolve()
     return new Promise((resolve) => {
+      // Not unref'd: whoever awaits end() must be resumed when the bound passes, even when
+      // nothing else keeps the process alive (an unref'd timer would let Node exit mid-await).
       const timer = setTimeout(resolve, this.#closeTimeoutMs)
-      timer.unref()
       this.#whenClosed.push(() => {
         clearTimeout(timer)
         resolve()

@@ -243,8 +243,8 @@ async function endPool(pool: pg.Pool, timeoutMs: number): Promise<void> {
   await Promise.race([
     pool.end().catch(() => {}),
     new Promise<void>((resolve) => {
+      // Not unref'd: the caller awaits this bound (see GuardedPool's end()).
       timer = setTimeout(resolve, timeoutMs)
-      timer.unref()
     }),
   ])
   clearTimeout(timer)
