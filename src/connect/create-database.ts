@@ -41,6 +41,8 @@ export interface CreateDatabaseOptions {
   readonly applicationName?: string | undefined
   /** pg: longest wait for a connection (see `pgPoolConfig`). Default 30 000 ms. */
   readonly connectTimeoutMs?: number | undefined
+  /** pg, direct URLs only: `lock_timeout` of every session, set at connection start. */
+  readonly sessionLockTimeoutMs?: number | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
   readonly neon?: NeonSettings | undefined
 }
@@ -99,6 +101,7 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
       max: options.max,
       applicationName: options.applicationName,
       connectTimeoutMs: options.connectTimeoutMs,
+      sessionLockTimeoutMs: options.sessionLockTimeoutMs,
     }),
   )
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })

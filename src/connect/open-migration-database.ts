@@ -53,6 +53,12 @@ export interface OpenMigrationDatabaseOptions {
   readonly lockWaitTimeoutMs?: number | undefined
   /** Called about every 5 s while waiting for another migrator (pg and vercel drivers). */
   readonly onLockWait?: ((wait: LockWait) => void) | undefined
+  /**
+   * `lock_timeout` for the sessions of a direct pg connection, set when each connects, so the
+   * tool's own reads of its ledgers need no extra round trip to bound their wait. Not applied
+   * through a pooler (PgBouncer refuses startup options) nor when the URL sets `options` itself.
+   */
+  readonly lockTimeoutMs?: number | undefined
   /** pg: longest wait for a connection; the URL's `connect_timeout` wins. Default 30 000 ms. */
   readonly connectTimeoutMs?: number | undefined
   /** `transaction` lock: interval of the keep-alive query on the lock's connection. Default 5 000 ms. */
@@ -117,6 +123,8 @@ export interface MigrationDatabase<DB = Database> {
    * at all; and on a pooled URL no long transaction pins a server connection for the whole run.
    */
   readonly migratorOptions: Readonly<{ disableTransactions: boolean }>
+  /** The `lock_timeout` every session of `db` starts with (see the `lockTimeoutMs` option); undefined when none is set. */
+  readonly sessionLockTimeoutMs: number | undefined
   /** Closes the pool (and PGlite). Same as `db.destroy()`. */
   close(): Promise<void>
 }
@@ -169,6 +177,10 @@ export async function openMigrationDatabase<DB = Database>(
       'openMigrationDatabase: the transaction lock needs a second connection, which the embedded database does not have',
     )
   }
+  const sessionLockTimeoutMs =
+    options.lockTimeoutMs !== undefined && driver === 'pg' && lock === 'session' && url && !hasOptionsParameter(url)
+      ? Math.max(0, Math.trunc(options.lockTimeoutMs))
+      : undefined
   const base = await createDatabase<DB>({
     url,
     driver,
@@ -180,6 +192,7 @@ export async function openMigrationDatabase<DB = Database>(
     neon: options.neon,
     applicationName: 'wukong-migrate',
     connectTimeoutMs: options.connectTimeoutMs,
+    sessionLockTimeoutMs,
   })
   const wait = { waitTimeoutMs: options.lockWaitTimeoutMs, onWait: options.onLockWait }
   const db =
@@ -196,8 +209,17 @@ export async function openMigrationDatabase<DB = Database>(
     pooled,
     lock,
     migratorOptions: Object.freeze({ disableTransactions: true }),
+    sessionLockTimeoutMs,
     close: () => base.destroy(),
   })
+}
+
+function hasOptionsParameter(url: string): boolean {
+  try {
+    return new URL(url).searchParams.has('options')
+  } catch {
+    return true
+  }
 }
 
 function embeddedOnly(options: OpenMigrationDatabaseOptions): { url: undefined; source: 'embedded' } {

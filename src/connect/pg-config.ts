@@ -90,6 +90,11 @@ export interface PgPoolOptions {
    * Default {@link DEFAULT_CONNECT_TIMEOUT_MS}; 0 waits forever.
    */
   readonly connectTimeoutMs?: number | undefined
+  /**
+   * PostgreSQL's `lock_timeout` for every session of the pool, set in the startup packet (no
+   * round trip). Only for direct connections: PgBouncer refuses unknown startup parameters.
+   */
+  readonly sessionLockTimeoutMs?: number | undefined
 }
 
 /**
@@ -152,6 +157,9 @@ export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolC
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
+    ...(options.sessionLockTimeoutMs === undefined
+      ? {}
+      : { options: `-c lock_timeout=${Math.max(0, Math.trunc(options.sessionLockTimeoutMs))}` }),
   }
 }
 

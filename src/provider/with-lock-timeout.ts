@@ -18,7 +18,8 @@ export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze([
  * admin's open transaction) then fails the run with `LOCK_TIMEOUT` naming that session,
  * instead of the run waiting for it without limit. `0` waits forever (PostgreSQL's meaning);
  * undefined leaves the server's setting. `sameConnection`: `db` is already one connection
- * (the one Kysely's Migrator hands to migrations).
+ * (the one Kysely's Migrator hands to migrations). `preset`: the session already has this
+ * `lock_timeout` (set when it connected), so it is neither set nor restored: one round trip.
  *
  * @example
  * ```ts
@@ -29,10 +30,15 @@ export async function withLockTimeout<T>(
   db: Kysely<any>,
   lockTimeoutMs: number | undefined,
   body: (db: Kysely<any>) => Promise<T>,
-  options: { readonly sameConnection?: boolean } = {},
+  options: { readonly sameConnection?: boolean; readonly preset?: boolean } = {},
 ): Promise<T> {
   if (lockTimeoutMs === undefined) return body(db)
   const ms = Math.max(0, Math.trunc(lockTimeoutMs))
+  if (options.preset) {
+    return body(db).catch(async (error: unknown) => {
+      throw await explainLockTimeout(db, error, ms)
+    })
+  }
   const run = async (conn: Kysely<unknown>): Promise<T> => {
     const { rows } = await sql<{ previous: string }>`
       select current_setting('lock_timeout') as previous, set_config('lock_timeout', ${`${ms}ms`}, false)`.execute(conn)

@@ -195,6 +195,7 @@ export class MigrationRunner {
   #url: string | undefined
   #source: DatabaseUrlSource | 'db' = 'db'
   #lock: MigrationLockKind | 'given' = 'given'
+  #sessionLockTimeoutMs: number | undefined
 
   constructor(options: MigrationRunnerOptions = {}) {
     this.#props = Object.freeze({ ...options })
@@ -514,6 +515,7 @@ export class MigrationRunner {
     const [db, close] = [this.#db, this.#close]
     this.#db = undefined
     this.#close = undefined
+    this.#sessionLockTimeoutMs = undefined
     if (db) await db.catch(() => {})
     await close?.()
   }
@@ -608,7 +610,9 @@ export class MigrationRunner {
 
   /** Runs the runner's own bookkeeping queries under its lock timeout (see `lockTimeoutMs`). */
   #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
-    return withLockTimeout(db, this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, body)
+    const ms = this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+    // On a direct URL the runner opened, every session starts with this lock_timeout already.
+    return withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === Math.max(0, Math.trunc(ms)) })
   }
 
   #connect(): Promise<Kysely<any>> {
@@ -626,6 +630,7 @@ export class MigrationRunner {
         dataDir: embeddedDataDir(env),
         lockWaitTimeoutMs: this.#props.lockWaitTimeoutMs,
         connectTimeoutMs: this.#props.connectTimeoutMs,
+        lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
         busyTimeoutMs: this.#props.busyTimeoutMs,
         onBusy: (holder) => {
           const who = holder
@@ -644,6 +649,7 @@ export class MigrationRunner {
       this.#source = target.source
       this.#url = target.url
       this.#lock = target.lock
+      this.#sessionLockTimeoutMs = target.sessionLockTimeoutMs
       this.#close = () => target.close()
       // Say which setting chose the database: with four variables, the wrong one can win.
       const log =
