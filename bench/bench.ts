@@ -26,7 +26,7 @@ export interface BenchSizes {
   readonly w5: { readonly rounds: Rounds }
 }
 
-/** The sizes. */
+/** The full sizes of each workload. */
 export const FULL_SIZES: BenchSizes = {
   w1: { files: 300, rounds: { warmup: 1, runs: 7 } },
   w2: { files: 300, extraTables: 2000, rounds: { warmup: 2, runs: 15 } },
