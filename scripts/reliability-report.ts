@@ -63,5 +63,26 @@ for (const r of results) {
   }
   lines.push('')
 }
+// The classes whose tests live beside the code they test (they run in every `npm test`, so a
+// failure fails CI): listed from the test files themselves, so the list cannot fall behind.
+const ELSEWHERE: readonly (readonly [string, string])[] = [
+  [
+    'A file cannot change the session of the files after it, nor switch off the run’s limits',
+    'test/provider-session.test.ts',
+  ],
+  ['Inputs: CR line endings, version 000, a file Kysely could not record', 'test/provider-inputs.test.ts'],
+  ['Freshness: a long-lived provider sees added, edited and removed files', 'test/provider-freshness.test.ts'],
+  ['The embedded database belongs to one process at a time', 'test/embedded-lock.test.ts'],
+  ['Connections the server ends never crash the process', 'test/connection-errors.test.ts'],
+]
+lines.push('## Tested beside the code', '')
+lines.push('These run in every `npm test` (and so in CI); a failure fails the run.', '')
+for (const [what, file] of ELSEWHERE) {
+  const source = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')
+  const names = [...source.matchAll(/\bit(?:\.each\([^)]*\))?\(\s*(['"`])(.+?)\1\s*,/g)].map((m) => m[2]!)
+  lines.push(`- **${what}** (\`${file}\`, ${names.length} tests):`)
+  for (const name of names) lines.push(`  - ${name}`)
+}
+lines.push('')
 writeFileSync(new URL('../RELIABILITY.md', import.meta.url), `${lines.join('\n').trimEnd()}\n`)
 console.log(`RELIABILITY.md: ${results.length} scenarios`)
