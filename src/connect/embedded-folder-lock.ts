@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { linkSync, lstatSync, openSync, readFileSync, closeSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { hostname } from 'node:os'
 
 import { EmbeddedDatabaseBusyError, type EmbeddedFolderHolder } from './embedded-database-busy-error.js'
@@ -171,11 +181,10 @@ function claim(file: string, depth: number): ClaimOutcome {
     if (!helper.claimed) return helper.holder ? helper : busy
     try {
       // Holding the helper, nobody else can replace this stale claim, and its dead owner
-      // cannot release it: if it is still in place, it is safe to remove.
+      // cannot release it: if it is still in place, replace it in one step (a rename over it),
+      // so that no other process can slip in while the lock file is absent.
       const now = read(file)
-      if (now?.id === seen.id) unlinkQuietly(file)
-      const mine = create(file)
-      if (mine) return { claimed: true, token: mine }
+      if (now?.id === seen.id) return { claimed: true, token: replace(file) }
     } finally {
       removeIfClaim(`${file}.takeover-${seen.id}`, helper.token)
     }
@@ -184,8 +193,8 @@ function claim(file: string, depth: number): ClaimOutcome {
   return { claimed: false, holder: seen?.record && holderOf(seen.record) }
 }
 
-/** Creates `file` holding this process's record, if no such file exists; returns its token. */
-function create(file: string): string | undefined {
+/** This process's record for a new claim, written to a private file beside `file`. */
+function privateRecord(file: string): { readonly token: string; readonly text: string; readonly tmp: string } {
   const token = randomBytes(12).toString('hex')
   const record: LockRecord = {
     pid: process.pid,
@@ -198,6 +207,24 @@ function create(file: string): string | undefined {
   const text = `${JSON.stringify(record)}\n`
   const tmp = `${file}.${process.pid}.${token}.tmp`
   writeFileSync(tmp, text, { flag: 'wx' })
+  return { token, text, tmp }
+}
+
+/** Replaces `file` with this process's record in one step (for a stale claim); returns its token. */
+function replace(file: string): string {
+  const { token, tmp } = privateRecord(file)
+  try {
+    renameSync(tmp, file)
+  } catch (error) {
+    unlinkQuietly(tmp)
+    throw error
+  }
+  return token
+}
+
+/** Creates `file` holding this process's record, if no such file exists; returns its token. */
+function create(file: string): string | undefined {
+  const { token, text, tmp } = privateRecord(file)
   try {
     linkSync(tmp, file)
     return token

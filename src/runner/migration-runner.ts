@@ -332,14 +332,7 @@ export class MigrationRunner {
         file === failed ? 'failed' : event ? event.kind : after && committed.has(file.version) ? 'applied' : 'not-run'
       if (file === recordedOnlyByUs) status = 'applied'
       else if (after && status !== 'failed' && !committed.has(file.version)) status = 'not-run'
-      return Object.freeze({
-        version: file.version,
-        name: file.name,
-        fileName: event?.fileName ?? file.fileName,
-        status,
-        durationMs: event?.durationMs,
-        atomic: event?.atomic ?? file.sql.transactional,
-      })
+      return fileResult(file, status, event)
     })
     if (error !== undefined) {
       // An error from a batch (a lost connection) names no file: the file that was running.
@@ -579,14 +572,7 @@ export class MigrationRunner {
       }
       // Truth comes from the ledger after a failure: Kysely may call rolled-back work a success.
       if (after && status !== 'failed' && r.direction === 'Up' && !committed.has(file.version)) status = 'not-run'
-      return Object.freeze({
-        version: file.version,
-        name: file.name,
-        fileName: event?.fileName ?? file.fileName,
-        status,
-        durationMs: event?.durationMs,
-        atomic: event?.atomic ?? file.sql.transactional,
-      })
+      return fileResult(file, status, event)
     })
     const cause = outcome.error ? this.#wrap(outcome.error) : undefined
     // A lost connection is reported as that (CONNECTION_FAILED, naming the file); any other
@@ -778,4 +764,20 @@ function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number | undefined): Ky
   const adapter = db.getExecutor().adapter
   if (adapter.constructor !== PostgresAdapter) return db
   return withBoundedSessionMigrationLock(db, { waitTimeoutMs })
+}
+
+/** One file's outcome, from the file and, when it ran, its event. */
+function fileResult(
+  file: MigrationFile,
+  status: MigrationFileStatus,
+  event: ApplyEvent | undefined,
+): MigrationFileResult {
+  return Object.freeze({
+    version: file.version,
+    name: file.name,
+    fileName: event?.fileName ?? file.fileName,
+    status,
+    durationMs: event?.durationMs,
+    atomic: event?.atomic ?? file.sql.transactional,
+  })
 }
