@@ -33,7 +33,6 @@ export { readLedger, ensureAndReadLedger, LEDGER_TABLE, type LedgerRow } from '.
 export {
   computeStatus,
   readSnapshot,
-  readSnapshotFast,
   type MigrationStatus,
   type AppliedMigration,
   type PendingMigration,

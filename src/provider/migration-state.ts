@@ -61,61 +61,6 @@ export interface LedgerSnapshot {
 }
 
 /**
- * Reads both ledgers in ONE query whose cost does not grow with the schema or the ledger's
- * extra columns: the boot fast path. Only what the up-to-date check needs comes back
- * (version, checksum, file name, description; Kysely's names). Returns `'no-ledger'` when
- * `schema_versions` does not exist (nothing can be applied or drifted), and undefined when
- * another table or a bookkeeping column is missing (an old-runner database), which only the
- * slow path handles. Must not run inside a transaction (a failed query would abort it).
- *
- * @example
- * ```ts
- * const snapshot = await readSnapshotFast(db)
- * ```
- */
-export async function readSnapshotFast(db: Kysely<any>): Promise<LedgerSnapshot | 'no-ledger' | undefined> {
-  try {
-    const { rows } = await sql<{
-      version: number | null
-      checksum: string | null
-      file_name: string | null
-      description: string | null
-      name: string | null
-    }>`
-      select version, checksum, file_name, description, null::text as name from schema_versions
-      union all
-      select null, null, null, null, name from kysely_migration
-      union all
-      select null, null, null, null, null from kysely_migration_lock`.execute(db)
-    const ledger: LedgerRow[] = []
-    const kyselyNames = new Set<string>()
-    for (const r of rows) {
-      if (r.version !== null) {
-        ledger.push({
-          version: r.version,
-          checksum: r.checksum,
-          fileName: r.file_name,
-          description: r.description ?? '',
-          appliedAt: null,
-          executionMs: null,
-          adoptedAt: null,
-          atomic: null,
-        })
-      } else if (r.name !== null) {
-        kyselyNames.add(r.name)
-      }
-    }
-    ledger.sort((a, b) => a.version - b.version)
-    return Object.freeze({ ledger, kyselyNames })
-  } catch (error) {
-    const { code, message } = error as { code?: string; message?: string }
-    if (code === SQLSTATE.UNDEFINED_TABLE && /"schema_versions"/.test(message ?? '')) return 'no-ledger'
-    if (code === SQLSTATE.UNDEFINED_TABLE || code === SQLSTATE.UNDEFINED_COLUMN) return undefined // another table, or a column
-    throw error
-  }
-}
-
-/**
  * How a database's two ledgers differ from a folder's files, as the server computed it: only
  * the differences come back, so the reply of an up-to-date database is one row whatever the
  * number of files. See {@link compareLedger}.

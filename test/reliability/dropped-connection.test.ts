@@ -219,7 +219,7 @@ describe.skipIf(server.skipReason)('dropped connection: the runner’s own pool 
       migrationFolder: await migrationFolder({ '001_a.sql': 'create table a (id int);\n' }),
       log: () => {},
     }).migrate()
-    // Hold the ledger so that the runner's first query (readSnapshotFast) waits, then end it.
+    // Hold the ledger so that the runner's first query (the up-to-date comparison) waits, then end it.
     const holder = new pg.Client({ connectionString: handle.url })
     await holder.connect()
     await holder.query('begin')
