@@ -30,6 +30,8 @@ const STATUS_KEYS = [
   'pending',
   'drifted',
   'missing',
+  'renamed',
+  'outOfOrder',
   'adopted',
   'error',
 ]
@@ -171,7 +173,7 @@ describe.skipIf(server.skipReason)('wukong-migrate against a PostgreSQL server',
     // down: needs a .down.sql; refuses to go up; reverts; then nothing left to revert.
     const noDown = await cli(['down', '--dir', dir, '--url', url])
     expect(noDown.code).toBe(1)
-    expect(noDown.stderr).toMatch(/error\[NOT_FOUND\]: cannot revert 003_people_name\.sql: no \.down\.sql file/)
+    expect(noDown.stderr).toMatch(/error\[NO_DOWN_FILE\]: cannot revert 003_people_name\.sql: no \.down\.sql file/)
     const up = await cli(['down', '--to', '7', '--dir', dir, '--url', url])
     expect(up.code).toBe(1)
     expect(up.stderr).toMatch(/error\[TARGET_ABOVE_CURRENT\]: down --to 7: the database is at version 3/)

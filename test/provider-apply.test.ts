@@ -208,9 +208,13 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
       ['002_step_2', true],
       ['003_step_3', true],
     ])
-    // 001 has no down file: Kysely leaves it alone rather than half-reverting.
+    // 001 has no down file: its down() fails with a named error, so Kysely reports the failure
+    // and neither ledger forgets 001.
     const all = await migrator.migrateTo(NO_MIGRATIONS)
-    expect(all.results?.map((r) => r.status)).toEqual(['Success', 'Success', 'NotExecuted'])
+    expect(all.results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Error'])
+    expect(all.error).toMatchObject({ code: 'NO_DOWN_FILE', file: '001_step_1.sql' })
+    expect(await ledgerVersions(handle.db)).toContain(1)
+    expect(await kyselyNames(handle.db)).toContain('001_step_1')
   })
 
   it('refuses an edited applied file and a deleted one, unless allowDrift', async () => {
@@ -407,7 +411,7 @@ describe('the runner', () => {
     ])
     expect((await runner.down({ to: 1 })).currentVersion).toBe(1)
     const refused = (await runner.down().catch((e: unknown) => e)) as MigrationError
-    expect(refused.code).toBe('NOT_FOUND')
+    expect(refused.code).toBe('NO_DOWN_FILE')
     expect(refused.message).toContain('001_step_1.down.sql')
     expect(await ledgerVersions(handle.db)).toEqual([1])
   })

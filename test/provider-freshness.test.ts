@@ -6,7 +6,6 @@ import { Migrator } from 'kysely/migration'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { MigrationRunError, MigrationRunner, SqlFileMigrationProvider, type MigrationError } from '../src/index.js'
-import { RACY_WINDOW_MS } from '../src/provider/read-migration-folder.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
 
@@ -32,13 +31,11 @@ async function sideEffects(db: Kysely<unknown>): Promise<number[]> {
 const AN_HOUR_AGO = Math.floor(Date.now() / 1000) - 3600
 
 /**
- * Gives every file of the folder the same old modification time, then waits until the files
- * are old enough for a scan to trust what it read (files changed within the window are read
- * again on every scan), so that a later edit has to be caught by comparing stats.
+ * Gives every file of the folder the same old modification time, so that a later edit that
+ * puts it back could only be caught by reading the file again.
  */
 async function ageFolder(folder: string, names: readonly string[]): Promise<void> {
   for (const name of names) await utimes(join(folder, name), AN_HOUR_AGO, AN_HOUR_AGO)
-  await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 200))
 }
 
 /** Rewrites a file with text of the same length and puts its old modification time back. */

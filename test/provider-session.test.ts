@@ -175,7 +175,7 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
     }
   })
 
-  it('a ledger in another schema (made under another search_path) is the one the run writes, whatever a file sets', async () => {
+  it("a new database's ledger goes to public, not to the connection's search_path, whatever a file sets", async () => {
     const handle = await freshDb()
     await sql`create schema ops`.execute(handle.db)
     const url = new URL(handle.url!)
@@ -186,10 +186,10 @@ describe.skipIf(server.skipReason)('a file cannot change the session of the file
         '001_a.sql': "select pg_catalog.set_config('search_path', 'public', false);\ncreate table a (id int);\n",
         '002_b.sql': 'create table b (id int);\n',
       })
-      expect(await schemaOf(handle.db, 'schema_versions')).toBe('ops')
-      const { rows } = await sql<{ version: number }>`select version from ops.schema_versions order by version`.execute(
-        handle.db,
-      )
+      expect(await schemaOf(handle.db, 'schema_versions')).toBe('public')
+      const { rows } = await sql<{
+        version: number
+      }>`select version from public.schema_versions order by version`.execute(handle.db)
       expect(rows.map((r) => r.version)).toEqual([1, 2])
       expect(await schemaOf(handle.db, 'b')).toBe('ops')
     } finally {

@@ -5,24 +5,21 @@ import { join } from 'node:path'
 
 import { MigrationRunner } from '../../src/index.js'
 import { parseMigrationSql } from '../../src/provider/parse-migration-sql.js'
-import { resetFileCaches } from '../../src/provider/read-migration-folder.js'
 
 // Diagnostics: where a new runner's time goes before it touches the database. Each takes
 // the folder of `NNN_name.sql` files.
 
 /** A new runner reads, validates and parses (libpg-query) every file: what `migrate()` does first. */
 export async function oursLoadFiles(folder: string): Promise<void> {
-  resetFileCaches()
   await new MigrationRunner({ migrationFolder: folder }).verify()
 }
 
 /** What the up-to-date check does before its query in a new process: read, validate names and encoding, checksum; no parsing. */
 export async function oursScanFiles(folder: string): Promise<void> {
-  resetFileCaches()
   new MigrationRunner({ migrationFolder: folder }).provider.scanFiles()
 }
 
-/** The same in a process that scanned the folder before: list it and stat every file, read none (all unchanged). */
+/** The same again in this process (nothing is kept between scans: every file is read). */
 export async function oursRescanFiles(folder: string): Promise<void> {
   new MigrationRunner({ migrationFolder: folder }).provider.scanFiles()
 }

@@ -3,8 +3,8 @@ import { sql } from 'kysely'
 
 import { createDatabase } from '../../src/connect/index.js'
 import { MigrationRunner } from '../../src/index.js'
-import { compareLedger } from '../../src/provider/migration-state.js'
-import { resetFileCaches, scanMigrationFolder } from '../../src/provider/read-migration-folder.js'
+import { checkUpToDate } from '../../src/provider/migration-state.js'
+import { scanMigrationFolder } from '../../src/provider/read-migration-folder.js'
 import type { MigrationFolders } from '../lib/migration-sets.js'
 import { expectCount, type CheckSession, type Contender, type Target } from './contender.js'
 
@@ -13,17 +13,14 @@ const quiet = (): void => {}
 /**
  * Ours: `MigrationRunner` (the one-query up-to-date check; with work to do, the runner holds
  * Kysely's lock and applies each file with both ledger rows in one round trip). A new runner
- * per call. `apply` and `check` stand for a process that starts: they forget what this process
- * read and parsed before, so each call reads, checksums (and, to apply, parses) every file.
- * The warm session keeps what a long-lived process keeps: files whose size and times are
- * unchanged are not read again, but the folder is listed and every file stat'ed per check.
+ * per call: each call reads and checksums (and, to apply, parses) every file. The warm session
+ * keeps its connection and its runner (whose provider remembers what it parsed).
  */
 export const ours: Contender = {
   id: 'ours',
   label: 'ours (MigrationRunner)',
   runs: 'in-process',
   async apply(target, folders) {
-    resetFileCaches()
     const runner = new MigrationRunner({ url: target.url, migrationFolder: folders.ours, log: quiet })
     try {
       const { results } = await runner.migrate()
@@ -33,7 +30,6 @@ export const ours: Contender = {
     }
   },
   async check(target, folders) {
-    resetFileCaches()
     const runner = new MigrationRunner({ url: target.url, migrationFolder: folders.ours, log: quiet })
     try {
       expectCount('ours: files applied by the check', (await runner.migrate()).results.length, 0)
@@ -78,8 +74,7 @@ export async function snapshotSession(target: Target, folders: MigrationFolders)
   const heads = scanMigrationFolder(folders.ours)
   return {
     async check() {
-      const diff = await compareLedger(db, heads)
-      if (diff === 'no-ledger' || !diff?.isInStep) throw new Error('the database is not in step with the files')
+      if (!(await checkUpToDate(db, heads))) throw new Error('the database is not in step with the files')
     },
     close: () => db.destroy(),
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_BATCH_FILES } from '../../src/provider/apply-pending.js'
+import { DEFAULT_MAX_BATCH_FILES } from '../../src/provider/run-migrations.js'
 import type { BenchReport } from '../bench.js'
 import type { TimedRow } from './context.js'
 import type { ProxyCounts, TracedQuery } from './latency-proxy.js'

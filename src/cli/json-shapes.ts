@@ -82,6 +82,8 @@ export interface StatusJson extends CliJsonEnvelope {
   readonly pending: MigrationStatus['pending']
   readonly drifted: MigrationStatus['drifted']
   readonly missing: MigrationStatus['missing']
+  readonly renamed: MigrationStatus['renamed']
+  readonly outOfOrder: MigrationStatus['outOfOrder']
   readonly adopted: readonly AppliedJson[]
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import { loadSqlParser } from './sql-parser.js'
 
-import { literal } from './ledger.js'
+import { literal } from './sql-text.js'
 import { MigrationError } from '../errors/migration-error.js'
 import type { MigrationFile } from './migration-file.js'
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 
 import { assertAdoptable } from './adoption-check.js'
-import { literal, type LedgerRow } from './ledger.js'
+import { LEDGER_INTEGRITY_SQLSTATE, ledgerIntegritySql, type LedgerHome, type LedgerRow } from './ledger.js'
 import type { MigrationDownFile, MigrationFile } from './migration-file.js'
 import { MigrationError } from '../errors/migration-error.js'
 import {
@@ -13,9 +13,8 @@ import {
 } from './migration-sql-error.js'
 import { describeHolders, lockHolders, type LockHolder } from './lock-holders.js'
 import type { ConcurrentIndex, ParsedSql, SqlStatement } from './parse-migration-sql.js'
-import { indexOfCodePoint, lineColumnAt } from './sql-text.js'
-import { BOOKKEEPING_TABLES } from './with-lock-timeout.js'
-import type { SessionBaseline } from './session-baseline.js'
+import { indexOfCodePoint, lineColumnAt, literal } from './sql-text.js'
+import { LEDGER_TABLES } from './ledger.js'
 import { SQLSTATE } from '../errors/sql-state.js'
 
 /**
@@ -37,12 +36,43 @@ export interface ApplyEvent {
 }
 
 /**
- * One run's view of the database, read once under the migration lock: the ledger (kept
- * current as files apply), where it lives, and the session state every file starts from.
+ * One run's view of the database, read once under the migration lock and kept current as
+ * files apply: both ledgers, their home, and the session state every file starts from.
  */
 export interface RunLedger {
   readonly rows: Map<number, LedgerRow>
-  readonly session: SessionBaseline
+  /** Kysely's recorded names; undefined under Kysely's Migrator, which writes its own rows. */
+  readonly kysely: Set<string> | undefined
+  readonly home: LedgerHome
+  readonly restoreSql: string
+}
+
+/**
+ * The check that ends a file's transaction: the ledgers hold what they held plus this file's
+ * rows (or minus them, reverting), nothing else. One statement in the file's round trip.
+ */
+function integrityAfter(ledger: RunLedger, file: MigrationFile, row: LedgerRow | undefined): string {
+  const rows = new Map(ledger.rows)
+  const names = ledger.kysely && new Set(ledger.kysely)
+  if (row) {
+    rows.set(file.version, row)
+    names?.add(file.name)
+  } else {
+    rows.delete(file.version)
+    names?.delete(file.name)
+  }
+  return ledgerIntegritySql(ledger.home, rows.values(), names)
+}
+
+/** Records in the run's view what a file's committed transaction wrote. */
+function committed(ledger: RunLedger, file: MigrationFile, row: LedgerRow | undefined): void {
+  if (row) {
+    ledger.rows.set(file.version, row)
+    ledger.kysely?.add(file.name)
+  } else {
+    ledger.rows.delete(file.version)
+    ledger.kysely?.delete(file.name)
+  }
 }
 
 /**
@@ -99,7 +129,7 @@ async function withSessionLimits<T>(
 
 /** The run's baseline, plus `DISCARD TEMP` after a file that made temporary objects. */
 function restoreSql(ledger: RunLedger, parsed: ParsedSql): string {
-  return parsed.createsTemporary ? `${ledger.session.restoreSql};\nDISCARD TEMP` : ledger.session.restoreSql
+  return parsed.createsTemporary ? `${ledger.restoreSql};\nDISCARD TEMP` : ledger.restoreSql
 }
 
 /**
@@ -129,7 +159,7 @@ export async function applyUp(
       atomic,
       durationMs: performance.now() - started,
     })
-  const record = kysely ? kyselyInsert(ledger.session.kyselyTable, file.name, kysely.timestamp) : undefined
+  const record = kysely ? kyselyInsert(ledger.home.kysely, file.name, kysely.timestamp) : undefined
 
   const existing = ledger.rows.get(file.version)
   if (existing)
@@ -138,7 +168,7 @@ export async function applyUp(
       existing.atomic ?? true,
     )
 
-  const table = ledger.session.ledgerTable
+  const table = ledger.home.ledger
   if (!file.sql.transactional) {
     assertNotInTransaction(db, file.fileName)
     const builds = file.sql.statements.filter((s) => s.concurrentIndex)
@@ -163,6 +193,8 @@ export async function applyUp(
     // Kysely's row on its own: the file's statements ran outside any transaction, so
     // schema_versions must say so even when this write fails (the next run heals it).
     if (record) await recordInKysely(db, file, record)
+    if (record) ledger.kysely?.add(file.name)
+    await assertLedgersIntact(db, file, ledger)
     return event('applied', false)
   }
 
@@ -181,6 +213,7 @@ export async function applyUp(
     `\n;\n${restoreSql(ledger, file.sql)};\n` +
     `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
     (record ? `;\n${record}` : '') +
+    `;\n${integrityAfter(ledger, file, pendingRow(file, true))}` +
     (db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : '')
   const offset = batch.indexOf(prefix) + prefix.length
   try {
@@ -205,7 +238,7 @@ export async function applyUp(
       limits,
     )
   }
-  ledger.rows.set(file.version, pendingRow(file, true))
+  committed(ledger, file, pendingRow(file, true))
   return event('applied', true)
 }
 
@@ -240,12 +273,17 @@ export async function applyUpBatch(
   onCommitted?: (event: ApplyEvent) => void,
 ): Promise<number> {
   const started = performance.now()
-  const { ledgerTable: table, kyselyTable } = ledger.session
+  const { ledger: table, kysely: kyselyTable } = ledger.home
   // applied_at is each file's own start (clock_timestamp() as its block begins), not the
   // batch's arrival, so that execution_ms is the file's own time.
+  // Each block ends with its integrity check, against the ledgers as the blocks before it left them.
+  const view: RunLedger = { ...ledger, rows: new Map(ledger.rows), kysely: ledger.kysely && new Set(ledger.kysely) }
   const text = batch
-    .map(({ file, kysely }) =>
-      [
+    .map(({ file, kysely }) => {
+      const row = pendingRow(file, true)
+      const check = integrityAfter(view, file, row)
+      committed(view, file, row)
+      return [
         'BEGIN;',
         `${limitSettings(limits, 'LOCAL')}${ledgerInsert(table, file, true, 'NULL', 'pg_catalog.clock_timestamp()')};`,
         blankLedgerInserts(file),
@@ -253,11 +291,12 @@ export async function applyUpBatch(
         `${restoreSql(ledger, file.sql)};`,
         `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000) WHERE version = ${file.version};`,
         `${kyselyInsert(kyselyTable, file.name, kysely.timestamp)};`,
+        `${check};`,
         'COMMIT;',
-      ].join('\n'),
-    )
+      ].join('\n')
+    })
     .join('\n')
-  let committed = batch.length
+  let done = batch.length
   try {
     await sql.raw(text).execute(db)
   } catch (error) {
@@ -267,23 +306,23 @@ export async function applyUpBatch(
       .raw('ROLLBACK')
       .execute(db)
       .catch(() => {})
-    let done: Set<number>
+    let versions: Set<number>
     try {
       const { rows } = await sql<{ version: number }>`
         select version from ${sql.raw(table)} where version = any(${batch.map((b) => b.file.version)}::int[])`.execute(
         db,
       )
-      done = new Set(rows.map((r) => r.version))
+      versions = new Set(rows.map((r) => r.version))
     } catch {
       throw error // the connection is gone: the batch's own error says why
     }
-    committed = batch.findIndex((b) => !done.has(b.file.version))
-    if (committed < 0) committed = batch.length
+    done = batch.findIndex((b) => !versions.has(b.file.version))
+    if (done < 0) done = batch.length
   }
   // Files of one batch share its wall time: each event reports an equal share.
   const share = (performance.now() - started) / batch.length
-  for (const { file } of batch.slice(0, committed)) {
-    ledger.rows.set(file.version, pendingRow(file, true))
+  for (const { file } of batch.slice(0, done)) {
+    committed(ledger, file, pendingRow(file, true))
     onCommitted?.(
       Object.freeze({
         kind: 'applied',
@@ -295,7 +334,7 @@ export async function applyUpBatch(
       }),
     )
   }
-  return committed
+  return done
 }
 
 /**
@@ -314,7 +353,10 @@ export async function applyDown(
   limits: ApplyLimits = {},
 ): Promise<ApplyEvent> {
   const started = performance.now()
-  const forget = `DELETE FROM ${ledger.session.ledgerTable} WHERE version = ${file.version}`
+  // Both ledgers forget the file in its transaction; under Kysely's Migrator, Kysely deletes its own row.
+  const forget =
+    `DELETE FROM ${ledger.home.ledger} WHERE version = ${file.version}` +
+    (ledger.kysely ? `;\nDELETE FROM ${ledger.home.kysely} WHERE name = ${literal(file.name)}` : '')
   if (!down.sql.transactional) {
     assertNotInTransaction(db, down.fileName)
     await withSessionLimits(db, limits, restoreSql(ledger, down.sql), async () => {
@@ -323,9 +365,11 @@ export async function applyDown(
       }
     })
     await sql.raw(forget).execute(db)
+    committed(ledger, file, undefined)
+    await assertLedgersIntact(db, file, ledger)
   } else {
     const prefix = (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') + limitSettings(limits, 'LOCAL')
-    const batch = `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
+    const batch = `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget};\n${integrityAfter(ledger, file, undefined)}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
     try {
       await sql.raw(batch).execute(db)
     } catch (error) {
@@ -346,8 +390,8 @@ export async function applyDown(
         limits,
       )
     }
+    committed(ledger, file, undefined)
   }
-  ledger.rows.delete(file.version)
   return Object.freeze({
     kind: 'reverted',
     version: file.version,
@@ -356,6 +400,24 @@ export async function applyDown(
     atomic: down.sql.transactional,
     durationMs: performance.now() - started,
   })
+}
+
+/**
+ * After a no-transaction file: its statements have committed, so a ledger it changed cannot be
+ * rolled back; say so, naming the file, rather than report it applied.
+ */
+async function assertLedgersIntact(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger): Promise<void> {
+  try {
+    await sql.raw(ledgerIntegritySql(ledger.home, ledger.rows.values(), ledger.kysely)).execute(db)
+  } catch (error) {
+    if ((error as PgErrorLike).code !== LEDGER_INTEGRITY_SQLSTATE) throw toMigrationError(error, file.fileName)
+    throw new MigrationError(
+      'LEDGER_WRITE',
+      'the migration ledgers hold something other than this run wrote: the file (not atomic, its statements committed) ' +
+        'wrote to schema_versions or kysely_migration in a way no parse can see; compare wukong-migrate status with the database and repair the ledgers by hand',
+      { file: file.fileName, sqlState: LEDGER_INTEGRITY_SQLSTATE },
+    )
+  }
 }
 
 /**
@@ -412,6 +474,7 @@ async function adopt(
 ): Promise<ApplyKind> {
   if (existing.checksum !== null) {
     if (record) await sql.raw(record).execute(db)
+    if (record) ledger.kysely?.add(file.name)
     return 'healed'
   }
   // Another runner's row says only "version N was applied"; the file's objects must agree
@@ -419,9 +482,11 @@ async function adopt(
   await assertAdoptable(db, file, later, existing.description)
   await sql
     .raw(
-      `UPDATE ${ledger.session.ledgerTable} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}${record ? `;\n${record}` : ''}`,
+      `UPDATE ${ledger.home.ledger} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}${record ? `;\n${record}` : ''}`,
     )
     .execute(db)
+  ledger.rows.set(file.version, { ...existing, checksum: file.checksum, fileName: file.fileName })
+  if (record) ledger.kysely?.add(file.name)
   return 'adopted'
 }
 
@@ -462,9 +527,7 @@ async function adoptConcurrent(
   const { rows } = await sql<{
     checksum: string | null
     description: string
-  }>`select checksum, description from ${sql.raw(ledger.session.ledgerTable)} where version = ${file.version}`.execute(
-    db,
-  )
+  }>`select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
   const checksum = rows[0]?.checksum ?? null
   if (checksum !== null && checksum !== file.checksum) {
     throw new MigrationError(
@@ -580,7 +643,7 @@ async function lockTimeoutError(
   text: string,
   candidates: readonly SqlStatement[],
 ): Promise<MigrationError> {
-  const relations = [...new Set([...candidates.flatMap((s) => s.relations), ...BOOKKEEPING_TABLES])]
+  const relations = [...new Set([...candidates.flatMap((s) => s.relations), ...LEDGER_TABLES])]
   const holders = await lockHolders(db, relations).catch((): LockHolder[] => [])
   const held = new Set(holders.map((h) => h.relation))
   const culprit = candidates.length === 1 ? candidates[0] : candidates.find((s) => s.relations.some((r) => held.has(r)))

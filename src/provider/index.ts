@@ -13,7 +13,7 @@ export {
   type SqlStatement,
   type ParsedSql,
 } from './parse-migration-sql.js'
-export { BOOKKEEPING_TABLES, findHazards, type StatementHazard, type HazardContext } from './statement-guards.js'
+export { findHazards, type StatementHazard, type HazardContext } from './statement-guards.js'
 export {
   readMigrationFolder,
   scanMigrationFolder,
@@ -22,20 +22,14 @@ export {
   MIGRATION_FILE_PATTERN,
   type CollectProblems,
 } from './read-migration-folder.js'
+export { readLedgerSnapshot, LEDGER_TABLES, type LedgerRow, type LedgerSnapshot } from './ledger.js'
 export {
-  findDrift,
-  assertNoDrift,
-  type DriftReport,
-  type DriftedMigration,
-  type MissingMigration,
-} from './check-drift.js'
-export { readLedger, ensureAndReadLedger, LEDGER_TABLE, type LedgerRow } from './ledger.js'
-export {
-  computeStatus,
-  readSnapshot,
+  planMigrations,
   type MigrationStatus,
   type AppliedMigration,
   type PendingMigration,
-  type LedgerSnapshot,
-} from './migration-state.js'
+  type DriftedMigration,
+  type MissingMigration,
+  type RenamedMigration,
+} from './migration-plan.js'
 export { AdoptionMismatchError, expectedObjects, assertAdoptable, type CreatedObject } from './adoption-check.js'

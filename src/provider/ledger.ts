@@ -1,14 +1,37 @@
+import { createHash } from 'node:crypto'
+
 import { sql, type Kysely } from 'kysely'
-import { SQLSTATE, errorCode } from '../errors/sql-state.js'
+import { MIGRATION_LOCK_ID } from 'kysely/migration'
+
+import { MigrationError } from '../errors/migration-error.js'
+import { SESSION_STATE_COLUMNS, sessionRestoreSql } from './session-baseline.js'
+import { literal, quoteIdent } from './sql-text.js'
+
+/** The bookkeeping tables: our ledger, then Kysely's two. Files may not touch them. */
+export const LEDGER_TABLES: readonly string[] = Object.freeze([
+  'schema_versions',
+  'kysely_migration',
+  'kysely_migration_lock',
+])
+
+/** The schema that holds the ledgers unless one already exists elsewhere. */
+export const DEFAULT_LEDGER_SCHEMA = 'public'
 
 /**
- * The `schema_versions` ledger: one row per applied file, committed in the same transaction
- * as the file's SQL. The three columns deployed code reads (`version`, `description`,
- * `applied_at`) are never renamed or dropped; the bookkeeping columns are added idempotently.
+ * Where the ledgers live: one schema, found once per run, and every table named with it, so a
+ * connection's `search_path` never decides which ledger is read or written.
  */
-export const LEDGER_TABLE = 'schema_versions'
+export interface LedgerHome {
+  readonly schema: string
+  /** `schema_versions`, quoted and schema-qualified. */
+  readonly ledger: string
+  /** `kysely_migration`, quoted and schema-qualified. */
+  readonly kysely: string
+  /** `kysely_migration_lock`, quoted and schema-qualified. */
+  readonly lock: string
+}
 
-/** A row of the ledger as the provider reads it. */
+/** A row of `schema_versions`. */
 export interface LedgerRow {
   readonly version: number
   readonly description: string
@@ -21,115 +44,170 @@ export interface LedgerRow {
   readonly atomic: boolean | null
 }
 
-const BOOKKEEPING_COLUMNS = ['checksum', 'file_name', 'execution_ms', 'adopted_at', 'atomic'] as const
+/** A row of Kysely's `kysely_migration`. */
+export interface KyselyRow {
+  readonly name: string
+  readonly timestamp: string
+}
 
-const ENSURE_LEDGER_SQL = `
-CREATE TABLE IF NOT EXISTS schema_versions (
+/** Both ledgers as one run sees them, read under the migration lock or for a report. */
+export interface LedgerSnapshot {
+  readonly home: LedgerHome
+  /** False when `schema_versions` lacks a bookkeeping column or Kysely's tables are missing. */
+  readonly complete: boolean
+  readonly rows: readonly LedgerRow[]
+  readonly kysely: readonly KyselyRow[]
+  /** The largest version the ledger's `version` column can hold. */
+  readonly maxVersion: number
+  /** Brings the reading session back to the state it had when the snapshot was read. */
+  readonly restoreSql: string
+  /** What stops this ledger from being used as it is, found before anything runs. */
+  readonly shapeProblem?: string | undefined
+}
+
+const BOOKKEEPING_COLUMNS = ['checksum', 'file_name', 'execution_ms', 'adopted_at', 'atomic'] as const
+const INT_MAX: Readonly<Record<string, number>> = {
+  smallint: 32_767,
+  integer: 2_147_483_647,
+  bigint: Number.MAX_SAFE_INTEGER,
+}
+
+export function ledgerHome(schema: string): LedgerHome {
+  const q = quoteIdent(schema)
+  return Object.freeze({
+    schema,
+    ledger: `${q}.schema_versions`,
+    kysely: `${q}.kysely_migration`,
+    lock: `${q}.kysely_migration_lock`,
+  })
+}
+
+/**
+ * The DDL that creates both ledgers in their home, idempotently: Kysely's two tables and its
+ * lock row exactly as its Migrator makes them, and `schema_versions` with its bookkeeping
+ * columns (the three columns deployed code reads are never renamed or dropped).
+ */
+export function ensureLedgersSql(home: LedgerHome): string {
+  return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(home.schema)};
+CREATE TABLE IF NOT EXISTS ${home.kysely} (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL);
+CREATE TABLE IF NOT EXISTS ${home.lock} (id varchar(255) NOT NULL PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
+INSERT INTO ${home.lock} (id, is_locked) VALUES ('${MIGRATION_LOCK_ID}', 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS ${home.ledger} (
   version integer PRIMARY KEY,
   description text NOT NULL,
   applied_at timestamptz DEFAULT now()
 );
-ALTER TABLE schema_versions
+ALTER TABLE ${home.ledger}
   ADD COLUMN IF NOT EXISTS checksum text,
   ADD COLUMN IF NOT EXISTS file_name text,
   ADD COLUMN IF NOT EXISTS execution_ms integer,
   ADD COLUMN IF NOT EXISTS adopted_at timestamptz,
   ADD COLUMN IF NOT EXISTS atomic boolean;
-COMMENT ON COLUMN schema_versions.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted';
-`
+COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'`
+}
+
+interface TableRow {
+  schema: string
+  name: string
+  columns: string[]
+  version_type: string | null
+  description_type: string | null
+  version_unique: boolean
+}
 
 /**
- * Makes sure the ledger exists with its bookkeeping columns and returns its rows, under the
- * migration lock. Usually one query; one more (idempotent DDL) on a database that has no
- * ledger yet or one the old runner made.
+ * Finds the ledgers' home and reads both ledgers: two queries, the second (the only one that can
+ * wait for a lock) run through `bounded`. The session's state is read too, before anything
+ * `bounded` sets, so that `restoreSql` brings a session back to it. The home is the schema that
+ * already holds `schema_versions` or `kysely_migration` (in any schema), else `schema`; ledgers
+ * in two schemas are an `AMBIGUOUS_LEDGER` error naming both. Never reads through `search_path`.
  *
  * @example
  * ```ts
- * const rows = await ensureAndReadLedger(db)
+ * const snapshot = await readLedgerSnapshot(db)
+ * snapshot.rows.map((r) => r.version) // [1, 2, 3]
  * ```
  */
-export async function ensureAndReadLedger(db: Kysely<any>): Promise<LedgerRow[]> {
-  // Outside a transaction a failed query costs nothing, so try the one-query read first;
-  // inside one it would abort the transaction, so ask the catalog first.
-  if (!db.isTransaction) {
-    try {
-      return await readEnsured(db)
-    } catch (error) {
-      if (errorCode(error) !== SQLSTATE.UNDEFINED_TABLE && !(error instanceof LedgerColumnsMissing)) throw error
-    }
-  } else {
-    const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from pg_attribute
-      where attrelid = to_regclass(${LEDGER_TABLE}) and not attisdropped
-        and attname = any(${sql.val([...BOOKKEEPING_COLUMNS])}::text[])`.execute(db)
-    if (rows[0]?.n === BOOKKEEPING_COLUMNS.length) return readEnsured(db)
+export async function readLedgerSnapshot(
+  db: Kysely<any>,
+  schema = DEFAULT_LEDGER_SCHEMA,
+  bounded: <T>(read: (db: Kysely<any>) => Promise<T>) => Promise<T> = (read) => read(db),
+): Promise<LedgerSnapshot> {
+  const { rows: first } = await sql<{ tables: TableRow[]; settings: [string, string][]; role: string; auth: string }>`
+    select (select coalesce(json_agg(t order by t.schema, t.name), '[]') from (
+      select n.nspname as schema, c.relname as name,
+             array(select a.attname::text from pg_catalog.pg_attribute a
+                    where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped) as columns,
+             (select pg_catalog.format_type(a.atttypid, null) from pg_catalog.pg_attribute a
+               where a.attrelid = c.oid and a.attname = 'version' and not a.attisdropped) as version_type,
+             (select pg_catalog.format_type(a.atttypid, a.atttypmod) from pg_catalog.pg_attribute a
+               where a.attrelid = c.oid and a.attname = 'description' and not a.attisdropped) as description_type,
+             exists (select from pg_catalog.pg_index i join pg_catalog.pg_attribute a
+                       on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+                      where i.indrelid = c.oid and i.indisunique and i.indnatts = 1 and a.attname = 'version') as version_unique
+        from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where c.relname in ('schema_versions', 'kysely_migration', 'kysely_migration_lock')
+         and c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') t) as tables,
+           ${sql.raw(SESSION_STATE_COLUMNS)}`.execute(db)
+  const { tables, settings, role, auth } = first[0]!
+  const restoreSql = sessionRestoreSql(settings, role, auth)
+  const homes = [...new Set(tables.filter((t) => t.name !== 'kysely_migration_lock').map((t) => t.schema))]
+  if (homes.length > 1) {
+    const found = tables
+      .filter((t) => t.name !== 'kysely_migration_lock')
+      .map((t) => `${t.schema}.${t.name}`)
+      .join(', ')
+    throw new MigrationError(
+      'AMBIGUOUS_LEDGER',
+      `migration ledgers exist in more than one schema (${found}); keep the ones in the schema this database was migrated in and drop the others`,
+    )
   }
-  await sql.raw(ENSURE_LEDGER_SQL).execute(db)
-  return readEnsured(db)
+  const home = ledgerHome(homes[0] ?? schema)
+  const own = (name: string) => tables.find((t) => t.schema === home.schema && t.name === name)
+  const ledger = own('schema_versions')
+  const kysely = own('kysely_migration')
+  const complete =
+    ledger !== undefined &&
+    kysely !== undefined &&
+    own('kysely_migration_lock') !== undefined &&
+    BOOKKEEPING_COLUMNS.every((c) => ledger.columns.includes(c))
+  const maxVersion = ledger ? (INT_MAX[ledger.version_type ?? ''] ?? 0) : INT_MAX['integer']!
+  const shapeProblem = !ledger
+    ? undefined
+    : maxVersion === 0
+      ? `its version column is ${ledger.version_type ?? 'missing'}, not an integer type`
+      : !ledger.description_type
+        ? 'it has no description column'
+        : !ledger.version_unique
+          ? 'its version column has no primary key or unique index (two migrators could record one version twice)'
+          : undefined
+  if (!ledger && !kysely) return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql })
+  const parts: string[] = []
+  if (ledger && !shapeProblem)
+    parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)
+  if (kysely) parts.push(`select null, name::text, timestamp::text from ${home.kysely}`)
+  type Row = { row: Record<string, unknown> | null; name: string | null; timestamp: string | null }
+  // Only this read can wait for a lock on the ledgers (the catalog read above cannot): bounded.
+  const { rows } = parts.length
+    ? await bounded((c) => sql<Row>`${sql.raw(parts.join(' union all '))}`.execute(c))
+    : { rows: [] as Row[] }
+  const ledgerRows = rows
+    .filter((r) => r.row)
+    .map((r) => toLedgerRow(r.row!))
+    .sort((a, b) => a.version - b.version)
+  const kyselyRows = rows.filter((r) => !r.row).map((r) => Object.freeze({ name: r.name!, timestamp: r.timestamp! }))
+  return Object.freeze({
+    home,
+    complete,
+    rows: ledgerRows,
+    kysely: kyselyRows,
+    maxVersion,
+    restoreSql,
+    shapeProblem: shapeProblem && `${home.ledger} cannot be used as the ledger: ${shapeProblem}`,
+  })
 }
 
-class LedgerColumnsMissing extends Error {}
-
-async function readEnsured(db: Kysely<unknown>): Promise<LedgerRow[]> {
-  const { rows } = await sql<{ n: number; rows: Record<string, unknown>[] }>`
-    select (select count(*)::int from pg_attribute
-            where attrelid = ${LEDGER_TABLE}::regclass and not attisdropped
-              and attname = any(${sql.val([...BOOKKEEPING_COLUMNS])}::text[])) as n,
-           (select coalesce(json_agg(to_jsonb(s) order by version), '[]') from schema_versions s) as rows`.execute(db)
-  if (rows[0]?.n !== BOOKKEEPING_COLUMNS.length) throw new LedgerColumnsMissing()
-  return rows[0].rows.map(toLedgerRow)
-}
-
-/**
- * The DDL that creates the ledger or adds its bookkeeping columns (idempotent).
- *
- * @example
- * ```ts
- * await sql.raw(ensureLedgerSql()).execute(db)
- * ```
- */
-export function ensureLedgerSql(): string {
-  return ENSURE_LEDGER_SQL
-}
-
-/**
- * Reads the whole ledger, ordered by version: `[]` when it does not exist, and nulls for the
- * bookkeeping columns of a ledger the old runner made.
- *
- * @example
- * ```ts
- * const rows = await readLedger(db)
- * ```
- */
-export async function readLedger(db: Kysely<any>): Promise<LedgerRow[]> {
-  const { rows } = await sql<{ exists: boolean }>`select to_regclass(${LEDGER_TABLE}) is not null as exists`.execute(db)
-  if (!rows[0]?.exists) return []
-  return readLedgerRows(db)
-}
-
-/**
- * Reads the rows of a ledger known to exist, whatever columns it has.
- *
- * @example
- * ```ts
- * const rows = await readLedgerRows(db)
- * ```
- */
-export async function readLedgerRows(db: Kysely<any>): Promise<LedgerRow[]> {
-  const result = await sql<{ row: Record<string, unknown> }>`
-    select to_jsonb(s) as row from schema_versions s order by version`.execute(db)
-  return result.rows.map(({ row }) => toLedgerRow(row))
-}
-
-/**
- * Turns a `to_jsonb(schema_versions)` object into a {@link LedgerRow}.
- *
- * @example
- * ```ts
- * toLedgerRow({ version: 1, description: 'initial schema' }).checksum // null
- * ```
- */
-export function toLedgerRow(row: Record<string, unknown>): LedgerRow {
+function toLedgerRow(row: Record<string, unknown>): LedgerRow {
   const date = (v: unknown): Date | null => (typeof v === 'string' ? new Date(v) : null)
   return Object.freeze({
     version: Number(row['version']),
@@ -144,13 +222,35 @@ export function toLedgerRow(row: Record<string, unknown>): LedgerRow {
 }
 
 /**
- * A SQL literal for a string (standard_conforming_strings is on in every supported server).
- *
- * @example
- * ```ts
- * literal("it's") // "'it''s'"
- * ```
+ * One statement that raises `WKL01` unless both ledgers hold exactly `rows` (version and
+ * checksum) and `names`: run inside a file's transaction after its statements, it catches a
+ * file that wrote to the ledgers in a way no parse can see (SQL built at run time).
  */
-export function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`
+export function ledgerIntegritySql(
+  home: LedgerHome,
+  rows: Iterable<Pick<LedgerRow, 'version' | 'checksum'>>,
+  names: Iterable<string> | undefined,
+): string {
+  const ledger = [...rows]
+    .sort((a, b) => a.version - b.version)
+    .map((r) => `${r.version}:${r.checksum ?? ''}`)
+    .join(',')
+  const digestOf = (expression: string, text: string): string =>
+    `pg_catalog.md5(coalesce(${expression}, '')) <> ${literal(createHash('md5').update(text, 'utf8').digest('hex'))}`
+  const checks = [
+    digestOf(
+      `(select pg_catalog.string_agg(version::text || ':' || coalesce(checksum, ''), ',' order by version) from ${home.ledger})`,
+      ledger,
+    ),
+  ]
+  if (names) {
+    const kysely = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join(',')
+    checks.push(
+      digestOf(`(select pg_catalog.string_agg(name::text, ',' order by name collate "C") from ${home.kysely})`, kysely),
+    )
+  }
+  return `DO $wukong$ BEGIN IF ${checks.join(' OR ')} THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_INTEGRITY_SQLSTATE}', MESSAGE = 'the migration ledgers changed while the file ran: it wrote to schema_versions or kysely_migration (SQL the parser cannot see, e.g. built at run time); the file was rolled back'; END IF; END $wukong$`
 }
+
+/** The SQLSTATE {@link ledgerIntegritySql} raises. */
+export const LEDGER_INTEGRITY_SQLSTATE = 'WKL01'

@@ -1,6 +1,7 @@
 import { MigrationError } from '../errors/migration-error.js'
 import { loadSqlParser } from './sql-parser.js'
 import {
+  quoteIdent,
   byteToCharOffsets,
   indexOfCodePoint,
   LINE_BREAK,
@@ -282,10 +283,6 @@ function nonTransactionalReason(kind: string, node: Node): string | undefined {
 function copyWithClient(kind: string, node: Node): string | undefined {
   if (kind !== 'CopyStmt' || node['filename'] !== undefined || node['is_program']) return undefined
   return node['is_from'] ? 'COPY … FROM STDIN' : 'COPY … TO STDOUT'
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
 }
 
 /** Every RangeVar (an object with `relname`) anywhere in the statement's tree. */

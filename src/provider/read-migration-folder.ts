@@ -1,10 +1,13 @@
-import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join, sep } from 'node:path'
 
 import type { MigrationDownFileHead, MigrationFile, MigrationFileHead } from './migration-file.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { parseMigrationSql, type ParsedSql } from './parse-migration-sql.js'
 import { decodeSqlFile, sqlChecksum } from './sql-text.js'
+
+/** The largest version `schema_versions.version` (a PostgreSQL integer) holds. */
+export const MAX_VERSION = 2_147_483_647
 
 /** `NNN_descriptive_name.sql` or `NNN_descriptive_name.down.sql`. */
 export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.down)?\.sql$/
@@ -20,11 +23,7 @@ export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.do
  * problem is reported instead (the offending file left out) and the scan goes on, so that
  * `verify` lists them all with the very rules `migrate` applies.
  *
- * Every call lists the folder again, so added, removed and edited files are always seen;
- * what it skips is re-reading a file whose device, inode, size, modification and change
- * times are those it had when it was last read and checksummed (in this process), unless it
- * changed within {@link RACY_WINDOW_MS} of that read (a timestamp that coarse cannot prove
- * that the file did not change again within the same tick).
+ * Every call lists and reads the folder again, so added, removed and edited files are always seen.
  *
  * @example
  * ```ts
@@ -82,6 +81,17 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     }
     const version = Number(match[1])
     const name = `${match[1]}_${match[2]}`
+    if (version > MAX_VERSION) {
+      // The ledger's version column is an integer: refuse here, offline, what it could not record.
+      problem(
+        new MigrationError(
+          'VERSION_OUT_OF_RANGE',
+          `version ${match[1]} is larger than the ledger can record (at most ${MAX_VERSION}); renumber the file`,
+          { file: fileName },
+        ),
+      )
+      continue
+    }
     if (match[3]) {
       downs.set(name, fileName)
       continue
@@ -186,8 +196,8 @@ export function versionWidth(fileNames: readonly string[]): number {
 
 /**
  * Parses scanned files with PostgreSQL's parser (libpg-query) and rejects what cannot run
- * safely (see `parseMigrationSql`). A text parsed before (same file name, version and
- * checksum) is not parsed again.
+ * safely (see `parseMigrationSql`). With `memo` (one per provider), a text parsed before (same
+ * file name, version and checksum) is not parsed again: keyed by content, it cannot go stale.
  *
  * @example
  * ```ts
@@ -196,8 +206,25 @@ export function versionWidth(fileNames: readonly string[]): number {
  */
 export async function parseMigrationFiles(
   heads: readonly MigrationFileHead[],
-  options: CollectProblems = {},
+  options: CollectProblems & { readonly memo?: Map<string, Promise<ParsedSql>> } = {},
 ): Promise<readonly MigrationFile[]> {
+  const memo = options.memo ?? new Map<string, Promise<ParsedSql>>()
+  const parseCached = (
+    text: string,
+    fileName: string,
+    checksum: string,
+    version: number,
+    direction: 'up' | 'down' = 'up',
+  ) => {
+    const key = `${fileName}\0${version}\0${direction}\0${checksum}`
+    let parsed = memo.get(key)
+    if (!parsed) {
+      parsed = parseMigrationSql(text, fileName, version, direction)
+      memo.set(key, parsed)
+      parsed.catch(() => memo.delete(key))
+    }
+    return parsed
+  }
   const problem = problemHandler(options)
   const files: MigrationFile[] = []
   for (const head of heads) {
@@ -251,42 +278,9 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/**
- * A file changed this recently (ms) before it was read is read again on the next scan even
- * when its size and times are unchanged: file systems with coarse timestamps (whole
- * seconds, or FAT's two) could hide a second edit within the same tick.
- */
-export const RACY_WINDOW_MS = 2_000
-
-interface ReadCacheEntry {
-  readonly dev: number
-  readonly ino: number
-  readonly size: number
-  readonly mtimeMs: number
-  readonly ctimeMs: number
-  readonly head: MigrationDownFileHead
-}
-
-// By path; a file is trusted only while its stat matches (see scanMigrationFolder).
-const readCache = new Map<string, ReadCacheEntry>()
-const READ_CACHE_LIMIT = 20_000
-
-function unchanged(entry: ReadCacheEntry | undefined, stats: Stats): entry is ReadCacheEntry {
-  return (
-    entry !== undefined &&
-    entry.dev === stats.dev &&
-    entry.ino === stats.ino &&
-    entry.size === stats.size &&
-    entry.mtimeMs === stats.mtimeMs &&
-    entry.ctimeMs === stats.ctimeMs
-  )
-}
-
 function readSqlFile(root: string, fileName: string, isLink: boolean): MigrationDownFileHead {
   const path = join(root, fileName)
   let bytes: Uint8Array
-  let stats: Stats
-  const readAt = Date.now()
   try {
     // Only a link can lead out of the folder; a plain file needs no realpath.
     const real = isLink ? realpathSync(path) : path
@@ -302,9 +296,6 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
         { file: fileName },
       )
     }
-    stats = statSync(real)
-    const cached = readCache.get(path)
-    if (unchanged(cached, stats)) return cached.head
     bytes = readFileSync(real)
   } catch (cause) {
     if (cause instanceof MigrationError) throw cause
@@ -315,58 +306,5 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
     )
   }
   const text = decodeSqlFile(bytes, fileName)
-  const head = Object.freeze({ fileName, path, text, checksum: sqlChecksum(text) })
-  // The stat was taken before the read: a write after it changes the stat, so the next scan
-  // reads again. Only a write within the same timestamp tick could go unseen: hence the window.
-  if (Math.max(stats.mtimeMs, stats.ctimeMs) < readAt - RACY_WINDOW_MS) {
-    if (readCache.size >= READ_CACHE_LIMIT) readCache.clear()
-    readCache.set(path, {
-      dev: stats.dev,
-      ino: stats.ino,
-      size: stats.size,
-      mtimeMs: stats.mtimeMs,
-      ctimeMs: stats.ctimeMs,
-      head,
-    })
-  } else {
-    readCache.delete(path)
-  }
-  return head
-}
-
-/**
- * Forgets every file read and parsed so far, so that the next scan reads, checksums and
- * parses as a new process would (for benchmarks that measure a cold start).
- *
- * @example
- * ```ts
- * resetFileCaches()
- * ```
- */
-export function resetFileCaches(): void {
-  readCache.clear()
-  parseCache.clear()
-}
-
-// Parsed SQL by file name, version, direction and checksum: a file parses the same way as
-// long as its text is the same.
-const parseCache = new Map<string, Promise<ParsedSql>>()
-const PARSE_CACHE_LIMIT = 20_000
-
-function parseCached(
-  text: string,
-  fileName: string,
-  checksum: string,
-  version: number,
-  direction: 'up' | 'down' = 'up',
-): Promise<ParsedSql> {
-  const key = `${fileName}\0${version}\0${direction}\0${checksum}`
-  let parsed = parseCache.get(key)
-  if (!parsed) {
-    if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear()
-    parsed = parseMigrationSql(text, fileName, version, direction)
-    parseCache.set(key, parsed)
-    parsed.catch(() => parseCache.delete(key))
-  }
-  return parsed
+  return Object.freeze({ fileName, path, text, checksum: sqlChecksum(text) })
 }

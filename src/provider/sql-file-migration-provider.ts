@@ -1,14 +1,15 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Migration, MigrationProvider } from 'kysely/migration'
 
 import { applyDown, applyUp, type ApplyEvent, type ApplyLimits, type RunLedger } from './apply-migration.js'
-import { assertNoDrift, findDrift } from './check-drift.js'
-import { ensureAndReadLedger } from './ledger.js'
+import { ensureLedgersSql, readLedgerSnapshot } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
+import type { ParsedSql } from './parse-migration-sql.js'
+import { planMigrations } from './migration-plan.js'
 import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
-import { readSessionBaseline } from './session-baseline.js'
 import { withLockTimeout } from './with-lock-timeout.js'
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
+import { MigrationError } from '../errors/migration-error.js'
 
 /**
  * The default `lock_timeout`: 10 000 ms, for each file's statements and for the tool's own
@@ -38,6 +39,8 @@ export interface SqlFileMigrationProviderProps {
   readonly lockTimeoutMs?: number | undefined
   /** PostgreSQL's `statement_timeout` for each statement of a file. Default 0: no limit. */
   readonly statementTimeoutMs?: number | undefined
+  /** The schema that gets the ledgers when the database has none yet. Default `public`. */
+  readonly ledgerSchema?: string | undefined
   /** Called after each file is applied, adopted, healed or reverted. */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
 }
@@ -64,6 +67,8 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   // One entry per Kysely run: the Migrator hands every migration of a run the same `db`
   // (its transaction, or its single connection), under its lock.
   readonly #runs = new WeakMap<object, Promise<RunLedger>>()
+  // Parsed SQL by file and checksum: what verify() parsed is what migrate() applies.
+  readonly #parsed = new Map<string, Promise<ParsedSql>>()
 
   constructor(props: SqlFileMigrationProviderProps = {}) {
     this.#props = Object.freeze({ ...props })
@@ -75,9 +80,8 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   }
 
   /**
-   * Lists the folder and checks names, versions and encoding, without parsing SQL: what the
-   * up-to-date check needs. Every call sees added, removed and edited files; only files whose
-   * size and times prove them unchanged since they were last read are not read again.
+   * Lists and reads the folder and checks names, versions and encoding, without parsing SQL:
+   * what the up-to-date check needs. Every call sees added, removed and edited files.
    */
   scanFiles(): readonly MigrationFileHead[] {
     const folder = this.#props.migrationFolder
@@ -91,7 +95,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
    */
   async loadFiles(): Promise<readonly MigrationFile[]> {
     if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS
-    return parseMigrationFiles(this.scanFiles())
+    return parseMigrationFiles(this.scanFiles(), { memo: this.#parsed })
   }
 
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -101,9 +105,15 @@ export class SqlFileMigrationProvider implements MigrationProvider {
       const down = file.down
       migrations[file.name] = {
         up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits, files)),
-        down: down
-          ? async (db) => this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
-          : undefined,
+        // Always defined: Kysely's Migrator skips a missing down() and still forgets the file.
+        down: async (db) => {
+          if (!down) {
+            throw new MigrationError('NO_DOWN_FILE', `cannot revert: no .down.sql file (write ${file.name}.down.sql)`, {
+              file: file.fileName,
+            })
+          }
+          this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
+        },
       }
     }
     return migrations
@@ -124,14 +134,20 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     let run = this.#runs.get(db)
     if (!run) {
       run = (async () => {
-        // Under the migration lock, but another session may still hold the ledger table.
-        const rows = await withLockTimeout(db, this.#limits.lockTimeoutMs, (c) => ensureAndReadLedger(c), {
-          sameConnection: true,
-        })
-        if (!this.#props.allowDrift) assertNoDrift(findDrift(files, rows))
-        // The state every file starts from, and where the ledger lives, read once per run.
-        const session = await readSessionBaseline(db)
-        return { rows: new Map(rows.map((row) => [row.version, row])), session }
+        // Under the migration lock, but another session may still hold a ledger table.
+        const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
+          withLockTimeout(db, this.#limits.lockTimeoutMs, body, { sameConnection: true })
+        const snapshot = await readLedgerSnapshot(db, this.#props.ledgerSchema, bounded)
+        const { refusal } = planMigrations(files, snapshot, { allowDrift: this.#props.allowDrift })
+        if (refusal) throw refusal
+        if (!snapshot.complete) await bounded((c) => sql.raw(ensureLedgersSql(snapshot.home)).execute(c))
+        // Kysely's Migrator writes its own rows, so only schema_versions is tracked here.
+        return {
+          rows: new Map(snapshot.rows.map((row) => [row.version, row])),
+          kysely: undefined,
+          home: snapshot.home,
+          restoreSql: snapshot.restoreSql,
+        }
       })()
       this.#runs.set(db, run)
     }

@@ -221,3 +221,13 @@ function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
   return true
 }
+
+/** Quotes an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+/** A SQL string literal (standard_conforming_strings is on in every supported server). */
+export function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`
+}

@@ -1,14 +1,5 @@
+import { LEDGER_TABLES } from './ledger.js'
 import { loadedSqlParser } from './sql-parser.js'
-
-/**
- * The tables a migration file must never write, alter or drop: the tool's `schema_versions`
- * ledger, Kysely's ledger and Kysely's lock row. Matched by name in any schema.
- */
-export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze([
-  'schema_versions',
-  'kysely_migration',
-  'kysely_migration_lock',
-])
 
 /** Settings that carry the runner's limits (`lockTimeoutMs`, `statementTimeoutMs`). */
 export const LIMIT_SETTINGS: readonly string[] = Object.freeze(['lock_timeout', 'statement_timeout'])
@@ -184,7 +175,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       }
       ledger('renaming', node['relation'])
       const newname = node['newname']
-      if (typeof newname === 'string' && BOOKKEEPING_TABLES.includes(newname) && node['relation']) {
+      if (typeof newname === 'string' && LEDGER_TABLES.includes(newname) && node['relation']) {
         found.push({ code: 'LEDGER_WRITE', what: `renaming a table to ${newname}` })
       }
       return
@@ -194,7 +185,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       for (const object of asList(node['objects'])) {
         const names = asList(unwrap(object, 'List')?.['items'] ?? [object]).map((n) => unwrap(n, 'String')?.['sval'])
         const last = names.at(-1)
-        if (DROPPED_KINDS.has(String(type)) && typeof last === 'string' && BOOKKEEPING_TABLES.includes(last)) {
+        if (DROPPED_KINDS.has(String(type)) && typeof last === 'string' && LEDGER_TABLES.includes(last)) {
           found.push({ code: 'LEDGER_WRITE', what: `DROP of ${last}` })
         }
         if (type === 'OBJECT_SCHEMA' && last === 'public') {
@@ -269,7 +260,7 @@ function inspectBody(kind: string, node: Node, context: HazardContext, found: St
 function searchBody(body: string, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
   const text = body.replace(/--[^\r\n]*/g, ' ')
-  const tables = BOOKKEEPING_TABLES.join('|')
+  const tables = LEDGER_TABLES.join('|')
   const verbs = [
     String.raw`insert\s+into`,
     'update',
@@ -340,7 +331,7 @@ function schemaOf(relation: unknown): string | undefined {
 
 function bookkeepingName(relation: unknown): string | undefined {
   const name = relname(relation)
-  return name !== undefined && BOOKKEEPING_TABLES.includes(name) ? name : undefined
+  return name !== undefined && LEDGER_TABLES.includes(name) ? name : undefined
 }
 
 function asList(value: unknown): unknown[] {

@@ -1,15 +1,9 @@
 import { sql, type Kysely } from 'kysely'
 
+import { LEDGER_TABLES } from './ledger.js'
 import { describeHolders, lockHolders } from './lock-holders.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
-
-/** The bookkeeping tables the tool reads and writes before and under the migration lock. */
-export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze([
-  'schema_versions',
-  'kysely_migration',
-  'kysely_migration_lock',
-])
 
 /**
  * Runs the tool's own reads and writes of the bookkeeping tables (`body`, on one connection
@@ -23,7 +17,7 @@ export const BOOKKEEPING_TABLES: readonly string[] = Object.freeze([
  *
  * @example
  * ```ts
- * const snapshot = await withLockTimeout(db, 10_000, (conn) => readSnapshot(conn))
+ * const snapshot = await withLockTimeout(db, 10_000, (conn) => readLedgerSnapshot(conn))
  * ```
  */
 export async function withLockTimeout<T>(
@@ -58,7 +52,7 @@ export async function withLockTimeout<T>(
 
 async function explainLockTimeout(db: Kysely<any>, error: unknown, ms: number): Promise<unknown> {
   if (errorCode(error) !== SQLSTATE.LOCK_NOT_AVAILABLE) return error
-  const holders = await lockHolders(db, BOOKKEEPING_TABLES).catch(() => [])
+  const holders = await lockHolders(db, LEDGER_TABLES).catch(() => [])
   const who =
     describeHolders(holders) ?? 'another session held one of schema_versions, kysely_migration, kysely_migration_lock'
   return new MigrationError(

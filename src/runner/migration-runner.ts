@@ -1,11 +1,5 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely'
-import {
-  DEFAULT_MIGRATION_LOCK_TABLE,
-  MIGRATION_LOCK_ID,
-  Migrator,
-  NO_MIGRATIONS,
-  type MigrationResultSet,
-} from 'kysely/migration'
+import { PostgresAdapter, type Kysely } from 'kysely'
+import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID } from 'kysely/migration'
 
 import {
   asError,
@@ -27,23 +21,18 @@ import {
 } from '../connect/index.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
 import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
-import { applyPendingFiles, type ApplyPendingOutcome } from '../provider/apply-pending.js'
-import { assertNoDrift, findDrift } from '../provider/check-drift.js'
-import { assertInOrder } from '../provider/check-order.js'
-import { isMissingMigrationError, isOutOfOrderMigrationError } from '../provider/kysely-internals.js'
+import { DEFAULT_LEDGER_SCHEMA, readLedgerSnapshot } from '../provider/ledger.js'
 import { codeForServerError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
-import { withMigratorIntrospection } from '../provider/migrator-introspection.js'
-import { bootstrapBookkeeping } from '../provider/bootstrap-bookkeeping.js'
 import {
-  compareLedger,
-  computeStatus,
-  readSnapshot,
-  type LedgerComparison,
-  type LedgerSnapshot,
+  planMigrations,
   type MigrationStatus,
+  type MigrationTarget,
   type PendingMigration,
-} from '../provider/migration-state.js'
+  type PlannedStep,
+} from '../provider/migration-plan.js'
+import { checkUpToDate } from '../provider/migration-state.js'
+import { runMigrations, type RunOutcome } from '../provider/run-migrations.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
@@ -73,6 +62,11 @@ export interface MigrationRunnerOptions {
   readonly embedded?: boolean | undefined
   /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
   readonly migrationFolder?: string | undefined
+  /**
+   * The schema that gets the ledgers (`schema_versions`, Kysely's `kysely_migration`) when the
+   * database has none yet; existing ledgers are used wherever they are. Default `public`.
+   */
+  readonly ledgerSchema?: string | undefined
   /** Migrate even when applied files changed or are gone. Default false. */
   readonly allowDrift?: boolean | undefined
   /**
@@ -189,7 +183,6 @@ export class MigrationRunError extends MigrationError {
 export class MigrationRunner {
   readonly #props: MigrationRunnerOptions
   readonly #provider: SqlFileMigrationProvider
-  #events: ApplyEvent[] = []
   #db: Promise<Kysely<any>> | undefined
   #close: (() => Promise<void>) | undefined
   #url: string | undefined
@@ -201,13 +194,11 @@ export class MigrationRunner {
     this.#props = Object.freeze({ ...options })
     this.#provider = new SqlFileMigrationProvider({
       migrationFolder: options.migrationFolder,
+      ledgerSchema: options.ledgerSchema,
       allowDrift: options.allowDrift,
       lockTimeoutMs: options.lockTimeoutMs,
       statementTimeoutMs: options.statementTimeoutMs,
-      onApply: (event) => {
-        this.#events.push(event)
-        options.onApply?.(event)
-      },
+      onApply: options.onApply,
     })
   }
 
@@ -241,135 +232,49 @@ export class MigrationRunner {
   }
 
   /**
-   * Applies every pending file. On an up-to-date database this is one query (the files'
-   * versions, checksums and names sent; only differences come back) and never reads the
-   * catalog. With work to do, it holds Kysely's migration lock (the bounded one this runner's
-   * connection carries) and applies each file in one round trip that commits its SQL with both
-   * ledgers' rows, consecutive transactional files batched into one round trip (each still its
-   * own transaction). Throws a {@link MigrationRunError}.
+   * Applies every pending file. On an up-to-date database this is one query (digests of the
+   * files' versions, checksums and names compared on the server) and never reads the catalog.
+   * With work to do, it holds Kysely's migration lock (the bounded one this runner's connection
+   * carries) and applies each file in one round trip that commits its SQL with both ledgers'
+   * rows, consecutive transactional files batched into one round trip (each still its own
+   * transaction). Throws a {@link MigrationRunError}.
    */
   async migrate(): Promise<MigrateResult> {
-    // Boot fast path: list the folder (files read and checksummed only when they changed),
-    // one query comparing them with both ledgers; parse and apply only when there is work.
     const heads = this.#provider.scanFiles()
     const db = await this.#guard(() => this.#connect())
     // A read, so safe to try twice: a pool may hand out a connection whose backend was
     // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
-    const read = () => this.#bounded(db, (c) => compareLedger(c, heads))
-    const diff = await this.#guard(() =>
+    const read = () => this.#bounded(db, (c) => checkUpToDate(c, heads, this.#schema))
+    const upToDate = await this.#guard(() =>
       read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))),
     )
-    const seen = diff === 'no-ledger' ? undefined : diff
-    if (seen && !this.#props.allowDrift) assertNoDrift(seen)
-    if (seen) assertInOrder(heads, appliedVersions(heads, seen))
-    if (seen?.isInStep) return Object.freeze({ results: [], currentVersion: seen.currentVersion })
-    const files = await this.#provider.loadFiles()
-    if (diff === undefined) {
-      // An old-runner database (bookkeeping tables or columns missing): refuse drift and
-      // out-of-order files before anything is created, so a refused run leaves it as it was.
-      const before = await this.#guard(() => this.#bounded(db, (c) => readSnapshot(c)))
-      if (!this.#props.allowDrift) assertNoDrift(findDrift(files, before.ledger))
-      assertInOrder(files, before.ledger)
-    }
-    // A database without the bookkeeping tables (or columns) gets them in one round trip.
-    if (!seen) await this.#guard(() => this.#bounded(db, (c) => bootstrapBookkeeping(c)))
-
-    this.#events = []
-    // The lock of this runner's connection: the bounded session lock, or the transaction lock
-    // for pooled URLs (see openMigrationDatabase), taken as Kysely's Migrator takes it.
-    const adapter = db.getExecutor().adapter
-    const lock = Object.freeze({ lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID })
-    let outcome: ApplyPendingOutcome | undefined
-    const underLock = async (conn: Kysely<any>): Promise<void> => {
-      await adapter.acquireMigrationLock(conn, lock)
-      try {
-        outcome = await applyPendingFiles(conn, files, {
-          allowDrift: this.#props.allowDrift,
-          limits: {
-            lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-            statementTimeoutMs: this.#props.statementTimeoutMs ?? 0,
-          },
-          onApply: (event) => {
-            this.#events.push(event)
-            this.#props.onApply?.(event)
-          },
-          // A caller watching progress hears of each file as it commits: one file per round
-          // trip (still with both ledgers in it). Without one (an app's boot), files go in batches.
-          maxBatchFiles: this.#props.onApply ? 1 : undefined,
-        })
-      } finally {
-        await adapter.releaseMigrationLock(conn, lock)
-      }
-    }
-    let failure: unknown
-    try {
-      // One session for the lock and the files, as Kysely's Migrator does.
-      await (db.isTransaction ? underLock(db) : db.connection().execute(underLock))
-    } catch (error) {
-      failure = error
-    }
-    if (!outcome) throw new MigrationRunError(this.#wrap(failure), [])
-    const done: ApplyPendingOutcome = outcome
-    const error = done.error ?? failure
-    const events = new Map(done.events.map((e) => [e.name, e]))
-    // Truth comes from the ledger after a failure.
-    const after =
-      error !== undefined ? await this.#bounded(db, (c) => readSnapshot(c)).catch(() => undefined) : undefined
-    const committed = new Set(after?.ledger.map((r) => r.version))
-    // A no-transaction file whose work and schema_versions row committed, after which Kysely
-    // could not record it: applied, as schema_versions says (BOOKKEEPING_FAILED).
-    const recordedOnlyByUs =
-      isBookkeepingFailure(done.error) && done.failed && committed.has(done.failed.version) ? done.failed : undefined
-    let failed = done.failed
-    if (failed && after && !recordedOnlyByUs && committed.has(failed.version)) {
-      // A batch whose connection was lost names its first file; the ledger (read on another
-      // connection) says which of its files committed, and so which one was running.
-      failed = done.pending.slice(done.pending.indexOf(failed)).find((f) => !committed.has(f.version))
-    }
-    const results = done.pending.map((file): MigrationFileResult => {
-      const event = events.get(file.name)
-      let status: MigrationFileStatus =
-        file === failed ? 'failed' : event ? event.kind : after && committed.has(file.version) ? 'applied' : 'not-run'
-      if (file === recordedOnlyByUs) status = 'applied'
-      else if (after && status !== 'failed' && !committed.has(file.version)) status = 'not-run'
-      return fileResult(file, status, event)
-    })
-    if (error !== undefined) {
-      // An error from a batch (a lost connection) names no file: the file that was running.
-      const named =
-        done.error !== undefined && failed && !(done.error instanceof MigrationError)
-          ? toMigrationError(done.error, failed.fileName)
-          : error
-      throw new MigrationRunError(this.#wrap(named), results)
-    }
-    // The database's own answer: the ledger as read under the lock (with what another migrator
-    // applied while this one waited for it), plus this run's files.
-    const versions = [...done.versions]
-    return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
+    if (upToDate) return Object.freeze({ results: [], currentVersion: upToDate.currentVersion })
+    return this.#execute(db, { direction: 'up' })
   }
 
   /**
-   * Where the database stands: applied (with checksum check), pending, drifted, missing,
-   * adopted. Throws `OUT_OF_ORDER` when a file below an applied version is not applied.
+   * Where the database stands: applied (with checksum check), pending, edited, renamed, missing,
+   * out of order, adopted, and what `migrate()` would refuse with. Reads only.
    */
   async status(): Promise<MigrationStatus> {
-    const status = await this.#status()
-    const files = await this.#provider.loadFiles()
-    assertInOrder(files, status.applied)
-    return status
-  }
-
-  async #status(): Promise<MigrationStatus> {
     const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
-    return computeStatus(files, await this.#guard(() => this.#bounded(db, (c) => readSnapshot(c))))
+    const snapshot = await this.#guard(() => this.#bounded(db, (c) => readLedgerSnapshot(c, this.#schema)))
+    const status = planMigrations(files, snapshot, { allowDrift: this.#props.allowDrift })
+    const byVersion = new Map(files.map((f) => [f.version, f]))
+    const parsed = (p: PendingMigration): PendingMigration => {
+      const { sql: parsedSql } = byVersion.get(p.version)!
+      return Object.freeze({ ...p, statements: parsedSql.statements.length, atomic: parsedSql.transactional })
+    }
+    return Object.freeze({ ...status, pending: status.pending.map(parsed), outOfOrder: status.outOfOrder.map(parsed) })
   }
 
   /** The files `migrate()` would apply, with their statements, touching nothing. */
   async plan(): Promise<readonly (PendingMigration & { readonly statementTexts: readonly string[] })[]> {
     const files = await this.#provider.loadFiles()
-    const { pending } = await this.status()
-    return pending.map((p) =>
+    const status = await this.status()
+    if (status.refusal) throw status.refusal
+    return status.pending.map((p) =>
       Object.freeze({
         ...p,
         statementTexts: files.find((f) => f.version === p.version)!.sql.statements.map((s) => s.text),
@@ -379,13 +284,8 @@ export class MigrationRunner {
 
   /** Reverts the last applied file (with its `.down.sql`), or every file above `to`. */
   async down(options: { readonly to?: number } = {}): Promise<MigrateResult> {
-    if (options.to !== undefined) return this.migrateTo(options.to)
-    const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
-    const status = await this.#status()
-    const last = status.applied.at(-1)
-    if (last) this.#assertDownFiles(files, [last.version])
-    return this.#run(files, db, (migrator) => migrator.migrateDown())
+    return this.#execute(db, { direction: 'down', to: options.to })
   }
 
   /**
@@ -394,17 +294,11 @@ export class MigrationRunner {
    */
   async migrateTo(version: number): Promise<MigrateResult> {
     const files = await this.#provider.loadFiles()
-    const db = await this.#guard(() => this.#connect())
-    const target = version === 0 ? undefined : files.find((f) => f.version === version)
-    if (version !== 0 && !target) {
+    if (version !== 0 && !files.some((f) => f.version === version)) {
       throw new MigrationError('NOT_FOUND', `no migration file has version ${version}`)
     }
-    const status = await this.#status()
-    this.#assertDownFiles(
-      files,
-      status.applied.filter((a) => a.version > version || version === 0).map((a) => a.version),
-    )
-    return this.#run(files, db, (migrator) => migrator.migrateTo(target ? target.name : NO_MIGRATIONS))
+    const db = await this.#guard(() => this.#connect())
+    return this.#execute(db, { direction: 'to', to: version })
   }
 
   /**
@@ -513,85 +407,90 @@ export class MigrationRunner {
     await close?.()
   }
 
-  #assertDownFiles(files: readonly MigrationFile[], versions: readonly number[]): void {
-    const without = versions.map((v) => files.find((f) => f.version === v)).filter((f) => f && !f.down)
-    if (without.length) {
-      throw new MigrationError(
-        'NOT_FOUND',
-        `cannot revert ${without.map((f) => f!.fileName).join(', ')}: no .down.sql file (write ${without.map((f) => `${f!.name}.down.sql`).join(', ')})`,
-        { file: without[0]!.fileName },
-      )
-    }
+  get #schema(): string {
+    return this.#props.ledgerSchema ?? DEFAULT_LEDGER_SCHEMA
   }
 
-  async #run(
-    files: readonly MigrationFile[],
-    db: Kysely<any>,
-    go: (migrator: Migrator) => Promise<MigrationResultSet>,
-    seen?: LedgerSnapshot,
-    bookkeepingExists = false,
-    upward = false,
-  ): Promise<MigrateResult> {
-    // Refuse drift before anything is created: a refused run leaves the database as it was.
-    const before = seen ?? (await this.#guard(() => this.#bounded(db, (c) => readSnapshot(c))))
-    if (!this.#props.allowDrift) assertNoDrift(findDrift(files, before.ledger))
-    if (upward) assertInOrder(files, before.ledger)
-    // A database without the bookkeeping tables gets them in one round trip, so that
-    // Kysely's Migrator (told they exist) and the provider need not probe and create them.
-    if (!bookkeepingExists) await this.#guard(() => this.#bounded(db, (c) => bootstrapBookkeeping(c)))
-
-    this.#events = []
-    // Each file commits on its own (its SQL and ledger row in one implicit transaction), so
-    // files before a failure stay applied and are reported so, and opted-out files can run.
-    const migrator = new Migrator({
-      db: withMigratorIntrospection(db, { tablesExist: true }),
-      provider: this.#provider,
-      disableTransactions: true,
-    })
-    const outcome = await go(migrator)
-    const events = new Map(this.#events.map((e) => [e.name, e]))
-    const after = outcome.error ? await this.#bounded(db, (c) => readSnapshot(c)).catch(() => undefined) : undefined
-    const committed = new Set(after?.ledger.map((r) => r.version))
-    // A file whose SQL and ledger row committed, after which Kysely failed to record it
-    // (its kysely_migration gone, the connection lost): applied, as schema_versions says.
-    let recordedOnlyByUs: MigrationFile | undefined
-    const results = (outcome.results ?? []).map((r): MigrationFileResult => {
-      const file = files.find((f) => f.name === r.migrationName)!
-      const event = events.get(r.migrationName)
-      let status: MigrationFileStatus =
-        r.status === 'Error' ? 'failed' : r.status === 'NotExecuted' || !event ? 'not-run' : event.kind
-      if (
-        status === 'failed' &&
-        event &&
-        event.kind !== 'reverted' &&
-        r.direction === 'Up' &&
-        committed.has(file.version)
-      ) {
-        status = event.kind
-        recordedOnlyByUs = file
+  /**
+   * Every run, up or down: under the migration lock of this runner's connection, the one engine
+   * plans and applies; afterwards the results are made true to what committed.
+   */
+  async #execute(db: Kysely<any>, target: MigrationTarget): Promise<MigrateResult> {
+    const files = await this.#provider.loadFiles()
+    // The lock of this runner's connection: the bounded session lock, or the transaction lock
+    // for pooled URLs (see openMigrationDatabase), taken as Kysely's Migrator takes it.
+    const adapter = db.getExecutor().adapter
+    const lock = Object.freeze({ lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID })
+    let outcome: RunOutcome | undefined
+    const underLock = async (conn: Kysely<any>): Promise<void> => {
+      await adapter.acquireMigrationLock(conn, lock)
+      try {
+        outcome = await runMigrations(conn, files, {
+          target,
+          allowDrift: this.#props.allowDrift,
+          schema: this.#schema,
+          limits: {
+            lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+            statementTimeoutMs: this.#props.statementTimeoutMs ?? 0,
+          },
+          onApply: this.#props.onApply,
+          // A caller watching progress hears of each file as it commits: one file per round
+          // trip (still with both ledgers in it). Without one (an app's boot), files go in batches.
+          maxBatchFiles: this.#props.onApply ? 1 : undefined,
+        })
+      } finally {
+        await adapter.releaseMigrationLock(conn, lock)
       }
-      // Truth comes from the ledger after a failure: Kysely may call rolled-back work a success.
-      if (after && status !== 'failed' && r.direction === 'Up' && !committed.has(file.version)) status = 'not-run'
-      return fileResult(file, status, event)
-    })
-    const cause = outcome.error ? this.#wrap(outcome.error) : undefined
-    // A lost connection is reported as that (CONNECTION_FAILED, naming the file); any other
-    // failure of Kysely's own record after the file committed is BOOKKEEPING_FAILED.
-    if (cause && recordedOnlyByUs && cause.code !== 'CONNECTION_FAILED') {
-      throw new MigrationRunError(
-        new MigrationError(
-          'BOOKKEEPING_FAILED',
-          `applied (schema_versions records version ${recordedOnlyByUs.version}), but Kysely could not record it in kysely_migration: ${cause.reason}`,
-          { file: recordedOnlyByUs.fileName, cause },
-        ),
-        results,
-      )
     }
-    if (cause) throw new MigrationRunError(cause, results)
-    // The database's own answer: another migrator may have applied files while this one
-    // waited for the lock, which neither the snapshot read before nor this run's events show.
-    const currentVersion = await this.#guard(() => this.#bounded(db, (c) => readCurrentVersion(c)))
-    return Object.freeze({ results, currentVersion })
+    let failure: unknown
+    try {
+      // One session for the lock and the files, as Kysely's Migrator does.
+      await (db.isTransaction ? underLock(db) : db.connection().execute(underLock))
+    } catch (error) {
+      failure = error
+    }
+    if (!outcome) throw new MigrationRunError(this.#wrap(failure), [])
+    const done: RunOutcome = outcome
+    const error = done.error ?? failure
+    const events = new Map(done.events.map((e) => [e.name, e]))
+    // Truth comes from the ledger after a failure, read on a fresh connection.
+    const after =
+      error !== undefined
+        ? await this.#bounded(db, (c) => readLedgerSnapshot(c, this.#schema)).catch(() => undefined)
+        : undefined
+    const inLedger = new Set(after?.rows.map((r) => r.version))
+    const isDone = (step: PlannedStep<MigrationFile>): boolean =>
+      step.action === 'revert' ? !inLedger.has(step.file.version) : inLedger.has(step.file.version)
+    // A no-transaction file whose work and schema_versions row committed, after which Kysely
+    // could not record it: applied, as schema_versions says (BOOKKEEPING_FAILED).
+    const recordedOnlyByUs =
+      isBookkeepingFailure(done.error) && done.failed && after && isDone(done.failed) ? done.failed : undefined
+    let failed = done.failed
+    if (failed && after && !recordedOnlyByUs && isDone(failed)) {
+      // A batch whose connection was lost names its first file; the ledger (read on another
+      // connection) says which of its files committed, and so which one was running.
+      failed = done.steps.slice(done.steps.indexOf(failed)).find((s) => !isDone(s))
+    }
+    const results = done.steps.map((step): MigrationFileResult => {
+      const event = events.get(step.file.name)
+      let status: MigrationFileStatus =
+        step === failed ? 'failed' : event ? event.kind : after && isDone(step) ? DONE[step.action] : 'not-run'
+      if (step === recordedOnlyByUs) status = 'applied'
+      else if (after && status !== 'failed' && !isDone(step)) status = 'not-run'
+      return fileResult(step.file, status, event, step.action === 'revert')
+    })
+    if (error !== undefined) {
+      // An error from a batch (a lost connection) names no file: the file that was running.
+      const named =
+        done.error !== undefined && failed && !(done.error instanceof MigrationError)
+          ? toMigrationError(done.error, failed.file.fileName)
+          : error
+      throw new MigrationRunError(this.#wrap(named), results)
+    }
+    // The ledger as read under the lock (with what another migrator applied while this one
+    // waited for it), plus this run's files.
+    const versions = [...done.versions]
+    return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
   }
 
   /** Runs the runner's own bookkeeping queries under its lock timeout (see `lockTimeoutMs`). */
@@ -682,15 +581,6 @@ export class MigrationRunner {
     const code = errorCode(error)
     const sqlState = sqlStateOf(error)
     if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
-    if (isOutOfOrderMigrationError(error)) {
-      const advice = 'a file numbered below an applied one would never run; renumber it above the last applied version'
-      return new MigrationError('OUT_OF_ORDER', `${message} (${advice})`, { cause: error })
-    }
-    if (isMissingMigrationError(error) !== undefined) {
-      return new MigrationError('MISSING_MIGRATION_FILE', `${message}; restore the file or point at the right folder`, {
-        cause: error,
-      })
-    }
     // Refusals at connection time (bad password, unknown database) are connection failures
     // like a refused socket; the rest keep the code their SQLSTATE maps to (57P01, a
     // terminated backend, is a CONNECTION_FAILED too).
@@ -737,26 +627,6 @@ function isBookkeepingFailure(error: unknown): boolean {
 }
 
 /**
- * The versions the ledger records, as far as an up-to-date comparison tells: every file it
- * did not report pending, and the highest applied version (which is all `assertInOrder` needs).
- */
-function appliedVersions(
-  heads: readonly { readonly version: number }[],
-  diff: LedgerComparison,
-): { version: number }[] {
-  const pending = new Set(diff.pending)
-  const applied = heads.filter((h) => !pending.has(h.version)).map(({ version }) => ({ version }))
-  return diff.currentVersion === null ? applied : [...applied, { version: diff.currentVersion }]
-}
-
-async function readCurrentVersion(db: Kysely<unknown>): Promise<number | null> {
-  const { rows } = await sql<{
-    version: number | null
-  }>`select max(version)::int as version from schema_versions`.execute(db)
-  return rows[0]?.version ?? null
-}
-
-/**
  * A `db` given with PostgreSQL's own adapter gets the bounded session lock (Kysely's waits an
  * hour, holding a snapshot); one already wrapped, or with another adapter, is used as given.
  */
@@ -766,18 +636,22 @@ function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number | undefined): Ky
   return withBoundedSessionMigrationLock(db, { waitTimeoutMs })
 }
 
+const DONE = { apply: 'applied', adopt: 'adopted', heal: 'healed', revert: 'reverted' } as const
+
 /** One file's outcome, from the file and, when it ran, its event. */
 function fileResult(
   file: MigrationFile,
   status: MigrationFileStatus,
   event: ApplyEvent | undefined,
+  down: boolean,
 ): MigrationFileResult {
+  const sqlFile = down && file.down ? file.down : file
   return Object.freeze({
     version: file.version,
     name: file.name,
-    fileName: event?.fileName ?? file.fileName,
+    fileName: event?.fileName ?? sqlFile.fileName,
     status,
     durationMs: event?.durationMs,
-    atomic: event?.atomic ?? file.sql.transactional,
+    atomic: event?.atomic ?? sqlFile.sql.transactional,
   })
 }

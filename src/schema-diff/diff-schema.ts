@@ -6,7 +6,8 @@ import { sql, type Kysely } from 'kysely'
 
 import { createDatabase } from '../connect/index.js'
 import type { MigrationFile } from '../provider/migration-file.js'
-import { readSnapshot, type LedgerSnapshot } from '../provider/migration-state.js'
+import { readLedgerSnapshot, type LedgerSnapshot } from '../provider/ledger.js'
+import { planMigrations } from '../provider/migration-plan.js'
 import { compareSchemaCatalogs, type SchemaDifference } from './compare-schema-catalogs.js'
 import { readSchemaCatalog, type SchemaCatalog } from './read-schema-catalog.js'
 import { openShadowDatabase } from './shadow-database.js'
@@ -79,10 +80,10 @@ export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff
   if (opened.status === 'rejected') throw opened.reason
   const { snapshot, catalog: actual } = live.value
   const shadow = opened.value
-  const byVersion = new Map(options.files.map((f) => [f.version, f]))
-  const applied = snapshot.ledger.map((row) => ({ row, file: byVersion.get(row.version) }))
-  const built = applied.flatMap(({ file }) => (file ? [file] : []))
-  const versions = snapshot.ledger.map((r) => r.version)
+  // The planner's verdicts: the applied files are built, the rest is reported.
+  const status = planMigrations(options.files, snapshot)
+  const applied = new Set(status.applied.map((a) => a.version))
+  const built = options.files.filter((f) => applied.has(f.version))
 
   let folder: string | undefined
   let expected: SchemaCatalog
@@ -98,14 +99,10 @@ export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff
   const differences = compareSchemaCatalogs(expected, actual)
   return Object.freeze({
     inSync: differences.length === 0,
-    currentVersion: versions.length ? Math.max(...versions) : null,
+    currentVersion: status.currentVersion,
     builtFiles: Object.freeze(built.map((f) => f.fileName)),
-    missingVersions: Object.freeze(applied.filter((a) => !a.file).map((a) => a.row.version)),
-    editedFiles: Object.freeze(
-      applied
-        .filter((a) => a.file && a.row.checksum !== null && a.row.checksum !== a.file.checksum)
-        .map((a) => a.file!.fileName),
-    ),
+    missingVersions: Object.freeze(status.missing.map((m) => m.version)),
+    editedFiles: Object.freeze(status.drifted.map((d) => d.fileName)),
     differences,
     shadow: Object.freeze({ name: shadow.name, created: shadow.created }),
   })
@@ -119,7 +116,7 @@ async function readLiveReadOnly(live: Kysely<unknown>): Promise<{ snapshot: Ledg
   return live.connection().execute(async (conn) => {
     await sql`begin isolation level repeatable read read only`.execute(conn)
     try {
-      const snapshot = await readSnapshot(conn)
+      const snapshot = await readLedgerSnapshot(conn)
       const catalog = await readSchemaCatalog(conn)
       return { snapshot, catalog }
     } finally {

@@ -8,7 +8,6 @@ export {
 } from './compare-schema-catalogs.js'
 export {
   readSchemaCatalog,
-  LEDGER_TABLES,
   type SchemaCatalog,
   type SchemaObject,
   type SchemaObjectKind,

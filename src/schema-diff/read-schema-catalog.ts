@@ -1,3 +1,4 @@
+import { LEDGER_TABLES } from '../provider/ledger.js'
 import { sql, type Kysely } from 'kysely'
 
 /** The kinds of schema object a catalog snapshot holds. */
@@ -46,16 +47,6 @@ export interface SchemaObject {
 export interface SchemaCatalog {
   readonly objects: readonly SchemaObject[]
 }
-
-/**
- * The bookkeeping tables of the migration tools: what they hold differs by design between a
- * live database and one built from the files, so they are never schema differences.
- */
-export const LEDGER_TABLES: readonly string[] = Object.freeze([
-  'schema_versions',
-  'kysely_migration',
-  'kysely_migration_lock',
-])
 
 // One query for the whole catalog: objects in user schemas (not pg_catalog, information_schema,
 // toast or temp schemas), not members of an extension (pgvector's functions and operators

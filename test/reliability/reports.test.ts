@@ -182,7 +182,10 @@ describe.skipIf(server.skipReason)('true reports', () => {
         const api: Record<string, (r: MigrationRunner) => Promise<unknown>> = {
           migrate: (r) => r.migrate(),
           plan: (r) => r.plan(),
-          status: (r) => r.status(),
+          // status reports what migrate would refuse with, rather than throw it
+          status: async (r) => {
+            throw (await r.status()).refusal
+          },
         }
         for (const [name, call] of Object.entries(api)) {
           for (const given of [true, false]) {
@@ -202,7 +205,12 @@ describe.skipIf(server.skipReason)('true reports', () => {
             progress.trials++
           }
         }
-        for (const command of ['migrate', 'plan', 'status']) {
+        const status = await cliJson(['status', '--check', '--dir', folder, '--url', handle.url!])
+        expect(status.code).toBe(3)
+        expect((status.json as { outOfOrder?: { fileName: string }[] }).outOfOrder?.map((f) => f.fileName)).toEqual([
+          '002_late.sql',
+        ])
+        for (const command of ['migrate', 'plan']) {
           const { code, json } = await cliJson([command, '--dir', folder, '--url', handle.url!])
           expect({ command, code, error: json.error?.code, file: json.error?.file }).toEqual({
             command,

@@ -1,4 +1,4 @@
-import { assertNoDrift, type MigrationFile, type MigrationStatus } from '../../provider/index.js'
+import type { MigrationFile, MigrationStatus } from '../../provider/index.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, plural } from '../format.js'
@@ -48,14 +48,8 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
       fileName: a.fileName,
       action: a.checksumMatches === null ? ('adopt' as const) : ('heal' as const),
     }))
-  let refusal: unknown
-  if (!ctx.args.allowDrift) {
-    try {
-      assertNoDrift(status)
-    } catch (error) {
-      refusal = error
-    }
-  }
+  // The planner's own verdict: what migrate would refuse with.
+  const refusal = status.refusal
   const fields: Omit<PlanJson, keyof CliJsonEnvelope> = {
     currentVersion: status.currentVersion,
     pending,

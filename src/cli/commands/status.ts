@@ -31,6 +31,8 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
         pending: [],
         drifted: [],
         missing: [],
+        renamed: [],
+        outOfOrder: [],
         adopted: [],
       },
       error,
@@ -46,6 +48,8 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
       pending: status.pending,
       drifted: status.drifted,
       missing: status.missing,
+      renamed: status.renamed,
+      outOfOrder: status.outOfOrder,
       adopted: status.adopted.map(appliedJson),
     },
   }
@@ -59,18 +63,26 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
   out.line()
 
   const drifted = new Set(status.drifted.map((d) => d.version))
+  const renamed = new Map(status.renamed.map((r) => [r.version, r.appliedFileName]))
+  const late = new Set(status.outOfOrder.map((p) => p.version))
   type Row = { version: number; label: string; colour: (t: string) => string; fileName: string; note: string }
   const rows: Row[] = [
-    ...status.applied.map(
-      (a): Row => ({ version: a.version, fileName: a.fileName, ...appliedRow(a, drifted.has(a.version), c) }),
-    ),
+    ...status.applied.map((a): Row => {
+      const was = renamed.get(a.version)
+      const row = { version: a.version, fileName: a.fileName, ...appliedRow(a, drifted.has(a.version), c) }
+      return was
+        ? { ...row, label: 'RENAMED', colour: (t) => c.red(c.bold(t)), note: `applied as ${was}; renamed since` }
+        : row
+    }),
     ...status.pending.map(
       (p): Row => ({
         version: p.version,
         fileName: p.fileName,
-        label: 'pending',
-        colour: c.yellow,
-        note: `${plural(p.statements, 'statement')}${p.atomic ? '' : ', not atomic'}`,
+        label: late.has(p.version) ? 'LATE' : 'pending',
+        colour: late.has(p.version) ? (t) => c.red(c.bold(t)) : c.yellow,
+        note: late.has(p.version)
+          ? `numbered below the applied version ${status.currentVersion}: migrate refuses it (OUT_OF_ORDER)`
+          : `${plural(p.statements, 'statement')}${p.atomic ? '' : ', not atomic'}`,
       }),
     ),
     ...status.missing.map(
@@ -93,6 +105,7 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
     status.pending.length ? `${status.pending.length} pending` : '',
     status.drifted.length ? `${status.drifted.length} drifted` : '',
     status.missing.length ? `${status.missing.length} missing` : '',
+    status.renamed.length ? `${status.renamed.length} renamed` : '',
   ].filter(Boolean)
   const unfinished = status.applied.filter((a) => !a.recordedByKysely || a.checksumMatches === null)
   if (status.isUpToDate) {
@@ -118,8 +131,13 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
       `  missing: restore the files, or point --dir at the folder this database was migrated from; --allow-drift migrates anyway`,
     )
   }
-  if (status.pending.length)
+  if (status.renamed.length)
+    out.line(`  renamed: applied files keep the name they were applied under; rename them back`)
+  if (status.outOfOrder.length)
+    out.line(`  late: renumber them above ${status.currentVersion} (wukong-migrate create <name>, then move the SQL)`)
+  else if (status.pending.length)
     out.line(`  pending: wukong-migrate migrate applies them (wukong-migrate plan shows their SQL)`)
+  if (status.refusal) out.line(`  migrate would refuse: ${status.refusal.code}`)
   if (!problems.length && unfinished.length)
     out.line(`  wukong-migrate migrate completes it without running any file's SQL`)
 }
