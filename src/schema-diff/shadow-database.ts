@@ -39,16 +39,6 @@ const open = new Set<ShadowDatabase>()
 /**
  * Creates (or checks and takes) a shadow database. Every shadow is registered until dropped,
  * so {@link dropOpenShadowDatabases} can clean up after an interrupt.
- *
- * @example
- * ```ts
- * const shadow = await openShadowDatabase({ serverUrl: url })
- * try {
- *   // migrate shadow.url …
- * } finally {
- *   await shadow.drop()
- * }
- * ```
  */
 export async function openShadowDatabase(options: ShadowDatabaseOptions): Promise<ShadowDatabase> {
   if (options.shadowUrl) return takeGivenShadow(options.shadowUrl)
@@ -65,14 +55,9 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
     onServer(serverUrl, async (db) => {
       await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
     })
-  await create().catch((error: unknown) => {
-    throw new MigrationError(
-      'SHADOW_FAILED',
-      `cannot create the shadow database ${name} on the live database's server (${(error as Error).message}); ` +
-        'give an empty database to use instead with --shadow-url',
-      { cause: error },
-    )
-  })
+  // Registered before it exists: an interrupt while CREATE DATABASE is in flight (committed on
+  // the server, its answer not yet read) drops it once the creation has settled.
+  const creating = create()
   let dropped: Promise<void> | undefined
   const shadow: ShadowDatabase = Object.freeze({
     url: withDatabase(serverUrl, name),
@@ -85,24 +70,31 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
       })
     },
     drop(): Promise<void> {
-      dropped ??= onServer(serverUrl, async (db) => {
-        await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
-      }).finally(() => open.delete(shadow))
+      dropped ??= creating
+        .catch(() => {})
+        .then(() =>
+          onServer(serverUrl, async (db) => {
+            await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
+          }),
+        )
+        .finally(() => open.delete(shadow))
       return dropped
     },
   })
   open.add(shadow)
+  await creating.catch((error: unknown) => {
+    open.delete(shadow)
+    throw new MigrationError(
+      'SHADOW_FAILED',
+      `cannot create the shadow database ${name} on the live database's server (${(error as Error).message}); ` +
+        'give an empty database to use instead with --shadow-url',
+      { cause: error },
+    )
+  })
   return shadow
 }
 
-/**
- * Drops every shadow database this process has open, e.g. from a SIGINT handler.
- *
- * @example
- * ```ts
- * process.once('SIGINT', () => void dropOpenShadowDatabases().finally(() => process.exit(130)))
- * ```
- */
+/** Drops every shadow database this process has open, e.g. from a SIGINT handler. */
 export async function dropOpenShadowDatabases(): Promise<void> {
   await Promise.allSettled([...open].map((s) => s.drop()))
 }
