@@ -4,13 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import {
   AdoptionMismatchError,
-  expectedObjects,
   MigrationRunError,
   MigrationRunner,
   readMigrationFolder,
   SqlFileMigrationProvider,
   type MigrationFile,
 } from '../src/index.js'
+import { expectedObjects } from '../src/provider/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/index.js'
 import { migrationFolder } from './support/folders.js'
 

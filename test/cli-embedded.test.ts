@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { sql, type Kysely } from 'kysely'
 import { describe, expect, it, onTestFinished } from 'vitest'
 
-import { createDatabase, lockFileOf } from '../src/index.js'
+import { createDatabase } from '../src/index.js'
+import { lockFileOf } from '../src/connect/index.js'
 import { cli, folderWith, jsonOf, startCli, startProcess, type CliRun } from './support/cli-process.js'
 import {
   invariantViolations,

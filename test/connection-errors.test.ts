@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type pg from 'pg'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { GuardedPool } from '../src/index.js'
+import { GuardedPool } from '../src/connect/index.js'
 import { createTestDatabase, resolveTestServer } from '../src/testing/index.js'
 import { connectClient } from '../src/testing/test-server.js'
 

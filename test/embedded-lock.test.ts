@@ -8,15 +8,9 @@ import { join } from 'node:path'
 
 import { describe, expect, it, onTestFinished } from 'vitest'
 
-import {
-  createDatabase,
-  EmbeddedDatabaseBusyError,
-  lockEmbeddedFolder,
-  lockFileOf,
-  MigrationError,
-  MigrationRunner,
-  thrownText,
-} from '../src/index.js'
+import { createDatabase, EmbeddedDatabaseBusyError, MigrationError, MigrationRunner } from '../src/index.js'
+import { lockEmbeddedFolder, thrownText } from '../src/connect/index.js'
+import { lockFileOf } from '../src/connect/index.js'
 import { describeCommand, processStartTime } from '../src/connect/process-identity.js'
 import { startProcess, type RunningProcess } from './support/cli-process.js'
 

@@ -13,7 +13,8 @@ import {
   withTransactionScopedMigrationLock,
   type MigrationDatabase,
 } from '../src/connect/index.js'
-import { GuardedPool, MigrationError, SqlFileMigrationProvider } from '../src/index.js'
+import { MigrationError, SqlFileMigrationProvider } from '../src/index.js'
+import { GuardedPool } from '../src/connect/index.js'
 import {
   connectClient,
   resolveTestServer,

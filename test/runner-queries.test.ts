@@ -1,7 +1,8 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { GuardedPool, MigrationRunner } from '../src/index.js'
+import { MigrationRunner } from '../src/index.js'
+import { GuardedPool } from '../src/connect/index.js'
 import { checkUpToDate } from '../src/provider/migration-state.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'

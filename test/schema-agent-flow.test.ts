@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { cosineDistance, type KnowledgeLevel, type NewKnowledgeEntity } from '../src/index.js'
+import { cosineDistance } from '../src/index.js'
+import type { KnowledgeLevel, NewKnowledgeEntity } from '../src/schema-types/index.js'
 import { createTestDatabase, withRollback, type TestDatabase } from '../src/testing/index.js'
 
 /** A unit vector of vector(1536) at `degrees` in the plane of the first two axes. */

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import type { Database, ExecutionStatus } from '../src/index.js'
+import type { Database, ExecutionStatus } from '../src/schema-types/index.js'
 import { createTestDatabase, withRollback, type TestDatabase } from '../src/testing/index.js'
 import { wukongFilesUpTo } from './support/wukong-files.js'
 

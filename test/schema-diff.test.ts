@@ -9,11 +9,10 @@ import {
   DEFAULT_MIGRATION_FOLDER,
   MigrationError,
   MigrationRunner,
-  readSchemaCatalog,
   SqlFileMigrationProvider,
   type SchemaDiff,
-  type SchemaDifference,
 } from '../src/index.js'
+import { readSchemaCatalog, type SchemaDifference } from '../src/schema-diff/index.js'
 import {
   createTestDatabase,
   kyselyForUrl,

@@ -1,23 +1,22 @@
 import type { Insertable, Kysely, Selectable } from 'kysely'
 import { describe, expectTypeOf, test } from 'vitest'
 
-import {
-  cosineDistance,
-  DATABASE_COLUMNS,
-  type ColumnFactsOf,
-  type Database,
-  type DatabaseColumnFacts,
-  type ExecutionStatus,
-  type KnowledgeLevel,
-  type NewKnowledgeEntity,
-  type NewSession,
-  type NewStep,
-  type Nullable,
-  type Session,
-  type SessionsTable,
-  type SessionUpdate,
-  type Step,
-} from '../src/index.js'
+import { cosineDistance, DATABASE_COLUMNS } from '../src/index.js'
+import type {
+  ColumnFactsOf,
+  Database,
+  DatabaseColumnFacts,
+  ExecutionStatus,
+  KnowledgeLevel,
+  NewKnowledgeEntity,
+  NewSession,
+  NewStep,
+  Nullable,
+  Session,
+  SessionsTable,
+  SessionUpdate,
+  Step,
+} from '../src/schema-types/index.js'
 
 // Compiled, never run: vitest's typecheck (vitest.config.ts) runs tsc over *.test-d.ts files.
 // Every `@ts-expect-error` must meet an error, or the line itself is the error.

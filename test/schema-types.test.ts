@@ -2,7 +2,8 @@ import { sql } from 'kysely'
 import { Migrator } from 'kysely/migration'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { columnDifferences, DATABASE_COLUMNS, readCatalogColumns, SqlFileMigrationProvider } from '../src/index.js'
+import { DATABASE_COLUMNS, SqlFileMigrationProvider } from '../src/index.js'
+import { columnDifferences, readCatalogColumns } from '../src/schema-types/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 
 // The proof that src/schema-types matches the database: DATABASE_COLUMNS must equal what

@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
 import pg from 'pg'
 
-import { guardConnectionErrors } from '../../src/index.js'
+import { guardConnectionErrors } from '../../src/connect/index.js'
 import { expectCount, type Contender } from './contender.js'
 
 /**

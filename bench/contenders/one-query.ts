@@ -1,6 +1,6 @@
 import pg from 'pg'
 
-import { guardConnectionErrors } from '../../src/index.js'
+import { guardConnectionErrors } from '../../src/connect/index.js'
 import type { Contender } from './contender.js'
 
 /**

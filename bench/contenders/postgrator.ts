@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import Postgrator from 'postgrator'
 
-import { guardConnectionErrors } from '../../src/index.js'
+import { guardConnectionErrors } from '../../src/connect/index.js'
 import type { MigrationFolders } from '../lib/migration-sets.js'
 import { expectCount, type Contender, type Target } from './contender.js'
 

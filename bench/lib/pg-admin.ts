@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 
 import pg from 'pg'
 
-import { guardConnectionErrors } from '../../src/index.js'
+import { guardConnectionErrors } from '../../src/connect/index.js'
 
 /**
  * Admin operations on the benchmark server, over one short-lived connection each.

@@ -15,12 +15,6 @@ export interface CliIo {
  * Everything the CLI prints goes through here, so that every line, human or JSON, on stdout
  * or stderr, is redacted with the passwords of the URLs in play (a server may echo a URL in
  * an error, a driver may put it in a message; neither must reach a CI log).
- *
- * @example
- * ```ts
- * const out = new CliOutput(io, { json: false, secrets: ['s3cret'] })
- * out.line(`connecting to ${url}`) // password shown as ***
- * ```
  */
 export class CliOutput {
   readonly #io: CliIo

@@ -14,11 +14,6 @@ export interface Palette {
  * (https://no-color.org, and it wins over everything), always when `FORCE_COLOR` is set to
  * anything but `0`/`false` (CI logs that render ANSI), else only on a terminal that is not
  * `TERM=dumb`. Piped output is plain, so logs and `grep` see plain text.
- *
- * @example
- * ```ts
- * colorEnabled(process.stdout, process.env) // false under `wukong-migrate status | cat`
- * ```
  */
 export function colorEnabled(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   if (env['NO_COLOR']) return false
@@ -27,15 +22,7 @@ export function colorEnabled(stream: { readonly isTTY?: boolean }, env: NodeJS.P
   return stream.isTTY === true && env['TERM'] !== 'dumb'
 }
 
-/**
- * ANSI styles, or plain identities when `enabled` is false.
- *
- * @example
- * ```ts
- * const c = palette(colorEnabled(process.stdout, process.env))
- * console.log(c.green('applied'))
- * ```
- */
+/** ANSI styles, or plain identities when `enabled` is false. */
 export function palette(enabled: boolean): Palette {
   // Each style closes with its own reset code, so styles nest and never bleed into the next line.
   const style = (open: number, close: number) => (text: string) =>

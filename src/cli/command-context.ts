@@ -33,11 +33,6 @@ export interface CommandResult {
 /**
  * Runs `body` with a {@link MigrationRunner} configured from the command line, and closes
  * it (the pool, or the embedded database's files) whatever happens.
- *
- * @example
- * ```ts
- * const status = await withRunner(ctx, {}, (runner) => runner.status())
- * ```
  */
 export async function withRunner<T>(
   ctx: CommandContext,
@@ -69,14 +64,7 @@ export async function withRunner<T>(
   }
 }
 
-/**
- * The header naming the database, for human reports.
- *
- * @example
- * ```ts
- * ctx.out.line(describeTarget(ctx.target)) // 'database: POSTGRES_URL postgres://app:***@db/x'
- * ```
- */
+/** The header naming the database, for human reports. */
 export function describeTarget(target: DatabaseTarget | null): string {
   if (!target) return ''
   return target.source === 'embedded' ? `embedded PGlite in ${target.dataDir}` : `${target.url} (from ${target.source})`

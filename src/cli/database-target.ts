@@ -21,12 +21,6 @@ export interface DatabaseTarget {
  * Which database a command connects to, decided exactly as the runner decides it
  * (`resolveDatabaseUrl`; `--embedded` picks the embedded database), so messages can name it
  * before any connection is tried.
- *
- * @example
- * ```ts
- * databaseTarget(undefined, { POSTGRES_URL: 'postgres://app:pw@db/x' })
- * // { source: 'POSTGRES_URL', url: 'postgres://app:***@db/x', dataDir: null }
- * ```
  */
 export function databaseTarget(
   urlOption: string | undefined,
@@ -46,11 +40,6 @@ export function databaseTarget(
 /**
  * `redact` with these known secrets (longest first, so one that contains another is replaced
  * whole), then every URL's user-info as `redactUrl` shows it.
- *
- * @example
- * ```ts
- * redactSecrets('postgres://u:p@ss@h/db', ['p@ss']) // 'postgres://u:***@h/db'
- * ```
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   return redact(text, secrets)
@@ -60,11 +49,6 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  * Every password the CLI must never print: those of `--url`-like arguments and of every URL
  * variable, decoded and as written (percent-encoded), so `redact` finds them anywhere, not
  * only inside a URL.
- *
- * @example
- * ```ts
- * knownSecrets(['status', '--url', 'postgres://u:p%40ss@h/db'], {}) // ['p@ss', 'p%40ss']
- * ```
  */
 export function knownSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const urls = [...argv.filter((a) => a.includes('://')), ...DATABASE_URL_VARIABLES.map((name) => env[name])]

@@ -15,14 +15,7 @@ export interface ErrorContext {
   readonly target: DatabaseTarget | null
 }
 
-/**
- * A CLI-specific failure with a stable code (e.g. `NAME_EXISTS` from `create`).
- *
- * @example
- * ```ts
- * throw new CliError('NAME_EXISTS', '002_add_tags.sql already uses the name add_tags', { file: '002_add_tags.sql' })
- * ```
- */
+/** A CLI-specific failure with a stable code (e.g. `NAME_EXISTS` from `create`). */
 export class CliError extends Error {
   override readonly name: string = 'CliError'
   readonly code: string
@@ -42,12 +35,6 @@ export class CliError extends Error {
  * without the location prefix (shown separately), the file, line:column and that line's text,
  * PostgreSQL's SQLSTATE/detail/hint/context, and advice. Connection errors name the setting
  * that chose the database (`--url` or the environment variable) and its redacted URL.
- *
- * @example
- * ```ts
- * const info = describeError(error, { folder: '/app/migrations', target })
- * console.error(`${info.file}:${info.line}:${info.column}: ${info.message}`)
- * ```
  */
 export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
   if (error instanceof UsageError)

@@ -7,12 +7,6 @@ import { plural } from './format.js'
  * with its columns, constraints, indexes and triggers; a function; an extension): `+` only in
  * the database, `-` only in what the files build, `~` in both but different, with the facts
  * that differ as `expected → actual`.
- *
- * @example
- * ```ts
- * const result = await runner.diff()
- * for (const line of differenceLines(result.differences, out.out)) out.line(line)
- * ```
  */
 export function differenceLines(differences: readonly SchemaDifference[], c: Palette, indent = ''): string[] {
   const lines: string[] = []
@@ -46,14 +40,7 @@ export function differenceLines(differences: readonly SchemaDifference[], c: Pal
   return lines
 }
 
-/**
- * `3 differences (1 added, 1 dropped, 1 changed)`.
- *
- * @example
- * ```ts
- * differenceTally((await runner.diff()).differences) // '1 difference (1 changed)'
- * ```
- */
+/** `3 differences (1 added, 1 dropped, 1 changed)`. */
 export function differenceTally(differences: readonly SchemaDifference[]): string {
   const count = (change: SchemaDifference['change']) => differences.filter((d) => d.change === change).length
   const parts = (['added', 'dropped', 'changed'] as const).filter((k) => count(k)).map((k) => `${count(k)} ${k}`)

@@ -1,11 +1,4 @@
-/**
- * The process exit codes of `wukong-migrate`, for deploy scripts.
- *
- * @example
- * ```ts
- * process.exitCode = status.isUpToDate ? EXIT.OK : EXIT.NOT_UP_TO_DATE
- * ```
- */
+/** The process exit codes of `wukong-migrate`, for deploy scripts. */
 export const EXIT = Object.freeze({
   /** The command did what was asked. */
   OK: 0,

@@ -1,13 +1,6 @@
 import { relative, isAbsolute } from 'node:path'
 
-/**
- * A duration for people: `850 ms`, `12.4 s`, `3 min 05 s`.
- *
- * @example
- * ```ts
- * formatDuration(12_430) // '12.4 s'
- * ```
- */
+/** A duration for people: `850 ms`, `12.4 s`, `3 min 05 s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
@@ -16,27 +9,13 @@ export function formatDuration(ms: number): string {
   return `${minutes} min ${String(seconds).padStart(2, '0')} s`
 }
 
-/**
- * A path as the user would type it: relative to the working directory when it is inside it.
- *
- * @example
- * ```ts
- * displayPath('/app/migrations/001_a.sql', '/app') // 'migrations/001_a.sql'
- * ```
- */
+/** A path as the user would type it: relative to the working directory when it is inside it. */
 export function displayPath(path: string, cwd: string): string {
   const rel = relative(cwd, path)
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
 }
 
-/**
- * `1 file`, `2 files`.
- *
- * @example
- * ```ts
- * plural(2, 'statement') // '2 statements'
- * ```
- */
+/** `1 file`, `2 files`. */
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`
 }

@@ -6,12 +6,6 @@ import type { ExitCode } from './exit-codes.js'
 /**
  * What every `--json` document has. `version` changes only when a field is removed or changes
  * meaning; new fields may appear in version 1. Documented in docs/json-output.md.
- *
- * @example
- * ```ts
- * const doc = JSON.parse(stdout) as CliJsonEnvelope
- * if (!doc.ok) console.error(doc.error?.code)
- * ```
  */
 export interface CliJsonEnvelope {
   readonly version: 1
@@ -25,15 +19,7 @@ export interface CliJsonEnvelope {
   readonly error: CliErrorJson | null
 }
 
-/**
- * A failure, as `--json` prints it and as the human report is drawn from.
- *
- * @example
- * ```ts
- * const doc = JSON.parse(stdout) as CliJsonEnvelope
- * if (doc.error?.code === 'CONNECTION_FAILED') console.error('the database is unreachable; try again later')
- * ```
- */
+/** A failure, as `--json` prints it and as the human report is drawn from. */
 export interface CliErrorJson {
   /** A `MigrationErrorCode`, or `USAGE`, `NAME_EXISTS`, `NO_FOLDER`, `TARGET_ABOVE_CURRENT`, `UNEXPECTED`. */
   readonly code: string
@@ -161,26 +147,12 @@ export interface VersionJson extends CliJsonEnvelope {
   readonly packageVersion: string
 }
 
-/**
- * An applied migration for JSON: the date as an ISO string.
- *
- * @example
- * ```ts
- * status.applied.map(appliedJson)
- * ```
- */
+/** An applied migration for JSON: the date as an ISO string. */
 export function appliedJson(applied: AppliedMigration): AppliedJson {
   return { ...applied, appliedAt: applied.appliedAt ? new Date(applied.appliedAt).toISOString() : null }
 }
 
-/**
- * A run's results for JSON, with their counts by status.
- *
- * @example
- * ```ts
- * const { results, summary } = runResultsJson((await runner.migrate()).results)
- * ```
- */
+/** A run's results for JSON, with their counts by status. */
 export function runResultsJson(results: readonly MigrationFileResult[]): Pick<RunJson, 'results' | 'summary'> {
   const summary: Record<MigrationFileResult['status'], number> = {
     applied: 0,

@@ -20,12 +20,6 @@ export interface CliEnvironment {
  * must exist), else `.env` then `.env.local` in `cwd` when present; a later file wins over an
  * earlier one. So: real environment > `.env.local` > `.env`. Files are parsed with Node's own
  * `util.parseEnv` (the format of `node --env-file`), and the process environment is not changed.
- *
- * @example
- * ```ts
- * const { env, files } = loadEnvFiles(process.env, process.cwd(), [])
- * env['DATABASE_URL'] // from the shell, else .env.local, else .env
- * ```
  */
 export function loadEnvFiles(env: NodeJS.ProcessEnv, cwd: string, explicit: readonly string[]): CliEnvironment {
   const paths = explicit.length ? explicit.map((f) => resolve(cwd, f)) : DEFAULT_ENV_FILES.map((f) => resolve(cwd, f))

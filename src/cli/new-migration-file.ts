@@ -23,11 +23,6 @@ export interface NewMigrationFile {
  * A name as the file pattern wants it: lower-case words joined by underscores. `Add session
  * tags` and `add-session-tags` both become `add_session_tags`; a typed `005_` prefix is dropped
  * (the number is chosen here).
- *
- * @example
- * ```ts
- * migrationSlug('Add session-tags') // 'add_session_tags'
- * ```
  */
 export function migrationSlug(raw: string): string {
   const slug = raw
@@ -48,12 +43,6 @@ export function migrationSlug(raw: string): string {
  * the folder's width (3 digits in a new folder), so names keep sorting in version order, which
  * is the order Kysely runs them in. Refuses a name a file already uses, and a folder whose
  * files use different widths (MIXED_VERSION_WIDTH, as verify and migrate do).
- *
- * @example
- * ```ts
- * const file = await createMigrationFile('migrations', 'add session tags')
- * file.fileName // '005_add_session_tags.sql'
- * ```
  */
 export async function createMigrationFile(folder: string, rawName: string): Promise<NewMigrationFile> {
   const slug = migrationSlug(rawName)
@@ -100,11 +89,6 @@ export async function createMigrationFile(folder: string, rawName: string): Prom
  * The commented template of a new migration. It holds no statement on purpose: until SQL is
  * written, verify and migrate reject it as empty, so an untouched template can never be
  * applied (and its version used up) by accident.
- *
- * @example
- * ```ts
- * migrationTemplate('005_add_session_tags.sql').startsWith('-- 005_add_session_tags.sql') // true
- * ```
  */
 export function migrationTemplate(fileName: string): string {
   const down = fileName.replace(/\.sql$/, '.down.sql')

@@ -40,14 +40,7 @@ export interface CliArgs {
   readonly requireDown: boolean
 }
 
-/**
- * A command line that cannot be run as written (exit code 2).
- *
- * @example
- * ```ts
- * throw new UsageError('unknown command "upp"')
- * ```
- */
+/** A command line that cannot be run as written (exit code 2). */
 export class UsageError extends Error {
   override readonly name: string = 'UsageError'
   readonly code = 'USAGE'
@@ -115,12 +108,6 @@ export const FLAG_COMMANDS: Readonly<Partial<Record<CliFlag, readonly CliCommand
  * Parses `wukong-migrate`'s arguments (without `node` and the script). Throws a
  * {@link UsageError} for anything it cannot run: an unknown command or flag, a missing or
  * malformed value, a flag the command does not use.
- *
- * @example
- * ```ts
- * parseCliArgs(['down', '--to', '3', '--json'])
- * // { command: 'down', to: 3, json: true, … }
- * ```
  */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const { values, positionals } = parse(argv)

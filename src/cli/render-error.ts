@@ -29,11 +29,6 @@ const WINDOW = 120
  *    = hint: Perhaps you meant to reference the column "people.name".
  *    = help: nothing of 003_people.sql was applied (…); fix the file and run migrate again
  * ```
- *
- * @example
- * ```ts
- * for (const line of renderError(describeError(error, ctx), palette(false), { folder: ctx.folder, cwd: ctx.io.cwd })) console.error(line)
- * ```
  */
 export function renderError(info: CliErrorJson, c: Palette, context: RenderContext): string[] {
   const lines = [`${c.red(c.bold(`error[${info.code}]`))}${c.bold(`: ${info.message}`)}`]

@@ -42,11 +42,6 @@ const USES_DATABASE: ReadonlySet<CliCommand> = new Set(['migrate', 'status', 'do
  *
  * The environment is `io.env` over the variables of `.env` and `.env.local` in `io.cwd` (or of
  * the `--env-file` paths): a variable already set is never overridden.
- *
- * @example
- * ```ts
- * const code = await runCli(['status', '--json'], { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
- * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   // Known before parsing, so even a usage error quoting a URL argument is redacted.

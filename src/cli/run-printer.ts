@@ -22,12 +22,6 @@ const LABEL: Readonly<Record<MigrationFileStatus, string>> = {
  *   FAILED    003_tags.sql
  *   not run   004_steps.sql
  * ```
- *
- * @example
- * ```ts
- * const printer = new RunPrinter(out, files.map((f) => f.fileName))
- * new MigrationRunner({ onApply: (e) => printer.event(e) })
- * ```
  */
 export class RunPrinter {
   readonly #out: CliOutput
@@ -93,14 +87,7 @@ export class RunPrinter {
   }
 }
 
-/**
- * `2 applied, 1 adopted` from a run's results (statuses with a zero count left out).
- *
- * @example
- * ```ts
- * countsLine(results) // '1 applied, 1 failed, 2 not run'
- * ```
- */
+/** `2 applied, 1 adopted` from a run's results (statuses with a zero count left out). */
 export function countsLine(results: readonly MigrationFileResult[]): string {
   const counts = new Map<MigrationFileStatus, number>()
   for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1)
@@ -111,14 +98,7 @@ export function countsLine(results: readonly MigrationFileResult[]): string {
     .join(', ')
 }
 
-/**
- * `the database is at version 3` / `no migration is applied`.
- *
- * @example
- * ```ts
- * versionPhrase(null) // 'no migration is applied'
- * ```
- */
+/** `the database is at version 3` / `no migration is applied`. */
 export function versionPhrase(version: number | null): string {
   return version === null ? 'no migration is applied' : `the database is at version ${version}`
 }

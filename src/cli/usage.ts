@@ -1,13 +1,6 @@
 import { FLAG_COMMANDS, type CliCommand, type CliFlag } from './parse-args.js'
 
-/**
- * The `--help` text.
- *
- * @example
- * ```ts
- * process.stdout.write(USAGE)
- * ```
- */
+/** The `--help` text. */
 export const USAGE = `Usage: wukong-migrate <command> [flags]
 
 Keeps a PostgreSQL database up to date from numbered SQL files (NNN_name.sql).
@@ -161,11 +154,6 @@ const FLAG_HELP: Readonly<Record<Exclude<CliFlag, 'help' | 'version'>, readonly 
 /**
  * The help of one command: what it does, the flags it takes (exactly those the parser accepts
  * for it) and an example.
- *
- * @example
- * ```ts
- * process.stdout.write(commandUsage('status'))
- * ```
  */
 export function commandUsage(command: HelpCommand): string {
   const { synopsis, what, example } = COMMAND_HELP[command]

@@ -26,12 +26,6 @@ export interface VerifyReport {
  * at the first problem, it reports every broken file, so one CI run lists them all. Gaps in
  * the numbering and a directive below the file's top (and so ignored) are
  * warnings.
- *
- * @example
- * ```ts
- * const report = await verifyMigrationFolder('migrations')
- * if (report.errors.length) process.exitCode = 1
- * ```
  */
 export async function verifyMigrationFolder(folder: string): Promise<VerifyReport> {
   // The reader's own rules, in its collect-all mode: every problem, not only the first.

@@ -56,12 +56,6 @@ export interface CreateDatabaseOptions {
  *   transactions, TLS as configured, and any URL (`@vercel/postgres` accepts pooled URLs only).
  *   Pooled URLs are as good for it as for the WebSocket driver; migrations take care of the
  *   lock either way (see `openMigrationDatabase`).
- *
- * @example
- * ```ts
- * chooseDriver(undefined)                  // 'pglite'
- * chooseDriver('postgres://u@db/app')      // 'pg' in Node, 'vercel' on the Edge runtime
- * ```
  */
 export function chooseDriver(url: string | undefined): DatabaseDriver {
   if (!url) return 'pglite'

@@ -57,14 +57,7 @@ const NO_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP',
 const held = new Set<EmbeddedFolderLock>()
 let exitHookInstalled = false
 
-/**
- * The file next to a data folder that says which process has it open: `<folder>.lock`.
- *
- * @example
- * ```ts
- * lockFileOf('/app/.wukong/pglite') // '/app/.wukong/pglite.lock'
- * ```
- */
+/** The file next to a data folder that says which process has it open: `<folder>.lock`. */
 export function lockFileOf(dataDir: string): string {
   return `${dataDir}.lock`
 }
@@ -81,16 +74,6 @@ export function lockFileOf(dataDir: string): string {
  * stale lock is replaced only by the process that claims `<folder>.lock.takeover-<claim>`
  * (the same kind of lock, named after the stale claim), after checking that the stale claim
  * is still the one in place: two processes that find the same stale lock cannot both win.
- *
- * @example
- * ```ts
- * const lock = await lockEmbeddedFolder('/app/.wukong/pglite', { busyTimeoutMs: 5000 })
- * try {
- *   // open PGlite on the folder
- * } finally {
- *   lock.release()
- * }
- * ```
  */
 export async function lockEmbeddedFolder(
   dataDir: string,
@@ -124,15 +107,7 @@ export async function lockEmbeddedFolder(
   }
 }
 
-/**
- * This process's hold on an embedded database's folder, from {@link lockEmbeddedFolder}.
- *
- * @example
- * ```ts
- * const lock = await lockEmbeddedFolder('/app/.wukong/pglite')
- * lock.release() // after PGlite is closed
- * ```
- */
+/** This process's hold on an embedded database's folder, from {@link lockEmbeddedFolder}. */
 export class EmbeddedFolderLock {
   readonly #dataDir: string
   readonly #file: string

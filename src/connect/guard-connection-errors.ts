@@ -20,14 +20,6 @@ const ignore = (): void => {}
  * replaces a broken client.
  *
  * Give it every pool and client you make: on a pool it also guards each client the pool opens.
- *
- * @example
- * ```ts
- * const pool = new pg.Pool(pgPoolConfig(url))
- * guardConnectionErrors(pool)
- * const client = new pg.Client({ connectionString: url })
- * guardConnectionErrors(client)
- * ```
  */
 export function guardConnectionErrors<T extends ConnectionErrorSource>(target: T): T {
   target.on('error', ignore)

@@ -19,13 +19,6 @@ export interface GuardedPoolOptions {
  *   clients to close, while their backends may still be running: a `DROP DATABASE … WITH
  *   (FORCE)` right after it then terminates them, and a backend that is terminated before it
  *   reads the goodbye sends an error (57P01) to a client that is no longer watched.
- *
- * @example
- * ```ts
- * const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url }) }) })
- * await db.destroy() // every connection closed by the server
- * await admin.query('DROP DATABASE app WITH (FORCE)')
- * ```
  */
 export class GuardedPool extends pg.Pool {
   readonly #open = new Set<unknown>()

@@ -4,11 +4,6 @@ import { MigrationError } from '../errors/migration-error.js'
  * Imports an optional peer dependency (a driver) the first time it is needed, so that an app
  * that never uses it neither installs nor loads it. A missing package is a
  * `DRIVER_NOT_INSTALLED` error that names the package to install.
- *
- * @example
- * ```ts
- * const { PGlite } = await importDriver('embedded database', () => import('@electric-sql/pglite'), '@electric-sql/pglite')
- * ```
  */
 export async function importDriver<T>(
   feature: string,

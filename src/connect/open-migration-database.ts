@@ -84,13 +84,6 @@ export interface OpenMigrationDatabaseOptions {
  * else the embedded database, which is refused (`NoDatabaseUrlError`) where the process looks
  * like production unless `embedded: true` asks for it. Pass the result to
  * `openMigrationDatabase` so the decision is not taken twice.
- *
- * @example
- * ```ts
- * const resolved = resolveMigrationUrl({ env: process.env })
- * console.log(`migrating the database from ${resolved.source}`)
- * const target = await openMigrationDatabase({ env: process.env }, resolved)
- * ```
  */
 export function resolveMigrationUrl(options: OpenMigrationDatabaseOptions = {}): ResolvedDatabaseUrl {
   const env = options.env ?? process.env

@@ -33,16 +33,6 @@ export interface OpenedPglite {
  * same folder would overwrite the first one's work. A folder that another running process has
  * open is waited for (`busyTimeoutMs`), then refused with an `EmbeddedDatabaseBusyError`.
  * PGlite is loaded here, on first use, never by merely importing this package.
- *
- * @example
- * ```ts
- * const { pglite, close } = await openPglite('/app/.wukong/pglite')
- * try {
- *   await pglite.query('select 1')
- * } finally {
- *   await close()
- * }
- * ```
  */
 export async function openPglite(dataDir: string, options: OpenPgliteOptions = {}): Promise<OpenedPglite> {
   const inMemory = dataDir.startsWith('memory://')

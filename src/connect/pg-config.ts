@@ -26,13 +26,6 @@ const TLS_PARAMETERS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassw
  *   implies `verify-full` (as in libpq 16).
  * `sslcert`/`sslkey`/`sslpassword` give a client certificate. Without `sslmode`, no TLS
  * (pg's default) unless a client certificate or root certificate is named.
- *
- * @example
- * ```ts
- * tlsFromUrl('postgres://u@h/db?sslmode=require')     // { rejectUnauthorized: false }
- * tlsFromUrl('postgres://u@h/db?sslmode=verify-full') // { rejectUnauthorized: true }
- * tlsFromUrl('postgres://u@h/db')                     // false
- * ```
  */
 export function tlsFromUrl(url: string): TlsSettings {
   const params = new URL(url).searchParams
@@ -114,12 +107,6 @@ export const KEEPALIVE_INITIAL_DELAY_MS = 10_000
 /**
  * The connect timeout a URL asks for, in milliseconds: libpq's `connect_timeout` parameter
  * (seconds; 0 or less: no limit; libpq treats 1 as 2), else `fallbackMs`.
- *
- * @example
- * ```ts
- * connectTimeoutOf('postgres://u@h/db?connect_timeout=5', 30_000) // 5000
- * connectTimeoutOf('postgres://u@h/db', 30_000)                   // 30000
- * ```
  */
 export function connectTimeoutOf(url: string, fallbackMs: number): number {
   let raw: string | null
@@ -136,11 +123,6 @@ export function connectTimeoutOf(url: string, fallbackMs: number): number {
 /**
  * A `pg.Pool` configuration for a URL: its TLS settings read with libpq's meaning
  * ({@link tlsFromUrl}) and then `options.ssl` on top, so neither silently overrides the other.
- *
- * @example
- * ```ts
- * const pool = new pg.Pool(pgPoolConfig(process.env.POSTGRES_URL_NON_POOLING!, { max: 4 }))
- * ```
  */
 export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolConfig {
   const fromUrl = tlsFromUrl(url)

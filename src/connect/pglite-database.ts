@@ -13,11 +13,6 @@ import { importAtRunTime } from '../provider/import-at-run-time.js'
 /**
  * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
  * under the current directory.
- *
- * @example
- * ```ts
- * embeddedDataDir() // '/home/me/app/.wukong/pglite'
- * ```
  */
 export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env['WUKONG_PGLITE_DIR'] ?? '.wukong/pglite')
@@ -26,11 +21,6 @@ export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * The embedded database's wait for a folder another process has open: `busyTimeoutMs` if
  * given, else `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000 ms (0 fails at once).
- *
- * @example
- * ```ts
- * embeddedBusyTimeoutMs(undefined, { WUKONG_PGLITE_BUSY_TIMEOUT_MS: '30000' }) // 30000
- * ```
  */
 export function embeddedBusyTimeoutMs(busyTimeoutMs?: number, env: NodeJS.ProcessEnv = process.env): number {
   if (busyTimeoutMs !== undefined) return busyTimeoutMs
@@ -56,11 +46,6 @@ export interface PgliteDatabaseOptions {
  * process's until `db.destroy()` (or exit): another process that opens it waits up to
  * `busyTimeoutMs`, then gets an `EmbeddedDatabaseBusyError` (see `openPglite`).
  * `@electric-sql/pglite` and `@electric-sql/pglite-pgvector` are optional peers, loaded on first use.
- *
- * @example
- * ```ts
- * const db = await createPgliteDatabase('memory://')
- * ```
  */
 export async function createPgliteDatabase<DB = Database>(
   dataDir: string,

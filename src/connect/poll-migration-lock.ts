@@ -46,12 +46,6 @@ const WAIT_REPORT_MS = 5_000
  * passes, then fails with `LOCK_TIMEOUT` naming the holder. Between attempts the waiter runs
  * no statement and holds no snapshot, so a holder's `CREATE INDEX CONCURRENTLY` (which waits
  * for every older snapshot to end) never waits for a waiter that waits for it.
- *
- * @example
- * ```ts
- * const tryLock = async () => (await sql<{ ok: boolean }>`select pg_try_advisory_lock(1) as ok`.execute(db)).rows[0]!.ok
- * await pollForLock(db, Date.now() + 300_000, {}, tryLock)
- * ```
  */
 export async function pollForLock(
   db: Kysely<any>,

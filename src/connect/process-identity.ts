@@ -7,11 +7,6 @@ import { basename } from 'node:path'
  * pid: on Linux the boot id and `/proc/<pid>/stat`'s start time (field 22, clock ticks since
  * boot); elsewhere `ps -o lstart=` (to the second). Undefined when it cannot be read (no such
  * process, Windows): the caller then knows the pid only.
- *
- * @example
- * ```ts
- * processStartTime(process.pid) // 'linux:0b6c…:8841734'
- * ```
  */
 export function processStartTime(pid: number): string | undefined {
   if (process.platform === 'linux') {
@@ -55,11 +50,6 @@ function bootId(): string {
 /**
  * Whether a process on this machine is running: the pid exists and, when `startTime` is known
  * (see {@link processStartTime}), it is the same process, not a later one that got the pid.
- *
- * @example
- * ```ts
- * isProcessRunning(process.pid, undefined) // true
- * ```
  */
 export function isProcessRunning(pid: number, startTime: string | undefined): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false
@@ -81,11 +71,6 @@ const SECRET_FLAG = /pass|secret|token|key|url|auth|cred/i
  * A short, secret-free description of this process's command line for people, e.g.
  * `node wukong-migrate.js migrate --dir migrations`: file names without their folders, and no
  * argument that looks like a URL, a `name=value` pair or the value of a secret-sounding flag.
- *
- * @example
- * ```ts
- * describeCommand(['/usr/bin/node', '/app/bin/wukong-migrate.js', 'migrate']) // 'node wukong-migrate.js migrate'
- * ```
  */
 export function describeCommand(argv: readonly string[] = [process.execPath, ...process.argv.slice(1)]): string {
   const [program, script, ...args] = argv

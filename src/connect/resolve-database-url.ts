@@ -43,11 +43,6 @@ export const POOLED_FIRST_URL_VARIABLES = [
  * database.
  * A direct connection comes first because a migrator's session is then a real server
  * session: its lock, its settings and its failure all stay with it.
- *
- * @example
- * ```ts
- * resolveDatabaseUrl(undefined, { POSTGRES_URL: 'postgres://…' }).source // 'POSTGRES_URL'
- * ```
  */
 export function resolveDatabaseUrl(
   url: string | undefined,
@@ -66,11 +61,6 @@ export function resolveDatabaseUrl(
  * Why the process looks like a deployment, where falling back to the embedded database would
  * migrate a throwaway copy and report success: `NODE_ENV=production`, `VERCEL_ENV` set (any
  * Vercel environment, preview included), or `VERCEL=1`. Empty when none applies.
- *
- * @example
- * ```ts
- * productionSignals({ NODE_ENV: 'production', VERCEL: '1' }) // ['NODE_ENV=production', 'VERCEL=1']
- * ```
  */
 export function productionSignals(env: NodeJS.ProcessEnv = process.env): string[] {
   const signals: string[] = []

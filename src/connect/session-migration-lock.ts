@@ -56,11 +56,6 @@ export function withBoundedSessionMigrationLock<DB>(
 /**
  * The adapter behind {@link withBoundedSessionMigrationLock}: PostgreSQL's, with a bounded
  * wait for the Migrator's lock; `supportsTransactionalDdl` is the replaced adapter's.
- *
- * @example
- * ```ts
- * const adapter = new BoundedSessionMigrationLockAdapter(db.getExecutor().adapter, { waitTimeoutMs: 5_000 })
- * ```
  */
 export class BoundedSessionMigrationLockAdapter extends PostgresAdapter {
   readonly #inner: DialectAdapter

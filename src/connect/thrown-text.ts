@@ -4,13 +4,6 @@ import { inspect } from 'node:util'
  * What was thrown, as one line of text for people. PGlite can throw values that are not
  * `Error`s (Emscripten's `ExitStatus` when its PostgreSQL exits, plain objects), which
  * `String(value)` would print as `[object Object]`.
- *
- * @example
- * ```ts
- * thrownText(new Error('boom'))                 // 'boom'
- * thrownText({ name: 'ExitStatus', status: 1 }) // "PGlite's PostgreSQL exited with status 1"
- * thrownText({ name: 'ErrnoError', errno: 20 }) // "PGlite's file system failed: EEXIST (file exists)"
- * ```
  */
 export function thrownText(value: unknown): string {
   if (value instanceof Error) return value.message || value.name
@@ -50,11 +43,6 @@ const EMSCRIPTEN_ERRNO: Readonly<Record<number, readonly [string, string]>> = {
 /**
  * `value` if it is an `Error`, else an `Error` whose message is {@link thrownText} (the value
  * kept as `cause`), so that every error cause has a readable message.
- *
- * @example
- * ```ts
- * asError({ name: 'ExitStatus', status: 1 }).message // "PGlite's PostgreSQL exited with status 1"
- * ```
  */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(thrownText(value), { cause: value })

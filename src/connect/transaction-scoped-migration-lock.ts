@@ -89,12 +89,6 @@ export function withTransactionScopedMigrationLock<DB>(
  * The adapter behind {@link withTransactionScopedMigrationLock}: PostgreSQL's, with the
  * Migrator's lock held by a transaction (see there) and `supportsTransactionalDdl` taken from
  * the adapter it replaces.
- *
- * @example
- * ```ts
- * const adapter = new TransactionScopedMigrationLockAdapter(db.getExecutor().adapter, db)
- * adapter.supportsTransactionalDdl // as db's own adapter says
- * ```
  */
 export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
   readonly #inner: DialectAdapter

@@ -63,12 +63,6 @@ export interface VercelDatabaseOptions {
  * package decides: the URL must be a pooled one (a `-pooler.` host) or a `localhost` one,
  * `db.transaction()` throws, and its adapter reports `supportsTransactionalDdl = false`.
  * Both packages are optional peers, loaded on first use.
- *
- * @example
- * ```ts
- * const db = await createVercelDatabase(process.env.POSTGRES_URL!)
- * const rows = await db.selectFrom('schema_versions').selectAll().execute()
- * ```
  */
 export async function createVercelDatabase<DB = Database>(
   url: string,

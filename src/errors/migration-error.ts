@@ -115,12 +115,6 @@ export type MigrationErrorCode =
 /**
  * The reason of a `CONNECTION_FAILED` error, in one wording wherever it is built: `where` names
  * the setting that chose the database (`POSTGRES_URL`, `--url`…), `url` is already redacted.
- *
- * @example
- * ```ts
- * connectionFailedReason({ where: 'POSTGRES_URL', url: 'postgres://app:***@db/x', reason: 'ECONNREFUSED', lost: false })
- * // 'cannot connect to the database from POSTGRES_URL (postgres://app:***@db/x): ECONNREFUSED'
- * ```
  */
 export function connectionFailedReason(props: {
   readonly where: string

@@ -1,11 +1,6 @@
 /**
  * The PostgreSQL SQLSTATEs this package acts on, by PostgreSQL's own names (Appendix A of its
  * manual), so that every comparison in the code reads as what it means.
- *
- * @example
- * ```ts
- * if (errorCode(error) === SQLSTATE.LOCK_NOT_AVAILABLE) console.error('a table was busy')
- * ```
  */
 export const SQLSTATE = Object.freeze({
   UNIQUE_VIOLATION: '23505',
@@ -36,25 +31,13 @@ export const SQLSTATE = Object.freeze({
  * The `code` of anything a driver or Node threw: a SQLSTATE from the server (`42P01`), or a
  * system error (`ECONNREFUSED`, `EPIPE`); undefined when it has none. The one place that reads
  * `code` off an unknown error.
- *
- * @example
- * ```ts
- * errorCode(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })) // 'ECONNREFUSED'
- * ```
  */
 export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null | undefined)?.code
   return typeof code === 'string' ? code : undefined
 }
 
-/**
- * The SQLSTATE of an error the server reported (five characters), else undefined.
- *
- * @example
- * ```ts
- * sqlStateOf(Object.assign(new Error('no such table'), { code: '42P01' })) // '42P01'
- * ```
- */
+/** The SQLSTATE of an error the server reported (five characters), else undefined. */
 export function sqlStateOf(error: unknown): string | undefined {
   const code = errorCode(error)
   return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
@@ -67,11 +50,6 @@ export type ConnectionFailureKind = 'credentials' | 'refused' | 'unknown-host' |
  * Why a connection failed, from the error's `code` (a SQLSTATE or a system error). node-postgres
  * raises two failures without a code, a connect timeout and a missing password; those are told
  * by the driver's own fixed wording.
- *
- * @example
- * ```ts
- * connectionFailureKind(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })) // 'refused'
- * ```
  */
 export function connectionFailureKind(error: unknown): ConnectionFailureKind | undefined {
   switch (errorCode(error)) {

@@ -49,11 +49,6 @@ export class AdoptionMismatchError extends MigrationError {
  * ADD COLUMN, CREATE INDEX with a name) that should still exist once `later` files (applied
  * after it) have run: what a later file drops or renames is not expected any more. Read from
  * PostgreSQL's parse tree, never from the text.
- *
- * @example
- * ```ts
- * expectedObjects(files[0]!, files.slice(1)) // [{ kind: 'table', name: 'sessions' }, …]
- * ```
  */
 export async function expectedObjects(
   file: MigrationFile,
@@ -153,11 +148,6 @@ export async function expectedObjects(
  * Refuses to count an old runner's ledger row as this file being applied unless the
  * database has what the file creates (see {@link expectedObjects}); one catalog query.
  * Throws an {@link AdoptionMismatchError} naming the file and every missing object.
- *
- * @example
- * ```ts
- * await assertAdoptable(db, files[0]!, files.slice(1), 'initial schema')
- * ```
  */
 export async function assertAdoptable(
   db: Kysely<any>,

@@ -135,11 +135,6 @@ function restoreSql(ledger: RunLedger, parsed: ParsedSql): string {
 /**
  * Applies one file: its SQL and its ledger row in one round trip and one transaction (an
  * implicit one when `db` is not in a transaction), or adopts it when the ledger already has it.
- *
- * @example
- * ```ts
- * const event = await applyUp(db, file, ledger)
- * ```
  */
 export async function applyUp(
   db: Kysely<any>,
@@ -259,11 +254,6 @@ export interface BatchedFile {
  * more round trip), and the caller applies the rest one by one ({@link applyUp}), which
  * reproduces the failure with the file's line:column. Only for a connection outside any
  * transaction, under the migration lock, with files the ledger does not have.
- *
- * @example
- * ```ts
- * const done = await applyUpBatch(db, [{ file, kysely: { timestamp: new Date().toISOString() } }], ledger)
- * ```
  */
 export async function applyUpBatch(
   db: Kysely<any>,
@@ -337,14 +327,7 @@ export async function applyUpBatch(
   return done
 }
 
-/**
- * Runs a file's down SQL and deletes its ledger row, atomically.
- *
- * @example
- * ```ts
- * await applyDown(db, file, file.down!, ledger)
- * ```
- */
+/** Runs a file's down SQL and deletes its ledger row, atomically. */
 export async function applyDown(
   db: Kysely<any>,
   file: MigrationFile,
@@ -420,14 +403,7 @@ async function assertLedgersIntact(db: Kysely<unknown>, file: MigrationFile, led
   }
 }
 
-/**
- * Wraps any error from running a file in a {@link MigrationError} that names the file.
- *
- * @example
- * ```ts
- * throw toMigrationError(error, '003_agent_fork.sql')
- * ```
- */
+/** Wraps any error from running a file in a {@link MigrationError} that names the file. */
 export function toMigrationError(error: unknown, fileName: string, text?: string, offset?: number): MigrationError {
   if (error instanceof MigrationError) return error
   const pg = error as PgErrorLike

@@ -4,11 +4,6 @@
  * For the optional drivers and the SQL parser, so that an app that never uses them bundles,
  * traces and deploys without them (a bundler otherwise fails on an optional peer that is not
  * installed, or copies 20 MB of PGlite into a serverless function).
- *
- * @example
- * ```ts
- * const { PGlite } = await importAtRunTime<typeof import('@electric-sql/pglite')>('@electric-sql/pglite')
- * ```
  */
 export function importAtRunTime<T>(specifier: string): Promise<T> {
   return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>

@@ -15,26 +15,13 @@
  */
 import type { DialectAdapter, Kysely } from 'kysely'
 
-/**
- * The key Kysely's `PostgresAdapter.acquireMigrationLock` passes to `pg_advisory_lock`.
- *
- * @example
- * ```ts
- * sql`select pg_try_advisory_xact_lock(${sql.raw(KYSELY_MIGRATION_LOCK_KEY.toString())})`
- * ```
- */
+/** The key Kysely's `PostgresAdapter.acquireMigrationLock` passes to `pg_advisory_lock`. */
 export const KYSELY_MIGRATION_LOCK_KEY: bigint = 3853314791062309107n
 
 /**
  * A view of `target` (a `Kysely` instance or its executor) whose `member` is `value`; every
  * other property is the target's, methods bound to it, because Kysely's classes keep their
  * state in `#private` fields that a proxy cannot reach.
- *
- * @example
- * ```ts
- * const quiet = { getSchemas: async () => [], getTables: async () => [], getMetadata: async () => ({ tables: [] }) }
- * const db2 = withReplacedMember(db, 'introspection', quiet)
- * ```
  */
 export function withReplacedMember<T extends object>(target: T, member: string, value: unknown): T {
   return new Proxy(target, {
@@ -49,11 +36,6 @@ export function withReplacedMember<T extends object>(target: T, member: string, 
 /**
  * `db` with its executor's adapter replaced: the Migrator takes its lock through
  * `db.getExecutor().adapter.acquireMigrationLock`. Queries, pool and `destroy()` stay `db`'s.
- *
- * @example
- * ```ts
- * const locked = withAdapter(db, new PostgresAdapter())
- * ```
  */
 export function withAdapter<DB>(db: Kysely<DB>, adapter: DialectAdapter): Kysely<DB> {
   const executor = withReplacedMember(db.getExecutor(), 'adapter', adapter)

@@ -121,12 +121,6 @@ interface TableRow {
  * `bounded` sets, so that `restoreSql` brings a session back to it. The home is the schema that
  * already holds `schema_versions` or `kysely_migration` (in any schema), else `schema`; ledgers
  * in two schemas are an `AMBIGUOUS_LEDGER` error naming both. Never reads through `search_path`.
- *
- * @example
- * ```ts
- * const snapshot = await readLedgerSnapshot(db)
- * snapshot.rows.map((r) => r.version) // [1, 2, 3]
- * ```
  */
 export async function readLedgerSnapshot(
   db: Kysely<any>,

@@ -14,12 +14,6 @@ export interface LockHolder extends SessionSummary {
  * Other sessions that hold a granted lock on any of `relations` (names as written in SQL,
  * optionally schema-qualified), strongest lock first. Used after a lock timeout to say who
  * was in the way: by then the waiter is gone, so the holders are read from `pg_locks`.
- *
- * @example
- * ```ts
- * const holders = await lockHolders(db, ['schema_versions'])
- * holders[0]?.pid
- * ```
  */
 export async function lockHolders(db: Kysely<any>, relations: readonly string[]): Promise<LockHolder[]> {
   if (relations.length === 0) return []
@@ -38,14 +32,7 @@ export async function lockHolders(db: Kysely<any>, relations: readonly string[])
   return rows
 }
 
-/**
- * One phrase naming the first holder: `"busy" is locked (AccessExclusiveLock) by backend pid 42 (…)`.
- *
- * @example
- * ```ts
- * describeHolders(await lockHolders(db, ['busy']))
- * ```
- */
+/** One phrase naming the first holder: `"busy" is locked (AccessExclusiveLock) by backend pid 42 (…)`. */
 export function describeHolders(holders: readonly LockHolder[]): string | undefined {
   const first = holders[0]
   if (!first) return undefined

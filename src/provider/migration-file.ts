@@ -3,12 +3,6 @@ import type { ParsedSql } from './parse-migration-sql.js'
 /**
  * A migration file as read from the folder, before parsing: enough to compare with the
  * ledger (the boot-time up-to-date check never parses SQL).
- *
- * @example
- * ```ts
- * const heads = scanMigrationFolder('migrations')
- * heads[0]?.checksum // 'c0ffee…'
- * ```
  */
 export interface MigrationFileHead {
   /** The integer value of NNN. */

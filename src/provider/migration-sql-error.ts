@@ -56,14 +56,7 @@ export interface PgErrorLike {
   readonly constraint?: string
 }
 
-/**
- * Whether an error came from the server (has a SQLSTATE) rather than from the connection.
- *
- * @example
- * ```ts
- * isServerError(error) && error.code === '55P03'
- * ```
- */
+/** Whether an error came from the server (has a SQLSTATE) rather than from the connection. */
 export function isServerError(error: unknown): error is PgErrorLike & { code: string } {
   return (
     error instanceof Error &&
@@ -72,15 +65,7 @@ export function isServerError(error: unknown): error is PgErrorLike & { code: st
   )
 }
 
-/**
- * The stable code for a server or connection error.
- *
- * @example
- * ```ts
- * codeForServerError('55P03', 'canceling statement due to lock timeout') // 'LOCK_TIMEOUT'
- * codeForServerError('57014', 'canceling statement due to statement timeout') // 'STATEMENT_TIMEOUT'
- * ```
- */
+/** The stable code for a server or connection error. */
 export function codeForServerError(sqlState: string | undefined, message: string): MigrationErrorCode {
   if (sqlState === undefined) return 'CONNECTION_FAILED'
   if (sqlState === SQLSTATE.LOCK_NOT_AVAILABLE) return 'LOCK_TIMEOUT'
@@ -106,11 +91,6 @@ export function codeForServerError(sqlState: string | undefined, message: string
 /**
  * Whether replaying a failed file statement by statement (to find the failing line) is
  * pointless or harmful: timeouts, lock waits, deadlocks and lost connections.
- *
- * @example
- * ```ts
- * worthLocating('42P07') // true: "relation already exists" has no position of its own
- * ```
  */
 export function worthLocating(sqlState: string | undefined): boolean {
   if (sqlState === undefined) return false

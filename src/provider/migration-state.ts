@@ -14,12 +14,6 @@ import { SQLSTATE, errorCode } from '../errors/sql-state.js'
  * Returns the current version when the database is exactly in step (nothing to apply, adopt,
  * record, and nothing edited, renamed or missing), else undefined: then the planner decides.
  * Must not run inside a transaction (a failed query would abort it).
- *
- * @example
- * ```ts
- * const upToDate = await checkUpToDate(db, provider.scanFiles())
- * if (upToDate) console.log(upToDate.currentVersion)
- * ```
  */
 export async function checkUpToDate(
   db: Kysely<any>,

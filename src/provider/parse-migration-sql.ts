@@ -89,12 +89,6 @@ export interface ParsedSql {
  * statements that cannot run in a transaction (unless the file opted out), a
  * `schema_versions` INSERT for another version, and what `findHazards` finds: writes to the
  * ledgers, releases of the migration lock, changes of the runner's timeouts.
- *
- * @example
- * ```ts
- * const parsed = await parseMigrationSql('create table t (id int);', '001_t.sql', 1)
- * parsed.statements[0]?.kind // 'CreateStmt'
- * ```
  */
 export async function parseMigrationSql(
   text: string,
@@ -191,11 +185,6 @@ type Node = Record<string, unknown>
 /**
  * The number of directive lines at the top of a text: the `-- wukong:` lines before anything
  * else (a lone CR, LF or CRLF ends a line).
- *
- * @example
- * ```ts
- * directiveLineCount('-- wukong:no-transaction\r-- wukong:own-timeouts\rselect 1;') // 2
- * ```
  */
 export function directiveLineCount(text: string): number {
   const lines = text.split(LINE_BREAK)

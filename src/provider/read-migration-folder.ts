@@ -24,11 +24,6 @@ export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.do
  * `verify` lists them all with the very rules `migrate` applies.
  *
  * Every call lists and reads the folder again, so added, removed and edited files are always seen.
- *
- * @example
- * ```ts
- * const heads = scanMigrationFolder('migrations')
- * ```
  */
 export function scanMigrationFolder(folder: string, options: CollectProblems = {}): readonly MigrationFileHead[] {
   const problem = problemHandler(options)
@@ -163,12 +158,6 @@ function problemHandler(options: CollectProblems): (error: MigrationError) => vo
  * Kysely runs migrations in name order, and only names of one width sort in version order,
  * so a folder whose files use different widths is refused, by `verify`, `migrate` and
  * `create` alike. Names that are not migration file names are skipped.
- *
- * @example
- * ```ts
- * versionWidth(['0001_a.sql', '0002_b.sql']) // 4
- * versionWidth(['001_a.sql', '0002_b.sql']) // throws MIXED_VERSION_WIDTH
- * ```
  */
 export function versionWidth(fileNames: readonly string[]): number {
   const files = fileNames
@@ -198,11 +187,6 @@ export function versionWidth(fileNames: readonly string[]): number {
  * Parses scanned files with PostgreSQL's parser (libpg-query) and rejects what cannot run
  * safely (see `parseMigrationSql`). With `memo` (one per provider), a text parsed before (same
  * file name, version and checksum) is not parsed again: keyed by content, it cannot go stale.
- *
- * @example
- * ```ts
- * const files = await parseMigrationFiles(scanMigrationFolder('migrations'))
- * ```
  */
 export async function parseMigrationFiles(
   heads: readonly MigrationFileHead[],

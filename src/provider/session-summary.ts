@@ -13,12 +13,6 @@ const QUERY_SHOWN = 120
  * One line naming another session for an error message: pid, `application_name`, state and
  * the start of its query with every string literal and number blanked, so that a password
  * or data in the query (`ALTER ROLE … PASSWORD '…'`) is never printed.
- *
- * @example
- * ```ts
- * describeSession({ pid: 42, state: 'idle in transaction', applicationName: 'psql', query: "lock table t" })
- * // 'backend pid 42 (application_name "psql", idle in transaction, query: lock table t)'
- * ```
  */
 export function describeSession(session: SessionSummary): string {
   const parts: string[] = []

@@ -8,14 +8,7 @@ type LibPgQuery = typeof import('libpg-query')
 let loading: Promise<LibPgQuery> | undefined
 let loaded: LibPgQuery | undefined
 
-/**
- * Loads the SQL parser once per process and returns it.
- *
- * @example
- * ```ts
- * const { parseSync } = await loadSqlParser()
- * ```
- */
+/** Loads the SQL parser once per process and returns it. */
 export function loadSqlParser(): Promise<LibPgQuery> {
   loading ??= importAtRunTime<LibPgQuery>('libpg-query').then(async (lib) => {
     await lib.loadModule()
@@ -28,12 +21,6 @@ export function loadSqlParser(): Promise<LibPgQuery> {
 /**
  * The SQL parser, for code that runs after {@link loadSqlParser} has resolved (inside
  * `parseMigrationSql`); throws when it has not been loaded.
- *
- * @example
- * ```ts
- * await loadSqlParser()
- * loadedSqlParser().parseSync('select 1')
- * ```
  */
 export function loadedSqlParser(): LibPgQuery {
   if (!loaded) throw new Error('the SQL parser is used before loadSqlParser() resolved')

@@ -8,11 +8,6 @@ const BOM = '\uFEFF'
 /**
  * A migration file's text as it is executed and checksummed: valid UTF-8, no BOM, LF line
  * endings. A Windows checkout (BOM, CRLF) gives the same text and so the same checksum.
- *
- * @example
- * ```ts
- * const text = decodeSqlFile(await readFile('migrations/001_initial_schema.sql'), '001_initial_schema.sql')
- * ```
  */
 export function decodeSqlFile(bytes: Uint8Array, file: string): string {
   let raw: string
@@ -40,14 +35,7 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
   return text
 }
 
-/**
- * SHA-256 (hex) of a file's normalized text: the value stored in `schema_versions.checksum`.
- *
- * @example
- * ```ts
- * sqlChecksum('select 1;\n') // '4a45092ccf992ea9…' (64 hex digits)
- * ```
- */
+/** SHA-256 (hex) of a file's normalized text: the value stored in `schema_versions.checksum`. */
 export function sqlChecksum(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')
 }
@@ -58,14 +46,7 @@ export function sqlChecksum(text: string): string {
  */
 export const LINE_BREAK = /\r\n|\r|\n/
 
-/**
- * The offsets where each line of a text starts (a lone CR, LF or CRLF ends a line).
- *
- * @example
- * ```ts
- * lineStarts('a\rb\nc') // [0, 2, 4]
- * ```
- */
+/** The offsets where each line of a text starts (a lone CR, LF or CRLF ends a line). */
 export function lineStarts(text: string): number[] {
   const starts = [0]
   for (let i = 0; i < text.length; i++) {
@@ -76,14 +57,7 @@ export function lineStarts(text: string): number[] {
   return starts
 }
 
-/**
- * The offset of the next line break (LF or CR) at or after `from`, or -1.
- *
- * @example
- * ```ts
- * nextLineBreak('-- a\rselect 1', 0) // 4
- * ```
- */
+/** The offset of the next line break (LF or CR) at or after `from`, or -1. */
 export function nextLineBreak(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i)
@@ -92,14 +66,7 @@ export function nextLineBreak(text: string, from: number): number {
   return -1
 }
 
-/**
- * The 1-based line and column of a character offset in a text.
- *
- * @example
- * ```ts
- * lineColumnAt('a\nbc', 3) // { line: 2, column: 2 }
- * ```
- */
+/** The 1-based line and column of a character offset in a text. */
 export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
   return lineColumnFinder(text)(offset)
 }
@@ -107,12 +74,6 @@ export function lineColumnAt(text: string, offset: number): { line: number; colu
 /**
  * A line:column finder for many offsets into one text: line starts are found once, and
  * each look-up is a binary search, so locating every statement of a large file stays linear.
- *
- * @example
- * ```ts
- * const at = lineColumnFinder('a\nbc')
- * at(3) // { line: 2, column: 2 }
- * ```
  */
 export function lineColumnFinder(text: string): (offset: number) => { line: number; column: number } {
   const starts = lineStarts(text)
@@ -129,14 +90,7 @@ export function lineColumnFinder(text: string): (offset: number) => { line: numb
   }
 }
 
-/**
- * The text of one line (1-based) of a text, without its line ending.
- *
- * @example
- * ```ts
- * lineOf('a\nbc', 2) // 'bc'
- * ```
- */
+/** The text of one line (1-based) of a text, without its line ending. */
 export function lineOf(text: string, line: number): string {
   return text.split(LINE_BREAK)[line - 1] ?? ''
 }
@@ -144,12 +98,6 @@ export function lineOf(text: string, line: number): string {
 /**
  * Converts UTF-8 byte offsets into a text (as libpg-query reports them) into character offsets
  * (as PostgreSQL's error positions and JavaScript strings count). Offsets must be ascending.
- *
- * @example
- * ```ts
- * const toChar = byteToCharOffsets('é;select 1')
- * toChar(3) // 2
- * ```
  */
 export function byteToCharOffsets(text: string): (byteOffset: number) => number {
   // Pure ASCII (every code point below 128): byte offsets are character offsets.
@@ -173,11 +121,6 @@ export function byteToCharOffsets(text: string): (byteOffset: number) => number 
  * offset. PostgreSQL's error positions and libpg-query's cursor count characters (code
  * points), so each character outside the Basic Multilingual Plane (an emoji) before the error
  * would otherwise move the position one unit to the left.
- *
- * @example
- * ```ts
- * indexOfCodePoint('🎉x', 1) // 2
- * ```
  */
 export function indexOfCodePoint(text: string, codePoints: number): number {
   let index = 0

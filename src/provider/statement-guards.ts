@@ -63,12 +63,6 @@ const DROPPED_KINDS = new Set([
  * Function and DO bodies are strings to the parser: a LANGUAGE sql body is parsed and walked
  * too; PL/pgSQL bodies are searched for the same names, since their SQL cannot be parsed
  * on its own. SQL built at run time (EXECUTE) cannot be seen.
- *
- * @example
- * ```ts
- * const { stmts } = loadedSqlParser().parseSync('truncate schema_versions')
- * findHazards(stmts[0].stmt, { version: 3, direction: 'up', ownTimeouts: false })[0]?.code // 'LEDGER_WRITE'
- * ```
  */
 export function findHazards(statement: Node, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
@@ -350,12 +344,6 @@ function unwrap(value: unknown, type: string): Node | undefined {
  * Whether a statement creates a temporary table, view or sequence (at any depth). Such an
  * object would outlive its file on the run's connection, so the runner drops the session's
  * temporary objects (`DISCARD TEMP`) after a file that creates any.
- *
- * @example
- * ```ts
- * const { stmts } = loadedSqlParser().parseSync('create temp table scratch (id int)')
- * createsTemporaryObjects(stmts[0].stmt) // true
- * ```
  */
 export function createsTemporaryObjects(statement: Node): boolean {
   let found = false

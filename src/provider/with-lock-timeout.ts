@@ -14,11 +14,6 @@ import { SQLSTATE, errorCode } from '../errors/sql-state.js'
  * undefined leaves the server's setting. `sameConnection`: `db` is already one connection
  * (the one Kysely's Migrator hands to migrations). `preset`: the session already has this
  * `lock_timeout` (set when it connected), so it is neither set nor restored: one round trip.
- *
- * @example
- * ```ts
- * const snapshot = await withLockTimeout(db, 10_000, (conn) => readLedgerSnapshot(conn))
- * ```
  */
 export async function withLockTimeout<T>(
   db: Kysely<any>,

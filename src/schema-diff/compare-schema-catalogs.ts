@@ -79,11 +79,6 @@ const KIND_ORDER: readonly SchemaObjectKind[] = [
  * Ownership matters where it would break the next migration: an object of the live database
  * owned by another role than the one that owns most of its tables (the role that migrates)
  * cannot be altered by that role, so it is reported as an `owner` change.
- *
- * @example
- * ```ts
- * const differences = compareSchemaCatalogs(await readSchemaCatalog(db), await readSchemaCatalog(db)) // [] (one database against itself)
- * ```
  */
 export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCatalog): readonly SchemaDifference[] {
   const want = byKey(expected.objects)
@@ -160,11 +155,6 @@ function compareDifferences(a: SchemaDifference, b: SchemaDifference): number {
 /**
  * The object a difference is shown under: its table for columns, constraints, indexes,
  * triggers and policies; else the object itself, e.g. `table public.steps`, `extension vector`.
- *
- * @example
- * ```ts
- * groupOf({ kind: 'column', schema: 'public', table: 'public.steps', name: 'status' }) // 'table public.steps'
- * ```
  */
 export function groupOf(d: Pick<SchemaDifference, 'kind' | 'schema' | 'table' | 'name'>): string {
   if (d.table) return `table ${d.table}`

@@ -57,15 +57,6 @@ export interface DiffSchemaOptions {
  * catalog in one read-only transaction, applies the same files to a shadow database (created
  * on the same server, or given), reads that catalog and lists every difference. The shadow is
  * always dropped (or emptied, when given), whatever fails.
- *
- * @example
- * ```ts
- * const build = async (shadowUrl: string, migrationFolder: string) => {
- *   const shadowRunner = new MigrationRunner({ url: shadowUrl, migrationFolder })
- *   await shadowRunner.migrate().finally(() => shadowRunner.close())
- * }
- * const result = await diffSchema({ live: db, liveUrl: url, files, build })
- * ```
  */
 export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff> {
   // The live read and the shadow's creation overlap; whichever fails, the shadow is dropped.

@@ -204,12 +204,6 @@ const CATALOG_SQL_WITH_LEDGERS = CATALOG_SQL.replace(/__LEDGERS__/g, LEDGERS_ARR
  * validity), sequences, views, functions and procedures, triggers, policies, enums, domains,
  * extensions and schemas, with their owners. The migration ledgers ({@link LEDGER_TABLES})
  * and extension members are left out. Only reads; run it in a read-only transaction.
- *
- * @example
- * ```ts
- * const catalog = await readSchemaCatalog(db)
- * catalog.objects.filter((o) => o.kind === 'index').map((o) => o.name)
- * ```
  */
 export async function readSchemaCatalog<DB>(db: Kysely<DB>): Promise<SchemaCatalog> {
   type Row = {

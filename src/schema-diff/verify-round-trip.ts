@@ -55,12 +55,6 @@ export interface RoundTripReport {
  * and checks the catalog equals the one before its up file, runs the up file again and checks
  * it equals the one after. Files without a down file are listed (failed with `requireDown`);
  * below one, or after a failure, the scratch database is rebuilt up to the next file.
- *
- * @example
- * ```ts
- * const report = await runner.verifyRoundTrip()
- * for (const f of report.files) console.log(f.fileName, f.outcome)
- * ```
  */
 export async function verifyRoundTrip(
   files: readonly MigrationFile[],

@@ -10,11 +10,6 @@ export type ColumnFactsTuple = readonly [ColumnFamily, boolean, boolean]
 /**
  * Tables → columns → `[family, nullable, hasDefault]`: `DATABASE_COLUMNS`, or what
  * {@link readCatalogColumns} found in a database.
- *
- * @example
- * ```ts
- * const facts: ColumnFactsByTable = { sessions: { goal: ['string', false, false] } }
- * ```
  */
 export type ColumnFactsByTable = Readonly<Record<string, Readonly<Record<string, ColumnFactsTuple>>>>
 
@@ -23,12 +18,6 @@ export type ColumnFactsByTable = Readonly<Record<string, Readonly<Record<string,
  * `[family, nullable, hasDefault]`; Kysely's two migration tables are left out (they are not
  * part of the schema agent code queries). Throws on a column type no family covers, so a new
  * kind of column cannot slip past the comparison.
- *
- * @example
- * ```ts
- * const live = await readCatalogColumns(db)
- * live.sessions?.goal // ['string', false, false]
- * ```
  */
 export async function readCatalogColumns(db: Kysely<any>): Promise<ColumnFactsByTable> {
   const { rows } = await sql<{ table: string; column: string; type: string; nullable: boolean; has_default: boolean }>`
@@ -81,12 +70,6 @@ function familyOf(type: string, column: string): ColumnFamily {
 /**
  * The differences between two column descriptions, one line each, sorted; empty when they
  * agree on every table and column (name, family, nullability, has-default).
- *
- * @example
- * ```ts
- * columnDifferences(DATABASE_COLUMNS, await readCatalogColumns(db))
- * // e.g. ['sessions.goal: types say string/true/false, database says string/false/false']
- * ```
  */
 export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFactsByTable): string[] {
   const out: string[] = []

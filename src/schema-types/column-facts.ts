@@ -6,11 +6,6 @@ import type { Database } from './database.js'
  * How a column's type is compared between TypeScript and the catalog: the TypeScript type
  * a driver returns for it (`string` for varchar and text, `number` for integer and double
  * precision, `Date` for timestamptz, parsed JSON for jsonb, `number[]` for vector).
- *
- * @example
- * ```ts
- * const family: ColumnFamily = 'timestamp' // timestamptz ↔ Date
- * ```
  */
 export type ColumnFamily = 'string' | 'number' | 'boolean' | 'timestamp' | 'json' | 'vector'
 
@@ -30,11 +25,6 @@ type FamilyOf<T> = [T] extends [number[]]
  * What the TypeScript types say of one column: `[family, nullable, hasDefault]`, computed
  * from the column's type (`hasDefault` from the `HasDefault` brand), so that a
  * `DATABASE_COLUMNS` entry that disagrees with the types does not compile.
- *
- * @example
- * ```ts
- * type Facts = ColumnFacts<SessionsTable['status']> // readonly ['string', true, true]
- * ```
  */
 export type ColumnFacts<C> = readonly [
   FamilyOf<NonNullable<SelectType<C>>>,
@@ -42,15 +32,7 @@ export type ColumnFacts<C> = readonly [
   '__hasDefault__' extends keyof C ? true : false,
 ]
 
-/**
- * {@link ColumnFacts} for every column of every table of a Kysely database interface.
- *
- * @example
- * ```ts
- * type Facts = ColumnFactsOf<{ t: { id: Serial; note: Nullable<string> } }>
- * // { t: { id: readonly ['number', false, true]; note: readonly ['string', true, false] } }
- * ```
- */
+/** {@link ColumnFacts} for every column of every table of a Kysely database interface. */
 export type ColumnFactsOf<DB> = {
   readonly [T in keyof DB]: { readonly [K in keyof DB[T]]-?: ColumnFacts<DB[T][K]> }
 }
@@ -58,11 +40,6 @@ export type ColumnFactsOf<DB> = {
 /**
  * {@link ColumnFacts} for every column of every table of {@link Database}: the type
  * `DATABASE_COLUMNS` must satisfy, exactly (no column missing, none extra).
- *
- * @example
- * ```ts
- * type Goal = DatabaseColumnFacts['sessions']['goal'] // readonly ['string', false, false]
- * ```
  */
 export type DatabaseColumnFacts = ColumnFactsOf<Database>
 

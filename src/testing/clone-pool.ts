@@ -38,14 +38,6 @@ export interface PooledClone {
  * owner-marker.ts), so that a later process drops what a crashed one left behind, and each
  * clone comes with a `pg.Pool` that has already connected (and looked up the vector type).
  * Dropping is in the background too; {@link ClonePool.close} waits for every drop.
- *
- * @example
- * ```ts
- * const pool = new ClonePool({ adminUrl, template: async () => 'wk_template_abc', strategy: 'FILE_COPY', size: 2, timeoutMs: 60_000, max: 4 })
- * const clone = await pool.acquire()
- * pool.release(clone)
- * await pool.close()
- * ```
  */
 export class ClonePool {
   readonly #options: ClonePoolOptions
@@ -184,11 +176,6 @@ export class ClonePool {
 /**
  * Drops the databases of owners that are gone (see `isOwnerGone`): clones and half-built
  * templates that a crashed or killed process left on the server. Returns their names.
- *
- * @example
- * ```ts
- * const dropped = await dropOrphanedClones(adminUrl, 60_000)
- * ```
  */
 export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
   return withAdmin(adminUrl, timeoutMs, async (admin) => {

@@ -6,12 +6,6 @@ import { hostname } from 'node:os'
  * Who made a database: the host (hostname and machine id), the boot, the process id and the
  * process's start time. A process that starts can then tell which leftovers belong to owners
  * that are gone (on its own host only: a pid means nothing on another machine).
- *
- * @example
- * ```ts
- * const me = currentOwner()
- * const name = cloneName(me) // 'wk_t_3f9a1c7e02_4242_1k2j3_a1b2'
- * ```
  */
 export interface OwnerMarker {
   /** 6 hex digits of a hash of the hostname and `/etc/machine-id`. */
@@ -33,39 +27,18 @@ const MARKER = /^(?:wk_t_|wk_building_)([0-9a-f]{6})([0-9a-f]{4})_(\d+)_([0-9a-z
 
 let self: OwnerMarker | undefined
 
-/**
- * The marker of this process.
- *
- * @example
- * ```ts
- * currentOwner().pid === process.pid // true
- * ```
- */
+/** The marker of this process. */
 export function currentOwner(): OwnerMarker {
   self ??= Object.freeze({ host: hostId(), boot: bootId(), pid: process.pid, start: startTime(process.pid) ?? '0' })
   return self
 }
 
-/**
- * A new database name carrying `owner`'s marker (at most 63 bytes, PostgreSQL's limit).
- *
- * @example
- * ```ts
- * cloneName(currentOwner()) // 'wk_t_3f9a1c7e02_4242_1k2j3_a1b2c3'
- * ```
- */
+/** A new database name carrying `owner`'s marker (at most 63 bytes, PostgreSQL's limit). */
 export function cloneName(owner: OwnerMarker, prefix: string = CLONE_PREFIX): string {
   return `${prefix}${owner.host}${owner.boot}_${owner.pid}_${owner.start}_${randomBytes(3).toString('hex')}`
 }
 
-/**
- * The marker in a database name, or undefined when the name carries none.
- *
- * @example
- * ```ts
- * parseOwner('wk_t_3f9a1c7e02_4242_1k2j3_a1b2c3')?.pid // 4242
- * ```
- */
+/** The marker in a database name, or undefined when the name carries none. */
 export function parseOwner(name: string): OwnerMarker | undefined {
   const m = MARKER.exec(name)
   if (!m) return undefined
@@ -77,11 +50,6 @@ export function parseOwner(name: string): OwnerMarker | undefined {
  * rebooted since, or no process has its pid, or the process with its pid started at another
  * time (the pid was reused). A marker from another host is never judged gone: its pid says
  * nothing here (the server may be shared by several machines or containers).
- *
- * @example
- * ```ts
- * isOwnerGone(parseOwner(cloneName(currentOwner()))!) // false: this process is alive
- * ```
  */
 export function isOwnerGone(owner: OwnerMarker, me: OwnerMarker = currentOwner()): boolean {
   if (owner.host !== me.host) return false

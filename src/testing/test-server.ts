@@ -154,14 +154,7 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
   })
 }
 
-/**
- * Drops a database, ending its other sessions first.
- *
- * @example
- * ```ts
- * await dropDatabase(adminUrl, 'wk_test_1234')
- * ```
- */
+/** Drops a database, ending its other sessions first. */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   const admin = await connectClient(adminUrl)
   try {
@@ -174,12 +167,6 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
 /**
  * A connected `pg.Client` whose failures cannot crash the process (see `guardConnectionErrors`);
  * close it with `end()`.
- *
- * @example
- * ```ts
- * const admin = await connectClient(adminUrl)
- * try { await admin.query('select 1') } finally { await admin.end() }
- * ```
  */
 export async function connectClient(url: string): Promise<pg.Client> {
   const client = guardConnectionErrors(new pg.Client({ connectionString: url }))
@@ -187,28 +174,14 @@ export async function connectClient(url: string): Promise<pg.Client> {
   return client
 }
 
-/**
- * The URL of another database on the same server.
- *
- * @example
- * ```ts
- * withDatabase('postgres://u@h:5432/postgres', 'app') // 'postgres://u@h:5432/app'
- * ```
- */
+/** The URL of another database on the same server. */
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url)
   u.pathname = `/${encodeURIComponent(database)}`
   return u.toString()
 }
 
-/**
- * Quotes a SQL identifier.
- *
- * @example
- * ```ts
- * quoteIdent('a"b') // '"a""b"'
- * ```
- */
+/** Quotes a SQL identifier. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }

@@ -3,7 +3,8 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import { Migrator } from 'kysely/migration'
 
-import { GuardedPool, SqlFileMigrationProvider } from '../../src/index.js'
+import { SqlFileMigrationProvider } from '../../src/index.js'
+import { GuardedPool } from '../../src/connect/index.js'
 
 const [url, folder, killAfter] = process.argv.slice(2) as [string, string, string]
 const db = new Kysely({ dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url }) }) })

@@ -1,5 +1,5 @@
 import { PostgresAdapter, PostgresDialect, type DialectAdapter } from 'kysely'
-import { GuardedPool } from '../../src/index.js'
+import { GuardedPool } from '../../src/connect/index.js'
 
 /**
  * pg's dialect with an adapter that says it cannot run DDL in transactions, as

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely'
 
-import { GuardedPool } from '../../src/index.js'
+import { GuardedPool } from '../../src/connect/index.js'
 
 /**
  * A Kysely instance over a pool that survives its connections being dropped, as an

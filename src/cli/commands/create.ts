@@ -9,11 +9,6 @@ import { createMigrationFile } from '../new-migration-file.js'
 /**
  * `create <name>`: writes the next `NNN_name.sql` from the commented template into `--dir`
  * (or the package's `migrations/`), and says what to do next.
- *
- * @example
- * ```ts
- * await createCommand({ ...ctx, args: { ...ctx.args, name: 'add session tags' } })
- * ```
  */
 export async function createCommand(ctx: CommandContext): Promise<CommandResult> {
   try {

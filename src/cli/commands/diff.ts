@@ -10,11 +10,6 @@ import { versionPhrase } from '../run-printer.js'
  * build (in a shadow database that is always dropped) and prints every difference, grouped by
  * object. Exits 0 in sync, 3 when they differ, 1 when the comparison failed. Reads the
  * database only, in a read-only transaction.
- *
- * @example
- * ```ts
- * const { exitCode } = await diffCommand(ctx) // 3 when the schemas differ
- * ```
  */
 export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   let result: SchemaDiff
@@ -50,11 +45,6 @@ export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
 /**
  * Runs `body`, dropping every shadow database it made if the process is interrupted (Ctrl-C,
  * a CI job's SIGTERM) before it finishes, then exiting 130 / 143 as a shell expects.
- *
- * @example
- * ```ts
- * await withShadowCleanupOnSignal(() => runner.diff())
- * ```
  */
 export async function withShadowCleanupOnSignal<T>(body: () => Promise<T>): Promise<T> {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {

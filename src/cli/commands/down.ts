@@ -8,11 +8,6 @@ import { versionPhrase } from '../run-printer.js'
  * `000_` file included),
  * each with its `.down.sql`. Refuses a target above the current version (that is `migrate`'s
  * job) and does nothing, successfully, when there is nothing to revert.
- *
- * @example
- * ```ts
- * await downCommand({ ...ctx, args: { ...ctx.args, to: 2 } })
- * ```
  */
 export function downCommand(ctx: CommandContext): Promise<CommandResult> {
   const to = ctx.args.to

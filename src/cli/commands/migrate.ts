@@ -8,24 +8,12 @@ import { countsLine, RunPrinter, versionPhrase } from '../run-printer.js'
 /**
  * `migrate` (alias `up`): applies every pending file, one line per file as it commits, then a
  * summary. A failure prints the files it did not reach and exits 1.
- *
- * @example
- * ```ts
- * const { exitCode } = await migrateCommand(ctx)
- * ```
  */
 export function migrateCommand(ctx: CommandContext): Promise<CommandResult> {
   return runCommand(ctx, 'migrate', (runner) => runner.migrate())
 }
 
-/**
- * Shared by `migrate` and `down`: the per-file lines, the summary, and the JSON fields.
- *
- * @example
- * ```ts
- * await runCommand(ctx, 'down', (runner) => runner.down({ to: 2 }))
- * ```
- */
+/** Shared by `migrate` and `down`: the per-file lines, the summary, and the JSON fields. */
 export async function runCommand(
   ctx: CommandContext,
   verb: 'migrate' | 'down',

@@ -9,11 +9,6 @@ import { versionPhrase } from '../run-printer.js'
  * `plan`: the files `migrate` would apply, in order, with every statement and its line, and the
  * applied files whose bookkeeping it would complete. Reads only; exits 1 when migrate would
  * refuse (applied files edited or gone, without --allow-drift).
- *
- * @example
- * ```ts
- * const { fields } = await planCommand(ctx) // fields.pending[0].statements[0].text
- * ```
  */
 export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   let files: readonly MigrationFile[]

@@ -11,11 +11,6 @@ import { versionPhrase } from '../run-printer.js'
  * `status [--check]`: every file with where it stands (applied, adopted, drifted, pending,
  * missing), then a summary and the command that fixes each kind of problem. With `--check`
  * it exits 3 unless the database is up to date, for deploy pipelines.
- *
- * @example
- * ```ts
- * const { exitCode } = await statusCommand(ctx) // 3 with --check and pending files
- * ```
  */
 export async function statusCommand(ctx: CommandContext): Promise<CommandResult> {
   let status: MigrationStatus

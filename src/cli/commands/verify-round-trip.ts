@@ -11,11 +11,6 @@ import { withShadowCleanupOnSignal } from './diff.js'
  * scratch database (see `MigrationRunner.verifyRoundTrip`), showing the schema difference
  * when a down file does not restore what its up file found. Exits 1 when one fails (or, with
  * `--require-down`, when a file has no down file); files without one are listed otherwise.
- *
- * @example
- * ```ts
- * const { exitCode } = await verifyRoundTripCommand(ctx)
- * ```
  */
 export async function verifyRoundTripCommand(ctx: CommandContext): Promise<CommandResult> {
   let report: RoundTripReport

@@ -9,11 +9,6 @@ import { verifyRoundTripCommand } from './verify-round-trip.js'
 /**
  * `verify`: checks the folder offline (no database, no URL needed) and lists every problem,
  * for CI. Exits 1 when migrate would refuse the folder; warnings alone exit 0.
- *
- * @example
- * ```ts
- * const { exitCode } = await verifyCommand(ctx)
- * ```
  */
 export async function verifyCommand(ctx: CommandContext): Promise<CommandResult> {
   const { out, folder } = ctx
