@@ -6,13 +6,25 @@ import { MigrationError, MigrationSqlError } from '../provider/index.js'
 import { MigrationRunError } from '../runner/index.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { CliErrorJson } from './json-shapes.js'
-import { UsageError } from './parse-args.js'
 
 /** What {@link describeError} knows besides the error. */
 export interface ErrorContext {
   /** The migration folder, to read the offending line of a file. */
   readonly folder: string | null
   readonly target: DatabaseTarget | null
+}
+
+/**
+ * A command line that cannot be run as written (exit code 2).
+ *
+ * @example
+ * ```ts
+ * throw new UsageError('unknown command "upp"')
+ * ```
+ */
+export class UsageError extends Error {
+  override readonly name: string = 'UsageError'
+  readonly code = 'USAGE'
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 
-import { UsageError } from './parse-args.js'
+import { UsageError } from './describe-error.js'
 
 /** The files read when no `--env-file` is given, in order: a later file wins over an earlier one. */
 export const DEFAULT_ENV_FILES = ['.env', '.env.local'] as const

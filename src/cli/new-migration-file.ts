@@ -7,8 +7,7 @@ import {
   OWN_TIMEOUTS_DIRECTIVE,
   versionWidth,
 } from '../provider/index.js'
-import { CliError } from './describe-error.js'
-import { UsageError } from './parse-args.js'
+import { CliError, UsageError } from './describe-error.js'
 
 /** The file `create` wrote. */
 export interface NewMigrationFile {
