@@ -245,7 +245,7 @@ export function flagsOf(command: CommandSpec): readonly CliFlag[] {
 
 /** The commands that take a flag; undefined for a flag every command takes. */
 export function commandsTaking(flag: CliFlag): readonly string[] | undefined {
-  if (COMMON_FLAGS.includes(flag) || flag === 'version') return undefined
+  if (COMMON_FLAGS.includes(flag)) return undefined
   return COMMANDS.filter((c) => c.flags.includes(flag)).map((c) => c.name)
 }
 

@@ -62,7 +62,7 @@ export const USAGE = [
   'Flags:',
   ...(Object.keys(FLAGS) as CliFlag[]).flatMap((flag) => {
     const commands = commandsTaking(flag)
-    return row(flagTitle(flag), `${flagText(flag)}${commands ? ` [${commands.join(', ')}]` : ''}`)
+    return row(flagTitle(flag), `${flagText(flag)}${commands?.length ? ` [${commands.join(', ')}]` : ''}`)
   }),
   '',
   TRAILER,
