@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
 
-import { type CliFlag, COMMANDS, FLAGS, flagsOf } from '../src/cli/command-table.js'
+import { COMMANDS, flagsOf } from '../src/cli/command-table.js'
+import { type CliFlag, FLAGS } from '../src/cli/flag-table.js'
 import { migrationSlug } from '../src/cli/new-migration-file.js'
 import { parseCliArgs } from '../src/cli/parse-args.js'
 import { commandTitle, flagTitle } from '../src/cli/usage.js'

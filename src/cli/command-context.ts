@@ -3,35 +3,28 @@ import { MigrationRunner } from '../runner/index.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
+import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
 export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'diff' | 'help' | 'version'
 
-/** A parsed command line; each flag's meaning is in `FLAGS` (command-table.ts). */
-export interface CliArgs {
+type Flags = typeof FLAGS
+type ValueOf<F> = F extends { multiple: true }
+  ? readonly string[]
+  : F extends { value: 'ms' | 'version' }
+    ? number | undefined
+    : F extends { value: string }
+      ? string | undefined
+      : boolean
+
+/** A parsed command line: a field for each flag of `FLAGS`, named by its `key`. */
+export type CliArgs = {
   readonly command: CliCommand
   /** The name given to `create`. */
   readonly name?: string
   /** The command `--help` (or `help <command>`) asks about; undefined for the general usage. */
   readonly helpFor?: Exclude<CliCommand, 'help' | 'version'>
-  readonly help: boolean
-  readonly url?: string
-  readonly dir?: string
-  readonly envFiles: readonly string[]
-  readonly json: boolean
-  readonly embedded: boolean
-  readonly check: boolean
-  readonly to?: number
-  readonly allowDrift: boolean
-  readonly shadowUrl?: string
-  readonly roundtrip: boolean
-  readonly requireDown: boolean
-  readonly lockTimeoutMs?: number
-  readonly lockWaitTimeoutMs?: number
-  readonly connectTimeoutMs?: number
-  readonly statementTimeoutMs?: number
-  readonly busyTimeoutMs?: number
-}
+} & { readonly [F in CliFlag as Flags[F] extends { key: infer K extends string } ? K : never]: ValueOf<Flags[F]> }
 
 /** What every command gets. */
 export interface CommandContext {

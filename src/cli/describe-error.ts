@@ -126,20 +126,19 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
   }
 }
 
+const NOT_KNOWN = {
+  file: null,
+  line: null,
+  column: null,
+  sourceLine: null,
+  sqlState: null,
+  detail: null,
+  hint: null,
+  where: null,
+}
+
 function blank(code: string, message: string, advice: string | null): CliErrorJson {
-  return {
-    code,
-    message,
-    file: null,
-    line: null,
-    column: null,
-    sourceLine: null,
-    sqlState: null,
-    detail: null,
-    hint: null,
-    where: null,
-    advice,
-  }
+  return { code, message, ...NOT_KNOWN, advice }
 }
 
 function readLine(folder: string | null, file: string, line: number): string | null {

@@ -74,17 +74,6 @@ export interface RunJson extends CliJsonEnvelope {
   readonly durationMs: number
 }
 
-/** `status`: the runner's `MigrationStatus`, dates as ISO strings. */
-export interface StatusJson extends CliJsonEnvelope {
-  readonly currentVersion: number | null
-  readonly isUpToDate: boolean
-  readonly applied: readonly AppliedJson[]
-  readonly pending: MigrationStatus['pending']
-  readonly drifted: MigrationStatus['drifted']
-  readonly missing: MigrationStatus['missing']
-  readonly adopted: readonly AppliedJson[]
-}
-
 /** An applied file in `status`. */
 export type AppliedJson = Omit<AppliedMigration, 'appliedAt'> & { readonly appliedAt: string | null }
 
@@ -115,48 +104,6 @@ export interface PlannedFileJson {
     readonly kind: string
     readonly text: string
   }[]
-}
-
-/** `verify`. */
-export interface VerifyJson extends CliJsonEnvelope {
-  readonly files: readonly {
-    readonly version: number
-    readonly name: string
-    readonly fileName: string
-    readonly statements: number
-    readonly atomic: boolean
-    readonly down: string | null
-  }[]
-  readonly errors: readonly CliErrorJson[]
-  readonly warnings: readonly {
-    readonly code: string
-    readonly message: string
-    readonly file: string | null
-    readonly line: number | null
-  }[]
-}
-
-/** `create`. */
-export interface CreateJson extends CliJsonEnvelope {
-  readonly file: {
-    readonly version: number
-    readonly name: string
-    readonly fileName: string
-    readonly path: string
-  } | null
-}
-
-/** `help` (and `--help` on any command). */
-export interface HelpJson extends CliJsonEnvelope {
-  readonly usage: string
-}
-
-/** `--version`. */
-export interface VersionJson extends CliJsonEnvelope {
-  /** The package's name, `@wukong/adapter-vercel`. */
-  readonly name: string
-  /** The package's version, e.g. `0.1.0` (`version` is the document's). */
-  readonly packageVersion: string
 }
 
 /**

@@ -1,16 +1,9 @@
 import { parseArgs } from 'node:util'
 
 import type { CliArgs } from './command-context.js'
-import {
-  type CliFlag,
-  commandNamed,
-  commandsTaking,
-  FLAGS,
-  type FlagSpec,
-  flagsOf,
-  VALUE_KINDS,
-} from './command-table.js'
+import { commandNamed, commandsTaking, flagsOf } from './command-table.js'
 import { UsageError } from './describe-error.js'
+import { type CliFlag, FLAGS, type FlagSpec, VALUE_KINDS } from './flag-table.js'
 
 const SPECS: Readonly<Record<string, FlagSpec>> = FLAGS
 

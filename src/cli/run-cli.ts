@@ -48,38 +48,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     )
   }
   const out = new CliOutput(io, { json: args.json, secrets })
-  if (args.command === 'version') {
+  if (args.command === 'version' || args.command === 'help') {
     const { name, version } = packageVersion()
-    if (args.json)
-      out.document({
-        version: 1,
-        command: 'version',
-        ok: true,
-        exitCode: EXIT.OK,
-        database: null,
-        folder: null,
-        name,
-        packageVersion: version,
-        error: null,
-      })
-    else out.write('stdout', `${version}\n`)
-    return EXIT.OK
-  }
-  if (args.help || args.command === 'help') {
-    const usage = args.helpFor ? commandUsage(args.helpFor) : USAGE
-    if (args.json)
-      out.document({
-        version: 1,
-        command: 'help',
-        ok: true,
-        exitCode: EXIT.OK,
-        database: null,
-        folder: null,
-        usage,
-        error: null,
-      })
-    else out.write('stdout', usage)
-    return EXIT.OK
+    const text = args.command === 'version' ? `${version}\n` : args.helpFor ? commandUsage(args.helpFor) : USAGE
+    if (!args.json) out.write('stdout', text)
+    const fields = args.command === 'version' ? { name, packageVersion: version } : { usage: text }
+    return finish(out, io, { command: args.command, folder: null, database: null }, { exitCode: EXIT.OK, fields })
   }
 
   // WUKONG_MIGRATIONS_DIR as in kysely.config.ts, so the CLI and kysely-ctl agree on the folder.
@@ -92,16 +66,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   } catch (error) {
     // A setting that cannot be used as written, found before anything is opened.
     const usage = error instanceof RangeError ? new UsageError(error.message) : error
-    return finish(
-      out,
-      io,
-      { command: args.command, folder, database: target },
-      {
-        exitCode: usage instanceof UsageError ? EXIT.USAGE : EXIT.FAILED,
-        fields: {},
-        error: usage,
-      },
-    )
+    const exitCode = usage instanceof UsageError ? EXIT.USAGE : EXIT.FAILED
+    return finish(out, io, { command: args.command, folder, database: target }, { exitCode, fields: {}, error: usage })
   }
   const ctx: CommandContext = { args, io, out, folder, target }
   let result: CommandResult

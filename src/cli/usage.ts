@@ -1,15 +1,6 @@
 import type { CliCommand } from './command-context.js'
-import {
-  type CliFlag,
-  type CommandSpec,
-  COMMANDS,
-  commandNamed,
-  commandsTaking,
-  FLAGS,
-  type FlagSpec,
-  flagsOf,
-  VALUE_KINDS,
-} from './command-table.js'
+import { type CommandSpec, COMMANDS, commandNamed, commandsTaking, flagsOf } from './command-table.js'
+import { type CliFlag, FLAGS, type FlagSpec, VALUE_KINDS } from './flag-table.js'
 
 const WIDTH = 92
 const COLUMN = 24
@@ -57,7 +48,7 @@ export const USAGE = [
   'Keeps a PostgreSQL database up to date from numbered SQL files (NNN_name.sql).',
   '',
   'Commands:',
-  ...COMMANDS.flatMap((c) => row(commandTitle(c), c.summary)),
+  ...COMMANDS.flatMap((c) => row(commandTitle(c), c.detail.split('. ')[0]!.replace(/\.$/, ''))),
   '',
   'Flags:',
   ...(Object.keys(FLAGS) as CliFlag[]).flatMap((flag) => {
