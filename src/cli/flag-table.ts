@@ -34,7 +34,7 @@ export const FLAGS = {
     key: 'url',
     value: 'url',
     env: 'POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL',
-    default: 'the embedded database (see Environment)',
+    default: 'the embedded database, only when no URL variable is set',
     help: 'the database; overrides every environment variable',
   },
   embedded: {
