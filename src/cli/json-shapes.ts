@@ -74,6 +74,17 @@ export interface RunJson extends CliJsonEnvelope {
   readonly durationMs: number
 }
 
+/** `status`: the runner's `MigrationStatus`, dates as ISO strings. */
+export interface StatusJson extends CliJsonEnvelope {
+  readonly currentVersion: number | null
+  readonly isUpToDate: boolean
+  readonly applied: readonly AppliedJson[]
+  readonly pending: MigrationStatus['pending']
+  readonly drifted: MigrationStatus['drifted']
+  readonly missing: MigrationStatus['missing']
+  readonly adopted: readonly AppliedJson[]
+}
+
 /** An applied file in `status`. */
 export type AppliedJson = Omit<AppliedMigration, 'appliedAt'> & { readonly appliedAt: string | null }
 
