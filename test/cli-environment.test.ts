@@ -7,10 +7,12 @@ import { Writable } from 'node:stream'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { loadEnvFiles } from '../src/cli/load-env-files.js'
 import { runCli } from '../src/cli/run-cli.js'
 import { MigrationRunner, NoDatabaseUrlError, openMigrationDatabase } from '../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
 import { BIN, cli, cliEnv, folderWith, jsonOf, ROOT } from './support/cli-process.js'
+import { runCliHere } from './support/run-cli-in-process.js'
 
 // How the CLI and the runner find their database: the four URL variables in order, .env files
 // (the CLI only), the refusal to fall back to the embedded database in production, --embedded;
@@ -362,3 +364,93 @@ describe('command-line conventions', { timeout: 120_000 }, () => {
 function quote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`
 }
+
+describe('.env files as editors write them, and URLs that are set but unusable', { timeout: 120_000 }, () => {
+  it.each([
+    [
+      'a byte-order mark',
+      '\uFEFFDATABASE_URL=postgres://a@h/x\nOTHER=1\n',
+      { DATABASE_URL: 'postgres://a@h/x', OTHER: '1' },
+    ],
+    [
+      'CRLF line endings',
+      'DATABASE_URL=postgres://a@h/x\r\nOTHER=2\r\n',
+      { DATABASE_URL: 'postgres://a@h/x', OTHER: '2' },
+    ],
+    [
+      'a BOM, CRLF and export together',
+      '\uFEFFexport DATABASE_URL=postgres://a@h/x\r\n',
+      { DATABASE_URL: 'postgres://a@h/x' },
+    ],
+    [
+      'export',
+      'export POSTGRES_URL=postgres://a@h/p\n  export OTHER=3\n',
+      { POSTGRES_URL: 'postgres://a@h/p', OTHER: '3' },
+    ],
+    [
+      '# inside quotes',
+      'DATABASE_URL="postgres://a:p#w@h/x" # the dev server\nS=\'a#b\'\n',
+      { DATABASE_URL: 'postgres://a:p#w@h/x', S: 'a#b' },
+    ],
+    ['trailing comments', 'OTHER=4 # four\n# DATABASE_URL=postgres://commented@h/x\n', { OTHER: '4' }],
+    ['empty values', 'OTHER=\nQUOTED=""\n', { OTHER: '', QUOTED: '' }],
+  ])('%s', async (_, text, expected) => {
+    const cwd = await project({ '.env': text })
+    const { env, files } = loadEnvFiles({}, cwd, [])
+    expect(files).toEqual([join(cwd, '.env')])
+    expect(env).toEqual(expected)
+  })
+
+  it.each([
+    ['DATABASE_URL: postgres://a@h/x\n', '.env:1: this line does not set DATABASE_URL'],
+    [
+      'OTHER=1\r\nexport POSTGRES_URL_NON_POOLING postgres://a@h/x\r\n',
+      '.env:2: this line does not set POSTGRES_URL_NON_POOLING',
+    ],
+  ])('%j: a line naming a URL variable that sets nothing is a usage error', async (text, message) => {
+    const cwd = await project({ '.env': text })
+    const run = await runCliHere(['status', '--dir', join(ROOT, 'migrations')], {}, cwd)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(message)
+    expect(run.stderr).not.toMatch(/embedded PGlite/)
+  })
+
+  it.each([
+    ['DATABASE_URL empty in the environment', {}, { DATABASE_URL: '' }, 'DATABASE_URL is set but empty'],
+    ['POSTGRES_URL blank in the environment', {}, { POSTGRES_URL: '  ' }, 'POSTGRES_URL is set but empty'],
+    ['DATABASE_URL= in .env', { '.env': 'DATABASE_URL=\n' }, {}, 'DATABASE_URL is set but empty'],
+    [
+      'two empty ones',
+      { '.env': 'POSTGRES_URL=""\n' },
+      { DATABASE_URL: '' },
+      'POSTGRES_URL, DATABASE_URL are set but empty',
+    ],
+  ])('%s: NO_DATABASE_URL, never the embedded database', async (_, files, env, message) => {
+    const cwd = await project(files)
+    const dataDir = join(cwd, 'pglite')
+    const run = await runCliHere(
+      ['migrate', '--json', '--dir', join(ROOT, 'migrations')],
+      { ...env, WUKONG_PGLITE_DIR: dataDir },
+      cwd,
+    )
+    expect(run.code).toBe(1)
+    const doc = jsonOf(run)
+    expect(doc).toMatchObject({ ok: false, database: null, error: { code: 'NO_DATABASE_URL' } })
+    expect((doc['error'] as { message: string }).message).toContain(message)
+    expect(run.stderr).not.toMatch(/embedded PGlite/)
+    expect(existsSync(dataDir)).toBe(false)
+  })
+
+  it('an empty URL variable is skipped when a later one has a value; the runner decides alike', async () => {
+    const cwd = await project({ '.env': 'POSTGRES_URL_NON_POOLING=\n' })
+    expect(await databaseOf([], cwd, { DATABASE_URL: nowhere('from_database_url') })).toMatchObject({
+      source: 'DATABASE_URL',
+    })
+    const runner = new MigrationRunner({ env: { DATABASE_URL: '' }, migrationFolder: join(ROOT, 'migrations') })
+    await expect(runner.status()).rejects.toMatchObject({ code: 'NO_DATABASE_URL' })
+    await runner.close()
+    const empty = new MigrationRunner({ url: '', env: {}, migrationFolder: join(ROOT, 'migrations') })
+    await expect(empty.status()).rejects.toMatchObject({ code: 'NO_DATABASE_URL' })
+    await empty.close()
+  })
+})

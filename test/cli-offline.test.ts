@@ -3,7 +3,14 @@ import { dirname, join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
 
+import { COMMANDS, flagsOf } from '../src/cli/command-table.js'
+import { type CliFlag, FLAGS } from '../src/cli/flag-table.js'
+import { migrationSlug } from '../src/cli/new-migration-file.js'
+import { parseCliArgs } from '../src/cli/parse-args.js'
+import { commandTitle, flagTitle } from '../src/cli/usage.js'
+import { MIGRATION_FILE_PATTERN } from '../src/provider/index.js'
 import { BIN, cli, folderWith, jsonOf, ROOT } from './support/cli-process.js'
+import { runCliHere } from './support/run-cli-in-process.js'
 
 // The commands that never open a database: help, usage errors, verify and create. Every run
 // here has no URL variable at all, so a connection attempt would show up as the embedded
@@ -330,5 +337,126 @@ describe('wukong-migrate create', { timeout: 120_000 }, () => {
     const run = await cli(['create', 'one_more', '--dir', dir])
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/error\[MIXED_VERSION_WIDTH\]: version 1000 needs 4 digits but the folder's files use 3/)
+  })
+})
+
+describe('wukong-migrate: the command table is what parses, helps and is documented', () => {
+  const DB = 'postgres://u:Pw-in-argv-77@127.0.0.1:1/x'
+  it.each([
+    // A value flag whose value is missing does not swallow the next flag.
+    [['up', '--url', '--json'], '--url needs a value, e.g. --url postgres://user@host:5432/db'],
+    [['status', '--url', ''], '--url needs a value'],
+    [['status', '--url='], '--url needs a value'],
+    [['status', '--url', ' '], '--url needs a value'],
+    [['status', '--url', '-h'], '--url needs a value'],
+    [['migrate', '--dir', '--json'], '--dir needs a value, e.g. --dir migrations'],
+    [['migrate', '--env-file', '--url', DB], '--env-file needs a value'],
+    [['diff', '--shadow-url', '--json'], '--shadow-url needs a value'],
+    [['migrate', '--lock-timeout', '--json'], '--lock-timeout needs a value, e.g. --lock-timeout 10000'],
+    [['down', '--to'], '--to needs a value, e.g. --to 3'],
+    [['status', '--url', DB, '--url', DB], '--url is given twice'],
+    // Numbers: whole, not negative, within PostgreSQL's (and Node's timers') 32-bit range.
+    [
+      ['migrate', '--lock-timeout', 'soon'],
+      '--lock-timeout needs a whole number from 0 to 2147483647 (milliseconds), got "soon"',
+    ],
+    [
+      ['migrate', '--lock-timeout', '-5'],
+      '--lock-timeout needs a whole number from 0 to 2147483647 (milliseconds), got "-5"',
+    ],
+    [['migrate', '--statement-timeout', '1.5'], '--statement-timeout needs a whole number from 0 to 2147483647'],
+    [['status', '--connect-timeout', '1e3'], '--connect-timeout needs a whole number from 0 to 2147483647'],
+    [['migrate', '--lock-wait-timeout', '2147483648'], '--lock-wait-timeout needs a whole number from 0 to 2147483647'],
+    [['status', '--busy-timeout', '0x10'], '--busy-timeout needs a whole number from 0 to 2147483647'],
+    [['down', '--to', '2.0'], '--to needs a whole number from 0 to 2147483647 (a version), got "2.0"'],
+    [['down', '--to', '-1'], '--to needs a whole number from 0 to 2147483647 (a version), got "-1"'],
+    [['down', '--to', '99999999999999999999'], '--to needs a whole number from 0 to 2147483647'],
+    // A flag the command does not take names the command.
+    [
+      ['create', 'x', '--url', DB],
+      '--url does not apply to create (it applies to migrate, status, down, plan, verify, diff)',
+    ],
+    [['diff', '--lock-timeout', '5'], '--lock-timeout does not apply to diff'],
+    [['plan', '--to', '1'], '--to does not apply to plan (it applies to down)'],
+    [['verify', '--embedded'], '--embedded does not apply to verify without --roundtrip'],
+    [['verify', '--require-down'], '--require-down does not apply to verify without --roundtrip'],
+    [['migrate', '--url', DB, '--embedded'], '--url and --embedded name two different databases'],
+  ])('%j: exit 2 before anything is opened, naming the flag', async (args, message) => {
+    const run = await runCliHere(args)
+    expect(run.code).toBe(2)
+    if (args.includes('--json')) {
+      // `--url --json`: the script wanted JSON, and gets its usage error as the document.
+      expect(jsonOf(run)).toMatchObject({ exitCode: 2, database: null, error: { code: 'USAGE' } })
+      expect((jsonOf(run)['error'] as { message: string }).message).toContain(message)
+    } else {
+      expect(run.stdout).toBe('')
+      expect(run.stderr.split('\n')[0]).toContain(`error[USAGE]: ${message}`)
+    }
+    expect(run.stdout + run.stderr).not.toContain('Pw-in-argv-77')
+    expect(run.stderr).not.toMatch(/embedded PGlite/)
+  })
+
+  it.each([
+    ['down', ['--to', '0'], { to: 0 }],
+    ['down', ['--to', '007'], { to: 7 }],
+    [
+      'migrate',
+      ['--lock-timeout', '2147483647', '--dir=-odd-folder'],
+      { lockTimeoutMs: 2147483647, dir: '-odd-folder' },
+    ],
+    ['up', ['--env-file', 'a.env', '--env-file=b.env'], { command: 'migrate', envFiles: ['a.env', 'b.env'] }],
+  ])('%s %j parses', (command, args, expected) => {
+    expect(parseCliArgs([command, ...args])).toMatchObject(expected)
+  })
+
+  it.each([
+    ['Add session-tags', 'add_session_tags'],
+    ['  Ädd Session/Tags ', 'add_session_tags'],
+    ['café crème', 'cafe_creme'],
+    ['Über-Straße', 'uber_strasse'],
+    ['005_Add_People.sql', 'add_people'],
+    ['2FA for admins!', '2fa_for_admins'],
+    ['..\\windows\\path', 'windows_path'],
+    ['emoji 🚀 launch', 'emoji_launch'],
+    [`${'word '.repeat(20)}`, 'word_word_word_word_word_word_word_word_word_word_word_word'],
+    ['x'.repeat(300), 'x'.repeat(60)],
+  ])('create %j names the file %j', (name, slug) => {
+    expect(migrationSlug(name)).toBe(slug)
+    expect(`001_${slug}.sql`).toMatch(MIGRATION_FILE_PATTERN)
+  })
+
+  it.each(['', '   ', '...', '../..', '/', '日本語', '🚀', '.sql'])(
+    'create %j is refused: nothing to name it with',
+    async (name) => {
+      const dir = await folderWith({})
+      const run = await runCliHere(['create', name, '--dir', dir])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toMatch(/^error\[USAGE\]: ".*" has no letters or digits to name a migration with/)
+      expect(await readdir(dir)).toEqual([])
+    },
+  )
+
+  it('every command and flag of the table is in --help, in its command help, and in docs/cli.md', async () => {
+    const usage = (await runCliHere(['--help'])).stdout
+    const docs = await readFile(join(ROOT, 'docs/cli.md'), 'utf8')
+    const section = docs.slice(docs.indexOf('<!-- cli:start'), docs.indexOf('<!-- cli:end -->'))
+    for (const command of COMMANDS) {
+      expect(usage).toContain(`\n  ${commandTitle(command)}`)
+      expect(section).toContain(`| \`${commandTitle(command)}\` |`)
+      if (command.run) {
+        const help = (await runCliHere([command.name, '--help'])).stdout
+        for (const flag of flagsOf(command)) expect(help).toContain(`\n  ${flagTitle(flag)}`)
+      }
+    }
+    for (const flag of Object.keys(FLAGS) as CliFlag[]) {
+      expect(usage).toContain(`\n  ${flagTitle(flag)}`)
+      expect(section).toContain(`| \`${flagTitle(flag)}\` |`)
+    }
+    // And the section is exactly what the table renders today.
+    const check = await cli(['scripts/cli-docs.ts', '--check'], {
+      command: [process.execPath, '--import', 'tsx'],
+      cwd: ROOT,
+    })
+    expect(check).toMatchObject({ code: 0, stderr: '' })
   })
 })

@@ -96,6 +96,26 @@ describe('chooseDriver and resolveDatabaseUrl', () => {
     expect(resolveDatabaseUrl('postgres://given', env)).toEqual({ url: 'postgres://given', source: 'option' })
     expect(resolveDatabaseUrl(undefined, {})).toEqual({ source: 'embedded' })
   })
+
+  it.each([
+    [undefined, { DATABASE_URL: '' }, /DATABASE_URL is set but empty/],
+    [undefined, { POSTGRES_URL_NON_POOLING: ' ', DATABASE_URL: '' }, /POSTGRES_URL_NON_POOLING, DATABASE_URL are set/],
+    ['', {}, /the url option is empty/],
+    ['  ', { DATABASE_URL: 'postgres://env' }, /the url option is empty/],
+  ])(
+    'url %j with %j names a server that cannot be used: NO_DATABASE_URL, not the embedded database',
+    (url, env, message) => {
+      expect(() => resolveDatabaseUrl(url, env)).toThrow(message)
+      expect(() => resolveDatabaseUrl(url, env)).toThrow(expect.objectContaining({ code: 'NO_DATABASE_URL' }))
+    },
+  )
+
+  it('skips an empty URL variable when a later one has a value', () => {
+    expect(resolveDatabaseUrl(undefined, { POSTGRES_URL_NON_POOLING: '', DATABASE_URL: 'postgres://d' })).toEqual({
+      url: 'postgres://d',
+      source: 'DATABASE_URL',
+    })
+  })
 })
 
 describe('openMigrationDatabase decides driver, URL and lock', () => {

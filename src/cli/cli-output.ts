@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream'
 
+import { redact } from '../connect/index.js'
 import { colorEnabled, palette, type Palette } from './colors.js'
-import { redactSecrets } from './database-target.js'
 
 /** The process around the CLI: its streams, environment and working directory. */
 export interface CliIo {
@@ -58,7 +58,7 @@ export class CliOutput {
 
   /** Redacts every known password (and any URL's password) from a text. */
   redact(text: string): string {
-    return redactSecrets(text, this.#secrets)
+    return redact(text, this.#secrets)
   }
 
   /** A line of the human report, on stdout; dropped in `--json` mode, where stdout is the document. */

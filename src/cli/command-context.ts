@@ -3,7 +3,28 @@ import { MigrationRunner } from '../runner/index.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
-import type { CliArgs } from './parse-args.js'
+import type { CliFlag, FLAGS } from './flag-table.js'
+
+/** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
+export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'diff' | 'help' | 'version'
+
+type Flags = typeof FLAGS
+type ValueOf<F> = F extends { multiple: true }
+  ? readonly string[]
+  : F extends { value: 'ms' | 'version' }
+    ? number | undefined
+    : F extends { value: string }
+      ? string | undefined
+      : boolean
+
+/** A parsed command line: a field for each flag of `FLAGS`, named by its `key`. */
+export type CliArgs = {
+  readonly command: CliCommand
+  /** The name given to `create`. */
+  readonly name?: string
+  /** The command `--help` (or `help <command>`) asks about; undefined for the general usage. */
+  readonly helpFor?: Exclude<CliCommand, 'help' | 'version'>
+} & { readonly [F in CliFlag as Flags[F] extends { key: infer K extends string } ? K : never]: ValueOf<Flags[F]> }
 
 /** What every command gets. */
 export interface CommandContext {

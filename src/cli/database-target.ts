@@ -32,17 +32,9 @@ export function databaseTarget(
     return Object.freeze({ source: 'embedded', url: null, dataDir: embeddedDataDir(env) })
   return Object.freeze({
     source: source === 'option' ? '--url' : source,
-    url: redactSecrets(redactUrl(url), urlSecrets(url)),
+    url: redact(redactUrl(url), urlSecrets(url)),
     dataDir: null,
   })
-}
-
-/**
- * `redact` with these known secrets (longest first, so one that contains another is replaced
- * whole), then every URL's user-info as `redactUrl` shows it.
- */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  return redact(text, secrets)
 }
 
 /**
@@ -54,5 +46,3 @@ export function knownSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): s
   const urls = [...argv.filter((a) => a.includes('://')), ...DATABASE_URL_VARIABLES.map((name) => env[name])]
   return [...new Set(urls.flatMap((u) => (u ? urlSecrets(u) : [])))]
 }
-
-export { urlSecrets }

@@ -6,13 +6,18 @@ import { MigrationError, MigrationSqlError } from '../provider/index.js'
 import { MigrationRunError } from '../runner/index.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { CliErrorJson } from './json-shapes.js'
-import { UsageError } from './parse-args.js'
 
 /** What {@link describeError} knows besides the error. */
 export interface ErrorContext {
   /** The migration folder, to read the offending line of a file. */
   readonly folder: string | null
   readonly target: DatabaseTarget | null
+}
+
+/** A command line that cannot be run as written (exit code 2). */
+export class UsageError extends Error {
+  override readonly name: string = 'UsageError'
+  readonly code = 'USAGE'
 }
 
 /** A CLI-specific failure with a stable code (e.g. `NAME_EXISTS` from `create`). */
@@ -101,20 +106,19 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
   }
 }
 
+const NOT_KNOWN = {
+  file: null,
+  line: null,
+  column: null,
+  sourceLine: null,
+  sqlState: null,
+  detail: null,
+  hint: null,
+  where: null,
+}
+
 function blank(code: string, message: string, advice: string | null): CliErrorJson {
-  return {
-    code,
-    message,
-    file: null,
-    line: null,
-    column: null,
-    sourceLine: null,
-    sqlState: null,
-    detail: null,
-    hint: null,
-    where: null,
-    advice,
-  }
+  return { code, message, ...NOT_KNOWN, advice }
 }
 
 function readLine(folder: string | null, file: string, line: number): string | null {

@@ -105,48 +105,6 @@ export interface PlannedFileJson {
   }[]
 }
 
-/** `verify`. */
-export interface VerifyJson extends CliJsonEnvelope {
-  readonly files: readonly {
-    readonly version: number
-    readonly name: string
-    readonly fileName: string
-    readonly statements: number
-    readonly atomic: boolean
-    readonly down: string | null
-  }[]
-  readonly errors: readonly CliErrorJson[]
-  readonly warnings: readonly {
-    readonly code: string
-    readonly message: string
-    readonly file: string | null
-    readonly line: number | null
-  }[]
-}
-
-/** `create`. */
-export interface CreateJson extends CliJsonEnvelope {
-  readonly file: {
-    readonly version: number
-    readonly name: string
-    readonly fileName: string
-    readonly path: string
-  } | null
-}
-
-/** `help` (and `--help` on any command). */
-export interface HelpJson extends CliJsonEnvelope {
-  readonly usage: string
-}
-
-/** `--version`. */
-export interface VersionJson extends CliJsonEnvelope {
-  /** The package's name, `@wukong/adapter-vercel`. */
-  readonly name: string
-  /** The package's version, e.g. `0.1.0` (`version` is the document's). */
-  readonly packageVersion: string
-}
-
 /** An applied migration for JSON: the date as an ISO string. */
 export function appliedJson(applied: AppliedMigration): AppliedJson {
   return { ...applied, appliedAt: applied.appliedAt ? new Date(applied.appliedAt).toISOString() : null }

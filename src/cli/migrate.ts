@@ -7,7 +7,8 @@
  * tsx src/cli/migrate.ts status --check || tsx src/cli/migrate.ts migrate
  * ```
  */
-import { knownSecrets, redactSecrets } from './database-target.js'
+import { redact } from '../connect/index.js'
+import { knownSecrets } from './database-target.js'
 import { EXIT } from './exit-codes.js'
 import { runCli } from './run-cli.js'
 
@@ -23,7 +24,7 @@ try {
   // runCli reports every failure itself; this is the last guard against a bug, and it must not
   // let Node print the error object (a URL error's `input` holds the whole URL, password and all).
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  process.stderr.write(`error[UNEXPECTED]: ${redactSecrets(message, knownSecrets(process.argv, process.env))}\n`)
+  process.stderr.write(`error[UNEXPECTED]: ${redact(message, knownSecrets(process.argv, process.env))}\n`)
   code = EXIT.FAILED
 }
 process.exitCode = code

@@ -7,8 +7,7 @@ import {
   OWN_TIMEOUTS_DIRECTIVE,
   versionWidth,
 } from '../provider/index.js'
-import { CliError } from './describe-error.js'
-import { UsageError } from './parse-args.js'
+import { CliError, UsageError } from './describe-error.js'
 
 /** The file `create` wrote. */
 export interface NewMigrationFile {
@@ -20,18 +19,25 @@ export interface NewMigrationFile {
 }
 
 /**
- * A name as the file pattern wants it: lower-case words joined by underscores. `Add session
- * tags` and `add-session-tags` both become `add_session_tags`; a typed `005_` prefix is dropped
- * (the number is chosen here).
+ * A name as the file pattern wants it: lower-case ASCII words joined by underscores, at most 60
+ * characters. `Add session tags`, `add-session-tags` and `Ädd Session/Tags` all become
+ * `add_session_tags` (accents dropped, anything else a separator); a typed `005_` prefix and
+ * `.sql` suffix are dropped (the number is chosen here). A name with no letter or digit left
+ * (`../..`, `日本語`) is refused.
  */
 export function migrationSlug(raw: string): string {
-  const slug = raw
+  let slug = raw
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/ß/g, 'ss')
     .trim()
-    .replace(/\.sql$/i, '')
+    .replace(/(\.down)?\.sql$/i, '')
     .replace(/^\d{3,}_/, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
+  // Cut at a word's end: the file name must stay well inside every file system's limit.
+  if (slug.length > 60) slug = /^(.{1,60})(?:_|$)/.exec(slug.slice(0, 61))?.[1] ?? slug.slice(0, 60)
   if (!slug)
     throw new UsageError(`"${raw}" has no letters or digits to name a migration with, e.g. create add_session_tags`)
   return slug

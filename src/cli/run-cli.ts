@@ -3,37 +3,16 @@ import { resolve } from 'node:path'
 import { embeddedBusyTimeoutMs } from '../connect/index.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/index.js'
 import { CliOutput, type CliIo } from './cli-output.js'
-import type { CommandContext, CommandResult } from './command-context.js'
-import { createCommand } from './commands/create.js'
-import { diffCommand } from './commands/diff.js'
-import { downCommand } from './commands/down.js'
-import { migrateCommand } from './commands/migrate.js'
-import { planCommand } from './commands/plan.js'
-import { statusCommand } from './commands/status.js'
-import { verifyCommand } from './commands/verify.js'
+import type { CliArgs, CommandContext, CommandResult } from './command-context.js'
+import { commandNamed, opensDatabase } from './command-table.js'
 import { databaseTarget, knownSecrets } from './database-target.js'
-import { describeError } from './describe-error.js'
+import { describeError, UsageError } from './describe-error.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
 import { loadEnvFiles } from './load-env-files.js'
 import { packageVersion } from './package-version.js'
-import { parseCliArgs, UsageError, type CliArgs, type CliCommand } from './parse-args.js'
+import { parseCliArgs } from './parse-args.js'
 import { renderError } from './render-error.js'
 import { commandUsage, USAGE } from './usage.js'
-
-const COMMANDS: Readonly<
-  Record<Exclude<CliCommand, 'help' | 'version'>, (ctx: CommandContext) => Promise<CommandResult>>
-> = {
-  migrate: migrateCommand,
-  status: statusCommand,
-  down: downCommand,
-  create: createCommand,
-  plan: planCommand,
-  verify: verifyCommand,
-  diff: diffCommand,
-}
-
-// The commands that open a database; create never does, verify only with --roundtrip.
-const USES_DATABASE: ReadonlySet<CliCommand> = new Set(['migrate', 'status', 'down', 'plan', 'diff'])
 
 /**
  * Runs `wukong-migrate` with the given arguments (without `node` and the script) and returns
@@ -64,57 +43,31 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     )
   }
   const out = new CliOutput(io, { json: args.json, secrets })
-  if (args.command === 'version') {
+  if (args.command === 'version' || args.command === 'help') {
     const { name, version } = packageVersion()
-    if (args.json)
-      out.document({
-        version: 1,
-        command: 'version',
-        ok: true,
-        exitCode: EXIT.OK,
-        database: null,
-        folder: null,
-        name,
-        packageVersion: version,
-        error: null,
-      })
-    else out.write('stdout', `${version}\n`)
-    return EXIT.OK
-  }
-  if (args.help || args.command === 'help') {
-    const usage = args.helpFor ? commandUsage(args.helpFor) : USAGE
-    if (args.json)
-      out.document({
-        version: 1,
-        command: 'help',
-        ok: true,
-        exitCode: EXIT.OK,
-        database: null,
-        folder: null,
-        usage,
-        error: null,
-      })
-    else out.write('stdout', usage)
-    return EXIT.OK
+    const text = args.command === 'version' ? `${version}\n` : args.helpFor ? commandUsage(args.helpFor) : USAGE
+    if (!args.json) out.write('stdout', text)
+    const fields = args.command === 'version' ? { name, packageVersion: version } : { usage: text }
+    return finish(out, io, { command: args.command, folder: null, database: null }, { exitCode: EXIT.OK, fields })
   }
 
   // WUKONG_MIGRATIONS_DIR as in kysely.config.ts, so the CLI and kysely-ctl agree on the folder.
   const folder = resolve(io.cwd, args.dir ?? (io.env['WUKONG_MIGRATIONS_DIR'] || DEFAULT_MIGRATION_FOLDER))
-  const usesDatabase = USES_DATABASE.has(args.command) || (args.command === 'verify' && args.roundtrip)
-  const target = usesDatabase ? databaseTarget(args.url, io.env, args.embedded) : null
-  if (target?.source === 'embedded') {
-    try {
-      embeddedBusyTimeoutMs(args.busyTimeoutMs, io.env)
-    } catch (error) {
-      const usage = new UsageError((error as Error).message)
-      const envelope = { command: args.command, folder, database: target }
-      return finish(out, io, envelope, { exitCode: EXIT.USAGE, fields: {}, error: usage })
-    }
+  const command = commandNamed(args.command)!
+  let target: CommandContext['target'] = null
+  try {
+    target = opensDatabase(command, args) ? databaseTarget(args.url, io.env, args.embedded) : null
+    if (target?.source === 'embedded') embeddedBusyTimeoutMs(args.busyTimeoutMs, io.env)
+  } catch (error) {
+    // A setting that cannot be used as written, found before anything is opened.
+    const usage = error instanceof RangeError ? new UsageError(error.message) : error
+    const exitCode = usage instanceof UsageError ? EXIT.USAGE : EXIT.FAILED
+    return finish(out, io, { command: args.command, folder, database: target }, { exitCode, fields: {}, error: usage })
   }
   const ctx: CommandContext = { args, io, out, folder, target }
   let result: CommandResult
   try {
-    result = await COMMANDS[args.command](ctx)
+    result = await command.run!(ctx)
   } catch (error) {
     result = { exitCode: EXIT.FAILED, fields: {}, error }
   }

@@ -1,3 +1,5 @@
+import { MigrationError } from '../errors/index.js'
+
 /** Where the runner's connection came from, for messages (never the URL's password). */
 export type DatabaseUrlSource =
   | 'option'
@@ -38,22 +40,34 @@ export const POOLED_FIRST_URL_VARIABLES = [
 ] as const
 
 /**
- * Picks the database for migrations: an explicit URL, else `POSTGRES_URL_NON_POOLING`,
- * `POSTGRES_URL`, `POSTGRES_PRISMA_URL`, `DATABASE_URL` (or another `order`), else the embedded
- * database.
+ * Picks the database for migrations: an explicit URL, else the first non-empty one of
+ * `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL`, `DATABASE_URL` (or another
+ * `order`), else the embedded database.
  * A direct connection comes first because a migrator's session is then a real server
  * session: its lock, its settings and its failure all stay with it.
+ *
+ * Only when no URL variable is set at all is the embedded database chosen: an empty (or blank)
+ * `url`, or URL variables that are all set but empty (a CI secret that is missing, a `.env`
+ * placeholder), mean a server was intended, and throw `NO_DATABASE_URL` instead.
  */
 export function resolveDatabaseUrl(
   url: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
   order: readonly (typeof DATABASE_URL_VARIABLES)[number][] = DATABASE_URL_VARIABLES,
 ): ResolvedDatabaseUrl {
+  if (url !== undefined && !url.trim()) throw new MigrationError('NO_DATABASE_URL', 'the url option is empty')
   if (url) return Object.freeze({ url, source: 'option' as const })
   for (const name of order) {
     const value = env[name]
-    if (value) return Object.freeze({ url: value, source: name })
+    if (value?.trim()) return Object.freeze({ url: value, source: name })
   }
+  const empty = order.filter((name) => env[name] !== undefined)
+  if (empty.length)
+    throw new MigrationError(
+      'NO_DATABASE_URL',
+      `${empty.join(', ')} ${empty.length > 1 ? 'are' : 'is'} set but empty, so no server can be reached; the ` +
+        'embedded database is used only when none is set (or when asked for: embedded: true, wukong-migrate --embedded)',
+    )
   return Object.freeze({ source: 'embedded' as const })
 }
 

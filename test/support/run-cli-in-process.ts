@@ -19,8 +19,9 @@ class Collect extends Writable {
 export async function runCliHere(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
+  cwd: string = ROOT,
 ): Promise<CliRun> {
   const [stdout, stderr] = [new Collect(), new Collect()]
-  const code = await runCli(args, { stdout, stderr, env: cliEnv({ NO_COLOR: '1', ...env }), cwd: ROOT })
+  const code = await runCli(args, { stdout, stderr, env: cliEnv({ NO_COLOR: '1', ...env }), cwd })
   return { code, stdout: stdout.text, stderr: stderr.text }
 }

@@ -1,0 +1,140 @@
+import type { CliArgs, CliCommand, CommandContext, CommandResult } from './command-context.js'
+import { createCommand } from './commands/create.js'
+import { diffCommand } from './commands/diff.js'
+import { downCommand } from './commands/down.js'
+import { migrateCommand } from './commands/migrate.js'
+import { planCommand } from './commands/plan.js'
+import { statusCommand } from './commands/status.js'
+import { verifyCommand } from './commands/verify.js'
+import { type CliFlag, FLAGS, type FlagSpec } from './flag-table.js'
+
+/** Flags every command takes. */
+export const COMMON_FLAGS: readonly CliFlag[] = ['dir', 'env-file', 'json', 'help']
+
+/** One command, declared once. */
+export interface CommandSpec {
+  readonly name: Exclude<CliCommand, 'version'>
+  readonly aliases?: readonly string[]
+  /** What follows the name in the synopsis (its operand, or its main flag). */
+  readonly synopsis?: string
+  /** What it does; the first sentence is its line in the general help. */
+  readonly detail: string
+  readonly example: string
+  /** Whether it opens a database; a flag name: only when that flag is given. */
+  readonly database: boolean | CliFlag
+  /** Flags beyond {@link COMMON_FLAGS}. */
+  readonly flags: readonly CliFlag[]
+  /** Flags that mean something only beside another flag of this command. */
+  readonly onlyWith?: { readonly flag: CliFlag; readonly flags: readonly CliFlag[]; readonly why: string }
+  /** Absent for `help`, which run-cli answers itself. */
+  readonly run?: (ctx: CommandContext) => Promise<CommandResult>
+}
+
+const WAITS: readonly CliFlag[] = ['connect-timeout', 'busy-timeout']
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'migrate',
+    aliases: ['up'],
+    detail:
+      'Applies every pending file in order, each in its own transaction. A file commits with its schema_versions row; on an up-to-date database this is one query.',
+    example: 'DATABASE_URL=postgres://app@db.example.com/app wukong-migrate migrate',
+    database: true,
+    flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
+    run: migrateCommand,
+  },
+  {
+    name: 'status',
+    synopsis: '[--check]',
+    detail:
+      'Shows where the database stands: applied, adopted, pending, drifted, missing. Reads only; with --check, exits 3 unless the database is up to date.',
+    example: 'wukong-migrate status --check || wukong-migrate migrate',
+    database: true,
+    flags: ['url', 'embedded', 'check', 'lock-timeout', ...WAITS],
+    run: statusCommand,
+  },
+  {
+    name: 'down',
+    synopsis: '[--to N]',
+    detail: 'Reverts the last applied file with its NNN_name.down.sql. With --to N: every file above N (0: all).',
+    example: 'wukong-migrate down --to 2',
+    database: true,
+    flags: ['url', 'embedded', 'to', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
+    run: downCommand,
+  },
+  {
+    name: 'create',
+    synopsis: '<name>',
+    detail:
+      'Writes the next NNN_name.sql from a commented template. The name becomes lower-case words joined by underscores; needs no database.',
+    example: 'wukong-migrate create "add session tags" --dir migrations',
+    database: false,
+    flags: [],
+    run: createCommand,
+  },
+  {
+    name: 'plan',
+    detail:
+      'Lists the files and statements migrate would run; changes nothing. Each statement comes with its line number.',
+    example: 'wukong-migrate plan --url postgres://app@localhost:5432/app',
+    database: true,
+    flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', ...WAITS],
+    run: planCommand,
+  },
+  {
+    name: 'verify',
+    synopsis: '[--roundtrip [--require-down]]',
+    detail:
+      'Checks the folder offline: names, numbering, encoding, SQL syntax, directives. Lists every problem and needs no database (for CI). With --roundtrip, proves the down files on a scratch database: each must restore the schema its up file found, and the up file must then rebuild the same schema.',
+    example: 'wukong-migrate verify --dir migrations',
+    database: 'roundtrip',
+    flags: ['roundtrip', 'require-down', 'url', 'embedded', 'shadow-url'],
+    onlyWith: {
+      flag: 'roundtrip',
+      flags: ['require-down', 'url', 'embedded', 'shadow-url'],
+      why: 'plain verify reads no database',
+    },
+    run: verifyCommand,
+  },
+  {
+    name: 'diff',
+    synopsis: '[--shadow-url <url>]',
+    detail:
+      "Compares the database's schema with what its applied files build; reads only. The files are built in a shadow database; exit 3 when the schemas differ.",
+    example: 'wukong-migrate diff --url postgres://app@localhost:5432/app',
+    database: true,
+    flags: ['url', 'embedded', 'shadow-url'],
+    run: diffCommand,
+  },
+  {
+    name: 'help',
+    synopsis: '[<command>]',
+    detail: "Prints this text, or a command's flags and an example. Also -h, --help, and <command> --help.",
+    example: 'wukong-migrate help migrate',
+    database: false,
+    flags: [],
+  },
+]
+
+/** The command a word names (a name or an alias); undefined for anything else. */
+export function commandNamed(word: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === word || c.aliases?.includes(word))
+}
+
+/** The flags a command takes, common ones last. */
+export function flagsOf(command: CommandSpec): readonly CliFlag[] {
+  return [...command.flags, ...COMMON_FLAGS]
+}
+
+/** The commands that take a flag; undefined for a flag every command takes. */
+export function commandsTaking(flag: CliFlag): readonly string[] | undefined {
+  if (COMMON_FLAGS.includes(flag)) return undefined
+  return COMMANDS.filter((c) => c.flags.includes(flag)).map((c) => c.name)
+}
+
+/** Whether a command opens a database with these arguments. */
+export function opensDatabase(command: CommandSpec, args: CliArgs): boolean {
+  const when = command.database
+  return typeof when === 'boolean' ? when : Boolean(args[(FLAGS[when] as FlagSpec).key as keyof CliArgs])
+}

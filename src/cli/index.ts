@@ -1,6 +1,0 @@
-export { runCli } from './run-cli.js'
-export { EXIT, type ExitCode } from './exit-codes.js'
-export { parseCliArgs, UsageError, type CliArgs, type CliCommand } from './parse-args.js'
-export { verifyMigrationFolder, type VerifyReport, type VerifyWarning } from './verify-folder.js'
-export { createMigrationFile, migrationSlug, migrationTemplate, type NewMigrationFile } from './new-migration-file.js'
-export type * from './json-shapes.js'
