@@ -11,11 +11,7 @@ export interface Hit {
 
 type Node = Record<string, any>
 
-const VOLATILE = new Set(
-  'random random_normal clock_timestamp timeofday gen_random_uuid uuid_generate_v1 uuid_generate_v1mc uuid_generate_v4 nextval'.split(
-    ' ',
-  ),
-)
+const VOLATILE = /^(random|random_normal|clock_timestamp|timeofday|gen_random_uuid|nextval|uuid_generate_v(1|1mc|4))$/
 const SERIAL = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2'])
 const DROPS: Record<string, LintRule> = { OBJECT_INDEX: 'drop-index-not-concurrent', OBJECT_TABLE: 'drop-table' }
 const RENAMES: Record<string, LintRule> = { OBJECT_COLUMN: 'rename-column', OBJECT_TABLE: 'rename-table' }
@@ -155,7 +151,7 @@ function constraintHits(
 function volatileCall(expr: unknown): string | undefined {
   if (expr === null || typeof expr !== 'object') return undefined
   const name = (expr as Node)['FuncCall']?.funcname?.at(-1)?.['String']?.sval
-  if (VOLATILE.has(name)) return name
+  if (VOLATILE.test(name)) return name
   for (const child of Object.values(expr)) {
     const found = volatileCall(child)
     if (found) return found

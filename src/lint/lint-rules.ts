@@ -44,7 +44,7 @@ const TABLE = {
     `ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; ${LATER}; then SET NOT NULL (no scan)`],
   'column-type-rewrite': ['error', 'ACCESS EXCLUSIVE', 'rewrite',
     'changes a type without binary compatibility: the table and its indexes are rewritten, reads and writes wait',
-    'a new column of the new type, backfilled in batches; varchar(n) to varchar(m ≥ n), varchar or text is free'],
+    'add a column of the new type, backfill it in batches (varchar(n) → varchar(m ≥ n), varchar or text is free)'],
   'volatile-default': ['error', 'ACCESS EXCLUSIVE', 'rewrite',
     'adds a column computed per row (volatile default, serial, identity, generated): the table is rewritten',
     'ADD COLUMN without it (a constant or now() is free), then SET DEFAULT, and backfill old rows in batches'],
