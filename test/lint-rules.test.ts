@@ -202,6 +202,14 @@ describe('each rule flags its statement and lets the safe form through', () => {
     expect(report.findings.map((f) => [f.relation, f.lock])).toEqual([['"a"', 'SHARE ROW EXCLUSIVE']])
   })
 
+  it('reads a .down.sql file as a down file: it may delete its own ledger row', async () => {
+    const dir = await migrationFolder({
+      '007_tags.down.sql': 'DELETE FROM schema_versions WHERE version = 7;\nDROP TABLE tags;',
+    })
+    const report = await lintMigrationFiles([join(dir, '007_tags.down.sql')])
+    expect(report.findings.map((f) => [f.rule, f.relation])).toEqual([['drop-table', '"tags"']])
+  })
+
   it('refuses a file migrate refuses, with its MigrationError', async () => {
     const error = await lint('ALTER TABLE steps ADD COLUMN;').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MigrationError)

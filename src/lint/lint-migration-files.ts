@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely'
 
 import { parseMigrationSql } from '../provider/parse-migration-sql.js'
 import { loadSqlParser } from '../provider/sql-parser.js'
+import { BOOKKEEPING_TABLES } from '../provider/statement-guards.js'
 import { decodeSqlFile, lineColumnFinder } from '../provider/sql-text.js'
 import { checkStatement, droppedNames, type Hit, relationKey } from './check-statement.js'
 import { LINT_RULES, type LintLevel, type LintRule, type LockEffect, type LockLevel } from './lint-rules.js'
@@ -63,7 +64,8 @@ export async function lintMigrationFiles(
     files.map(async (file) => {
       const name = basename(file)
       const text = decodeSqlFile(readFileSync(file), name)
-      const sql = await parseMigrationSql(text, name, Number(/^\d+/.exec(name)?.[0] ?? 0))
+      const version = Number(/^\d+/.exec(name)?.[0] ?? 0)
+      const sql = await parseMigrationSql(text, name, version, name.endsWith('.down.sql') ? 'down' : 'up')
       const statements = sql.statements.map((s) => {
         // The provider locates each statement; its tree comes from parsing its text again.
         const [kind, node] = Object.entries(parseSync(s.text).stmts[0]!.stmt as Record<string, any>)[0]!
@@ -147,6 +149,8 @@ function finding(
 
 function backfillTarget(kind: string, node: Record<string, any>): string | undefined {
   if (kind === 'InsertStmt' && !node['selectStmt']?.['SelectStmt']?.['fromClause']) return undefined
+  // The ledger's own row (a down file deletes it) is bookkeeping, not a backfill.
+  if (BOOKKEEPING_TABLES.includes(node['relation']?.relname)) return undefined
   return ['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'].includes(kind)
     ? relationKey(node['relation'])
     : undefined
