@@ -287,5 +287,8 @@ describe('failing and rendering', () => {
     expect(safe).toBe(`  safe: ${LINT_RULES['fk-not-valid'].safe}`)
     expect(summary).toBe('1 error in 1 file (1 statement)')
     expect(JSON.parse(renderLintReport(report, { json: true }))).toEqual(report)
+    const mark = (tag: string) => (text: string) => `<${tag}>${text}</${tag}>`
+    const style = { bold: mark('b'), dim: mark('d'), red: mark('r'), yellow: mark('y') }
+    expect(renderLintReport(report, { style }).split('\n')[0]).toContain('<r>error</r>  <b>fk-not-valid</b>')
   })
 })
