@@ -2,12 +2,7 @@ import type { LintFinding, LintReport } from './lint-migration-files.js'
 import type { RelationSize } from './relation-stats.js'
 
 /** The styles the report uses (the CLI's palette fits); plain text without them. */
-export interface LintStyle {
-  readonly bold: (text: string) => string
-  readonly dim: (text: string) => string
-  readonly red: (text: string) => string
-  readonly yellow: (text: string) => string
-}
+export type LintStyle = Readonly<Record<'bold' | 'dim' | 'red' | 'yellow', (text: string) => string>>
 
 const PLAIN: LintStyle = { bold: String, dim: String, red: String, yellow: String }
 
