@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { MigrationError } from '../src/errors/index.js'
 import { type LintRule, LINT_RULES, lintFails, lintMigrationFiles, renderLintReport } from '../src/lint/index.js'
 import { migrationFolder } from './support/folders.js'
+import { runCliHere } from './support/run-cli-in-process.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/lint')
 const MIGRATIONS = join(import.meta.dirname, '../migrations')
@@ -244,9 +245,9 @@ describe('-- wukong:allow', () => {
     expect(text.split('\n').at(-1)).toBe('1 warning, 1 allowed in 1 file (2 statements)')
   })
 
-  it("is not a header line: at the file's very top, migrate (and so the linter) refuses it as an unknown directive", async () => {
-    const error = await lint(`-- wukong:allow drop-column no code reads it\n${drop}`).catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'UNKNOWN_DIRECTIVE', line: 1 })
+  it("works at the file's very top too, among the header directives migrate reads", async () => {
+    const top = await lint(`-- wukong:allow drop-column no code reads it\n${drop}`)
+    expect(top.findings.map((f) => f.allowed)).toEqual(['no code reads it'])
     const afterHeader = `-- wukong:no-transaction\n\n-- wukong:allow drop-column no code reads it\n${drop}`
     expect((await lint(afterHeader)).findings.map((f) => f.allowed)).toEqual(['no code reads it'])
   })
@@ -290,5 +291,27 @@ describe('failing and rendering', () => {
     const mark = (tag: string) => (text: string) => `<${tag}>${text}</${tag}>`
     const style = { bold: mark('b'), dim: mark('d'), red: mark('r'), yellow: mark('y') }
     expect(renderLintReport(report, { style }).split('\n')[0]).toContain('<r>error</r>  <b>fk-not-valid</b>')
+  })
+})
+
+describe('wukong-migrate lint', () => {
+  it('lints the folder offline: the package’s migrations pass (exit 0)', async () => {
+    const run = await runCliHere(['lint', '--dir', MIGRATIONS])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/no findings in \d+ files/)
+  })
+
+  it('names files, exits 3 at --fail-on, and --json is the report', async () => {
+    const files = ['index-not-concurrent.sql', 'drop-table.sql'].map((f) => join(FIXTURES, f))
+    const errors = await runCliHere(['lint', ...files])
+    expect(errors.code).toBe(3)
+    expect(errors.stdout).toContain('index-not-concurrent.sql:1:1')
+    const warningsOnly = await runCliHere(['lint', join(FIXTURES, 'drop-table.sql'), '--json'])
+    expect(warningsOnly.code).toBe(0)
+    const doc = JSON.parse(warningsOnly.stdout) as { command: string; findings: { rule: string }[] }
+    expect(doc.command).toBe('lint')
+    expect(doc.findings.map((f) => f.rule)).toEqual(['drop-table'])
+    expect((await runCliHere(['lint', join(FIXTURES, 'drop-table.sql'), '--fail-on', 'warning'])).code).toBe(3)
+    expect((await runCliHere(['lint', '--fail-on', 'never'])).code).toBe(2)
   })
 })

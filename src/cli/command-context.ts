@@ -6,7 +6,17 @@ import type { ExitCode } from './exit-codes.js'
 import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
-export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'diff' | 'help' | 'version'
+export type CliCommand =
+  | 'migrate'
+  | 'status'
+  | 'down'
+  | 'create'
+  | 'plan'
+  | 'verify'
+  | 'diff'
+  | 'lint'
+  | 'help'
+  | 'version'
 
 type Flags = typeof FLAGS
 type ValueOf<F> = F extends { multiple: true }
@@ -22,6 +32,8 @@ export type CliArgs = {
   readonly command: CliCommand
   /** The name given to `create`. */
   readonly name?: string
+  /** The files given to `lint`. */
+  readonly files: readonly string[]
   /** The command `--help` (or `help <command>`) asks about; undefined for the general usage. */
   readonly helpFor?: Exclude<CliCommand, 'help' | 'version'>
 } & { readonly [F in CliFlag as Flags[F] extends { key: infer K extends string } ? K : never]: ValueOf<Flags[F]> }

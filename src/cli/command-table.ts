@@ -2,6 +2,7 @@ import type { CliArgs, CliCommand, CommandContext, CommandResult } from './comma
 import { createCommand } from './commands/create.js'
 import { diffCommand } from './commands/diff.js'
 import { downCommand } from './commands/down.js'
+import { lintCommand } from './commands/lint.js'
 import { migrateCommand } from './commands/migrate.js'
 import { planCommand } from './commands/plan.js'
 import { statusCommand } from './commands/status.js'
@@ -20,6 +21,8 @@ export interface CommandSpec {
   /** What it does; the first sentence is its line in the general help. */
   readonly detail: string
   readonly example: string
+  /** What follows its name: one name (`create`), any number of files (`lint`), else nothing. */
+  readonly operands?: 'name' | 'files'
   /** Whether it opens a database; a flag name: only when that flag is given. */
   readonly database: boolean | CliFlag
   /** Flags beyond {@link COMMON_FLAGS}. */
@@ -69,6 +72,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     detail:
       'Writes the next NNN_name.sql from a commented template. The name becomes lower-case words joined by underscores; needs no database.',
     example: 'wukong-migrate create "add session tags" --dir migrations',
+    operands: 'name',
     database: false,
     flags: [],
     run: createCommand,
@@ -106,6 +110,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     database: true,
     flags: ['url', 'embedded', 'shadow-url'],
     run: diffCommand,
+  },
+  {
+    name: 'lint',
+    synopsis: '[<file>…]',
+    detail:
+      "Lists the statements that would block a live app: the lock each takes, on which table, whether it rewrites or scans it, and the safe form (docs/lint.md). Offline: the folder's files, or the ones named; with --url, the pending files, ranked by their tables' size. Exit 3 at --fail-on or above.",
+    example: 'wukong-migrate lint --url postgres://app@localhost:5432/app',
+    operands: 'files',
+    database: 'url',
+    flags: ['url', 'fail-on'],
+    run: lintCommand,
   },
   {
     name: 'help',

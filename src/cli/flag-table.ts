@@ -11,7 +11,11 @@ export const VALUE_KINDS = {
   file: { placeholder: '<path>', example: '.env.production' },
   ms: { placeholder: '<ms>', example: '10000', max: 2_147_483_647, unit: 'milliseconds' },
   version: { placeholder: '<N>', example: '3', max: 2_147_483_647, unit: 'a version' },
-} as const satisfies Record<string, { placeholder: string; example: string; max?: number; unit?: string }>
+  level: { placeholder: '<level>', example: 'warning', choices: ['warning', 'error'] },
+} as const satisfies Record<
+  string,
+  { placeholder: string; example: string; max?: number; unit?: string; choices?: readonly string[] }
+>
 
 /** One flag, declared once: parsing, `--help`, usage errors and docs/cli.md all read this. */
 export interface FlagSpec {
@@ -102,6 +106,12 @@ export const FLAGS = {
     env: 'WUKONG_PGLITE_BUSY_TIMEOUT_MS',
     default: '10000',
     help: 'the embedded database: how long to wait for another process to close it (0 = fail at once)',
+  },
+  'fail-on': {
+    key: 'failOn',
+    value: 'level',
+    default: 'error',
+    help: 'lint: exit 3 when a finding no directive allows is at this level (warning or error) or above',
   },
   help: { key: 'help', short: 'h', help: "this text (after a command: that command's flags and an example)" },
   version: { short: 'v', help: "the package's version (no command)" },

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely'
 
 import { parseMigrationSql } from '../provider/parse-migration-sql.js'
 import { loadSqlParser } from '../provider/sql-parser.js'
-import { BOOKKEEPING_TABLES } from '../provider/statement-guards.js'
+import { LEDGER_TABLES } from '../provider/ledger.js'
 import { decodeSqlFile, lineColumnFinder } from '../provider/sql-text.js'
 import { checkStatement, droppedNames, type Hit, relationKey } from './check-statement.js'
 import { LINT_RULES, type LintLevel, type LintRule, type LockEffect, type LockLevel } from './lint-rules.js'
@@ -150,7 +150,7 @@ function finding(
 function backfillTarget(kind: string, node: Record<string, any>): string | undefined {
   if (kind === 'InsertStmt' && !node['selectStmt']?.['SelectStmt']?.['fromClause']) return undefined
   // The ledger's own row (a down file deletes it) is bookkeeping, not a backfill.
-  if (BOOKKEEPING_TABLES.includes(node['relation']?.relname)) return undefined
+  if (LEDGER_TABLES.includes(node['relation']?.relname)) return undefined
   return ['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'].includes(kind)
     ? relationKey(node['relation'])
     : undefined
