@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 
-import type pg from 'pg'
+import pg from 'pg'
 
 /** libpq's `sslmode` values (https://www.postgresql.org/docs/current/libpq-ssl.html). */
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
@@ -9,17 +9,31 @@ export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' |
 /** TLS settings: Node's `tls` options, `true` for TLS with full verification, `false` for none. */
 export type TlsSettings = boolean | ConnectionOptions
 
-// URL parameters that describe TLS. They are taken out of the URL handed to pg, because pg
-// lets a URL's TLS settings silently replace an explicit `ssl` option (its connection string
-// is parsed last), and because its `sslmode=require` verifies certificates, unlike libpq's.
-const TLS_PARAMETERS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'ssl', 'uselibpqcompat'] as const
+/**
+ * URL parameters that describe TLS and channel binding. They are taken out of the URL handed to
+ * pg, because pg lets a URL's TLS settings silently replace an explicit `ssl` option (its
+ * connection string is parsed last), because its `sslmode=require` verifies certificates,
+ * unlike libpq's, and because pg-connection-string prints a "SECURITY WARNING" for `prefer`,
+ * `require` and `verify-ca` (and reads the certificate files) whenever it parses them.
+ */
+export const TLS_PARAMETERS: readonly string[] = [
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'ssl',
+  'uselibpqcompat',
+  'channel_binding',
+]
 
 /**
  * The TLS options a URL asks for, with libpq's meaning of `sslmode`, so a URL behaves in the
  * pg driver as it does in `psql`:
- * - `disable` and `allow`: no TLS (`allow` would only use TLS if the server insisted);
- * - `prefer`: TLS without certificate checks (pg cannot fall back to plaintext, so a server
- *   without TLS fails: use `disable` there);
+ * - `disable` and `allow`: no TLS (libpq's `allow` retries with TLS when a server refuses
+ *   plaintext; pg cannot retry a refused connection, so such a server needs `prefer` or more);
+ * - `prefer`: TLS without certificate checks, and plaintext on the same connection when the
+ *   server has no TLS (see {@link pgPoolConfig}, whose pool does that fallback);
  * - `require`: TLS without certificate checks, or like `verify-ca` when `sslrootcert` is given;
  * - `verify-ca`: the chain must lead to `sslrootcert` (or a system CA); any host name;
  * - `verify-full`: chain and host name; `sslrootcert=system` means the system's CAs, and
@@ -136,6 +150,9 @@ export function connectTimeoutOf(url: string, fallbackMs: number): number {
 /**
  * A `pg.Pool` configuration for a URL: its TLS settings read with libpq's meaning
  * ({@link tlsFromUrl}) and then `options.ssl` on top, so neither silently overrides the other.
+ * With `sslmode=prefer` the pool's clients go on in plaintext when the server answers that it
+ * has no TLS, as libpq does. `channel_binding=require` or `prefer` has pg use
+ * SCRAM-SHA-256-PLUS whenever the server offers it (it does over TLS).
  *
  * @example
  * ```ts
@@ -146,12 +163,17 @@ export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolC
   const fromUrl = tlsFromUrl(url)
   const ssl = mergeTls(fromUrl, options.ssl)
   const stripped = new URL(url)
-  for (const name of TLS_PARAMETERS) stripped.searchParams.delete(name)
+  const params = stripped.searchParams
+  const preferTls = params.get('sslmode') === 'prefer' && ssl !== false
+  const channelBinding = params.get('channel_binding')
+  for (const name of TLS_PARAMETERS) params.delete(name)
   // Prisma's marker means nothing to the server; keep it out of the startup packet's way.
-  stripped.searchParams.delete('pgbouncer')
+  params.delete('pgbouncer')
   return {
     connectionString: stripped.toString(),
     ssl,
+    ...(preferTls ? { Client: PreferTlsClient } : {}),
+    ...(channelBinding === 'require' || channelBinding === 'prefer' ? { enableChannelBinding: true } : {}),
     max: options.max ?? 10,
     connectionTimeoutMillis: connectTimeoutOf(url, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     keepAlive: true,
@@ -168,4 +190,42 @@ function mergeTls(fromUrl: TlsSettings, explicit: TlsSettings | undefined): TlsS
   if (explicit === false) return false
   if (explicit === true) return fromUrl === false ? true : fromUrl
   return { ...(typeof fromUrl === 'object' ? fromUrl : {}), ...explicit }
+}
+
+// What PreferTlsClient uses of pg's Connection: not in pg's published types.
+interface ConnectionInternals {
+  stream: NodeJS.EventEmitter
+  ssl: unknown
+  connect(port: number | string, host?: string): void
+  attachListeners(stream: NodeJS.EventEmitter): void
+  emit(event: 'sslconnect'): boolean
+}
+
+const NO_TLS = 0x4e // 'N', the server's answer to SSLRequest when it has no TLS
+
+/**
+ * pg's Client with libpq's `sslmode=prefer`: pg asks for TLS and, when the server answers
+ * that it has none, closes the socket with "The server does not support SSL connections";
+ * libpq carries on in plaintext on the same connection (no second round trip), as this does.
+ */
+class PreferTlsClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config)
+    const connection = this.connection as unknown as ConnectionInternals
+    const connect = connection.connect.bind(connection)
+    connection.connect = (port, host) => {
+      connect(port, host)
+      // pg reads the answer to SSLRequest with its one `data` listener: put ours in front.
+      const stream = connection.stream
+      const [answer] = stream.rawListeners('data') as ((buffer: Buffer) => void)[]
+      if (!answer) return
+      stream.removeListener('data', answer)
+      stream.once('data', (buffer: Buffer) => {
+        if (buffer.length !== 1 || buffer[0] !== NO_TLS) return answer.call(stream, buffer)
+        connection.ssl = false
+        connection.attachListeners(stream)
+        connection.emit('sslconnect') // the client sends its startup packet now, in plaintext
+      })
+    }
+  }
 }
