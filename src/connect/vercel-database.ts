@@ -67,7 +67,7 @@ export interface VercelDatabaseOptions {
 
 /**
  * `@vercel/postgres-kysely`'s Kysely over a URL: queries travel over a WebSocket (Neon's
- * serverless driver), so it runs where TCP sockets do not (Vercel's Edge runtime). As that
+ * serverless driver) instead of TCP. As that
  * package decides: the URL must be a pooled one (a `-pooler.` host) or a `localhost` one,
  * `db.transaction()` throws, and its adapter reports `supportsTransactionalDdl = false`.
  * Both packages are optional peers, loaded on first use.
