@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+// Aliased: apps that bundle to ESM with esbuild often add a banner that declares `createRequire`.
+import { createRequire as requireFrom } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -117,14 +118,14 @@ function guardIdleErrors(): (...messages: unknown[]) => void {
 function neonOfVercelPostgres(): string {
   // Not `createRequire(import.meta.url)` verbatim: bundlers rewrite that pattern.
   const here: string = import.meta.url
-  const fromHere = createRequire(here)
+  const fromHere = requireFrom(here)
   let vercelPostgres: string
   try {
-    vercelPostgres = createRequire(fromHere.resolve(VERCEL_KYSELY)).resolve('@vercel/postgres')
+    vercelPostgres = requireFrom(fromHere.resolve(VERCEL_KYSELY)).resolve('@vercel/postgres')
   } catch {
     return NEON
   }
-  for (const folder of createRequire(vercelPostgres).resolve.paths(NEON) ?? []) {
+  for (const folder of requireFrom(vercelPostgres).resolve.paths(NEON) ?? []) {
     const root = join(folder, NEON)
     if (!existsSync(join(root, 'package.json'))) continue
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as NeonManifest
