@@ -1,6 +1,7 @@
 // Every libpq sslmode against a server that offers TLS (a private cluster with ssl=on and a
-// self-signed certificate for `localhost`) and one that has none (the shared test server):
-// the outcome psql would have, and not one third-party warning on the way.
+// self-signed certificate for `localhost`, where the role tls_only may connect over TLS only)
+// and one that has none (the shared test server): the outcome psql would have, and not one
+// third-party warning on the way.
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -58,7 +59,14 @@ describe.skipIf(server.skipReason)('sslmode as libpq means it', () => {
     rootCert = join(dir, 'server.crt')
     tls = await startPrivateServer(PASSWORD, {
       tls: { cert: await readFile(rootCert, 'utf8'), key: await readFile(join(dir, 'server.key'), 'utf8') },
+      hba: ['hostnossl all tls_only 127.0.0.1/32 reject'],
     })
+    const admin = await createDatabase({ url: tls.url(PASSWORD), max: 1 })
+    try {
+      await sql.raw(`create role tls_only login password '${PASSWORD}'`).execute(admin)
+    } finally {
+      await admin.destroy()
+    }
     plainUrl = server.adminUrl!
   }, 120_000)
   afterAll(async () => {
@@ -77,11 +85,28 @@ describe.skipIf(server.skipReason)('sslmode as libpq means it', () => {
     }
   })
 
+  /** The TLS server's URL for the role that pg_hba.conf lets in over TLS only. */
+  const tlsOnly = (params: Record<string, string>): string => {
+    const u = new URL(withParams(tls.url(PASSWORD), params))
+    u.username = 'tls_only'
+    return u.toString()
+  }
+
   it('disable and allow: plaintext on both servers', async () => {
     for (const sslmode of ['disable', 'allow']) {
       expect(await outcome(withParams(tls.url(PASSWORD), { sslmode })), sslmode).toBe('plain')
       expect(await outcome(withParams(plainUrl, { sslmode })), sslmode).toBe('plain')
     }
+  })
+
+  it('allow: TLS on a second try when the server refuses plaintext; disable: refused', async () => {
+    expect(await outcome(tlsOnly({ sslmode: 'allow' }))).toBe('tls')
+    expect(await outcome(tlsOnly({ sslmode: 'disable' }))).toMatch(/pg_hba\.conf rejects connection.*no encryption/)
+    expect(await outcome(tlsOnly({ sslmode: 'prefer' }))).toBe('tls')
+    // A refusal that TLS does not cure is still the error, once.
+    const wrong = new URL(tlsOnly({ sslmode: 'allow' }))
+    wrong.password = 'not-the-password'
+    expect(await outcome(wrong.toString())).toMatch(/password authentication failed/)
   })
 
   it('prefer: TLS where the server has it, plaintext where it has none (as psql)', async () => {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 
-import pg from 'pg'
+import type pg from 'pg'
+
+import { allowTlsClient, PreferTlsClient } from './libpq-tls-clients.js'
 
 /** libpq's `sslmode` values (https://www.postgresql.org/docs/current/libpq-ssl.html). */
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
@@ -30,8 +32,9 @@ export const TLS_PARAMETERS: readonly string[] = [
 /**
  * The TLS options a URL asks for, with libpq's meaning of `sslmode`, so a URL behaves in the
  * pg driver as it does in `psql`:
- * - `disable` and `allow`: no TLS (libpq's `allow` retries with TLS when a server refuses
- *   plaintext; pg cannot retry a refused connection, so such a server needs `prefer` or more);
+ * - `disable`: no TLS;
+ * - `allow`: plaintext, and TLS without certificate checks on a second try when the server
+ *   refuses the plaintext connection (see {@link pgPoolConfig}, whose pool does that retry);
  * - `prefer`: TLS without certificate checks, and plaintext on the same connection when the
  *   server has no TLS (see {@link pgPoolConfig}, whose pool does that fallback);
  * - `require`: TLS without certificate checks, or like `verify-ca` when `sslrootcert` is given;
@@ -151,7 +154,8 @@ export function connectTimeoutOf(url: string, fallbackMs: number): number {
  * A `pg.Pool` configuration for a URL: its TLS settings read with libpq's meaning
  * ({@link tlsFromUrl}) and then `options.ssl` on top, so neither silently overrides the other.
  * With `sslmode=prefer` the pool's clients go on in plaintext when the server answers that it
- * has no TLS, as libpq does. `channel_binding=require` or `prefer` has pg use
+ * has no TLS, and with `allow` they try again with TLS when the server refuses plaintext, as
+ * libpq does. `channel_binding=require` or `prefer` has pg use
  * SCRAM-SHA-256-PLUS whenever the server offers it (it does over TLS).
  *
  * @example
@@ -164,7 +168,10 @@ export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolC
   const ssl = mergeTls(fromUrl, options.ssl)
   const stripped = new URL(url)
   const params = stripped.searchParams
-  const preferTls = params.get('sslmode') === 'prefer' && ssl !== false
+  const mode = options.ssl === false ? undefined : params.get('sslmode')
+  // libpq's fallbacks, which pg lacks: plaintext after `prefer`'s TLS, TLS after `allow`'s plaintext.
+  const fallback =
+    mode === 'prefer' ? PreferTlsClient : mode === 'allow' ? allowTlsClient(preferredTls(url, options.ssl)) : undefined
   const channelBinding = params.get('channel_binding')
   for (const name of TLS_PARAMETERS) params.delete(name)
   // Prisma's marker means nothing to the server; keep it out of the startup packet's way.
@@ -172,7 +179,7 @@ export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolC
   return {
     connectionString: stripped.toString(),
     ssl,
-    ...(preferTls ? { Client: PreferTlsClient } : {}),
+    ...(fallback ? { Client: fallback } : {}),
     ...(channelBinding === 'require' || channelBinding === 'prefer' ? { enableChannelBinding: true } : {}),
     max: options.max ?? 10,
     connectionTimeoutMillis: connectTimeoutOf(url, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
@@ -192,40 +199,10 @@ function mergeTls(fromUrl: TlsSettings, explicit: TlsSettings | undefined): TlsS
   return { ...(typeof fromUrl === 'object' ? fromUrl : {}), ...explicit }
 }
 
-// What PreferTlsClient uses of pg's Connection: not in pg's published types.
-interface ConnectionInternals {
-  stream: NodeJS.EventEmitter
-  ssl: unknown
-  connect(port: number | string, host?: string): void
-  attachListeners(stream: NodeJS.EventEmitter): void
-  emit(event: 'sslconnect'): boolean
-}
-
-const NO_TLS = 0x4e // 'N', the server's answer to SSLRequest when it has no TLS
-
-/**
- * pg's Client with libpq's `sslmode=prefer`: pg asks for TLS and, when the server answers
- * that it has none, closes the socket with "The server does not support SSL connections";
- * libpq carries on in plaintext on the same connection (no second round trip), as this does.
- */
-class PreferTlsClient extends pg.Client {
-  constructor(config?: string | pg.ClientConfig) {
-    super(config)
-    const connection = this.connection as unknown as ConnectionInternals
-    const connect = connection.connect.bind(connection)
-    connection.connect = (port, host) => {
-      connect(port, host)
-      // pg reads the answer to SSLRequest with its one `data` listener: put ours in front.
-      const stream = connection.stream
-      const [answer] = stream.rawListeners('data') as ((buffer: Buffer) => void)[]
-      if (!answer) return
-      stream.removeListener('data', answer)
-      stream.once('data', (buffer: Buffer) => {
-        if (buffer.length !== 1 || buffer[0] !== NO_TLS) return answer.call(stream, buffer)
-        connection.ssl = false
-        connection.attachListeners(stream)
-        connection.emit('sslconnect') // the client sends its startup packet now, in plaintext
-      })
-    }
-  }
+// The TLS options `allow` retries with: those of `prefer` for the same URL.
+function preferredTls(url: string, explicit: TlsSettings | undefined): ConnectionOptions {
+  const u = new URL(url)
+  u.searchParams.set('sslmode', 'prefer')
+  const merged = mergeTls(tlsFromUrl(u.toString()), explicit)
+  return typeof merged === 'object' ? merged : { rejectUnauthorized: false }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,11 +23,12 @@ export interface PrivateServer {
  * server trusts every loopback connection, so only a server of our own can refuse a wrong
  * password for real. About 1.5 s (initdb without fsync). As root, initdb and the server run as
  * the `postgres` OS user (initdb refuses root), as scripts/pg-server.sh does. With `tls`
- * (PEM texts), the server also offers TLS (`ssl=on`) with that certificate and key.
+ * (PEM texts), the server also offers TLS (`ssl=on`) with that certificate and key; `hba`
+ * lines go first in its pg_hba.conf.
  */
 export async function startPrivateServer(
   password: string,
-  options: { tls?: { cert: string; key: string } } = {},
+  options: { tls?: { cert: string; key: string }; hba?: readonly string[] } = {},
 ): Promise<PrivateServer> {
   const dir = await mkdtemp(join(tmpdir(), 'wk-private-pg-'))
   const data = join(dir, 'data')
@@ -66,6 +67,10 @@ export async function startPrivateServer(
     '-E',
     'UTF8',
   ])
+  if (options.hba) {
+    const hba = join(data, 'pg_hba.conf')
+    await writeFile(hba, `${options.hba.join('\n')}\n${await readFile(hba, 'utf8')}`)
+  }
   await as(join(PG_BIN, 'pg_ctl'), [
     '-D',
     data,
