@@ -151,7 +151,14 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const doc = jsonOf(run)
     expect(doc).toMatchObject({ ok: false, error: { code: 'NO_DATABASE_URL' } })
     const message = (doc['error'] as { message: string }).message
-    for (const name of ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL', signal])
+    for (const name of [
+      'POSTGRES_URL_NON_POOLING',
+      'DATABASE_URL_UNPOOLED',
+      'POSTGRES_URL',
+      'POSTGRES_PRISMA_URL',
+      'DATABASE_URL',
+      signal,
+    ])
       expect(message).toContain(name)
     expect(existsSync(dataDir)).toBe(false)
   })
@@ -161,7 +168,7 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const run = await cli(['status'], { cwd, env: { WUKONG_PGLITE_DIR: join(cwd, 'pglite') } })
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(
-      /^error\[NO_DATABASE_URL\]: no database URL: none of POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set/,
+      /^error\[NO_DATABASE_URL\]: no database URL: none of POSTGRES_URL_NON_POOLING, DATABASE_URL_UNPOOLED, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set/,
     )
     expect(run.stderr).toContain('--embedded')
     expect(existsSync(join(cwd, 'pglite'))).toBe(false)
@@ -198,7 +205,13 @@ describe('no URL in production: a clear refusal instead of the embedded database
     expect(refused).toBeInstanceOf(NoDatabaseUrlError)
     expect(refused).toMatchObject({
       code: 'NO_DATABASE_URL',
-      variables: ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL'],
+      variables: [
+        'POSTGRES_URL_NON_POOLING',
+        'DATABASE_URL_UNPOOLED',
+        'POSTGRES_URL',
+        'POSTGRES_PRISMA_URL',
+        'DATABASE_URL',
+      ],
       signals: ['NODE_ENV=production'],
     })
     expect(existsSync(dataDir)).toBe(false)

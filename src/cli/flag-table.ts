@@ -1,3 +1,5 @@
+import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
+
 // The flags, apart from the commands so that CliArgs can be derived from them without a cycle.
 
 /**
@@ -37,7 +39,7 @@ export const FLAGS = {
   url: {
     key: 'url',
     value: 'url',
-    env: 'POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL',
+    env: DATABASE_URL_VARIABLES.join(', '),
     default: 'the embedded database, only when no URL variable is set',
     help: 'the database; overrides every environment variable',
   },

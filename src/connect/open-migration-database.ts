@@ -43,7 +43,7 @@ export interface OpenMigrationDatabaseOptions {
    * (`productionSignals`), where no URL is a {@link NoDatabaseUrlError}.
    */
   readonly embedded?: boolean | undefined
-  /** Default: `chooseDriver(url)`: pglite without a URL, vercel on the Edge runtime, else pg. */
+  /** Default: `chooseDriver(url)`: pglite without a URL, else pg. */
   readonly driver?: DatabaseDriver | undefined
   /** Declare the URL pooled or direct, overriding `isPooledUrl`'s detection. */
   readonly pooled?: boolean | undefined

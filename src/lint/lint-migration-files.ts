@@ -48,12 +48,6 @@ const LEVELS: readonly LintLevel[] = ['warning', 'error']
  * Lints migration files in the order they run. Each is parsed as `migrate` parses it (a file it
  * refuses throws its `MigrationError`). With `db`, one catalog query sizes each finding's table
  * and ranks the findings, and tells free type changes and SET NOT NULL from scanning ones.
- *
- * @example
- * ```ts
- * const report = await lintMigrationFiles(['migrations/006_steps_tags.sql'], { db })
- * if (lintFails(report, 'error')) process.exitCode = 3
- * ```
  */
 export async function lintMigrationFiles(
   files: readonly string[],
@@ -109,14 +103,7 @@ export async function lintMigrationFiles(
   return { files: [...files], statements: parsed.reduce((n, p) => n + p.statements.length, 0), findings, summary }
 }
 
-/**
- * True when a finding no directive acknowledges is at `failOn` or above (the CLI exits 3).
- *
- * @example
- * ```ts
- * lintFails(await lintMigrationFiles(['migrations/006_steps_tags.sql']), 'warning')
- * ```
- */
+/** True when a finding no directive acknowledges is at `failOn` or above (the CLI exits 3). */
 export function lintFails(report: LintReport, failOn: LintLevel): boolean {
   return report.findings.some((f) => f.allowed === null && LEVELS.indexOf(f.level) >= LEVELS.indexOf(failOn))
 }

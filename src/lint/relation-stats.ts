@@ -27,11 +27,6 @@ export interface RelationStats {
 /**
  * One query for every relation named (quoted SQL, as `to_regclass` reads it). A NOT NULL column
  * or one with a validated `CHECK (col IS NOT NULL)` is proven: SET NOT NULL on it does not scan.
- *
- * @example
- * ```ts
- * (await readRelationStats(db, ['"steps"'])).get('"steps"')?.size.rows
- * ```
  */
 export async function readRelationStats(
   db: Kysely<any>,

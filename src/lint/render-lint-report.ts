@@ -9,11 +9,6 @@ const PLAIN: LintStyle = { bold: String, dim: String, red: String, yellow: Strin
 /**
  * The report as text (one block per finding, then a summary line) or, with `json`, as one JSON
  * document (the {@link LintReport} itself; docs/lint.md).
- *
- * @example
- * ```ts
- * console.log(renderLintReport(await lintMigrationFiles(['migrations/006_steps_tags.sql']), { json: false }))
- * ```
  */
 export function renderLintReport(report: LintReport, options: { json?: boolean; style?: LintStyle } = {}): string {
   if (options.json) return JSON.stringify(report, null, 2)

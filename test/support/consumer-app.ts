@@ -83,6 +83,7 @@ const PACKAGE_INPUTS = [
   'src',
   'scripts',
   'migrations',
+  'docs',
   'bin',
   'README.md',
   'LICENSE',
