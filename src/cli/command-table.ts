@@ -1,12 +1,4 @@
 import type { CliArgs, CliCommand, CommandContext, CommandResult } from './command-context.js'
-import { createCommand } from './commands/create.js'
-import { diffCommand } from './commands/diff.js'
-import { downCommand } from './commands/down.js'
-import { lintCommand } from './commands/lint.js'
-import { migrateCommand } from './commands/migrate.js'
-import { planCommand } from './commands/plan.js'
-import { statusCommand } from './commands/status.js'
-import { verifyCommand } from './commands/verify.js'
 import { type CliFlag, FLAGS, type FlagSpec } from './flag-table.js'
 
 /** Flags every command takes. */
@@ -29,7 +21,7 @@ export interface CommandSpec {
   readonly flags: readonly CliFlag[]
   /** Flags that mean something only beside another flag of this command. */
   readonly onlyWith?: { readonly flag: CliFlag; readonly flags: readonly CliFlag[]; readonly why: string }
-  /** Absent for `help`, which run-cli answers itself. */
+  /** Absent for `help`, which run-cli answers itself; loaded on use, so `--help` loads no command. */
   readonly run?: (ctx: CommandContext) => Promise<CommandResult>
 }
 
@@ -45,7 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'DATABASE_URL=postgres://app@db.example.com/app wukong-migrate migrate',
     database: true,
     flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
-    run: migrateCommand,
+    run: (ctx) => import('./commands/migrate.js').then((m) => m.migrateCommand(ctx)),
   },
   {
     name: 'status',
@@ -55,7 +47,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'wukong-migrate status --check || wukong-migrate migrate',
     database: true,
     flags: ['url', 'embedded', 'check', 'lock-timeout', ...WAITS],
-    run: statusCommand,
+    run: (ctx) => import('./commands/status.js').then((m) => m.statusCommand(ctx)),
   },
   {
     name: 'down',
@@ -64,7 +56,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'wukong-migrate down --to 2',
     database: true,
     flags: ['url', 'embedded', 'to', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
-    run: downCommand,
+    run: (ctx) => import('./commands/down.js').then((m) => m.downCommand(ctx)),
   },
   {
     name: 'create',
@@ -75,7 +67,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: 'name',
     database: false,
     flags: [],
-    run: createCommand,
+    run: (ctx) => import('./commands/create.js').then((m) => m.createCommand(ctx)),
   },
   {
     name: 'plan',
@@ -84,7 +76,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'wukong-migrate plan --url postgres://app@localhost:5432/app',
     database: true,
     flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', ...WAITS],
-    run: planCommand,
+    run: (ctx) => import('./commands/plan.js').then((m) => m.planCommand(ctx)),
   },
   {
     name: 'verify',
@@ -99,7 +91,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       flags: ['require-down', 'url', 'embedded', 'shadow-url'],
       why: 'plain verify reads no database',
     },
-    run: verifyCommand,
+    run: (ctx) => import('./commands/verify.js').then((m) => m.verifyCommand(ctx)),
   },
   {
     name: 'diff',
@@ -109,7 +101,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'wukong-migrate diff --url postgres://app@localhost:5432/app',
     database: true,
     flags: ['url', 'embedded', 'shadow-url'],
-    run: diffCommand,
+    run: (ctx) => import('./commands/diff.js').then((m) => m.diffCommand(ctx)),
   },
   {
     name: 'lint',
@@ -120,7 +112,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: 'files',
     database: 'url',
     flags: ['url', 'fail-on'],
-    run: lintCommand,
+    run: (ctx) => import('./commands/lint.js').then((m) => m.lintCommand(ctx)),
   },
   {
     name: 'help',

@@ -1,4 +1,4 @@
-import { DATABASE_URL_VARIABLES } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
 import type { CliCommand } from './command-context.js'
 import { type CommandSpec, COMMANDS, commandNamed, commandsTaking, flagsOf } from './command-table.js'
 import { type CliFlag, FLAGS, type FlagSpec, VALUE_KINDS } from './flag-table.js'

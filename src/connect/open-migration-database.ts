@@ -4,7 +4,7 @@ import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, type DatabaseDriver } from './create-database.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import type { TlsSettings } from './pg-config.js'
-import { embeddedBusyTimeoutMs } from './pglite-database.js'
+import { embeddedBusyTimeoutMs } from './embedded-settings.js'
 import { isPooledUrl } from './pooled-url.js'
 import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
 import {

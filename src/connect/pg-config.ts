@@ -4,30 +4,13 @@ import type { ConnectionOptions } from 'node:tls'
 import type pg from 'pg'
 
 import { allowTlsClient, PreferTlsClient } from './libpq-tls-clients.js'
+import { TLS_PARAMETERS } from './redact.js'
 
 /** libpq's `sslmode` values (https://www.postgresql.org/docs/current/libpq-ssl.html). */
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
 
 /** TLS settings: Node's `tls` options, `true` for TLS with full verification, `false` for none. */
 export type TlsSettings = boolean | ConnectionOptions
-
-/**
- * URL parameters that describe TLS and channel binding. They are taken out of the URL handed to
- * pg, because pg lets a URL's TLS settings silently replace an explicit `ssl` option (its
- * connection string is parsed last), because its `sslmode=require` verifies certificates,
- * unlike libpq's, and because pg-connection-string prints a "SECURITY WARNING" for `prefer`,
- * `require` and `verify-ca` (and reads the certificate files) whenever it parses them.
- */
-export const TLS_PARAMETERS: readonly string[] = [
-  'sslmode',
-  'sslrootcert',
-  'sslcert',
-  'sslkey',
-  'sslpassword',
-  'ssl',
-  'uselibpqcompat',
-  'channel_binding',
-]
 
 /**
  * The TLS options a URL asks for, with libpq's meaning of `sslmode`, so a URL behaves in the

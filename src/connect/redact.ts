@@ -1,6 +1,22 @@
 import { parse } from 'pg-connection-string'
 
-import { TLS_PARAMETERS } from './pg-config.js'
+/**
+ * URL parameters that describe TLS and channel binding. They are taken out of the URL handed to
+ * pg, because pg lets a URL's TLS settings silently replace an explicit `ssl` option (its
+ * connection string is parsed last), because its `sslmode=require` verifies certificates,
+ * unlike libpq's, and because pg-connection-string prints a "SECURITY WARNING" for `prefer`,
+ * `require` and `verify-ca` (and reads the certificate files) whenever it parses them.
+ */
+export const TLS_PARAMETERS: readonly string[] = [
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'ssl',
+  'uselibpqcompat',
+  'channel_binding',
+]
 
 // A URL as it may appear in text: a scheme, `://`, then anything up to white space or a quote.
 // A raw `@`, `:`, `/`, `#`, `?` or `%` in a password stays inside the match.

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 
 import { assertAdoptable } from './adoption-check.js'
-import { LEDGER_INTEGRITY_SQLSTATE, ledgerIntegritySql, type LedgerHome, type LedgerRow } from './ledger.js'
+import { ledgerIntegritySql, type LedgerHome, type LedgerRow } from './ledger.js'
 import type { MigrationDownFile, MigrationFile } from './migration-file.js'
 import { MigrationError } from '../errors/migration-error.js'
 import {
@@ -393,12 +393,12 @@ async function assertLedgersIntact(db: Kysely<unknown>, file: MigrationFile, led
   try {
     await sql.raw(ledgerIntegritySql(ledger.home, ledger.rows.values(), ledger.kysely)).execute(db)
   } catch (error) {
-    if ((error as PgErrorLike).code !== LEDGER_INTEGRITY_SQLSTATE) throw toMigrationError(error, file.fileName)
+    if ((error as PgErrorLike).code !== SQLSTATE.LEDGER_INTEGRITY) throw toMigrationError(error, file.fileName)
     throw new MigrationError(
       'LEDGER_WRITE',
       'the migration ledgers hold something other than this run wrote: the file (not atomic, its statements committed) ' +
         'wrote to schema_versions or kysely_migration in a way no parse can see; compare wukong-migrate status with the database and repair the ledgers by hand',
-      { file: file.fileName, sqlState: LEDGER_INTEGRITY_SQLSTATE },
+      { file: file.fileName, sqlState: SQLSTATE.LEDGER_INTEGRITY },
     )
   }
 }

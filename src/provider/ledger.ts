@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely'
 import { MIGRATION_LOCK_ID } from 'kysely/migration'
 
 import { MigrationError } from '../errors/migration-error.js'
+import { SQLSTATE } from '../errors/sql-state.js'
 import { SESSION_STATE_COLUMNS, sessionRestoreSql } from './session-baseline.js'
 import { literal, quoteIdent } from './sql-text.js'
 
@@ -216,7 +217,7 @@ function toLedgerRow(row: Record<string, unknown>): LedgerRow {
 }
 
 /**
- * One statement that raises `WKL01` unless both ledgers hold exactly `rows` (version and
+ * One statement that raises `SQLSTATE.LEDGER_INTEGRITY` unless both ledgers hold exactly `rows` (version and
  * checksum) and `names`: run inside a file's transaction after its statements, it catches a
  * file that wrote to the ledgers in a way no parse can see (SQL built at run time).
  */
@@ -243,8 +244,5 @@ export function ledgerIntegritySql(
       digestOf(`(select pg_catalog.string_agg(name::text, ',' order by name collate "C") from ${home.kysely})`, kysely),
     )
   }
-  return `DO $wukong$ BEGIN IF ${checks.join(' OR ')} THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_INTEGRITY_SQLSTATE}', MESSAGE = 'the migration ledgers changed while the file ran: it wrote to schema_versions or kysely_migration (SQL the parser cannot see, e.g. built at run time); the file was rolled back'; END IF; END $wukong$`
+  return `DO $wukong$ BEGIN IF ${checks.join(' OR ')} THEN RAISE EXCEPTION USING ERRCODE = '${SQLSTATE.LEDGER_INTEGRITY}', MESSAGE = 'the migration ledgers changed while the file ran: it wrote to schema_versions or kysely_migration (SQL the parser cannot see, e.g. built at run time); the file was rolled back'; END IF; END $wukong$`
 }
-
-/** The SQLSTATE {@link ledgerIntegritySql} raises. */
-export const LEDGER_INTEGRITY_SQLSTATE = 'WKL01'

@@ -94,8 +94,13 @@ export class SqlFileMigrationProvider implements MigrationProvider {
    * before is not parsed again). Throws a `MigrationError` naming the file on the first problem.
    */
   async loadFiles(): Promise<readonly MigrationFile[]> {
-    if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS
-    return parseMigrationFiles(this.scanFiles(), { memo: this.#parsed })
+    return this.parseFiles(this.scanFiles())
+  }
+
+  /** Parses these scanned files only (the bundled migrations are parsed already). */
+  async parseFiles(heads: readonly MigrationFileHead[]): Promise<readonly MigrationFile[]> {
+    if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS.filter((f) => heads.includes(f))
+    return parseMigrationFiles(heads, { memo: this.#parsed })
   }
 
   async getMigrations(): Promise<Record<string, Migration>> {
