@@ -200,25 +200,20 @@ export async function applyUp(
   // asked, Kysely's row: both ledgers commit with the file). The tool's own statements name
   // the ledgers with their schema, whatever search_path the file set.
   const prefix = `${ledgerInsert(table, file, true, 'NULL')};\n`
-  const batch =
-    (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') +
+  const batch = asSavepoint(
+    db,
     limitSettings(limits, 'LOCAL') +
-    prefix +
-    blankLedgerInserts(file) +
-    `\n;\n${restoreSql(ledger, file.sql)};\n` +
-    `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
-    (record ? `;\n${record}` : '') +
-    `;\n${integrityAfter(ledger, file, pendingRow(file, true))}` +
-    (db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : '')
+      prefix +
+      blankLedgerInserts(file) +
+      `\n;\n${restoreSql(ledger, file.sql)};\n` +
+      `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
+      (record ? `;\n${record}` : '') +
+      `;\n${integrityAfter(ledger, file, pendingRow(file, true))}`,
+  )
   const offset = batch.indexOf(prefix) + prefix.length
   try {
-    await sql.raw(batch).execute(db)
+    await sendAtomically(db, batch)
   } catch (error) {
-    if (db.isTransaction)
-      await sql
-        .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
-        .execute(db)
-        .catch(() => {})
     if (isLedgerConflict(error) && !db.isTransaction)
       return event(await adoptConcurrent(db, file, ledger, files, record), true)
     throw await explain(
@@ -351,23 +346,21 @@ export async function applyDown(
     committed(ledger, file, undefined)
     await assertLedgersIntact(db, file, ledger)
   } else {
-    const prefix = (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') + limitSettings(limits, 'LOCAL')
-    const batch = `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget};\n${integrityAfter(ledger, file, undefined)}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
+    const prefix = limitSettings(limits, 'LOCAL')
+    const batch = asSavepoint(
+      db,
+      `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget};\n${integrityAfter(ledger, file, undefined)}`,
+    )
     try {
-      await sql.raw(batch).execute(db)
+      await sendAtomically(db, batch)
     } catch (error) {
-      if (db.isTransaction)
-        await sql
-          .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
-          .execute(db)
-          .catch(() => {})
       throw await explain(
         db,
         error,
         down.fileName,
         down.text,
         batch,
-        prefix.length,
+        batch.indexOf(down.text, batch.indexOf(prefix) + prefix.length),
         down.sql.statements,
         () => false,
         limits,
@@ -383,6 +376,25 @@ export async function applyDown(
     atomic: down.sql.transactional,
     durationMs: performance.now() - started,
   })
+}
+
+/** A file's batch inside a caller's transaction: a savepoint of its own, released at its end. */
+function asSavepoint(db: Kysely<unknown>, body: string): string {
+  return db.isTransaction ? `SAVEPOINT wukong_migration_file;\n${body};\nRELEASE SAVEPOINT wukong_migration_file` : body
+}
+
+/** Sends a file's batch; inside a caller's transaction a failure rolls back to the file's savepoint. */
+async function sendAtomically(db: Kysely<unknown>, batch: string): Promise<void> {
+  try {
+    await sql.raw(batch).execute(db)
+  } catch (error) {
+    if (db.isTransaction)
+      await sql
+        .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
+        .execute(db)
+        .catch(() => {})
+    throw error
+  }
 }
 
 /**

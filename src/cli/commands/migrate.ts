@@ -1,4 +1,4 @@
-import { MigrationRunError, type MigrateResult, type MigrationRunner } from '../../runner/index.js'
+import { MigrationRunError, type MigrateResult, type MigrationRunner } from '../../runner/migration-runner.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'
