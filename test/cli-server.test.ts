@@ -32,6 +32,8 @@ const STATUS_KEYS = [
   'missing',
   'renamed',
   'outOfOrder',
+  'ledgerSchema',
+  'otherSets',
   'adopted',
   'error',
 ]

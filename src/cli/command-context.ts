@@ -77,6 +77,7 @@ export async function withRunner<T>(
     embedded: ctx.args.embedded || undefined,
     env: ctx.io.env,
     migrationFolder: ctx.folder,
+    ledgerSchema: ctx.args.ledgerSchema ?? (ctx.io.env['WUKONG_LEDGER_SCHEMA'] || undefined),
     allowDrift: ctx.args.allowDrift,
     lockTimeoutMs: ctx.args.lockTimeoutMs,
     lockWaitTimeoutMs: ctx.args.lockWaitTimeoutMs,

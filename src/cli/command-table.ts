@@ -36,7 +36,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Applies every pending file in order, each in its own transaction. A file commits with its schema_versions row; on an up-to-date database this is one query.',
     example: 'DATABASE_URL=postgres://app@db.example.com/app wukong-migrate migrate',
     database: true,
-    flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
+    flags: [
+      'url',
+      'ledger-schema',
+      'embedded',
+      'allow-drift',
+      'lock-timeout',
+      'lock-wait-timeout',
+      'statement-timeout',
+      ...WAITS,
+    ],
     run: (ctx) => import('./commands/migrate.js').then((m) => m.migrateCommand(ctx)),
   },
   {
@@ -46,7 +55,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Shows where the database stands: applied, adopted, pending, drifted, missing. Reads only; with --check, exits 3 unless the database is up to date.',
     example: 'wukong-migrate status --check || wukong-migrate migrate',
     database: true,
-    flags: ['url', 'embedded', 'check', 'lock-timeout', ...WAITS],
+    flags: ['url', 'ledger-schema', 'embedded', 'check', 'lock-timeout', ...WAITS],
     run: (ctx) => import('./commands/status.js').then((m) => m.statusCommand(ctx)),
   },
   {
@@ -55,7 +64,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     detail: 'Reverts the last applied file with its NNN_name.down.sql. With --to N: every file above N (0: all).',
     example: 'wukong-migrate down --to 2',
     database: true,
-    flags: ['url', 'embedded', 'to', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
+    flags: [
+      'url',
+      'ledger-schema',
+      'embedded',
+      'to',
+      'allow-drift',
+      'lock-timeout',
+      'lock-wait-timeout',
+      'statement-timeout',
+      ...WAITS,
+    ],
     run: (ctx) => import('./commands/down.js').then((m) => m.downCommand(ctx)),
   },
   {
@@ -75,7 +94,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Lists the files and statements migrate would run; changes nothing. Each statement comes with its line number.',
     example: 'wukong-migrate plan --url postgres://app@localhost:5432/app',
     database: true,
-    flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', ...WAITS],
+    flags: ['url', 'ledger-schema', 'embedded', 'allow-drift', 'lock-timeout', ...WAITS],
     run: (ctx) => import('./commands/plan.js').then((m) => m.planCommand(ctx)),
   },
   {
@@ -111,7 +130,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'wukong-migrate lint --url postgres://app@localhost:5432/app',
     operands: 'files',
     database: 'url',
-    flags: ['url', 'fail-on'],
+    flags: ['url', 'ledger-schema', 'fail-on'],
     run: (ctx) => import('./commands/lint.js').then((m) => m.lintCommand(ctx)),
   },
   {

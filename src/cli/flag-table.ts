@@ -13,6 +13,7 @@ export const VALUE_KINDS = {
   file: { placeholder: '<path>', example: '.env.production' },
   ms: { placeholder: '<ms>', example: '10000', max: 2_147_483_647, unit: 'milliseconds' },
   version: { placeholder: '<N>', example: '3', max: 2_147_483_647, unit: 'a version' },
+  schema: { placeholder: '<schema>', example: 'app_migrations' },
   level: { placeholder: '<level>', example: 'warning', choices: ['warning', 'error'] },
 } as const satisfies Record<
   string,
@@ -70,6 +71,13 @@ export const FLAGS = {
     help: 'revert every file above version N (0: all, a 000_ file included)',
   },
   'allow-drift': { key: 'allowDrift', help: 'go on although applied files were edited or are gone' },
+  'ledger-schema': {
+    key: 'ledgerSchema',
+    value: 'schema',
+    env: 'WUKONG_LEDGER_SCHEMA',
+    default: "the package's ledgers, wherever they are (a new database: public)",
+    help: "a migration set of its own: these files' ledgers live in this schema, apart from the package's",
+  },
   'shadow-url': {
     key: 'shadowUrl',
     value: 'url',

@@ -70,6 +70,8 @@ export interface StatusJson extends CliJsonEnvelope {
   readonly missing: MigrationStatus['missing']
   readonly renamed: MigrationStatus['renamed']
   readonly outOfOrder: MigrationStatus['outOfOrder']
+  readonly ledgerSchema: string | null
+  readonly otherSets: MigrationStatus['otherSets']
   readonly adopted: readonly AppliedJson[]
 }
 

@@ -15,8 +15,11 @@ export const LEDGER_TABLES: readonly string[] = Object.freeze([
   'kysely_migration_lock',
 ])
 
-/** The schema that holds the ledgers unless one already exists elsewhere. */
+/** The schema that holds the package's own ledgers unless they already exist elsewhere. */
 export const DEFAULT_LEDGER_SCHEMA = 'public'
+
+/** The comment that marks a migration set's own ledger (one given a `ledgerSchema`). */
+export const SET_MARK = 'wukong-migrate: the ledger of the migration set in this schema'
 
 /**
  * Where the ledgers live: one schema, found once per run, and every table named with it, so a
@@ -64,6 +67,8 @@ export interface LedgerSnapshot {
   readonly restoreSql: string
   /** What stops this ledger from being used as it is, found before anything runs. */
   readonly shapeProblem?: string | undefined
+  /** The schemas of the other migration sets' ledgers on this database. */
+  readonly otherSets: readonly string[]
 }
 
 const BOOKKEEPING_COLUMNS = ['checksum', 'file_name', 'execution_ms', 'adopted_at', 'atomic'] as const
@@ -88,7 +93,7 @@ export function ledgerHome(schema: string): LedgerHome {
  * lock row exactly as its Migrator makes them, and `schema_versions` with its bookkeeping
  * columns (the three columns deployed code reads are never renamed or dropped).
  */
-export function ensureLedgersSql(home: LedgerHome): string {
+export function ensureLedgersSql(home: LedgerHome, set = false): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(home.schema)};
 CREATE TABLE IF NOT EXISTS ${home.kysely} (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL);
 CREATE TABLE IF NOT EXISTS ${home.lock} (id varchar(255) NOT NULL PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
@@ -104,7 +109,12 @@ ALTER TABLE ${home.ledger}
   ADD COLUMN IF NOT EXISTS execution_ms integer,
   ADD COLUMN IF NOT EXISTS adopted_at timestamptz,
   ADD COLUMN IF NOT EXISTS atomic boolean;
-COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'`
+COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'${
+    set
+      ? `;
+COMMENT ON TABLE ${home.ledger} IS '${SET_MARK}'`
+      : ''
+  }`
 }
 
 interface TableRow {
@@ -114,6 +124,7 @@ interface TableRow {
   version_type: string | null
   description_type: string | null
   version_unique: boolean
+  set: boolean
 }
 
 /**
@@ -125,7 +136,7 @@ interface TableRow {
  */
 export async function readLedgerSnapshot(
   db: Kysely<any>,
-  schema = DEFAULT_LEDGER_SCHEMA,
+  schema?: string,
   bounded: <T>(read: (db: Kysely<any>) => Promise<T>) => Promise<T> = (read) => read(db),
 ): Promise<LedgerSnapshot> {
   const { rows: first } = await sql<{ tables: TableRow[]; settings: [string, string][]; role: string; auth: string }>`
@@ -139,17 +150,23 @@ export async function readLedgerSnapshot(
                where a.attrelid = c.oid and a.attname = 'description' and not a.attisdropped) as description_type,
              exists (select from pg_catalog.pg_index i join pg_catalog.pg_attribute a
                        on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-                      where i.indrelid = c.oid and i.indisunique and i.indnatts = 1 and a.attname = 'version') as version_unique
+                      where i.indrelid = c.oid and i.indisunique and i.indnatts = 1 and a.attname = 'version') as version_unique,
+             coalesce(pg_catalog.obj_description(c.oid, 'pg_class') = ${SET_MARK}, false) as set
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where c.relname in ('schema_versions', 'kysely_migration', 'kysely_migration_lock')
          and c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') t) as tables,
            ${sql.raw(SESSION_STATE_COLUMNS)}`.execute(db)
   const { tables, settings, role, auth } = first[0]!
   const restoreSql = sessionRestoreSql(settings, role, auth)
-  const homes = [...new Set(tables.filter((t) => t.name !== 'kysely_migration_lock').map((t) => t.schema))]
+  // A migration set's ledger (marked, in its ledgerSchema) belongs to that set alone; the
+  // package's own ledgers are the unmarked ones, wherever they are.
+  const ledgers = tables.filter((t) => t.name !== 'kysely_migration_lock')
+  const sets = new Set(tables.filter((t) => t.set).map((t) => t.schema))
+  const homes =
+    schema !== undefined ? [schema] : [...new Set(ledgers.filter((t) => !sets.has(t.schema)).map((t) => t.schema))]
   if (homes.length > 1) {
-    const found = tables
-      .filter((t) => t.name !== 'kysely_migration_lock')
+    const found = ledgers
+      .filter((t) => !sets.has(t.schema))
       .map((t) => `${t.schema}.${t.name}`)
       .join(', ')
     throw new MigrationError(
@@ -157,7 +174,8 @@ export async function readLedgerSnapshot(
       `migration ledgers exist in more than one schema (${found}); keep the ones in the schema this database was migrated in and drop the others`,
     )
   }
-  const home = ledgerHome(homes[0] ?? schema)
+  const home = ledgerHome(homes[0] ?? DEFAULT_LEDGER_SCHEMA)
+  const otherSets = [...sets].filter((s) => s !== home.schema)
   const own = (name: string) => tables.find((t) => t.schema === home.schema && t.name === name)
   const ledger = own('schema_versions')
   const kysely = own('kysely_migration')
@@ -176,7 +194,8 @@ export async function readLedgerSnapshot(
         : !ledger.version_unique
           ? 'its version column has no primary key or unique index (two migrators could record one version twice)'
           : undefined
-  if (!ledger && !kysely) return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql })
+  if (!ledger && !kysely)
+    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, otherSets })
   const parts: string[] = []
   if (ledger && !shapeProblem)
     parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)
@@ -198,6 +217,7 @@ export async function readLedgerSnapshot(
     kysely: kyselyRows,
     maxVersion,
     restoreSql,
+    otherSets,
     shapeProblem: shapeProblem && `${home.ledger} cannot be used as the ledger: ${shapeProblem}`,
   })
 }

@@ -39,7 +39,7 @@ export interface SqlFileMigrationProviderProps {
   readonly lockTimeoutMs?: number | undefined
   /** PostgreSQL's `statement_timeout` for each statement of a file. Default 0: no limit. */
   readonly statementTimeoutMs?: number | undefined
-  /** The schema that gets the ledgers when the database has none yet. Default `public`. */
+  /** A migration set's own schema for its ledgers (see MigrationRunnerOptions.ledgerSchema). */
   readonly ledgerSchema?: string | undefined
   /** Called after each file is applied, adopted, healed or reverted. */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
@@ -145,7 +145,10 @@ export class SqlFileMigrationProvider implements MigrationProvider {
         const snapshot = await readLedgerSnapshot(db, this.#props.ledgerSchema, bounded)
         const { refusal } = planMigrations(files, snapshot, { allowDrift: this.#props.allowDrift })
         if (refusal) throw refusal
-        if (!snapshot.complete) await bounded((c) => sql.raw(ensureLedgersSql(snapshot.home)).execute(c))
+        if (!snapshot.complete)
+          await bounded((c) =>
+            sql.raw(ensureLedgersSql(snapshot.home, this.#props.ledgerSchema !== undefined)).execute(c),
+          )
         // Kysely's Migrator writes its own rows, so only schema_versions is tracked here.
         return {
           rows: new Map(snapshot.rows.map((row) => [row.version, row])),

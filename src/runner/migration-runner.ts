@@ -27,7 +27,7 @@ import {
   type MigrationFileStatus,
 } from './migration-run-error.js'
 import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
-import { DEFAULT_LEDGER_SCHEMA, readLedgerSnapshot } from '../provider/ledger.js'
+import { readLedgerSnapshot } from '../provider/ledger.js'
 import { codeForServerError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import {
@@ -66,8 +66,10 @@ export interface MigrationRunnerOptions {
   /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
   readonly migrationFolder?: string | undefined
   /**
-   * The schema that gets the ledgers (`schema_versions`, Kysely's `kysely_migration`) when the
-   * database has none yet; existing ledgers are used wherever they are. Default `public`.
+   * Makes these files a migration set of their own, with its ledgers (`schema_versions`,
+   * `kysely_migration`) in this schema, apart from the package's: an app's own migrations
+   * beside the Wukong schema. Default: the package's ledgers, found in whichever schema holds
+   * them (a new database: `public`).
    */
   readonly ledgerSchema?: string | undefined
   /** Migrate even when applied files changed or are gone. Default false. */
@@ -379,8 +381,8 @@ export class MigrationRunner {
     await close?.()
   }
 
-  get #schema(): string {
-    return this.#props.ledgerSchema ?? DEFAULT_LEDGER_SCHEMA
+  get #schema(): string | undefined {
+    return this.#props.ledgerSchema
   }
 
   /**
