@@ -113,6 +113,18 @@ describe.skipIf(server.skipReason)('the packed package in an app, on plain node'
     expect(second).toEqual({ applied: [], currentVersion: LATEST })
   })
 
+  it("migrates the app's own files as a set of their own beside the package's; a second boot does nothing", async () => {
+    const url = await freshUrl()
+    type Report = { applied: string[]; currentVersion: number; otherSets: string[] }[]
+    const first = lastJson<Report>(await node(['boot-sets.mjs'], { DATABASE_URL: url }))
+    expect(first).toEqual([
+      { applied: ALL, currentVersion: LATEST, otherSets: ['app_migrations'] },
+      { applied: ['001_session_tags'], currentVersion: 1, otherSets: [] },
+    ])
+    const second = lastJson<Report>(await node(['boot-sets.mjs'], { DATABASE_URL: url }))
+    expect(second.map((s) => s.applied)).toEqual([[], []])
+  })
+
   it("migrates with Kysely's Migrator and the provider's defaults; the runner then finds nothing to do", async () => {
     const url = await freshUrl()
     const first = lastJson<{ results: string[] }>(await node(['migrator.mjs'], { DATABASE_URL: url }))
