@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
 import { sql } from 'kysely'
@@ -127,35 +127,105 @@ describe.skipIf(server.tier === 'pglite')(`the pool of test databases on the ${s
     }
   })
 
-  it('a process killed with SIGKILL leaves clones that the next process drops', { timeout: 120_000 }, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/pool-child.ts'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: process.env,
-    })
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the child printed nothing within 90 s')), 90_000)
-        createInterface({ input: child.stdout! }).once('line', (l) => {
-          clearTimeout(timer)
-          resolve(l)
-        })
-        child.once('exit', (code) => {
-          clearTimeout(timer)
-          reject(new Error(`the child exited with ${code}`))
-        })
+  // Clones left behind are looked for by the child's pid: its marker is in every name.
+  const childClones = (pid: number): Promise<string[]> => databases(`%\\_${pid}\\_%`)
+
+  /** Polls until `pid` has no clone left on the server; what is left after 30 s. */
+  async function clonesAfterExit(pid: number): Promise<string[]> {
+    const deadline = Date.now() + 30_000
+    let left = await childClones(pid)
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      left = await childClones(pid)
+    }
+    return left
+  }
+
+  // Each case is a process of its own, mostly start-up time: they run side by side.
+  describe.concurrent('a process that ends normally drops its clones', () => {
+    for (const [how, mode, signal] of [
+      ['its event loop empties, without closeTestDatabases()', 'return', undefined],
+      ['it calls process.exit(0)', 'exit', undefined],
+      ['a test runner stops it with SIGTERM', 'wait', 'SIGTERM'],
+      ['Ctrl-C (SIGINT)', 'wait', 'SIGINT'],
+    ] as const) {
+      it(how, { timeout: 120_000 }, async () => {
+        const child = startPoolChild(mode)
+        try {
+          const { handedOut, names } = await child.line
+          expect(names).toContain(handedOut)
+          expect(names.length).toBeGreaterThanOrEqual(3)
+          if (signal) child.process.kill(signal)
+          const code = await child.exited
+          expect(code).toEqual(signal ? { code: null, signal } : { code: 0, signal: null })
+          expect(await clonesAfterExit(child.process.pid!)).toEqual([])
+        } finally {
+          child.kill()
+        }
       })
-      const { handedOut, names } = JSON.parse(line) as { handedOut: string; names: string[] }
+    }
+  })
+
+  it('a process killed with SIGKILL leaves clones that the next process drops', { timeout: 180_000 }, async () => {
+    const killed = startPoolChild('wait')
+    try {
+      const { handedOut, names } = await killed.line
       expect(names).toContain(handedOut)
       expect(names.length).toBeGreaterThanOrEqual(3) // the one handed out and the ones kept ready
-      child.kill('SIGKILL')
-      await exited
-      expect(await databases(`%\\_${child.pid}\\_%`)).toEqual(names.sort())
-      const dropped = await dropOrphanedClones(server.adminUrl!, 60_000)
-      expect(dropped).toEqual(expect.arrayContaining(names))
-      expect(await databases(`%\\_${child.pid}\\_%`)).toEqual([])
+      killed.process.kill('SIGKILL')
+      await killed.exited
+      expect(await childClones(killed.process.pid!)).toEqual(names.sort())
+      // The next run: its first createTestDatabase() sweeps, its closeTestDatabases() waits for it.
+      const next = startPoolChild('close')
+      try {
+        await next.line
+        expect(await next.exited).toEqual({ code: 0, signal: null })
+      } finally {
+        next.kill()
+      }
+      expect(await childClones(killed.process.pid!)).toEqual([])
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
+      killed.kill()
     }
   })
 })
+
+interface PoolChild {
+  readonly process: ChildProcess
+  /** Its one line: the database handed out and every database of its own at that moment. */
+  readonly line: Promise<{ handedOut: string; names: string[] }>
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** SIGKILL, unless it has exited. */
+  kill(): void
+}
+
+/** test/support/pool-child.ts, ending the way `mode` says. */
+function startPoolChild(mode: 'wait' | 'return' | 'exit' | 'close'): PoolChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/pool-child.ts', mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const line = new Promise<{ handedOut: string; names: string[] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the child printed nothing within 90 s')), 90_000)
+    createInterface({ input: child.stdout! }).once('line', (l) => {
+      clearTimeout(timer)
+      resolve(JSON.parse(l) as { handedOut: string; names: string[] })
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the child exited with ${code} before printing its databases`))
+    })
+  })
+  line.catch(() => {})
+  return {
+    process: child,
+    line,
+    exited,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    },
+  }
+}
