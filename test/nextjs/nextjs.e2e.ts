@@ -1,6 +1,6 @@
 // A Next.js App Router app with zero configuration for this package (`next.config` sets only
 // `output: 'standalone'`): it migrates from instrumentation.ts and serves typed queries from a
-// route. Installs next and builds; part of `npm test` (alone: `npm run test:nextjs`).
+// route. Installs next and builds; part of `npm run test:e2e` (alone: `npm run test:nextjs`).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'

@@ -9,7 +9,7 @@ import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-
 import { countedFiles, migrationFolder } from './support/folders.js'
 
 const server = await resolveTestServer()
-if (server.skipReason) console.warn(`[kysely-ctl.test] skipped: ${server.skipReason}`)
+if (server.skipReason) console.warn(`[kysely-ctl.e2e] skipped: ${server.skipReason}`)
 
 interface Run {
   readonly code: number | null

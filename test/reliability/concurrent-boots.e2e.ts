@@ -75,7 +75,7 @@ describe.skipIf(server.skipReason)('concurrent boots', () => {
         id: 'concurrent-boots',
         group: 'Concurrent boots',
         scenario: testName,
-        file: 'test/reliability/concurrent-boots.test.ts',
+        file: 'test/reliability/concurrent-boots.e2e.ts',
         testName,
       },
       async (progress) => {

@@ -22,7 +22,7 @@ import {
 import { startWsProxy, type WsProxy } from './support/ws-proxy.js'
 
 const server = await resolveTestServer()
-if (server.skipReason) console.warn(`[consumer.test] skipped: ${server.skipReason}`)
+if (server.skipReason) console.warn(`[consumer.e2e] skipped: ${server.skipReason}`)
 
 const FIXTURE = fileURLToPath(new URL('./consumer/app/', import.meta.url))
 // Packing builds the package and installing fetches from the registry (or npm's cache): bounded,

@@ -85,7 +85,7 @@ describe.skipIf(server.skipReason)('kill -9', () => {
         id: 'kill-9-random',
         group: 'kill -9',
         scenario: `${randomName} (random delay after the release, uniform over 1.2× an unkilled run)`,
-        file: 'test/reliability/kill-9.test.ts',
+        file: 'test/reliability/kill-9.e2e.ts',
         testName: randomName,
         env: { WUKONG_RELIABILITY_SEED: String(seed) },
       },
@@ -153,7 +153,7 @@ describe.skipIf(server.skipReason)('kill -9', () => {
         id: 'kill-9-window',
         group: 'kill -9',
         scenario: windowName,
-        file: 'test/reliability/kill-9.test.ts',
+        file: 'test/reliability/kill-9.e2e.ts',
         testName: windowName,
       },
       async (progress) => {
