@@ -24,12 +24,13 @@ import { SLOW_EXPECTED, SLOW_FILES } from '../support/reliability-folders.js'
 import { recordScenario, reliabilitySeed, seededRandom, SOAK } from '../support/reliability-results.js'
 import { robustKysely } from '../support/robust-kysely.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 const TRIALS = Number(process.env['WUKONG_DROP_TRIALS'] ?? (SOAK ? 150 : 25))
 const server = await resolveTestServer()
 const FILE = 'test/reliability/dropped-connection.test.ts'
 
-describe.skipIf(server.skipReason)('dropped connection', () => {
+describe.skipIf(needsServer(server, 'dropped connection'))('dropped connection', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 
@@ -188,59 +189,62 @@ describe.skipIf(server.skipReason)('dropped connection', () => {
   })
 })
 
-describe.skipIf(server.skipReason)('dropped connection: the runner’s own pool and the boot read', () => {
-  const databases = new TrialDatabases(server)
-  afterAll(() => databases.closeAll())
+describe.skipIf(needsServer(server, 'dropped connection: the runner’s own pool and the boot read'))(
+  'dropped connection: the runner’s own pool and the boot read',
+  () => {
+    const databases = new TrialDatabases(server)
+    afterAll(() => databases.closeAll())
 
-  it('a connection dropped mid-file through the url option fails the run, it does not crash the process', {
-    timeout: 60_000,
-  }, async () => {
-    const handle = await databases.create()
-    const folder = await migrationFolder({ '001_slow.sql': 'create table t (id int);\nselect pg_sleep(30);\n' })
-    const app = 'wk-b3'
-    const child = await startMigrateChild({ url: withApplicationName(handle.url!, app), folder })
-    const victim = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'PgSleep')
-    await terminate(handle.db, victim.pid)
-    const exit = await child.exited
-    // Was: exit 1 with no result line, stderr "Unhandled 'error' event … Connection terminated unexpectedly".
-    expect({ last: exit.events.at(-1), stderr: exit.stderr.split('\n').find((l) => /Error/.test(l)) }).toMatchObject({
-      last: { event: 'failed', code: 'CONNECTION_FAILED' },
+    it('a connection dropped mid-file through the url option fails the run, it does not crash the process', {
+      timeout: 60_000,
+    }, async () => {
+      const handle = await databases.create()
+      const folder = await migrationFolder({ '001_slow.sql': 'create table t (id int);\nselect pg_sleep(30);\n' })
+      const app = 'wk-b3'
+      const child = await startMigrateChild({ url: withApplicationName(handle.url!, app), folder })
+      const victim = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'PgSleep')
+      await terminate(handle.db, victim.pid)
+      const exit = await child.exited
+      // Was: exit 1 with no result line, stderr "Unhandled 'error' event … Connection terminated unexpectedly".
+      expect({ last: exit.events.at(-1), stderr: exit.stderr.split('\n').find((l) => /Error/.test(l)) }).toMatchObject({
+        last: { event: 'failed', code: 'CONNECTION_FAILED' },
+      })
     })
-  })
 
-  it('a connection terminated while the runner reads the ledger (and again on its retry) is CONNECTION_FAILED', async () => {
-    const handle = await databases.create()
-    const folder = await migrationFolder({
-      '001_a.sql': 'create table a (id int);\n',
-      '002_b.sql': 'create table b (id int);\n',
+    it('a connection terminated while the runner reads the ledger (and again on its retry) is CONNECTION_FAILED', async () => {
+      const handle = await databases.create()
+      const folder = await migrationFolder({
+        '001_a.sql': 'create table a (id int);\n',
+        '002_b.sql': 'create table b (id int);\n',
+      })
+      await new MigrationRunner({
+        db: handle.db,
+        migrationFolder: await migrationFolder({ '001_a.sql': 'create table a (id int);\n' }),
+        log: () => {},
+      }).migrate()
+      // Hold the ledger so that the runner's first query (the up-to-date comparison) waits, then end it.
+      const holder = new pg.Client({ connectionString: handle.url })
+      await holder.connect()
+      await holder.query('begin')
+      await holder.query('lock table schema_versions in access exclusive mode')
+      const app = 'wk-b4'
+      const db = robustKysely(withApplicationName(handle.url!, app))
+      const run = new MigrationRunner({ db, migrationFolder: folder, lockTimeoutMs: 30_000, log: () => {} })
+        .migrate()
+        .then(
+          () => undefined,
+          (e: unknown) => e as MigrationError,
+        )
+      // The boot read is retried once on a new connection (a pool may hand out a dead one):
+      // end both attempts, as a failover that keeps failing would.
+      const waiting = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'relation')
+      await terminate(handle.db, waiting.pid)
+      const retried = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'relation' && b.pid !== waiting.pid)
+      await terminate(handle.db, retried.pid)
+      const error = await run
+      await holder.end()
+      await db.destroy()
+      expect([error?.code, error?.message]).toEqual(['CONNECTION_FAILED', expect.any(String)])
     })
-    await new MigrationRunner({
-      db: handle.db,
-      migrationFolder: await migrationFolder({ '001_a.sql': 'create table a (id int);\n' }),
-      log: () => {},
-    }).migrate()
-    // Hold the ledger so that the runner's first query (the up-to-date comparison) waits, then end it.
-    const holder = new pg.Client({ connectionString: handle.url })
-    await holder.connect()
-    await holder.query('begin')
-    await holder.query('lock table schema_versions in access exclusive mode')
-    const app = 'wk-b4'
-    const db = robustKysely(withApplicationName(handle.url!, app))
-    const run = new MigrationRunner({ db, migrationFolder: folder, lockTimeoutMs: 30_000, log: () => {} })
-      .migrate()
-      .then(
-        () => undefined,
-        (e: unknown) => e as MigrationError,
-      )
-    // The boot read is retried once on a new connection (a pool may hand out a dead one):
-    // end both attempts, as a failover that keeps failing would.
-    const waiting = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'relation')
-    await terminate(handle.db, waiting.pid)
-    const retried = await waitForBackend(handle.db, app, (b) => b.waitEvent === 'relation' && b.pid !== waiting.pid)
-    await terminate(handle.db, retried.pid)
-    const error = await run
-    await holder.end()
-    await db.destroy()
-    expect([error?.code, error?.message]).toEqual(['CONNECTION_FAILED', expect.any(String)])
-  })
-})
+  },
+)

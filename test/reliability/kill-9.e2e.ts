@@ -17,6 +17,7 @@ import { startMigrateChild, type MigrateChild } from '../support/migrate-child-p
 import { SLOW_EXPECTED, SLOW_FILES } from '../support/reliability-folders.js'
 import { recordScenario, reliabilitySeed, seededRandom, SOAK } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 // A trial is a Node process started, killed and checked (about 2 s here); an ordinary run does
 // 20, `npm run test:soak` 300, WUKONG_KILL_TRIALS any number.
@@ -26,7 +27,7 @@ const server = await resolveTestServer()
 const files = SLOW_FILES
 const expected = SLOW_EXPECTED
 
-describe.skipIf(server.skipReason)('kill -9', () => {
+describe.skipIf(needsServer(server, 'kill -9'))('kill -9', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
   let folder: string

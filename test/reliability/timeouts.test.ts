@@ -17,6 +17,7 @@ import { migrationFolder } from '../support/folders.js'
 import { recordScenario, SOAK } from '../support/reliability-results.js'
 import { robustKysely } from '../support/robust-kysely.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 const server = await resolveTestServer()
 const FILE = 'test/reliability/timeouts.test.ts'
@@ -27,7 +28,7 @@ interface Attempt {
   readonly ms: number
 }
 
-describe.skipIf(server.skipReason)('timeouts', () => {
+describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 
