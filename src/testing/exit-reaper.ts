@@ -33,7 +33,7 @@ let registered = false
 // Drops what `leftovers()` names when the process ends on process.exit() or on SIGTERM/SIGINT
 // (how test runners stop their workers), where no asynchronous work can run any more: a
 // detached `node` does it after this process is gone. A signal is then raised again with its
-// default action, unless the process has other listeners for it.
+// default action; a process with listeners of its own for it is left to them.
 export function reapAtExit(leftovers: () => readonly Leftovers[]): void {
   if (registered) return
   registered = true
@@ -45,6 +45,8 @@ export function reapAtExit(leftovers: () => readonly Leftovers[]): void {
         detached: true,
         stdio: 'ignore',
         env: {
+          // libpq's variables (PGPASSWORD, PGSSLMODE, …) may complete the URL, as they did here.
+          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PG'))),
           PATH: process.env['PATH'] ?? '',
           WUKONG_REAP_PG: pathToFileURL(createRequire(import.meta.url).resolve('pg')).href,
           WUKONG_REAP_LEFTOVERS: JSON.stringify(work),
@@ -56,11 +58,13 @@ export function reapAtExit(leftovers: () => readonly Leftovers[]): void {
   }
   process.on('exit', reap)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    const onSignal = (): void => {
+    process.once(signal, () => {
+      // Another listener owns this signal (a graceful shutdown): its clones may still be in
+      // use, and if it ends the process with process.exit(), 'exit' drops them.
+      if (process.listenerCount(signal) > 0) return
       process.off('exit', reap)
       reap()
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
-    }
-    process.once(signal, onSignal)
+      process.kill(process.pid, signal)
+    })
   }
 }
