@@ -13,6 +13,7 @@ import { MigrationRunner, NoDatabaseUrlError, openMigrationDatabase } from '../s
 import { resolveTestServer, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
 import { BIN, cli, cliEnv, folderWith, jsonOf, ROOT } from './support/cli-process.js'
 import { runCliHere } from './support/run-cli-in-process.js'
+import { needsServer } from './support/needs-server.js'
 
 // How the CLI and the runner find their database: the four URL variables in order, .env files
 // (the CLI only), the refusal to fall back to the embedded database in production, --embedded;
@@ -262,64 +263,68 @@ describe('no URL in production: a clear refusal instead of the embedded database
   })
 })
 
-describe.skipIf(server.skipReason)('DATABASE_URL against the server', { timeout: 180_000 }, () => {
-  let url: string
-  beforeAll(async () => {
-    const handle = await server.createDatabase()
-    handles.push(handle)
-    url = handle.url!
-  })
-
-  it('the runner migrates the database DATABASE_URL names, in production, and logs which variable it used', async () => {
-    const lines: string[] = []
-    const runner = new MigrationRunner({
-      env: { DATABASE_URL: url, NODE_ENV: 'production', VERCEL: '1' },
-      migrationFolder: await folderWith(FILES),
-      log: (l) => lines.push(l),
+describe.skipIf(needsServer(server, 'DATABASE_URL against the server'))(
+  'DATABASE_URL against the server',
+  { timeout: 180_000 },
+  () => {
+    let url: string
+    beforeAll(async () => {
+      const handle = await server.createDatabase()
+      handles.push(handle)
+      url = handle.url!
     })
-    try {
-      expect(await runner.migrate()).toMatchObject({ currentVersion: 4 })
-      expect(runner.source).toBe('DATABASE_URL')
-    } finally {
-      await runner.close()
-    }
-    const shown = new URL(url)
-    if (shown.password) shown.password = '***'
-    expect(lines).toEqual([`Using the database from DATABASE_URL (${shown.toString()})`])
-  })
 
-  it('the CLI reads it from .env', async () => {
-    const cwd = await project({ '.env': `DATABASE_URL=${url}\n` })
-    const run = await cli(['status', '--check', '--dir', await folderWith(FILES)], { cwd })
-    expect(run.code).toBe(0)
-    expect(run.stdout).toContain('(from DATABASE_URL)')
-  })
-
-  it('status | head -1 ends quietly with exit 0 and no stack trace', async () => {
-    const dir = await folderWith(FILES)
-    const command = `set -o pipefail; ${[process.execPath, '--liftoff-only', BIN, 'status', '--dir', dir].map(quote).join(' ')} | head -1`
-    const run = await cli(['-c', command], { command: ['bash'], env: { DATABASE_URL: url } })
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(0)
-    expect(run.stdout.split('\n')).toHaveLength(2)
-  })
-
-  it('a reader that closed both streams before anything was written: exit 0, no crash', async () => {
-    for (const args of [['status'], ['status', '--json'], ['--help'], ['status', '--bogus']]) {
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['--liftoff-only', BIN, ...args, '--dir', join(ROOT, 'migrations')], {
-          env: cliEnv({ DATABASE_URL: url }),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        child.stdout.destroy()
-        child.stderr.destroy()
-        child.on('exit', (c) => resolve(c))
+    it('the runner migrates the database DATABASE_URL names, in production, and logs which variable it used', async () => {
+      const lines: string[] = []
+      const runner = new MigrationRunner({
+        env: { DATABASE_URL: url, NODE_ENV: 'production', VERCEL: '1' },
+        migrationFolder: await folderWith(FILES),
+        log: (l) => lines.push(l),
       })
-      // The usage error keeps its exit code; the others succeed.
-      expect([args.join(' '), code]).toEqual([args.join(' '), args.includes('--bogus') ? 2 : 0])
-    }
-  })
-})
+      try {
+        expect(await runner.migrate()).toMatchObject({ currentVersion: 4 })
+        expect(runner.source).toBe('DATABASE_URL')
+      } finally {
+        await runner.close()
+      }
+      const shown = new URL(url)
+      if (shown.password) shown.password = '***'
+      expect(lines).toEqual([`Using the database from DATABASE_URL (${shown.toString()})`])
+    })
+
+    it('the CLI reads it from .env', async () => {
+      const cwd = await project({ '.env': `DATABASE_URL=${url}\n` })
+      const run = await cli(['status', '--check', '--dir', await folderWith(FILES)], { cwd })
+      expect(run.code).toBe(0)
+      expect(run.stdout).toContain('(from DATABASE_URL)')
+    })
+
+    it('status | head -1 ends quietly with exit 0 and no stack trace', async () => {
+      const dir = await folderWith(FILES)
+      const command = `set -o pipefail; ${[process.execPath, '--liftoff-only', BIN, 'status', '--dir', dir].map(quote).join(' ')} | head -1`
+      const run = await cli(['-c', command], { command: ['bash'], env: { DATABASE_URL: url } })
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(0)
+      expect(run.stdout.split('\n')).toHaveLength(2)
+    })
+
+    it('a reader that closed both streams before anything was written: exit 0, no crash', async () => {
+      for (const args of [['status'], ['status', '--json'], ['--help'], ['status', '--bogus']]) {
+        const code = await new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, ['--liftoff-only', BIN, ...args, '--dir', join(ROOT, 'migrations')], {
+            env: cliEnv({ DATABASE_URL: url }),
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+          child.stdout.destroy()
+          child.stderr.destroy()
+          child.on('exit', (c) => resolve(c))
+        })
+        // The usage error keeps its exit code; the others succeed.
+        expect([args.join(' '), code]).toEqual([args.join(' '), args.includes('--bogus') ? 2 : 0])
+      }
+    })
+  },
+)
 
 describe('command-line conventions', { timeout: 120_000 }, () => {
   it('--version and -v print the version from package.json, from any working directory', async () => {
