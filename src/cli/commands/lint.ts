@@ -5,6 +5,7 @@ import { lintFails, lintMigrationFiles, renderLintReport } from '../../lint/inde
 import { scanMigrationFolder } from '../../provider/index.js'
 import { withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
+import { displayPath } from '../format.js'
 
 /**
  * `lint [files…]`: which statements would block a live app, the lock each takes and the safe
@@ -18,7 +19,14 @@ export async function lintCommand(ctx: CommandContext): Promise<CommandResult> {
     try {
       const named = ctx.args.files.map((f) => resolve(ctx.io.cwd, f))
       const files = named.length ? named : db ? await pendingFiles(ctx) : folderFiles(ctx.folder)
-      const report = await lintMigrationFiles(files, { db })
+      const linted = await lintMigrationFiles(files, { db })
+      // Files are shown as the other commands show them: relative to the working directory.
+      const shown = (file: string): string => displayPath(file, ctx.io.cwd)
+      const report = {
+        ...linted,
+        files: linted.files.map(shown),
+        findings: linted.findings.map((f) => ({ ...f, file: shown(f.file) })),
+      }
       if (!ctx.out.json) ctx.out.line(renderLintReport(report, { style: ctx.out.out }))
       const fails = lintFails(report, ctx.args.failOn === 'warning' ? 'warning' : 'error')
       return { exitCode: fails ? EXIT.NOT_UP_TO_DATE : EXIT.OK, fields: { ...report } }
