@@ -2,14 +2,14 @@
 // of their options and results. Everything else is internal.
 
 // Migrating
+export { MigrationRunner } from './runner/runner.js'
+export type { MigrationRunnerOptions } from './runner/migration-runner.js'
 export {
-  MigrationRunner,
   MigrationRunError,
-  type MigrationRunnerOptions,
   type MigrateResult,
   type MigrationFileResult,
   type MigrationFileStatus,
-} from './runner/migration-runner.js'
+} from './runner/migration-run-error.js'
 export { SqlFileMigrationProvider, type SqlFileMigrationProviderProps } from './provider/sql-file-migration-provider.js'
 export { DEFAULT_MIGRATION_FOLDER } from './provider/package-migration-folder.js'
 export { WUKONG_MIGRATIONS } from './provider/wukong-migrations.js'

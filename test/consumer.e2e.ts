@@ -122,11 +122,14 @@ describe.skipIf(needsServer(server, 'the packed package in an app, on plain node
       type Report = { applied: string[]; currentVersion: number; otherSets: string[] }[]
       const first = lastJson<Report>(await node(['boot-sets.mjs'], { DATABASE_URL: url }))
       expect(first).toEqual([
-        { applied: ALL, currentVersion: LATEST, otherSets: ['app_migrations'] },
+        { applied: ALL, currentVersion: LATEST, otherSets: [] },
         { applied: ['001_session_tags'], currentVersion: 1, otherSets: [] },
       ])
       const second = lastJson<Report>(await node(['boot-sets.mjs'], { DATABASE_URL: url }))
-      expect(second.map((s) => s.applied)).toEqual([[], []])
+      expect(second).toEqual([
+        { applied: [], currentVersion: LATEST, otherSets: ['app_migrations'] },
+        { applied: [], currentVersion: 1, otherSets: [] },
+      ])
     })
 
     it("migrates with Kysely's Migrator and the provider's defaults; the runner then finds nothing to do", async () => {

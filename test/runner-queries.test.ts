@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { MigrationRunner } from '../src/index.js'
 import { GuardedPool } from '../src/connect/index.js'
+import { rawQuery } from '../src/provider/ledger.js'
 import { checkUpToDate } from '../src/provider/migration-state.js'
 import { resolveTestServer } from '../src/testing/test-server.js'
 import { openPglite } from '../src/connect/open-pglite.js'
@@ -93,7 +94,7 @@ describe('what the runner sends', () => {
     const runner = new MigrationRunner({ db, migrationFolder: files })
     await runner.migrate()
     const heads = runner.provider.scanFiles()
-    expect(await checkUpToDate(db, heads)).toEqual({ currentVersion: 30 })
+    expect(await checkUpToDate(rawQuery(db), heads)).toEqual({ currentVersion: 30 })
     const { rows } = await sql`select 1`.execute(db) // the connection is fine afterwards
     expect(rows).toHaveLength(1)
   })

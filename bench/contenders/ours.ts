@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 
 import { createDatabase } from '../../src/connect/index.js'
 import { MigrationRunner } from '../../src/index.js'
+import { rawQuery } from '../../src/provider/ledger.js'
 import { checkUpToDate } from '../../src/provider/migration-state.js'
 import { scanMigrationFolder } from '../../src/provider/read-migration-folder.js'
 import type { MigrationFolders } from '../lib/migration-sets.js'
@@ -74,7 +75,7 @@ export async function snapshotSession(target: Target, folders: MigrationFolders)
   const heads = scanMigrationFolder(folders.ours)
   return {
     async check() {
-      if (!(await checkUpToDate(db, heads))) throw new Error('the database is not in step with the files')
+      if (!(await checkUpToDate(rawQuery(db), heads))) throw new Error('the database is not in step with the files')
     },
     close: () => db.destroy(),
   }

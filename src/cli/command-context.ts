@@ -1,5 +1,5 @@
 import type { ApplyEvent } from '../provider/index.js'
-import { MigrationRunner } from '../runner/migration-runner.js'
+import { MigrationRunner } from '../runner/runner.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'

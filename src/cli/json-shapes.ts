@@ -1,5 +1,5 @@
 import type { AppliedMigration, MigrationStatus } from '../provider/index.js'
-import type { MigrationFileResult } from '../runner/migration-runner.js'
+import type { MigrationFileResult } from '../runner/migration-run-error.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
 

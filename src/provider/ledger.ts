@@ -6,33 +6,14 @@ import { MIGRATION_LOCK_ID } from 'kysely/migration'
 import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE } from '../errors/sql-state.js'
 import { SESSION_STATE_COLUMNS, sessionRestoreSql } from './session-baseline.js'
+import { DEFAULT_LEDGER_SCHEMA, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 import { literal, quoteIdent } from './sql-text.js'
 
-/** The bookkeeping tables: our ledger, then Kysely's two. Files may not touch them. */
-export const LEDGER_TABLES: readonly string[] = Object.freeze([
-  'schema_versions',
-  'kysely_migration',
-  'kysely_migration_lock',
-])
+export { DEFAULT_LEDGER_SCHEMA, LEDGER_TABLES, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 
-/** The schema that holds the package's own ledgers unless they already exist elsewhere. */
-export const DEFAULT_LEDGER_SCHEMA = 'public'
-
-/** The comment that marks a migration set's own ledger (one given a `ledgerSchema`). */
-export const SET_MARK = 'wukong-migrate: the ledger of the migration set in this schema'
-
-/**
- * Where the ledgers live: one schema, found once per run, and every table named with it, so a
- * connection's `search_path` never decides which ledger is read or written.
- */
-export interface LedgerHome {
-  readonly schema: string
-  /** `schema_versions`, quoted and schema-qualified. */
-  readonly ledger: string
-  /** `kysely_migration`, quoted and schema-qualified. */
-  readonly kysely: string
-  /** `kysely_migration_lock`, quoted and schema-qualified. */
-  readonly lock: string
+/** Runs one SQL text on a Kysely instance and returns its rows (for code that needs no query builder). */
+export function rawQuery(db: Kysely<any>): (text: string) => Promise<readonly unknown[]> {
+  return async (text) => (await sql.raw(text).execute(db)).rows
 }
 
 /** A row of `schema_versions`. */
@@ -76,16 +57,6 @@ const INT_MAX: Readonly<Record<string, number>> = {
   smallint: 32_767,
   integer: 2_147_483_647,
   bigint: Number.MAX_SAFE_INTEGER,
-}
-
-export function ledgerHome(schema: string): LedgerHome {
-  const q = quoteIdent(schema)
-  return Object.freeze({
-    schema,
-    ledger: `${q}.schema_versions`,
-    kysely: `${q}.kysely_migration`,
-    lock: `${q}.kysely_migration_lock`,
-  })
 }
 
 /**

@@ -104,3 +104,35 @@ export function worthLocating(sqlState: string | undefined): boolean {
   ]
   return !pointless.includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
 }
+
+/** Wraps any error from running a file in a {@link MigrationError} that names the file. */
+export function toMigrationError(error: unknown, fileName: string, text?: string, offset?: number): MigrationError {
+  if (error instanceof MigrationError) return error
+  const pg = error as PgErrorLike
+  const sqlState = isServerError(error) ? pg.code : undefined
+  if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
+  const message = error instanceof Error ? error.message : String(error)
+  return new MigrationSqlError(
+    codeForServerError(sqlState, message),
+    message,
+    fileName,
+    text,
+    offset,
+    { sqlState, detail: pg.detail, hint: pg.hint, where: pg.where },
+    error,
+  )
+}
+
+/**
+ * A read-only database (a standby, `default_transaction_read_only`) refuses every file's
+ * first write, its ledger row included: that is the database's state, not the file's fault,
+ * so the error names no file.
+ */
+export function readOnlyError(error: unknown): MigrationError {
+  return new MigrationError(
+    'READ_ONLY_DATABASE',
+    `the database is read-only (${(error as Error).message}): it is a standby, or default_transaction_read_only is on; ` +
+      'nothing was applied; migrate the primary (read-write) server (SQLSTATE 25006)',
+    { cause: error },
+  )
+}

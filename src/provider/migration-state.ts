@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto'
 
-import { sql, type Kysely } from 'kysely'
-
-import { DEFAULT_LEDGER_SCHEMA, ledgerHome, SET_MARK } from './ledger.js'
+import { DEFAULT_LEDGER_SCHEMA, ledgerHome, SET_MARK } from './ledger-names.js'
 import { literal } from './sql-text.js'
 import type { MigrationFileHead } from './migration-file.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
@@ -13,10 +11,11 @@ import { SQLSTATE, errorCode } from '../errors/sql-state.js'
  * `kysely_migration` in `schema`, and a count proving no ledger lives in another schema.
  * Returns the current version when the database is exactly in step (nothing to apply, adopt,
  * record, and nothing edited, renamed or missing), else undefined: then the planner decides.
- * Must not run inside a transaction (a failed query would abort it).
+ * `query` runs one SQL text and returns its rows (Kysely's `sql.raw`, or a bare pg client: the
+ * check needs no query builder). Must not run inside a transaction (a failed query aborts it).
  */
 export async function checkUpToDate(
-  db: Kysely<any>,
+  query: (text: string) => Promise<readonly unknown[]>,
   files: readonly MigrationFileHead[],
   schema?: string,
 ): Promise<{ readonly currentVersion: number | null } | undefined> {
@@ -36,13 +35,13 @@ export async function checkUpToDate(
   try {
     // Every bookkeeping column and Kysely's lock table are named, so that a ledger lacking one
     // fails here (42P01, 42703) and goes to the planner, which completes it.
-    const { rows } = await sql<{ ok: boolean; version: number | null }>`${sql.raw(`
+    const rows = (await query(`
       with s as (select version, checksum, file_name, description, atomic, execution_ms, adopted_at from ${home.ledger})
       select encode(sha256(convert_to(coalesce((select string_agg(version::text || ':' || coalesce(checksum, ''), E'\\n' order by version) from s), ''), 'UTF8')), 'hex') = ${literal(ledger)}
          and encode(sha256(convert_to(coalesce((select string_agg(name, E'\\n' order by name collate "C") from ${home.kysely}), ''), 'UTF8')), 'hex') = ${literal(names)}
          and (select count(*) from ${home.lock}) > -1
          ${elsewhere} as ok,
-             (select max(version) from s)::int as version`)}`.execute(db)
+             (select max(version) from s)::int as version`)) as { ok: boolean; version: number | null }[]
     const row = rows[0]
     return row?.ok ? Object.freeze({ currentVersion: row.version }) : undefined
   } catch (error) {

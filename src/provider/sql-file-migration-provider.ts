@@ -1,13 +1,11 @@
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Migration, MigrationProvider } from 'kysely/migration'
 
-import { applyDown, applyUp, type ApplyEvent, type ApplyLimits, type RunLedger } from './apply-migration.js'
-import { ensureLedgersSql, readLedgerSnapshot } from './ledger.js'
+import type { ApplyEvent, ApplyLimits, RunLedger } from './apply-migration.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import type { ParsedSql } from './parse-migration-sql.js'
 import { planMigrations } from './migration-plan.js'
 import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
-import { withLockTimeout } from './with-lock-timeout.js'
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 import { MigrationError } from '../errors/migration-error.js'
 
@@ -109,7 +107,10 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     for (const file of files) {
       const down = file.down
       migrations[file.name] = {
-        up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits, files)),
+        up: async (db) => {
+          const { applyUp } = await import('./apply-migration.js')
+          this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits, files))
+        },
         // Always defined: Kysely's Migrator skips a missing down() and still forgets the file.
         down: async (db) => {
           if (!down) {
@@ -117,6 +118,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
               file: file.fileName,
             })
           }
+          const { applyDown } = await import('./apply-migration.js')
           this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
         },
       }
@@ -139,6 +141,12 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     let run = this.#runs.get(db)
     if (!run) {
       run = (async () => {
+        // Loaded when Kysely runs a migration: listing and checking files needs no driver code.
+        const [{ sql }, { ensureLedgersSql, readLedgerSnapshot }, { withLockTimeout }] = await Promise.all([
+          import('kysely'),
+          import('./ledger.js'),
+          import('./with-lock-timeout.js'),
+        ])
         // Under the migration lock, but another session may still hold a ledger table.
         const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
           withLockTimeout(db, this.#limits.lockTimeoutMs, body, { sameConnection: true })

@@ -1,4 +1,4 @@
-import { LEDGER_TABLES } from './ledger.js'
+import { LEDGER_TABLES } from './ledger-names.js'
 import { loadedSqlParser } from './sql-parser.js'
 
 /** Settings that carry the runner's limits (`lockTimeoutMs`, `statementTimeoutMs`). */

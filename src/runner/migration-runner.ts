@@ -2,33 +2,30 @@ import { PostgresAdapter, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID } from 'kysely/migration'
 
 import {
-  asError,
   DATABASE_URL_VARIABLES,
   embeddedBusyTimeoutMs,
   embeddedDataDir,
-  thrownText,
   withBoundedSessionMigrationLock,
   openMigrationDatabase,
   resolveMigrationUrl,
   type OpenMigrationDatabaseOptions,
   resolveDatabaseUrl,
-  urlSecrets,
-  redact,
   redactUrl,
   type DatabaseDriver,
   type DatabaseUrlSource,
   type MigrationLockKind,
 } from '../connect/index.js'
-import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
+import { MigrationError } from '../errors/migration-error.js'
+import { wrapRunError } from './wrap-run-error.js'
 import {
   MigrationRunError,
   type MigrateResult,
   type MigrationFileResult,
   type MigrationFileStatus,
 } from './migration-run-error.js'
-import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
-import { readLedgerSnapshot } from '../provider/ledger.js'
-import { codeForServerError } from '../provider/migration-sql-error.js'
+import type { ApplyEvent } from '../provider/apply-migration.js'
+import { rawQuery, readLedgerSnapshot } from '../provider/ledger.js'
+import { toMigrationError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import {
   planMigrations,
@@ -41,7 +38,7 @@ import { checkUpToDate } from '../provider/migration-state.js'
 import { runMigrations, type RunOutcome } from '../provider/run-migrations.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
-import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
+import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 
@@ -207,7 +204,7 @@ export class MigrationRunner {
     const db = await this.#guard(() => this.#connect())
     // A read, so safe to try twice: a pool may hand out a connection whose backend was
     // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
-    const read = () => this.#bounded(db, (c) => checkUpToDate(c, heads, this.#schema))
+    const read = () => this.#bounded(db, (c) => checkUpToDate(rawQuery(c), heads, this.#schema))
     const upToDate = await this.#guard(() =>
       read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))),
     )
@@ -542,51 +539,13 @@ export class MigrationRunner {
   }
 
   #wrap(error: unknown): MigrationError {
-    const url = this.#url ?? this.#props.url
-    const env = this.#props.env ?? process.env
-    const candidates = [url, this.#props.url, ...DATABASE_URL_VARIABLES.map((name) => env[name])]
-    const secrets = candidates.flatMap((u) => (u ? urlSecrets(u) : []))
-    if (error instanceof MigrationError) {
-      if (!secrets.some((s) => error.message.includes(s))) return error
-      const { file, line, column, sqlState } = error
-      return new MigrationError(error.code, redact(error.reason, secrets), { file, line, column, sqlState })
-    }
-    const message = redact(thrownText(error), secrets)
-    const code = errorCode(error)
-    const sqlState = sqlStateOf(error)
-    if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
-    // Refusals at connection time (bad password, unknown database) are connection failures
-    // like a refused socket; the rest keep the code their SQLSTATE maps to (57P01, a
-    // terminated backend, is a CONNECTION_FAILED too).
-    const refused: readonly string[] = [
-      SQLSTATE.INVALID_PASSWORD,
-      SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
-      SQLSTATE.INVALID_CATALOG_NAME,
-    ]
-    if (sqlState !== undefined && !refused.includes(sqlState)) {
-      const mapped = codeForServerError(sqlState, message)
-      if (mapped !== 'CONNECTION_FAILED') return new MigrationError(mapped, message, { sqlState, cause: error })
-    }
-    const where =
-      this.#source === 'db' ? 'the given Kysely instance' : this.#source === 'option' ? 'the url option' : this.#source
-    const lost = code?.startsWith('57P') ?? false
-    const reason = connectionFailedReason({ where, url: url ? redact(url, secrets) : undefined, reason: message, lost })
-    return new MigrationError('CONNECTION_FAILED', reason, {
-      sqlState: lost ? sqlState : undefined,
-      cause: redactedCause(error, secrets),
+    return wrapRunError(error, {
+      url: this.#url ?? this.#props.url,
+      urlOption: this.#props.url,
+      env: this.#props.env ?? process.env,
+      source: this.#source,
     })
   }
-}
-
-function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
-  // Always an Error with readable text, whatever the driver threw (PGlite may throw objects).
-  const error = asError(thrown)
-  const copy = new Error(redact(error.message, secrets))
-  copy.name = error.name
-  // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.
-  const code = errorCode(error)
-  if (code !== undefined) Object.assign(copy, { code })
-  return copy
 }
 
 function isLostConnection(error: unknown): boolean {

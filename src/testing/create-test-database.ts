@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 
 import { openPglite } from '../connect/open-pglite.js'
-import { MigrationRunner } from '../runner/migration-runner.js'
+import { MigrationRunner } from '../runner/runner.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
 import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'

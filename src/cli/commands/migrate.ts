@@ -1,4 +1,5 @@
-import { MigrationRunError, type MigrateResult, type MigrationRunner } from '../../runner/migration-runner.js'
+import { MigrationRunError, type MigrateResult } from '../../runner/migration-run-error.js'
+import type { MigrationRunner } from '../../runner/runner.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'

@@ -1,0 +1,211 @@
+import pg from 'pg'
+
+import type { MigrationLockKind } from '../connect/open-migration-database.js'
+import { connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS, pgPoolConfig } from '../connect/pg-config.js'
+import { isPooledUrl } from '../connect/pooled-url.js'
+import { redactUrl } from '../connect/redact.js'
+import { type DatabaseUrlSource, resolveDatabaseUrl } from '../connect/resolve-database-url.js'
+import type { MigrationFile } from '../provider/migration-file.js'
+import type { MigrationStatus, PendingMigration } from '../provider/migration-plan.js'
+import { checkUpToDate } from '../provider/migration-state.js'
+import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
+import type { SchemaDiff } from '../schema-diff/diff-schema.js'
+import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
+import type { MigrateResult } from './migration-run-error.js'
+import type { MigrationRunner as RunnerEngine, MigrationRunnerOptions } from './migration-runner.js'
+import { wrapRunError } from './wrap-run-error.js'
+
+/**
+ * Migrates a database from the SQL files, at app boot or from the CLI: one query when the
+ * database is up to date, each file committed with both ledgers' rows, results true to what is
+ * committed, and the lock that suits the URL. An up-to-date boot over a URL is answered on a
+ * bare pg connection with nothing else loaded; everything else loads the migration engine.
+ *
+ * @example
+ * ```ts
+ * import { MigrationRunner } from '@wukong/adapter-vercel'
+ *
+ * const runner = new MigrationRunner()
+ * await runner.migrate()
+ * const status = await runner.status()
+ * console.log(status.currentVersion)
+ * await runner.close()
+ * ```
+ */
+export class MigrationRunner {
+  readonly #props: MigrationRunnerOptions
+  readonly #provider: SqlFileMigrationProvider
+  #engine: Promise<RunnerEngine> | undefined
+  #loaded: RunnerEngine | undefined
+  #announced = false
+  #source: DatabaseUrlSource | 'db' = 'db'
+  #lock: MigrationLockKind | 'given' = 'given'
+
+  constructor(options: MigrationRunnerOptions = {}) {
+    this.#props = Object.freeze({ ...options })
+    this.#provider = new SqlFileMigrationProvider({
+      migrationFolder: options.migrationFolder,
+      ledgerSchema: options.ledgerSchema,
+      allowDrift: options.allowDrift,
+      lockTimeoutMs: options.lockTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs,
+      onApply: options.onApply,
+    })
+  }
+
+  /** The provider this runner hands to Kysely's Migrator. */
+  get provider(): SqlFileMigrationProvider {
+    return this.#provider
+  }
+
+  /** The folder of migration files; undefined for the package's bundled migrations. */
+  get migrationFolder(): string | undefined {
+    return this.#provider.migrationFolder
+  }
+
+  /** Which setting chose the database: `option`, an environment variable, `embedded` or `db`. */
+  get source(): DatabaseUrlSource | 'db' {
+    return this.#loaded?.source ?? this.#source
+  }
+
+  /**
+   * How migrators exclude one another on this connection: Kysely's `session` advisory lock,
+   * a `transaction`-scoped lock (pooled URLs, the vercel driver), or `given` (a `db` passed in).
+   */
+  get lock(): MigrationLockKind | 'given' {
+    return this.#loaded?.lock ?? this.#lock
+  }
+
+  /** Reads and validates the files without touching any database (throws on the first problem). */
+  verify(): Promise<readonly MigrationFile[]> {
+    return this.#provider.loadFiles()
+  }
+
+  /**
+   * Applies every pending file (see the class). Throws a `MigrationRunError` naming the file,
+   * with every file's outcome.
+   */
+  async migrate(): Promise<MigrateResult> {
+    return (await this.#upToDate()) ?? (await this.#load()).migrate()
+  }
+
+  /** Where the database stands: applied, pending, edited, renamed, missing, out of order; reads only. */
+  async status(): Promise<MigrationStatus> {
+    return (await this.#load()).status()
+  }
+
+  /** The files `migrate()` would apply, with their statements, touching nothing. */
+  async plan(): Promise<readonly (PendingMigration & { readonly statementTexts: readonly string[] })[]> {
+    return (await this.#load()).plan()
+  }
+
+  /** Reverts the last applied file (with its `.down.sql`), or every file above `to`. */
+  async down(options: { readonly to?: number } = {}): Promise<MigrateResult> {
+    return (await this.#load()).down(options)
+  }
+
+  /** Migrates up or down so that `version` is the last applied; 0 reverts everything. */
+  async migrateTo(version: number): Promise<MigrateResult> {
+    return (await this.#load()).migrateTo(version)
+  }
+
+  /**
+   * Compares the live database with what its applied files build (on a shadow database).
+   *
+   * @example
+   * ```ts
+   * const { inSync, differences } = await runner.diff()
+   * ```
+   */
+  async diff(options: { readonly shadowUrl?: string } = {}): Promise<SchemaDiff> {
+    return (await this.#load()).diff(options)
+  }
+
+  /**
+   * Proves the down files on a scratch database: each must restore the schema its up file found.
+   *
+   * @example
+   * ```ts
+   * const report = await runner.verifyRoundTrip()
+   * if (!report.ok) console.log(report.files.filter((f) => f.outcome !== 'proven'))
+   * ```
+   */
+  async verifyRoundTrip(
+    options: { readonly shadowUrl?: string; readonly requireDown?: boolean } = {},
+  ): Promise<RoundTripReport> {
+    return (await this.#load()).verifyRoundTrip(options)
+  }
+
+  /** Closes the connection the runner opened (not a `db` it was given). */
+  async close(): Promise<void> {
+    const engine = this.#engine
+    this.#engine = undefined
+    this.#loaded = undefined
+    if (engine) await (await engine).close()
+  }
+
+  /** The migration engine, loaded on first use (Kysely, the drivers, the apply code). */
+  #load(): Promise<RunnerEngine> {
+    this.#engine ??= import('./migration-runner.js').then(({ MigrationRunner: Engine }) => {
+      const announce = this.#announced ? false : this.#props.announce
+      this.#loaded = new Engine({ ...this.#props, announce })
+      return this.#loaded
+    })
+    return this.#engine
+  }
+
+  /**
+   * The boot-time check over a bare pg connection, before anything else is loaded: the result of
+   * an up-to-date database, or undefined when there is work (or anything but a clear answer),
+   * for the engine to take over. A connection that timed out is reported, not tried again.
+   */
+  async #upToDate(): Promise<MigrateResult | undefined> {
+    const props = this.#props
+    if (this.#engine || props.db || props.embedded === true || (props.driver && props.driver !== 'pg')) return undefined
+    const env = props.env ?? process.env
+    let resolved: ReturnType<typeof resolveDatabaseUrl>
+    try {
+      resolved = resolveDatabaseUrl(props.url, env)
+    } catch {
+      return undefined // the engine says why (no URL in production, an empty variable)
+    }
+    const { url, source } = resolved
+    if (!url || source === 'embedded') return undefined
+    const heads = this.#provider.scanFiles()
+    const timeoutMs = connectTimeoutOf(url, props.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)
+    const pool = new pg.Pool({ ...pgPoolConfig(url, { max: 1, connectTimeoutMs: props.connectTimeoutMs }), max: 1 })
+    pool.on('error', () => {}) // a dropped idle client; the query reports what matters
+    const started = performance.now()
+    try {
+      let client: pg.PoolClient
+      try {
+        client = await pool.connect()
+      } catch (error) {
+        if (timeoutMs === 0 || performance.now() - started < timeoutMs) return undefined
+        throw wrapRunError(error, { url, urlOption: props.url, env, source })
+      }
+      try {
+        this.#source = source
+        this.#lock = (props.pooled ?? isPooledUrl(url)) ? 'transaction' : 'session'
+        const lockTimeoutMs = Math.max(0, Math.trunc(props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS))
+        const query = async (text: string): Promise<readonly unknown[]> => {
+          const results = (await client.query(
+            `BEGIN READ ONLY;\nSET LOCAL lock_timeout = ${lockTimeoutMs};\n${text};\nCOMMIT`,
+          )) as unknown as pg.QueryResult[]
+          return results[2]!.rows
+        }
+        const upToDate = await checkUpToDate(query, heads, props.ledgerSchema).catch(() => undefined)
+        if (upToDate && source !== 'option' && props.announce !== false) {
+          const log = props.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+          log(`Using the database from ${source} (${redactUrl(url)})`)
+          this.#announced = true
+        }
+        return upToDate && Object.freeze({ results: [], currentVersion: upToDate.currentVersion })
+      } finally {
+        client.release(true)
+      }
+    } finally {
+      await pool.end().catch(() => {})
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { DATABASE_URL_VARIABLES, type DatabaseUrlSource } from '../connect/resolve-database-url.js'
+import { redact, urlSecrets } from '../connect/redact.js'
+import { asError, thrownText } from '../connect/thrown-text.js'
+import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
+import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
+import { codeForServerError, readOnlyError } from '../provider/migration-sql-error.js'
+
+/** Where the runner's database came from, for an error that names it. */
+export interface WrapContext {
+  readonly url: string | undefined
+  readonly urlOption: string | undefined
+  readonly env: NodeJS.ProcessEnv
+  readonly source: DatabaseUrlSource | 'db'
+}
+
+/**
+ * Any failure of a run as a {@link MigrationError}, redacted: connection failures become
+ * CONNECTION_FAILED naming the setting that chose the database (one wording, whichever path
+ * connected), server errors keep the code their SQLSTATE maps to.
+ */
+export function wrapRunError(error: unknown, context: WrapContext): MigrationError {
+  const { url, urlOption, env, source } = context
+  const candidates = [url, urlOption, ...DATABASE_URL_VARIABLES.map((name) => env[name])]
+  const secrets = candidates.flatMap((u) => (u ? urlSecrets(u) : []))
+  if (error instanceof MigrationError) {
+    if (!secrets.some((s) => error.message.includes(s))) return error
+    const { file, line, column, sqlState } = error
+    return new MigrationError(error.code, redact(error.reason, secrets), { file, line, column, sqlState })
+  }
+  const message = redact(thrownText(error), secrets)
+  const code = errorCode(error)
+  const sqlState = sqlStateOf(error)
+  if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
+  // Refusals at connection time (bad password, unknown database) are connection failures
+  // like a refused socket; the rest keep the code their SQLSTATE maps to (57P01, a
+  // terminated backend, is a CONNECTION_FAILED too).
+  const refused: readonly string[] = [
+    SQLSTATE.INVALID_PASSWORD,
+    SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+    SQLSTATE.INVALID_CATALOG_NAME,
+  ]
+  if (sqlState !== undefined && !refused.includes(sqlState)) {
+    const mapped = codeForServerError(sqlState, message)
+    if (mapped !== 'CONNECTION_FAILED') return new MigrationError(mapped, message, { sqlState, cause: error })
+  }
+  const where = source === 'db' ? 'the given Kysely instance' : source === 'option' ? 'the url option' : source
+  const lost = code?.startsWith('57P') ?? false
+  const reason = connectionFailedReason({ where, url: url ? redact(url, secrets) : undefined, reason: message, lost })
+  return new MigrationError('CONNECTION_FAILED', reason, {
+    sqlState: lost ? sqlState : undefined,
+    cause: redactedCause(error, secrets),
+  })
+}
+
+/** Always an Error with readable text, whatever the driver threw (PGlite may throw objects). */
+function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
+  const error = asError(thrown)
+  const copy = new Error(redact(error.message, secrets))
+  copy.name = error.name
+  // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.
+  const code = errorCode(error)
+  if (code !== undefined) Object.assign(copy, { code })
+  return copy
+}
