@@ -3,6 +3,7 @@ import { MigrationRunner } from '../runner/index.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
+import { displayPath } from './format.js'
 import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
@@ -101,4 +102,11 @@ export async function withRunner<T>(
 export function describeTarget(target: DatabaseTarget | null): string {
   if (!target) return ''
   return target.source === 'embedded' ? `embedded PGlite in ${target.dataDir}` : `${target.url} (from ${target.source})`
+}
+
+/** The first lines of the status, plan and diff reports. */
+export function printHeader(ctx: CommandContext): void {
+  const c = ctx.out.out
+  ctx.out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
+  ctx.out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
 }

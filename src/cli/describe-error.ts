@@ -5,7 +5,24 @@ import { connectionFailedReason, connectionFailureKind, errorCode } from '../err
 import { MigrationError, MigrationSqlError } from '../provider/index.js'
 import { MigrationRunError } from '../runner/index.js'
 import type { DatabaseTarget } from './database-target.js'
-import type { CliErrorJson } from './json-shapes.js'
+
+/** A failure, as `--json` prints it (docs/json-output.md) and as the human report is drawn from. */
+export interface CliErrorJson {
+  /** A `MigrationErrorCode`, or `USAGE`, `NAME_EXISTS`, `NO_FOLDER`, `TARGET_ABOVE_CURRENT`, `UNEXPECTED`. */
+  readonly code: string
+  readonly message: string
+  readonly file: string | null
+  /** 1-based, in `file`; `sourceLine` is that line's text, for a caret display. */
+  readonly line: number | null
+  readonly column: number | null
+  readonly sourceLine: string | null
+  /** PostgreSQL's SQLSTATE, detail, hint and context, when the server reported the error. */
+  readonly sqlState: string | null
+  readonly detail: string | null
+  readonly hint: string | null
+  readonly where: string | null
+  readonly advice: string | null
+}
 
 /** What {@link describeError} knows besides the error. */
 export interface ErrorContext {

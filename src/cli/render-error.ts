@@ -2,7 +2,7 @@ import { isAbsolute, join } from 'node:path'
 
 import type { Palette } from './colors.js'
 import { displayPath } from './format.js'
-import type { CliErrorJson } from './json-shapes.js'
+import type { CliErrorJson } from './describe-error.js'
 
 /** Where {@link renderError} resolves file names for display. */
 export interface RenderContext {

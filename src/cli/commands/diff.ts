@@ -1,8 +1,8 @@
 import { dropOpenShadowDatabases, type SchemaDiff } from '../../schema-diff/index.js'
-import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
+import { printHeader, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { differenceLines, differenceTally } from '../diff-printer.js'
 import { EXIT } from '../exit-codes.js'
-import { displayPath, plural } from '../format.js'
+import { plural } from '../format.js'
 import { versionPhrase } from '../run-printer.js'
 
 /**
@@ -66,8 +66,7 @@ const LEGEND = '  + only in the database   - only in what the files build   ~ in
 function print(ctx: CommandContext, result: SchemaDiff): void {
   const { out } = ctx
   const c = out.out
-  out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
-  out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
+  printHeader(ctx)
   const where = `shadow database ${result.shadow.name}, ${result.shadow.created ? 'dropped' : 'emptied'}`
   out.line(`${c.bold('Expected:')} what ${plural(result.builtFiles.length, 'applied file')} build (${where})`)
   out.line()

@@ -1,8 +1,12 @@
-import { MigrationRunError, type MigrateResult, type MigrationRunner } from '../../runner/index.js'
+import {
+  MigrationRunError,
+  type MigrateResult,
+  type MigrationFileResult,
+  type MigrationRunner,
+} from '../../runner/index.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'
-import { runResultsJson } from '../json-shapes.js'
 import { countsLine, RunPrinter, versionPhrase } from '../run-printer.js'
 
 /**
@@ -75,4 +79,21 @@ export async function runCommand(
       }
     }
   })
+}
+
+// Every status counted, zeros included, so a script can read `summary.failed` without a default.
+function runResultsJson(results: readonly MigrationFileResult[]) {
+  const summary = { applied: 0, adopted: 0, healed: 0, reverted: 0, failed: 0, 'not-run': 0 }
+  for (const r of results) summary[r.status]++
+  return {
+    results: results.map(({ version, name, fileName, status, durationMs, atomic }) => ({
+      version,
+      name,
+      fileName,
+      status,
+      durationMs: durationMs === undefined ? null : Math.round(durationMs * 10) / 10,
+      atomic,
+    })),
+    summary,
+  }
 }

@@ -1,10 +1,9 @@
 import { join } from 'node:path'
 
 import type { AppliedMigration, MigrationStatus } from '../../provider/index.js'
-import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
+import { printHeader, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, formatDuration, plural } from '../format.js'
-import { appliedJson } from '../json-shapes.js'
 import { versionPhrase } from '../run-printer.js'
 
 /**
@@ -50,11 +49,15 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
   }
 }
 
+// Dates as ISO strings, as JSON has no date.
+function appliedJson(applied: AppliedMigration) {
+  return { ...applied, appliedAt: applied.appliedAt ? new Date(applied.appliedAt).toISOString() : null }
+}
+
 function print(ctx: CommandContext, status: MigrationStatus): void {
   const { out } = ctx
   const c = out.out
-  out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
-  out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
+  printHeader(ctx)
   out.line()
 
   const drifted = new Set(status.drifted.map((d) => d.version))
