@@ -24,20 +24,19 @@ export interface CliErrorJson {
   readonly advice: string | null
 }
 
-/** What {@link describeError} knows besides the error. */
 export interface ErrorContext {
-  /** The migration folder, to read the offending line of a file. */
+  /** To read the offending line of a file. */
   readonly folder: string | null
   readonly target: DatabaseTarget | null
 }
 
-/** A command line that cannot be run as written (exit code 2). */
+/** Exit code 2. */
 export class UsageError extends Error {
   override readonly name: string = 'UsageError'
   readonly code = 'USAGE'
 }
 
-/** A CLI-specific failure with a stable code (e.g. `NAME_EXISTS` from `create`). */
+/** A failure of the CLI's own, with a stable code as MigrationError has (e.g. `NAME_EXISTS`). */
 export class CliError extends Error {
   override readonly name: string = 'CliError'
   readonly code: string
@@ -52,12 +51,7 @@ export class CliError extends Error {
   }
 }
 
-/**
- * Turns any error into the fields a person (and `--json`) needs: the stable code, a message
- * without the location prefix (shown separately), the file, line:column and that line's text,
- * PostgreSQL's SQLSTATE/detail/hint/context, and advice. Connection errors name the setting
- * that chose the database (`--url` or the environment variable) and its redacted URL.
- */
+/** One description of any error, so the human report and `--json` cannot disagree. */
 export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
   if (error instanceof UsageError)
     return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')

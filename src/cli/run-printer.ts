@@ -13,8 +13,8 @@ const LABEL: Readonly<Record<MigrationFileStatus, string>> = {
 }
 
 /**
- * Prints one line per file as a run goes (from the runner's `onApply`), then the files the
- * run failed or did not reach, then a summary. Lines are aligned on the longest file name.
+ * Prints each file as it commits (from `onApply`), so a long run shows progress; then the files it
+ * failed or did not reach.
  *
  * ```text
  *   applied   001_people.sql       14 ms
@@ -33,15 +33,11 @@ export class RunPrinter {
     this.#width = Math.max(0, ...fileNames.map((f) => f.length))
   }
 
-  /** A file finished (applied, adopted, healed or reverted). */
   event(event: ApplyEvent): void {
     this.#print(event.name, event.kind, event.fileName, event.durationMs, event.atomic)
   }
 
-  /**
-   * After a run: the files no event announced (failed, not run), and a correction for any file
-   * announced but found not committed afterwards (the results are the ledger's truth).
-   */
+  /** Corrects any file announced but not committed: the results are the ledger's truth. */
   results(results: readonly MigrationFileResult[]): void {
     for (const r of results) {
       const shown = this.#printed.get(r.name)
@@ -87,7 +83,7 @@ export class RunPrinter {
   }
 }
 
-/** `2 applied, 1 adopted` from a run's results (statuses with a zero count left out). */
+/** `2 applied, 1 adopted`. */
 export function countsLine(results: readonly MigrationFileResult[]): string {
   const counts = new Map<MigrationFileStatus, number>()
   for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1)

@@ -5,12 +5,6 @@ import { EXIT } from '../exit-codes.js'
 import { plural } from '../format.js'
 import { versionPhrase } from '../run-printer.js'
 
-/**
- * `diff [--shadow-url <url>]`: compares the database's schema with what its applied files
- * build (in a shadow database that is always dropped) and prints every difference, grouped by
- * object. Exits 0 in sync, 3 when they differ, 1 when the comparison failed. Reads the
- * database only, in a read-only transaction.
- */
 export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   let result: SchemaDiff
   try {
@@ -42,10 +36,7 @@ export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   }
 }
 
-/**
- * Runs `body`, dropping every shadow database it made if the process is interrupted (Ctrl-C,
- * a CI job's SIGTERM) before it finishes, then exiting 130 / 143 as a shell expects.
- */
+/** A Ctrl-C or a CI job's SIGTERM must not leave shadow databases behind on the server. */
 export async function withShadowCleanupOnSignal<T>(body: () => Promise<T>): Promise<T> {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const handler = (): void => {

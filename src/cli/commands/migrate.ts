@@ -9,15 +9,11 @@ import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'
 import { countsLine, RunPrinter, versionPhrase } from '../run-printer.js'
 
-/**
- * `migrate` (alias `up`): applies every pending file, one line per file as it commits, then a
- * summary. A failure prints the files it did not reach and exits 1.
- */
 export function migrateCommand(ctx: CommandContext): Promise<CommandResult> {
   return runCommand(ctx, 'migrate', (runner) => runner.migrate())
 }
 
-/** Shared by `migrate` and `down`: the per-file lines, the summary, and the JSON fields. */
+/** `migrate` and `down` report alike. */
 export async function runCommand(
   ctx: CommandContext,
   verb: 'migrate' | 'down',

@@ -4,11 +4,6 @@ import { EXIT } from '../exit-codes.js'
 import { plural } from '../format.js'
 import { versionPhrase } from '../run-printer.js'
 
-/**
- * `plan`: the files `migrate` would apply, in order, with every statement and its line, and the
- * applied files whose bookkeeping it would complete. Reads only; exits 1 when migrate would
- * refuse (applied files edited or gone, without --allow-drift).
- */
 export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   let files: readonly MigrationFile[]
   let status: MigrationStatus

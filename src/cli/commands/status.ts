@@ -1,16 +1,12 @@
 import { join } from 'node:path'
 
+import type { Palette } from '../colors.js'
 import type { AppliedMigration, MigrationStatus } from '../../provider/index.js'
 import { printHeader, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, formatDuration, plural } from '../format.js'
 import { versionPhrase } from '../run-printer.js'
 
-/**
- * `status [--check]`: every file with where it stands (applied, adopted, drifted, pending,
- * missing), then a summary and the command that fixes each kind of problem. With `--check`
- * it exits 3 unless the database is up to date, for deploy pipelines.
- */
 export async function statusCommand(ctx: CommandContext): Promise<CommandResult> {
   let status: MigrationStatus
   try {
@@ -140,16 +136,7 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
     out.line(`  wukong-migrate migrate completes it without running any file's SQL`)
 }
 
-function appliedRow(
-  a: AppliedMigration,
-  drifted: boolean,
-  c: {
-    green: (t: string) => string
-    cyan: (t: string) => string
-    red: (t: string) => string
-    bold: (t: string) => string
-  },
-) {
+function appliedRow(a: AppliedMigration, drifted: boolean, c: Palette) {
   const when = a.appliedAt
     ? new Date(a.appliedAt)
         .toISOString()

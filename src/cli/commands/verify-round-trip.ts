@@ -6,12 +6,6 @@ import { EXIT } from '../exit-codes.js'
 import { displayPath, plural } from '../format.js'
 import { withShadowCleanupOnSignal } from './diff.js'
 
-/**
- * `verify --roundtrip [--require-down] [--shadow-url <url>]`: proves the down files on a
- * scratch database (see `MigrationRunner.verifyRoundTrip`), showing the schema difference
- * when a down file does not restore what its up file found. Exits 1 when one fails (or, with
- * `--require-down`, when a file has no down file); files without one are listed otherwise.
- */
 export async function verifyRoundTripCommand(ctx: CommandContext): Promise<CommandResult> {
   let report: RoundTripReport
   const shadowUrl = ctx.args.shadowUrl
