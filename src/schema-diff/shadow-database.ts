@@ -6,40 +6,29 @@ import { createDatabase } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
 
 /**
- * A scratch database the migration files are applied to, to learn what they build. Made on
- * the live database's server (`CREATE DATABASE wk_shadow_…`, dropped afterwards), or given by
- * the user (`shadowUrl`, for servers where they cannot create databases), which must be empty
- * and is emptied again afterwards.
+ * A scratch database to learn what the files build: created next to the live one, or given
+ * (`shadowUrl`, where the user cannot create databases), which must be empty and is emptied again.
  */
 export interface ShadowDatabase {
   readonly url: string
-  /** The database's name. */
   readonly name: string
-  /** True when this process created it (and `drop()` drops it); false for a given URL. */
+  /** False for a given URL, which `drop()` only empties. */
   readonly created: boolean
-  /** Back to an empty database: dropped and created again, or the given one emptied. */
   reset(): Promise<void>
-  /** Drops the database it created, or empties the given one. Idempotent; never throws twice. */
+  /** Idempotent, so an interrupt handler and the normal path may both call it. */
   drop(): Promise<void>
 }
 
-/** Options of {@link openShadowDatabase}. */
 export interface ShadowDatabaseOptions {
-  /** A URL of the live database's server; the shadow is created next to it. */
   readonly serverUrl?: string
-  /** An empty database to use instead (it is emptied again when done). */
   readonly shadowUrl?: string
-  /** Name prefix of a created database. Default `wk_shadow`. */
+  /** Default `wk_shadow`. */
   readonly prefix?: string
 }
 
 // Shadows not yet dropped, so that an interrupted command can drop them before it exits.
 const open = new Set<ShadowDatabase>()
 
-/**
- * Creates (or checks and takes) a shadow database. Every shadow is registered until dropped,
- * so {@link dropOpenShadowDatabases} can clean up after an interrupt.
- */
 export async function openShadowDatabase(options: ShadowDatabaseOptions): Promise<ShadowDatabase> {
   if (options.shadowUrl) return takeGivenShadow(options.shadowUrl)
   if (!options.serverUrl) {
@@ -94,7 +83,6 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   return shadow
 }
 
-/** Drops every shadow database this process has open, e.g. from a SIGINT handler. */
 export async function dropOpenShadowDatabases(): Promise<void> {
   await Promise.allSettled([...open].map((s) => s.drop()))
 }
