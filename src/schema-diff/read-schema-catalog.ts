@@ -4,7 +4,8 @@ import { sql, type Kysely } from 'kysely'
 /** In the order a group's differences are listed: what others depend on first. */
 // biome-ignore format: a list of sixteen
 export const SCHEMA_OBJECT_KINDS = ['extension', 'schema', 'enum', 'domain', 'sequence', 'table', 'column',
-  'constraint', 'index', 'trigger', 'policy', 'view', 'materialized view', 'function', 'procedure', 'aggregate'] as const
+  'constraint', 'index', 'trigger', 'policy', 'view', 'materialized view', 'function', 'procedure',
+  'aggregate'] as const
 
 export type SchemaObjectKind = (typeof SCHEMA_OBJECT_KINDS)[number]
 
