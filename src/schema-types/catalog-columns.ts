@@ -4,21 +4,11 @@ import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE } from 'kysely/mi
 import type { ColumnFamily } from './column-facts.js'
 import { DATABASE_COLUMNS } from './column-facts.js'
 
-/** One column as `[family, nullable, hasDefault]`, the shape of `DATABASE_COLUMNS` entries. */
 export type ColumnFactsTuple = readonly [ColumnFamily, boolean, boolean]
 
-/**
- * Tables → columns → `[family, nullable, hasDefault]`: `DATABASE_COLUMNS`, or what
- * {@link readCatalogColumns} found in a database.
- */
 export type ColumnFactsByTable = Readonly<Record<string, Readonly<Record<string, ColumnFactsTuple>>>>
 
-/**
- * Reads every column of every table in the current schema from the live catalog, as
- * `[family, nullable, hasDefault]`; Kysely's two migration tables are left out (they are not
- * part of the schema agent code queries). Throws on a column type no family covers, so a new
- * kind of column cannot slip past the comparison.
- */
+/** Throws on a column type no family covers, so a new kind of column cannot slip past the comparison. */
 export async function readCatalogColumns(db: Kysely<any>): Promise<ColumnFactsByTable> {
   const { rows } = await sql<{ table: string; column: string; type: string; nullable: boolean; has_default: boolean }>`
     select c.relname as table, a.attname as column, t.typname as type,
@@ -67,10 +57,6 @@ function familyOf(type: string, column: string): ColumnFamily {
   }
 }
 
-/**
- * The differences between two column descriptions, one line each, sorted; empty when they
- * agree on every table and column (name, family, nullability, has-default).
- */
 export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFactsByTable): string[] {
   const out: string[] = []
   for (const table of new Set([...Object.keys(expected), ...Object.keys(live)])) {
@@ -92,9 +78,8 @@ export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFact
 }
 
 /**
- * Compares a database with this package's types (`DATABASE_COLUMNS`): an empty list means
- * agent code typed with `Database` fits it column for column. Useful before adopting a
- * deployed database.
+ * An empty list means code typed with `Database` fits the database column for column: worth a
+ * look before adopting a deployed database.
  *
  * @example
  * ```ts
