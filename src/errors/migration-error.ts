@@ -112,10 +112,7 @@ export type MigrationErrorCode =
   | 'READ_ONLY_DATABASE'
   | 'INVALID_INDEX'
 
-/**
- * The reason of a `CONNECTION_FAILED` error, in one wording wherever it is built: `where` names
- * the setting that chose the database (`POSTGRES_URL`, `--url`…), `url` is already redacted.
- */
+/** One wording wherever a `CONNECTION_FAILED` reason is built; `url` must be redacted already. */
 export function connectionFailedReason(props: {
   readonly where: string
   readonly url?: string | null | undefined
