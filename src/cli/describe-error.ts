@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 
 import { connectionFailedReason, connectionFailureKind, errorCode } from '../errors/index.js'
-import { MigrationError, MigrationSqlError } from '../provider/index.js'
+import { MigrationError, MigrationSqlError, type ServerErrorFields } from '../provider/index.js'
 import { MigrationRunError } from '../runner/index.js'
 import type { DatabaseTarget } from './database-target.js'
 
@@ -63,7 +63,7 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
     return blank(
       'CONNECTION_FAILED',
       `cannot connect to the database from ${source}: not a valid URL`,
-      `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`}`,
+      `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${urlFix(source)}`,
     )
   }
   if (!(error instanceof MigrationError)) {
@@ -91,28 +91,19 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
     return { ...blank('CONNECTION_FAILED', message, connectionAdvice(inner.cause, source)), file: null }
   }
 
-  let sourceLine: string | null = null
-  let server: Pick<CliErrorJson, 'sqlState' | 'detail' | 'hint' | 'where'> = {
-    sqlState: inner.sqlState ?? null,
-    detail: null,
-    hint: null,
-    where: null,
-  }
-  if (inner instanceof MigrationSqlError) {
-    sourceLine = inner.sourceLine ?? null
-    const { detail, hint, where } = inner.server
-    server = { ...server, detail: detail ?? null, hint: hint ?? null, where: where ?? null }
-  }
-  const message = inner.reason
-  if (sourceLine === null && file !== null && line !== null) sourceLine = readLine(context.folder, file, line)
+  const sql = inner instanceof MigrationSqlError ? inner : undefined
+  const server: ServerErrorFields = sql?.server ?? {}
   return {
     code: inner.code,
-    message,
+    message: inner.reason,
     file,
     line,
     column,
-    sourceLine,
-    ...server,
+    sourceLine: sql?.sourceLine ?? (file !== null && line !== null ? readLine(context.folder, file, line) : null),
+    sqlState: inner.sqlState ?? null,
+    detail: server.detail ?? null,
+    hint: server.hint ?? null,
+    where: server.where ?? null,
     advice: advice(inner.code, file, failed?.atomic ?? true, line),
   }
 }
@@ -143,13 +134,13 @@ function readLine(folder: string | null, file: string, line: number): string | n
   }
 }
 
+function urlFix(source: string): string {
+  return source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`
+}
+
 function connectionAdvice(cause: unknown, source: string): string {
   const fix =
-    source === 'embedded'
-      ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server'
-      : source === '--url'
-        ? 'check the URL given to --url'
-        : `check ${source}, or pass --url`
+    source === 'embedded' ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : urlFix(source)
   switch (connectionFailureKind(cause)) {
     case 'credentials':
       return `the server refused the user or password; ${fix}`

@@ -11,28 +11,22 @@ export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
     const shadowUrl = ctx.args.shadowUrl
     result = await withShadowCleanupOnSignal(() => withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl })))
   } catch (error) {
-    const fields = {
-      inSync: false,
-      currentVersion: null,
-      builtFiles: [],
-      missingVersions: [],
-      editedFiles: [],
-      differences: [],
-    }
-    return { exitCode: EXIT.FAILED, fields, error }
+    return { exitCode: EXIT.FAILED, fields: diffFields(), error }
   }
   if (!ctx.out.json) print(ctx, result)
+  return { exitCode: result.inSync ? EXIT.OK : EXIT.NOT_UP_TO_DATE, fields: diffFields(result) }
+}
+
+// `shadow` is left out (undefined) on failure, as no shadow was built.
+function diffFields(r?: SchemaDiff) {
   return {
-    exitCode: result.inSync ? EXIT.OK : EXIT.NOT_UP_TO_DATE,
-    fields: {
-      inSync: result.inSync,
-      currentVersion: result.currentVersion,
-      builtFiles: result.builtFiles,
-      missingVersions: result.missingVersions,
-      editedFiles: result.editedFiles,
-      differences: result.differences,
-      shadow: result.shadow,
-    },
+    inSync: r?.inSync ?? false,
+    currentVersion: r?.currentVersion ?? null,
+    builtFiles: r?.builtFiles ?? [],
+    missingVersions: r?.missingVersions ?? [],
+    editedFiles: r?.editedFiles ?? [],
+    differences: r?.differences ?? [],
+    shadow: r?.shadow,
   }
 }
 

@@ -7,7 +7,7 @@ import {
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'
-import { countsLine, RunPrinter, versionPhrase } from '../run-printer.js'
+import { countsLine, RunPrinter, statusCounts, versionPhrase } from '../run-printer.js'
 
 export function migrateCommand(ctx: CommandContext): Promise<CommandResult> {
   return runCommand(ctx, 'migrate', (runner) => runner.migrate())
@@ -77,10 +77,7 @@ export async function runCommand(
   })
 }
 
-// Every status counted, zeros included, so a script can read `summary.failed` without a default.
 function runResultsJson(results: readonly MigrationFileResult[]) {
-  const summary = { applied: 0, adopted: 0, healed: 0, reverted: 0, failed: 0, 'not-run': 0 }
-  for (const r of results) summary[r.status]++
   return {
     results: results.map(({ version, name, fileName, status, durationMs, atomic }) => ({
       version,
@@ -90,6 +87,6 @@ function runResultsJson(results: readonly MigrationFileResult[]) {
       durationMs: durationMs === undefined ? null : Math.round(durationMs * 10) / 10,
       atomic,
     })),
-    summary,
+    summary: statusCounts(results),
   }
 }

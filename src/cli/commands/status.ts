@@ -12,42 +12,28 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
   try {
     status = await withRunner(ctx, {}, (runner) => runner.status())
   } catch (error) {
-    return {
-      exitCode: EXIT.FAILED,
-      fields: {
-        currentVersion: null,
-        isUpToDate: false,
-        applied: [],
-        pending: [],
-        drifted: [],
-        missing: [],
-        renamed: [],
-        outOfOrder: [],
-        adopted: [],
-      },
-      error,
-    }
+    return { exitCode: EXIT.FAILED, fields: statusFields(), error }
   }
   if (!ctx.out.json) print(ctx, status)
   return {
     exitCode: ctx.args.check && !status.isUpToDate ? EXIT.NOT_UP_TO_DATE : EXIT.OK,
-    fields: {
-      currentVersion: status.currentVersion,
-      isUpToDate: status.isUpToDate,
-      applied: status.applied.map(appliedJson),
-      pending: status.pending,
-      drifted: status.drifted,
-      missing: status.missing,
-      renamed: status.renamed,
-      outOfOrder: status.outOfOrder,
-      adopted: status.adopted.map(appliedJson),
-    },
+    fields: statusFields(status),
   }
 }
 
-// Dates as ISO strings, as JSON has no date.
-function appliedJson(applied: AppliedMigration) {
-  return { ...applied, appliedAt: applied.appliedAt ? new Date(applied.appliedAt).toISOString() : null }
+// Without `refusal`, which the error reports; `appliedAt` dates serialise as ISO strings.
+function statusFields(s?: MigrationStatus) {
+  return {
+    currentVersion: s?.currentVersion ?? null,
+    isUpToDate: s?.isUpToDate ?? false,
+    applied: s?.applied ?? [],
+    pending: s?.pending ?? [],
+    drifted: s?.drifted ?? [],
+    missing: s?.missing ?? [],
+    renamed: s?.renamed ?? [],
+    outOfOrder: s?.outOfOrder ?? [],
+    adopted: s?.adopted ?? [],
+  }
 }
 
 function print(ctx: CommandContext, status: MigrationStatus): void {
