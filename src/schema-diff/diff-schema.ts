@@ -4,13 +4,12 @@ import { join } from 'node:path'
 
 import { sql, type Kysely } from 'kysely'
 
-import { createDatabase } from '../connect/index.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import { readLedgerSnapshot, type LedgerSnapshot } from '../provider/ledger.js'
 import { planMigrations } from '../provider/migration-plan.js'
 import { compareSchemaCatalogs, type SchemaDifference } from './compare-schema-catalogs.js'
 import { readSchemaCatalog, type SchemaCatalog } from './read-schema-catalog.js'
-import { openShadowDatabase } from './shadow-database.js'
+import { onServer, openShadowDatabase } from './shadow-database.js'
 
 /**
  * What `diff` found: every difference between the live database and the schema its applied
@@ -71,7 +70,7 @@ export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff
     folder = await mkdtemp(join(tmpdir(), 'wk-shadow-'))
     for (const file of built) await copyFile(file.path, join(folder, file.fileName))
     await options.build(shadow.url, folder)
-    expected = await readShadow(shadow.url)
+    expected = await onServer(shadow.url, readSchemaCatalog)
   } finally {
     await shadow.drop()
     if (folder) await rm(folder, { recursive: true, force: true })
@@ -100,13 +99,4 @@ async function readLiveReadOnly(live: Kysely<unknown>): Promise<{ snapshot: Ledg
       await sql`rollback`.execute(conn).catch(() => {})
     }
   })
-}
-
-async function readShadow(url: string): Promise<SchemaCatalog> {
-  const db = await createDatabase({ url, driver: 'pg', max: 1, applicationName: 'wukong-migrate shadow' })
-  try {
-    return await readSchemaCatalog(db)
-  } finally {
-    await db.destroy()
-  }
 }

@@ -40,37 +40,18 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   }
   const name = `${options.prefix ?? 'wk_shadow'}_${randomBytes(6).toString('hex')}`
   const serverUrl = options.serverUrl
-  const create = (): Promise<void> =>
-    onServer(serverUrl, async (db) => {
-      await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
-    })
+  const [drop, create] = [
+    `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`,
+    `CREATE DATABASE ${quoteIdent(name)}`,
+  ]
   // Registered before it exists: an interrupt while CREATE DATABASE is in flight (committed on
   // the server, its answer not yet read) drops it once the creation has settled.
-  const creating = create()
-  let dropped: Promise<void> | undefined
-  const shadow: ShadowDatabase = Object.freeze({
-    url: withDatabase(serverUrl, name),
-    name,
-    created: true,
-    async reset(): Promise<void> {
-      await onServer(serverUrl, async (db) => {
-        await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
-        await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
-      })
-    },
-    drop(): Promise<void> {
-      dropped ??= creating
-        .catch(() => {})
-        .then(() =>
-          onServer(serverUrl, async (db) => {
-            await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
-          }),
-        )
-        .finally(() => open.delete(shadow))
-      return dropped
-    },
-  })
-  open.add(shadow)
+  const creating = run(serverUrl, create)
+  const shadow = register(
+    { url: withDatabase(serverUrl, name), name, created: true },
+    () => run(serverUrl, drop, create),
+    () => creating.catch(() => {}).then(() => run(serverUrl, drop)),
+  )
   await creating.catch((error: unknown) => {
     open.delete(shadow)
     throw new MigrationError(
@@ -88,34 +69,29 @@ export async function dropOpenShadowDatabases(): Promise<void> {
 }
 
 async function takeGivenShadow(url: string): Promise<ShadowDatabase> {
-  const name = new URL(url).pathname.slice(1) || '(default database)'
-  await onServer(url, async (db) => {
-    const { rows } = await sql.raw<{ what: string }>(USER_OBJECTS_SQL).execute(db)
-    if (rows.length) {
-      throw new MigrationError(
-        'SHADOW_NOT_EMPTY',
-        `the shadow database ${decodeURIComponent(name)} is not empty ` +
-          `(it has ${rows.map((r) => r.what).join(', ')}); ` +
-          'give an empty database: the migration files are applied to it, and everything in it is dropped afterwards',
-      )
-    }
-  })
+  const name = decodeURIComponent(new URL(url).pathname.slice(1) || '(default database)')
+  const { rows } = await onServer(url, (db) => sql.raw<{ what: string }>(USER_OBJECTS_SQL).execute(db))
+  if (rows.length) {
+    throw new MigrationError(
+      'SHADOW_NOT_EMPTY',
+      `the shadow database ${name} is not empty (it has ${rows.map((r) => r.what).join(', ')}); ` +
+        'give an empty database: the migration files are applied to it, and everything in it is dropped afterwards',
+    )
+  }
+  const empty = () => run(url, EMPTY_DATABASE_SQL)
+  return register({ url, name, created: false }, empty, empty)
+}
+
+function register(
+  props: Pick<ShadowDatabase, 'url' | 'name' | 'created'>,
+  reset: () => Promise<void>,
+  remove: () => Promise<void>,
+): ShadowDatabase {
   let dropped: Promise<void> | undefined
   const shadow: ShadowDatabase = Object.freeze({
-    url,
-    name: decodeURIComponent(name),
-    created: false,
-    async reset(): Promise<void> {
-      await onServer(url, async (db) => {
-        await sql.raw(EMPTY_DATABASE_SQL).execute(db)
-      })
-    },
-    drop(): Promise<void> {
-      dropped ??= onServer(url, async (db) => {
-        await sql.raw(EMPTY_DATABASE_SQL).execute(db)
-      }).finally(() => open.delete(shadow))
-      return dropped
-    },
+    ...props,
+    reset,
+    drop: () => (dropped ??= remove().finally(() => open.delete(shadow))),
   })
   open.add(shadow)
   return shadow
@@ -167,13 +143,20 @@ begin
 end
 $$`
 
-async function onServer(url: string, body: (db: Kysely<unknown>) => Promise<void>): Promise<void> {
+/** A one-connection pool per step, closed at once, so no connection outlives the shadow. */
+export async function onServer<T>(url: string, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
   const db = await createDatabase({ url, driver: 'pg', max: 1, applicationName: 'wukong-migrate shadow' })
   try {
-    await body(db as Kysely<unknown>)
+    return await body(db as Kysely<unknown>)
   } finally {
     await db.destroy()
   }
+}
+
+function run(url: string, ...statements: string[]): Promise<void> {
+  return onServer(url, async (db) => {
+    for (const statement of statements) await sql.raw(statement).execute(db)
+  })
 }
 
 function withDatabase(url: string, database: string): string {

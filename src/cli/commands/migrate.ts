@@ -1,9 +1,4 @@
-import {
-  MigrationRunError,
-  type MigrateResult,
-  type MigrationFileResult,
-  type MigrationRunner,
-} from '../../runner/index.js'
+import { MigrationRunError, type MigrateResult, type MigrationRunner } from '../../runner/index.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'
@@ -21,8 +16,11 @@ export async function runCommand(
 ): Promise<CommandResult> {
   const { out } = ctx
   const started = performance.now()
-  const fields = (result: MigrateResult | undefined, results = result?.results ?? []) => ({
-    ...runResultsJson(results),
+  const fields = (result?: Pick<MigrateResult, 'results' | 'currentVersion'>, results = result?.results ?? []) => ({
+    results: results.map(({ version, name, fileName, status, durationMs, atomic }) => {
+      return { version, name, fileName, status, durationMs: tenths(durationMs), atomic }
+    }),
+    summary: statusCounts(results),
     currentVersion: result?.currentVersion ?? null,
     durationMs: Math.round(performance.now() - started),
   })
@@ -44,7 +42,7 @@ export async function runCommand(
       if (typeof outcome === 'string') {
         // The command decided there was nothing to do (e.g. down on an empty database).
         out.line(outcome)
-        return { exitCode: EXIT.OK, fields: fields(undefined) }
+        return { exitCode: EXIT.OK, fields: fields() }
       }
       const took = formatDuration(performance.now() - started)
       if (outcome.results.length === 0)
@@ -55,7 +53,7 @@ export async function runCommand(
         )
       return { exitCode: EXIT.OK, fields: fields(outcome) }
     } catch (error) {
-      if (!(error instanceof MigrationRunError)) return { exitCode: EXIT.FAILED, fields: fields(undefined), error }
+      if (!(error instanceof MigrationRunError)) return { exitCode: EXIT.FAILED, fields: fields(), error }
       printer?.results(error.results)
       // Say where the database stands now, if it still answers; the failure is what matters.
       const now = await runner.status().then(
@@ -77,16 +75,7 @@ export async function runCommand(
   })
 }
 
-function runResultsJson(results: readonly MigrationFileResult[]) {
-  return {
-    results: results.map(({ version, name, fileName, status, durationMs, atomic }) => ({
-      version,
-      name,
-      fileName,
-      status,
-      durationMs: durationMs === undefined ? null : Math.round(durationMs * 10) / 10,
-      atomic,
-    })),
-    summary: statusCounts(results),
-  }
+// Finer than a tenth of a millisecond is noise.
+function tenths(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms * 10) / 10
 }

@@ -81,25 +81,19 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
   if (rows.length === 0) out.line(c.dim('  (no migration files, nothing applied)'))
   out.line()
 
-  const problems = [
-    status.pending.length ? `${status.pending.length} pending` : '',
-    status.drifted.length ? `${status.drifted.length} drifted` : '',
-    status.missing.length ? `${status.missing.length} missing` : '',
-    status.renamed.length ? `${status.renamed.length} renamed` : '',
-  ].filter(Boolean)
+  const problems = (['pending', 'drifted', 'missing', 'renamed'] as const)
+    .filter((k) => status[k].length)
+    .map((k) => `${status[k].length} ${k}`)
   const unfinished = status.applied.filter((a) => !a.recordedByKysely || a.checksumMatches === null)
+  const where = versionPhrase(status.currentVersion)
   if (status.isUpToDate) {
-    out.line(
-      c.green(
-        `Up to date: ${versionPhrase(status.currentVersion)} (${plural(status.applied.length, 'file')} applied).`,
-      ),
-    )
+    out.line(c.green(`Up to date: ${where} (${plural(status.applied.length, 'file')} applied).`))
     return
   }
   const summary = problems.length
     ? problems.join(', ')
     : `bookkeeping of ${plural(unfinished.length, 'file')} to complete`
-  out.line(c.yellow(`Not up to date: ${versionPhrase(status.currentVersion)}; ${summary}.`))
+  out.line(c.yellow(`Not up to date: ${where}; ${summary}.`))
   if (status.drifted.length) {
     const paths = status.drifted.map((d) => displayPath(join(ctx.folder, d.fileName), ctx.io.cwd)).join(' ')
     out.line(
@@ -123,12 +117,8 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
 }
 
 function appliedRow(a: AppliedMigration, drifted: boolean, c: Palette) {
-  const when = a.appliedAt
-    ? new Date(a.appliedAt)
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d+Z$/, 'Z')
-    : 'date unknown'
+  const iso = a.appliedAt?.toISOString()
+  const when = iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z` : 'date unknown'
   const took = a.executionMs !== null ? `, ${formatDuration(a.executionMs)}` : ''
   if (drifted)
     return {
