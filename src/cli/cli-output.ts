@@ -36,34 +36,28 @@ export class CliOutput {
     }
   }
 
-  get stdoutClosed(): boolean {
-    return this.#closed.has(this.#io.stdout)
-  }
-
   /** Raw text: already redacted, or fixed text such as the usage. */
   write(stream: 'stdout' | 'stderr', text: string): void {
     const target = stream === 'stdout' ? this.#io.stdout : this.#io.stderr
     if (!this.#closed.has(target)) target.write(text)
   }
 
-  redact(text: string): string {
-    return redact(text, this.#secrets)
-  }
-
   /** Dropped with `--json`, where stdout is the document. */
   line(text = ''): void {
-    if (!this.json) this.write('stdout', `${this.redact(text)}\n`)
+    if (!this.json) this.write('stdout', `${redact(text, this.#secrets)}\n`)
   }
 
   error(text = ''): void {
-    this.write('stderr', `${this.redact(text)}\n`)
+    this.write('stderr', `${redact(text, this.#secrets)}\n`)
   }
 
   document(doc: object): void {
     // Redacted before serialising too: JSON escaping would hide a `"` or `\` of a password from redact.
-    this.write(
-      'stdout',
-      `${this.redact(JSON.stringify(doc, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value), 2))}\n`,
+    const json = JSON.stringify(
+      doc,
+      (_key, value) => (typeof value === 'string' ? redact(value, this.#secrets) : value),
+      2,
     )
+    this.write('stdout', `${redact(json, this.#secrets)}\n`)
   }
 }

@@ -59,13 +59,12 @@ function summary(kind: SchemaDifference['kind'], facts: SchemaFacts): string {
       return String(facts['definition'] ?? '')
     case 'function':
     case 'procedure':
-      return firstLine(String(facts['definition'] ?? ''))
+      return String(facts['definition'] ?? '').split('\n')[0]!
     case 'enum':
       return `(${(facts['values'] as readonly string[] | null)?.join(', ') ?? ''})`
     case 'extension':
       return `version ${facts['version']}`
     case 'sequence':
-      return String(facts['type'] ?? '')
     case 'domain':
       return String(facts['type'] ?? '')
     default:
@@ -78,14 +77,8 @@ function isLong(value: SchemaFact): boolean {
 }
 
 function show(value: SchemaFact): string {
-  if (value === null) return 'none'
-  if (Array.isArray(value)) return `(${value.join(', ')})`
-  if (value === '') return 'none'
-  return String(value)
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? ''
+  if (value === null || value === '') return 'none'
+  return Array.isArray(value) ? `(${value.join(', ')})` : String(value)
 }
 
 // Not a real diff: function bodies differ in a few lines, and those are what a person needs.

@@ -6,8 +6,8 @@ import { LINE_BREAK } from '../provider/sql-text.js'
 export interface VerifyWarning {
   readonly code: 'VERSION_GAP' | 'IGNORED_DIRECTIVE' | 'NO_MIGRATIONS'
   readonly message: string
-  readonly file?: string
-  readonly line?: number
+  readonly file: string | null
+  readonly line: number | null
 }
 
 /** The reader's own rules in its collect-all mode, so one CI run lists every broken file. */
@@ -26,7 +26,7 @@ export async function verifyMigrationFolder(folder: string) {
 
   const warnings: VerifyWarning[] = []
   if (errors.length === 0 && files.length === 0) {
-    warnings.push({ code: 'NO_MIGRATIONS', message: `${folder} has no migration files` })
+    warnings.push({ code: 'NO_MIGRATIONS', message: `${folder} has no migration files`, file: null, line: null })
   }
   for (let i = 1; i < files.length; i++) {
     const [a, b] = [files[i - 1]!, files[i]!]
@@ -37,6 +37,7 @@ export async function verifyMigrationFolder(folder: string) {
         code: 'VERSION_GAP',
         message: `${missing} not used between ${a.fileName} and ${b.fileName} (allowed, but usually a file that was renamed or not committed)`,
         file: b.fileName,
+        line: null,
       })
     }
   }

@@ -23,12 +23,7 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
       down: f.down?.fileName ?? null,
     })),
     errors,
-    warnings: report.warnings.map((w) => ({
-      code: w.code,
-      message: w.message,
-      file: w.file ?? null,
-      line: w.line ?? null,
-    })),
+    warnings: report.warnings,
   }
   if (!out.json) {
     out.line(`${c.bold('Folder:')} ${displayPath(folder, ctx.io.cwd)}`)
