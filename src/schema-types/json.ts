@@ -1,33 +1,17 @@
 import type { ColumnType } from 'kysely'
 
 /**
- * A JSON value, as pg returns a `jsonb` column (parsed).
+ * A JSON value, as pg returns a `jsonb` column (parsed), with its scalar and array forms.
  *
  * @example
  * ```ts
  * const parameters: Json = { query: 'pgvector', limit: 5 }
- * ```
- */
-export type Json = JsonPrimitive | JsonArray | JsonObject
-
-/**
- * A JSON scalar.
- *
- * @example
- * ```ts
+ * const tags: JsonArray = ['postgres', 'kysely']
  * const value: JsonPrimitive = 'done'
  * ```
  */
+export type Json = JsonPrimitive | JsonArray | JsonObject
 export type JsonPrimitive = string | number | boolean | null
-
-/**
- * A JSON array.
- *
- * @example
- * ```ts
- * const tags: JsonArray = ['postgres', 'kysely']
- * ```
- */
 export type JsonArray = Json[]
 
 /**
