@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 
 /** For an index, its table's: that is what a lock on it blocks. */
 export interface RelationSize {
+  /** False when a pending file creates it. */
   readonly exists: boolean
   readonly rows: number
   readonly bytes: number
