@@ -3,6 +3,7 @@ import { MigrationRunner } from '../runner/runner.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
+import { displayPath } from './format.js'
 import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
@@ -27,46 +28,34 @@ type ValueOf<F> = F extends { multiple: true }
       ? string | undefined
       : boolean
 
-/** A parsed command line: a field for each flag of `FLAGS`, named by its `key`. */
+/** Derived from `FLAGS`, so a new flag cannot be parsed without a field to hold it. */
 export type CliArgs = {
   readonly command: CliCommand
-  /** The name given to `create`. */
   readonly name?: string
-  /** The files given to `lint`. */
   readonly files: readonly string[]
-  /** The command `--help` (or `help <command>`) asks about; undefined for the general usage. */
   readonly helpFor?: Exclude<CliCommand, 'help' | 'version'>
 } & { readonly [F in CliFlag as Flags[F] extends { key: infer K extends string } ? K : never]: ValueOf<Flags[F]> }
 
-/** What every command gets. */
 export interface CommandContext {
   readonly args: CliArgs
   readonly io: CliIo
   readonly out: CliOutput
-  /** The migration folder, absolute. */
   readonly folder: string
-  /** The database, for commands that use one. */
   readonly target: DatabaseTarget | null
 }
 
-/**
- * What a command hands back: its exit code, its `--json` fields (complete even on failure,
- * so the document's shape does not depend on the outcome) and the error to report, if any.
- */
+/** `fields` are complete even on failure, so a `--json` document's shape does not depend on the outcome. */
 export interface CommandResult {
   readonly exitCode: ExitCode
   readonly fields: Readonly<Record<string, unknown>>
   readonly error?: unknown
-  /** True when the command already drew the error for people (verify draws every one). */
+  /** verify draws every error itself. */
   readonly errorShown?: boolean
-  /** A last line for people, printed after the error block (e.g. a failed run's summary). */
+  /** Printed after the error block, so a failed run's summary is the last line a person sees. */
   readonly trailer?: string
 }
 
-/**
- * Runs `body` with a {@link MigrationRunner} configured from the command line, and closes
- * it (the pool, or the embedded database's files) whatever happens.
- */
+/** Closes the runner whatever happens: an open pool or embedded database would keep the process alive. */
 export async function withRunner<T>(
   ctx: CommandContext,
   options: { readonly onApply?: (event: ApplyEvent) => void },
@@ -84,9 +73,7 @@ export async function withRunner<T>(
     connectTimeoutMs: ctx.args.connectTimeoutMs,
     statementTimeoutMs: ctx.args.statementTimeoutMs,
     busyTimeoutMs: ctx.args.busyTimeoutMs,
-    // The runner's notices (e.g. that the embedded database is used) go to stderr, redacted,
-    // so stdout stays the report (or the JSON document). A server is named in the report's
-    // header already; the embedded database is announced on stderr, even with --json.
+    // Notices go to stderr so stdout stays the report; the embedded database is announced even with --json.
     log: (line) => ctx.out.error(line),
     announce: ctx.target?.source === 'embedded',
     onApply: options.onApply,
@@ -98,8 +85,14 @@ export async function withRunner<T>(
   }
 }
 
-/** The header naming the database, for human reports. */
 export function describeTarget(target: DatabaseTarget | null): string {
   if (!target) return ''
   return target.source === 'embedded' ? `embedded PGlite in ${target.dataDir}` : `${target.url} (from ${target.source})`
+}
+
+/** The first lines of the status, plan and diff reports. */
+export function printHeader(ctx: CommandContext): void {
+  const c = ctx.out.out
+  ctx.out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
+  ctx.out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
 }

@@ -1,23 +1,19 @@
 import type { CliArgs, CliCommand, CommandContext, CommandResult } from './command-context.js'
 import { type CliFlag, FLAGS, type FlagSpec } from './flag-table.js'
 
-/** Flags every command takes. */
-export const COMMON_FLAGS: readonly CliFlag[] = ['dir', 'env-file', 'json', 'help']
+const COMMON_FLAGS: readonly CliFlag[] = ['dir', 'env-file', 'json', 'help']
 
-/** One command, declared once. */
+/** One command, declared once: parsing, `--help` and docs/cli.md all read it. */
 export interface CommandSpec {
   readonly name: Exclude<CliCommand, 'version'>
   readonly aliases?: readonly string[]
-  /** What follows the name in the synopsis (its operand, or its main flag). */
   readonly synopsis?: string
-  /** What it does; the first sentence is its line in the general help. */
+  /** The first sentence is its line in the general help. */
   readonly detail: string
   readonly example: string
-  /** What follows its name: one name (`create`), any number of files (`lint`), else nothing. */
   readonly operands?: 'name' | 'files'
-  /** Whether it opens a database; a flag name: only when that flag is given. */
+  /** A flag name: only when that flag is given. */
   readonly database: boolean | CliFlag
-  /** Flags beyond {@link COMMON_FLAGS}. */
   readonly flags: readonly CliFlag[]
   /** Flags that mean something only beside another flag of this command. */
   readonly onlyWith?: { readonly flag: CliFlag; readonly flags: readonly CliFlag[]; readonly why: string }
@@ -27,7 +23,6 @@ export interface CommandSpec {
 
 const WAITS: readonly CliFlag[] = ['connect-timeout', 'busy-timeout']
 
-/** Every command, in the order help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'migrate',
@@ -143,23 +138,20 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ]
 
-/** The command a word names (a name or an alias); undefined for anything else. */
 export function commandNamed(word: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === word || c.aliases?.includes(word))
 }
 
-/** The flags a command takes, common ones last. */
 export function flagsOf(command: CommandSpec): readonly CliFlag[] {
   return [...command.flags, ...COMMON_FLAGS]
 }
 
-/** The commands that take a flag; undefined for a flag every command takes. */
+/** Undefined for a flag every command takes. */
 export function commandsTaking(flag: CliFlag): readonly string[] | undefined {
   if (COMMON_FLAGS.includes(flag)) return undefined
   return COMMANDS.filter((c) => c.flags.includes(flag)).map((c) => c.name)
 }
 
-/** Whether a command opens a database with these arguments. */
 export function opensDatabase(command: CommandSpec, args: CliArgs): boolean {
   const when = command.database
   return typeof when === 'boolean' ? when : Boolean(args[(FLAGS[when] as FlagSpec).key as keyof CliArgs])

@@ -2,21 +2,15 @@ import { embeddedDataDir } from '../connect/embedded-settings.js'
 import { redact, redactUrl, urlSecrets } from '../connect/redact.js'
 import { DATABASE_URL_VARIABLES, resolveDatabaseUrl } from '../connect/resolve-database-url.js'
 
-/** The database a command will use, as it may be shown: the URL is already redacted. */
+/** The database a command will use, as it may be shown (the URL redacted). */
 export interface DatabaseTarget {
   /** `--url`, the environment variable that supplied the URL, or `embedded`. */
   readonly source: string
-  /** The URL with its password replaced by `***`; null for the embedded database. */
   readonly url: string | null
-  /** The embedded database's folder; null for a server. */
   readonly dataDir: string | null
 }
 
-/**
- * Which database a command connects to, decided exactly as the runner decides it
- * (`resolveDatabaseUrl`; `--embedded` picks the embedded database), so messages can name it
- * before any connection is tried.
- */
+/** Decided as the runner decides it, so messages can name the database before any connection is tried. */
 export function databaseTarget(
   urlOption: string | undefined,
   env: NodeJS.ProcessEnv,
@@ -32,11 +26,7 @@ export function databaseTarget(
   })
 }
 
-/**
- * Every password the CLI must never print: those of `--url`-like arguments and of every URL
- * variable, decoded and as written (percent-encoded), so `redact` finds them anywhere, not
- * only inside a URL.
- */
+/** Decoded and as written, so `redact` finds a password anywhere, not only inside a URL. */
 export function knownSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const urls = [...argv.filter((a) => a.includes('://')), ...DATABASE_URL_VARIABLES.map((name) => env[name])]
   return [...new Set(urls.flatMap((u) => (u ? urlSecrets(u) : [])))]

@@ -3,25 +3,41 @@ import { isAbsolute, join } from 'node:path'
 
 import { connectionFailedReason, connectionFailureKind, errorCode } from '../errors/index.js'
 import { MigrationError } from '../errors/migration-error.js'
-import { MigrationSqlError } from '../provider/migration-sql-error.js'
+import { MigrationSqlError, type ServerErrorFields } from '../provider/migration-sql-error.js'
 import { MigrationRunError } from '../runner/migration-run-error.js'
 import type { DatabaseTarget } from './database-target.js'
-import type { CliErrorJson } from './json-shapes.js'
 
-/** What {@link describeError} knows besides the error. */
+/** A failure, as `--json` prints it (docs/json-output.md) and as the human report is drawn from. */
+export interface CliErrorJson {
+  /** A `MigrationErrorCode`, or `USAGE`, `NAME_EXISTS`, `NO_FOLDER`, `TARGET_ABOVE_CURRENT`, `UNEXPECTED`. */
+  readonly code: string
+  readonly message: string
+  readonly file: string | null
+  /** 1-based, in `file`; `sourceLine` is that line's text, for a caret display. */
+  readonly line: number | null
+  readonly column: number | null
+  readonly sourceLine: string | null
+  /** PostgreSQL's SQLSTATE, detail, hint and context, when the server reported the error. */
+  readonly sqlState: string | null
+  readonly detail: string | null
+  readonly hint: string | null
+  readonly where: string | null
+  readonly advice: string | null
+}
+
 export interface ErrorContext {
-  /** The migration folder, to read the offending line of a file. */
+  /** To read the offending line of a file. */
   readonly folder: string | null
   readonly target: DatabaseTarget | null
 }
 
-/** A command line that cannot be run as written (exit code 2). */
+/** Exit code 2. */
 export class UsageError extends Error {
   override readonly name: string = 'UsageError'
   readonly code = 'USAGE'
 }
 
-/** A CLI-specific failure with a stable code (e.g. `NAME_EXISTS` from `create`). */
+/** A failure of the CLI's own, with a stable code as MigrationError has (e.g. `NAME_EXISTS`). */
 export class CliError extends Error {
   override readonly name: string = 'CliError'
   readonly code: string
@@ -36,12 +52,7 @@ export class CliError extends Error {
   }
 }
 
-/**
- * Turns any error into the fields a person (and `--json`) needs: the stable code, a message
- * without the location prefix (shown separately), the file, line:column and that line's text,
- * PostgreSQL's SQLSTATE/detail/hint/context, and advice. Connection errors name the setting
- * that chose the database (`--url` or the environment variable) and its redacted URL.
- */
+/** One description of any error, so the human report and `--json` cannot disagree. */
 export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
   if (error instanceof UsageError)
     return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
@@ -53,7 +64,7 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
     return blank(
       'CONNECTION_FAILED',
       `cannot connect to the database from ${source}: not a valid URL`,
-      `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`}`,
+      `write it as postgres://user:password@host:port/database (percent-encode @ : / in the password); ${urlFix(source)}`,
     )
   }
   if (!(error instanceof MigrationError)) {
@@ -81,28 +92,19 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
     return { ...blank('CONNECTION_FAILED', message, connectionAdvice(inner.cause, source)), file: null }
   }
 
-  let sourceLine: string | null = null
-  let server: Pick<CliErrorJson, 'sqlState' | 'detail' | 'hint' | 'where'> = {
-    sqlState: inner.sqlState ?? null,
-    detail: null,
-    hint: null,
-    where: null,
-  }
-  if (inner instanceof MigrationSqlError) {
-    sourceLine = inner.sourceLine ?? null
-    const { detail, hint, where } = inner.server
-    server = { ...server, detail: detail ?? null, hint: hint ?? null, where: where ?? null }
-  }
-  const message = inner.reason
-  if (sourceLine === null && file !== null && line !== null) sourceLine = readLine(context.folder, file, line)
+  const sql = inner instanceof MigrationSqlError ? inner : undefined
+  const server: ServerErrorFields = sql?.server ?? {}
   return {
     code: inner.code,
-    message,
+    message: inner.reason,
     file,
     line,
     column,
-    sourceLine,
-    ...server,
+    sourceLine: sql?.sourceLine ?? (file !== null && line !== null ? readLine(context.folder, file, line) : null),
+    sqlState: inner.sqlState ?? null,
+    detail: server.detail ?? null,
+    hint: server.hint ?? null,
+    where: server.where ?? null,
     advice: advice(inner.code, file, failed?.atomic ?? true, line),
   }
 }
@@ -133,13 +135,13 @@ function readLine(folder: string | null, file: string, line: number): string | n
   }
 }
 
+function urlFix(source: string): string {
+  return source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`
+}
+
 function connectionAdvice(cause: unknown, source: string): string {
   const fix =
-    source === 'embedded'
-      ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server'
-      : source === '--url'
-        ? 'check the URL given to --url'
-        : `check ${source}, or pass --url`
+    source === 'embedded' ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : urlFix(source)
   switch (connectionFailureKind(cause)) {
     case 'credentials':
       return `the server refused the user or password; ${fix}`

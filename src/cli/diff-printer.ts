@@ -2,12 +2,7 @@ import { groupOf, type SchemaDifference, type SchemaFact, type SchemaFacts } fro
 import type { Palette } from './colors.js'
 import { plural } from './format.js'
 
-/**
- * The lines of a schema comparison for people, grouped by the object they belong to (a table
- * with its columns, constraints, indexes and triggers; a function; an extension): `+` only in
- * the database, `-` only in what the files build, `~` in both but different, with the facts
- * that differ as `expected → actual`.
- */
+/** Grouped by table, so a column's change reads next to its table's other changes. */
 export function differenceLines(differences: readonly SchemaDifference[], c: Palette, indent = ''): string[] {
   const lines: string[] = []
   let group: string | undefined
@@ -40,14 +35,12 @@ export function differenceLines(differences: readonly SchemaDifference[], c: Pal
   return lines
 }
 
-/** `3 differences (1 added, 1 dropped, 1 changed)`. */
 export function differenceTally(differences: readonly SchemaDifference[]): string {
   const count = (change: SchemaDifference['change']) => differences.filter((d) => d.change === change).length
   const parts = (['added', 'dropped', 'changed'] as const).filter((k) => count(k)).map((k) => `${count(k)} ${k}`)
   return `${plural(differences.length, 'difference')}${parts.length ? ` (${parts.join(', ')})` : ''}`
 }
 
-/** The facts worth a glance for an object that exists on one side only. */
 function summary(kind: SchemaDifference['kind'], facts: SchemaFacts): string {
   switch (kind) {
     case 'column':
@@ -66,13 +59,12 @@ function summary(kind: SchemaDifference['kind'], facts: SchemaFacts): string {
       return String(facts['definition'] ?? '')
     case 'function':
     case 'procedure':
-      return firstLine(String(facts['definition'] ?? ''))
+      return String(facts['definition'] ?? '').split('\n')[0]!
     case 'enum':
       return `(${(facts['values'] as readonly string[] | null)?.join(', ') ?? ''})`
     case 'extension':
       return `version ${facts['version']}`
     case 'sequence':
-      return String(facts['type'] ?? '')
     case 'domain':
       return String(facts['type'] ?? '')
     default:
@@ -85,17 +77,11 @@ function isLong(value: SchemaFact): boolean {
 }
 
 function show(value: SchemaFact): string {
-  if (value === null) return 'none'
-  if (Array.isArray(value)) return `(${value.join(', ')})`
-  if (value === '') return 'none'
-  return String(value)
+  if (value === null || value === '') return 'none'
+  return Array.isArray(value) ? `(${value.join(', ')})` : String(value)
 }
 
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? ''
-}
-
-/** The lines only in `expected` (`-`) and only in `actual` (`+`), in order; a long single line shows whole. */
+// Not a real diff: function bodies differ in a few lines, and those are what a person needs.
 function lineChanges(expected: string, actual: string): [string, string][] {
   const [e, a] = [expected.split('\n'), actual.split('\n')]
   const inA = new Set(a)

@@ -1,17 +1,10 @@
-/** The process exit codes of `wukong-migrate`, for deploy scripts. */
+/** Stable, as deploy scripts branch on them. */
 export const EXIT = Object.freeze({
-  /** The command did what was asked. */
   OK: 0,
-  /** A migration, a migration file (verify, create) or the connection failed. */
   FAILED: 1,
-  /** The command line is wrong: unknown command or flag, bad value. */
   USAGE: 2,
-  /**
-   * `status --check`: the database is not up to date (pending, drifted or missing files);
-   * `diff`: the database differs from what its applied files build.
-   */
+  /** `status --check` found work, `diff` found differences, `lint` found findings at `--fail-on`. */
   NOT_UP_TO_DATE: 3,
 })
 
-/** One of {@link EXIT}'s values. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]

@@ -1,12 +1,8 @@
 import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
 
-// The flags, apart from the commands so that CliArgs can be derived from them without a cycle.
+// Apart from the commands, so that CliArgs can be derived from the flags without a cycle.
 
-/**
- * What a flag's value is: its placeholder in help, an example for error messages, and for
- * numbers the accepted range. 2147483647 bounds every number: PostgreSQL's timeouts and
- * versions are 32-bit integers, and Node's timers stop at the same value.
- */
+/** 2147483647 bounds every number: PostgreSQL's timeouts and versions are 32-bit, and so are Node's timers. */
 export const VALUE_KINDS = {
   url: { placeholder: '<url>', example: 'postgres://user@host:5432/db' },
   folder: { placeholder: '<folder>', example: 'migrations' },
@@ -22,20 +18,17 @@ export const VALUE_KINDS = {
 
 /** One flag, declared once: parsing, `--help`, usage errors and docs/cli.md all read this. */
 export interface FlagSpec {
-  /** The `CliArgs` field it sets; `--version` sets none (it is a command of its own). */
+  /** The `CliArgs` field; `--version` sets none (it is a command of its own). */
   readonly key?: string
   readonly short?: string
   /** Absent for a switch. */
   readonly value?: keyof typeof VALUE_KINDS
-  /** May be given more than once; the values are kept in order. */
   readonly multiple?: boolean
-  /** The environment variable(s) used when the flag is not given. */
   readonly env?: string
   readonly default?: string
   readonly help: string
 }
 
-/** Every flag, in the order help lists them. */
 export const FLAGS = {
   url: {
     key: 'url',
@@ -127,5 +120,4 @@ export const FLAGS = {
   version: { short: 'v', help: "the package's version (no command)" },
 } as const satisfies Record<string, FlagSpec>
 
-/** A flag's name, without the dashes. */
 export type CliFlag = keyof typeof FLAGS

@@ -5,28 +5,16 @@ import { parseEnv } from 'node:util'
 import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
 import { UsageError } from './describe-error.js'
 
-/** The files read when no `--env-file` is given, in order: a later file wins over an earlier one. */
-export const DEFAULT_ENV_FILES = ['.env', '.env.local'] as const
-
-/** The environment a command runs with, and the files that contributed to it. */
-export interface CliEnvironment {
-  readonly env: NodeJS.ProcessEnv
-  /** Absolute paths of the files read, in order. */
-  readonly files: readonly string[]
-}
-
 /**
- * The CLI's environment: the process's own variables over those of the env files, so a
- * variable already set is never overridden. The files are `--env-file` paths when given (each
- * must exist), else `.env` then `.env.local` in `cwd` when present; a later file wins over an
- * earlier one. So: real environment > `.env.local` > `.env`. Files are parsed with Node's own
- * `util.parseEnv` (the format of `node --env-file`: CRLF, `export`, quotes, comments) after
- * dropping a byte-order mark, which it would read as part of the first name. A line that names
- * a database URL variable but does not set it (`DATABASE_URL: …`) is a usage error: skipping it
- * would quietly pick the embedded database. The process environment is not changed.
+ * Real environment > later file > earlier file (`.env`, `.env.local`, or `--env-file`s), as
+ * `node --env-file` reads them; the process environment is not changed.
  */
-export function loadEnvFiles(env: NodeJS.ProcessEnv, cwd: string, explicit: readonly string[]): CliEnvironment {
-  const paths = explicit.length ? explicit.map((f) => resolve(cwd, f)) : DEFAULT_ENV_FILES.map((f) => resolve(cwd, f))
+export function loadEnvFiles(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  explicit: readonly string[],
+): { readonly env: NodeJS.ProcessEnv; readonly files: readonly string[] } {
+  const paths = (explicit.length ? explicit : ['.env', '.env.local']).map((f) => resolve(cwd, f))
   const merged: NodeJS.ProcessEnv = {}
   const files: string[] = []
   for (const path of paths) {
@@ -40,7 +28,9 @@ export function loadEnvFiles(env: NodeJS.ProcessEnv, cwd: string, explicit: read
         `${explicit.length ? '--env-file ' : 'cannot read '}${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
       )
     }
+    // parseEnv would read a byte-order mark as part of the first name.
     const vars = parseEnv(text.replace(/^\uFEFF/, ''))
+    // `DATABASE_URL: …` skipped would quietly pick the embedded database.
     text.split(/\r?\n/).forEach((line, i) => {
       const name = DATABASE_URL_VARIABLES.find((n) => new RegExp(`^\\s*(export\\s+)?${n}\\b`).test(line))
       if (name && vars[name] === undefined)

@@ -9,22 +9,7 @@ import {
 } from '../provider/index.js'
 import { CliError, UsageError } from './describe-error.js'
 
-/** The file `create` wrote. */
-export interface NewMigrationFile {
-  readonly version: number
-  /** The Kysely migration name, e.g. `005_add_session_tags`. */
-  readonly name: string
-  readonly fileName: string
-  readonly path: string
-}
-
-/**
- * A name as the file pattern wants it: lower-case ASCII words joined by underscores, at most 60
- * characters. `Add session tags`, `add-session-tags` and `Ädd Session/Tags` all become
- * `add_session_tags` (accents dropped, anything else a separator); a typed `005_` prefix and
- * `.sql` suffix are dropped (the number is chosen here). A name with no letter or digit left
- * (`../..`, `日本語`) is refused.
- */
+/** `Ädd Session/Tags.sql` → `add_session_tags`: the file pattern accepts only lower-case ASCII words. */
 export function migrationSlug(raw: string): string {
   let slug = raw
     .normalize('NFKD')
@@ -36,21 +21,15 @@ export function migrationSlug(raw: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
-  // Cut at a word's end: the file name must stay well inside every file system's limit.
+  // Well inside every file system's name limit, cut at a word's end.
   if (slug.length > 60) slug = /^(.{1,60})(?:_|$)/.exec(slug.slice(0, 61))?.[1] ?? slug.slice(0, 60)
   if (!slug)
     throw new UsageError(`"${raw}" has no letters or digits to name a migration with, e.g. create add_session_tags`)
   return slug
 }
 
-/**
- * Writes the next `NNN_name.sql` of a folder (creating the folder if needed) from
- * {@link migrationTemplate}. The number is one above the highest in the folder, zero-padded to
- * the folder's width (3 digits in a new folder), so names keep sorting in version order, which
- * is the order Kysely runs them in. Refuses a name a file already uses, and a folder whose
- * files use different widths (MIXED_VERSION_WIDTH, as verify and migrate do).
- */
-export async function createMigrationFile(folder: string, rawName: string): Promise<NewMigrationFile> {
+/** Zero-pads to the folder's width, so names keep sorting in version order, the order Kysely runs them in. */
+export async function createMigrationFile(folder: string, rawName: string) {
   const slug = migrationSlug(rawName)
   await mkdir(folder, { recursive: true })
   const names = await readdir(folder)
@@ -64,7 +43,6 @@ export async function createMigrationFile(folder: string, rawName: string): Prom
     })
   }
   const versions = existing.map((e) => Number(e.m![1]))
-  // The folder's width, judged as verify and migrate judge it (mixed widths are refused).
   const width = versionWidth(names)
   const version = versions.length ? Math.max(...versions) + 1 : 1
   if (String(version).length > width) {
@@ -91,12 +69,8 @@ export async function createMigrationFile(folder: string, rawName: string): Prom
   return Object.freeze({ version, name, fileName, path })
 }
 
-/**
- * The commented template of a new migration. It holds no statement on purpose: until SQL is
- * written, verify and migrate reject it as empty, so an untouched template can never be
- * applied (and its version used up) by accident.
- */
-export function migrationTemplate(fileName: string): string {
+// No statement on purpose: an untouched template is rejected as empty, never applied by accident.
+function migrationTemplate(fileName: string): string {
   const down = fileName.replace(/\.sql$/, '.down.sql')
   return `-- ${fileName}
 --

@@ -7,11 +7,7 @@ import { type CliFlag, FLAGS, type FlagSpec, VALUE_KINDS } from './flag-table.js
 
 const SPECS: Readonly<Record<string, FlagSpec>> = FLAGS
 
-/**
- * Parses `wukong-migrate`'s arguments (without `node` and the script) as the command table
- * declares them. Throws a {@link UsageError} for anything it cannot run as written: an unknown
- * command or flag, a missing, empty or out-of-range value, a flag the command does not take.
- */
+/** Throws a {@link UsageError} for anything that cannot run as written, before anything is opened. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const { given, positionals } = tokenize(argv)
   const [word, ...rest] = positionals
@@ -70,8 +66,7 @@ function args(fields: Partial<CliArgs>): CliArgs {
   return Object.freeze({ files: [], ...Object.fromEntries(absent), ...fields }) as CliArgs
 }
 
-// node:util's parseArgs in non-strict mode, for its tokens: its strict-mode messages are
-// written for a program's own options, and it takes `--json` as the value of `--url --json`.
+// Non-strict, for its tokens: strict mode would take `--json` as the value of `--url --json`.
 function tokenize(argv: readonly string[]): { given: Map<CliFlag, string | true | string[]>; positionals: string[] } {
   const options = Object.fromEntries(
     Object.entries(SPECS).map(
@@ -93,8 +88,7 @@ function tokenize(argv: readonly string[]): { given: Map<CliFlag, string | true 
       given.set(flag, true)
       continue
     }
-    // A value that is another flag means this one's value is missing (an unset variable in a
-    // script); a negative number is a value, refused below with the accepted range.
+    // A value that is another flag means an unset variable in a script; a negative number is refused below.
     const value = token.value
     if (value === undefined || !value.trim() || (!token.inlineValue && /^-(?!\d)/.test(value)))
       throw new UsageError(`--${flag} needs a value, e.g. --${flag} ${VALUE_KINDS[spec.value].example}`)

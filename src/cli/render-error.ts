@@ -2,21 +2,13 @@ import { isAbsolute, join } from 'node:path'
 
 import type { Palette } from './colors.js'
 import { displayPath } from './format.js'
-import type { CliErrorJson } from './json-shapes.js'
-
-/** Where {@link renderError} resolves file names for display. */
-export interface RenderContext {
-  readonly folder: string | null
-  readonly cwd: string
-}
+import type { CliErrorJson } from './describe-error.js'
 
 // Lines longer than this are shown as a window around the column, so the caret stays on screen.
 const WINDOW = 120
 
 /**
- * Draws an error for a person: the code and message, the file at line:column, the offending
- * SQL line with a caret under the column, then PostgreSQL's SQLSTATE, detail, hint and
- * context, and what to do.
+ * In rustc's layout, which editors and people already know how to read:
  *
  * ```text
  * error[MIGRATION_FAILED]: column "nme" does not exist
@@ -30,7 +22,11 @@ const WINDOW = 120
  *    = help: nothing of 003_people.sql was applied (…); fix the file and run migrate again
  * ```
  */
-export function renderError(info: CliErrorJson, c: Palette, context: RenderContext): string[] {
+export function renderError(
+  info: CliErrorJson,
+  c: Palette,
+  context: { readonly folder: string | null; readonly cwd: string },
+): string[] {
   const lines = [`${c.red(c.bold(`error[${info.code}]`))}${c.bold(`: ${info.message}`)}`]
   const gutter = ' '.repeat(Math.max(1, String(info.line ?? '').length))
   const bar = c.cyan(`${gutter} |`)
@@ -65,7 +61,6 @@ export function renderError(info: CliErrorJson, c: Palette, context: RenderConte
   return lines
 }
 
-/** The line (or a window of it) and the whitespace that puts a caret under `column`. */
 function windowed(line: string, column: number | null): { text: string; caretAt: string | null } {
   const index = column === null ? null : Math.max(0, column - 1)
   let start = 0

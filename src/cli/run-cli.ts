@@ -14,14 +14,7 @@ import { parseCliArgs } from './parse-args.js'
 import { renderError } from './render-error.js'
 import { commandUsage, USAGE } from './usage.js'
 
-/**
- * Runs `wukong-migrate` with the given arguments (without `node` and the script) and returns
- * the exit code: 0 done, 1 failed, 2 usage, 3 `status --check` found work. Everything it prints
- * goes through one redacting writer; with `--json`, stdout is exactly one JSON document.
- *
- * The environment is `io.env` over the variables of `.env` and `.env.local` in `io.cwd` (or of
- * the `--env-file` paths): a variable already set is never overridden.
- */
+/** Takes its process as `io`, so tests run the real command line in-process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   // Known before parsing, so even a usage error quoting a URL argument is redacted.
   let secrets = knownSecrets(argv, io.env)

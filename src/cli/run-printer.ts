@@ -3,18 +3,11 @@ import type { MigrationFileResult, MigrationFileStatus } from '../runner/migrati
 import type { CliOutput } from './cli-output.js'
 import { formatDuration } from './format.js'
 
-const LABEL: Readonly<Record<MigrationFileStatus, string>> = {
-  applied: 'applied',
-  adopted: 'adopted',
-  healed: 'healed',
-  reverted: 'reverted',
-  failed: 'FAILED',
-  'not-run': 'not run',
-}
+const COLOUR = { applied: 'green', 'not-run': 'dim', reverted: 'yellow', adopted: 'cyan', healed: 'cyan' } as const
 
 /**
- * Prints one line per file as a run goes (from the runner's `onApply`), then the files the
- * run failed or did not reach, then a summary. Lines are aligned on the longest file name.
+ * Prints each file as it commits (from `onApply`), so a long run shows progress; then the files it
+ * failed or did not reach.
  *
  * ```text
  *   applied   001_people.sql       14 ms
@@ -33,68 +26,47 @@ export class RunPrinter {
     this.#width = Math.max(0, ...fileNames.map((f) => f.length))
   }
 
-  /** A file finished (applied, adopted, healed or reverted). */
   event(event: ApplyEvent): void {
-    this.#print(event.name, event.kind, event.fileName, event.durationMs, event.atomic)
+    this.#print({ ...event, status: event.kind })
   }
 
-  /**
-   * After a run: the files no event announced (failed, not run), and a correction for any file
-   * announced but found not committed afterwards (the results are the ledger's truth).
-   */
+  /** Corrects any file announced but not committed: the results are the ledger's truth. */
   results(results: readonly MigrationFileResult[]): void {
     for (const r of results) {
       const shown = this.#printed.get(r.name)
       if (shown === r.status) continue
-      this.#print(
-        r.name,
-        r.status,
-        r.fileName,
-        shown === undefined ? r.durationMs : undefined,
-        r.atomic,
-        shown !== undefined,
-      )
+      this.#print({ ...r, durationMs: shown === undefined ? r.durationMs : undefined }, shown !== undefined)
     }
   }
 
-  #print(
-    name: string,
-    status: MigrationFileStatus,
-    fileName: string,
-    durationMs: number | undefined,
-    atomic: boolean,
-    correction = false,
-  ): void {
+  #print(file: Omit<MigrationFileResult, 'version'>, correction = false): void {
+    const { name, status, fileName, durationMs, atomic } = file
     const c = this.#out.out
     this.#printed.set(name, status)
-    const colour =
-      status === 'applied'
-        ? c.green
-        : status === 'failed'
-          ? (t: string) => c.red(c.bold(t))
-          : status === 'not-run'
-            ? c.dim
-            : status === 'reverted'
-              ? c.yellow
-              : c.cyan
+    const colour = status === 'failed' ? (t: string) => c.red(c.bold(t)) : c[COLOUR[status]]
+    const label = status === 'failed' ? 'FAILED' : status.replace('-', ' ')
     const notes = [atomic ? '' : 'not atomic', correction ? 'rolled back: not committed' : ''].filter(Boolean)
     // An empty duration column keeps the notes aligned with the lines that have one.
     const duration =
       durationMs === undefined ? ' '.repeat(notes.length ? 9 : 0) : formatDuration(durationMs).padStart(9)
     this.#out.line(
-      `  ${colour(LABEL[status].padEnd(9))} ${fileName.padEnd(this.#width)} ${duration}${notes.length ? c.dim(`  (${notes.join('; ')})`) : ''}`.trimEnd(),
+      `  ${colour(label.padEnd(9))} ${fileName.padEnd(this.#width)} ${duration}${notes.length ? c.dim(`  (${notes.join('; ')})`) : ''}`.trimEnd(),
     )
   }
 }
 
-/** `2 applied, 1 adopted` from a run's results (statuses with a zero count left out). */
+/** Every status, zeros included, so `--json` readers need no default. */
+export function statusCounts(results: readonly MigrationFileResult[]): Record<MigrationFileStatus, number> {
+  const counts = { applied: 0, adopted: 0, healed: 0, reverted: 0, failed: 0, 'not-run': 0 }
+  for (const r of results) counts[r.status]++
+  return counts
+}
+
+/** `2 applied, 1 adopted`. */
 export function countsLine(results: readonly MigrationFileResult[]): string {
-  const counts = new Map<MigrationFileStatus, number>()
-  for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1)
-  const order: MigrationFileStatus[] = ['applied', 'adopted', 'healed', 'reverted', 'failed', 'not-run']
-  return order
-    .filter((s) => counts.get(s))
-    .map((s) => `${counts.get(s)} ${s === 'not-run' ? 'not run' : s}`)
+  return Object.entries(statusCounts(results))
+    .filter(([, n]) => n)
+    .map(([s, n]) => `${n} ${s.replace('-', ' ')}`)
     .join(', ')
 }
 

@@ -53,10 +53,7 @@ export const USAGE = [
   TRAILER,
 ].join('\n')
 
-/**
- * The help of one command: what it does, exactly the flags the parser accepts for it, and an
- * example.
- */
+/** From the same table as the parser, so help lists exactly the flags it accepts. */
 export function commandUsage(name: Exclude<CliCommand, 'help' | 'version'>): string {
   const command = commandNamed(name)!
   const alias = command.aliases ? `   (alias: ${command.aliases.join(', ')})` : ''

@@ -2,33 +2,16 @@ import { MigrationError, parseMigrationFiles, scanMigrationFolder, type Migratio
 import { DIRECTIVE_LINE, directiveLineCount } from '../provider/parse-migration-sql.js'
 import { LINE_BREAK } from '../provider/sql-text.js'
 
-/** Something `verify` reports without failing: the folder still migrates. */
+/** Reported, but the folder still migrates. */
 export interface VerifyWarning {
   readonly code: 'VERSION_GAP' | 'IGNORED_DIRECTIVE' | 'NO_MIGRATIONS'
   readonly message: string
-  readonly file?: string
-  readonly line?: number
+  readonly file: string | null
+  readonly line: number | null
 }
 
-/** What {@link verifyMigrationFolder} found. */
-export interface VerifyReport {
-  /** The files, when the folder is valid (empty otherwise). */
-  readonly files: readonly MigrationFile[]
-  /** Every problem that makes migrate refuse the folder, not only the first. */
-  readonly errors: readonly MigrationError[]
-  readonly warnings: readonly VerifyWarning[]
-}
-
-/**
- * Checks a migration folder without any database, as migrate would before connecting:
- * file names, duplicate versions, digit widths, down files, encoding, SQL syntax (PostgreSQL's
- * own parser), transaction control and `-- wukong:` directives. Unlike migrate, which stops
- * at the first problem, it reports every broken file, so one CI run lists them all. Gaps in
- * the numbering and a directive below the file's top (and so ignored) are
- * warnings.
- */
-export async function verifyMigrationFolder(folder: string): Promise<VerifyReport> {
-  // The reader's own rules, in its collect-all mode: every problem, not only the first.
+/** The reader's own rules in its collect-all mode, so one CI run lists every broken file. */
+export async function verifyMigrationFolder(folder: string) {
   const problems: MigrationError[] = []
   const report = (error: MigrationError): void => void problems.push(error)
   let files: readonly MigrationFile[] = []
@@ -43,7 +26,7 @@ export async function verifyMigrationFolder(folder: string): Promise<VerifyRepor
 
   const warnings: VerifyWarning[] = []
   if (errors.length === 0 && files.length === 0) {
-    warnings.push({ code: 'NO_MIGRATIONS', message: `${folder} has no migration files` })
+    warnings.push({ code: 'NO_MIGRATIONS', message: `${folder} has no migration files`, file: null, line: null })
   }
   for (let i = 1; i < files.length; i++) {
     const [a, b] = [files[i - 1]!, files[i]!]
@@ -54,6 +37,7 @@ export async function verifyMigrationFolder(folder: string): Promise<VerifyRepor
         code: 'VERSION_GAP',
         message: `${missing} not used between ${a.fileName} and ${b.fileName} (allowed, but usually a file that was renamed or not committed)`,
         file: b.fileName,
+        line: null,
       })
     }
   }

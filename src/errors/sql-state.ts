@@ -1,7 +1,4 @@
-/**
- * The PostgreSQL SQLSTATEs this package acts on, by PostgreSQL's own names (Appendix A of its
- * manual), so that every comparison in the code reads as what it means.
- */
+/** By PostgreSQL's own names (Appendix A of its manual), so every comparison reads as what it means. */
 export const SQLSTATE = Object.freeze({
   /** Raised by the ledgers' integrity check at the end of a file's transaction. */
   LEDGER_INTEGRITY: 'WKL01',
@@ -29,30 +26,20 @@ export const SQLSTATE = Object.freeze({
   UNDEFINED_FILE: '58P01',
 } as const)
 
-/**
- * The `code` of anything a driver or Node threw: a SQLSTATE from the server (`42P01`), or a
- * system error (`ECONNREFUSED`, `EPIPE`); undefined when it has none. The one place that reads
- * `code` off an unknown error.
- */
+/** A SQLSTATE or a system error's code (`ECONNREFUSED`): the one place that reads `code` off an unknown error. */
 export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null | undefined)?.code
   return typeof code === 'string' ? code : undefined
 }
 
-/** The SQLSTATE of an error the server reported (five characters), else undefined. */
 export function sqlStateOf(error: unknown): string | undefined {
   const code = errorCode(error)
   return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
 }
 
-/** Why a connection could not be made, as {@link connectionFailureKind} tells it. */
 export type ConnectionFailureKind = 'credentials' | 'refused' | 'unknown-host' | 'no-database' | 'no-role' | 'timeout'
 
-/**
- * Why a connection failed, from the error's `code` (a SQLSTATE or a system error). node-postgres
- * raises two failures without a code, a connect timeout and a missing password; those are told
- * by the driver's own fixed wording.
- */
+/** node-postgres raises a connect timeout and a missing password without a code: told by their wording. */
 export function connectionFailureKind(error: unknown): ConnectionFailureKind | undefined {
   switch (errorCode(error)) {
     case SQLSTATE.INVALID_PASSWORD:

@@ -1,7 +1,7 @@
 import { LOCK_LEVELS, type LintRule, type LockLevel } from './lint-rules.js'
 import type { SchemaKnowledge } from './schema-knowledge.js'
 
-/** A rule broken on a relation (quoted SQL; null: the whole database); `lock` when not the rule's usual one. */
+/** `relation` null: the whole database; `lock` only when not the rule's usual one. */
 export interface Hit {
   readonly rule: LintRule
   readonly relation: string | null
@@ -16,13 +16,13 @@ const SERIAL = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallseria
 const DROPS: Record<string, LintRule> = { OBJECT_INDEX: 'drop-index-not-concurrent', OBJECT_TABLE: 'drop-table' }
 const RENAMES: Record<string, LintRule> = { OBJECT_COLUMN: 'rename-column', OBJECT_TABLE: 'rename-table' }
 
-/** A relation as quoted SQL, as `to_regclass` reads it: `"app"."steps"`, `"steps"`. */
+/** Quoted as `to_regclass` reads it, so one key serves the parse tree and the catalog. */
 export function relationKey(rangeVar: { schemaname?: string; relname: string }): string {
   const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`
   return rangeVar.schemaname ? `${quote(rangeVar.schemaname)}.${quote(rangeVar.relname)}` : quote(rangeVar.relname)
 }
 
-/** The names a DROP statement lists (they are not RangeVars, so the provider's `relations` misses them). */
+/** They are not RangeVars, so the provider's `relations` misses them. */
 export function droppedNames(node: Node): string[] {
   return (node['objects'] ?? []).map((o: Node) => {
     const [a, b] = (o['List']?.['items'] ?? []).map((i: Node) => i['String']?.['sval'] as string)
@@ -30,10 +30,7 @@ export function droppedNames(node: Node): string[] {
   })
 }
 
-/**
- * The rules one statement breaks. `created` holds what the file created before it: statements
- * on those are not flagged, as no running code can be using them yet.
- */
+/** Statements on what the file `created` itself are not flagged: no running code can be using it yet. */
 export function checkStatement(kind: string, node: Node, created: Set<string>, schema: SchemaKnowledge): Hit[] {
   const each = (rule: LintRule | undefined, keys: (string | null)[], lock?: LockLevel): Hit[] =>
     rule ? keys.filter((k) => k === null || !created.has(k)).map((relation) => ({ rule, relation, lock })) : []
@@ -112,7 +109,6 @@ function alterTableCmd(cmd: Node, table: string, schema: SchemaKnowledge): Hit[]
   }
 }
 
-/** A constraint that ALTER TABLE adds, on its own or (`column`) with ADD COLUMN. */
 function constraintHits(
   con: Node,
   hit: (rule: LintRule, detail?: string, lock?: LockLevel) => Hit,
@@ -147,7 +143,6 @@ function constraintHits(
   }
 }
 
-/** The first volatile function called anywhere in an expression. */
 function volatileCall(expr: unknown): string | undefined {
   if (expr === null || typeof expr !== 'object') return undefined
   const name = (expr as Node)['FuncCall']?.funcname?.at(-1)?.['String']?.sval
@@ -163,7 +158,7 @@ function typeName(type: Node): string {
   return type['names'].at(-1)['String'].sval
 }
 
-/** Text width of a type: Infinity for text and unbounded varchar, n for varchar(n), null for any other type. */
+/** Widening a text type is free, so changes are compared by width: Infinity, n for varchar(n), null: not text. */
 function widthOf(type: Node): number | null {
   const name = typeName(type)
   if (type['arrayBounds']) return null

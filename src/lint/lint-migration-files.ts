@@ -12,31 +12,28 @@ import { LINT_RULES, type LintLevel, type LintRule, type LockEffect, type LockLe
 import { type RelationSize, readRelationStats } from './relation-stats.js'
 import { SchemaKnowledge } from './schema-knowledge.js'
 
-/** A statement that would block a live app (or a wrong directive), where it is, and its safe form. */
+/** Serialised as it is by `--json` (docs/lint.md). */
 export interface LintFinding {
   readonly rule: LintRule
   readonly level: LintLevel
   readonly file: string
   readonly line: number
   readonly column: number
-  /** The relation locked, as SQL (`"steps"`); null for a directive or a database-wide statement. */
+  /** Null for a directive or a database-wide statement. */
   readonly relation: string | null
   readonly lock: LockLevel | null
   readonly effect: LockEffect
   readonly message: string
   readonly safe: string
-  /** The reason of the `-- wukong:allow` directive that acknowledges it; null when none does. */
+  /** The reason of the `-- wukong:allow` directive that acknowledges it. */
   readonly allowed: string | null
-  /** The relation's size and activity, when linted against a database. */
   readonly size: RelationSize | null
 }
 
-/** The findings in file order, or with a database ranked by level and table size. */
 export interface LintReport {
   readonly files: readonly string[]
   readonly statements: number
   readonly findings: readonly LintFinding[]
-  /** Findings no directive acknowledges, by level, and the acknowledged ones. */
   readonly summary: { readonly errors: number; readonly warnings: number; readonly allowed: number }
 }
 
@@ -45,9 +42,8 @@ const ALLOW = /--[ \t]*wukong[ \t]*:[ \t]*allow\b[ \t]*(\S*)[ \t]*([^\r\n]*)/gi
 const LEVELS: readonly LintLevel[] = ['warning', 'error']
 
 /**
- * Lints migration files in the order they run. Each is parsed as `migrate` parses it (a file it
- * refuses throws its `MigrationError`). With `db`, one catalog query sizes each finding's table
- * and ranks the findings, and tells free type changes and SET NOT NULL from scanning ones.
+ * Parses as `migrate` does, so lint never passes a file migrate refuses. With `db`, one catalog
+ * query ranks findings by table size and proves free type changes and SET NOT NULL.
  */
 export async function lintMigrationFiles(
   files: readonly string[],
@@ -103,7 +99,6 @@ export async function lintMigrationFiles(
   return { files: [...files], statements: parsed.reduce((n, p) => n + p.statements.length, 0), findings, summary }
 }
 
-/** True when a finding no directive acknowledges is at `failOn` or above (the CLI exits 3). */
 export function lintFails(report: LintReport, failOn: LintLevel): boolean {
   return report.findings.some((f) => f.allowed === null && LEVELS.indexOf(f.level) >= LEVELS.indexOf(failOn))
 }

@@ -3,16 +3,12 @@
 export const LOCK_LEVELS = ['ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE',
   'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE'] as const
 
-/** One of {@link LOCK_LEVELS}. */
 export type LockLevel = (typeof LOCK_LEVELS)[number]
 
-/** What a statement does to the table's rows while it holds its lock. */
 export type LockEffect = 'rewrite' | 'scan' | 'none'
 
-/** How bad a finding is; `--fail-on` picks the level that fails the run. */
 export type LintLevel = 'warning' | 'error'
 
-/** A rule: its default level, the lock it takes, what it does under it, why that hurts, and the safe form. */
 export interface LintRuleInfo {
   readonly level: LintLevel
   readonly lock: LockLevel | null
@@ -80,10 +76,9 @@ const TABLE = {
     'delete it, or name the rule that the statement below it breaks'],
 } as const satisfies Record<string, readonly [LintLevel, LockLevel | null, LockEffect, string, string]>
 
-/** A rule's stable code. */
 export type LintRule = keyof typeof TABLE
 
-/** Every rule of `wukong-migrate lint`, by its stable code (docs/lint.md). */
+/** Keyed by the stable codes docs/lint.md documents. */
 export const LINT_RULES = Object.fromEntries(
   Object.entries(TABLE).map(([code, [level, lock, effect, why, safe]]) => [code, { level, lock, effect, why, safe }]),
 ) as Record<LintRule, LintRuleInfo>

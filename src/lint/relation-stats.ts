@@ -1,13 +1,11 @@
 import { type Kysely, sql } from 'kysely'
 
-/** How big and busy a relation is (for an index: its table); `exists: false` when a pending file creates it. */
+/** For an index, its table's: that is what a lock on it blocks. */
 export interface RelationSize {
+  /** False when a pending file creates it. */
   readonly exists: boolean
-  /** The planner's estimate (`reltuples`, or `n_live_tup` when larger). */
   readonly rows: number
-  /** Table, indexes and TOAST (`pg_total_relation_size`). */
   readonly bytes: number
-  /** Sequential plus index scans since the statistics were last reset. */
   readonly scans: number
   /** No pages at all: a lock on it lasts milliseconds. */
   readonly empty: boolean
@@ -17,17 +15,13 @@ export interface RelationSize {
   readonly busy: boolean
 }
 
-/** A relation as the catalog has it: its size, column types (`format_type`), columns proven NOT NULL. */
 export interface RelationStats {
   readonly size: RelationSize
   readonly columns: Readonly<Record<string, string>>
   readonly notNull: readonly string[]
 }
 
-/**
- * One query for every relation named (quoted SQL, as `to_regclass` reads it). A NOT NULL column
- * or one with a validated `CHECK (col IS NOT NULL)` is proven: SET NOT NULL on it does not scan.
- */
+/** A validated `CHECK (col IS NOT NULL)` proves a column too: SET NOT NULL on it does not scan. */
 export async function readRelationStats(
   db: Kysely<any>,
   names: readonly string[],
@@ -54,7 +48,6 @@ export async function readRelationStats(
   return new Map(rows.map(({ name, ...stats }) => [name, stats]))
 }
 
-/** A catalog type's text width, as the parsed types' (Infinity: text or varchar; null: not text). */
 export function catalogWidth(formatted: string | undefined): number | null | undefined {
   if (formatted === undefined) return undefined
   if (formatted === 'text' || formatted === 'character varying') return Number.POSITIVE_INFINITY

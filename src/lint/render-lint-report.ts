@@ -1,15 +1,11 @@
 import type { LintFinding, LintReport } from './lint-migration-files.js'
 import type { RelationSize } from './relation-stats.js'
 
-/** The styles the report uses (the CLI's palette fits); plain text without them. */
+/** The CLI's palette fits, and lint stays free of the CLI. */
 export type LintStyle = Readonly<Record<'bold' | 'dim' | 'red' | 'yellow', (text: string) => string>>
 
 const PLAIN: LintStyle = { bold: String, dim: String, red: String, yellow: String }
 
-/**
- * The report as text (one block per finding, then a summary line) or, with `json`, as one JSON
- * document (the {@link LintReport} itself; docs/lint.md).
- */
 export function renderLintReport(report: LintReport, options: { json?: boolean; style?: LintStyle } = {}): string {
   if (options.json) return JSON.stringify(report, null, 2)
   const c = options.style ?? PLAIN

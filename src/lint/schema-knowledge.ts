@@ -12,7 +12,6 @@ export class SchemaKnowledge {
     this.#catalog = catalog
   }
 
-  /** Infinity for text and varchar, n for varchar(n), null for any other type, undefined when unknown. */
   width(table: string, column: string): number | null | undefined {
     const key = `${table}.${column}`
     return this.#widths.has(key) ? this.#widths.get(key) : catalogWidth(this.#catalog.get(table)?.columns[column])
@@ -26,7 +25,7 @@ export class SchemaKnowledge {
     return this.#proven.has(`${table}.${column}`) || (this.#catalog.get(table)?.notNull.includes(column) ?? false)
   }
 
-  /** A CHECK (column IS NOT NULL): proven now when added validated, else once validated by name. */
+  /** Proven now when added validated, else once validated by name. */
   notNullCheck(table: string, name: string | undefined, column: string, validated: boolean): void {
     if (validated) this.#proven.add(`${table}.${column}`)
     if (name) this.#checks.set(`${table}.${name}`, column)

@@ -1,13 +1,15 @@
-import type { SchemaCatalog, SchemaFact, SchemaFacts, SchemaObject, SchemaObjectKind } from './read-schema-catalog.js'
+import {
+  SCHEMA_OBJECT_KINDS,
+  type SchemaCatalog,
+  type SchemaFact,
+  type SchemaFacts,
+  type SchemaObject,
+  type SchemaObjectKind,
+} from './read-schema-catalog.js'
 
-/**
- * How an object of the live database differs from what the migration files build:
- * `added` it exists only in the live database, `dropped` only in the files' schema,
- * `changed` both have it with different facts.
- */
+/** `added`: only in the live database; `dropped`: only in what the files build. */
 export type SchemaChange = 'added' | 'dropped' | 'changed'
 
-/** One fact that differs, e.g. `{ field: 'default', expected: '0.5', actual: '0.7' }`. */
 export interface SchemaFactChange {
   readonly field: string
   readonly expected: SchemaFact
@@ -19,66 +21,26 @@ export interface SchemaDifference {
   readonly change: SchemaChange
   readonly kind: SchemaObjectKind
   readonly schema: string | null
-  /** `schema.table` for columns, constraints, indexes, triggers, policies and owned sequences; else null. */
   readonly table: string | null
   readonly name: string
-  /** The object as the files build it (null when `added`). */
+  /** As the files build it. */
   readonly expected: SchemaFacts | null
-  /** The object as the live database has it (null when `dropped`). */
+  /** As the live database has it. */
   readonly actual: SchemaFacts | null
-  /** The facts that differ (for `changed`; empty otherwise). */
+  /** Empty unless `changed`. */
   readonly fields: readonly SchemaFactChange[]
 }
 
-// Objects that live inside a table: reported on their own only when their table is in both.
-const TABLE_PARTS: ReadonlySet<SchemaObjectKind> = new Set([
-  'column',
-  'constraint',
-  'index',
-  'trigger',
-  'policy',
-  'sequence',
-])
-// Objects that parts (indexes, triggers) can belong to.
-const RELATIONS: ReadonlySet<SchemaObjectKind> = new Set(['table', 'view', 'materialized view'])
-// Objects whose owner is their own (columns, indexes and the like follow their table's).
-const OWNED: ReadonlySet<SchemaObjectKind> = new Set([
-  'table',
-  'view',
-  'materialized view',
-  'sequence',
-  'function',
-  'procedure',
-  'aggregate',
-  'enum',
-  'domain',
-])
-const KIND_ORDER: readonly SchemaObjectKind[] = [
-  'extension',
-  'schema',
-  'enum',
-  'domain',
-  'sequence',
-  'table',
-  'column',
-  'constraint',
-  'index',
-  'trigger',
-  'policy',
-  'view',
-  'materialized view',
-  'function',
-  'procedure',
-  'aggregate',
-]
+// A table's parts are listed on their own only when the table is in both: else the table says it all.
+const TABLE_PARTS = new Set<SchemaObjectKind>(['column', 'constraint', 'index', 'trigger', 'policy', 'sequence'])
+const RELATIONS = new Set<SchemaObjectKind>(['table', 'view', 'materialized view'])
+// biome-ignore format: a list of nine
+const OWNED = new Set<SchemaObjectKind>(['table', 'view', 'materialized view', 'sequence', 'function', 'procedure',
+  'aggregate', 'enum', 'domain'])
 
 /**
- * Compares two catalog snapshots and lists every difference, the expected one (built from
- * the files) first. Objects inside a table that is added or dropped are not listed again.
- *
- * Ownership matters where it would break the next migration: an object of the live database
- * owned by another role than the one that owns most of its tables (the role that migrates)
- * cannot be altered by that role, so it is reported as an `owner` change.
+ * An object owned by another role than the one owning most tables (the one that migrates) is
+ * an `owner` change: that role could not alter it in the next migration.
  */
 export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCatalog): readonly SchemaDifference[] {
   const want = byKey(expected.objects)
@@ -115,8 +77,7 @@ export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCat
 }
 
 function keyOf(o: SchemaObject): string {
-  // Index and sequence names are unique in their schema; columns, constraints, triggers and
-  // policies in their table.
+  // Index and sequence names are unique in their schema; other parts' in their table.
   const inSchema = o.kind === 'index' || o.kind === 'sequence'
   return `${o.kind}\u0000${o.schema ?? ''}\u0000${inSchema ? '' : (o.table ?? '')}\u0000${o.name}`
 }
@@ -143,19 +104,15 @@ function dominantOwner(objects: readonly SchemaObject[]): string | null {
   return best
 }
 
-/** The order differences are listed in: by the object they belong to, then by kind and name. */
 function compareDifferences(a: SchemaDifference, b: SchemaDifference): number {
   return (
     groupOf(a).localeCompare(groupOf(b)) ||
-    KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+    SCHEMA_OBJECT_KINDS.indexOf(a.kind) - SCHEMA_OBJECT_KINDS.indexOf(b.kind) ||
     a.name.localeCompare(b.name)
   )
 }
 
-/**
- * The object a difference is shown under: its table for columns, constraints, indexes,
- * triggers and policies; else the object itself, e.g. `table public.steps`, `extension vector`.
- */
+/** `table public.steps` or `extension vector`: the heading a difference is shown under. */
 export function groupOf(d: Pick<SchemaDifference, 'kind' | 'schema' | 'table' | 'name'>): string {
   if (d.table) return `table ${d.table}`
   return `${d.kind} ${d.schema ? `${d.schema}.` : ''}${d.name}`

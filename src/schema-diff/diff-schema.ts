@@ -4,13 +4,12 @@ import { join } from 'node:path'
 
 import { sql, type Kysely } from 'kysely'
 
-import { createDatabase } from '../connect/index.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import { readLedgerSnapshot, type LedgerSnapshot } from '../provider/ledger.js'
 import { planMigrations } from '../provider/migration-plan.js'
 import { compareSchemaCatalogs, type SchemaDifference } from './compare-schema-catalogs.js'
 import { readSchemaCatalog, type SchemaCatalog } from './read-schema-catalog.js'
-import { openShadowDatabase } from './shadow-database.js'
+import { onServer, openShadowDatabase } from './shadow-database.js'
 
 /**
  * What `diff` found: every difference between the live database and the schema its applied
@@ -23,41 +22,30 @@ import { openShadowDatabase } from './shadow-database.js'
  * ```
  */
 export interface SchemaDiff {
-  /** True when there is no difference. */
   readonly inSync: boolean
-  /** The live database's version: the highest in its `schema_versions` (null: none). */
   readonly currentVersion: number | null
-  /** The files the expected schema was built from: those the ledger records as applied. */
+  /** The applied files, which the expected schema was built from. */
   readonly builtFiles: readonly string[]
   /** Applied versions with no file in the folder: the expected schema lacks what they made. */
   readonly missingVersions: readonly number[]
-  /** Applied files edited since (checksum differs): the expected schema has their new text. */
+  /** Applied files edited since: the expected schema has their new text. */
   readonly editedFiles: readonly string[]
   readonly differences: readonly SchemaDifference[]
   /** Where the expected schema was built: a database created for it, or the one given. */
   readonly shadow: { readonly name: string; readonly created: boolean }
 }
 
-/** Options of {@link diffSchema}. */
 export interface DiffSchemaOptions {
-  /** The live database; only read, in a read-only transaction. */
   readonly live: Kysely<any>
-  /** The live database's URL (its server hosts the shadow), when it has one. */
+  /** Its server hosts the shadow. */
   readonly liveUrl?: string
-  /** An empty database to build the expected schema in, instead of creating one. */
   readonly shadowUrl?: string
-  /** The parsed migration folder. */
   readonly files: readonly MigrationFile[]
-  /** Applies every file of `folder` to the database at `url` (the runner's own migrate). */
+  /** The runner's own migrate, so the shadow is built exactly as a real database is. */
   readonly build: (url: string, folder: string) => Promise<void>
 }
 
-/**
- * Compares a live database with what its applied migration files build: reads its ledger and
- * catalog in one read-only transaction, applies the same files to a shadow database (created
- * on the same server, or given), reads that catalog and lists every difference. The shadow is
- * always dropped (or emptied, when given), whatever fails.
- */
+/** Builds the applied files in a shadow database, which is dropped (or emptied) whatever fails. */
 export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff> {
   // The live read and the shadow's creation overlap; whichever fails, the shadow is dropped.
   const [live, opened] = await Promise.allSettled([
@@ -82,7 +70,7 @@ export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff
     folder = await mkdtemp(join(tmpdir(), 'wk-shadow-'))
     for (const file of built) await copyFile(file.path, join(folder, file.fileName))
     await options.build(shadow.url, folder)
-    expected = await readShadow(shadow.url)
+    expected = await onServer(shadow.url, readSchemaCatalog)
   } finally {
     await shadow.drop()
     if (folder) await rm(folder, { recursive: true, force: true })
@@ -99,10 +87,7 @@ export async function diffSchema(options: DiffSchemaOptions): Promise<SchemaDiff
   })
 }
 
-/**
- * The live database's ledger and catalog, read in ONE read-only transaction (`BEGIN READ
- * ONLY`: the server refuses any write in it) on one connection, so both are one snapshot.
- */
+/** One read-only transaction, so ledger and catalog are one snapshot and the server refuses any write. */
 async function readLiveReadOnly(live: Kysely<unknown>): Promise<{ snapshot: LedgerSnapshot; catalog: SchemaCatalog }> {
   return live.connection().execute(async (conn) => {
     await sql`begin isolation level repeatable read read only`.execute(conn)
@@ -114,13 +99,4 @@ async function readLiveReadOnly(live: Kysely<unknown>): Promise<{ snapshot: Ledg
       await sql`rollback`.execute(conn).catch(() => {})
     }
   })
-}
-
-async function readShadow(url: string): Promise<SchemaCatalog> {
-  const db = await createDatabase({ url, driver: 'pg', max: 1, applicationName: 'wukong-migrate shadow' })
-  try {
-    return await readSchemaCatalog(db)
-  } finally {
-    await db.destroy()
-  }
 }

@@ -1,29 +1,5 @@
-export { diffSchema, type SchemaDiff, type DiffSchemaOptions } from './diff-schema.js'
-export {
-  compareSchemaCatalogs,
-  groupOf,
-  type SchemaDifference,
-  type SchemaChange,
-  type SchemaFactChange,
-} from './compare-schema-catalogs.js'
-export {
-  readSchemaCatalog,
-  type SchemaCatalog,
-  type SchemaObject,
-  type SchemaObjectKind,
-  type SchemaFacts,
-  type SchemaFact,
-} from './read-schema-catalog.js'
-export {
-  openShadowDatabase,
-  dropOpenShadowDatabases,
-  type ShadowDatabase,
-  type ShadowDatabaseOptions,
-} from './shadow-database.js'
-export {
-  verifyRoundTrip,
-  type RoundTripReport,
-  type RoundTripFile,
-  type RoundTripOutcome,
-  type RoundTripTarget,
-} from './verify-round-trip.js'
+export type { SchemaDiff } from './diff-schema.js'
+export { groupOf, type SchemaDifference } from './compare-schema-catalogs.js'
+export { readSchemaCatalog, type SchemaFact, type SchemaFacts } from './read-schema-catalog.js'
+export { dropOpenShadowDatabases } from './shadow-database.js'
+export type { RoundTripReport, RoundTripFile } from './verify-round-trip.js'

@@ -1,24 +1,13 @@
 import { LEDGER_TABLES } from '../provider/ledger.js'
 import { sql, type Kysely } from 'kysely'
 
-/** The kinds of schema object a catalog snapshot holds. */
-export type SchemaObjectKind =
-  | 'extension'
-  | 'schema'
-  | 'table'
-  | 'column'
-  | 'constraint'
-  | 'index'
-  | 'sequence'
-  | 'view'
-  | 'materialized view'
-  | 'function'
-  | 'procedure'
-  | 'aggregate'
-  | 'trigger'
-  | 'policy'
-  | 'enum'
-  | 'domain'
+/** In the order a group's differences are listed: what others depend on first. */
+// biome-ignore format: a list of sixteen
+export const SCHEMA_OBJECT_KINDS = ['extension', 'schema', 'enum', 'domain', 'sequence', 'table', 'column',
+  'constraint', 'index', 'trigger', 'policy', 'view', 'materialized view', 'function', 'procedure',
+  'aggregate'] as const
+
+export type SchemaObjectKind = (typeof SCHEMA_OBJECT_KINDS)[number]
 
 /** One fact about an object, as the server renders it (definitions are its own canonical text). */
 export type SchemaFact = string | number | boolean | null | readonly string[]
@@ -26,34 +15,24 @@ export type SchemaFact = string | number | boolean | null | readonly string[]
 /** The facts compared for one object, e.g. `{ type: 'integer', notNull: true, default: '0' }`. */
 export type SchemaFacts = Readonly<Record<string, SchemaFact>>
 
-/** One object of a catalog snapshot. */
 export interface SchemaObject {
   readonly kind: SchemaObjectKind
-  /** The object's schema; null for extensions and schemas. */
   readonly schema: string | null
-  /**
-   * `schema.table` for columns, constraints, indexes, triggers and policies, and for a
-   * sequence owned by a table column (serial, identity); else null.
-   */
+  /** `schema.table` for the parts of a table (an owned sequence too), so they group under it. */
   readonly table: string | null
-  /** Its name: `goal` (a column), `f(integer, text)` (a function), `idx_steps_status` (an index). */
+  /** A function's includes its argument types, as overloads are different objects. */
   readonly name: string
-  /** The owning role, for relations, functions and types; null where ownership follows another object. */
+  /** Null where ownership follows another object (a column, an index). */
   readonly owner: string | null
   readonly facts: SchemaFacts
 }
 
-/** What {@link readSchemaCatalog} returns: every user object of a database, ledgers excepted. */
 export interface SchemaCatalog {
   readonly objects: readonly SchemaObject[]
 }
 
-// One query for the whole catalog: objects in user schemas (not pg_catalog, information_schema,
-// toast or temp schemas), not members of an extension (pgvector's functions and operators
-// belong to the extension, compared by its version), and nothing belonging to a ledger table.
-// Definitions are the server's own deparsed text (pg_get_indexdef, pg_get_constraintdef,
-// pg_get_functiondef, pg_get_triggerdef, pg_get_viewdef), so two databases that were built by
-// different statements with the same meaning compare equal.
+// Extension members are left out (an extension is compared by its version). Definitions are the
+// server's own deparsed text, so schemas built by different statements with one meaning compare equal.
 const CATALOG_SQL = `
 with user_ns as (
   select oid, nspname from pg_namespace
@@ -193,34 +172,15 @@ objects as (
     and not exists (select 1 from pg_depend d
                     where d.classid = 'pg_type'::regclass and d.objid = ty.oid and d.deptype = 'e')
 )
-select kind, schema, tbl, name, owner, facts from objects`
+select kind, schema, tbl as "table", name, owner, facts from objects`
 
 const LEDGERS_ARRAY = `array[${LEDGER_TABLES.map((t) => `'${t}'`).join(', ')}]::text[]`
 const CATALOG_SQL_WITH_LEDGERS = CATALOG_SQL.replace(/__LEDGERS__/g, LEDGERS_ARRAY)
 
-/**
- * Reads every user object of a database in ONE query: tables, columns (type, nullability,
- * default, identity, generated, collation), constraints, indexes (method, definition,
- * validity), sequences, views, functions and procedures, triggers, policies, enums, domains,
- * extensions and schemas, with their owners. The migration ledgers ({@link LEDGER_TABLES})
- * and extension members are left out. Only reads; run it in a read-only transaction.
- */
+/** ONE query, so the catalog is one snapshot; only reads (run it in a read-only transaction). */
 export async function readSchemaCatalog<DB>(db: Kysely<DB>): Promise<SchemaCatalog> {
-  type Row = {
-    kind: SchemaObjectKind
-    schema: string | null
-    tbl: string | null
-    name: string
-    owner: string | null
-    facts: SchemaFacts
-  }
-  const { rows } = await sql.raw<Row>(CATALOG_SQL_WITH_LEDGERS).execute(db)
+  const { rows } = await sql.raw<SchemaObject>(CATALOG_SQL_WITH_LEDGERS).execute(db)
   return Object.freeze({
-    objects: Object.freeze(
-      rows.map((r) => {
-        const { kind, schema, tbl: table, name, owner } = r
-        return Object.freeze({ kind, schema, table, name, owner, facts: Object.freeze(r.facts) })
-      }),
-    ),
+    objects: Object.freeze(rows.map((r) => Object.freeze({ ...r, facts: Object.freeze(r.facts) }))),
   })
 }

@@ -6,40 +6,29 @@ import { createDatabase } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
 
 /**
- * A scratch database the migration files are applied to, to learn what they build. Made on
- * the live database's server (`CREATE DATABASE wk_shadow_…`, dropped afterwards), or given by
- * the user (`shadowUrl`, for servers where they cannot create databases), which must be empty
- * and is emptied again afterwards.
+ * A scratch database to learn what the files build: created next to the live one, or given
+ * (`shadowUrl`, where the user cannot create databases), which must be empty and is emptied again.
  */
 export interface ShadowDatabase {
   readonly url: string
-  /** The database's name. */
   readonly name: string
-  /** True when this process created it (and `drop()` drops it); false for a given URL. */
+  /** False for a given URL, which `drop()` only empties. */
   readonly created: boolean
-  /** Back to an empty database: dropped and created again, or the given one emptied. */
   reset(): Promise<void>
-  /** Drops the database it created, or empties the given one. Idempotent; never throws twice. */
+  /** Idempotent, so an interrupt handler and the normal path may both call it. */
   drop(): Promise<void>
 }
 
-/** Options of {@link openShadowDatabase}. */
 export interface ShadowDatabaseOptions {
-  /** A URL of the live database's server; the shadow is created next to it. */
   readonly serverUrl?: string
-  /** An empty database to use instead (it is emptied again when done). */
   readonly shadowUrl?: string
-  /** Name prefix of a created database. Default `wk_shadow`. */
+  /** Default `wk_shadow`. */
   readonly prefix?: string
 }
 
 // Shadows not yet dropped, so that an interrupted command can drop them before it exits.
 const open = new Set<ShadowDatabase>()
 
-/**
- * Creates (or checks and takes) a shadow database. Every shadow is registered until dropped,
- * so {@link dropOpenShadowDatabases} can clean up after an interrupt.
- */
 export async function openShadowDatabase(options: ShadowDatabaseOptions): Promise<ShadowDatabase> {
   if (options.shadowUrl) return takeGivenShadow(options.shadowUrl)
   if (!options.serverUrl) {
@@ -51,37 +40,18 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   }
   const name = `${options.prefix ?? 'wk_shadow'}_${randomBytes(6).toString('hex')}`
   const serverUrl = options.serverUrl
-  const create = (): Promise<void> =>
-    onServer(serverUrl, async (db) => {
-      await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
-    })
+  const [drop, create] = [
+    `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`,
+    `CREATE DATABASE ${quoteIdent(name)}`,
+  ]
   // Registered before it exists: an interrupt while CREATE DATABASE is in flight (committed on
   // the server, its answer not yet read) drops it once the creation has settled.
-  const creating = create()
-  let dropped: Promise<void> | undefined
-  const shadow: ShadowDatabase = Object.freeze({
-    url: withDatabase(serverUrl, name),
-    name,
-    created: true,
-    async reset(): Promise<void> {
-      await onServer(serverUrl, async (db) => {
-        await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
-        await sql.raw(`CREATE DATABASE ${quoteIdent(name)}`).execute(db)
-      })
-    },
-    drop(): Promise<void> {
-      dropped ??= creating
-        .catch(() => {})
-        .then(() =>
-          onServer(serverUrl, async (db) => {
-            await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).execute(db)
-          }),
-        )
-        .finally(() => open.delete(shadow))
-      return dropped
-    },
-  })
-  open.add(shadow)
+  const creating = run(serverUrl, create)
+  const shadow = register(
+    { url: withDatabase(serverUrl, name), name, created: true },
+    () => run(serverUrl, drop, create),
+    () => creating.catch(() => {}).then(() => run(serverUrl, drop)),
+  )
   await creating.catch((error: unknown) => {
     open.delete(shadow)
     throw new MigrationError(
@@ -94,40 +64,34 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   return shadow
 }
 
-/** Drops every shadow database this process has open, e.g. from a SIGINT handler. */
 export async function dropOpenShadowDatabases(): Promise<void> {
   await Promise.allSettled([...open].map((s) => s.drop()))
 }
 
 async function takeGivenShadow(url: string): Promise<ShadowDatabase> {
-  const name = new URL(url).pathname.slice(1) || '(default database)'
-  await onServer(url, async (db) => {
-    const { rows } = await sql.raw<{ what: string }>(USER_OBJECTS_SQL).execute(db)
-    if (rows.length) {
-      throw new MigrationError(
-        'SHADOW_NOT_EMPTY',
-        `the shadow database ${decodeURIComponent(name)} is not empty ` +
-          `(it has ${rows.map((r) => r.what).join(', ')}); ` +
-          'give an empty database: the migration files are applied to it, and everything in it is dropped afterwards',
-      )
-    }
-  })
+  const name = decodeURIComponent(new URL(url).pathname.slice(1) || '(default database)')
+  const { rows } = await onServer(url, (db) => sql.raw<{ what: string }>(USER_OBJECTS_SQL).execute(db))
+  if (rows.length) {
+    throw new MigrationError(
+      'SHADOW_NOT_EMPTY',
+      `the shadow database ${name} is not empty (it has ${rows.map((r) => r.what).join(', ')}); ` +
+        'give an empty database: the migration files are applied to it, and everything in it is dropped afterwards',
+    )
+  }
+  const empty = () => run(url, EMPTY_DATABASE_SQL)
+  return register({ url, name, created: false }, empty, empty)
+}
+
+function register(
+  props: Pick<ShadowDatabase, 'url' | 'name' | 'created'>,
+  reset: () => Promise<void>,
+  remove: () => Promise<void>,
+): ShadowDatabase {
   let dropped: Promise<void> | undefined
   const shadow: ShadowDatabase = Object.freeze({
-    url,
-    name: decodeURIComponent(name),
-    created: false,
-    async reset(): Promise<void> {
-      await onServer(url, async (db) => {
-        await sql.raw(EMPTY_DATABASE_SQL).execute(db)
-      })
-    },
-    drop(): Promise<void> {
-      dropped ??= onServer(url, async (db) => {
-        await sql.raw(EMPTY_DATABASE_SQL).execute(db)
-      }).finally(() => open.delete(shadow))
-      return dropped
-    },
+    ...props,
+    reset,
+    drop: () => (dropped ??= remove().finally(() => open.delete(shadow))),
   })
   open.add(shadow)
   return shadow
@@ -179,13 +143,20 @@ begin
 end
 $$`
 
-async function onServer(url: string, body: (db: Kysely<unknown>) => Promise<void>): Promise<void> {
+/** A one-connection pool per step, closed at once, so no connection outlives the shadow. */
+export async function onServer<T>(url: string, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
   const db = await createDatabase({ url, driver: 'pg', max: 1, applicationName: 'wukong-migrate shadow' })
   try {
-    await body(db as Kysely<unknown>)
+    return await body(db as Kysely<unknown>)
   } finally {
     await db.destroy()
   }
+}
+
+function run(url: string, ...statements: string[]): Promise<void> {
+  return onServer(url, async (db) => {
+    for (const statement of statements) await sql.raw(statement).execute(db)
+  })
 }
 
 function withDatabase(url: string, database: string): string {

@@ -2,17 +2,11 @@ import type { MigrationFile } from '../provider/migration-file.js'
 import { compareSchemaCatalogs, type SchemaDifference } from './compare-schema-catalogs.js'
 import type { SchemaCatalog } from './read-schema-catalog.js'
 
-/**
- * A scratch database the round trip drives; {@link MigrationRunner.verifyRoundTrip} provides
- * one (the runner's own migrate, down and catalog reader on a shadow database).
- */
+/** The runner provides it, so the round trip applies files exactly as migrate and down do. */
 export interface RoundTripTarget {
-  /** Applies or reverts files so that `version` is the last applied (0: none). */
   migrateTo(version: number): Promise<void>
-  /** Reverts the last applied file with its down file. */
   down(): Promise<void>
   catalog(): Promise<SchemaCatalog>
-  /** Back to an empty database. */
   reset(): Promise<void>
 }
 
@@ -50,11 +44,9 @@ export interface RoundTripReport {
 }
 
 /**
- * Proves the down files: applies every up file to an empty scratch database, recording the
- * catalog before and after each; then for each file from the newest down runs its down file
- * and checks the catalog equals the one before its up file, runs the up file again and checks
- * it equals the one after. Files without a down file are listed (failed with `requireDown`);
- * below one, or after a failure, the scratch database is rebuilt up to the next file.
+ * Newest first, each down file must restore the catalog its up file found and the up file must
+ * then rebuild the same one. Below a file without a down file, or after a failure, the scratch
+ * database is rebuilt, so one bad file does not taint the verdicts on the others.
  */
 export async function verifyRoundTrip(
   files: readonly MigrationFile[],

@@ -4,21 +4,11 @@ import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE } from 'kysely/mi
 import type { ColumnFamily } from './column-facts.js'
 import { DATABASE_COLUMNS } from './column-facts.js'
 
-/** One column as `[family, nullable, hasDefault]`, the shape of `DATABASE_COLUMNS` entries. */
 export type ColumnFactsTuple = readonly [ColumnFamily, boolean, boolean]
 
-/**
- * Tables → columns → `[family, nullable, hasDefault]`: `DATABASE_COLUMNS`, or what
- * {@link readCatalogColumns} found in a database.
- */
 export type ColumnFactsByTable = Readonly<Record<string, Readonly<Record<string, ColumnFactsTuple>>>>
 
-/**
- * Reads every column of every table in the current schema from the live catalog, as
- * `[family, nullable, hasDefault]`; Kysely's two migration tables are left out (they are not
- * part of the schema agent code queries). Throws on a column type no family covers, so a new
- * kind of column cannot slip past the comparison.
- */
+/** Throws on a column type no family covers, so a new kind of column cannot slip past the comparison. */
 export async function readCatalogColumns(db: Kysely<any>): Promise<ColumnFactsByTable> {
   const { rows } = await sql<{ table: string; column: string; type: string; nullable: boolean; has_default: boolean }>`
     select c.relname as table, a.attname as column, t.typname as type,
@@ -38,39 +28,24 @@ export async function readCatalogColumns(db: Kysely<any>): Promise<ColumnFactsBy
   return facts
 }
 
-function familyOf(type: string, column: string): ColumnFamily {
-  switch (type) {
-    case 'varchar':
-    case 'text':
-    case 'bpchar':
-      return 'string'
-    case 'int2':
-    case 'int4':
-    case 'float4':
-    case 'float8':
-      return 'number' // int8 and numeric are not: pg reads them as strings
-    case 'bool':
-      return 'boolean'
-    case 'timestamptz':
-    case 'timestamp':
-    case 'date':
-      return 'timestamp'
-    case 'jsonb':
-    case 'json':
-      return 'json'
-    case 'vector':
-      return 'vector'
-    default:
-      throw new TypeError(
-        `${column}: no TypeScript family for the column type ${type}; map it in catalog-columns.ts and column-facts.ts`,
-      )
-  }
+// int8 and numeric are not numbers: pg reads them as strings.
+// biome-ignore format: one line per family
+const FAMILIES: Readonly<Record<string, ColumnFamily>> = {
+  varchar: 'string', text: 'string', bpchar: 'string',
+  int2: 'number', int4: 'number', float4: 'number', float8: 'number',
+  bool: 'boolean',
+  timestamptz: 'timestamp', timestamp: 'timestamp', date: 'timestamp',
+  jsonb: 'json', json: 'json',
+  vector: 'vector',
 }
 
-/**
- * The differences between two column descriptions, one line each, sorted; empty when they
- * agree on every table and column (name, family, nullability, has-default).
- */
+function familyOf(type: string, column: string): ColumnFamily {
+  if (Object.hasOwn(FAMILIES, type)) return FAMILIES[type]!
+  throw new TypeError(
+    `${column}: no TypeScript family for the column type ${type}; map it in catalog-columns.ts and column-facts.ts`,
+  )
+}
+
 export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFactsByTable): string[] {
   const out: string[] = []
   for (const table of new Set([...Object.keys(expected), ...Object.keys(live)])) {
@@ -92,9 +67,8 @@ export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFact
 }
 
 /**
- * Compares a database with this package's types (`DATABASE_COLUMNS`): an empty list means
- * agent code typed with `Database` fits it column for column. Useful before adopting a
- * deployed database.
+ * An empty list means code typed with `Database` fits the database column for column: worth a
+ * look before adopting a deployed database.
  *
  * @example
  * ```ts

@@ -2,11 +2,7 @@ import type { SelectType } from 'kysely'
 
 import type { Database } from './database.js'
 
-/**
- * How a column's type is compared between TypeScript and the catalog: the TypeScript type
- * a driver returns for it (`string` for varchar and text, `number` for integer and double
- * precision, `Date` for timestamptz, parsed JSON for jsonb, `number[]` for vector).
- */
+/** Columns are compared by the TypeScript type a driver returns for them, not by SQL type. */
 export type ColumnFamily = 'string' | 'number' | 'boolean' | 'timestamp' | 'json' | 'vector'
 
 type FamilyOf<T> = [T] extends [number[]]
@@ -21,33 +17,23 @@ type FamilyOf<T> = [T] extends [number[]]
           ? 'boolean'
           : 'json'
 
-/**
- * What the TypeScript types say of one column: `[family, nullable, hasDefault]`, computed
- * from the column's type (`hasDefault` from the `HasDefault` brand), so that a
- * `DATABASE_COLUMNS` entry that disagrees with the types does not compile.
- */
+/** Computed from the column's type, so a `DATABASE_COLUMNS` entry that disagrees does not compile. */
 export type ColumnFacts<C> = readonly [
   FamilyOf<NonNullable<SelectType<C>>>,
   null extends SelectType<C> ? true : false,
   '__hasDefault__' extends keyof C ? true : false,
 ]
 
-/** {@link ColumnFacts} for every column of every table of a Kysely database interface. */
+/** Exact: a `DATABASE_COLUMNS` with a column missing or extra does not compile. */
+export type DatabaseColumnFacts = ColumnFactsOf<Database>
+
 export type ColumnFactsOf<DB> = {
   readonly [T in keyof DB]: { readonly [K in keyof DB[T]]-?: ColumnFacts<DB[T][K]> }
 }
 
 /**
- * {@link ColumnFacts} for every column of every table of {@link Database}: the type
- * `DATABASE_COLUMNS` must satisfy, exactly (no column missing, none extra).
- */
-export type DatabaseColumnFacts = ColumnFactsOf<Database>
-
-/**
- * Every column of the Wukong schema as `[family, nullable, hasDefault]`: checked against the
- * TypeScript types at compile time (the `satisfies` below) and against a freshly migrated
- * database's catalog by test/schema-types.test.ts. Change a column in one place only and
- * one of the two fails.
+ * Every column as `[family, nullable, hasDefault]`, checked against the types at compile time and
+ * against a migrated catalog by test/schema-types.test.ts: a column changed in one place only fails.
  *
  * @example
  * ```ts

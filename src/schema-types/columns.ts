@@ -1,13 +1,11 @@
 import type { ColumnType } from 'kysely'
 
-// Column shapes shared by the table interfaces in tables.ts. Most defaulted columns of the
-// deployed schema are nullable (the spec never says NOT NULL for them), so the select type
-// keeps `null` even where a default fills the column on insert.
+// Most defaulted columns of the deployed schema are nullable (no NOT NULL was ever declared on
+// them), so the select type keeps `null` even where a default fills the column on insert.
 
 /**
- * Marks a column that has a DEFAULT in the database. Kysely's types cannot tell "optional on
- * insert because nullable" from "optional because defaulted"; this brand can, so that
- * `DATABASE_COLUMNS` (checked against the live catalog) is checked against the types too.
+ * Marks a column with a DEFAULT: Kysely's types cannot tell "optional because nullable" from
+ * "optional because defaulted", and `DATABASE_COLUMNS` is checked against both.
  *
  * @example
  * ```ts
@@ -19,8 +17,7 @@ export interface HasDefault {
 }
 
 /**
- * A NOT NULL `timestamptz` without a default: pg reads a `Date`; a `Date` or an ISO string
- * writes.
+ * A NOT NULL `timestamptz` without a default: pg reads a `Date`; a `Date` or an ISO string writes.
  *
  * @example
  * ```ts
@@ -72,8 +69,7 @@ export type Defaulted<T> = ColumnType<T | null, T | null | undefined, T | null> 
 export type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
 
 /**
- * A `serial` primary key: generated, so optional on insert (as Kysely's `Generated<number>`);
- * an explicit id is still accepted, as PostgreSQL accepts it (restores, fixtures).
+ * A `serial` primary key: optional on insert, and an explicit id is accepted (restores, fixtures).
  *
  * @example
  * ```ts
@@ -83,9 +79,8 @@ export type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
 export type Serial = ColumnType<number, number | undefined, number> & HasDefault
 
 /**
- * `vector(n)` (pgvector), nullable: reads as `number[]` once the type parser is registered on
- * the driver (`registerVectorType`), writes as `number[]` through `VectorPlugin` (without it pg
- * would send `{…}`, a PostgreSQL array literal, which pgvector rejects).
+ * `vector(n)` (pgvector), nullable: `number[]` both ways, with `registerVectorType` on the driver
+ * and `VectorPlugin` on the Kysely instance.
  *
  * @example
  * ```ts
@@ -95,8 +90,7 @@ export type Serial = ColumnType<number, number | undefined, number> & HasDefault
 export type Vector = ColumnType<number[] | null, number[] | null | undefined, number[] | null>
 
 /**
- * The statuses `steps.status` and `parallel_tool_calls.status` allow (CHECK constraints
- * `chk_step_status` and `chk_parallel_status`).
+ * What CHECKs `chk_step_status` and `chk_parallel_status` allow.
  *
  * @example
  * ```ts
@@ -106,9 +100,8 @@ export type Vector = ColumnType<number[] | null, number[] | null | undefined, nu
 export type ExecutionStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout'
 
 /**
- * Who may see a knowledge entity: the values agent code writes to `knowledge_entities.level`
- * and that the partial vector indexes cover (`public`, `organization`). The column has no
- * CHECK (as deployed) and may hold any text, so rows read it as `string`.
+ * Who may see a knowledge entity (the partial vector indexes cover `public` and `organization`).
+ * No CHECK holds the column to these, so rows read it as `string`.
  *
  * @example
  * ```ts

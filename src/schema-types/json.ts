@@ -1,37 +1,21 @@
 import type { ColumnType } from 'kysely'
 
 /**
- * A JSON value, as pg returns a `jsonb` column (parsed).
+ * A JSON value, as pg returns a `jsonb` column (parsed), with its scalar and array forms.
  *
  * @example
  * ```ts
  * const parameters: Json = { query: 'pgvector', limit: 5 }
- * ```
- */
-export type Json = JsonPrimitive | JsonArray | JsonObject
-
-/**
- * A JSON scalar.
- *
- * @example
- * ```ts
+ * const tags: JsonArray = ['postgres', 'kysely']
  * const value: JsonPrimitive = 'done'
  * ```
  */
+export type Json = JsonPrimitive | JsonArray | JsonObject
 export type JsonPrimitive = string | number | boolean | null
-
-/**
- * A JSON array.
- *
- * @example
- * ```ts
- * const tags: JsonArray = ['postgres', 'kysely']
- * ```
- */
 export type JsonArray = Json[]
 
 /**
- * A JSON object. Properties may be `undefined` (JSON.stringify drops them), so objects with
+ * A JSON object; properties may be `undefined` (JSON.stringify drops them), so objects with
  * optional properties are assignable.
  *
  * @example
@@ -44,10 +28,8 @@ export interface JsonObject {
 }
 
 /**
- * What the driver can write into a `jsonb` column as it is: an object (pg serialises it with
- * JSON.stringify) or JSON text. Not a bare array (pg would send a PostgreSQL array literal,
- * `{…}`, which is not JSON) nor a bare string meant as a JSON string (pg sends it as JSON
- * text): `JSON.stringify` those first. The read type stays the parsed value.
+ * What pg writes into `jsonb` as it is: an object, or JSON text. `JSON.stringify` an array first
+ * (pg would send a PostgreSQL array literal) and a string meant as a JSON string.
  *
  * @example
  * ```ts

@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely'
 
 import type {
   DefaultTimestamp,
@@ -12,15 +12,16 @@ import type {
 } from './columns.js'
 import type { JsonColumn, JsonObject, NullableJson } from './json.js'
 
-// One interface per table, column for column with migrations/001-004 (proven against the
-// live catalog by test/schema-types.test.ts through DATABASE_COLUMNS).
+// One interface per table, column for column with migrations/001-004 (proven against the live
+// catalog by test/schema-types.test.ts through DATABASE_COLUMNS), then its row types: `X` as
+// selected, `NewX` to insert (serial ids and defaulted columns may be left out), `XUpdate` changes.
 
 /**
  * `schema_versions`: the ledger (the last five columns are the migration provider's).
  *
  * @example
  * ```ts
- * type Row = Selectable<SchemaVersionsTable> // = SchemaVersion
+ * const rows: SchemaVersion[] = await db.selectFrom('schema_versions').selectAll().execute()
  * ```
  */
 export interface SchemaVersionsTable {
@@ -33,13 +34,16 @@ export interface SchemaVersionsTable {
   adopted_at: NullableTimestamp
   atomic: Nullable<boolean>
 }
+export type SchemaVersion = Selectable<SchemaVersionsTable>
 
 /**
  * `sessions`: one agent run; sub-agents are sessions with a parent.
  *
  * @example
  * ```ts
- * type Row = Selectable<SessionsTable> // = Session
+ * const row: NewSession = { id: 's1', goal: 'Summarise the repo' } // id and goal are required
+ * const changes: SessionUpdate = { status: 'completed', updated_at: new Date() }
+ * const rows: Session[] = await db.selectFrom('sessions').selectAll().execute()
  * ```
  */
 export interface SessionsTable {
@@ -70,13 +74,18 @@ export interface SessionsTable {
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
 }
+export type Session = Selectable<SessionsTable>
+export type NewSession = Insertable<SessionsTable>
+export type SessionUpdate = Updateable<SessionsTable>
 
 /**
  * `steps`: one step of a session.
  *
  * @example
  * ```ts
- * type Row = Selectable<StepsTable> // = Step
+ * const row: NewStep = { session_id: 's1', step_number: 1, action: 'think' }
+ * const changes: StepUpdate = { status: 'completed', completed_at: new Date() }
+ * const rows: Step[] = await db.selectFrom('steps').selectAll().execute()
  * ```
  */
 export interface StepsTable {
@@ -102,13 +111,18 @@ export interface StepsTable {
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
 }
+export type Step = Selectable<StepsTable>
+export type NewStep = Insertable<StepsTable>
+export type StepUpdate = Updateable<StepsTable>
 
 /**
  * `todos`: the agent's plan.
  *
  * @example
  * ```ts
- * type Row = Selectable<TodosTable> // = Todo
+ * const row: NewTodo = { id: 't1', session_id: 's1', title: 'Read the README', order_index: 0 }
+ * const changes: TodoUpdate = { status: 'done', actual_steps: 3 }
+ * const rows: Todo[] = await db.selectFrom('todos').selectAll().execute()
  * ```
  */
 export interface TodosTable {
@@ -133,13 +147,18 @@ export interface TodosTable {
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
 }
+export type Todo = Selectable<TodosTable>
+export type NewTodo = Insertable<TodosTable>
+export type TodoUpdate = Updateable<TodosTable>
 
 /**
  * `checkpoints`: snapshots of a session's state.
  *
  * @example
  * ```ts
- * type Row = Selectable<CheckpointsTable> // = Checkpoint
+ * const row: NewCheckpoint = { id: 'cp1', session_id: 's1', session_state: { step: 3 } }
+ * const changes: CheckpointUpdate = { name: 'before refactor' }
+ * const rows: Checkpoint[] = await db.selectFrom('checkpoints').selectAll().execute()
  * ```
  */
 export interface CheckpointsTable {
@@ -152,13 +171,18 @@ export interface CheckpointsTable {
   step_number: Nullable<number>
   created_at: DefaultTimestamp
 }
+export type Checkpoint = Selectable<CheckpointsTable>
+export type NewCheckpoint = Insertable<CheckpointsTable>
+export type CheckpointUpdate = Updateable<CheckpointsTable>
 
 /**
  * `parallel_tool_calls`: a step's tool calls run in parallel.
  *
  * @example
  * ```ts
- * type Row = Selectable<ParallelToolCallsTable> // = ParallelToolCall
+ * const row: NewParallelToolCall = { step_id: 1, tool_id: 'call_1', tool_name: 'search', parameters: {} }
+ * const changes: ParallelToolCallUpdate = { status: 'running', progress_percentage: 50 }
+ * const rows: ParallelToolCall[] = await db.selectFrom('parallel_tool_calls').selectAll().execute()
  * ```
  */
 export interface ParallelToolCallsTable {
@@ -182,13 +206,18 @@ export interface ParallelToolCallsTable {
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
 }
+export type ParallelToolCall = Selectable<ParallelToolCallsTable>
+export type NewParallelToolCall = Insertable<ParallelToolCallsTable>
+export type ParallelToolCallUpdate = Updateable<ParallelToolCallsTable>
 
 /**
  * `fork_agent_tasks`: work forked to a sub-agent session.
  *
  * @example
  * ```ts
- * type Row = Selectable<ForkAgentTasksTable> // = ForkAgentTask
+ * const row: NewForkAgentTask = { id: 'f1', parent_session_id: 's1', goal: 'Read the paper', depth: 1 }
+ * const changes: ForkAgentTaskUpdate = { status: 'completed', result_summary: 'done' }
+ * const rows: ForkAgentTask[] = await db.selectFrom('fork_agent_tasks').selectAll().execute()
  * ```
  */
 export interface ForkAgentTasksTable {
@@ -215,13 +244,18 @@ export interface ForkAgentTasksTable {
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
 }
+export type ForkAgentTask = Selectable<ForkAgentTasksTable>
+export type NewForkAgentTask = Insertable<ForkAgentTasksTable>
+export type ForkAgentTaskUpdate = Updateable<ForkAgentTasksTable>
 
 /**
  * `knowledge_entities`: knowledge with its embedding.
  *
  * @example
  * ```ts
- * type Row = Selectable<KnowledgeEntitiesTable> // = KnowledgeEntity
+ * const row: NewKnowledgeEntity = { entity_id: 'k1', content: 'HNSW needs no training', level: 'public', embedding }
+ * const changes: KnowledgeEntityUpdate = { is_indexed: true, index_updated_at: new Date() }
+ * const rows: KnowledgeEntity[] = await db.selectFrom('knowledge_entities').selectAll().execute()
  * ```
  */
 export interface KnowledgeEntitiesTable {
@@ -249,13 +283,18 @@ export interface KnowledgeEntitiesTable {
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
 }
+export type KnowledgeEntity = Selectable<KnowledgeEntitiesTable>
+export type NewKnowledgeEntity = Insertable<KnowledgeEntitiesTable>
+export type KnowledgeEntityUpdate = Updateable<KnowledgeEntitiesTable>
 
 /**
  * `knowledge_feedback`: what users said about a knowledge entity.
  *
  * @example
  * ```ts
- * type Row = Selectable<KnowledgeFeedbackTable> // = KnowledgeFeedback
+ * const row: NewKnowledgeFeedback = { knowledge_id: 1, user_id: 'u1', helpful: true }
+ * const changes: KnowledgeFeedbackUpdate = { accuracy_rating: 4 }
+ * const rows: KnowledgeFeedback[] = await db.selectFrom('knowledge_feedback').selectAll().execute()
  * ```
  */
 export interface KnowledgeFeedbackTable {
@@ -269,3 +308,6 @@ export interface KnowledgeFeedbackTable {
   used_in_step: Nullable<number>
   created_at: DefaultTimestamp
 }
+export type KnowledgeFeedback = Selectable<KnowledgeFeedbackTable>
+export type NewKnowledgeFeedback = Insertable<KnowledgeFeedbackTable>
+export type KnowledgeFeedbackUpdate = Updateable<KnowledgeFeedbackTable>

@@ -21,22 +21,16 @@ import {
 import type pg from 'pg'
 import pgvector from 'pgvector/pg'
 
-/** A pg pool, or anything pool-like that emits `connect` with each new client (pg, Neon). */
+/** Structural, so Neon's pool fits as well as pg's. */
 export interface ClientPool {
   readonly totalCount: number
   on(event: 'connect', listener: (client: pg.PoolClient) => void): unknown
 }
 
 /**
- * Makes pg parse pgvector's `vector` (and `halfvec`, `sparsevec`) columns into `number[]`
- * instead of the text `'[0.1,0.2]'`, with pgvector's own parser.
- *
- * - Given a client: registers on it now (the type's OID is per database, so it is looked up).
- * - Given a pool: registers on every client the pool opens, before that client's first query
- *   runs (pg runs a client's queries in order, and the look-up is queued first).
- *
- * A database without the `vector` type (before migration 001) is not an error: that client
- * stays unregistered, so open the pool you read vectors with after migrating.
+ * Makes pg read `vector` (and `halfvec`, `sparsevec`) columns as `number[]`, not `'[0.1,0.2]'`:
+ * on a client now, or on every client a pool opens, before its first query. A database without
+ * the type (not yet migrated) leaves the client unregistered, so open that pool after migrating.
  *
  * @example
  * ```ts
@@ -49,8 +43,7 @@ export function registerVectorType(target: ClientPool): void
 export function registerVectorType(target: pg.ClientBase): Promise<void>
 export function registerVectorType(target: ClientPool | pg.ClientBase): void | Promise<void> {
   if ('totalCount' in target) {
-    // A failed look-up surfaces on the caller's own next query on that client; an
-    // unhandled rejection here would end the process.
+    // A failed look-up surfaces on the client's next query; an unhandled rejection would end the process.
     target.on('connect', (client) => void registerOnClient(client).catch(() => {}))
     return
   }
@@ -66,12 +59,9 @@ async function registerOnClient(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * A Kysely plugin that writes `number[]` into vector columns: pg alone sends an array as a
- * PostgreSQL array literal (`{1,2}`), which pgvector rejects; this plugin sends pgvector's text
- * form (`[1,2]`) instead. It rewrites only the plain values given for the named columns in
- * INSERT (including `ON CONFLICT … DO UPDATE SET`) and UPDATE; expressions pass untouched.
- * Works on every driver (pg, PGlite, @vercel/postgres-kysely), as it acts on the query, not
- * the connection.
+ * Writes `number[]` into vector columns as pgvector's `[1,2]` (pg alone sends the array literal
+ * `{1,2}`, which pgvector rejects). Acts on the query, not the connection, so it works on every
+ * driver; only plain values of the named columns in INSERT, upserts and UPDATE are rewritten.
  *
  * @example
  * ```ts
@@ -108,8 +98,7 @@ class VectorValueTransformer extends OperationNodeTransformer {
     const out = super.transformInsertQuery(node)
     const indexes = new Set((out.columns ?? []).flatMap((c, i) => (this.#columns.has(c.column.name) ? [i] : [])))
     if (indexes.size === 0 || !out.values || !ValuesNode.is(out.values)) return out
-    // Kysely sends rows of plain values as a PrimitiveValueListNode and rows with
-    // expressions or defaults as a ValueListNode of nodes.
+    // Rows of plain values come as a PrimitiveValueListNode, rows with expressions as a ValueListNode.
     const rows = out.values.values.map((row) =>
       PrimitiveValueListNode.is(row)
         ? PrimitiveValueListNode.create(row.values.map((v, i) => (indexes.has(i) ? toVectorText(v) : v)))
@@ -137,14 +126,9 @@ function toVectorNode(node: OperationNode): OperationNode {
 export type VectorColumnReference = 'embedding' | `${string}.embedding`
 
 /**
- * Cosine distance (pgvector's `<=>`, 0 = same direction, 2 = opposite) between a vector column
- * and a query vector, for ordering nearest neighbours; `ORDER BY` it with a `LIMIT` and the
- * planner can use the HNSW `vector_cosine_ops` indexes of migration 005 (the partial ones when
- * the query also says `level = 'public' AND is_indexed AND NOT is_to_remove`, or 'organization').
- *
- * The column is a name (`'embedding'`, `'k.embedding'`) or, to have Kysely check it against the
- * tables in scope, a reference: `(eb) => cosineDistance(eb.ref('embedding'), query)`, which
- * accepts only columns whose type is a vector.
+ * pgvector's `<=>` (0 = same direction, 2 = opposite). `ORDER BY` it with a `LIMIT` and the
+ * planner can use migration 005's HNSW indexes (the partial ones when the query repeats their
+ * `WHERE`). Pass `eb.ref('embedding')` instead of a name to have Kysely check the column.
  *
  * @example
  * ```ts

@@ -6,14 +6,9 @@ import { EXIT } from '../exit-codes.js'
 import { displayPath } from '../format.js'
 import { createMigrationFile } from '../new-migration-file.js'
 
-/**
- * `create <name>`: writes the next `NNN_name.sql` from the commented template into `--dir`
- * (or the package's `migrations/`), and says what to do next.
- */
 export async function createCommand(ctx: CommandContext): Promise<CommandResult> {
   try {
-    // Installed, the default folder is inside node_modules: a file there would be lost on the
-    // next install and never reach version control.
+    // A file inside node_modules would be lost on the next install and never reach version control.
     if (!ctx.args.dir && !ctx.io.env['WUKONG_MIGRATIONS_DIR'] && ctx.folder.includes(`${sep}node_modules${sep}`)) {
       throw new CliError('NO_FOLDER', `the default migration folder ${ctx.folder} is inside node_modules`, {
         advice: 'pass --dir <your migrations folder>',

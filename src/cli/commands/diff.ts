@@ -1,51 +1,36 @@
 import { dropOpenShadowDatabases, type SchemaDiff } from '../../schema-diff/index.js'
-import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
+import { printHeader, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { differenceLines, differenceTally } from '../diff-printer.js'
 import { EXIT } from '../exit-codes.js'
-import { displayPath, plural } from '../format.js'
+import { plural } from '../format.js'
 import { versionPhrase } from '../run-printer.js'
 
-/**
- * `diff [--shadow-url <url>]`: compares the database's schema with what its applied files
- * build (in a shadow database that is always dropped) and prints every difference, grouped by
- * object. Exits 0 in sync, 3 when they differ, 1 when the comparison failed. Reads the
- * database only, in a read-only transaction.
- */
 export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   let result: SchemaDiff
   try {
     const shadowUrl = ctx.args.shadowUrl
     result = await withShadowCleanupOnSignal(() => withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl })))
   } catch (error) {
-    const fields = {
-      inSync: false,
-      currentVersion: null,
-      builtFiles: [],
-      missingVersions: [],
-      editedFiles: [],
-      differences: [],
-    }
-    return { exitCode: EXIT.FAILED, fields, error }
+    return { exitCode: EXIT.FAILED, fields: diffFields(), error }
   }
   if (!ctx.out.json) print(ctx, result)
+  return { exitCode: result.inSync ? EXIT.OK : EXIT.NOT_UP_TO_DATE, fields: diffFields(result) }
+}
+
+// `shadow` is left out (undefined) on failure, as no shadow was built.
+function diffFields(r?: SchemaDiff) {
   return {
-    exitCode: result.inSync ? EXIT.OK : EXIT.NOT_UP_TO_DATE,
-    fields: {
-      inSync: result.inSync,
-      currentVersion: result.currentVersion,
-      builtFiles: result.builtFiles,
-      missingVersions: result.missingVersions,
-      editedFiles: result.editedFiles,
-      differences: result.differences,
-      shadow: result.shadow,
-    },
+    inSync: r?.inSync ?? false,
+    currentVersion: r?.currentVersion ?? null,
+    builtFiles: r?.builtFiles ?? [],
+    missingVersions: r?.missingVersions ?? [],
+    editedFiles: r?.editedFiles ?? [],
+    differences: r?.differences ?? [],
+    shadow: r?.shadow,
   }
 }
 
-/**
- * Runs `body`, dropping every shadow database it made if the process is interrupted (Ctrl-C,
- * a CI job's SIGTERM) before it finishes, then exiting 130 / 143 as a shell expects.
- */
+/** A Ctrl-C or a CI job's SIGTERM must not leave shadow databases behind on the server. */
 export async function withShadowCleanupOnSignal<T>(body: () => Promise<T>): Promise<T> {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const handler = (): void => {
@@ -66,8 +51,7 @@ const LEGEND = '  + only in the database   - only in what the files build   ~ in
 function print(ctx: CommandContext, result: SchemaDiff): void {
   const { out } = ctx
   const c = out.out
-  out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
-  out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
+  printHeader(ctx)
   const where = `shadow database ${result.shadow.name}, ${result.shadow.created ? 'dropped' : 'emptied'}`
   out.line(`${c.bold('Expected:')} what ${plural(result.builtFiles.length, 'applied file')} build (${where})`)
   out.line()

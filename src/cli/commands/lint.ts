@@ -7,11 +7,6 @@ import { withRunner, type CommandContext, type CommandResult } from '../command-
 import { EXIT } from '../exit-codes.js'
 import { displayPath } from '../format.js'
 
-/**
- * `lint [files…]`: which statements would block a live app, the lock each takes and the safe
- * form. Offline by default (the folder's files, or the ones named); with `--url`, only the
- * pending files, each finding ranked by its table's size and activity.
- */
 export async function lintCommand(ctx: CommandContext): Promise<CommandResult> {
   const empty = { files: [], statements: 0, findings: [], summary: { errors: 0, warnings: 0, allowed: 0 } }
   try {
@@ -38,12 +33,10 @@ export async function lintCommand(ctx: CommandContext): Promise<CommandResult> {
   }
 }
 
-/** Every up and down file of the folder, in version order. */
 function folderFiles(folder: string): string[] {
   return scanMigrationFolder(folder).flatMap((h) => [h.path, ...(h.down ? [h.down.path] : [])])
 }
 
-/** The files migrate would apply to the database. */
 async function pendingFiles(ctx: CommandContext): Promise<string[]> {
   const { pending } = await withRunner(ctx, {}, (runner) => runner.status())
   return pending.map((p) => join(ctx.folder, p.fileName))

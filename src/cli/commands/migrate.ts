@@ -3,18 +3,13 @@ import type { MigrationRunner } from '../../runner/runner.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'
-import { runResultsJson } from '../json-shapes.js'
-import { countsLine, RunPrinter, versionPhrase } from '../run-printer.js'
+import { countsLine, RunPrinter, statusCounts, versionPhrase } from '../run-printer.js'
 
-/**
- * `migrate` (alias `up`): applies every pending file, one line per file as it commits, then a
- * summary. A failure prints the files it did not reach and exits 1.
- */
 export function migrateCommand(ctx: CommandContext): Promise<CommandResult> {
   return runCommand(ctx, 'migrate', (runner) => runner.migrate())
 }
 
-/** Shared by `migrate` and `down`: the per-file lines, the summary, and the JSON fields. */
+/** `migrate` and `down` report alike. */
 export async function runCommand(
   ctx: CommandContext,
   verb: 'migrate' | 'down',
@@ -22,8 +17,11 @@ export async function runCommand(
 ): Promise<CommandResult> {
   const { out } = ctx
   const started = performance.now()
-  const fields = (result: MigrateResult | undefined, results = result?.results ?? []) => ({
-    ...runResultsJson(results),
+  const fields = (result?: Pick<MigrateResult, 'results' | 'currentVersion'>, results = result?.results ?? []) => ({
+    results: results.map(({ version, name, fileName, status, durationMs, atomic }) => {
+      return { version, name, fileName, status, durationMs: tenths(durationMs), atomic }
+    }),
+    summary: statusCounts(results),
     currentVersion: result?.currentVersion ?? null,
     durationMs: Math.round(performance.now() - started),
   })
@@ -46,7 +44,7 @@ export async function runCommand(
       if (typeof outcome === 'string') {
         // The command decided there was nothing to do (e.g. down on an empty database).
         out.line(outcome)
-        return { exitCode: EXIT.OK, fields: fields(undefined) }
+        return { exitCode: EXIT.OK, fields: fields() }
       }
       const took = formatDuration(performance.now() - started)
       if (outcome.results.length === 0)
@@ -57,7 +55,7 @@ export async function runCommand(
         )
       return { exitCode: EXIT.OK, fields: fields(outcome) }
     } catch (error) {
-      if (!(error instanceof MigrationRunError)) return { exitCode: EXIT.FAILED, fields: fields(undefined), error }
+      if (!(error instanceof MigrationRunError)) return { exitCode: EXIT.FAILED, fields: fields(), error }
       printer?.results(error.results)
       // Say where the database stands now, if it still answers; the failure is what matters.
       const now = await runner.status().then(
@@ -77,4 +75,9 @@ export async function runCommand(
       }
     }
   })
+}
+
+// Finer than a tenth of a millisecond is noise.
+function tenths(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms * 10) / 10
 }

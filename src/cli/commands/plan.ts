@@ -1,15 +1,9 @@
 import type { MigrationFile, MigrationStatus } from '../../provider/index.js'
-import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
+import { printHeader, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
-import { displayPath, plural } from '../format.js'
-import type { CliJsonEnvelope, PlanJson, PlannedFileJson } from '../json-shapes.js'
+import { plural } from '../format.js'
 import { versionPhrase } from '../run-printer.js'
 
-/**
- * `plan`: the files `migrate` would apply, in order, with every statement and its line, and the
- * applied files whose bookkeeping it would complete. Reads only; exits 1 when migrate would
- * refuse (applied files edited or gone, without --allow-drift).
- */
 export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   let files: readonly MigrationFile[]
   let status: MigrationStatus
@@ -26,15 +20,18 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
       error,
     }
   }
-  const pending = status.pending.map((p): PlannedFileJson => {
+  const fields = planFields(files, status)
+  // The planner's own verdict: what migrate would refuse with.
+  const refusal = status.refusal
+  if (!ctx.out.json) print(ctx, fields, refusal !== undefined)
+  return { exitCode: refusal === undefined ? EXIT.OK : EXIT.FAILED, fields, error: refusal }
+}
+
+function planFields(files: readonly MigrationFile[], status: MigrationStatus) {
+  const pending = status.pending.map((p) => {
     const file = files.find((f) => f.version === p.version)!
-    return {
-      version: p.version,
-      name: p.name,
-      fileName: p.fileName,
-      atomic: p.atomic,
-      statements: file.sql.statements.map((s) => ({ line: s.line, column: s.column, kind: s.kind, text: s.text })),
-    }
+    const statements = file.sql.statements.map(({ line, column, kind, text }) => ({ line, column, kind, text }))
+    return { version: p.version, name: p.name, fileName: p.fileName, atomic: p.atomic, statements }
   })
   const bookkeeping = status.applied
     .filter((a) => a.checksumMatches === null || !a.recordedByKysely)
@@ -43,28 +40,14 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
       fileName: a.fileName,
       action: a.checksumMatches === null ? ('adopt' as const) : ('heal' as const),
     }))
-  // The planner's own verdict: what migrate would refuse with.
-  const refusal = status.refusal
-  const fields: Omit<PlanJson, keyof CliJsonEnvelope> = {
-    currentVersion: status.currentVersion,
-    pending,
-    bookkeeping,
-    drifted: status.drifted,
-    missing: status.missing,
-  }
-  if (!ctx.out.json) print(ctx, fields, refusal !== undefined)
-  return { exitCode: refusal === undefined ? EXIT.OK : EXIT.FAILED, fields, error: refusal }
+  const { currentVersion, drifted, missing } = status
+  return { currentVersion, pending, bookkeeping, drifted, missing }
 }
 
-function print(
-  ctx: CommandContext,
-  plan: Pick<PlanJson, 'currentVersion' | 'pending' | 'bookkeeping'>,
-  refused: boolean,
-): void {
+function print(ctx: CommandContext, plan: ReturnType<typeof planFields>, refused: boolean): void {
   const { out } = ctx
   const c = out.out
-  out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
-  out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
+  printHeader(ctx)
   out.line()
   if (refused)
     out.line(c.red('migrate would refuse to run (see the error below); were it allowed (--allow-drift), it would:'))

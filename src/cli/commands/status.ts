@@ -1,64 +1,47 @@
 import { join } from 'node:path'
 
+import type { Palette } from '../colors.js'
 import type { AppliedMigration, MigrationStatus } from '../../provider/index.js'
-import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
+import { printHeader, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, formatDuration, plural } from '../format.js'
-import { appliedJson } from '../json-shapes.js'
 import { versionPhrase } from '../run-printer.js'
 
-/**
- * `status [--check]`: every file with where it stands (applied, adopted, drifted, pending,
- * missing), then a summary and the command that fixes each kind of problem. With `--check`
- * it exits 3 unless the database is up to date, for deploy pipelines.
- */
 export async function statusCommand(ctx: CommandContext): Promise<CommandResult> {
   let status: MigrationStatus
   try {
     status = await withRunner(ctx, {}, (runner) => runner.status())
   } catch (error) {
-    return {
-      exitCode: EXIT.FAILED,
-      fields: {
-        currentVersion: null,
-        isUpToDate: false,
-        applied: [],
-        pending: [],
-        drifted: [],
-        missing: [],
-        renamed: [],
-        outOfOrder: [],
-        ledgerSchema: null,
-        otherSets: [],
-        adopted: [],
-      },
-      error,
-    }
+    return { exitCode: EXIT.FAILED, fields: statusFields(), error }
   }
   if (!ctx.out.json) print(ctx, status)
   return {
     exitCode: ctx.args.check && !status.isUpToDate ? EXIT.NOT_UP_TO_DATE : EXIT.OK,
-    fields: {
-      currentVersion: status.currentVersion,
-      isUpToDate: status.isUpToDate,
-      applied: status.applied.map(appliedJson),
-      pending: status.pending,
-      drifted: status.drifted,
-      missing: status.missing,
-      renamed: status.renamed,
-      outOfOrder: status.outOfOrder,
-      ledgerSchema: status.ledgerSchema,
-      otherSets: status.otherSets,
-      adopted: status.adopted.map(appliedJson),
-    },
+    fields: statusFields(status),
+  }
+}
+
+// Without `refusal`, which the error reports; `appliedAt` dates serialise as ISO strings.
+function statusFields(s?: MigrationStatus) {
+  return {
+    currentVersion: s?.currentVersion ?? null,
+    isUpToDate: s?.isUpToDate ?? false,
+    applied: s?.applied ?? [],
+    pending: s?.pending ?? [],
+    drifted: s?.drifted ?? [],
+    missing: s?.missing ?? [],
+    renamed: s?.renamed ?? [],
+    outOfOrder: s?.outOfOrder ?? [],
+    ledgerSchema: s?.ledgerSchema ?? null,
+    otherSets: s?.otherSets ?? [],
+    adopted: s?.adopted ?? [],
   }
 }
 
 function print(ctx: CommandContext, status: MigrationStatus): void {
   const { out } = ctx
   const c = out.out
-  out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
-  out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
+  printHeader(ctx)
   out.line(`${c.bold('Ledger:')}   ${status.ledgerSchema}.schema_versions`)
   if (status.otherSets.length)
     out.line(
@@ -107,25 +90,19 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
   if (rows.length === 0) out.line(c.dim('  (no migration files, nothing applied)'))
   out.line()
 
-  const problems = [
-    status.pending.length ? `${status.pending.length} pending` : '',
-    status.drifted.length ? `${status.drifted.length} drifted` : '',
-    status.missing.length ? `${status.missing.length} missing` : '',
-    status.renamed.length ? `${status.renamed.length} renamed` : '',
-  ].filter(Boolean)
+  const problems = (['pending', 'drifted', 'missing', 'renamed'] as const)
+    .filter((k) => status[k].length)
+    .map((k) => `${status[k].length} ${k}`)
   const unfinished = status.applied.filter((a) => !a.recordedByKysely || a.checksumMatches === null)
+  const where = versionPhrase(status.currentVersion)
   if (status.isUpToDate) {
-    out.line(
-      c.green(
-        `Up to date: ${versionPhrase(status.currentVersion)} (${plural(status.applied.length, 'file')} applied).`,
-      ),
-    )
+    out.line(c.green(`Up to date: ${where} (${plural(status.applied.length, 'file')} applied).`))
     return
   }
   const summary = problems.length
     ? problems.join(', ')
     : `bookkeeping of ${plural(unfinished.length, 'file')} to complete`
-  out.line(c.yellow(`Not up to date: ${versionPhrase(status.currentVersion)}; ${summary}.`))
+  out.line(c.yellow(`Not up to date: ${where}; ${summary}.`))
   if (status.drifted.length) {
     const paths = status.drifted.map((d) => displayPath(join(ctx.folder, d.fileName), ctx.io.cwd)).join(' ')
     out.line(
@@ -148,22 +125,9 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
     out.line(`  wukong-migrate migrate completes it without running any file's SQL`)
 }
 
-function appliedRow(
-  a: AppliedMigration,
-  drifted: boolean,
-  c: {
-    green: (t: string) => string
-    cyan: (t: string) => string
-    red: (t: string) => string
-    bold: (t: string) => string
-  },
-) {
-  const when = a.appliedAt
-    ? new Date(a.appliedAt)
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d+Z$/, 'Z')
-    : 'date unknown'
+function appliedRow(a: AppliedMigration, drifted: boolean, c: Palette) {
+  const iso = a.appliedAt?.toISOString()
+  const when = iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z` : 'date unknown'
   const took = a.executionMs !== null ? `, ${formatDuration(a.executionMs)}` : ''
   if (drifted)
     return {

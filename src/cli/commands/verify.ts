@@ -6,10 +6,6 @@ import { renderError } from '../render-error.js'
 import { verifyMigrationFolder } from '../verify-folder.js'
 import { verifyRoundTripCommand } from './verify-round-trip.js'
 
-/**
- * `verify`: checks the folder offline (no database, no URL needed) and lists every problem,
- * for CI. Exits 1 when migrate would refuse the folder; warnings alone exit 0.
- */
 export async function verifyCommand(ctx: CommandContext): Promise<CommandResult> {
   const { out, folder } = ctx
   const c = out.out
@@ -27,12 +23,7 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
       down: f.down?.fileName ?? null,
     })),
     errors,
-    warnings: report.warnings.map((w) => ({
-      code: w.code,
-      message: w.message,
-      file: w.file ?? null,
-      line: w.line ?? null,
-    })),
+    warnings: report.warnings,
   }
   if (!out.json) {
     out.line(`${c.bold('Folder:')} ${displayPath(folder, ctx.io.cwd)}`)
