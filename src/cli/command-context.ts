@@ -3,6 +3,7 @@ import { MigrationRunner } from '../runner/index.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
+import type { Interrupts } from './interrupts.js'
 import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
@@ -35,6 +36,8 @@ export interface CommandContext {
   readonly folder: string
   /** The database, for commands that use one. */
   readonly target: DatabaseTarget | null
+  /** SIGINT/SIGTERM, for commands that open a database (see `withInterrupts`). */
+  readonly interrupts?: Interrupts | undefined
 }
 
 /**
@@ -77,10 +80,13 @@ export async function withRunner<T>(
     log: (line) => ctx.out.error(line),
     announce: ctx.target?.source === 'embedded',
     onApply: options.onApply,
+    signal: ctx.interrupts?.signal,
   })
+  ctx.interrupts?.runners.add(runner)
   try {
     return await body(runner)
   } finally {
+    ctx.interrupts?.runners.delete(runner)
     await runner.close().catch(() => {})
   }
 }

@@ -11,6 +11,10 @@ export const EXIT = Object.freeze({
    * `diff`: the database differs from what its applied files build.
    */
   NOT_UP_TO_DATE: 3,
+  /** Interrupted by SIGINT (Ctrl-C) after the running statement was canceled: 128 + 2. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM after the running statement was canceled: 128 + 15. */
+  TERMINATED: 143,
 })
 
 /** One of {@link EXIT}'s values. */

@@ -63,6 +63,8 @@ export interface LedgerSnapshot {
   readonly restoreSql: string
   /** What stops this ledger from being used as it is, found before anything runs. */
   readonly shapeProblem?: string | undefined
+  /** The server process of the reading session (`pg_backend_pid()`), e.g. to cancel its statement. */
+  readonly backendPid: number
 }
 
 const BOOKKEEPING_COLUMNS = ['checksum', 'file_name', 'execution_ms', 'adopted_at', 'atomic'] as const
@@ -127,7 +129,13 @@ export async function readLedgerSnapshot(
   schema = DEFAULT_LEDGER_SCHEMA,
   bounded: <T>(read: (db: Kysely<any>) => Promise<T>) => Promise<T> = (read) => read(db),
 ): Promise<LedgerSnapshot> {
-  const { rows: first } = await sql<{ tables: TableRow[]; settings: [string, string][]; role: string; auth: string }>`
+  const { rows: first } = await sql<{
+    tables: TableRow[]
+    settings: [string, string][]
+    role: string
+    auth: string
+    pid: number
+  }>`
     select (select coalesce(json_agg(t order by t.schema, t.name), '[]') from (
       select n.nspname as schema, c.relname as name,
              array(select a.attname::text from pg_catalog.pg_attribute a
@@ -142,8 +150,8 @@ export async function readLedgerSnapshot(
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where c.relname in ('schema_versions', 'kysely_migration', 'kysely_migration_lock')
          and c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') t) as tables,
-           ${sql.raw(SESSION_STATE_COLUMNS)}`.execute(db)
-  const { tables, settings, role, auth } = first[0]!
+           ${sql.raw(SESSION_STATE_COLUMNS)}, pg_catalog.pg_backend_pid() as pid`.execute(db)
+  const { tables, settings, role, auth, pid: backendPid } = first[0]!
   const restoreSql = sessionRestoreSql(settings, role, auth)
   const homes = [...new Set(tables.filter((t) => t.name !== 'kysely_migration_lock').map((t) => t.schema))]
   if (homes.length > 1) {
@@ -175,7 +183,8 @@ export async function readLedgerSnapshot(
         : !ledger.version_unique
           ? 'its version column has no primary key or unique index (two migrators could record one version twice)'
           : undefined
-  if (!ledger && !kysely) return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql })
+  if (!ledger && !kysely)
+    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, backendPid })
   const parts: string[] = []
   if (ledger && !shapeProblem)
     parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)
@@ -197,6 +206,7 @@ export async function readLedgerSnapshot(
     kysely: kyselyRows,
     maxVersion,
     restoreSql,
+    backendPid,
     shapeProblem: shapeProblem && `${home.ledger} cannot be used as the ledger: ${shapeProblem}`,
   })
 }

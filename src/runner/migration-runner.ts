@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Kysely } from 'kysely'
+import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID } from 'kysely/migration'
 
 import {
@@ -32,7 +32,7 @@ import {
   type PlannedStep,
 } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
-import { runMigrations, type RunOutcome } from '../provider/run-migrations.js'
+import { runMigrations, type RunOutcome, type RunSession } from '../provider/run-migrations.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
@@ -114,6 +114,14 @@ export interface MigrationRunnerOptions {
    * go in batches (one round trip for many files, each still its own transaction).
    */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
+  /**
+   * Stops the runner: once aborted, no further file starts, the statement running on the
+   * server is canceled (`pg_cancel_backend` from another connection) and its transaction
+   * rolled back, and the call throws a {@link MigrationRunError} with code `INTERRUPTED`
+   * whose results say what committed. A no-transaction file keeps the statements that had
+   * finished. The embedded database cannot be canceled mid-statement: it stops between files.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** What happened to one file in a run. */
@@ -189,6 +197,8 @@ export class MigrationRunner {
   #source: DatabaseUrlSource | 'db' = 'db'
   #lock: MigrationLockKind | 'given' = 'given'
   #sessionLockTimeoutMs: number | undefined
+  #sever: (() => void) | undefined
+  #session: RunSession | undefined
 
   constructor(options: MigrationRunnerOptions = {}) {
     this.#props = Object.freeze({ ...options })
@@ -224,6 +234,17 @@ export class MigrationRunner {
    */
   get lock(): MigrationLockKind | 'given' {
     return this.#lock
+  }
+
+  /**
+   * The files a run has in flight on the server and its server process, while `migrate()`,
+   * `down()` or `migrateTo()` is applying them; undefined otherwise.
+   */
+  get inFlight(): { readonly files: readonly string[]; readonly backendPid: number | undefined } | undefined {
+    const session = this.#session
+    return session?.running.length
+      ? Object.freeze({ files: session.running, backendPid: session.backendPid })
+      : undefined
   }
 
   /** Reads and validates the files without touching any database (throws on the first problem). */
@@ -327,6 +348,7 @@ export class MigrationRunner {
             migrationFolder,
             log: () => {},
             lockTimeoutMs: this.#props.lockTimeoutMs,
+            signal: this.#props.signal,
           })
           try {
             await shadow.migrate()
@@ -367,6 +389,7 @@ export class MigrationRunner {
           migrationFolder: this.migrationFolder,
           log: () => {},
           lockTimeoutMs: this.#props.lockTimeoutMs,
+          signal: this.#props.signal,
         }))
       const close = async (): Promise<void> => {
         await scratch?.close()
@@ -403,6 +426,7 @@ export class MigrationRunner {
     this.#db = undefined
     this.#close = undefined
     this.#sessionLockTimeoutMs = undefined
+    this.#sever = undefined
     if (db) await db.catch(() => {})
     await close?.()
   }
@@ -422,6 +446,8 @@ export class MigrationRunner {
     const adapter = db.getExecutor().adapter
     const lock = Object.freeze({ lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID })
     let outcome: RunOutcome | undefined
+    const session: RunSession = { running: [] }
+    const signal = this.#props.signal
     const underLock = async (conn: Kysely<any>): Promise<void> => {
       await adapter.acquireMigrationLock(conn, lock)
       try {
@@ -437,17 +463,23 @@ export class MigrationRunner {
           // A caller watching progress hears of each file as it commits: one file per round
           // trip (still with both ledgers in it). Without one (an app's boot), files go in batches.
           maxBatchFiles: this.#props.onApply ? 1 : undefined,
+          signal,
+          session,
         })
       } finally {
         await adapter.releaseMigrationLock(conn, lock)
       }
     }
     let failure: unknown
+    this.#session = session
     try {
       // One session for the lock and the files, as Kysely's Migrator does.
-      await (db.isTransaction ? underLock(db) : db.connection().execute(underLock))
+      const run = db.isTransaction ? underLock(db) : db.connection().execute(underLock)
+      await (signal ? this.#cancelOnAbort(db, run, session, signal) : run)
     } catch (error) {
       failure = error
+    } finally {
+      this.#session = undefined
     }
     if (!outcome) throw new MigrationRunError(this.#wrap(failure), [])
     const done: RunOutcome = outcome
@@ -485,12 +517,55 @@ export class MigrationRunner {
         done.error !== undefined && failed && !(done.error instanceof MigrationError)
           ? toMigrationError(done.error, failed.file.fileName)
           : error
-      throw new MigrationRunError(this.#wrap(named), results)
+      const wrapped = this.#wrap(named)
+      const atomic = results.find((r) => r.status === 'failed')?.atomic ?? true
+      throw new MigrationRunError(signal?.aborted ? interrupted(wrapped, atomic) : wrapped, results)
     }
     // The ledger as read under the lock (with what another migrator applied while this one
     // waited for it), plus this run's files.
     const versions = [...done.versions]
     return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
+  }
+
+  /**
+   * Waits for a run; once `signal` aborts, cancels the statement the run's server process is
+   * running (from another connection) and waits for the rollback no longer than
+   * {@link INTERRUPT_GRACE_MS}. A run still waiting for the migration lock (nothing of it on
+   * the server yet) is dropped at once, its sockets destroyed.
+   */
+  #cancelOnAbort(db: Kysely<any>, run: Promise<void>, session: RunSession, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const giveUp = (reason: string): void => {
+        this.#sever?.()
+        reject(new MigrationError('INTERRUPTED', reason))
+      }
+      const onAbort = (): void => {
+        const pid = session.backendPid
+        if (pid === undefined) {
+          giveUp('interrupted while waiting for the migration lock; no file ran')
+          return
+        }
+        const files = session.running.join(', ')
+        if (files && this.#source !== 'embedded')
+          sql`select pg_catalog.pg_cancel_backend(${pid})`.execute(db).catch(() => {})
+        timer = setTimeout(
+          () =>
+            giveUp(
+              `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms of the cancel request: ` +
+                `${files || 'its last statement'} may still be running on the server, backend pid ${pid}`,
+            ),
+          INTERRUPT_GRACE_MS,
+        )
+      }
+      const done = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+      }
+      run.finally(done).then(resolve, reject)
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    })
   }
 
   /** Runs the runner's own bookkeeping queries under its lock timeout (see `lockTimeoutMs`). */
@@ -536,6 +611,7 @@ export class MigrationRunner {
       this.#lock = target.lock
       this.#sessionLockTimeoutMs = target.sessionLockTimeoutMs
       this.#close = () => target.close()
+      this.#sever = () => target.sever()
       // Say which setting chose the database: with four variables, the wrong one can win.
       const log =
         this.#props.announce === false
@@ -558,11 +634,28 @@ export class MigrationRunner {
     else process.stderr.write(`${line}\n`)
   }
 
-  /** Runs a database call, turning connection failures into a redacted CONNECTION_FAILED. */
+  /**
+   * Runs a database call, turning connection failures into a redacted CONNECTION_FAILED; once
+   * `signal` aborts, gives up on it at once with `INTERRUPTED` (it only reads).
+   */
   async #guard<T>(call: () => Promise<T>): Promise<T> {
+    const signal = this.#props.signal
     try {
-      return await call()
+      if (!signal) return await call()
+      signal.throwIfAborted()
+      return await new Promise<T>((resolve, reject) => {
+        const onAbort = (): void => {
+          this.#sever?.()
+          reject(new MigrationError('INTERRUPTED', 'interrupted; nothing was written'))
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        call()
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener('abort', onAbort))
+      })
     } catch (error) {
+      if (signal?.aborted && !(error instanceof MigrationError))
+        throw new MigrationError('INTERRUPTED', 'interrupted; nothing was written')
       throw this.#wrap(error)
     }
   }
@@ -634,6 +727,24 @@ function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number | undefined): Ky
   const adapter = db.getExecutor().adapter
   if (adapter.constructor !== PostgresAdapter) return db
   return withBoundedSessionMigrationLock(db, { waitTimeoutMs })
+}
+
+/** How long an interrupted run waits for the server to roll back the canceled statement. */
+export const INTERRUPT_GRACE_MS = 10_000
+
+/**
+ * An interrupted run's error: where the canceled statement was, and what of its file stayed
+ * (nothing of an atomic file; a no-transaction file's statements before that line).
+ */
+function interrupted(error: MigrationError, atomic: boolean): MigrationError {
+  if (error.code === 'INTERRUPTED') return error
+  const { file, line, column } = error
+  const at = line === undefined ? '' : ` at line ${line}`
+  const kept = atomic
+    ? 'its transaction rolled back, nothing of it was applied'
+    : `it is not atomic (-- wukong:no-transaction): its statements before line ${line ?? '?'} committed, and it is not recorded as applied`
+  const reason = file ? `interrupted: ${file} was canceled on the server${at}; ${kept}` : `interrupted: ${error.reason}`
+  return new MigrationError('INTERRUPTED', reason, { file, line, column, sqlState: error.sqlState, cause: error })
 }
 
 const DONE = { apply: 'applied', adopt: 'adopted', heal: 'healed', revert: 'reverted' } as const

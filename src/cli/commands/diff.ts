@@ -1,4 +1,4 @@
-import { dropOpenShadowDatabases, type SchemaDiff } from '../../schema-diff/index.js'
+import type { SchemaDiff } from '../../schema-diff/index.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { differenceLines, differenceTally } from '../diff-printer.js'
 import { EXIT } from '../exit-codes.js'
@@ -15,7 +15,7 @@ export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   let result: SchemaDiff
   try {
     const shadowUrl = ctx.args.shadowUrl
-    result = await withShadowCleanupOnSignal(() => withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl })))
+    result = await withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl }))
   } catch (error) {
     const fields = {
       inSync: false,
@@ -39,25 +39,6 @@ export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
       differences: result.differences,
       shadow: result.shadow,
     },
-  }
-}
-
-/**
- * Runs `body`, dropping every shadow database it made if the process is interrupted (Ctrl-C,
- * a CI job's SIGTERM) before it finishes, then exiting 130 / 143 as a shell expects.
- */
-export async function withShadowCleanupOnSignal<T>(body: () => Promise<T>): Promise<T> {
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
-    const handler = (): void => {
-      void dropOpenShadowDatabases().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
-    }
-    process.once(signal, handler)
-    return [signal, handler] as const
-  })
-  try {
-    return await body()
-  } finally {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler)
   }
 }
 

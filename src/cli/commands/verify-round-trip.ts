@@ -4,7 +4,6 @@ import { describeError } from '../describe-error.js'
 import { differenceLines } from '../diff-printer.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, plural } from '../format.js'
-import { withShadowCleanupOnSignal } from './diff.js'
 
 /**
  * `verify --roundtrip [--require-down] [--shadow-url <url>]`: proves the down files on a
@@ -16,8 +15,8 @@ export async function verifyRoundTripCommand(ctx: CommandContext): Promise<Comma
   let report: RoundTripReport
   const shadowUrl = ctx.args.shadowUrl
   try {
-    report = await withShadowCleanupOnSignal(() =>
-      withRunner(ctx, {}, (runner) => runner.verifyRoundTrip({ shadowUrl, requireDown: ctx.args.requireDown })),
+    report = await withRunner(ctx, {}, (runner) =>
+      runner.verifyRoundTrip({ shadowUrl, requireDown: ctx.args.requireDown }),
     )
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: { roundtrip: { ok: false, files: [] } }, error }
