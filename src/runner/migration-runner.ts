@@ -4,6 +4,9 @@ import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID } from 'kysely/migratio
 import {
   asError,
   DATABASE_URL_VARIABLES,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_LOCK_WAIT_TIMEOUT_MS,
+  connectTimeoutOf,
   embeddedBusyTimeoutMs,
   embeddedDataDir,
   thrownText,
@@ -448,8 +451,14 @@ export class MigrationRunner {
     let outcome: RunOutcome | undefined
     const session: RunSession = { running: [] }
     const signal = this.#props.signal
+    // The lock's own wait is bounded (lockWaitTimeoutMs); its queries get an answer bound on top.
+    const lockWaitMs = this.#props.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS
     const underLock = async (conn: Kysely<any>): Promise<void> => {
-      await adapter.acquireMigrationLock(conn, lock)
+      await this.#answered(
+        adapter.acquireMigrationLock(conn, lock),
+        this.#answerBoundMs(lockWaitMs > 0 ? lockWaitMs : -1),
+        'the migration lock request',
+      )
       try {
         outcome = await runMigrations(conn, files, {
           target,
@@ -465,9 +474,10 @@ export class MigrationRunner {
           maxBatchFiles: this.#props.onApply ? 1 : undefined,
           signal,
           session,
+          ownQuery: (query) => this.#answered(query),
         })
       } finally {
-        await adapter.releaseMigrationLock(conn, lock)
+        await this.#answered(adapter.releaseMigrationLock(conn, lock))
       }
     }
     let failure: unknown
@@ -572,7 +582,34 @@ export class MigrationRunner {
   #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
     const ms = this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
     // On a direct URL the runner opened, every session starts with this lock_timeout already.
-    return withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === Math.max(0, Math.trunc(ms)) })
+    return this.#answered(
+      withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === Math.max(0, Math.trunc(ms)) }),
+    )
+  }
+
+  /**
+   * Bounds the wait for the answer to one of the tool's own queries (not a file's statements,
+   * which may rightly run for hours): `lockTimeoutMs` plus {@link ANSWER_MARGIN_MS} by default.
+   * Past it the server or the network counts as gone: every socket of the runner is destroyed
+   * (so nothing stays stuck behind the query) and the call fails with CONNECTION_FAILED.
+   * Unbounded when `lockTimeoutMs` is 0, and for the embedded database (in this process).
+   */
+  #answered<T>(query: Promise<T>, ms = this.#answerBoundMs(0), what = "the migration tool's own query"): Promise<T> {
+    if (ms <= 0 || this.#source === 'embedded') return query
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#sever?.()
+        const reason = `no answer within ${ms} ms to ${what}: the server or the network stopped responding, so the connection was closed`
+        reject(new MigrationError('CONNECTION_FAILED', reason, { cause: new Error(reason) }))
+      }, ms)
+      query.then(resolve, reject).finally(() => clearTimeout(timer))
+    })
+  }
+
+  /** How long to wait for an answer that may first wait `waitMs` on the server; 0: forever. */
+  #answerBoundMs(waitMs: number): number {
+    const lock = this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+    return lock > 0 && waitMs >= 0 ? Math.max(lock, waitMs) + ANSWER_MARGIN_MS : 0
   }
 
   #connect(): Promise<Kysely<any>> {
@@ -670,7 +707,10 @@ export class MigrationRunner {
       const { file, line, column, sqlState } = error
       return new MigrationError(error.code, redact(error.reason, secrets), { file, line, column, sqlState })
     }
-    const message = redact(thrownText(error), secrets)
+    // pg's words for its connect timeout name neither the bound nor the phase.
+    const message = /due to connection timeout|timeout expired/i.test(thrownText(error))
+      ? `no answer within ${connectTimeoutOf(url ?? '', this.#props.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)} ms while connecting and logging in (connect timeout)`
+      : redact(thrownText(error), secrets)
     const code = errorCode(error)
     const sqlState = sqlStateOf(error)
     if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
@@ -692,15 +732,15 @@ export class MigrationRunner {
     const reason = connectionFailedReason({ where, url: url ? redact(url, secrets) : undefined, reason: message, lost })
     return new MigrationError('CONNECTION_FAILED', reason, {
       sqlState: lost ? sqlState : undefined,
-      cause: redactedCause(error, secrets),
+      cause: redactedCause(error, secrets, message),
     })
   }
 }
 
-function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
+function redactedCause(thrown: unknown, secrets: readonly string[], message?: string): Error {
   // Always an Error with readable text, whatever the driver threw (PGlite may throw objects).
   const error = asError(thrown)
-  const copy = new Error(redact(error.message, secrets))
+  const copy = new Error(message ?? redact(error.message, secrets))
   copy.name = error.name
   // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.
   const code = errorCode(error)
@@ -728,6 +768,12 @@ function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number | undefined): Ky
   if (adapter.constructor !== PostgresAdapter) return db
   return withBoundedSessionMigrationLock(db, { waitTimeoutMs })
 }
+
+/**
+ * How much longer than `lockTimeoutMs` the runner waits for the answer to one of its own
+ * queries before it counts the connection as dead (a stalled server, a stuck proxy).
+ */
+export const ANSWER_MARGIN_MS = 10_000
 
 /** How long an interrupted run waits for the server to roll back the canceled statement. */
 export const INTERRUPT_GRACE_MS = 10_000
