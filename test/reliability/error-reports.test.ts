@@ -7,6 +7,7 @@ import { join } from 'node:path'
 
 import { afterAll, describe, expect, it } from 'vitest'
 
+import type { CliErrorJson } from '../../src/cli/json-shapes.js'
 import { connectClient, resolveTestServer } from '../../src/testing/test-server.js'
 import { cli, folderWith, jsonOf, plain, type CliRun } from '../support/cli-process.js'
 import { recordScenario } from '../support/reliability-results.js'
@@ -16,19 +17,7 @@ import { TrialDatabases } from '../support/trial-databases.js'
 const server = await resolveTestServer()
 const FILE = 'test/reliability/error-reports.test.ts'
 
-interface ErrorJson {
-  readonly code: string
-  readonly message: string
-  readonly file: string | null
-  readonly line: number | null
-  readonly column: number | null
-  readonly sourceLine: string | null
-  readonly sqlState: string | null
-  readonly detail: string | null
-  readonly hint: string | null
-  readonly where: string | null
-  readonly advice: string | null
-}
+type ErrorJson = CliErrorJson
 
 const squash = (text: string): string => plain(text).replace(/\s+/g, ' ')
 
