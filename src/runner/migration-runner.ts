@@ -122,7 +122,8 @@ export interface MigrationRunnerOptions {
    * server is canceled (`pg_cancel_backend` from another connection) and its transaction
    * rolled back, and the call throws a {@link MigrationRunError} with code `INTERRUPTED`
    * whose results say what committed. A no-transaction file keeps the statements that had
-   * finished. The embedded database cannot be canceled mid-statement: it stops between files.
+   * finished. The embedded database cannot be canceled mid-statement, nor a statement behind a
+   * transaction-mode pooler (its server session is not known): those stop between files.
    */
   readonly signal?: AbortSignal | undefined
 }
@@ -240,14 +241,20 @@ export class MigrationRunner {
   }
 
   /**
-   * The files a run has in flight on the server and its server process, while `migrate()`,
-   * `down()` or `migrateTo()` is applying them; undefined otherwise.
+   * The files a run has in flight on the server and its server process (unknown behind a
+   * transaction-mode pooler), while `migrate()`, `down()` or `migrateTo()` is applying them;
+   * undefined otherwise.
    */
   get inFlight(): { readonly files: readonly string[]; readonly backendPid: number | undefined } | undefined {
     const session = this.#session
     return session?.running.length
-      ? Object.freeze({ files: session.running, backendPid: session.backendPid })
+      ? Object.freeze({ files: session.running, backendPid: this.#backendPid(session) })
       : undefined
+  }
+
+  /** The run's server process, when it is the one running its files (not behind a pooler, not in-process). */
+  #backendPid(session: RunSession): number | undefined {
+    return this.#lock === 'transaction' || this.#source === 'embedded' ? undefined : session.backendPid
   }
 
   /** Reads and validates the files without touching any database (throws on the first problem). */
@@ -557,13 +564,16 @@ export class MigrationRunner {
           return
         }
         const files = session.running.join(', ')
-        if (files && this.#source !== 'embedded')
-          sql`select pg_catalog.pg_cancel_backend(${pid})`.execute(db).catch(() => {})
+        // Behind a transaction-mode pooler each transaction may run on another server session:
+        // the pid read first need not be the file's, and canceling it could hit another client.
+        const known = this.#backendPid(session) !== undefined
+        if (files && known) sql`select pg_catalog.pg_cancel_backend(${pid})`.execute(db).catch(() => {})
+        const where = known ? `, backend pid ${pid}` : this.#lock === 'transaction' ? ' (through the pooler)' : ''
         timer = setTimeout(
           () =>
             giveUp(
-              `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms of the cancel request: ` +
-                `${files || 'its last statement'} may still be running on the server, backend pid ${pid}`,
+              `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}: ` +
+                `${files || 'its last statement'} may still be running on the server${where}`,
             ),
           INTERRUPT_GRACE_MS,
         )
