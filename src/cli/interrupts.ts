@@ -37,7 +37,7 @@ export async function withInterrupts(
       if (interrupts.exitCode === undefined) {
         interrupts.exitCode = SIGNALS[signal]
         out.error(
-          `${signal}: stopping; the running statement is canceled on the server (send it again to exit at once)`,
+          `${signal}: stopping: no further file starts, and the statement in flight is canceled on the server where it can be (send ${signal} again to exit at once)`,
         )
         controller.abort(new Error(signal))
         return

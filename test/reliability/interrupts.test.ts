@@ -171,7 +171,7 @@ describe.skipIf(server.skipReason)('interrupts', () => {
           run.child.kill('SIGINT')
           const signalled = performance.now()
           if (twice) {
-            await waitForText(run, /send it again/)
+            await waitForText(run, /send SIGINT again/)
             run.child.kill('SIGINT')
           }
           const { code, stderr } = await run.exited
