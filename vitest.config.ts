@@ -1,9 +1,13 @@
 import { defineConfig } from 'vitest/config'
 
+// Two projects, told apart by the file name:
+//   unit  test/**/*.test.ts  `npm test`: every behaviour, a couple of minutes on 2 cores
+//   e2e   test/**/*.e2e.ts   `npm run test:e2e`: the package as apps install and build it (packing,
+//                            npm install, the Next.js build, the benchmark at smoke size) and the
+//                            long reliability trials; slow by nature. `.ci/run` runs both.
+// `npx vitest run <file>` finds a file in either project.
 export default defineConfig({
   test: {
-    // The Next.js app (test/nextjs) installs next and builds it: slow, but what apps do.
-    include: ['test/**/*.test.ts', 'test/nextjs/**/*.e2e.ts'],
     // Removes the temporary folders each test file made (test/support/scratch.ts).
     setupFiles: ['test/support/scratch-setup.ts'],
     // Bounds for a hang, far above what a test or hook takes on a loaded 2-core machine; the few
@@ -12,6 +16,24 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: suites share one PostgreSQL server, each in its own databases.
     maxWorkers: 2,
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e.ts'],
+          // Installing next and building an app takes minutes on a loaded machine.
+          hookTimeout: 2_400_000,
+        },
+      },
+    ],
   },
 })

@@ -1,7 +1,7 @@
-// CI's closing lines, from the summary scripts/vitest-summary-reporter.mjs wrote and vitest's
-// exit status:
+// CI's closing lines, from the summaries scripts/vitest-summary-reporter.mjs wrote and the exit
+// status of each run (CI runs `npm test` and `npm run test:e2e`; the line counts both):
 //
-//   node scripts/ci-summary.mjs <summary.json> <vitest exit status>
+//   node scripts/ci-summary.mjs <summary.json> <exit status> [<summary.json> <exit status> …]
 //
 //   failed outside a test: test/a.test.ts > setup: Error: connect ECONNREFUSED 127.0.0.1:5432
 //   expected failures: 7
@@ -10,8 +10,8 @@
 // The last line is always `tests: N passed, N failed, N skipped`. "failed" counts failed tests,
 // errors outside tests (a file that failed to load, a failed beforeAll/afterAll) and unhandled
 // errors, and it is at least 1 whenever vitest exited non-zero, was interrupted, or left no
-// summary. Expected failures (`it.fails` that failed) are not counted as passed. Exits 1 when
-// "failed" is not 0. Plain Node, no dependencies.
+// summary, for each run. Expected failures (`it.fails` that failed) are not counted as passed.
+// Exits 1 when "failed" is not 0. Plain Node, no dependencies.
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 
@@ -74,6 +74,24 @@ export function summarize(summary, exitStatus) {
 }
 
 /**
+ * The counts of several runs added up.
+ *
+ * @param {Counts[]} runs
+ * @returns {Counts}
+ */
+export function combine(runs) {
+  const total = { passed: 0, failed: 0, skipped: 0, expectedFailures: 0, problems: [] }
+  for (const run of runs) {
+    total.passed += run.passed
+    total.failed += run.failed
+    total.skipped += run.skipped
+    total.expectedFailures += run.expectedFailures
+    total.problems.push(...run.problems)
+  }
+  return total
+}
+
+/**
  * The closing lines: problems outside tests, expected failures, then the `tests:` line.
  *
  * @param {Counts} counts
@@ -103,9 +121,15 @@ export function readSummary(path) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [path, status] = process.argv.slice(2)
-  const exitStatus = Number.isInteger(Number(status)) && status !== '' && status !== undefined ? Number(status) : 1
-  const counts = summarize(path ? readSummary(path) : undefined, exitStatus)
+  const args = process.argv.slice(2)
+  const runs = []
+  // No argument at all is a run that left nothing.
+  for (let i = 0; i < Math.max(args.length, 1); i += 2) {
+    const [path, status] = [args[i], args[i + 1]]
+    const exitStatus = Number.isInteger(Number(status)) && status !== '' && status !== undefined ? Number(status) : 1
+    runs.push(summarize(path ? readSummary(path) : undefined, exitStatus))
+  }
+  const counts = combine(runs)
   for (const line of render(counts)) console.log(line)
   process.exitCode = counts.failed === 0 ? 0 : 1
 }

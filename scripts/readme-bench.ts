@@ -42,7 +42,7 @@ export function benchBlock(results: string): string {
     BENCH_START,
     '<!-- Generated from bench/RESULTS.md by scripts/readme-bench.ts: do not edit by hand. -->',
     '',
-    `From the run recorded in [bench/RESULTS.md](bench/RESULTS.md) (${when}; ${machine.replace('**Machine:** ', '').replace(/\.$/, '')}).`,
+    `From the run recorded in bench/RESULTS.md (${when}; ${machine.replace('**Machine:** ', '').replace(/\.$/, '')}).`,
     ...(load ? ['', load] : []),
     '',
     ...table,

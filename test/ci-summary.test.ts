@@ -164,21 +164,75 @@ describe('the CI summary line without a usable summary', () => {
     }
   })
 
-  it('vitest exited non-zero with nothing failed in its summary: 1 failed', async () => {
-    const clean = JSON.stringify({
+  /** A summary of one file whose tests ended in `states`, in a run that ended with `reason`. */
+  const summaryJson = (reason: string, states: readonly string[]): string =>
+    JSON.stringify({
       version: 1,
-      reason: 'passed',
+      reason,
       modules: [
         {
           file: 'a.test.ts',
-          state: 'passed',
+          state: reason === 'passed' ? 'passed' : 'failed',
           errors: [],
           suiteErrors: [],
-          tests: [{ name: 'a', state: 'passed', mode: 'run', expectedFailure: false, errors: [] }],
+          tests: states.map((state, i) => ({ name: `t${i}`, state, mode: 'run', expectedFailure: false, errors: [] })),
         },
       ],
       unhandledErrors: [],
     })
+
+  /** ci-summary over several runs: [summary file content (undefined: no file), exit status] each. */
+  async function summaryOfRuns(runs: [string | undefined, number][]): Promise<{ lines: string[]; status: number }> {
+    const dir = await mkdtemp(join(tmpdir(), 'wk-ci-summary-'))
+    folders.push(dir)
+    const args: string[] = []
+    for (const [i, [content, status]] of runs.entries()) {
+      const file = join(dir, `summary-${i}.json`)
+      if (content !== undefined) await writeFile(file, content)
+      args.push(file, String(status))
+    }
+    const result = await run(SUMMARY, args, cleanEnv({}))
+    return { lines: result.stdout.trimEnd().split('\n'), status: result.status }
+  }
+
+  it('two runs (npm test, then the end-to-end run): one line that counts both', async () => {
+    const clean = summaryJson('passed', ['passed', 'skipped'])
+    expect(
+      await summaryOfRuns([
+        [clean, 0],
+        [clean, 0],
+      ]),
+    ).toEqual({
+      lines: ['expected failures: 0', 'tests: 2 passed, 0 failed, 2 skipped'],
+      status: 0,
+    })
+    // A failure in either run fails the whole.
+    for (const runs of [
+      [
+        [summaryJson('failed', ['failed', 'skipped']), 1],
+        [clean, 0],
+      ],
+      [
+        [clean, 0],
+        [summaryJson('failed', ['failed', 'skipped']), 1],
+      ],
+    ] as [string, number][][]) {
+      expect(await summaryOfRuns(runs)).toEqual({
+        lines: ['expected failures: 0', 'tests: 1 passed, 1 failed, 2 skipped'],
+        status: 1,
+      })
+    }
+    // The end-to-end run left nothing (it crashed, or never started): still a failure.
+    const e2eMissing = await summaryOfRuns([
+      [clean, 0],
+      [undefined, 0],
+    ])
+    expect(e2eMissing.lines.at(-1)).toBe('tests: 1 passed, 1 failed, 1 skipped')
+    expect(e2eMissing.status).toBe(1)
+  })
+
+  it('vitest exited non-zero with nothing failed in its summary: 1 failed', async () => {
+    const clean = summaryJson('passed', ['passed'])
     expect((await summaryOf(clean, 0)).lines.at(-1)).toBe('tests: 1 passed, 0 failed, 0 skipped')
     const { lines, status } = await summaryOf(clean, 1)
     expect(lines.at(-1)).toBe('tests: 1 passed, 1 failed, 0 skipped')

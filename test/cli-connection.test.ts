@@ -18,6 +18,7 @@ import {
   startPasswordServer,
   type PasswordServer,
 } from './support/cli-password-server.js'
+import { needsServer } from './support/needs-server.js'
 
 // Connection failures name the setting that chose the database, and no output of any run
 // (stdout, stderr, JSON) ever contains the URL's password, in any of its spellings.
@@ -95,7 +96,7 @@ describe('wukong-migrate: connection failures', { timeout: 240_000 }, () => {
 
 const server: TestServer = await resolveTestServer()
 
-describe.skipIf(server.skipReason)(
+describe.skipIf(needsServer(server, 'wukong-migrate: a URL with a password on the test server'))(
   'wukong-migrate: a URL with a password on the test server',
   { timeout: 240_000 },
   () => {

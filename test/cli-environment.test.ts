@@ -13,6 +13,7 @@ import { MigrationRunner, NoDatabaseUrlError, openMigrationDatabase } from '../s
 import { resolveTestServer, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
 import { BIN, cli, cliEnv, folderWith, jsonOf, ROOT } from './support/cli-process.js'
 import { runCliHere } from './support/run-cli-in-process.js'
+import { needsServer } from './support/needs-server.js'
 
 // How the CLI and the runner find their database: the four URL variables in order, .env files
 // (the CLI only), the refusal to fall back to the embedded database in production, --embedded;
@@ -151,7 +152,14 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const doc = jsonOf(run)
     expect(doc).toMatchObject({ ok: false, error: { code: 'NO_DATABASE_URL' } })
     const message = (doc['error'] as { message: string }).message
-    for (const name of ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL', signal])
+    for (const name of [
+      'POSTGRES_URL_NON_POOLING',
+      'DATABASE_URL_UNPOOLED',
+      'POSTGRES_URL',
+      'POSTGRES_PRISMA_URL',
+      'DATABASE_URL',
+      signal,
+    ])
       expect(message).toContain(name)
     expect(existsSync(dataDir)).toBe(false)
   })
@@ -161,7 +169,7 @@ describe('no URL in production: a clear refusal instead of the embedded database
     const run = await cli(['status'], { cwd, env: { WUKONG_PGLITE_DIR: join(cwd, 'pglite') } })
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(
-      /^error\[NO_DATABASE_URL\]: no database URL: none of POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set/,
+      /^error\[NO_DATABASE_URL\]: no database URL: none of POSTGRES_URL_NON_POOLING, DATABASE_URL_UNPOOLED, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set/,
     )
     expect(run.stderr).toContain('--embedded')
     expect(existsSync(join(cwd, 'pglite'))).toBe(false)
@@ -198,7 +206,13 @@ describe('no URL in production: a clear refusal instead of the embedded database
     expect(refused).toBeInstanceOf(NoDatabaseUrlError)
     expect(refused).toMatchObject({
       code: 'NO_DATABASE_URL',
-      variables: ['POSTGRES_URL_NON_POOLING', 'POSTGRES_URL', 'POSTGRES_PRISMA_URL', 'DATABASE_URL'],
+      variables: [
+        'POSTGRES_URL_NON_POOLING',
+        'DATABASE_URL_UNPOOLED',
+        'POSTGRES_URL',
+        'POSTGRES_PRISMA_URL',
+        'DATABASE_URL',
+      ],
       signals: ['NODE_ENV=production'],
     })
     expect(existsSync(dataDir)).toBe(false)
@@ -249,64 +263,68 @@ describe('no URL in production: a clear refusal instead of the embedded database
   })
 })
 
-describe.skipIf(server.skipReason)('DATABASE_URL against the server', { timeout: 180_000 }, () => {
-  let url: string
-  beforeAll(async () => {
-    const handle = await server.createDatabase()
-    handles.push(handle)
-    url = handle.url!
-  })
-
-  it('the runner migrates the database DATABASE_URL names, in production, and logs which variable it used', async () => {
-    const lines: string[] = []
-    const runner = new MigrationRunner({
-      env: { DATABASE_URL: url, NODE_ENV: 'production', VERCEL: '1' },
-      migrationFolder: await folderWith(FILES),
-      log: (l) => lines.push(l),
+describe.skipIf(needsServer(server, 'DATABASE_URL against the server'))(
+  'DATABASE_URL against the server',
+  { timeout: 180_000 },
+  () => {
+    let url: string
+    beforeAll(async () => {
+      const handle = await server.createDatabase()
+      handles.push(handle)
+      url = handle.url!
     })
-    try {
-      expect(await runner.migrate()).toMatchObject({ currentVersion: 4 })
-      expect(runner.source).toBe('DATABASE_URL')
-    } finally {
-      await runner.close()
-    }
-    const shown = new URL(url)
-    if (shown.password) shown.password = '***'
-    expect(lines).toEqual([`Using the database from DATABASE_URL (${shown.toString()})`])
-  })
 
-  it('the CLI reads it from .env', async () => {
-    const cwd = await project({ '.env': `DATABASE_URL=${url}\n` })
-    const run = await cli(['status', '--check', '--dir', await folderWith(FILES)], { cwd })
-    expect(run.code).toBe(0)
-    expect(run.stdout).toContain('(from DATABASE_URL)')
-  })
-
-  it('status | head -1 ends quietly with exit 0 and no stack trace', async () => {
-    const dir = await folderWith(FILES)
-    const command = `set -o pipefail; ${[process.execPath, '--liftoff-only', BIN, 'status', '--dir', dir].map(quote).join(' ')} | head -1`
-    const run = await cli(['-c', command], { command: ['bash'], env: { DATABASE_URL: url } })
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(0)
-    expect(run.stdout.split('\n')).toHaveLength(2)
-  })
-
-  it('a reader that closed both streams before anything was written: exit 0, no crash', async () => {
-    for (const args of [['status'], ['status', '--json'], ['--help'], ['status', '--bogus']]) {
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['--liftoff-only', BIN, ...args, '--dir', join(ROOT, 'migrations')], {
-          env: cliEnv({ DATABASE_URL: url }),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        child.stdout.destroy()
-        child.stderr.destroy()
-        child.on('exit', (c) => resolve(c))
+    it('the runner migrates the database DATABASE_URL names, in production, and logs which variable it used', async () => {
+      const lines: string[] = []
+      const runner = new MigrationRunner({
+        env: { DATABASE_URL: url, NODE_ENV: 'production', VERCEL: '1' },
+        migrationFolder: await folderWith(FILES),
+        log: (l) => lines.push(l),
       })
-      // The usage error keeps its exit code; the others succeed.
-      expect([args.join(' '), code]).toEqual([args.join(' '), args.includes('--bogus') ? 2 : 0])
-    }
-  })
-})
+      try {
+        expect(await runner.migrate()).toMatchObject({ currentVersion: 4 })
+        expect(runner.source).toBe('DATABASE_URL')
+      } finally {
+        await runner.close()
+      }
+      const shown = new URL(url)
+      if (shown.password) shown.password = '***'
+      expect(lines).toEqual([`Using the database from DATABASE_URL (${shown.toString()})`])
+    })
+
+    it('the CLI reads it from .env', async () => {
+      const cwd = await project({ '.env': `DATABASE_URL=${url}\n` })
+      const run = await cli(['status', '--check', '--dir', await folderWith(FILES)], { cwd })
+      expect(run.code).toBe(0)
+      expect(run.stdout).toContain('(from DATABASE_URL)')
+    })
+
+    it('status | head -1 ends quietly with exit 0 and no stack trace', async () => {
+      const dir = await folderWith(FILES)
+      const command = `set -o pipefail; ${[process.execPath, '--liftoff-only', BIN, 'status', '--dir', dir].map(quote).join(' ')} | head -1`
+      const run = await cli(['-c', command], { command: ['bash'], env: { DATABASE_URL: url } })
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(0)
+      expect(run.stdout.split('\n')).toHaveLength(2)
+    })
+
+    it('a reader that closed both streams before anything was written: exit 0, no crash', async () => {
+      for (const args of [['status'], ['status', '--json'], ['--help'], ['status', '--bogus']]) {
+        const code = await new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, ['--liftoff-only', BIN, ...args, '--dir', join(ROOT, 'migrations')], {
+            env: cliEnv({ DATABASE_URL: url }),
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+          child.stdout.destroy()
+          child.stderr.destroy()
+          child.on('exit', (c) => resolve(c))
+        })
+        // The usage error keeps its exit code; the others succeed.
+        expect([args.join(' '), code]).toEqual([args.join(' '), args.includes('--bogus') ? 2 : 0])
+      }
+    })
+  },
+)
 
 describe('command-line conventions', { timeout: 120_000 }, () => {
   it('--version and -v print the version from package.json, from any working directory', async () => {

@@ -374,7 +374,7 @@ describe('wukong-migrate: the command table is what parses, helps and is documen
     // A flag the command does not take names the command.
     [
       ['create', 'x', '--url', DB],
-      '--url does not apply to create (it applies to migrate, status, down, plan, verify, diff)',
+      '--url does not apply to create (it applies to migrate, status, down, plan, verify, diff, lint)',
     ],
     [['diff', '--lock-timeout', '5'], '--lock-timeout does not apply to diff'],
     [['plan', '--to', '1'], '--to does not apply to plan (it applies to down)'],

@@ -9,6 +9,7 @@ import {
   isPooledUrl,
   openMigrationDatabase,
   pgPoolConfig,
+  POOLED_FIRST_URL_VARIABLES,
   resolveDatabaseUrl,
   tlsFromUrl,
   type MigrationDatabase,
@@ -115,6 +116,18 @@ describe('chooseDriver and resolveDatabaseUrl', () => {
       url: 'postgres://d',
       source: 'DATABASE_URL',
     })
+  })
+
+  it("Neon's integration: DATABASE_URL_UNPOOLED (direct) over DATABASE_URL (pooled); Vercel Postgres' direct URL first", () => {
+    const neon = { DATABASE_URL: 'postgres://pooled', DATABASE_URL_UNPOOLED: 'postgres://direct' }
+    expect(resolveDatabaseUrl(undefined, neon)).toEqual({ url: 'postgres://direct', source: 'DATABASE_URL_UNPOOLED' })
+    expect(resolveDatabaseUrl(undefined, { ...neon, POSTGRES_URL: 'postgres://vercel-pooled' }).source).toBe(
+      'DATABASE_URL_UNPOOLED',
+    )
+    expect(
+      resolveDatabaseUrl(undefined, { ...neon, POSTGRES_URL_NON_POOLING: 'postgres://vercel-direct' }).source,
+    ).toBe('POSTGRES_URL_NON_POOLING')
+    expect(resolveDatabaseUrl(undefined, neon, POOLED_FIRST_URL_VARIABLES).source).toBe('DATABASE_URL')
   })
 })
 

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GuardedPool } from '../src/connect/index.js'
 import { createTestDatabase, resolveTestServer } from '../src/testing/index.js'
 import { connectClient } from '../src/testing/test-server.js'
+import { needsServer } from './support/needs-server.js'
 
 // A connection the server ends (DROP DATABASE … WITH (FORCE), pg_terminate_backend, a restart)
 // must surface, at most, as the next query's error: never as an uncaught exception or an
@@ -60,80 +61,83 @@ async function terminate(pids: readonly number[]): Promise<void> {
   await new Promise((r) => setTimeout(r, 50))
 }
 
-describe.skipIf(!server.adminUrl)('pools and clients whose connections the server ends', () => {
-  it('GuardedPool: end() resolves once the server has closed every connection', async () => {
-    const database = await server.createDatabase()
-    try {
-      const pool = new GuardedPool({ connectionString: database.url, max: 4 })
-      const clients: pg.PoolClient[] = []
-      const closed = new Set<pg.PoolClient>()
-      pool.on('connect', (client) => {
-        clients.push(client)
-        client.on('end', () => closed.add(client))
-      })
-      await Promise.all(Array.from({ length: 4 }, () => pool.query('select pg_sleep(0.05)')))
-      expect(clients).toHaveLength(4)
-      await pool.end()
-      // node-postgres' own end() resolves before any socket can have closed.
-      expect(closed.size).toBe(4)
-    } finally {
-      await database.destroy()
-    }
-  })
-
-  it('server.createDatabase(): an idle connection terminated, then destroy() with connections open', async () => {
-    for (let round = 0; round < 4; round++) {
+describe.skipIf(needsServer(server, 'pools and clients whose connections the server ends'))(
+  'pools and clients whose connections the server ends',
+  () => {
+    it('GuardedPool: end() resolves once the server has closed every connection', async () => {
       const database = await server.createDatabase()
-      await openIdle(database.db, 4)
-      await terminate((await backendsOn(database.name)).slice(0, 1))
-      // The pool replaced the dead connection: the next queries work.
-      await openIdle(database.db, 4)
-      await database.destroy()
-    }
-    expect(escaped).toEqual([])
-  })
+      try {
+        const pool = new GuardedPool({ connectionString: database.url, max: 4 })
+        const clients: pg.PoolClient[] = []
+        const closed = new Set<pg.PoolClient>()
+        pool.on('connect', (client) => {
+          clients.push(client)
+          client.on('end', () => closed.add(client))
+        })
+        await Promise.all(Array.from({ length: 4 }, () => pool.query('select pg_sleep(0.05)')))
+        expect(clients).toHaveLength(4)
+        await pool.end()
+        // node-postgres' own end() resolves before any socket can have closed.
+        expect(closed.size).toBe(4)
+      } finally {
+        await database.destroy()
+      }
+    })
 
-  it('createTestDatabase(): the same, on a migrated clone', async () => {
-    for (let round = 0; round < 4; round++) {
-      const t = await createTestDatabase()
-      await openIdle(t.db, 4)
-      await terminate((await backendsOn(t.name)).slice(0, 1))
-      await openIdle(t.db, 4)
-      await t.destroy()
-    }
-    expect(escaped).toEqual([])
-  })
+    it('server.createDatabase(): an idle connection terminated, then destroy() with connections open', async () => {
+      for (let round = 0; round < 4; round++) {
+        const database = await server.createDatabase()
+        await openIdle(database.db, 4)
+        await terminate((await backendsOn(database.name)).slice(0, 1))
+        // The pool replaced the dead connection: the next queries work.
+        await openIdle(database.db, 4)
+        await database.destroy()
+      }
+      expect(escaped).toEqual([])
+    })
 
-  it('a connection checked out and idle when the server ends it fails the next query only', async () => {
-    const database = await server.createDatabase()
-    try {
-      const failure = await database.db.connection().execute(async (connection) => {
-        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(connection)
+    it('createTestDatabase(): the same, on a migrated clone', async () => {
+      for (let round = 0; round < 4; round++) {
+        const t = await createTestDatabase()
+        await openIdle(t.db, 4)
+        await terminate((await backendsOn(t.name)).slice(0, 1))
+        await openIdle(t.db, 4)
+        await t.destroy()
+      }
+      expect(escaped).toEqual([])
+    })
+
+    it('a connection checked out and idle when the server ends it fails the next query only', async () => {
+      const database = await server.createDatabase()
+      try {
+        const failure = await database.db.connection().execute(async (connection) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(connection)
+          await terminate([rows[0]!.pid])
+          return sql`select 1`.execute(connection).then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+        })
+        expect(failure).toBeInstanceOf(Error)
+        expect((await sql<{ one: number }>`select 1 as one`.execute(database.db)).rows).toEqual([{ one: 1 }])
+      } finally {
+        await database.destroy()
+      }
+      expect(escaped).toEqual([])
+    })
+
+    it('connectClient(): a client the server ends while idle', async () => {
+      const database = await server.createDatabase()
+      const client = await connectClient(database.url!)
+      try {
+        const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid')
         await terminate([rows[0]!.pid])
-        return sql`select 1`.execute(connection).then(
-          () => undefined,
-          (error: unknown) => error,
-        )
-      })
-      expect(failure).toBeInstanceOf(Error)
-      expect((await sql<{ one: number }>`select 1 as one`.execute(database.db)).rows).toEqual([{ one: 1 }])
-    } finally {
-      await database.destroy()
-    }
-    expect(escaped).toEqual([])
-  })
-
-  it('connectClient(): a client the server ends while idle', async () => {
-    const database = await server.createDatabase()
-    const client = await connectClient(database.url!)
-    try {
-      const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid')
-      await terminate([rows[0]!.pid])
-      await expect(client.query('select 1')).rejects.toThrow()
-    } finally {
-      await client.end().catch(() => {})
-      await database.destroy()
-    }
-    expect(escaped).toEqual([])
-  })
-})
+        await expect(client.query('select 1')).rejects.toThrow()
+      } finally {
+        await client.end().catch(() => {})
+        await database.destroy()
+      }
+      expect(escaped).toEqual([])
+    })
+  },
+)

@@ -1,5 +1,5 @@
 // The lock that gives an embedded database's folder to one process at a time: real processes,
-// real files. (PGlite itself is opened by the CLI suite, test/cli-embedded.test.ts.)
+// real files. (PGlite itself is opened by the CLI suite, test/cli-embedded.e2e.ts.)
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'

@@ -238,21 +238,27 @@ describe('the ledgers have one home', () => {
     expect(rows).toEqual([{ schema: 'public' }])
   })
 
-  it('a new database gets its ledgers in the configured schema, and later runs find them there', async () => {
+  it('a set given its own ledger schema keeps its ledgers there, apart from the package’s', async () => {
     const handle = await server.createDatabase()
     handles.push(handle)
     const dir = await migrationFolder({ '001_a.sql': A })
     await new MigrationRunner({ db: handle.db, migrationFolder: dir, ledgerSchema: 'wukong' }).migrate()
     const { rows } = await sql<{ v: number }>`select version as v from wukong.schema_versions`.execute(handle.db)
     expect(rows).toEqual([{ v: 1 }])
-    // Without the option, the existing home is found rather than a second ledger made in public.
+    // Given again, the set is found there; without it, the package's own ledgers are another set.
     await writeFile(join(dir, '002_b.sql'), B)
-    const result = await new MigrationRunner({ db: handle.db, migrationFolder: dir }).migrate()
-    expect(result.currentVersion).toBe(2)
-    const publicLedger = await sql<{
-      e: boolean
-    }>`select to_regclass('public.schema_versions') is not null as e`.execute(handle.db)
-    expect(publicLedger.rows[0]!.e).toBe(false)
+    const again = await new MigrationRunner({ db: handle.db, migrationFolder: dir, ledgerSchema: 'wukong' }).migrate()
+    expect(again.results.map((r) => r.fileName)).toEqual(['002_b.sql'])
+    const other = await new MigrationRunner({
+      db: handle.db,
+      migrationFolder: await migrationFolder({ '001_c.sql': C }),
+    })
+    expect((await other.migrate()).results.map((r) => r.fileName)).toEqual(['001_c.sql'])
+    const status = await other.status()
+    expect({ ledgerSchema: status.ledgerSchema, otherSets: status.otherSets }).toEqual({
+      ledgerSchema: 'public',
+      otherSets: ['wukong'],
+    })
   })
 })
 

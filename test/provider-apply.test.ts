@@ -7,10 +7,11 @@ import { Migrator, NO_MIGRATIONS } from 'kysely/migration'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { MigrationError, MigrationRunError, MigrationRunner, SqlFileMigrationProvider } from '../src/index.js'
-import { connectClient, resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
+import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { snapshotDatabase } from './support/db-snapshot.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
 import { NonTransactionalDdlDialect } from './support/non-transactional-dialect.js'
+import { needsServer } from './support/needs-server.js'
 
 const server = await resolveTestServer()
 const handles: TestDatabaseHandle[] = []
@@ -43,13 +44,13 @@ async function tableExists(db: Kysely<unknown>, name: string): Promise<boolean> 
 }
 
 /** The old runner: each file executed as-is, no transaction, no lock. */
-async function runLikeTheOldRunner(url: string, files: Record<string, string>): Promise<void> {
-  const client = await connectClient(url)
-  await client.query(
-    'create table if not exists schema_versions (version integer primary key, description text not null, applied_at timestamptz default now())',
-  )
-  for (const name of Object.keys(files).sort()) await client.query(files[name]!)
-  await client.end()
+async function runLikeTheOldRunner(db: Kysely<unknown>, files: Record<string, string>): Promise<void> {
+  await sql
+    .raw(
+      'create table if not exists schema_versions (version integer primary key, description text not null, applied_at timestamptz default now())',
+    )
+    .execute(db)
+  for (const name of Object.keys(files).sort()) await sql.raw(files[name]!).execute(db)
 }
 
 const modes = {
@@ -98,7 +99,7 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
         ? "insert into schema_versions (version, description) values (1, 'Step one') on conflict (version) do nothing;\n"
         : `insert into schema_versions (version, description) values (${n}, 'Step ${n}');\n`,
     )
-    await runLikeTheOldRunner(handle.url!, files)
+    await runLikeTheOldRunner(handle.db, files)
     expect(await sideEffects(handle.db)).toEqual([1, 2, 3])
     const migrator = new Migrator({
       db: handle.db,
@@ -258,32 +259,36 @@ describe.each(Object.entries(modes))('the provider under %s', (_mode, options) =
   })
 })
 
-describe('the provider without transactional DDL (as on @vercel/postgres-kysely)', () => {
-  it('applies each file atomically over a bare connection', async () => {
-    const handle = await freshDb()
-    const db = new Kysely<unknown>({ dialect: new NonTransactionalDdlDialect(handle.url!) })
-    try {
-      const files = {
-        ...countedFiles(2),
-        '003_broken.sql':
-          'create table broken_a (id int);\ninsert into side_effects (version) values (3);\ncreate table broken_a (id int);\n',
+// On the embedded tier a database has no URL for a second client or a child process to use.
+describe.skipIf(needsServer(server, 'the provider without transactional DDL (as on @vercel/postgres-kysely)'))(
+  'the provider without transactional DDL (as on @vercel/postgres-kysely)',
+  () => {
+    it('applies each file atomically over a bare connection', async () => {
+      const handle = await freshDb()
+      const db = new Kysely<unknown>({ dialect: new NonTransactionalDdlDialect(handle.url!) })
+      try {
+        const files = {
+          ...countedFiles(2),
+          '003_broken.sql':
+            'create table broken_a (id int);\ninsert into side_effects (version) values (3);\ncreate table broken_a (id int);\n',
+        }
+        const { error, results } = await new Migrator({
+          db,
+          provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
+        }).migrateToLatest()
+        expect((error as MigrationError).file).toBe('003_broken.sql')
+        expect((error as MigrationError).line).toBe(3)
+        expect(results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Error'])
+        expect(await tableExists(db, 'broken_a')).toBe(false)
+        expect(await sideEffects(db)).toEqual([1, 2])
+        expect(await ledgerVersions(db)).toEqual([1, 2])
+        expect(await kyselyNames(db)).toEqual(['001_step_1', '002_step_2'])
+      } finally {
+        await db.destroy()
       }
-      const { error, results } = await new Migrator({
-        db,
-        provider: new SqlFileMigrationProvider({ migrationFolder: await migrationFolder(files) }),
-      }).migrateToLatest()
-      expect((error as MigrationError).file).toBe('003_broken.sql')
-      expect((error as MigrationError).line).toBe(3)
-      expect(results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Error'])
-      expect(await tableExists(db, 'broken_a')).toBe(false)
-      expect(await sideEffects(db)).toEqual([1, 2])
-      expect(await ledgerVersions(db)).toEqual([1, 2])
-      expect(await kyselyNames(db)).toEqual(['001_step_1', '002_step_2'])
-    } finally {
-      await db.destroy()
-    }
-  })
-})
+    })
+  },
+)
 
 describe('non-transactional files', () => {
   const files = {
@@ -349,7 +354,7 @@ describe('the runner', () => {
       (n) =>
         `insert into schema_versions (version, description) values (${n}, 'Step ${n}') on conflict (version) do nothing;\n`,
     )
-    await runLikeTheOldRunner(handle.url!, {
+    await runLikeTheOldRunner(handle.db, {
       '001_step_1.sql': files['001_step_1.sql']!,
       '002_step_2.sql': files['002_step_2.sql']!,
     })
@@ -417,30 +422,33 @@ describe('the runner', () => {
   })
 })
 
-describe('the crash window between a file commit and Kysely recording it', () => {
-  it('converges on the next run without re-running the file', async () => {
-    const handle = await freshDb()
-    const folder = await migrationFolder(countedFiles(4))
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', 'test/support/crash-child.ts', handle.url!, folder, '2'],
-      { encoding: 'utf8', timeout: 60_000 },
-    )
-    expect(child.signal).toBe('SIGKILL')
-    expect(await ledgerVersions(handle.db)).toEqual([1, 2])
-    expect(await kyselyNames(handle.db)).toEqual(['001_step_1'])
-    const { error, results } = await new Migrator({
-      db: handle.db,
-      provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
-    }).migrateToLatest()
-    expect(error).toBeUndefined()
-    expect(results?.map((r) => r.migrationName)).toEqual(['002_step_2', '003_step_3', '004_step_4'])
-    expect(await sideEffects(handle.db)).toEqual([1, 2, 3, 4])
-    expect(await kyselyNames(handle.db)).toEqual(['001_step_1', '002_step_2', '003_step_3', '004_step_4'])
-  })
-})
+describe.skipIf(needsServer(server, 'the crash window between a file commit and Kysely recording it'))(
+  'the crash window between a file commit and Kysely recording it',
+  () => {
+    it('converges on the next run without re-running the file', async () => {
+      const handle = await freshDb()
+      const folder = await migrationFolder(countedFiles(4))
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'test/support/crash-child.ts', handle.url!, folder, '2'],
+        { encoding: 'utf8', timeout: 60_000 },
+      )
+      expect(child.signal).toBe('SIGKILL')
+      expect(await ledgerVersions(handle.db)).toEqual([1, 2])
+      expect(await kyselyNames(handle.db)).toEqual(['001_step_1'])
+      const { error, results } = await new Migrator({
+        db: handle.db,
+        provider: new SqlFileMigrationProvider({ migrationFolder: folder }),
+      }).migrateToLatest()
+      expect(error).toBeUndefined()
+      expect(results?.map((r) => r.migrationName)).toEqual(['002_step_2', '003_step_3', '004_step_4'])
+      expect(await sideEffects(handle.db)).toEqual([1, 2, 3, 4])
+      expect(await kyselyNames(handle.db)).toEqual(['001_step_1', '002_step_2', '003_step_3', '004_step_4'])
+    })
+  },
+)
 
-describe.skipIf(server.skipReason)('the ledger is the tool’s', () => {
+describe.skipIf(needsServer(server, 'the ledger is the tool’s'))('the ledger is the tool’s', () => {
   it('a file that UPDATEs or DELETEs schema_versions is refused (else files run twice)', async () => {
     const handle = await freshDb()
     const files = {

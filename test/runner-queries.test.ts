@@ -1,22 +1,36 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { MigrationRunner } from '../src/index.js'
 import { GuardedPool } from '../src/connect/index.js'
 import { checkUpToDate } from '../src/provider/migration-state.js'
-import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
+import { resolveTestServer } from '../src/testing/test-server.js'
+import { openPglite } from '../src/connect/open-pglite.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
+
+/** A pool on a fresh database of the test server, or on an in-memory PGlite where there is none. */
+async function freshPool(): Promise<{ pool: pg.Pool; close(): Promise<void> }> {
+  const server = await resolveTestServer()
+  if (!server.adminUrl) {
+    const opened = await openPglite('memory://')
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
+    return { pool: new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig), close: () => opened.close() }
+  }
+  const handle = await server.createDatabase()
+  return { pool: new GuardedPool({ connectionString: handle.url, max: 2 }), close: () => handle.destroy() }
+}
 
 // Counts what the runner sends, through Kysely's own query log (every query the runner's
 // Kysely instance executes, whoever builds it).
 describe('what the runner sends', () => {
-  let handle: TestDatabaseHandle
+  let database: Awaited<ReturnType<typeof freshPool>> | undefined
   let db: Kysely<unknown>
   const queries: string[] = []
   beforeAll(async () => {
-    handle = await (await resolveTestServer()).createDatabase()
+    database = await freshPool()
     db = new Kysely({
-      dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: handle.url, max: 2 }) }),
+      dialect: new PostgresDialect({ pool: database.pool }),
       log: (event) => void queries.push(event.query.sql),
     })
     // A schema with many tables: the checks below must not read them.
@@ -28,7 +42,7 @@ describe('what the runner sends', () => {
   })
   afterAll(async () => {
     await db?.destroy()
-    await handle?.destroy()
+    await database?.close()
   })
 
   it('never reads the whole catalog, and an up-to-date check is one query', async () => {

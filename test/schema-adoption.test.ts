@@ -11,6 +11,7 @@ import {
 } from '../src/index.js'
 import { kyselyForUrl, resolveTestServer, type TestDatabaseHandle } from '../src/testing/index.js'
 import { connectClient } from '../src/testing/test-server.js'
+import { needsServer } from './support/needs-server.js'
 
 const server = await resolveTestServer()
 
@@ -32,7 +33,7 @@ const direction = (degrees: number): number[] => {
   return [Math.cos(r), Math.sin(r), ...Array<number>(1534).fill(0)]
 }
 
-describe.skipIf(server.tier === 'pglite')(
+describe.skipIf(needsServer(server, 'a database the old runner built (each file executed as-is, in order)'))(
   'a database the old runner built (each file executed as-is, in order)',
   () => {
     let handle: TestDatabaseHandle

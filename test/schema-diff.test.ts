@@ -24,6 +24,7 @@ import { withDatabase } from '../src/testing/test-server.js'
 import { BIN, cliEnv, ROOT } from './support/cli-process.js'
 import { migrationFolder } from './support/folders.js'
 import { runCliHere } from './support/run-cli-in-process.js'
+import { needsServer } from './support/needs-server.js'
 
 const server = await resolveTestServer()
 
@@ -75,7 +76,7 @@ async function shadowsLeft(): Promise<string[]> {
   }
 }
 
-describe.skipIf(server.tier === 'pglite')(
+describe.skipIf(needsServer(server, 'diff: the live catalog against what its applied files build'))(
   'diff: the live catalog against what its applied files build',
   { timeout: 120_000 },
   () => {
@@ -197,7 +198,7 @@ describe.skipIf(server.tier === 'pglite')(
   },
 )
 
-describe.skipIf(server.tier === 'pglite')(
+describe.skipIf(needsServer(server, 'diff on the two populations: fresh, and built by the old runner'))(
   'diff on the two populations: fresh, and built by the old runner',
   { timeout: 120_000 },
   () => {
@@ -279,125 +280,137 @@ describe.skipIf(server.tier === 'pglite')(
   },
 )
 
-describe.skipIf(server.tier === 'pglite')('diff only reads the live database', { timeout: 120_000 }, () => {
-  it('works for a role that cannot write (read-only by default, SELECT only), with an empty --shadow-url that it empties again', async () => {
-    const live = await createTestDatabase()
-    const shadow = await server.createDatabase()
-    const role = `wk_reader_${Math.random().toString(16).slice(2, 8)}`
-    const admin = kyselyForUrl(live.url!, 1)
-    try {
-      await sql
-        .raw(`
+describe.skipIf(needsServer(server, 'diff only reads the live database'))(
+  'diff only reads the live database',
+  { timeout: 120_000 },
+  () => {
+    it('works for a role that cannot write (read-only by default, SELECT only), with an empty --shadow-url that it empties again', async () => {
+      const live = await createTestDatabase()
+      const shadow = await server.createDatabase()
+      const role = `wk_reader_${Math.random().toString(16).slice(2, 8)}`
+      const admin = kyselyForUrl(live.url!, 1)
+      try {
+        await sql
+          .raw(`
         CREATE ROLE ${role} LOGIN PASSWORD 'reader-secret';
         ALTER ROLE ${role} SET default_transaction_read_only = on;
         GRANT CONNECT ON DATABASE ${live.name} TO ${role};
         GRANT USAGE ON SCHEMA public TO ${role};
         GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role};`)
-        .execute(admin)
-      const readerUrl = new URL(live.url!)
-      readerUrl.username = role
-      readerUrl.password = 'reader-secret'
-      const before = await readSchemaCatalog(admin)
-      const { rows: statsBefore } = await sql<{
-        n: string
-      }>`select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text as n from pg_stat_user_tables`.execute(admin)
+          .execute(admin)
+        const readerUrl = new URL(live.url!)
+        readerUrl.username = role
+        readerUrl.password = 'reader-secret'
+        const before = await readSchemaCatalog(admin)
+        const { rows: statsBefore } = await sql<{
+          n: string
+        }>`select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text as n from pg_stat_user_tables`.execute(
+          admin,
+        )
 
-      const run = await runCliHere(['diff', '--url', readerUrl.toString(), '--shadow-url', shadow.url!, '--json'])
-      expect(run.stderr).toBe('')
-      expect(run.code).toBe(0)
-      expect(run.stdout).not.toContain('reader-secret')
-      expect(JSON.parse(run.stdout)).toMatchObject({
-        inSync: true,
-        currentVersion: 5,
-        shadow: { name: shadow.name, created: false },
-      })
+        const run = await runCliHere(['diff', '--url', readerUrl.toString(), '--shadow-url', shadow.url!, '--json'])
+        expect(run.stderr).toBe('')
+        expect(run.code).toBe(0)
+        expect(run.stdout).not.toContain('reader-secret')
+        expect(JSON.parse(run.stdout)).toMatchObject({
+          inSync: true,
+          currentVersion: 5,
+          shadow: { name: shadow.name, created: false },
+        })
 
-      // Untouched: the same catalog, no row written (statistics flushed by the server first).
-      expect(await readSchemaCatalog(admin)).toEqual(before)
-      await sql`select pg_stat_force_next_flush()`.execute(admin)
-      const { rows: statsAfter } = await sql<{
-        n: string
-      }>`select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text as n from pg_stat_user_tables`.execute(admin)
-      expect(statsAfter[0]!.n).toBe(statsBefore[0]!.n)
-      // The given shadow is empty again, and usable again.
-      expect((await readSchemaCatalog(shadow.db)).objects.map((o) => `${o.kind} ${o.name}`)).toEqual([
-        'extension plpgsql',
-        'schema public',
-      ])
-      expect((await runCliHere(['diff', '--url', readerUrl.toString(), '--shadow-url', shadow.url!])).code).toBe(0)
-    } finally {
-      await admin.destroy()
-      await live.destroy()
-      await shadow.destroy()
-      const cleanup = kyselyForUrl(server.adminUrl!, 1)
-      await sql
-        .raw(`DROP ROLE IF EXISTS ${role}`)
-        .execute(cleanup)
-        .catch(() => {})
-      await cleanup.destroy()
-    }
-  })
+        // Untouched: the same catalog, no row written (statistics flushed by the server first).
+        expect(await readSchemaCatalog(admin)).toEqual(before)
+        await sql`select pg_stat_force_next_flush()`.execute(admin)
+        const { rows: statsAfter } = await sql<{
+          n: string
+        }>`select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text as n from pg_stat_user_tables`.execute(
+          admin,
+        )
+        expect(statsAfter[0]!.n).toBe(statsBefore[0]!.n)
+        // The given shadow is empty again, and usable again.
+        expect((await readSchemaCatalog(shadow.db)).objects.map((o) => `${o.kind} ${o.name}`)).toEqual([
+          'extension plpgsql',
+          'schema public',
+        ])
+        expect((await runCliHere(['diff', '--url', readerUrl.toString(), '--shadow-url', shadow.url!])).code).toBe(0)
+      } finally {
+        await admin.destroy()
+        await live.destroy()
+        await shadow.destroy()
+        const cleanup = kyselyForUrl(server.adminUrl!, 1)
+        await sql
+          .raw(`DROP ROLE IF EXISTS ${role}`)
+          .execute(cleanup)
+          .catch(() => {})
+        await cleanup.destroy()
+      }
+    })
 
-  it('refuses a --shadow-url that is not empty, touching nothing in it', async () => {
-    const live = await createTestDatabase()
-    try {
-      const run = await runCliHere(['diff', '--url', live.url!, '--shadow-url', live.url!, '--json'])
-      expect(run.code).toBe(1)
-      expect(JSON.parse(run.stdout).error.code).toBe('SHADOW_NOT_EMPTY')
-      expect(await live.db.selectFrom('schema_versions').select('version').execute()).toHaveLength(5)
-    } finally {
-      await live.destroy()
-    }
-  })
+    it('refuses a --shadow-url that is not empty, touching nothing in it', async () => {
+      const live = await createTestDatabase()
+      try {
+        const run = await runCliHere(['diff', '--url', live.url!, '--shadow-url', live.url!, '--json'])
+        expect(run.code).toBe(1)
+        expect(JSON.parse(run.stdout).error.code).toBe('SHADOW_NOT_EMPTY')
+        expect(await live.db.selectFrom('schema_versions').select('version').execute()).toHaveLength(5)
+      } finally {
+        await live.destroy()
+      }
+    })
 
-  it('needs a server or a --shadow-url: a given Kysely instance without one is refused with its own code', async () => {
-    const live = await createTestDatabase()
-    const runner = new MigrationRunner({ db: live.db, log: () => {} })
-    try {
-      const error = await runner.diff().catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(MigrationError)
-      expect((error as MigrationError).code).toBe('SHADOW_FAILED')
-      const viaShadow = await runner.diff({
-        shadowUrl: withDatabase(
-          server.adminUrl!,
-          (await server.createDatabase({ name: `wk_test_given_${process.pid}` })).name,
-        ),
-      })
-      expect(viaShadow.inSync).toBe(true)
-    } finally {
-      await live.destroy()
-      const cleanup = kyselyForUrl(server.adminUrl!, 1)
-      await sql.raw(`DROP DATABASE IF EXISTS wk_test_given_${process.pid} WITH (FORCE)`).execute(cleanup)
-      await cleanup.destroy()
-    }
-  })
-})
+    it('needs a server or a --shadow-url: a given Kysely instance without one is refused with its own code', async () => {
+      const live = await createTestDatabase()
+      const runner = new MigrationRunner({ db: live.db, log: () => {} })
+      try {
+        const error = await runner.diff().catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(MigrationError)
+        expect((error as MigrationError).code).toBe('SHADOW_FAILED')
+        const viaShadow = await runner.diff({
+          shadowUrl: withDatabase(
+            server.adminUrl!,
+            (await server.createDatabase({ name: `wk_test_given_${process.pid}` })).name,
+          ),
+        })
+        expect(viaShadow.inSync).toBe(true)
+      } finally {
+        await live.destroy()
+        const cleanup = kyselyForUrl(server.adminUrl!, 1)
+        await sql.raw(`DROP DATABASE IF EXISTS wk_test_given_${process.pid} WITH (FORCE)`).execute(cleanup)
+        await cleanup.destroy()
+      }
+    })
+  },
+)
 
 // How long the interrupted run may take to reach its shadow, on a busy machine.
 const INTERRUPT_WAIT_MS = Number(process.env['WUKONG_TEST_INTERRUPT_WAIT_MS'] ?? 60_000)
 
-describe.skipIf(server.tier === 'pglite')('diff interrupted', { timeout: INTERRUPT_WAIT_MS + 60_000 }, () => {
-  it('drops its shadow on SIGINT while the shadow is being built, and exits 130', async () => {
-    // A file that takes a while on the shadow, so that the interrupt lands while it runs.
-    const folder = await wukongPlus({ '006_slow.sql': 'SELECT pg_sleep(4);\n' })
-    const live = await createTestDatabase({ migrationFolder: folder })
-    try {
-      const child = spawn(process.execPath, ['--liftoff-only', BIN, 'diff', '--url', live.url!, '--dir', folder], {
-        cwd: ROOT,
-        env: cliEnv(),
-        stdio: 'ignore',
-      })
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-      const deadline = Date.now() + INTERRUPT_WAIT_MS
-      while ((await shadowsLeft()).length === 0) {
-        if (Date.now() > deadline) throw new Error(`no shadow database appeared within ${INTERRUPT_WAIT_MS} ms`)
-        await sleep(50)
+describe.skipIf(needsServer(server, 'diff interrupted'))(
+  'diff interrupted',
+  { timeout: INTERRUPT_WAIT_MS + 60_000 },
+  () => {
+    it('drops its shadow on SIGINT while the shadow is being built, and exits 130', async () => {
+      // A file that takes a while on the shadow, so that the interrupt lands while it runs.
+      const folder = await wukongPlus({ '006_slow.sql': 'SELECT pg_sleep(4);\n' })
+      const live = await createTestDatabase({ migrationFolder: folder })
+      try {
+        const child = spawn(process.execPath, ['--liftoff-only', BIN, 'diff', '--url', live.url!, '--dir', folder], {
+          cwd: ROOT,
+          env: cliEnv(),
+          stdio: 'ignore',
+        })
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+        const deadline = Date.now() + INTERRUPT_WAIT_MS
+        while ((await shadowsLeft()).length === 0) {
+          if (Date.now() > deadline) throw new Error(`no shadow database appeared within ${INTERRUPT_WAIT_MS} ms`)
+          await sleep(50)
+        }
+        child.kill('SIGINT')
+        expect(await exited).toBe(130)
+        expect(await shadowsLeft()).toEqual([])
+      } finally {
+        await live.destroy()
       }
-      child.kill('SIGINT')
-      expect(await exited).toBe(130)
-      expect(await shadowsLeft()).toEqual([])
-    } finally {
-      await live.destroy()
-    }
-  })
-})
+    })
+  },
+)

@@ -5,6 +5,7 @@ import { MigrationRunner } from '../src/index.js'
 import { kyselyForUrl, resolveTestServer } from '../src/testing/index.js'
 import { migrationFolder } from './support/folders.js'
 import { runCliHere } from './support/run-cli-in-process.js'
+import { needsServer } from './support/needs-server.js'
 
 const server = await resolveTestServer()
 
@@ -31,7 +32,7 @@ async function scratchDatabasesLeft(): Promise<string[]> {
   }
 }
 
-describe.skipIf(server.tier === 'pglite')(
+describe.skipIf(needsServer(server, 'verify --roundtrip proves the down files on a scratch database'))(
   'verify --roundtrip proves the down files on a scratch database',
   { timeout: 120_000 },
   () => {

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream'
 
-import { redact } from '../connect/index.js'
+import { redact } from '../connect/redact.js'
 import { colorEnabled, palette, type Palette } from './colors.js'
 
 /** The process around the CLI: its streams, environment and working directory. */

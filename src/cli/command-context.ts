@@ -1,5 +1,5 @@
 import type { ApplyEvent } from '../provider/index.js'
-import { MigrationRunner } from '../runner/index.js'
+import { MigrationRunner } from '../runner/migration-runner.js'
 import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
@@ -7,7 +7,17 @@ import type { Interrupts } from './interrupts.js'
 import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
-export type CliCommand = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'diff' | 'help' | 'version'
+export type CliCommand =
+  | 'migrate'
+  | 'status'
+  | 'down'
+  | 'create'
+  | 'plan'
+  | 'verify'
+  | 'diff'
+  | 'lint'
+  | 'help'
+  | 'version'
 
 type Flags = typeof FLAGS
 type ValueOf<F> = F extends { multiple: true }
@@ -23,6 +33,8 @@ export type CliArgs = {
   readonly command: CliCommand
   /** The name given to `create`. */
   readonly name?: string
+  /** The files given to `lint`. */
+  readonly files: readonly string[]
   /** The command `--help` (or `help <command>`) asks about; undefined for the general usage. */
   readonly helpFor?: Exclude<CliCommand, 'help' | 'version'>
 } & { readonly [F in CliFlag as Flags[F] extends { key: infer K extends string } ? K : never]: ValueOf<Flags[F]> }
@@ -68,6 +80,7 @@ export async function withRunner<T>(
     embedded: ctx.args.embedded || undefined,
     env: ctx.io.env,
     migrationFolder: ctx.folder,
+    ledgerSchema: ctx.args.ledgerSchema ?? (ctx.io.env['WUKONG_LEDGER_SCHEMA'] || undefined),
     allowDrift: ctx.args.allowDrift,
     lockTimeoutMs: ctx.args.lockTimeoutMs,
     lockWaitTimeoutMs: ctx.args.lockWaitTimeoutMs,

@@ -1,11 +1,4 @@
 import type { CliArgs, CliCommand, CommandContext, CommandResult } from './command-context.js'
-import { createCommand } from './commands/create.js'
-import { diffCommand } from './commands/diff.js'
-import { downCommand } from './commands/down.js'
-import { migrateCommand } from './commands/migrate.js'
-import { planCommand } from './commands/plan.js'
-import { statusCommand } from './commands/status.js'
-import { verifyCommand } from './commands/verify.js'
 import { type CliFlag, FLAGS, type FlagSpec } from './flag-table.js'
 
 /** Flags every command takes. */
@@ -20,13 +13,15 @@ export interface CommandSpec {
   /** What it does; the first sentence is its line in the general help. */
   readonly detail: string
   readonly example: string
+  /** What follows its name: one name (`create`), any number of files (`lint`), else nothing. */
+  readonly operands?: 'name' | 'files'
   /** Whether it opens a database; a flag name: only when that flag is given. */
   readonly database: boolean | CliFlag
   /** Flags beyond {@link COMMON_FLAGS}. */
   readonly flags: readonly CliFlag[]
   /** Flags that mean something only beside another flag of this command. */
   readonly onlyWith?: { readonly flag: CliFlag; readonly flags: readonly CliFlag[]; readonly why: string }
-  /** Absent for `help`, which run-cli answers itself. */
+  /** Absent for `help`, which run-cli answers itself; loaded on use, so `--help` loads no command. */
   readonly run?: (ctx: CommandContext) => Promise<CommandResult>
 }
 
@@ -41,8 +36,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Applies every pending file in order, each in its own transaction. A file commits with its schema_versions row; on an up-to-date database this is one query.',
     example: 'DATABASE_URL=postgres://app@db.example.com/app wukong-migrate migrate',
     database: true,
-    flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
-    run: migrateCommand,
+    flags: [
+      'url',
+      'ledger-schema',
+      'embedded',
+      'allow-drift',
+      'lock-timeout',
+      'lock-wait-timeout',
+      'statement-timeout',
+      ...WAITS,
+    ],
+    run: (ctx) => import('./commands/migrate.js').then((m) => m.migrateCommand(ctx)),
   },
   {
     name: 'status',
@@ -51,8 +55,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Shows where the database stands: applied, adopted, pending, drifted, missing. Reads only; with --check, exits 3 unless the database is up to date.',
     example: 'wukong-migrate status --check || wukong-migrate migrate',
     database: true,
-    flags: ['url', 'embedded', 'check', 'lock-timeout', ...WAITS],
-    run: statusCommand,
+    flags: ['url', 'ledger-schema', 'embedded', 'check', 'lock-timeout', ...WAITS],
+    run: (ctx) => import('./commands/status.js').then((m) => m.statusCommand(ctx)),
   },
   {
     name: 'down',
@@ -60,8 +64,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     detail: 'Reverts the last applied file with its NNN_name.down.sql. With --to N: every file above N (0: all).',
     example: 'wukong-migrate down --to 2',
     database: true,
-    flags: ['url', 'embedded', 'to', 'allow-drift', 'lock-timeout', 'lock-wait-timeout', 'statement-timeout', ...WAITS],
-    run: downCommand,
+    flags: [
+      'url',
+      'ledger-schema',
+      'embedded',
+      'to',
+      'allow-drift',
+      'lock-timeout',
+      'lock-wait-timeout',
+      'statement-timeout',
+      ...WAITS,
+    ],
+    run: (ctx) => import('./commands/down.js').then((m) => m.downCommand(ctx)),
   },
   {
     name: 'create',
@@ -69,9 +83,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     detail:
       'Writes the next NNN_name.sql from a commented template. The name becomes lower-case words joined by underscores; needs no database.',
     example: 'wukong-migrate create "add session tags" --dir migrations',
+    operands: 'name',
     database: false,
     flags: [],
-    run: createCommand,
+    run: (ctx) => import('./commands/create.js').then((m) => m.createCommand(ctx)),
   },
   {
     name: 'plan',
@@ -79,8 +94,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Lists the files and statements migrate would run; changes nothing. Each statement comes with its line number.',
     example: 'wukong-migrate plan --url postgres://app@localhost:5432/app',
     database: true,
-    flags: ['url', 'embedded', 'allow-drift', 'lock-timeout', ...WAITS],
-    run: planCommand,
+    flags: ['url', 'ledger-schema', 'embedded', 'allow-drift', 'lock-timeout', ...WAITS],
+    run: (ctx) => import('./commands/plan.js').then((m) => m.planCommand(ctx)),
   },
   {
     name: 'verify',
@@ -95,7 +110,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       flags: ['require-down', 'url', 'embedded', 'shadow-url'],
       why: 'plain verify reads no database',
     },
-    run: verifyCommand,
+    run: (ctx) => import('./commands/verify.js').then((m) => m.verifyCommand(ctx)),
   },
   {
     name: 'diff',
@@ -105,7 +120,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'wukong-migrate diff --url postgres://app@localhost:5432/app',
     database: true,
     flags: ['url', 'embedded', 'shadow-url'],
-    run: diffCommand,
+    run: (ctx) => import('./commands/diff.js').then((m) => m.diffCommand(ctx)),
+  },
+  {
+    name: 'lint',
+    synopsis: '[<file>…]',
+    detail:
+      "Lists the statements that would block a live app: the lock each takes, on which table, whether it rewrites or scans it, and the safe form (docs/lint.md). Offline: the folder's files, or the ones named; with --url, the pending files, ranked by their tables' size. Exit 3 at --fail-on or above.",
+    example: 'wukong-migrate lint --url postgres://app@localhost:5432/app',
+    operands: 'files',
+    database: 'url',
+    flags: ['url', 'ledger-schema', 'fail-on'],
+    run: (ctx) => import('./commands/lint.js').then((m) => m.lintCommand(ctx)),
   },
   {
     name: 'help',

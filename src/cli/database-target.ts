@@ -1,11 +1,6 @@
-import {
-  DATABASE_URL_VARIABLES,
-  embeddedDataDir,
-  redact,
-  redactUrl,
-  resolveDatabaseUrl,
-  urlSecrets,
-} from '../connect/index.js'
+import { embeddedDataDir } from '../connect/embedded-settings.js'
+import { redact, redactUrl, urlSecrets } from '../connect/redact.js'
+import { DATABASE_URL_VARIABLES, resolveDatabaseUrl } from '../connect/resolve-database-url.js'
 
 /** The database a command will use, as it may be shown: the URL is already redacted. */
 export interface DatabaseTarget {

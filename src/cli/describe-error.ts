@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 
 import { connectionFailedReason, connectionFailureKind, errorCode } from '../errors/index.js'
-import { MigrationError, MigrationSqlError } from '../provider/index.js'
-import { MigrationRunError } from '../runner/index.js'
+import { MigrationError } from '../errors/migration-error.js'
+import { MigrationSqlError } from '../provider/migration-sql-error.js'
+import { MigrationRunError } from '../runner/migration-run-error.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { CliErrorJson } from './json-shapes.js'
 

@@ -1,3 +1,5 @@
+import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
+
 // The flags, apart from the commands so that CliArgs can be derived from them without a cycle.
 
 /**
@@ -11,7 +13,12 @@ export const VALUE_KINDS = {
   file: { placeholder: '<path>', example: '.env.production' },
   ms: { placeholder: '<ms>', example: '10000', max: 2_147_483_647, unit: 'milliseconds' },
   version: { placeholder: '<N>', example: '3', max: 2_147_483_647, unit: 'a version' },
-} as const satisfies Record<string, { placeholder: string; example: string; max?: number; unit?: string }>
+  schema: { placeholder: '<schema>', example: 'app_migrations' },
+  level: { placeholder: '<level>', example: 'warning', choices: ['warning', 'error'] },
+} as const satisfies Record<
+  string,
+  { placeholder: string; example: string; max?: number; unit?: string; choices?: readonly string[] }
+>
 
 /** One flag, declared once: parsing, `--help`, usage errors and docs/cli.md all read this. */
 export interface FlagSpec {
@@ -33,7 +40,7 @@ export const FLAGS = {
   url: {
     key: 'url',
     value: 'url',
-    env: 'POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL',
+    env: DATABASE_URL_VARIABLES.join(', '),
     default: 'the embedded database, only when no URL variable is set',
     help: 'the database; overrides every environment variable',
   },
@@ -64,6 +71,13 @@ export const FLAGS = {
     help: 'revert every file above version N (0: all, a 000_ file included)',
   },
   'allow-drift': { key: 'allowDrift', help: 'go on although applied files were edited or are gone' },
+  'ledger-schema': {
+    key: 'ledgerSchema',
+    value: 'schema',
+    env: 'WUKONG_LEDGER_SCHEMA',
+    default: "the package's ledgers, wherever they are (a new database: public)",
+    help: "a migration set of its own: these files' ledgers live in this schema, apart from the package's",
+  },
   'shadow-url': {
     key: 'shadowUrl',
     value: 'url',
@@ -102,6 +116,12 @@ export const FLAGS = {
     env: 'WUKONG_PGLITE_BUSY_TIMEOUT_MS',
     default: '10000',
     help: 'the embedded database: how long to wait for another process to close it (0 = fail at once)',
+  },
+  'fail-on': {
+    key: 'failOn',
+    value: 'level',
+    default: 'error',
+    help: 'lint: exit 3 when a finding no directive allows is at this level (warning or error) or above',
   },
   help: { key: 'help', short: 'h', help: "this text (after a command: that command's flags and an example)" },
   version: { short: 'v', help: "the package's version (no command)" },

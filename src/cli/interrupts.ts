@@ -1,5 +1,5 @@
 import { dropOpenShadowDatabases } from '../schema-diff/index.js'
-import type { MigrationRunner } from '../runner/index.js'
+import type { MigrationRunner } from '../runner/migration-runner.js'
 import type { CliOutput } from './cli-output.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
 

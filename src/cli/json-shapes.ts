@@ -1,5 +1,5 @@
 import type { AppliedMigration, MigrationStatus } from '../provider/index.js'
-import type { MigrationFileResult } from '../runner/index.js'
+import type { MigrationFileResult } from '../runner/migration-runner.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
 
@@ -70,6 +70,8 @@ export interface StatusJson extends CliJsonEnvelope {
   readonly missing: MigrationStatus['missing']
   readonly renamed: MigrationStatus['renamed']
   readonly outOfOrder: MigrationStatus['outOfOrder']
+  readonly ledgerSchema: string | null
+  readonly otherSets: MigrationStatus['otherSets']
   readonly adopted: readonly AppliedJson[]
 }
 

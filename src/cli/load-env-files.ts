@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 
-import { DATABASE_URL_VARIABLES } from '../connect/index.js'
+import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
 import { UsageError } from './describe-error.js'
 
 /** The files read when no `--env-file` is given, in order: a later file wins over an earlier one. */

@@ -7,7 +7,7 @@
  * tsx src/cli/migrate.ts status --check || tsx src/cli/migrate.ts migrate
  * ```
  */
-import { redact } from '../connect/index.js'
+import { redact } from '../connect/redact.js'
 import { knownSecrets } from './database-target.js'
 import { EXIT } from './exit-codes.js'
 import { runCli } from './run-cli.js'

@@ -44,17 +44,20 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (given.has(flag))
       throw new UsageError(`--${flag} does not apply to ${command.name} without --${rule!.flag} (${rule!.why})`)
   }
-  if (command.name === 'create' && rest.length !== 1)
+  if (command.operands === 'name' && rest.length !== 1)
     throw new UsageError(
       rest.length
-        ? `create takes one name, got ${rest.length}: quote a name with spaces`
-        : 'create needs a name, e.g. create add_session_tags',
+        ? `${command.name} takes one name, got ${rest.length}: quote a name with spaces`
+        : `${command.name} needs a name, e.g. ${command.name} add_session_tags`,
     )
-  if (command.name !== 'create' && rest.length) throw new UsageError(`unexpected argument "${rest[0]}" after ${word}`)
+  if (!command.operands && rest.length) throw new UsageError(`unexpected argument "${rest[0]}" after ${word}`)
   if (given.has('url') && given.has('embedded'))
     throw new UsageError('--url and --embedded name two different databases: pass one')
 
-  const fields: Record<string, unknown> = { command: command.name, name: rest[0] }
+  const fields: Record<string, unknown> = {
+    command: command.name,
+    ...(command.operands === 'name' ? { name: rest[0] } : { files: rest }),
+  }
   for (const [flag, value] of given) fields[SPECS[flag]!.key!] = convert(flag, value)
   return args(fields as Partial<CliArgs>)
 }
@@ -64,7 +67,7 @@ function args(fields: Partial<CliArgs>): CliArgs {
   const absent = Object.values(SPECS).flatMap((f) =>
     f.key ? [[f.key, f.multiple ? [] : f.value ? undefined : false]] : [],
   )
-  return Object.freeze({ ...Object.fromEntries(absent), ...fields }) as CliArgs
+  return Object.freeze({ files: [], ...Object.fromEntries(absent), ...fields }) as CliArgs
 }
 
 // node:util's parseArgs in non-strict mode, for its tokens: its strict-mode messages are
@@ -104,6 +107,8 @@ function tokenize(argv: readonly string[]): { given: Map<CliFlag, string | true 
 
 function convert(flag: CliFlag, value: string | true | string[]): unknown {
   const kind = VALUE_KINDS[SPECS[flag]!.value ?? 'url']
+  if (typeof value === 'string' && 'choices' in kind && !(kind.choices as readonly string[]).includes(value))
+    throw new UsageError(`--${flag} needs one of ${kind.choices.join(', ')}, got "${value}"`)
   if (typeof value !== 'string' || !('max' in kind)) return value
   if (!/^\d+$/.test(value) || Number(value) > kind.max)
     throw new UsageError(`--${flag} needs a whole number from 0 to ${kind.max} (${kind.unit}), got "${value}"`)

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 
-import { embeddedBusyTimeoutMs } from '../connect/index.js'
-import { DEFAULT_MIGRATION_FOLDER } from '../provider/index.js'
+import { embeddedBusyTimeoutMs } from '../connect/embedded-settings.js'
+import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import { CliOutput, type CliIo } from './cli-output.js'
 import type { CliArgs, CommandContext, CommandResult } from './command-context.js'
 import { commandNamed, opensDatabase } from './command-table.js'

@@ -1,5 +1,5 @@
 import type { ApplyEvent } from '../provider/index.js'
-import type { MigrationFileResult, MigrationFileStatus } from '../runner/index.js'
+import type { MigrationFileResult, MigrationFileStatus } from '../runner/migration-runner.js'
 import type { CliOutput } from './cli-output.js'
 import { formatDuration } from './format.js'
 

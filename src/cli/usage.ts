@@ -1,3 +1,4 @@
+import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
 import type { CliCommand } from './command-context.js'
 import { type CommandSpec, COMMANDS, commandNamed, commandsTaking, flagsOf } from './command-table.js'
 import { type CliFlag, FLAGS, type FlagSpec, VALUE_KINDS } from './flag-table.js'
@@ -23,7 +24,7 @@ Exit codes:
      diff: the database differs from what its applied files build
 
 Environment (also read from .env and .env.local in the working directory):
-  POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL
+  ${DATABASE_URL_VARIABLES.join(', ')}
                         the database, first non-empty one wins; set but all empty: an error,
                         never the embedded database; with none set where NODE_ENV=production,
                         VERCEL_ENV or VERCEL=1, commands fail (NO_DATABASE_URL) unless --embedded

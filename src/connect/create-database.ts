@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import type { Database } from '../schema-types/index.js'
 import { GuardedPool } from './guarded-pool.js'
 import { pgPoolConfig, type TlsSettings } from './pg-config.js'
-import { embeddedDataDir } from './pglite-database.js'
+import { embeddedDataDir } from './embedded-settings.js'
 import type { NeonSettings } from './vercel-database.js'
 import { assertUnambiguousUrl } from './redact.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
@@ -50,16 +50,15 @@ export interface CreateDatabaseOptions {
 /**
  * The driver used when none is named:
  * - no URL → `pglite`, the embedded database;
- * - a URL in Vercel's Edge runtime (no TCP sockets; `EdgeRuntime` is defined) → `vercel`;
- * - a URL anywhere else → `pg`. Node (Vercel's serverless functions included) has TCP, and
+ * - a URL → `pg`. The package runs on Node only (its entry imports `node:fs` and `pg`, so it
+ *   never loads on the Edge runtime). Node (Vercel's serverless functions included) has TCP, and
  *   node-postgres speaks PostgreSQL's own protocol without a WebSocket proxy in between, with
  *   transactions, TLS as configured, and any URL (`@vercel/postgres` accepts pooled URLs only).
  *   Pooled URLs are as good for it as for the WebSocket driver; migrations take care of the
  *   lock either way (see `openMigrationDatabase`).
  */
 export function chooseDriver(url: string | undefined): DatabaseDriver {
-  if (!url) return 'pglite'
-  return 'EdgeRuntime' in globalThis ? 'vercel' : 'pg'
+  return url ? 'pg' : 'pglite'
 }
 
 /**

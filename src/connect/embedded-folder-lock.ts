@@ -12,11 +12,9 @@ import {
 } from 'node:fs'
 import { hostname } from 'node:os'
 
+import { DEFAULT_BUSY_TIMEOUT_MS } from './embedded-settings.js'
 import { EmbeddedDatabaseBusyError, type EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import { describeCommand, isProcessRunning, processStartTime } from './process-identity.js'
-
-/** How long a process waits for another to close the embedded database, unless told: 10 s. */
-export const DEFAULT_BUSY_TIMEOUT_MS = 10_000
 
 /** Options of {@link lockEmbeddedFolder}. */
 export interface LockEmbeddedFolderOptions {

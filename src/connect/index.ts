@@ -44,12 +44,12 @@ export {
   type NeonSettings,
   type VercelDatabaseOptions,
 } from './vercel-database.js'
-export { createPgliteDatabase, embeddedBusyTimeoutMs, type PgliteDatabaseOptions } from './pglite-database.js'
+export { createPgliteDatabase, type PgliteDatabaseOptions } from './pglite-database.js'
+export { embeddedBusyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS } from './embedded-settings.js'
 export {
   lockEmbeddedFolder,
   lockFileOf,
   EmbeddedFolderLock,
-  DEFAULT_BUSY_TIMEOUT_MS,
   type LockEmbeddedFolderOptions,
 } from './embedded-folder-lock.js'
 export { EmbeddedDatabaseBusyError, type EmbeddedFolderHolder } from './embedded-database-busy-error.js'

@@ -4,7 +4,7 @@ import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, severConnections, type DatabaseDriver } from './create-database.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import type { TlsSettings } from './pg-config.js'
-import { embeddedBusyTimeoutMs } from './pglite-database.js'
+import { embeddedBusyTimeoutMs } from './embedded-settings.js'
 import { isPooledUrl } from './pooled-url.js'
 import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
 import {
@@ -43,7 +43,7 @@ export interface OpenMigrationDatabaseOptions {
    * (`productionSignals`), where no URL is a {@link NoDatabaseUrlError}.
    */
   readonly embedded?: boolean | undefined
-  /** Default: `chooseDriver(url)`: pglite without a URL, vercel on the Edge runtime, else pg. */
+  /** Default: `chooseDriver(url)`: pglite without a URL, else pg. */
   readonly driver?: DatabaseDriver | undefined
   /** Declare the URL pooled or direct, overriding `isPooledUrl`'s detection. */
   readonly pooled?: boolean | undefined

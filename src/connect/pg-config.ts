@@ -3,23 +3,23 @@ import type { ConnectionOptions } from 'node:tls'
 
 import type pg from 'pg'
 
+import { allowTlsClient, PreferTlsClient } from './libpq-tls-clients.js'
+import { TLS_PARAMETERS } from './redact.js'
+
 /** libpq's `sslmode` values (https://www.postgresql.org/docs/current/libpq-ssl.html). */
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
 
 /** TLS settings: Node's `tls` options, `true` for TLS with full verification, `false` for none. */
 export type TlsSettings = boolean | ConnectionOptions
 
-// URL parameters that describe TLS. They are taken out of the URL handed to pg, because pg
-// lets a URL's TLS settings silently replace an explicit `ssl` option (its connection string
-// is parsed last), and because its `sslmode=require` verifies certificates, unlike libpq's.
-const TLS_PARAMETERS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'ssl', 'uselibpqcompat'] as const
-
 /**
  * The TLS options a URL asks for, with libpq's meaning of `sslmode`, so a URL behaves in the
  * pg driver as it does in `psql`:
- * - `disable` and `allow`: no TLS (`allow` would only use TLS if the server insisted);
- * - `prefer`: TLS without certificate checks (pg cannot fall back to plaintext, so a server
- *   without TLS fails: use `disable` there);
+ * - `disable`: no TLS;
+ * - `allow`: plaintext, and TLS without certificate checks on a second try when the server
+ *   refuses the plaintext connection (see {@link pgPoolConfig}, whose pool does that retry);
+ * - `prefer`: TLS without certificate checks, and plaintext on the same connection when the
+ *   server has no TLS (see {@link pgPoolConfig}, whose pool does that fallback);
  * - `require`: TLS without certificate checks, or like `verify-ca` when `sslrootcert` is given;
  * - `verify-ca`: the chain must lead to `sslrootcert` (or a system CA); any host name;
  * - `verify-full`: chain and host name; `sslrootcert=system` means the system's CAs, and
@@ -123,17 +123,29 @@ export function connectTimeoutOf(url: string, fallbackMs: number): number {
 /**
  * A `pg.Pool` configuration for a URL: its TLS settings read with libpq's meaning
  * ({@link tlsFromUrl}) and then `options.ssl` on top, so neither silently overrides the other.
+ * With `sslmode=prefer` the pool's clients go on in plaintext when the server answers that it
+ * has no TLS, and with `allow` they try again with TLS when the server refuses plaintext, as
+ * libpq does. `channel_binding=require` or `prefer` has pg use
+ * SCRAM-SHA-256-PLUS whenever the server offers it (it does over TLS).
  */
 export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolConfig {
   const fromUrl = tlsFromUrl(url)
   const ssl = mergeTls(fromUrl, options.ssl)
   const stripped = new URL(url)
-  for (const name of TLS_PARAMETERS) stripped.searchParams.delete(name)
+  const params = stripped.searchParams
+  const mode = options.ssl === false ? undefined : params.get('sslmode')
+  // libpq's fallbacks, which pg lacks: plaintext after `prefer`'s TLS, TLS after `allow`'s plaintext.
+  const fallback =
+    mode === 'prefer' ? PreferTlsClient : mode === 'allow' ? allowTlsClient(preferredTls(url, options.ssl)) : undefined
+  const channelBinding = params.get('channel_binding')
+  for (const name of TLS_PARAMETERS) params.delete(name)
   // Prisma's marker means nothing to the server; keep it out of the startup packet's way.
-  stripped.searchParams.delete('pgbouncer')
+  params.delete('pgbouncer')
   return {
     connectionString: stripped.toString(),
     ssl,
+    ...(fallback ? { Client: fallback } : {}),
+    ...(channelBinding === 'require' || channelBinding === 'prefer' ? { enableChannelBinding: true } : {}),
     max: options.max ?? 10,
     connectionTimeoutMillis: connectTimeoutOf(url, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     keepAlive: true,
@@ -150,4 +162,12 @@ function mergeTls(fromUrl: TlsSettings, explicit: TlsSettings | undefined): TlsS
   if (explicit === false) return false
   if (explicit === true) return fromUrl === false ? true : fromUrl
   return { ...(typeof fromUrl === 'object' ? fromUrl : {}), ...explicit }
+}
+
+// The TLS options `allow` retries with: those of `prefer` for the same URL.
+function preferredTls(url: string, explicit: TlsSettings | undefined): ConnectionOptions {
+  const u = new URL(url)
+  u.searchParams.set('sslmode', 'prefer')
+  const merged = mergeTls(tlsFromUrl(u.toString()), explicit)
+  return typeof merged === 'object' ? merged : { rejectUnauthorized: false }
 }

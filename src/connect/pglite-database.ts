@@ -1,36 +1,12 @@
-import { resolve } from 'node:path'
-
 import { Kysely, PostgresDialect, sql, type Driver, type PostgresDialectConfig } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../schema-types/index.js'
 import { guardConnectionErrors } from './guard-connection-errors.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
-import { DEFAULT_BUSY_TIMEOUT_MS } from './embedded-folder-lock.js'
+import { embeddedBusyTimeoutMs } from './embedded-settings.js'
 import { openPglite } from './open-pglite.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
-
-/**
- * The default folder of the embedded database: `WUKONG_PGLITE_DIR`, else `.wukong/pglite`
- * under the current directory.
- */
-export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env['WUKONG_PGLITE_DIR'] ?? '.wukong/pglite')
-}
-
-/**
- * The embedded database's wait for a folder another process has open: `busyTimeoutMs` if
- * given, else `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000 ms (0 fails at once).
- */
-export function embeddedBusyTimeoutMs(busyTimeoutMs?: number, env: NodeJS.ProcessEnv = process.env): number {
-  if (busyTimeoutMs !== undefined) return busyTimeoutMs
-  const text = env['WUKONG_PGLITE_BUSY_TIMEOUT_MS']
-  if (text === undefined || text === '') return DEFAULT_BUSY_TIMEOUT_MS
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new RangeError(`WUKONG_PGLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds, got "${text}"`)
-  }
-  return Number(text)
-}
 
 /** Options of {@link createPgliteDatabase}. */
 export interface PgliteDatabaseOptions {

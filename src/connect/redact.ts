@@ -1,5 +1,23 @@
 import { parse } from 'pg-connection-string'
 
+/**
+ * URL parameters that describe TLS and channel binding. They are taken out of the URL handed to
+ * pg, because pg lets a URL's TLS settings silently replace an explicit `ssl` option (its
+ * connection string is parsed last), because its `sslmode=require` verifies certificates,
+ * unlike libpq's, and because pg-connection-string prints a "SECURITY WARNING" for `prefer`,
+ * `require` and `verify-ca` (and reads the certificate files) whenever it parses them.
+ */
+export const TLS_PARAMETERS: readonly string[] = [
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'ssl',
+  'uselibpqcompat',
+  'channel_binding',
+]
+
 // A URL as it may appear in text: a scheme, `://`, then anything up to white space or a quote.
 // A raw `@`, `:`, `/`, `#`, `?` or `%` in a password stays inside the match.
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi
@@ -41,7 +59,7 @@ export function redactUrl(url: string): string {
   const userInfo = rest.slice(0, at)
   const host = masked(rest.slice(at + 1))
   try {
-    parse(url)
+    parseQuietly(url)
   } catch {
     return scheme + host
   }
@@ -58,7 +76,7 @@ export function redactUrl(url: string): string {
 export function passwordOf(url: string | undefined): string | undefined {
   if (!url) return undefined
   try {
-    return parse(url).password || undefined
+    return parseQuietly(url).password || undefined
   } catch {
     return undefined
   }
@@ -112,4 +130,30 @@ export function urlSecrets(url: string): string[] {
     }
   }
   return [...found].filter((s) => s.length > 0)
+}
+
+/**
+ * pg-connection-string's reading of a URL without its TLS parameters: with them it prints a
+ * nine-line "SECURITY WARNING" for `sslmode=prefer`, `require` or `verify-ca`, reads the
+ * certificate files, or throws for `verify-ca` without a root certificate; none of which
+ * concerns finding the user and password. Cut as text, so nothing else is re-encoded.
+ */
+function parseQuietly(url: string): ReturnType<typeof parse> {
+  const query = url.indexOf('?', url.lastIndexOf('@') + 1)
+  if (query === -1) return parse(url)
+  const hash = url.indexOf('#', query)
+  const end = hash === -1 ? url.length : hash
+  const kept = url
+    .slice(query + 1, end)
+    .split('&')
+    .filter((pair) => !TLS_PARAMETERS.includes(safeDecode(pair.split('=')[0]!).toLowerCase()))
+  return parse(`${url.slice(0, query)}${kept.length > 0 ? `?${kept.join('&')}` : ''}${url.slice(end)}`)
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }

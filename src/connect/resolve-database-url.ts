@@ -4,6 +4,7 @@ import { MigrationError } from '../errors/index.js'
 export type DatabaseUrlSource =
   | 'option'
   | 'POSTGRES_URL_NON_POOLING'
+  | 'DATABASE_URL_UNPOOLED'
   | 'POSTGRES_URL'
   | 'POSTGRES_PRISMA_URL'
   | 'DATABASE_URL'
@@ -17,12 +18,14 @@ export interface ResolvedDatabaseUrl {
 }
 
 /**
- * Environment variables read, in order of preference: migrations prefer a direct connection.
- * Vercel Postgres sets the three `POSTGRES_*` ones; `DATABASE_URL` is the common convention
- * (Neon's and Prisma's Vercel integrations set it, as do most hosts).
+ * Environment variables read, in order of preference: migrations prefer a direct connection,
+ * so the two direct URLs come first. Vercel Postgres sets the three `POSTGRES_*` ones; Neon's
+ * integration sets `DATABASE_URL` (pooled) and `DATABASE_URL_UNPOOLED` (direct); `DATABASE_URL`
+ * is also the common convention of Prisma and most hosts.
  */
 export const DATABASE_URL_VARIABLES = [
   'POSTGRES_URL_NON_POOLING',
+  'DATABASE_URL_UNPOOLED',
   'POSTGRES_URL',
   'POSTGRES_PRISMA_URL',
   'DATABASE_URL',
@@ -37,11 +40,13 @@ export const POOLED_FIRST_URL_VARIABLES = [
   'POSTGRES_PRISMA_URL',
   'POSTGRES_URL_NON_POOLING',
   'DATABASE_URL',
+  'DATABASE_URL_UNPOOLED',
 ] as const
 
 /**
  * Picks the database for migrations: an explicit URL, else the first non-empty one of
- * `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL`, `DATABASE_URL` (or another
+ * `POSTGRES_URL_NON_POOLING`, `DATABASE_URL_UNPOOLED`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL`,
+ * `DATABASE_URL` (or another
  * `order`), else the embedded database.
  * A direct connection comes first because a migrator's session is then a real server
  * session: its lock, its settings and its failure all stay with it.

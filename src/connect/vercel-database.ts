@@ -1,3 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs'
+// Aliased: apps that bundle to ESM with esbuild often add a banner that declares `createRequire`.
+import { createRequire as requireFrom } from 'node:module'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
@@ -28,9 +34,11 @@ export interface NeonSettings {
 }
 
 /**
- * Applies {@link NeonSettings} to `neonConfig`. They are process-wide: `@vercel/postgres`
- * creates its clients itself, so per-client settings cannot reach them. Loads
- * `@neondatabase/serverless` on first use.
+ * Applies {@link NeonSettings} to the `neonConfig` of the `@neondatabase/serverless` that
+ * `@vercel/postgres` loads, which is not always the app's: `@vercel/postgres` 0.10 asks for
+ * Neon 0.9, so an app on Neon 1.x has two copies, each with its own settings. They are
+ * process-wide: `@vercel/postgres` creates its clients itself, so per-client settings cannot
+ * reach them. Loads both packages on first use.
  *
  * @example
  * ```ts
@@ -41,7 +49,8 @@ export interface NeonSettings {
 export async function configureNeon(settings: NeonSettings): Promise<void> {
   const { neonConfig } = await importDriver(
     'vercel driver',
-    () => importAtRunTime<typeof import('@neondatabase/serverless')>(NEON),
+    () => importAtRunTime<typeof import('@neondatabase/serverless')>(neonOfVercelPostgres()),
+    VERCEL_KYSELY,
     NEON,
   )
   for (const [name, value] of Object.entries(settings)) {
@@ -59,7 +68,7 @@ export interface VercelDatabaseOptions {
 
 /**
  * `@vercel/postgres-kysely`'s Kysely over a URL: queries travel over a WebSocket (Neon's
- * serverless driver), so it runs where TCP sockets do not (Vercel's Edge runtime). As that
+ * serverless driver) instead of TCP. As that
  * package decides: the URL must be a pooled one (a `-pooler.` host) or a `localhost` one,
  * `db.transaction()` throws, and its adapter reports `supportsTransactionalDdl = false`.
  * Both packages are optional peers, loaded on first use.
@@ -94,4 +103,46 @@ function guardIdleErrors(): (...messages: unknown[]) => void {
     guarded = true
     guardConnectionErrors(pool)
   }
+}
+
+/**
+ * The file URL of the `@neondatabase/serverless` ES module that `@vercel/postgres` imports
+ * (found where Node looks for it from `@vercel/postgres`'s folder), else the bare name.
+ */
+function neonOfVercelPostgres(): string {
+  // Not `createRequire(import.meta.url)` verbatim: bundlers rewrite that pattern.
+  const here: string = import.meta.url
+  const fromHere = requireFrom(here)
+  let vercelPostgres: string
+  try {
+    vercelPostgres = requireFrom(fromHere.resolve(VERCEL_KYSELY)).resolve('@vercel/postgres')
+  } catch {
+    return NEON
+  }
+  for (const folder of requireFrom(vercelPostgres).resolve.paths(NEON) ?? []) {
+    const root = join(folder, NEON)
+    if (!existsSync(join(root, 'package.json'))) continue
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as NeonManifest
+    const entry = esmEntry(manifest)
+    return entry ? pathToFileURL(join(root, entry)).href : NEON
+  }
+  return NEON
+}
+
+interface NeonManifest {
+  readonly exports?: unknown
+  readonly module?: string
+}
+
+// Neon 0.9 and 1.x both publish `"exports": { "import": "./index.mjs", "require": … }`.
+function esmEntry(manifest: NeonManifest): string | undefined {
+  let target: unknown = manifest.exports
+  if (target && typeof target === 'object' && '.' in target) target = (target as Record<string, unknown>)['.']
+  for (const condition of ['import', 'node', 'default']) {
+    if (typeof target === 'string') break
+    if (target && typeof target === 'object' && condition in target) {
+      target = (target as Record<string, unknown>)[condition]
+    }
+  }
+  return typeof target === 'string' ? target : manifest.module
 }

@@ -3,6 +3,8 @@
  * manual), so that every comparison in the code reads as what it means.
  */
 export const SQLSTATE = Object.freeze({
+  /** Raised by the ledgers' integrity check at the end of a file's transaction. */
+  LEDGER_INTEGRITY: 'WKL01',
   UNIQUE_VIOLATION: '23505',
   READ_ONLY_SQL_TRANSACTION: '25006',
   IN_FAILED_SQL_TRANSACTION: '25P02',

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 
 import { assertAdoptable } from './adoption-check.js'
-import { LEDGER_INTEGRITY_SQLSTATE, ledgerIntegritySql, type LedgerHome, type LedgerRow } from './ledger.js'
+import { ledgerIntegritySql, type LedgerHome, type LedgerRow } from './ledger.js'
 import type { MigrationDownFile, MigrationFile } from './migration-file.js'
 import { MigrationError } from '../errors/migration-error.js'
 import {
@@ -200,25 +200,20 @@ export async function applyUp(
   // asked, Kysely's row: both ledgers commit with the file). The tool's own statements name
   // the ledgers with their schema, whatever search_path the file set.
   const prefix = `${ledgerInsert(table, file, true, 'NULL')};\n`
-  const batch =
-    (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') +
+  const batch = asSavepoint(
+    db,
     limitSettings(limits, 'LOCAL') +
-    prefix +
-    blankLedgerInserts(file) +
-    `\n;\n${restoreSql(ledger, file.sql)};\n` +
-    `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
-    (record ? `;\n${record}` : '') +
-    `;\n${integrityAfter(ledger, file, pendingRow(file, true))}` +
-    (db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : '')
+      prefix +
+      blankLedgerInserts(file) +
+      `\n;\n${restoreSql(ledger, file.sql)};\n` +
+      `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
+      (record ? `;\n${record}` : '') +
+      `;\n${integrityAfter(ledger, file, pendingRow(file, true))}`,
+  )
   const offset = batch.indexOf(prefix) + prefix.length
   try {
-    await sql.raw(batch).execute(db)
+    await sendAtomically(db, batch)
   } catch (error) {
-    if (db.isTransaction)
-      await sql
-        .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
-        .execute(db)
-        .catch(() => {})
     if (isLedgerConflict(error) && !db.isTransaction)
       return event(await adoptConcurrent(db, file, ledger, files, record), true)
     throw await explain(
@@ -351,23 +346,21 @@ export async function applyDown(
     committed(ledger, file, undefined)
     await assertLedgersIntact(db, file, ledger)
   } else {
-    const prefix = (db.isTransaction ? 'SAVEPOINT wukong_migration_file;\n' : '') + limitSettings(limits, 'LOCAL')
-    const batch = `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget};\n${integrityAfter(ledger, file, undefined)}${db.isTransaction ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
+    const prefix = limitSettings(limits, 'LOCAL')
+    const batch = asSavepoint(
+      db,
+      `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget};\n${integrityAfter(ledger, file, undefined)}`,
+    )
     try {
-      await sql.raw(batch).execute(db)
+      await sendAtomically(db, batch)
     } catch (error) {
-      if (db.isTransaction)
-        await sql
-          .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
-          .execute(db)
-          .catch(() => {})
       throw await explain(
         db,
         error,
         down.fileName,
         down.text,
         batch,
-        prefix.length,
+        batch.indexOf(down.text, batch.indexOf(prefix) + prefix.length),
         down.sql.statements,
         () => false,
         limits,
@@ -385,6 +378,25 @@ export async function applyDown(
   })
 }
 
+/** A file's batch inside a caller's transaction: a savepoint of its own, released at its end. */
+function asSavepoint(db: Kysely<unknown>, body: string): string {
+  return db.isTransaction ? `SAVEPOINT wukong_migration_file;\n${body};\nRELEASE SAVEPOINT wukong_migration_file` : body
+}
+
+/** Sends a file's batch; inside a caller's transaction a failure rolls back to the file's savepoint. */
+async function sendAtomically(db: Kysely<unknown>, batch: string): Promise<void> {
+  try {
+    await sql.raw(batch).execute(db)
+  } catch (error) {
+    if (db.isTransaction)
+      await sql
+        .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
+        .execute(db)
+        .catch(() => {})
+    throw error
+  }
+}
+
 /**
  * After a no-transaction file: its statements have committed, so a ledger it changed cannot be
  * rolled back; say so, naming the file, rather than report it applied.
@@ -393,12 +405,12 @@ async function assertLedgersIntact(db: Kysely<unknown>, file: MigrationFile, led
   try {
     await sql.raw(ledgerIntegritySql(ledger.home, ledger.rows.values(), ledger.kysely)).execute(db)
   } catch (error) {
-    if ((error as PgErrorLike).code !== LEDGER_INTEGRITY_SQLSTATE) throw toMigrationError(error, file.fileName)
+    if ((error as PgErrorLike).code !== SQLSTATE.LEDGER_INTEGRITY) throw toMigrationError(error, file.fileName)
     throw new MigrationError(
       'LEDGER_WRITE',
       'the migration ledgers hold something other than this run wrote: the file (not atomic, its statements committed) ' +
         'wrote to schema_versions or kysely_migration in a way no parse can see; compare wukong-migrate status with the database and repair the ledgers by hand',
-      { file: file.fileName, sqlState: LEDGER_INTEGRITY_SQLSTATE },
+      { file: file.fileName, sqlState: SQLSTATE.LEDGER_INTEGRITY },
     )
   }
 }

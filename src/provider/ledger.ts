@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely'
 import { MIGRATION_LOCK_ID } from 'kysely/migration'
 
 import { MigrationError } from '../errors/migration-error.js'
+import { SQLSTATE } from '../errors/sql-state.js'
 import { SESSION_STATE_COLUMNS, sessionRestoreSql } from './session-baseline.js'
 import { literal, quoteIdent } from './sql-text.js'
 
@@ -14,8 +15,11 @@ export const LEDGER_TABLES: readonly string[] = Object.freeze([
   'kysely_migration_lock',
 ])
 
-/** The schema that holds the ledgers unless one already exists elsewhere. */
+/** The schema that holds the package's own ledgers unless they already exist elsewhere. */
 export const DEFAULT_LEDGER_SCHEMA = 'public'
+
+/** The comment that marks a migration set's own ledger (one given a `ledgerSchema`). */
+export const SET_MARK = 'wukong-migrate: the ledger of the migration set in this schema'
 
 /**
  * Where the ledgers live: one schema, found once per run, and every table named with it, so a
@@ -63,6 +67,8 @@ export interface LedgerSnapshot {
   readonly restoreSql: string
   /** What stops this ledger from being used as it is, found before anything runs. */
   readonly shapeProblem?: string | undefined
+  /** The schemas of the other migration sets' ledgers on this database. */
+  readonly otherSets: readonly string[]
   /** The server process of the reading session (`pg_backend_pid()`), e.g. to cancel its statement. */
   readonly backendPid: number
 }
@@ -89,7 +95,7 @@ export function ledgerHome(schema: string): LedgerHome {
  * lock row exactly as its Migrator makes them, and `schema_versions` with its bookkeeping
  * columns (the three columns deployed code reads are never renamed or dropped).
  */
-export function ensureLedgersSql(home: LedgerHome): string {
+export function ensureLedgersSql(home: LedgerHome, set = false): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(home.schema)};
 CREATE TABLE IF NOT EXISTS ${home.kysely} (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL);
 CREATE TABLE IF NOT EXISTS ${home.lock} (id varchar(255) NOT NULL PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
@@ -105,7 +111,12 @@ ALTER TABLE ${home.ledger}
   ADD COLUMN IF NOT EXISTS execution_ms integer,
   ADD COLUMN IF NOT EXISTS adopted_at timestamptz,
   ADD COLUMN IF NOT EXISTS atomic boolean;
-COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'`
+COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'${
+    set
+      ? `;
+COMMENT ON TABLE ${home.ledger} IS '${SET_MARK}'`
+      : ''
+  }`
 }
 
 interface TableRow {
@@ -115,6 +126,7 @@ interface TableRow {
   version_type: string | null
   description_type: string | null
   version_unique: boolean
+  set: boolean
 }
 
 /**
@@ -126,7 +138,7 @@ interface TableRow {
  */
 export async function readLedgerSnapshot(
   db: Kysely<any>,
-  schema = DEFAULT_LEDGER_SCHEMA,
+  schema?: string,
   bounded: <T>(read: (db: Kysely<any>) => Promise<T>) => Promise<T> = (read) => read(db),
 ): Promise<LedgerSnapshot> {
   const { rows: first } = await sql<{
@@ -146,17 +158,23 @@ export async function readLedgerSnapshot(
                where a.attrelid = c.oid and a.attname = 'description' and not a.attisdropped) as description_type,
              exists (select from pg_catalog.pg_index i join pg_catalog.pg_attribute a
                        on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-                      where i.indrelid = c.oid and i.indisunique and i.indnatts = 1 and a.attname = 'version') as version_unique
+                      where i.indrelid = c.oid and i.indisunique and i.indnatts = 1 and a.attname = 'version') as version_unique,
+             coalesce(pg_catalog.obj_description(c.oid, 'pg_class') = ${SET_MARK}, false) as set
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where c.relname in ('schema_versions', 'kysely_migration', 'kysely_migration_lock')
          and c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') t) as tables,
            ${sql.raw(SESSION_STATE_COLUMNS)}, pg_catalog.pg_backend_pid() as pid`.execute(db)
   const { tables, settings, role, auth, pid: backendPid } = first[0]!
   const restoreSql = sessionRestoreSql(settings, role, auth)
-  const homes = [...new Set(tables.filter((t) => t.name !== 'kysely_migration_lock').map((t) => t.schema))]
+  // A migration set's ledger (marked, in its ledgerSchema) belongs to that set alone; the
+  // package's own ledgers are the unmarked ones, wherever they are.
+  const ledgers = tables.filter((t) => t.name !== 'kysely_migration_lock')
+  const sets = new Set(tables.filter((t) => t.set).map((t) => t.schema))
+  const homes =
+    schema !== undefined ? [schema] : [...new Set(ledgers.filter((t) => !sets.has(t.schema)).map((t) => t.schema))]
   if (homes.length > 1) {
-    const found = tables
-      .filter((t) => t.name !== 'kysely_migration_lock')
+    const found = ledgers
+      .filter((t) => !sets.has(t.schema))
       .map((t) => `${t.schema}.${t.name}`)
       .join(', ')
     throw new MigrationError(
@@ -164,7 +182,8 @@ export async function readLedgerSnapshot(
       `migration ledgers exist in more than one schema (${found}); keep the ones in the schema this database was migrated in and drop the others`,
     )
   }
-  const home = ledgerHome(homes[0] ?? schema)
+  const home = ledgerHome(homes[0] ?? DEFAULT_LEDGER_SCHEMA)
+  const otherSets = [...sets].filter((s) => s !== home.schema)
   const own = (name: string) => tables.find((t) => t.schema === home.schema && t.name === name)
   const ledger = own('schema_versions')
   const kysely = own('kysely_migration')
@@ -184,7 +203,7 @@ export async function readLedgerSnapshot(
           ? 'its version column has no primary key or unique index (two migrators could record one version twice)'
           : undefined
   if (!ledger && !kysely)
-    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, backendPid })
+    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, otherSets, backendPid })
   const parts: string[] = []
   if (ledger && !shapeProblem)
     parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)
@@ -206,6 +225,7 @@ export async function readLedgerSnapshot(
     kysely: kyselyRows,
     maxVersion,
     restoreSql,
+    otherSets,
     backendPid,
     shapeProblem: shapeProblem && `${home.ledger} cannot be used as the ledger: ${shapeProblem}`,
   })
@@ -226,7 +246,7 @@ function toLedgerRow(row: Record<string, unknown>): LedgerRow {
 }
 
 /**
- * One statement that raises `WKL01` unless both ledgers hold exactly `rows` (version and
+ * One statement that raises `SQLSTATE.LEDGER_INTEGRITY` unless both ledgers hold exactly `rows` (version and
  * checksum) and `names`: run inside a file's transaction after its statements, it catches a
  * file that wrote to the ledgers in a way no parse can see (SQL built at run time).
  */
@@ -253,8 +273,5 @@ export function ledgerIntegritySql(
       digestOf(`(select pg_catalog.string_agg(name::text, ',' order by name collate "C") from ${home.kysely})`, kysely),
     )
   }
-  return `DO $wukong$ BEGIN IF ${checks.join(' OR ')} THEN RAISE EXCEPTION USING ERRCODE = '${LEDGER_INTEGRITY_SQLSTATE}', MESSAGE = 'the migration ledgers changed while the file ran: it wrote to schema_versions or kysely_migration (SQL the parser cannot see, e.g. built at run time); the file was rolled back'; END IF; END $wukong$`
+  return `DO $wukong$ BEGIN IF ${checks.join(' OR ')} THEN RAISE EXCEPTION USING ERRCODE = '${SQLSTATE.LEDGER_INTEGRITY}', MESSAGE = 'the migration ledgers changed while the file ran: it wrote to schema_versions or kysely_migration (SQL the parser cannot see, e.g. built at run time); the file was rolled back'; END IF; END $wukong$`
 }
-
-/** The SQLSTATE {@link ledgerIntegritySql} raises. */
-export const LEDGER_INTEGRITY_SQLSTATE = 'WKL01'

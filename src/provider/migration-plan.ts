@@ -78,6 +78,9 @@ export interface MigrationStatus {
   readonly isUpToDate: boolean
   /** What `migrate` would refuse with (without `allowDrift`), if anything. */
   readonly refusal?: MigrationError | undefined
+  /** Where the ledgers live, and the schemas of the other migration sets on this database. */
+  readonly ledgerSchema: string
+  readonly otherSets: readonly string[]
 }
 
 /**
@@ -172,6 +175,8 @@ export function planMigrations(
     renamed,
     outOfOrder,
     adopted: applied.filter((a) => a.adopted),
+    ledgerSchema: snapshot.home.schema,
+    otherSets: snapshot.otherSets,
     isUpToDate:
       snapshot.complete &&
       pending.length + drifted.length + missing.length + renamed.length === 0 &&

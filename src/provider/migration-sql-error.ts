@@ -1,7 +1,6 @@
 import { MigrationError, type MigrationErrorCode } from '../errors/migration-error.js'
 import { lineColumnAt, lineOf } from './sql-text.js'
 import { SQLSTATE } from '../errors/sql-state.js'
-import { LEDGER_INTEGRITY_SQLSTATE } from './ledger.js'
 
 /** What PostgreSQL said about a failed statement (the fields of pg's `DatabaseError`). */
 export interface ServerErrorFields {
@@ -69,7 +68,7 @@ export function isServerError(error: unknown): error is PgErrorLike & { code: st
 export function codeForServerError(sqlState: string | undefined, message: string): MigrationErrorCode {
   if (sqlState === undefined) return 'CONNECTION_FAILED'
   if (sqlState === SQLSTATE.LOCK_NOT_AVAILABLE) return 'LOCK_TIMEOUT'
-  if (sqlState === LEDGER_INTEGRITY_SQLSTATE) return 'LEDGER_WRITE'
+  if (sqlState === SQLSTATE.LEDGER_INTEGRITY) return 'LEDGER_WRITE'
   if (sqlState === SQLSTATE.QUERY_CANCELED) return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
   if (sqlState === SQLSTATE.INSUFFICIENT_PRIVILEGE) return 'PERMISSION_DENIED'
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return 'READ_ONLY_DATABASE'
@@ -101,7 +100,7 @@ export function worthLocating(sqlState: string | undefined): boolean {
     SQLSTATE.SERIALIZATION_FAILURE,
     SQLSTATE.IN_FAILED_SQL_TRANSACTION,
     SQLSTATE.READ_ONLY_SQL_TRANSACTION,
-    LEDGER_INTEGRITY_SQLSTATE,
+    SQLSTATE.LEDGER_INTEGRITY,
   ]
   return !pointless.includes(sqlState) && !sqlState.startsWith('08') && !sqlState.startsWith('57')
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 
 import { sql, type Kysely } from 'kysely'
 
-import { ledgerHome } from './ledger.js'
+import { DEFAULT_LEDGER_SCHEMA, ledgerHome, SET_MARK } from './ledger.js'
 import { literal } from './sql-text.js'
 import type { MigrationFileHead } from './migration-file.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
@@ -18,9 +18,18 @@ import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 export async function checkUpToDate(
   db: Kysely<any>,
   files: readonly MigrationFileHead[],
-  schema = 'public',
+  schema?: string,
 ): Promise<{ readonly currentVersion: number | null } | undefined> {
-  const home = ledgerHome(schema)
+  const home = ledgerHome(schema ?? DEFAULT_LEDGER_SCHEMA)
+  // The package's own ledgers may be anywhere: prove that no unmarked ledger is elsewhere.
+  // A migration set's (given its schema) are exactly there.
+  const elsewhere =
+    schema !== undefined
+      ? ''
+      : `and not exists (select from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                          where c.relname in ('schema_versions', 'kysely_migration') and c.relkind in ('r', 'p')
+                            and n.nspname <> ${literal(home.schema)} and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+                            and pg_catalog.obj_description(c.oid, 'pg_class') is distinct from ${literal(SET_MARK)})`
   const byVersion = [...files].sort((a, b) => a.version - b.version)
   const ledger = digest(byVersion.map((f) => `${f.version}:${f.checksum}`))
   const names = digest(files.map((f) => f.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
@@ -32,9 +41,7 @@ export async function checkUpToDate(
       select encode(sha256(convert_to(coalesce((select string_agg(version::text || ':' || coalesce(checksum, ''), E'\\n' order by version) from s), ''), 'UTF8')), 'hex') = ${literal(ledger)}
          and encode(sha256(convert_to(coalesce((select string_agg(name, E'\\n' order by name collate "C") from ${home.kysely}), ''), 'UTF8')), 'hex') = ${literal(names)}
          and (select count(*) from ${home.lock}) > -1
-         and not exists (select from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                          where c.relname in ('schema_versions', 'kysely_migration') and c.relkind in ('r', 'p')
-                            and n.nspname <> ${literal(schema)} and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') as ok,
+         ${elsewhere} as ok,
              (select max(version) from s)::int as version`)}`.execute(db)
     const row = rows[0]
     return row?.ok ? Object.freeze({ currentVersion: row.version }) : undefined

@@ -202,7 +202,9 @@ function readDirectives(text: string, file: string): { transactional: boolean; o
     const name = line.replace(/^--\s*wukong\s*:\s*/i, '').trim()
     if (name === 'no-transaction') transactional = false
     else if (name === 'own-timeouts') ownTimeouts = true
-    else {
+    else if (/^allow\b/i.test(name)) {
+      // The linter's acknowledgement of the statement below it (wukong-migrate lint).
+    } else {
       const column = raw.length - raw.trimStart().length + 1
       throw new MigrationError(
         'UNKNOWN_DIRECTIVE',

@@ -19,7 +19,7 @@ import { withLockTimeout } from './with-lock-timeout.js'
 export interface RunMigrationsOptions {
   readonly target: MigrationTarget
   readonly allowDrift?: boolean | undefined
-  /** The schema for new ledgers (existing ones are found wherever they are). */
+  /** A migration set's own schema for its ledgers; undefined: the package's, found wherever they are. */
   readonly schema?: string | undefined
   readonly limits?: ApplyLimits | undefined
   /** Called after each file has committed (a batch's files when it returns). */
@@ -87,7 +87,8 @@ export async function runMigrations(
   const interrupted = (step: PlannedStep<MigrationFile>): RunOutcome =>
     Object.freeze({ steps, events, failed: step, error: interruption(step), versions: versions() })
   if (options.signal?.aborted) return interrupted(steps[0]!)
-  if (!snapshot.complete) await bounded((c) => sql.raw(ensureLedgersSql(snapshot.home)).execute(c))
+  if (!snapshot.complete)
+    await bounded((c) => sql.raw(ensureLedgersSql(snapshot.home, options.schema !== undefined)).execute(c))
 
   let lastAt = snapshot.kysely.reduce((max, k) => Math.max(max, new Date(k.timestamp).getTime() || 0), 0)
   // As Kysely's Migrator stamps its rows: now, or 1 ms after the latest if the clock is behind.

@@ -39,7 +39,7 @@ export interface SqlFileMigrationProviderProps {
   readonly lockTimeoutMs?: number | undefined
   /** PostgreSQL's `statement_timeout` for each statement of a file. Default 0: no limit. */
   readonly statementTimeoutMs?: number | undefined
-  /** The schema that gets the ledgers when the database has none yet. Default `public`. */
+  /** A migration set's own schema for its ledgers (see MigrationRunnerOptions.ledgerSchema). */
   readonly ledgerSchema?: string | undefined
   /** Called after each file is applied, adopted, healed or reverted. */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
@@ -94,8 +94,13 @@ export class SqlFileMigrationProvider implements MigrationProvider {
    * before is not parsed again). Throws a `MigrationError` naming the file on the first problem.
    */
   async loadFiles(): Promise<readonly MigrationFile[]> {
-    if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS
-    return parseMigrationFiles(this.scanFiles(), { memo: this.#parsed })
+    return this.parseFiles(this.scanFiles())
+  }
+
+  /** Parses these scanned files only (the bundled migrations are parsed already). */
+  async parseFiles(heads: readonly MigrationFileHead[]): Promise<readonly MigrationFile[]> {
+    if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS.filter((f) => heads.includes(f))
+    return parseMigrationFiles(heads, { memo: this.#parsed })
   }
 
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -140,7 +145,10 @@ export class SqlFileMigrationProvider implements MigrationProvider {
         const snapshot = await readLedgerSnapshot(db, this.#props.ledgerSchema, bounded)
         const { refusal } = planMigrations(files, snapshot, { allowDrift: this.#props.allowDrift })
         if (refusal) throw refusal
-        if (!snapshot.complete) await bounded((c) => sql.raw(ensureLedgersSql(snapshot.home)).execute(c))
+        if (!snapshot.complete)
+          await bounded((c) =>
+            sql.raw(ensureLedgersSql(snapshot.home, this.#props.ledgerSchema !== undefined)).execute(c),
+          )
         // Kysely's Migrator writes its own rows, so only schema_versions is tracked here.
         return {
           rows: new Map(snapshot.rows.map((row) => [row.version, row])),

@@ -23,8 +23,14 @@ import {
   type MigrationLockKind,
 } from '../connect/index.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
+import {
+  MigrationRunError,
+  type MigrateResult,
+  type MigrationFileResult,
+  type MigrationFileStatus,
+} from './migration-run-error.js'
 import { readOnlyError, toMigrationError, type ApplyEvent } from '../provider/apply-migration.js'
-import { DEFAULT_LEDGER_SCHEMA, readLedgerSnapshot } from '../provider/ledger.js'
+import { readLedgerSnapshot } from '../provider/ledger.js'
 import { codeForServerError } from '../provider/migration-sql-error.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import {
@@ -39,11 +45,8 @@ import { runMigrations, type RunOutcome, type RunSession } from '../provider/run
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { SQLSTATE, errorCode, sqlStateOf } from '../errors/sql-state.js'
-import { diffSchema, type SchemaDiff } from '../schema-diff/diff-schema.js'
-import { readSchemaCatalog } from '../schema-diff/read-schema-catalog.js'
-import { openShadowDatabase } from '../schema-diff/shadow-database.js'
-import { verifyRoundTrip, type RoundTripReport } from '../schema-diff/verify-round-trip.js'
-import { createDatabase } from '../connect/index.js'
+import type { SchemaDiff } from '../schema-diff/diff-schema.js'
+import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 
 /** Options of {@link MigrationRunner}; every one is optional. */
 export interface MigrationRunnerOptions {
@@ -66,8 +69,10 @@ export interface MigrationRunnerOptions {
   /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
   readonly migrationFolder?: string | undefined
   /**
-   * The schema that gets the ledgers (`schema_versions`, Kysely's `kysely_migration`) when the
-   * database has none yet; existing ledgers are used wherever they are. Default `public`.
+   * Makes these files a migration set of their own, with its ledgers (`schema_versions`,
+   * `kysely_migration`) in this schema, apart from the package's: an app's own migrations
+   * beside the Wukong schema. Default: the package's ledgers, found in whichever schema holds
+   * them (a new database: `public`).
    */
   readonly ledgerSchema?: string | undefined
   /** Migrate even when applied files changed or are gone. Default false. */
@@ -128,50 +133,6 @@ export interface MigrationRunnerOptions {
   readonly signal?: AbortSignal | undefined
 }
 
-/** What happened to one file in a run. */
-export type MigrationFileStatus = 'applied' | 'adopted' | 'healed' | 'reverted' | 'failed' | 'not-run'
-
-/** One file's outcome, true to what is committed. */
-export interface MigrationFileResult {
-  readonly version: number
-  readonly name: string
-  readonly fileName: string
-  readonly status: MigrationFileStatus
-  /** Wall time of the file, when it ran. */
-  readonly durationMs?: number | undefined
-  /** False for a `-- wukong:no-transaction` file. */
-  readonly atomic: boolean
-}
-
-/** The outcome of `migrate()`, `down()` or `migrateTo()`. */
-export interface MigrateResult {
-  /** One entry per file the run had to handle (empty when the database was up to date). */
-  readonly results: readonly MigrationFileResult[]
-  readonly currentVersion: number | null
-}
-
-/**
- * A failed run: the underlying {@link MigrationError} (file, line:column, PostgreSQL's code)
- * as `cause`, and every file's outcome in `results`.
- */
-export class MigrationRunError extends MigrationError {
-  override readonly name: string = 'MigrationRunError'
-  readonly results: readonly MigrationFileResult[]
-  override readonly cause: MigrationError
-
-  constructor(cause: MigrationError, results: readonly MigrationFileResult[]) {
-    super(cause.code, cause.reason, {
-      file: cause.file,
-      line: cause.line,
-      column: cause.column,
-      sqlState: cause.sqlState,
-      cause,
-    })
-    this.cause = cause
-    this.results = results
-  }
-}
-
 /**
  * Migrates a database from the SQL files, at app boot or from the CLI, with a one-query
  * up-to-date check, each file committed on its own, and results that never call rolled-back
@@ -192,6 +153,8 @@ export class MigrationRunError extends MigrationError {
  * await runner.close()
  * ```
  */
+export { MigrationRunError, type MigrateResult, type MigrationFileResult, type MigrationFileStatus }
+
 export class MigrationRunner {
   readonly #props: MigrationRunnerOptions
   readonly #provider: SqlFileMigrationProvider
@@ -288,10 +251,13 @@ export class MigrationRunner {
    * out of order, adopted, and what `migrate()` would refuse with. Reads only.
    */
   async status(): Promise<MigrationStatus> {
-    const files = await this.#provider.loadFiles()
+    const heads = this.#provider.scanFiles()
     const db = await this.#guard(() => this.#connect())
     const snapshot = await this.#guard(() => this.#bounded(db, (c) => readLedgerSnapshot(c, this.#schema)))
-    const status = planMigrations(files, snapshot, { allowDrift: this.#props.allowDrift })
+    const status = planMigrations(heads, snapshot, { allowDrift: this.#props.allowDrift })
+    // Only pending files are parsed (for their statement counts): an up-to-date status parses nothing.
+    const pending = new Set(status.pending.map((p) => p.version))
+    const files = await this.#provider.parseFiles(heads.filter((h) => pending.has(h.version)))
     const byVersion = new Map(files.map((f) => [f.version, f]))
     const parsed = (p: PendingMigration): PendingMigration => {
       const { sql: parsedSql } = byVersion.get(p.version)!
@@ -346,6 +312,8 @@ export class MigrationRunner {
   async diff(options: { readonly shadowUrl?: string } = {}): Promise<SchemaDiff> {
     const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
+    // Loaded on use: an app's boot never needs the catalog reader or the shadow database.
+    const { diffSchema } = await import('../schema-diff/diff-schema.js')
     return this.#guard(() =>
       diffSchema({
         live: db,
@@ -386,6 +354,12 @@ export class MigrationRunner {
     options: { readonly shadowUrl?: string; readonly requireDown?: boolean } = {},
   ): Promise<RoundTripReport> {
     const files = await this.#provider.loadFiles()
+    const [{ readSchemaCatalog }, { openShadowDatabase }, { verifyRoundTrip }, { createDatabase }] = await Promise.all([
+      import('../schema-diff/read-schema-catalog.js'),
+      import('../schema-diff/shadow-database.js'),
+      import('../schema-diff/verify-round-trip.js'),
+      import('../connect/create-database.js'),
+    ])
     const serverUrl = options.shadowUrl
       ? undefined
       : resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env).url
@@ -441,8 +415,8 @@ export class MigrationRunner {
     await close?.()
   }
 
-  get #schema(): string {
-    return this.#props.ledgerSchema ?? DEFAULT_LEDGER_SCHEMA
+  get #schema(): string | undefined {
+    return this.#props.ledgerSchema
   }
 
   /**

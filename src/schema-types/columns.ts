@@ -106,8 +106,9 @@ export type Vector = ColumnType<number[] | null, number[] | null | undefined, nu
 export type ExecutionStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout'
 
 /**
- * Who may see a knowledge entity (`knowledge_entities.level`). The column has no CHECK (as
- * deployed); these are the values agent code writes and vector search filters on.
+ * Who may see a knowledge entity: the values agent code writes to `knowledge_entities.level`
+ * and that the partial vector indexes cover (`public`, `organization`). The column has no
+ * CHECK (as deployed) and may hold any text, so rows read it as `string`.
  *
  * @example
  * ```ts

@@ -231,7 +231,8 @@ export interface KnowledgeEntitiesTable {
   source_type: Defaulted<string>
   content: string
   embedding: Vector
-  level: KnowledgeLevel
+  /** Any text: no CHECK holds it to {@link KnowledgeLevel}'s values. */
+  level: string
   category: Nullable<string>
   tags: NullableJson<string[]>
   /** 0.0–1.0 (CHECK chk_knowledge_confidence). */

@@ -13,7 +13,10 @@ export type CloneStrategy = 'WAL_LOG' | 'FILE_COPY'
 /** Options of {@link ClonePool}. */
 export interface ClonePoolOptions {
   readonly adminUrl: string
-  /** Resolves to the template's name once it is migrated. */
+  /**
+   * Resolves to the name of the template of the files as they are now, once it is migrated;
+   * asked before every hand-out, so it must be cheap when nothing changed.
+   */
   readonly template: () => Promise<string>
   readonly strategy: CloneStrategy
   /** Clones kept ready. */
@@ -27,6 +30,8 @@ export interface ClonePoolOptions {
 /** A clone handed out by {@link ClonePool.acquire}, with a pool already connected to it. */
 export interface PooledClone {
   readonly name: string
+  /** The template it was cloned from (its name carries the digest of its files). */
+  readonly template: string
   readonly url: string
   readonly pool: pg.Pool
 }
@@ -37,32 +42,54 @@ export interface PooledClone {
  * is started. Each clone's name carries the owner marker of this process (see
  * owner-marker.ts), so that a later process drops what a crashed one left behind, and each
  * clone comes with a `pg.Pool` that has already connected (and looked up the vector type).
- * Dropping is in the background too; {@link ClonePool.close} waits for every drop.
+ * Dropping is in the background too; {@link ClonePool.close} waits for every drop. A clone of
+ * a template that is no longer the current one (a migration file changed since it was made) is
+ * dropped instead of handed out.
  */
 export class ClonePool {
   readonly #options: ClonePoolOptions
   /** Clones being made or ready, in hand-out order. */
   readonly #queue: Promise<PooledClone>[] = []
   readonly #background = new Set<Promise<void>>()
+  /** Databases this pool created (or is creating) and has not dropped yet. */
+  readonly #live = new Set<string>()
   #closed = false
 
   constructor(options: ClonePoolOptions) {
     this.#options = Object.freeze({ ...options })
   }
 
-  /** Takes the next clone (waiting for it when none is ready yet) and starts making another. */
+  /**
+   * Takes the next clone of the current template (waiting for one when none is ready yet) and
+   * starts making another; ready clones of an older template are dropped.
+   */
   async acquire(): Promise<PooledClone> {
-    if (this.#closed)
-      throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
-    if (this.#queue.length === 0) this.#startOne()
-    const next = this.#queue.shift()!
-    // Refill once this one is made: a template or server that fails does not set off a
-    // stream of failing clones in the background.
-    next.then(
-      () => this.#fill(),
-      () => {},
-    )
-    return next
+    const template = await this.#options.template()
+    for (;;) {
+      if (this.#closed)
+        throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
+      if (this.#queue.length === 0) this.#startOne()
+      const next = this.#queue.shift()!
+      // Refill once this one is made: a template or server that fails does not set off a
+      // stream of failing clones in the background.
+      next.then(
+        () => this.#fill(),
+        () => {},
+      )
+      const clone = await next
+      if (clone.template === template) return clone
+      this.release(clone)
+    }
+  }
+
+  /** The server's admin URL. */
+  get adminUrl(): string {
+    return this.#options.adminUrl
+  }
+
+  /** Names of the databases this pool made and has not dropped yet (e.g. for a last-moment drop). */
+  get liveNames(): readonly string[] {
+    return [...this.#live]
   }
 
   /** Closes the clone's pool and drops it, in the background (see {@link ClonePool.close}). */
@@ -108,6 +135,8 @@ export class ClonePool {
     const { adminUrl, strategy, timeoutMs, max } = this.#options
     const template = await this.#options.template()
     const name = cloneName(currentOwner())
+    // Counted before CREATE: a process that ends during it may leave the database behind.
+    this.#live.add(name)
     await withAdmin(adminUrl, timeoutMs, async (admin) => {
       const version = Number((await admin.query<{ v: string }>('show server_version_num')).rows[0]?.v)
       const clause = version >= 150000 ? ` STRATEGY ${strategy}` : ''
@@ -122,6 +151,9 @@ export class ClonePool {
           if (errorCode(error) !== SQLSTATE.OBJECT_IN_USE || attempt >= 3) throw error
         }
       }
+    }).catch((error: unknown) => {
+      this.#live.delete(name)
+      throw error
     })
     const url = withDatabase(adminUrl, name)
     // Idle connections neither time out (the clone may wait a while before a test takes it)
@@ -154,13 +186,14 @@ export class ClonePool {
       await this.#drop(name)
       throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
     }
-    return Object.freeze({ name, url, pool })
+    return Object.freeze({ name, template, url, pool })
   }
 
   async #drop(name: string): Promise<void> {
     await withAdmin(this.#options.adminUrl, this.#options.timeoutMs, (admin) =>
       admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
     )
+    this.#live.delete(name)
   }
 
   #track(work: Promise<unknown>): void {

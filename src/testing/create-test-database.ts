@@ -1,19 +1,18 @@
-import { createHash } from 'node:crypto'
-
 import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 
 import { openPglite } from '../connect/open-pglite.js'
 import { MigrationRunner } from '../runner/migration-runner.js'
-import { scanMigrationFolder } from '../provider/read-migration-folder.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
 import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
 import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
+import { reapAtExit } from './exit-reaper.js'
 import { BUILDING_PREFIX, cloneName, currentOwner } from './owner-marker.js'
+import { migrationDigest } from './template-digest.js'
 import {
   connectClient,
   quoteIdent,
@@ -84,18 +83,24 @@ export interface CreateTestDatabaseOptions {
  *
  * On a server, the migration folder is migrated once into a template database and each call
  * clones it (`CREATE DATABASE … TEMPLATE`), which costs a fraction of migrating. The template
- * is named after the files' checksums (`wk_template_<hash>`): every process and run with the
- * same files shares it, a changed file makes a new one, and nobody can connect to it (a
- * session on a template makes cloning fail). `dropTestTemplates()` removes them.
+ * is named after a digest of the files' checksums and the package version
+ * (`wk_template_<digest>`): every process and run with the same files shares it, and nobody can
+ * connect to it (a session on a template makes cloning fail). `dropTestTemplates()` removes
+ * them. Every call checks the folder first (a stat of each file; the files are read again only
+ * when one changed): a file added, edited or removed since the last call, even in the same
+ * long-lived process (`vitest --watch`), makes a new template, and clones of the old one are
+ * not handed out.
  *
  * Clones are made ahead of time: a small pool of them is kept ready in the background, so a
  * call takes one (with a connection already open) and the next is started. `destroy()`
  * returns at once and drops the database in the background; {@link closeTestDatabases}
  * waits for those drops. Every clone's name carries its process's id and start time
- * (`wk_t_<host><boot>_<pid>_<start>_<random>`), and the first call in a process drops the
- * clones of processes on this host that are gone (killed, crashed, or ended without
- * `closeTestDatabases()`). On PGlite, the schema is migrated once per process and each call
- * boots an instance from a copy of that data directory.
+ * (`wk_t_<host><boot>_<pid>_<start>_<random>`). A process that ends normally drops its clones
+ * as it exits (when its event loop empties, on `process.exit()`, on SIGTERM or SIGINT, as
+ * test runners stop their workers); the first call in a process drops the clones of processes
+ * on this host that are gone without doing so (killed or crashed). On PGlite, the schema is
+ * migrated once per process (again when a file changes) and each call boots an instance from a
+ * copy of that data directory.
  *
  * @example
  * ```ts
@@ -196,11 +201,8 @@ export async function dropTestTemplates(): Promise<string[]> {
   }
 }
 
-// Part of every template's name: bump it when what a template holds changes without a
-// migration file changing (e.g. the provider writes its ledger differently).
-const TEMPLATE_FORMAT = 1
-
-const templates = new Map<string, Promise<string>>()
+/** Per server and folder: the template of the files as they were last seen. */
+const templates = new Map<string, { readonly digest: string; readonly name: Promise<string> }>()
 
 const DEFAULT_MAX = 4
 
@@ -226,6 +228,8 @@ export const DEFAULT_TEST_DATABASE_TIMEOUT_MS = 60_000
 
 /** One pool of clones per server, folder and strategy. */
 const clonePools = new Map<string, ClonePool>()
+/** Every pool this process made, closed ones too: a clone handed out outlives its pool's close(). */
+const everyPool = new Set<ClonePool>()
 const sweeps = new Map<string, Promise<unknown>>()
 
 async function cloneTemplate(
@@ -255,7 +259,8 @@ async function cloneTemplate(
       max: DEFAULT_MAX,
     })
     clonePools.set(key, pool)
-    registerExitHook()
+    everyPool.add(pool)
+    registerExitHooks()
   }
   const clone = await pool.acquire()
   // The clone's pool is already connected; a caller who wants another size gets a new one.
@@ -297,38 +302,43 @@ export async function closeTestDatabases(): Promise<void> {
   await Promise.all([...pools.map((p) => p.close()), ...pending])
 }
 
+// The template of the files as they are now: the folder is checked on every call (see
+// migrationDigest), so a long-lived process never clones a template of files since changed.
 function templateFor(adminUrl: string, folder: string): Promise<string> {
   const key = `${adminUrl}\n${folder}`
-  let template = templates.get(key)
-  if (!template) {
-    template = ensureTemplate(adminUrl, folder)
-    templates.set(key, template)
-    template.catch(() => templates.delete(key))
-  }
-  return template
+  const digest = migrationDigest(folder)
+  const known = templates.get(key)
+  if (known?.digest === digest) return known.name
+  const name = ensureTemplate(adminUrl, folder, digest)
+  const entry = { digest, name }
+  templates.set(key, entry)
+  name.catch(() => {
+    if (templates.get(key) === entry) templates.delete(key)
+  })
+  return name
 }
 
-let exitHook = false
+let exitHooks = false
 
-function registerExitHook(): void {
-  if (exitHook) return
-  exitHook = true
+function registerExitHooks(): void {
+  if (exitHooks) return
+  exitHooks = true
   // Once the event loop is empty (ready clones hold no reference to it), drop what is left;
   // 'beforeExit' fires again after that work, and then finds nothing to do.
   process.on('beforeExit', () => {
     if (clonePools.size > 0) void closeTestDatabases().catch(() => {})
   })
+  // process.exit() and the signals a test runner stops its workers with leave no time for
+  // that: what is left is handed to a process of its own.
+  reapAtExit(() =>
+    [...everyPool].flatMap((pool) =>
+      pool.liveNames.length > 0 ? [{ adminUrl: pool.adminUrl, names: pool.liveNames }] : [],
+    ),
+  )
 }
 
-async function ensureTemplate(adminUrl: string, folder: string): Promise<string> {
-  const files = scanMigrationFolder(folder)
-  const hash = createHash('sha256')
-    .update(
-      `${TEMPLATE_FORMAT}\n${files.map((f) => `${f.fileName}:${f.checksum}:${f.down?.checksum ?? ''}`).join('\n')}`,
-    )
-    .digest('hex')
-    .slice(0, 16)
-  const name = `wk_template_${hash}`
+async function ensureTemplate(adminUrl: string, folder: string, digest: string): Promise<string> {
+  const name = `wk_template_${digest}`
   const admin = await connectClient(adminUrl)
   try {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
@@ -351,6 +361,13 @@ async function ensureTemplate(adminUrl: string, folder: string): Promise<string>
       } finally {
         await runner.close()
       }
+      // A file that changed while the runner read the folder: the copy holds neither version
+      // for certain, so it is not published under this digest.
+      const now = migrationDigest(folder)
+      if (now !== digest) {
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`)
+        return await ensureTemplate(adminUrl, folder, now)
+      }
       await admin.query(`ALTER DATABASE ${quoteIdent(building)} WITH ALLOW_CONNECTIONS false`)
       await admin.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(name)}`)
     } catch (error) {
@@ -365,16 +382,21 @@ async function ensureTemplate(adminUrl: string, folder: string): Promise<string>
   }
 }
 
-// One migrated data directory per process and folder, as a tarball.
-const pgliteTemplates = new Map<string, Promise<Blob>>()
+// One migrated data directory per folder, as a tarball, of the files as they were last seen.
+const pgliteTemplates = new Map<string, { readonly digest: string; readonly dump: Promise<Blob> }>()
 
 async function clonePglite(folder: string): Promise<TestDatabase> {
-  let template = pgliteTemplates.get(folder)
-  if (!template) {
-    template = migratedPgliteDump(folder)
-    pgliteTemplates.set(folder, template)
-    template.catch(() => pgliteTemplates.delete(folder))
+  const digest = migrationDigest(folder)
+  let entry = pgliteTemplates.get(folder)
+  if (entry?.digest !== digest) {
+    const made = { digest, dump: migratedPgliteDump(folder) }
+    pgliteTemplates.set(folder, made)
+    made.dump.catch(() => {
+      if (pgliteTemplates.get(folder) === made) pgliteTemplates.delete(folder)
+    })
+    entry = made
   }
+  const template = entry.dump
   // The embedded analogue of CREATE DATABASE … TEMPLATE: a new instance booted from the
   // migrated data directory. Measured here about 40% faster than PGlite's own clone(), and
   // it spares every call the migration.

@@ -23,6 +23,7 @@ import { osUser } from '../support/os-user.js'
 import { freePort, startPrivateServer } from '../support/private-pg-server.js'
 import { reproduceCommand, SOAK, writeScenarioResult, type CaseResult } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 const CORPUS = fileURLToPath(new URL('../fixtures/bad', import.meta.url))
 const FILE = 'test/reliability/bad-input.test.ts'
@@ -94,7 +95,7 @@ interface Observed {
   readonly isMigrationError: boolean
 }
 
-describe.skipIf(server.skipReason)('bad-input corpus', () => {
+describe.skipIf(needsServer(server, 'bad-input corpus'))('bad-input corpus', () => {
   const databases = new TrialDatabases(server)
   const rows: CaseResult[] = []
   const started = performance.now()

@@ -12,6 +12,7 @@ import { migrationFolder } from '../support/folders.js'
 import { recordScenario } from '../support/reliability-results.js'
 import { robustKysely } from '../support/robust-kysely.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 const server = await resolveTestServer()
 const FILE = 'test/reliability/invalid-index.test.ts'
@@ -39,7 +40,7 @@ async function run(runner: MigrationRunner): Promise<string> {
   )
 }
 
-describe.skipIf(server.skipReason)('invalid indexes', () => {
+describe.skipIf(needsServer(server, 'invalid indexes'))('invalid indexes', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 

@@ -18,6 +18,7 @@ import { migrationFolder } from '../support/folders.js'
 import { recordScenario } from '../support/reliability-results.js'
 import { robustKysely } from '../support/robust-kysely.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 const server = await resolveTestServer()
 const FILE = 'test/reliability/reports.test.ts'
@@ -56,7 +57,7 @@ async function cliJson(
   return { code, json: JSON.parse(out) }
 }
 
-describe.skipIf(server.skipReason)('true reports', () => {
+describe.skipIf(needsServer(server, 'true reports'))('true reports', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 

@@ -13,6 +13,7 @@ import { resolveTestServer } from '../../src/testing/test-server.js'
 import { migrationFolder } from '../support/folders.js'
 import { recordScenario } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 const server = await resolveTestServer()
 const FILE = 'test/reliability/secrets.test.ts'
@@ -70,7 +71,7 @@ describe('redaction of URLs (offline)', () => {
   })
 })
 
-describe.skipIf(server.skipReason)('secrets', () => {
+describe.skipIf(needsServer(server, 'secrets'))('secrets', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 

@@ -20,6 +20,7 @@ import { migrationFolder } from '../support/folders.js'
 import { recordScenario } from '../support/reliability-results.js'
 import { robustKysely } from '../support/robust-kysely.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 const server = await resolveTestServer()
 const FILE = 'test/reliability/waits.test.ts'
@@ -48,7 +49,7 @@ async function tableExists(handle: TestDatabaseHandle, name: string): Promise<bo
   return rows[0]!.ok
 }
 
-describe.skipIf(server.skipReason)('unbounded waits', () => {
+describe.skipIf(needsServer(server, 'unbounded waits'))('unbounded waits', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
 

@@ -21,6 +21,7 @@ export interface CliRun {
 // Variables that would change which database or colours a run uses: every test sets its own.
 const SCRUBBED = [
   'POSTGRES_URL_NON_POOLING',
+  'DATABASE_URL_UNPOOLED',
   'POSTGRES_URL',
   'POSTGRES_PRISMA_URL',
   'TEST_DATABASE_URL',

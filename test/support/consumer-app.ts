@@ -1,5 +1,5 @@
 // The package as an app gets it: packed into a tarball (built by its own prepack), then
-// installed with npm into a fresh app folder. Shared by test/consumer.test.ts and bench W5.
+// installed with npm into a fresh app folder. Shared by test/consumer.e2e.ts and bench W5.
 import { execFile } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -83,6 +83,7 @@ const PACKAGE_INPUTS = [
   'src',
   'scripts',
   'migrations',
+  'docs',
   'bin',
   'README.md',
   'LICENSE',

@@ -74,7 +74,7 @@ export interface ScenarioProgress {
  *
  * @example
  * ```ts
- * await recordScenario({ id: 'kill-9', group: 'kill -9', scenario: '…', file: 'test/reliability/kill-9.test.ts', testName: '…' }, async (p) => {
+ * await recordScenario({ id: 'kill-9', group: 'kill -9', scenario: '…', file: 'test/reliability/kill-9.e2e.ts', testName: '…' }, async (p) => {
  *   for (let i = 0; i < 50; i++) { await trial(i); p.trials++ }
  * })
  * ```

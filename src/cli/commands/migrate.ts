@@ -1,4 +1,4 @@
-import { MigrationRunError, type MigrateResult, type MigrationRunner } from '../../runner/index.js'
+import { MigrationRunError, type MigrateResult, type MigrationRunner } from '../../runner/migration-runner.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { EXIT } from '../exit-codes.js'
 import { formatDuration, displayPath } from '../format.js'
@@ -29,8 +29,9 @@ export async function runCommand(
   let printer: RunPrinter | undefined
   return withRunner(ctx, { onApply: (event) => printer?.event(event) }, async (runner): Promise<CommandResult> => {
     try {
-      // Files are read and parsed before any connection: a broken file fails here, offline.
-      const files = await runner.verify()
+      // Files are read and their names checked before any connection; the runner parses what it
+      // runs (an up-to-date database needs no parsing at all).
+      const files = runner.provider.scanFiles()
       printer = new RunPrinter(
         out,
         files.flatMap((f) => [f.fileName, f.down?.fileName ?? '']),

@@ -28,6 +28,8 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
         missing: [],
         renamed: [],
         outOfOrder: [],
+        ledgerSchema: null,
+        otherSets: [],
         adopted: [],
       },
       error,
@@ -45,6 +47,8 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
       missing: status.missing,
       renamed: status.renamed,
       outOfOrder: status.outOfOrder,
+      ledgerSchema: status.ledgerSchema,
+      otherSets: status.otherSets,
       adopted: status.adopted.map(appliedJson),
     },
   }
@@ -55,6 +59,13 @@ function print(ctx: CommandContext, status: MigrationStatus): void {
   const c = out.out
   out.line(`${c.bold('Database:')} ${describeTarget(ctx.target)}`)
   out.line(`${c.bold('Folder:')}   ${displayPath(ctx.folder, ctx.io.cwd)}`)
+  out.line(`${c.bold('Ledger:')}   ${status.ledgerSchema}.schema_versions`)
+  if (status.otherSets.length)
+    out.line(
+      c.dim(
+        `          other migration sets here: ${status.otherSets.join(', ')} (status --ledger-schema <schema> shows one)`,
+      ),
+    )
   out.line()
 
   const drifted = new Set(status.drifted.map((d) => d.version))

@@ -14,6 +14,7 @@ import {
   writeMarkdownProject,
   type DocProject,
 } from './support/doc-projects.js'
+import { needsServer } from './support/needs-server.js'
 
 // The documentation cannot rot: every ```ts block of README.md, CONTRIBUTING.md and docs/*.md
 // and every JSDoc @example of src/ is type-checked (each block a module of its own); blocks
@@ -109,7 +110,7 @@ describe('the documentation compiles', { timeout: 300_000 }, () => {
   })
 })
 
-describe.skipIf(server.skipReason)('the runnable blocks run', { timeout: 300_000 }, () => {
+describe.skipIf(needsServer(server, 'the runnable blocks run'))('the runnable blocks run', { timeout: 300_000 }, () => {
   const project = writeMarkdownProject(join(BASE, 'run'))
   const runnable = [...project.files].filter(([, block]) => block.mode !== 'check')
 

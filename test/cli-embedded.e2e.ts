@@ -29,7 +29,7 @@ describe('wukong-migrate on the embedded database', { timeout: 300_000 }, () => 
       '002_seed.sql': "insert into items values (1, '[1,2,3]');\n",
     })
     onTestFinished(() => rm(cwd, { recursive: true, force: true }))
-    const announce = `Using the embedded PGlite database in ${dataDir} (none of POSTGRES_URL_NON_POOLING, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set)\n`
+    const announce = `Using the embedded PGlite database in ${dataDir} (none of POSTGRES_URL_NON_POOLING, DATABASE_URL_UNPOOLED, POSTGRES_URL, POSTGRES_PRISMA_URL, DATABASE_URL is set)\n`
 
     const migrate = await cli(['migrate', '--dir', dir], { cwd })
     expect(migrate.code).toBe(0)

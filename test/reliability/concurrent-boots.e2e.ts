@@ -16,6 +16,7 @@ import { migrationFolder } from '../support/folders.js'
 import { startMigrateChild, type ChildExit } from '../support/migrate-child-process.js'
 import { recordScenario, SOAK } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 // A round costs 16 Node processes starting (about 7 s of a 2-core machine's CPU), so an
 // ordinary run does 5 rounds and `npm run test:soak` 100; WUKONG_BOOT_ROUNDS and
@@ -62,7 +63,7 @@ const expected: ExpectedFile[] = Object.keys(files).map((fileName, i) => ({
   creates: i + 1 === 5 ? 't5_name' : `t${i + 1}`,
 }))
 
-describe.skipIf(server.skipReason)('concurrent boots', () => {
+describe.skipIf(needsServer(server, 'concurrent boots'))('concurrent boots', () => {
   const handles: TestDatabaseHandle[] = []
   afterAll(() => Promise.all(handles.map((h) => h.destroy())))
 
@@ -75,7 +76,7 @@ describe.skipIf(server.skipReason)('concurrent boots', () => {
         id: 'concurrent-boots',
         group: 'Concurrent boots',
         scenario: testName,
-        file: 'test/reliability/concurrent-boots.test.ts',
+        file: 'test/reliability/concurrent-boots.e2e.ts',
         testName,
       },
       async (progress) => {
@@ -140,34 +141,37 @@ describe.skipIf(server.skipReason)('concurrent boots', () => {
   })
 })
 
-describe.skipIf(server.skipReason)('concurrent first boots in one process', () => {
-  const databases = new TrialDatabases(server)
-  afterAll(() => databases.closeAll())
+describe.skipIf(needsServer(server, 'concurrent first boots in one process'))(
+  'concurrent first boots in one process',
+  () => {
+    const databases = new TrialDatabases(server)
+    afterAll(() => databases.closeAll())
 
-  it('concurrent first boots in one process all succeed (bootstrap retries every race code, 42710 included)', {
-    timeout: 120_000,
-  }, async () => {
-    const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n' })
-    for (let round = 1; round <= 30; round++) {
-      const handle = await databases.create()
-      const runners = Array.from(
-        { length: 16 },
-        () => new MigrationRunner({ url: handle.url!, migrationFolder: folder, log: () => {} }),
-      )
-      const outcomes = await Promise.all(
-        runners.map((r) =>
-          r.migrate().then(
-            () => 'ok',
-            (e: MigrationError) => `${e.code}: ${e.message}`,
+    it('concurrent first boots in one process all succeed (bootstrap retries every race code, 42710 included)', {
+      timeout: 120_000,
+    }, async () => {
+      const folder = await migrationFolder({ '001_a.sql': 'create table a (id int);\n' })
+      for (let round = 1; round <= 30; round++) {
+        const handle = await databases.create()
+        const runners = Array.from(
+          { length: 16 },
+          () => new MigrationRunner({ url: handle.url!, migrationFolder: folder, log: () => {} }),
+        )
+        const outcomes = await Promise.all(
+          runners.map((r) =>
+            r.migrate().then(
+              () => 'ok',
+              (e: MigrationError) => `${e.code}: ${e.message}`,
+            ),
           ),
-        ),
-      )
-      await Promise.all(runners.map((r) => r.close()))
-      databases.release(handle)
-      expect(
-        outcomes.filter((o) => o !== 'ok'),
-        `round ${round}`,
-      ).toEqual([])
-    }
-  })
-})
+        )
+        await Promise.all(runners.map((r) => r.close()))
+        databases.release(handle)
+        expect(
+          outcomes.filter((o) => o !== 'ok'),
+          `round ${round}`,
+        ).toEqual([])
+      }
+    })
+  },
+)

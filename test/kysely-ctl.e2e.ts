@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { countedFiles, migrationFolder } from './support/folders.js'
+import { needsServer } from './support/needs-server.js'
 
 const server = await resolveTestServer()
-if (server.skipReason) console.warn(`[kysely-ctl.test] skipped: ${server.skipReason}`)
 
 interface Run {
   readonly code: number | null
@@ -45,7 +45,7 @@ async function column(db: Kysely<unknown>, query: string): Promise<unknown[]> {
   return rows.map((r) => Object.values(r)[0])
 }
 
-describe.skipIf(server.skipReason)('kysely-ctl with kysely.config.ts', () => {
+describe.skipIf(needsServer(server, 'kysely-ctl with kysely.config.ts'))('kysely-ctl with kysely.config.ts', () => {
   let handle: TestDatabaseHandle
   beforeAll(async () => {
     handle = await server.createDatabase()

@@ -17,6 +17,7 @@ import { startMigrateChild, type MigrateChild } from '../support/migrate-child-p
 import { SLOW_EXPECTED, SLOW_FILES } from '../support/reliability-folders.js'
 import { recordScenario, reliabilitySeed, seededRandom, SOAK } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
+import { needsServer } from '../support/needs-server.js'
 
 // A trial is a Node process started, killed and checked (about 2 s here); an ordinary run does
 // 20, `npm run test:soak` 300, WUKONG_KILL_TRIALS any number.
@@ -26,7 +27,7 @@ const server = await resolveTestServer()
 const files = SLOW_FILES
 const expected = SLOW_EXPECTED
 
-describe.skipIf(server.skipReason)('kill -9', () => {
+describe.skipIf(needsServer(server, 'kill -9'))('kill -9', () => {
   const databases = new TrialDatabases(server)
   afterAll(() => databases.closeAll())
   let folder: string
@@ -85,7 +86,7 @@ describe.skipIf(server.skipReason)('kill -9', () => {
         id: 'kill-9-random',
         group: 'kill -9',
         scenario: `${randomName} (random delay after the release, uniform over 1.2× an unkilled run)`,
-        file: 'test/reliability/kill-9.test.ts',
+        file: 'test/reliability/kill-9.e2e.ts',
         testName: randomName,
         env: { WUKONG_RELIABILITY_SEED: String(seed) },
       },
@@ -153,7 +154,7 @@ describe.skipIf(server.skipReason)('kill -9', () => {
         id: 'kill-9-window',
         group: 'kill -9',
         scenario: windowName,
-        file: 'test/reliability/kill-9.test.ts',
+        file: 'test/reliability/kill-9.e2e.ts',
         testName: windowName,
       },
       async (progress) => {

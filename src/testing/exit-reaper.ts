@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+
+// Databases to drop on one server.
+export interface Leftovers {
+  readonly adminUrl: string
+  readonly names: readonly string[]
+}
+
+// Run by a detached `node` of its own: it outlives the process that started it. The URL and the
+// names come in the environment, never in argv (a password would show in `ps`).
+const REAPER = `
+const { default: pg } = await import(process.env.WUKONG_REAP_PG)
+for (const { adminUrl, names } of JSON.parse(process.env.WUKONG_REAP_LEFTOVERS)) {
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 30000, statement_timeout: 60000 })
+  admin.on('error', () => {})
+  try {
+    await admin.connect()
+    for (const name of names) {
+      await admin.query('DROP DATABASE IF EXISTS "' + name.replace(/"/g, '""') + '" WITH (FORCE)').catch(() => {})
+    }
+  } catch {
+    // The server is gone too: the next process's sweep drops them.
+  } finally {
+    await admin.end().catch(() => {})
+  }
+}
+`
+
+let registered = false
+
+// Drops what `leftovers()` names when the process ends on process.exit() or on SIGTERM/SIGINT
+// (how test runners stop their workers), where no asynchronous work can run any more: a
+// detached `node` does it after this process is gone. A signal is then raised again with its
+// default action; a process with listeners of its own for it is left to them.
+export function reapAtExit(leftovers: () => readonly Leftovers[]): void {
+  if (registered) return
+  registered = true
+  const reap = (): void => {
+    const work = leftovers().filter((l) => l.names.length > 0)
+    if (work.length === 0) return
+    try {
+      spawn(process.execPath, ['--input-type=module', '-e', REAPER], {
+        detached: true,
+        stdio: 'ignore',
+        env: {
+          // libpq's variables (PGPASSWORD, PGSSLMODE, …) may complete the URL, as they did here.
+          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PG'))),
+          PATH: process.env['PATH'] ?? '',
+          WUKONG_REAP_PG: pathToFileURL(createRequire(import.meta.url).resolve('pg')).href,
+          WUKONG_REAP_LEFTOVERS: JSON.stringify(work),
+        },
+      }).unref()
+    } catch {
+      // Nothing more can be done while exiting; the next process's sweep drops them.
+    }
+  }
+  process.on('exit', reap)
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      // Another listener owns this signal (a graceful shutdown): its clones may still be in
+      // use, and if it ends the process with process.exit(), 'exit' drops them.
+      if (process.listenerCount(signal) > 0) return
+      process.off('exit', reap)
+      reap()
+      process.kill(process.pid, signal)
+    })
+  }
+}

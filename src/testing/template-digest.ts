@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { scanMigrationFolder } from '../provider/read-migration-folder.js'
+
+// Part of every digest: bump it when what a template holds changes without a migration file
+// or the package version changing (e.g. the provider writes its ledger differently).
+const TEMPLATE_FORMAT = 1
+
+/** The last digest per folder, with the file stats it was computed from. */
+const lastScan = new Map<string, { readonly stats: string; readonly digest: string }>()
+
+// A digest of what a template built from `folder` holds (every migration file's checksum, ups
+// and downs, the package version and the template format), cheap when nothing changed: the
+// folder's entries are stat'ed, and the files are read again only when a name, size, time or
+// inode differs from the last call. So a long-lived test process (`vitest --watch`) sees a file
+// added, edited or removed since it started.
+export function migrationDigest(folder: string): string {
+  const stats = folderStats(folder)
+  const last = lastScan.get(folder)
+  if (last && stats !== undefined && last.stats === stats) return last.digest
+  const files = scanMigrationFolder(folder)
+  const digest = createHash('sha256')
+    .update(`${TEMPLATE_FORMAT}\n${packageVersion()}\n`)
+    .update(
+      files.map((f) => `${f.fileName}:${f.checksum}:${f.down?.fileName ?? ''}:${f.down?.checksum ?? ''}`).join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 16)
+  if (stats !== undefined) lastScan.set(folder, { stats, digest })
+  return digest
+}
+
+// Names, sizes, nanosecond mtimes and inodes of the folder's entries (links followed);
+// undefined when the folder cannot be listed, so that the scan reports why.
+function folderStats(folder: string): string | undefined {
+  try {
+    const root = realpathSync(folder)
+    return readdirSync(root)
+      .sort()
+      .map((name) => {
+        try {
+          const s = statSync(join(root, name), { bigint: true })
+          return `${name}\t${s.size}\t${s.mtimeNs}\t${s.ctimeNs}\t${s.ino}`
+        } catch {
+          return `${name}\t-`
+        }
+      })
+      .join('\n')
+  } catch {
+    return undefined
+  }
+}
+
+let version: string | undefined
+
+// The version in the package.json nearest above this module (src/testing/ or dist/ alike).
+function packageVersion(): string {
+  if (version !== undefined) return version
+  version = ''
+  for (let dir = dirname(fileURLToPath(import.meta.url)), depth = 0; depth < 4; dir = dirname(dir), depth++) {
+    const file = join(dir, 'package.json')
+    if (!existsSync(file)) continue
+    try {
+      version = String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? '')
+    } catch {
+      // An unreadable package.json leaves the version out of the digest; the files still count.
+    }
+    break
+  }
+  return version
+}
