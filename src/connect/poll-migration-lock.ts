@@ -92,6 +92,8 @@ async function lockHolder(db: Kysely<any>): Promise<SessionSummary | undefined> 
     select l.pid, a.state, a.application_name as "applicationName", a.query
     from pg_locks l left join pg_stat_activity a on a.pid = l.pid
     where l.locktype = 'advisory' and l.granted and l.classid = ${KEY_HIGH}::int8::oid and l.objid = ${KEY_LOW}::int8::oid and l.objsubid = 1
+      -- Advisory locks are per database: a migrator of another database on the server is not the holder.
+      and l.database = (select oid from pg_database where datname = current_database())
     limit 1`.execute(db)
   return rows[0]
 }
