@@ -12,7 +12,7 @@ import { recordScenario } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
 
 const server = await resolveTestServer()
-const FILE = 'test/reliability/stalls.test.ts'
+const FILE = 'test/reliability/stalls.e2e.ts'
 // Short bounds, so the suite waits seconds: answers to the tool's own queries are awaited
 // lockTimeoutMs + 10 s (ANSWER_MARGIN_MS).
 const LIMITS = ['--connect-timeout', '2000', '--lock-timeout', '1000']
