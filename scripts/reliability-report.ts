@@ -13,6 +13,8 @@ const ORDER = [
   'concurrent boots',
   'kill -9',
   'dropped connection',
+  'interrupts',
+  'stalls',
   'timeouts',
   'unbounded waits',
   'invalid indexes',

@@ -272,7 +272,7 @@ describe('the embedded database used by two processes', { timeout: 300_000 }, ()
     expect(run.code).toBe(1)
     const error = run.stderr.split('\n').find((l) => l.startsWith('error['))
     expect(error).toBe(
-      `error[CONNECTION_FAILED]: cannot open the embedded database in ${dataDir}: PGlite failed to initialize properly`,
+      `error[CONNECTION_FAILED]: cannot open the embedded database in ${dataDir}: ${dataDir} holds a PostgreSQL 99 data folder that this PGlite cannot open: made by another PGlite version, or damaged (PGlite failed to initialize properly); move ${dataDir} aside (or delete it, if its data is disposable) so a new one is created, or point WUKONG_PGLITE_DIR at another folder`,
     )
     expect(run.stderr).not.toContain('[object Object]')
     expect(existsSync(lockFileOf(dataDir))).toBe(false)

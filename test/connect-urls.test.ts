@@ -135,10 +135,10 @@ describe('openMigrationDatabase decides driver, URL and lock', () => {
   // Pools connect lazily: opening and closing touches no server.
   async function decide(
     options: Parameters<typeof openMigrationDatabase>[0],
-  ): Promise<Omit<MigrationDatabase, 'db' | 'close'>> {
+  ): Promise<Omit<MigrationDatabase, 'db' | 'close' | 'sever'>> {
     const target = await openMigrationDatabase(options)
     await target.close()
-    const { db: _db, close: _close, ...decision } = target
+    const { db: _db, close: _close, sever: _sever, ...decision } = target
     return decision
   }
   const neon = 'postgres://u:p@ep-x-123.us-east-2.aws.neon.tech/neondb?sslmode=require'

@@ -4,6 +4,7 @@ import type { CliOutput, CliIo } from './cli-output.js'
 import type { DatabaseTarget } from './database-target.js'
 import type { ExitCode } from './exit-codes.js'
 import { displayPath } from './format.js'
+import type { Interrupts } from './interrupts.js'
 import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
@@ -42,6 +43,8 @@ export interface CommandContext {
   readonly out: CliOutput
   readonly folder: string
   readonly target: DatabaseTarget | null
+  /** SIGINT/SIGTERM, for commands that open a database (see `withInterrupts`). */
+  readonly interrupts?: Interrupts | undefined
 }
 
 /** `fields` are complete even on failure, so a `--json` document's shape does not depend on the outcome. */
@@ -77,10 +80,13 @@ export async function withRunner<T>(
     log: (line) => ctx.out.error(line),
     announce: ctx.target?.source === 'embedded',
     onApply: options.onApply,
+    signal: ctx.interrupts?.signal,
   })
+  ctx.interrupts?.runners.add(runner)
   try {
     return await body(runner)
   } finally {
+    ctx.interrupts?.runners.delete(runner)
     await runner.close().catch(() => {})
   }
 }

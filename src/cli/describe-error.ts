@@ -105,7 +105,13 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
     detail: server.detail ?? null,
     hint: server.hint ?? null,
     where: server.where ?? null,
-    advice: advice(inner.code, file, failed?.atomic ?? true, line),
+    advice: advice(
+      inner.code,
+      file,
+      failed?.atomic ?? true,
+      line,
+      /may still be running on the server/.test(inner.reason),
+    ),
   }
 }
 
@@ -160,7 +166,13 @@ function connectionAdvice(cause: unknown, source: string): string {
   }
 }
 
-function advice(code: string, file: string | null, atomic: boolean, line: number | null): string | null {
+function advice(
+  code: string,
+  file: string | null,
+  atomic: boolean,
+  line: number | null,
+  stillRunning = false,
+): string | null {
   const named = file ?? 'the file'
   switch (code) {
     case 'MIGRATION_FAILED':
@@ -187,6 +199,10 @@ function advice(code: string, file: string | null, atomic: boolean, line: number
       return file === null
         ? null
         : `the connection was lost while ${named} ran; ${atomic ? `nothing of ${named} was applied (its statements and its schema_versions row roll back together)` : `${named} is not atomic: statements before the failing one may have run`}; files listed as applied are committed; run migrate again once the database is reachable`
+    case 'INTERRUPTED':
+      return file === null
+        ? `files listed as applied are committed; ${stillRunning ? 'a statement that ignores the cancel runs on: wait for it (pg_stat_activity shows it) or end it with pg_terminate_backend(pid), then run' : 'run'} the command again to continue`
+        : `${atomic ? `nothing of ${named} was applied` : `${named} is not atomic: its statements before ${line ? `line ${line}` : 'the canceled one'} committed, so keep them idempotent (IF NOT EXISTS)`}; files listed as applied are committed; run migrate again to continue`
     case 'OUT_OF_ORDER':
       return `renumber ${named} above the last applied version (wukong-migrate create <name> gives the next number; move the SQL there), or revert the later files with down --to`
     case 'READ_ONLY_DATABASE':

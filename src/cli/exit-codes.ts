@@ -5,6 +5,10 @@ export const EXIT = Object.freeze({
   USAGE: 2,
   /** `status --check` found work, `diff` found differences, `lint` found findings at `--fail-on`. */
   NOT_UP_TO_DATE: 3,
+  /** Interrupted by SIGINT (Ctrl-C) after the running statement was canceled: 128 + 2. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM after the running statement was canceled: 128 + 15. */
+  TERMINATED: 143,
 })
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]

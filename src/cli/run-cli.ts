@@ -8,6 +8,7 @@ import { commandNamed, opensDatabase } from './command-table.js'
 import { databaseTarget, knownSecrets } from './database-target.js'
 import { describeError, UsageError } from './describe-error.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
+import { withInterrupts, type Interrupts } from './interrupts.js'
 import { loadEnvFiles } from './load-env-files.js'
 import { packageVersion } from './package-version.js'
 import { parseCliArgs } from './parse-args.js'
@@ -57,15 +58,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     const exitCode = usage instanceof UsageError ? EXIT.USAGE : EXIT.FAILED
     return finish(out, io, { command: args.command, folder, database: target }, { exitCode, fields: {}, error: usage })
   }
-  const ctx: CommandContext = { args, io, out, folder, target }
-  let result: CommandResult
-  try {
-    result = await command.run!(ctx)
-  } catch (error) {
-    result = { exitCode: EXIT.FAILED, fields: {}, error }
+  const envelope = { command: args.command, folder, database: target }
+  const runCommand = async (interrupts?: Interrupts): Promise<ExitCode> => {
+    const ctx: CommandContext = { args, io, out, folder, target, interrupts }
+    let result: CommandResult
+    try {
+      result = await command.run!(ctx)
+    } catch (error) {
+      result = { exitCode: EXIT.FAILED, fields: {}, error }
+    }
+    if (result.error instanceof UsageError) result = { ...result, exitCode: EXIT.USAGE }
+    if (interrupts?.exitCode !== undefined) result = { ...result, exitCode: interrupts.exitCode }
+    return finish(out, io, envelope, result)
   }
-  if (result.error instanceof UsageError) result = { ...result, exitCode: EXIT.USAGE }
-  return finish(out, io, { command: args.command, folder, database: target }, result)
+  return target ? withInterrupts(out, runCommand) : runCommand()
 }
 
 function finish(

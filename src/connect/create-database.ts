@@ -97,5 +97,21 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
       sessionLockTimeoutMs: options.sessionLockTimeoutMs,
     }),
   )
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  pools.set(db, pool)
+  return db
+}
+
+// The pg pools behind the instances createDatabase made, for severConnections.
+const pools = new WeakMap<object, GuardedPool>()
+
+/**
+ * Destroys the sockets of a `db` made by {@link createDatabase} with the pg driver (see
+ * `GuardedPool.sever`), so that queries stuck on a peer that stopped answering fail now;
+ * false for other drivers and other instances.
+ */
+export function severConnections(db: Kysely<any>): boolean {
+  const pool = pools.get(db)
+  pool?.sever()
+  return pool !== undefined
 }

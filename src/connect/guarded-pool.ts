@@ -37,6 +37,15 @@ export class GuardedPool extends pg.Pool {
     })
   }
 
+  /**
+   * Destroys every socket of the pool at once: queries in flight fail with a lost connection
+   * and the server ends their sessions. For a peer that stopped answering, or a run given up.
+   */
+  sever(): void {
+    for (const client of this.#open)
+      (client as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+  }
+
   override end(): Promise<void>
   override end(callback: () => void): void
   override end(callback?: () => void): Promise<void> | void {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../schema-types/index.js'
-import { chooseDriver, createDatabase, type DatabaseDriver } from './create-database.js'
+import { chooseDriver, createDatabase, severConnections, type DatabaseDriver } from './create-database.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import type { TlsSettings } from './pg-config.js'
 import { embeddedBusyTimeoutMs } from './embedded-settings.js'
@@ -120,6 +120,8 @@ export interface MigrationDatabase<DB = Database> {
   readonly sessionLockTimeoutMs: number | undefined
   /** Closes the pool (and PGlite). Same as `db.destroy()`. */
   close(): Promise<void>
+  /** pg: destroys every socket now (see `severConnections`), so queries stuck in flight fail; then `close()`. */
+  sever(): void
 }
 
 // The Migrator's connection, the lock session (transaction lock), and one for status queries.
@@ -204,6 +206,7 @@ export async function openMigrationDatabase<DB = Database>(
     migratorOptions: Object.freeze({ disableTransactions: true }),
     sessionLockTimeoutMs,
     close: () => base.destroy(),
+    sever: () => void severConnections(base),
   })
 }
 

@@ -6,6 +6,7 @@ import { MigrationError } from '../errors/migration-error.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import { importDriver } from './import-driver.js'
 import { lockEmbeddedFolder, type EmbeddedFolderLock } from './embedded-folder-lock.js'
+import { embeddedOpenFailure } from './embedded-open-failure.js'
 import { asError, thrownText } from './thrown-text.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
 
@@ -62,8 +63,10 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
   } catch (error) {
     lock?.release()
     const where = inMemory ? 'in memory' : `in ${folder}`
-    const message = `cannot open the embedded database ${where}: ${thrownText(error)}`
-    throw new MigrationError('CONNECTION_FAILED', message, { cause: asError(error) })
+    const why = inMemory ? thrownText(error) : embeddedOpenFailure(folder, error)
+    // The cause carries the explanation too: reports quote the cause's message.
+    const cause = new Error(why, { cause: asError(error) })
+    throw new MigrationError('CONNECTION_FAILED', `cannot open the embedded database ${where}: ${why}`, { cause })
   }
   let closing: Promise<void> | undefined
   return Object.freeze({

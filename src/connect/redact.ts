@@ -43,12 +43,15 @@ export function redact(text: string, secrets: readonly string[] = []): string {
  * - a URL it reads, with a password: `scheme://user:***@host…`;
  * - a URL it reads, with no password: unchanged;
  * - a URL it cannot read (a raw `/`, `#` or `?` in the password): no user-info at all,
- *   `scheme://host…`, since where the password ends is then anybody's guess.
+ *   `scheme://host…`, since where the password ends is then anybody's guess;
+ * - text without `scheme://` but with an `@`: `***@host…`.
  * `password=` query parameters are masked too.
  */
 export function redactUrl(url: string): string {
   const scheme = SCHEME.exec(url)?.[0]
-  if (!scheme) return url
+  // Not a URL at all (`user:pw@host/db`, `postgres:/…`, `postgres//…`): nothing before the last
+  // `@` can be told apart from a password, so none of it is shown.
+  if (!scheme) return url.includes('@') ? `***${url.slice(url.lastIndexOf('@'))}` : url
   const rest = url.slice(scheme.length)
   const at = rest.lastIndexOf('@')
   const masked = (text: string) => text.replace(/((?:^|[?&])password=)[^&#]*/gi, '$1***')
@@ -114,7 +117,8 @@ export function urlSecrets(url: string): string[] {
   const found = new Set<string>()
   const decoded = passwordOf(url)
   if (decoded) found.add(decoded)
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(url.trim())?.[1]
+  // Without `scheme://`, everything before the last `@` is the user-info (and maybe a mangled scheme).
+  const authority = (/^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(url.trim()) ?? /^(.*)@/s.exec(url.trim()))?.[1]
   const colon = authority?.indexOf(':') ?? -1
   if (authority && colon !== -1) {
     const raw = authority.slice(colon + 1)

@@ -57,7 +57,8 @@ export function connectionFailureKind(error: unknown): ConnectionFailureKind | u
       return 'timeout'
     case undefined: {
       const message = error instanceof Error ? error.message : ''
-      if (/^(timeout expired|Connection terminated due to connection timeout)/.test(message)) return 'timeout'
+      if (/^(timeout expired|Connection terminated due to connection timeout|no answer within)/.test(message))
+        return 'timeout'
       if (/^SASL: .*password must be a string/.test(message)) return 'credentials'
       return undefined
     }

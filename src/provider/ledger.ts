@@ -50,6 +50,8 @@ export interface LedgerSnapshot {
   readonly shapeProblem?: string | undefined
   /** The schemas of the other migration sets' ledgers on this database. */
   readonly otherSets: readonly string[]
+  /** The server process of the reading session (`pg_backend_pid()`), e.g. to cancel its statement. */
+  readonly backendPid: number
 }
 
 const BOOKKEEPING_COLUMNS = ['checksum', 'file_name', 'execution_ms', 'adopted_at', 'atomic'] as const
@@ -110,7 +112,13 @@ export async function readLedgerSnapshot(
   schema?: string,
   bounded: <T>(read: (db: Kysely<any>) => Promise<T>) => Promise<T> = (read) => read(db),
 ): Promise<LedgerSnapshot> {
-  const { rows: first } = await sql<{ tables: TableRow[]; settings: [string, string][]; role: string; auth: string }>`
+  const { rows: first } = await sql<{
+    tables: TableRow[]
+    settings: [string, string][]
+    role: string
+    auth: string
+    pid: number
+  }>`
     select (select coalesce(json_agg(t order by t.schema, t.name), '[]') from (
       select n.nspname as schema, c.relname as name,
              array(select a.attname::text from pg_catalog.pg_attribute a
@@ -126,8 +134,8 @@ export async function readLedgerSnapshot(
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where c.relname in ('schema_versions', 'kysely_migration', 'kysely_migration_lock')
          and c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') t) as tables,
-           ${sql.raw(SESSION_STATE_COLUMNS)}`.execute(db)
-  const { tables, settings, role, auth } = first[0]!
+           ${sql.raw(SESSION_STATE_COLUMNS)}, pg_catalog.pg_backend_pid() as pid`.execute(db)
+  const { tables, settings, role, auth, pid: backendPid } = first[0]!
   const restoreSql = sessionRestoreSql(settings, role, auth)
   // A migration set's ledger (marked, in its ledgerSchema) belongs to that set alone; the
   // package's own ledgers are the unmarked ones, wherever they are.
@@ -166,7 +174,7 @@ export async function readLedgerSnapshot(
           ? 'its version column has no primary key or unique index (two migrators could record one version twice)'
           : undefined
   if (!ledger && !kysely)
-    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, otherSets })
+    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, otherSets, backendPid })
   const parts: string[] = []
   if (ledger && !shapeProblem)
     parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)
@@ -189,6 +197,7 @@ export async function readLedgerSnapshot(
     maxVersion,
     restoreSql,
     otherSets,
+    backendPid,
     shapeProblem: shapeProblem && `${home.ledger} cannot be used as the ledger: ${shapeProblem}`,
   })
 }

@@ -9,6 +9,7 @@ import {
   type BatchedFile,
   type RunLedger,
 } from './apply-migration.js'
+import { MigrationError } from '../errors/migration-error.js'
 import { ensureLedgersSql, readLedgerSnapshot, type LedgerSnapshot } from './ledger.js'
 import type { MigrationFile } from './migration-file.js'
 import { planMigrations, planSteps, type MigrationTarget, type PlannedStep } from './migration-plan.js'
@@ -25,6 +26,19 @@ export interface RunMigrationsOptions {
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
   /** Most consecutive transactional files in one round trip (each still its own transaction). */
   readonly maxBatchFiles?: number | undefined
+  /** Once aborted, no further file starts: the step it stops at fails with `INTERRUPTED`. */
+  readonly signal?: AbortSignal | undefined
+  /** Kept current for a watcher: the run's server process and the file(s) in flight. */
+  readonly session?: RunSession | undefined
+  /** Wraps each of the tool's own queries (not a file's statements), e.g. to bound its wait for an answer. */
+  readonly ownQuery?: (<T>(query: Promise<T>) => Promise<T>) | undefined
+}
+
+/** What a run is doing, written by {@link runMigrations} as it goes (read by whoever may cancel it). */
+export interface RunSession {
+  backendPid?: number | undefined
+  /** The file names in flight (a batch's, or one), empty between round trips. */
+  running: readonly string[]
 }
 
 /** What {@link runMigrations} did. */
@@ -54,9 +68,12 @@ export async function runMigrations(
   options: RunMigrationsOptions,
 ): Promise<RunOutcome> {
   // The tool's own reads and writes of the ledgers wait for a table lock no longer than a file may.
+  const own = options.ownQuery ?? ((query) => query)
   const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
-    withLockTimeout(db, options.limits?.lockTimeoutMs, body, { sameConnection: true })
-  const snapshot: LedgerSnapshot = await readLedgerSnapshot(db, options.schema, bounded)
+    own(withLockTimeout(db, options.limits?.lockTimeoutMs, body, { sameConnection: true }))
+  const snapshot: LedgerSnapshot = await own(readLedgerSnapshot(db, options.schema, bounded))
+  const session = options.session
+  if (session) session.backendPid = snapshot.backendPid
   const steps = planSteps(files, planMigrations(files, snapshot, options), options.target)
   const ledger: RunLedger = {
     rows: new Map(snapshot.rows.map((r) => [r.version, r])),
@@ -66,6 +83,10 @@ export async function runMigrations(
   }
   const versions = (): ReadonlySet<number> => new Set(ledger.rows.keys())
   if (steps.length === 0) return Object.freeze({ steps, events: [], versions: versions() })
+  const events: ApplyEvent[] = []
+  const interrupted = (step: PlannedStep<MigrationFile>): RunOutcome =>
+    Object.freeze({ steps, events, failed: step, error: interruption(step), versions: versions() })
+  if (options.signal?.aborted) return interrupted(steps[0]!)
   if (!snapshot.complete)
     await bounded((c) => sql.raw(ensureLedgersSql(snapshot.home, options.schema !== undefined)).execute(c))
 
@@ -75,13 +96,21 @@ export async function runMigrations(
     lastAt = Math.max(Date.now(), lastAt + 1)
     return new Date(lastAt).toISOString()
   }
-  const events: ApplyEvent[] = []
   const report = (event: ApplyEvent): void => {
     events.push(event)
     options.onApply?.(event)
   }
   const maxBatch = options.maxBatchFiles ?? DEFAULT_MAX_BATCH_FILES
+  const running = async <T>(names: readonly string[], body: Promise<T>): Promise<T> => {
+    if (session) session.running = names
+    try {
+      return await body
+    } finally {
+      if (session) session.running = []
+    }
+  }
   for (let i = 0; i < steps.length; ) {
+    if (options.signal?.aborted) return interrupted(steps[i]!)
     const batch: BatchedFile[] = []
     let bytes = 0
     for (let j = i; j < steps.length && batch.length < maxBatch && bytes < MAX_BATCH_BYTES; j++) {
@@ -92,9 +121,19 @@ export async function runMigrations(
     }
     if (batch.length > 1) {
       try {
-        const done = await applyUpBatch(db, batch, ledger, options.limits, report)
+        const names = batch.map((b) => b.file.fileName)
+        const done = await running(names, applyUpBatch(db, batch, ledger, options.limits, report))
         i += done
         if (done === batch.length) continue
+        // Aborted: the file it stopped at was canceled, not worth running again on its own.
+        if (options.signal?.aborted)
+          return Object.freeze({
+            steps,
+            events,
+            failed: steps[i],
+            error: interruption(steps[i]!, true),
+            versions: versions(),
+          })
       } catch (error) {
         // Could not even learn what committed (the connection is gone): stop here.
         return Object.freeze({ steps, events, failed: steps[i], error, versions: versions() })
@@ -105,10 +144,14 @@ export async function runMigrations(
     const step = steps[i]!
     try {
       const { file } = step
+      const sqlFile = step.action === 'revert' ? file.down! : file
       report(
-        step.action === 'revert'
-          ? await applyDown(db, file, file.down!, ledger, options.limits)
-          : await applyUp(db, file, ledger, options.limits, files, { timestamp: stamp() }),
+        await running(
+          [sqlFile.fileName],
+          step.action === 'revert'
+            ? applyDown(db, file, file.down!, ledger, options.limits)
+            : applyUp(db, file, ledger, options.limits, files, { timestamp: stamp() }),
+        ),
       )
       i++
     } catch (error) {
@@ -116,6 +159,17 @@ export async function runMigrations(
     }
   }
   return Object.freeze({ steps, events, versions: versions() })
+}
+
+function interruption(step: PlannedStep<MigrationFile>, canceled = false): MigrationError {
+  const { fileName } = step.action === 'revert' ? step.file.down! : step.file
+  return canceled
+    ? new MigrationError(
+        'INTERRUPTED',
+        `interrupted: ${fileName} was canceled on the server; its transaction rolled back, nothing of it was applied`,
+        { file: fileName },
+      )
+    : new MigrationError('INTERRUPTED', `interrupted before ${fileName} started`)
 }
 
 /** Most files in one batch (one round trip). */

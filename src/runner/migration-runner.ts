@@ -1,8 +1,11 @@
-import { PostgresAdapter, type Kysely } from 'kysely'
+import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID } from 'kysely/migration'
 
 import {
   DATABASE_URL_VARIABLES,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_LOCK_WAIT_TIMEOUT_MS,
+  connectTimeoutOf,
   embeddedBusyTimeoutMs,
   embeddedDataDir,
   withBoundedSessionMigrationLock,
@@ -35,7 +38,7 @@ import {
   type PlannedStep,
 } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
-import { runMigrations, type RunOutcome } from '../provider/run-migrations.js'
+import { runMigrations, type RunOutcome, type RunSession } from '../provider/run-migrations.js'
 import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
@@ -116,6 +119,15 @@ export interface MigrationRunnerOptions {
    * go in batches (one round trip for many files, each still its own transaction).
    */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
+  /**
+   * Stops the runner: once aborted, no further file starts, the statement running on the
+   * server is canceled (`pg_cancel_backend` from another connection) and its transaction
+   * rolled back, and the call throws a {@link MigrationRunError} with code `INTERRUPTED`
+   * whose results say what committed. A no-transaction file keeps the statements that had
+   * finished. The embedded database cannot be canceled mid-statement, nor a statement behind a
+   * transaction-mode pooler (its server session is not known): those stop between files.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 /**
@@ -149,6 +161,8 @@ export class MigrationRunner {
   #source: DatabaseUrlSource | 'db' = 'db'
   #lock: MigrationLockKind | 'given' = 'given'
   #sessionLockTimeoutMs: number | undefined
+  #sever: (() => void) | undefined
+  #session: RunSession | undefined
 
   constructor(options: MigrationRunnerOptions = {}) {
     this.#props = Object.freeze({ ...options })
@@ -184,6 +198,23 @@ export class MigrationRunner {
    */
   get lock(): MigrationLockKind | 'given' {
     return this.#lock
+  }
+
+  /**
+   * The files a run has in flight on the server and its server process (unknown behind a
+   * transaction-mode pooler), while `migrate()`, `down()` or `migrateTo()` is applying them;
+   * undefined otherwise.
+   */
+  get inFlight(): { readonly files: readonly string[]; readonly backendPid: number | undefined } | undefined {
+    const session = this.#session
+    return session?.running.length
+      ? Object.freeze({ files: session.running, backendPid: this.#backendPid(session) })
+      : undefined
+  }
+
+  /** The run's server process, when it is the one running its files (not behind a pooler, not in-process). */
+  #backendPid(session: RunSession): number | undefined {
+    return this.#lock === 'transaction' || this.#source === 'embedded' ? undefined : session.backendPid
   }
 
   /** Reads and validates the files without touching any database (throws on the first problem). */
@@ -292,6 +323,7 @@ export class MigrationRunner {
             migrationFolder,
             log: () => {},
             lockTimeoutMs: this.#props.lockTimeoutMs,
+            signal: this.#props.signal,
           })
           try {
             await shadow.migrate()
@@ -338,6 +370,7 @@ export class MigrationRunner {
           migrationFolder: this.migrationFolder,
           log: () => {},
           lockTimeoutMs: this.#props.lockTimeoutMs,
+          signal: this.#props.signal,
         }))
       const close = async (): Promise<void> => {
         await scratch?.close()
@@ -374,6 +407,7 @@ export class MigrationRunner {
     this.#db = undefined
     this.#close = undefined
     this.#sessionLockTimeoutMs = undefined
+    this.#sever = undefined
     if (db) await db.catch(() => {})
     await close?.()
   }
@@ -393,8 +427,16 @@ export class MigrationRunner {
     const adapter = db.getExecutor().adapter
     const lock = Object.freeze({ lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID })
     let outcome: RunOutcome | undefined
+    const session: RunSession = { running: [] }
+    const signal = this.#props.signal
+    // The lock's own wait is bounded (lockWaitTimeoutMs); its queries get an answer bound on top.
+    const lockWaitMs = this.#props.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS
     const underLock = async (conn: Kysely<any>): Promise<void> => {
-      await adapter.acquireMigrationLock(conn, lock)
+      await this.#answered(
+        adapter.acquireMigrationLock(conn, lock),
+        this.#answerBoundMs(lockWaitMs > 0 ? lockWaitMs : -1),
+        'the migration lock request',
+      )
       try {
         outcome = await runMigrations(conn, files, {
           target,
@@ -408,17 +450,24 @@ export class MigrationRunner {
           // A caller watching progress hears of each file as it commits: one file per round
           // trip (still with both ledgers in it). Without one (an app's boot), files go in batches.
           maxBatchFiles: this.#props.onApply ? 1 : undefined,
+          signal,
+          session,
+          ownQuery: (query) => this.#answered(query),
         })
       } finally {
-        await adapter.releaseMigrationLock(conn, lock)
+        await this.#answered(adapter.releaseMigrationLock(conn, lock))
       }
     }
     let failure: unknown
+    this.#session = session
     try {
       // One session for the lock and the files, as Kysely's Migrator does.
-      await (db.isTransaction ? underLock(db) : db.connection().execute(underLock))
+      const run = db.isTransaction ? underLock(db) : db.connection().execute(underLock)
+      await (signal ? this.#cancelOnAbort(db, run, session, signal) : run)
     } catch (error) {
       failure = error
+    } finally {
+      this.#session = undefined
     }
     if (!outcome) throw new MigrationRunError(this.#wrap(failure), [])
     const done: RunOutcome = outcome
@@ -456,7 +505,9 @@ export class MigrationRunner {
         done.error !== undefined && failed && !(done.error instanceof MigrationError)
           ? toMigrationError(done.error, failed.file.fileName)
           : error
-      throw new MigrationRunError(this.#wrap(named), results)
+      const wrapped = this.#wrap(named)
+      const atomic = results.find((r) => r.status === 'failed')?.atomic ?? true
+      throw new MigrationRunError(signal?.aborted ? interrupted(wrapped, atomic) : wrapped, results)
     }
     // The ledger as read under the lock (with what another migrator applied while this one
     // waited for it), plus this run's files.
@@ -464,11 +515,82 @@ export class MigrationRunner {
     return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
   }
 
+  /**
+   * Waits for a run; once `signal` aborts, cancels the statement the run's server process is
+   * running (from another connection) and waits for the rollback no longer than
+   * {@link INTERRUPT_GRACE_MS}. A run still waiting for the migration lock (nothing of it on
+   * the server yet) is dropped at once, its sockets destroyed.
+   */
+  #cancelOnAbort(db: Kysely<any>, run: Promise<void>, session: RunSession, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const giveUp = (reason: string): void => {
+        this.#sever?.()
+        reject(new MigrationError('INTERRUPTED', reason))
+      }
+      const onAbort = (): void => {
+        const pid = session.backendPid
+        if (pid === undefined) {
+          giveUp('interrupted while waiting for the migration lock; no file ran')
+          return
+        }
+        const files = session.running.join(', ')
+        // Behind a transaction-mode pooler each transaction may run on another server session:
+        // the pid read first need not be the file's, and canceling it could hit another client.
+        const known = this.#backendPid(session) !== undefined
+        if (files && known) sql`select pg_catalog.pg_cancel_backend(${pid})`.execute(db).catch(() => {})
+        const where = known ? `, backend pid ${pid}` : this.#lock === 'transaction' ? ' (through the pooler)' : ''
+        timer = setTimeout(
+          () =>
+            giveUp(
+              `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}: ` +
+                `${files || 'its last statement'} may still be running on the server${where}`,
+            ),
+          INTERRUPT_GRACE_MS,
+        )
+      }
+      const done = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+      }
+      run.finally(done).then(resolve, reject)
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
   /** Runs the runner's own bookkeeping queries under its lock timeout (see `lockTimeoutMs`). */
   #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
     const ms = this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
     // On a direct URL the runner opened, every session starts with this lock_timeout already.
-    return withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === Math.max(0, Math.trunc(ms)) })
+    return this.#answered(
+      withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === Math.max(0, Math.trunc(ms)) }),
+    )
+  }
+
+  /**
+   * Bounds the wait for the answer to one of the tool's own queries (not a file's statements,
+   * which may rightly run for hours): `lockTimeoutMs` plus {@link ANSWER_MARGIN_MS} by default.
+   * Past it the server or the network counts as gone: every socket of the runner is destroyed
+   * (so nothing stays stuck behind the query) and the call fails with CONNECTION_FAILED.
+   * Unbounded when `lockTimeoutMs` is 0, and for the embedded database (in this process).
+   */
+  #answered<T>(query: Promise<T>, ms = this.#answerBoundMs(0), what = "the migration tool's own query"): Promise<T> {
+    if (ms <= 0 || this.#source === 'embedded') return query
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#sever?.()
+        const reason = `no answer within ${ms} ms to ${what}: the server or the network stopped responding, so the connection was closed`
+        reject(new MigrationError('CONNECTION_FAILED', reason, { cause: new Error(reason) }))
+      }, ms)
+      query.then(resolve, reject).finally(() => clearTimeout(timer))
+    })
+  }
+
+  /** How long to wait for an answer that may first wait `waitMs` on the server; 0: forever. */
+  #answerBoundMs(waitMs: number): number {
+    const lock = this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+    return lock > 0 && waitMs >= 0 ? Math.max(lock, waitMs) + ANSWER_MARGIN_MS : 0
   }
 
   #connect(): Promise<Kysely<any>> {
@@ -507,6 +629,7 @@ export class MigrationRunner {
       this.#lock = target.lock
       this.#sessionLockTimeoutMs = target.sessionLockTimeoutMs
       this.#close = () => target.close()
+      this.#sever = () => target.sever()
       // Say which setting chose the database: with four variables, the wrong one can win.
       const log =
         this.#props.announce === false
@@ -529,11 +652,28 @@ export class MigrationRunner {
     else process.stderr.write(`${line}\n`)
   }
 
-  /** Runs a database call, turning connection failures into a redacted CONNECTION_FAILED. */
+  /**
+   * Runs a database call, turning connection failures into a redacted CONNECTION_FAILED; once
+   * `signal` aborts, gives up on it at once with `INTERRUPTED` (it only reads).
+   */
   async #guard<T>(call: () => Promise<T>): Promise<T> {
+    const signal = this.#props.signal
     try {
-      return await call()
+      if (!signal) return await call()
+      signal.throwIfAborted()
+      return await new Promise<T>((resolve, reject) => {
+        const onAbort = (): void => {
+          this.#sever?.()
+          reject(new MigrationError('INTERRUPTED', 'interrupted; nothing was written'))
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        call()
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener('abort', onAbort))
+      })
     } catch (error) {
+      if (signal?.aborted && !(error instanceof MigrationError))
+        throw new MigrationError('INTERRUPTED', 'interrupted; nothing was written')
       throw this.#wrap(error)
     }
   }
@@ -544,6 +684,7 @@ export class MigrationRunner {
       urlOption: this.#props.url,
       env: this.#props.env ?? process.env,
       source: this.#source,
+      connectTimeoutMs: this.#props.connectTimeoutMs,
     })
   }
 }
@@ -567,6 +708,30 @@ function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number | undefined): Ky
   const adapter = db.getExecutor().adapter
   if (adapter.constructor !== PostgresAdapter) return db
   return withBoundedSessionMigrationLock(db, { waitTimeoutMs })
+}
+
+/**
+ * How much longer than `lockTimeoutMs` the runner waits for the answer to one of its own
+ * queries before it counts the connection as dead (a stalled server, a stuck proxy).
+ */
+export const ANSWER_MARGIN_MS = 10_000
+
+/** How long an interrupted run waits for the server to roll back the canceled statement. */
+export const INTERRUPT_GRACE_MS = 10_000
+
+/**
+ * An interrupted run's error: where the canceled statement was, and what of its file stayed
+ * (nothing of an atomic file; a no-transaction file's statements before that line).
+ */
+function interrupted(error: MigrationError, atomic: boolean): MigrationError {
+  if (error.code === 'INTERRUPTED') return error
+  const { file, line, column } = error
+  const at = line === undefined ? '' : ` at line ${line}`
+  const kept = atomic
+    ? 'its transaction rolled back, nothing of it was applied'
+    : `it is not atomic (-- wukong:no-transaction): its statements before line ${line ?? '?'} committed, and it is not recorded as applied`
+  const reason = file ? `interrupted: ${file} was canceled on the server${at}; ${kept}` : `interrupted: ${error.reason}`
+  return new MigrationError('INTERRUPTED', reason, { file, line, column, sqlState: error.sqlState, cause: error })
 }
 
 const DONE = { apply: 'applied', adopt: 'adopted', heal: 'healed', revert: 'reverted' } as const

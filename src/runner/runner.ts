@@ -76,6 +76,11 @@ export class MigrationRunner {
     return this.#loaded?.lock ?? this.#lock
   }
 
+  /** The files a run has on the server now, and its backend when that is known (to name after a second Ctrl-C). */
+  get inFlight(): RunnerEngine['inFlight'] {
+    return this.#loaded?.inFlight
+  }
+
   /** Reads and validates the files without touching any database (throws on the first problem). */
   verify(): Promise<readonly MigrationFile[]> {
     return this.#provider.loadFiles()
@@ -161,7 +166,8 @@ export class MigrationRunner {
    */
   async #upToDate(): Promise<MigrateResult | undefined> {
     const props = this.#props
-    if (this.#engine || props.db || props.embedded === true || (props.driver && props.driver !== 'pg')) return undefined
+    if (this.#engine || props.db || props.embedded === true || props.signal?.aborted) return undefined
+    if (props.driver && props.driver !== 'pg') return undefined
     const env = props.env ?? process.env
     let resolved: ReturnType<typeof resolveDatabaseUrl>
     try {
@@ -182,7 +188,7 @@ export class MigrationRunner {
         client = await pool.connect()
       } catch (error) {
         if (timeoutMs === 0 || performance.now() - started < timeoutMs) return undefined
-        throw wrapRunError(error, { url, urlOption: props.url, env, source })
+        throw wrapRunError(error, { url, urlOption: props.url, env, source, connectTimeoutMs: props.connectTimeoutMs })
       }
       try {
         this.#source = source

@@ -1,4 +1,5 @@
 import { DATABASE_URL_VARIABLES, type DatabaseUrlSource } from '../connect/resolve-database-url.js'
+import { connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS } from '../connect/pg-config.js'
 import { redact, urlSecrets } from '../connect/redact.js'
 import { asError, thrownText } from '../connect/thrown-text.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
@@ -11,6 +12,7 @@ export interface WrapContext {
   readonly urlOption: string | undefined
   readonly env: NodeJS.ProcessEnv
   readonly source: DatabaseUrlSource | 'db'
+  readonly connectTimeoutMs?: number | undefined
 }
 
 /**
@@ -27,7 +29,10 @@ export function wrapRunError(error: unknown, context: WrapContext): MigrationErr
     const { file, line, column, sqlState } = error
     return new MigrationError(error.code, redact(error.reason, secrets), { file, line, column, sqlState })
   }
-  const message = redact(thrownText(error), secrets)
+  // pg's words for its connect timeout name neither the bound nor the phase.
+  const message = /due to connection timeout|timeout expired/i.test(thrownText(error))
+    ? `no answer within ${connectTimeoutOf(url ?? '', context.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)} ms while connecting and logging in (connect timeout)`
+    : redact(thrownText(error), secrets)
   const code = errorCode(error)
   const sqlState = sqlStateOf(error)
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
@@ -48,14 +53,14 @@ export function wrapRunError(error: unknown, context: WrapContext): MigrationErr
   const reason = connectionFailedReason({ where, url: url ? redact(url, secrets) : undefined, reason: message, lost })
   return new MigrationError('CONNECTION_FAILED', reason, {
     sqlState: lost ? sqlState : undefined,
-    cause: redactedCause(error, secrets),
+    cause: redactedCause(error, secrets, message),
   })
 }
 
 /** Always an Error with readable text, whatever the driver threw (PGlite may throw objects). */
-function redactedCause(thrown: unknown, secrets: readonly string[]): Error {
+function redactedCause(thrown: unknown, secrets: readonly string[], message?: string): Error {
   const error = asError(thrown)
-  const copy = new Error(redact(error.message, secrets))
+  const copy = new Error(message ?? redact(error.message, secrets))
   copy.name = error.name
   // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.
   const code = errorCode(error)

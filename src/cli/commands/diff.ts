@@ -1,4 +1,4 @@
-import { dropOpenShadowDatabases, type SchemaDiff } from '../../schema-diff/index.js'
+import type { SchemaDiff } from '../../schema-diff/index.js'
 import { printHeader, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
 import { differenceLines, differenceTally } from '../diff-printer.js'
 import { EXIT } from '../exit-codes.js'
@@ -9,7 +9,7 @@ export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   let result: SchemaDiff
   try {
     const shadowUrl = ctx.args.shadowUrl
-    result = await withShadowCleanupOnSignal(() => withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl })))
+    result = await withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl }))
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: diffFields(), error }
   }
@@ -27,22 +27,6 @@ function diffFields(r?: SchemaDiff) {
     editedFiles: r?.editedFiles ?? [],
     differences: r?.differences ?? [],
     shadow: r?.shadow,
-  }
-}
-
-/** A Ctrl-C or a CI job's SIGTERM must not leave shadow databases behind on the server. */
-export async function withShadowCleanupOnSignal<T>(body: () => Promise<T>): Promise<T> {
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
-    const handler = (): void => {
-      void dropOpenShadowDatabases().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
-    }
-    process.once(signal, handler)
-    return [signal, handler] as const
-  })
-  try {
-    return await body()
-  } finally {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler)
   }
 }
 

@@ -70,7 +70,7 @@ export async function runCommand(
         error,
         // After the error block, so it is the last line a person sees.
         trailer: out.out.red(
-          `${verb === 'migrate' ? 'Migration' : 'Revert'} failed: ${countsLine(error.results)} in ${formatDuration(performance.now() - started)}${after}.`,
+          `${verb === 'migrate' ? 'Migration' : 'Revert'} failed: ${countsLine(error.results) || 'no file ran'} in ${formatDuration(performance.now() - started)}${after}.`,
         ),
       }
     }

@@ -4,14 +4,13 @@ import { type CliErrorJson, describeError } from '../describe-error.js'
 import { differenceLines } from '../diff-printer.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, plural } from '../format.js'
-import { withShadowCleanupOnSignal } from './diff.js'
 
 export async function verifyRoundTripCommand(ctx: CommandContext): Promise<CommandResult> {
   let report: RoundTripReport
   const shadowUrl = ctx.args.shadowUrl
   try {
-    report = await withShadowCleanupOnSignal(() =>
-      withRunner(ctx, {}, (runner) => runner.verifyRoundTrip({ shadowUrl, requireDown: ctx.args.requireDown })),
+    report = await withRunner(ctx, {}, (runner) =>
+      runner.verifyRoundTrip({ shadowUrl, requireDown: ctx.args.requireDown }),
     )
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: { roundtrip: { ok: false, files: [] } }, error }
