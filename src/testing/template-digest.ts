@@ -9,14 +9,10 @@ import { scanMigrationFolder } from '../provider/read-migration-folder.js'
 // or the package version changing (e.g. the provider writes its ledger differently).
 const TEMPLATE_FORMAT = 1
 
-/** The last digest per folder, with the file stats it was computed from. */
 const lastScan = new Map<string, { readonly stats: string; readonly digest: string }>()
 
-// A digest of what a template built from `folder` holds (every migration file's checksum, ups
-// and downs, the package version and the template format), cheap when nothing changed: the
-// folder's entries are stat'ed, and the files are read again only when a name, size, time or
-// inode differs from the last call. So a long-lived test process (`vitest --watch`) sees a file
-// added, edited or removed since it started.
+// Of what a template built from `folder` holds; cheap when nothing changed (a stat per file),
+// so a long-lived process (`vitest --watch`) sees every file added, edited or removed.
 export function migrationDigest(folder: string): string {
   const stats = folderStats(folder)
   const last = lastScan.get(folder)
@@ -33,8 +29,7 @@ export function migrationDigest(folder: string): string {
   return digest
 }
 
-// Names, sizes, nanosecond mtimes and inodes of the folder's entries (links followed);
-// undefined when the folder cannot be listed, so that the scan reports why.
+// Undefined when the folder cannot be listed, so that the scan reports why.
 function folderStats(folder: string): string | undefined {
   try {
     const root = realpathSync(folder)
@@ -56,7 +51,7 @@ function folderStats(folder: string): string | undefined {
 
 let version: string | undefined
 
-// The version in the package.json nearest above this module (src/testing/ or dist/ alike).
+// The nearest package.json above: src/testing/ or dist/ alike.
 function packageVersion(): string {
   if (version !== undefined) return version
   version = ''
