@@ -69,19 +69,10 @@ export function codeForServerError(sqlState: string | undefined, message: string
   if (sqlState === SQLSTATE.QUERY_CANCELED) return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
   if (sqlState === SQLSTATE.INSUFFICIENT_PRIVILEGE) return 'PERMISSION_DENIED'
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return 'READ_ONLY_DATABASE'
-  if (
-    (sqlState === SQLSTATE.FEATURE_NOT_SUPPORTED || sqlState === SQLSTATE.UNDEFINED_FILE) &&
-    /extension/i.test(message)
-  )
-    return 'MISSING_EXTENSION'
-  if (
-    sqlState.startsWith('08') ||
-    sqlState === SQLSTATE.ADMIN_SHUTDOWN ||
-    sqlState === SQLSTATE.CRASH_SHUTDOWN ||
-    sqlState === SQLSTATE.CANNOT_CONNECT_NOW
-  )
-    return 'CONNECTION_FAILED'
-  return 'MIGRATION_FAILED'
+  const noExtension = [SQLSTATE.FEATURE_NOT_SUPPORTED, SQLSTATE.UNDEFINED_FILE] as string[]
+  if (noExtension.includes(sqlState) && /extension/i.test(message)) return 'MISSING_EXTENSION'
+  const shutdown = [SQLSTATE.ADMIN_SHUTDOWN, SQLSTATE.CRASH_SHUTDOWN, SQLSTATE.CANNOT_CONNECT_NOW] as string[]
+  return sqlState.startsWith('08') || shutdown.includes(sqlState) ? 'CONNECTION_FAILED' : 'MIGRATION_FAILED'
 }
 
 // Replaying a file statement by statement to find the failing line is pointless after a timeout, a

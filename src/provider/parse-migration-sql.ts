@@ -98,41 +98,34 @@ export async function parseMigrationSql(
       relations: relationsOf(node),
       ...(kind === 'IndexStmt' && node['concurrent'] ? { concurrentIndex: concurrentIndexOf(node) } : {}),
     })
+    const fail = (code: MigrationErrorCode, message: string): MigrationError =>
+      errorAt(code, text, file, start, message)
     const copy = copyWithClient(kind, node)
     if (copy) {
-      throw errorAt(
+      throw fail(
         'UNSUPPORTED_STATEMENT',
-        text,
-        file,
-        start,
         `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`,
       )
     }
 
     if (kind === 'TransactionStmt') {
-      throw errorAt(
+      throw fail(
         'TRANSACTION_CONTROL',
-        text,
-        file,
-        start,
         `transaction control (${firstWords(text, start)}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`,
       )
     }
     const needsNoTransaction = nonTransactionalReason(kind, node)
     if (needsNoTransaction && transactional) {
-      throw errorAt(
+      throw fail(
         'NON_TRANSACTIONAL_STATEMENT',
-        text,
-        file,
-        start,
         `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`,
       )
     }
     const [hazard] = findHazards(raw.stmt, { version, direction, ownTimeouts })
     createsTemporary ||= createsTemporaryObjects(raw.stmt)
-    if (hazard) throw errorAt(hazard.code, text, file, start, hazardMessage(hazard, version, direction))
+    if (hazard) throw fail(hazard.code, hazardMessage(hazard, version, direction))
     if (kind === 'InsertStmt' && isLedgerTable(node['relation'])) {
-      ledgerInserts.push(readLedgerInsert(node, text, file, version, start, rangeEnd))
+      ledgerInserts.push(readLedgerInsert(node, version, start, rangeEnd, fail))
     }
   }
   if (statements.length === 0) {
@@ -215,23 +208,19 @@ function nonTransactionalReason(kind: string, node: Node): string | undefined {
       })
       return detach ? 'DETACH PARTITION CONCURRENTLY' : undefined
     }
-    case 'CreatedbStmt':
-      return 'CREATE DATABASE'
-    case 'DropdbStmt':
-      return 'DROP DATABASE'
-    case 'CreateTableSpaceStmt':
-      return 'CREATE TABLESPACE'
-    case 'DropTableSpaceStmt':
-      return 'DROP TABLESPACE'
-    case 'AlterSystemStmt':
-      return 'ALTER SYSTEM'
-    case 'CreateSubscriptionStmt':
-      return 'CREATE SUBSCRIPTION'
-    case 'DropSubscriptionStmt':
-      return 'DROP SUBSCRIPTION'
     default:
-      return undefined
+      return NEVER_IN_TRANSACTION[kind]
   }
+}
+
+const NEVER_IN_TRANSACTION: Readonly<Record<string, string>> = {
+  CreatedbStmt: 'CREATE DATABASE',
+  DropdbStmt: 'DROP DATABASE',
+  CreateTableSpaceStmt: 'CREATE TABLESPACE',
+  DropTableSpaceStmt: 'DROP TABLESPACE',
+  AlterSystemStmt: 'ALTER SYSTEM',
+  CreateSubscriptionStmt: 'CREATE SUBSCRIPTION',
+  DropSubscriptionStmt: 'DROP SUBSCRIPTION',
 }
 
 function copyWithClient(kind: string, node: Node): string | undefined {
@@ -266,11 +255,10 @@ function isLedgerTable(relation: unknown): boolean {
 
 function readLedgerInsert(
   node: Node,
-  text: string,
-  file: string,
   version: number,
   start: number,
   end: number,
+  fail: (code: MigrationErrorCode, message: string) => MigrationError,
 ): LedgerInsert {
   const cols = ((node['cols'] as { ResTarget?: { name?: string } }[] | undefined) ?? []).map((c) => c.ResTarget?.name)
   const versionIndex = cols.length ? cols.indexOf('version') : 0
@@ -278,13 +266,7 @@ function readLedgerInsert(
   const select = (node['selectStmt'] as { SelectStmt?: Node } | undefined)?.SelectStmt
   const rows = (select?.['valuesLists'] as { List?: { items?: Node[] } }[] | undefined) ?? []
   const wrong = (what: string): MigrationError =>
-    errorAt(
-      'WRONG_LEDGER_VERSION',
-      text,
-      file,
-      start,
-      `${what}; a file may record only its own version (${version}) in schema_versions`,
-    )
+    fail('WRONG_LEDGER_VERSION', `${what}; a file may record only its own version (${version}) in schema_versions`)
   if (versionIndex === -1 || rows.length !== 1) {
     throw wrong('this schema_versions INSERT does not insert exactly one VALUES row with a literal version')
   }

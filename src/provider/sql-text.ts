@@ -22,12 +22,9 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
   const text = (raw.startsWith(BOM) ? raw.slice(1) : raw).replace(/\r\n/g, '\n')
   const nul = text.indexOf('\0')
   if (nul !== -1) {
-    const { line, column } = lineColumnAt(text, nul)
-    throw new MigrationError('NUL_BYTE', `the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`, {
-      file,
-      line,
-      column,
-    })
+    const at = lineColumnAt(text, nul)
+    const message = `the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`
+    throw new MigrationError('NUL_BYTE', message, { file, ...at })
   }
   return text
 }
