@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url'
  * new SqlFileMigrationProvider({ migrationFolder: DEFAULT_MIGRATION_FOLDER })
  * ```
  */
-export const DEFAULT_MIGRATION_FOLDER: string = packageMigrationFolder(dirname(fileURLToPath(import.meta.url)))
+export const DEFAULT_MIGRATION_FOLDER: string = join(packageRoot(), 'migrations')
 
 // The nearest package.json, from src/provider/, dist/ or dist/chunks/ alike; path functions, not
 // `new URL(…, import.meta.url)`, which bundlers resolve as an asset.
-function packageMigrationFolder(here: string): string {
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
   for (let dir = here, depth = 0; depth < 4; dir = dirname(dir), depth++) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'migrations')
+    if (existsSync(join(dir, 'package.json'))) return dir
   }
-  return join(here, '..', '..', 'migrations')
+  return join(here, '..', '..')
 }

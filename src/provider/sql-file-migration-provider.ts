@@ -95,11 +95,8 @@ export class SqlFileMigrationProvider implements MigrationProvider {
         up: async (db) => this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits, files)),
         // Always defined: Kysely's Migrator skips a missing down() and still forgets the file.
         down: async (db) => {
-          if (!down) {
-            throw new MigrationError('NO_DOWN_FILE', `cannot revert: no .down.sql file (write ${file.name}.down.sql)`, {
-              file: file.fileName,
-            })
-          }
+          const message = `cannot revert: no .down.sql file (write ${file.name}.down.sql)`
+          if (!down) throw new MigrationError('NO_DOWN_FILE', message, { file: file.fileName })
           this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
         },
       }

@@ -235,15 +235,7 @@ function searchBody(body: string, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
   const text = body.replace(/--[^\r\n]*/g, ' ')
   const tables = LEDGER_TABLES.join('|')
-  const verbs = [
-    String.raw`insert\s+into`,
-    'update',
-    String.raw`delete\s+from`,
-    String.raw`truncate(?:\s+table)?`,
-    String.raw`alter\s+table(?:\s+if\s+exists)?`,
-    String.raw`drop\s+table(?:\s+if\s+exists)?`,
-    'copy',
-  ].join('|')
+  const verbs = String.raw`insert\s+into|update|delete\s+from|truncate(?:\s+table)?|alter\s+table(?:\s+if\s+exists)?|drop\s+table(?:\s+if\s+exists)?|copy`
   const write = new RegExp(String.raw`\b(${verbs})\s+(?:only\s+)?(?:"?\w+"?\.)?"?(${tables})"?\b`, 'i')
   const w = write.exec(text)
   if (w) {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 
+import { packageRoot } from '../provider/package-migration-folder.js'
 import { scanMigrationFolder } from '../provider/read-migration-folder.js'
 
 // Part of every digest: bump it when what a template holds changes without a migration file
@@ -51,19 +51,14 @@ function folderStats(folder: string): string | undefined {
 
 let version: string | undefined
 
-// The nearest package.json above: src/testing/ or dist/ alike.
 function packageVersion(): string {
   if (version !== undefined) return version
   version = ''
-  for (let dir = dirname(fileURLToPath(import.meta.url)), depth = 0; depth < 4; dir = dirname(dir), depth++) {
-    const file = join(dir, 'package.json')
-    if (!existsSync(file)) continue
-    try {
-      version = String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? '')
-    } catch {
-      // An unreadable package.json leaves the version out of the digest; the files still count.
-    }
-    break
+  try {
+    const file = join(packageRoot(), 'package.json')
+    version = String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? '')
+  } catch {
+    // Without a readable package.json the version is left out of the digest; the files still count.
   }
   return version
 }
