@@ -15,12 +15,7 @@ export interface MigrationFileHead {
   readonly down?: MigrationDownFileHead
 }
 
-export interface MigrationDownFileHead {
-  readonly fileName: string
-  readonly path: string
-  readonly text: string
-  readonly checksum: string
-}
+export type MigrationDownFileHead = Pick<MigrationFileHead, 'fileName' | 'path' | 'text' | 'checksum'>
 
 /**
  * One validated and parsed `NNN_descriptive_name.sql` file, with its optional `.down.sql`.

@@ -124,7 +124,9 @@ export async function parseMigrationSql(
     const [hazard] = findHazards(raw.stmt, { version, direction, ownTimeouts })
     createsTemporary ||= createsTemporaryObjects(raw.stmt)
     if (hazard) throw fail(hazard.code, hazardMessage(hazard, version, direction))
-    if (kind === 'InsertStmt' && isLedgerTable(node['relation'])) {
+    // In any schema: the ledger lives where it was created.
+    const target = (node['relation'] as { relname?: string } | undefined)?.relname
+    if (kind === 'InsertStmt' && target === 'schema_versions') {
       ledgerInserts.push(readLedgerInsert(node, version, start, rangeEnd, fail))
     }
   }
@@ -246,11 +248,6 @@ function concurrentIndexOf(node: Node): ConcurrentIndex {
     ...(relation.schemaname ? { schema: relation.schemaname } : {}),
     table: `${schema}${quoteIdent(relation.relname)}`,
   })
-}
-
-function isLedgerTable(relation: unknown): boolean {
-  // In any schema: the ledger lives where it was created, not necessarily in public.
-  return (relation as { relname?: string } | undefined)?.relname === 'schema_versions'
 }
 
 function readLedgerInsert(

@@ -46,15 +46,11 @@ export class ClonePool {
   async acquire(): Promise<PooledClone> {
     const template = await this.#options.template()
     for (;;) {
-      if (this.#closed)
-        throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
+      if (this.#closed) throw closedError()
       if (this.#queue.length === 0) this.#startOne()
       const next = this.#queue.shift()!
       // Refill only once this one is made: a failing server does not set off a stream of failures.
-      next.then(
-        () => this.#fill(),
-        () => {},
-      )
+      next.then(() => this.#fill(), ignore)
       const clone = await next
       if (clone.template === template) return clone
       this.release(clone)
@@ -147,7 +143,7 @@ export class ClonePool {
     if (this.#closed) {
       await endPool(pool, timeoutMs)
       await this.#drop(name)
-      throw new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
+      throw closedError()
     }
     return Object.freeze({ name, template, url, pool })
   }
@@ -160,10 +156,7 @@ export class ClonePool {
   }
 
   #track(work: Promise<unknown>): void {
-    const done: Promise<void> = work.then(
-      () => undefined,
-      () => undefined,
-    )
+    const done: Promise<void> = work.then(ignore, ignore)
     this.#background.add(done)
     void done.then(() => this.#background.delete(done))
   }
@@ -212,6 +205,11 @@ async function withAdmin<T>(adminUrl: string, timeoutMs: number, body: (admin: p
     await admin.end().catch(() => {})
   }
 }
+
+const ignore = (): void => {}
+
+const closedError = (): Error =>
+  new Error('createTestDatabase: the pool of test databases is closed (closeTestDatabases() was called)')
 
 const RELEASE_WAIT_MS = 10_000
 

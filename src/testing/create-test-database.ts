@@ -12,10 +12,10 @@ import { reapAtExit } from './exit-reaper.js'
 import { BUILDING_PREFIX, cloneName, currentOwner } from './owner-marker.js'
 import { migrationDigest } from './template-digest.js'
 import {
-  connectClient,
   pglitePool,
   resolveTestServer,
   withDatabase,
+  withClient,
   type TestServer,
   type TestTier,
 } from './test-server.js'
@@ -155,8 +155,7 @@ export async function dropTestTemplates(): Promise<string[]> {
   if (!server.adminUrl) return []
   await closeTestDatabases()
   templates.clear()
-  const admin = await connectClient(server.adminUrl)
-  try {
+  return withClient(server.adminUrl, async (admin) => {
     const { rows } = await admin.query<{ datname: string }>(
       `select datname from pg_database where datname like 'wk\\_template\\_%' or datname like 'wk\\_building\\_%'`,
     )
@@ -165,9 +164,7 @@ export async function dropTestTemplates(): Promise<string[]> {
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`)
     }
     return rows.map((r) => r.datname)
-  } finally {
-    await admin.end()
-  }
+  })
 }
 
 const templates = new Map<string, { readonly digest: string; readonly made: Promise<string> }>()
@@ -252,8 +249,7 @@ async function cloneTemplate(
 export async function closeTestDatabases(): Promise<void> {
   const pools = [...clonePools.values()]
   clonePools.clear()
-  const pending = [...sweeps.values()]
-  await Promise.all([...pools.map((p) => p.close()), ...pending])
+  await Promise.all([...pools.map((p) => p.close()), ...sweeps.values()])
 }
 
 // Checked on every call, so a long-lived process never clones a template of files since changed.
@@ -298,8 +294,7 @@ function registerExitHooks(): void {
 
 async function ensureTemplate(adminUrl: string, folder: string, digest: string): Promise<string> {
   const name = `wk_template_${digest}`
-  const admin = await connectClient(adminUrl)
-  try {
+  return withClient(adminUrl, async (admin) => {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
     if (exists.rowCount) return name
     // Published by renaming, so no process clones a half-migrated template; the owner marker
@@ -333,9 +328,7 @@ async function ensureTemplate(adminUrl: string, folder: string, digest: string):
     }
     await admin.query(`ALTER DATABASE ${quoteIdent(name)} WITH IS_TEMPLATE true`)
     return name
-  } finally {
-    await admin.end()
-  }
+  })
 }
 
 const pgliteTemplates = new Map<string, { readonly digest: string; readonly made: Promise<Blob> }>()

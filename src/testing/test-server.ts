@@ -122,7 +122,7 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
     async createDatabase(options: { template?: string; name?: string } = {}) {
       const name = options.name ?? `wk_test_${randomBytes(6).toString('hex')}`
       const template = options.template ? ` TEMPLATE ${quoteIdent(options.template)}` : ''
-      await adminQuery(adminUrl, `CREATE DATABASE ${quoteIdent(name)}${template}`)
+      await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}${template}`))
       const url = withDatabase(adminUrl, name)
       // GuardedPool: destroy() returns once the server closed its connections, so the DROP ends none of ours.
       const db = new Kysely<any>({
@@ -134,19 +134,19 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
         db,
         async destroy() {
           await db.destroy()
-          await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
+          await withClient(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`))
         },
       })
     },
   })
 }
 
-async function adminQuery(adminUrl: string, statement: string): Promise<void> {
-  const admin = await connectClient(adminUrl)
+export async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(url)
   try {
-    await admin.query(statement)
+    return await body(client)
   } finally {
-    await admin.end()
+    await client.end()
   }
 }
 
