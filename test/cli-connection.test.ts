@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { quoteIdent } from '../src/provider/sql-text.js'
 import {
   connectClient,
-  quoteIdent,
   resolveTestServer,
   withDatabase,
   type TestDatabaseHandle,

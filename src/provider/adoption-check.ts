@@ -1,16 +1,14 @@
 import { sql, type Kysely } from 'kysely'
-import { loadSqlParser } from './sql-parser.js'
 
-import { literal } from './sql-text.js'
+import { loadSqlParser } from './sql-parser.js'
+import { literal, quoteIdent } from './sql-text.js'
 import { MigrationError } from '../errors/migration-error.js'
 import type { MigrationFile } from './migration-file.js'
 
-/** A table, column or index a migration file creates. */
 export interface CreatedObject {
   readonly kind: 'table' | 'column' | 'index'
-  /** As written in the file: `sessions`, `sessions.goal`, `app.idx_steps_status`. */
+  // As written in the file: `sessions`, `sessions.goal`, `app.idx_steps_status`.
   readonly name: string
-  /** The table a column or index belongs to. */
   readonly table?: string
 }
 
@@ -44,12 +42,7 @@ export class AdoptionMismatchError extends MigrationError {
   }
 }
 
-/**
- * The tables, columns and indexes `file` creates (CREATE TABLE and its columns, ALTER TABLE …
- * ADD COLUMN, CREATE INDEX with a name) that should still exist once `later` files (applied
- * after it) have run: what a later file drops or renames is not expected any more. Read from
- * PostgreSQL's parse tree, never from the text.
- */
+// What a later file drops or renames is not expected any more.
 export async function expectedObjects(
   file: MigrationFile,
   later: readonly MigrationFile[],
@@ -144,11 +137,7 @@ export async function expectedObjects(
   ])
 }
 
-/**
- * Refuses to count an old runner's ledger row as this file being applied unless the
- * database has what the file creates (see {@link expectedObjects}); one catalog query.
- * Throws an {@link AdoptionMismatchError} naming the file and every missing object.
- */
+// A reused version number must not count as applied: one catalog query checks what the file creates.
 export async function assertAdoptable(
   db: Kysely<any>,
   file: MigrationFile,
@@ -205,8 +194,5 @@ function splitColumn(name: string): [string, string] {
 }
 
 function quoteQualified(name: string): string {
-  return name
-    .split('.')
-    .map((part) => `"${part.replace(/"/g, '""')}"`)
-    .join('.')
+  return name.split('.').map(quoteIdent).join('.')
 }

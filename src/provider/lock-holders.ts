@@ -2,19 +2,12 @@ import { sql, type Kysely } from 'kysely'
 
 import { describeSession, type SessionSummary } from './session-summary.js'
 
-/** A session holding a lock on a table, as {@link lockHolders} finds it. */
 export interface LockHolder extends SessionSummary {
-  /** The table, as the file or the tool named it. */
   readonly relation: string
-  /** PostgreSQL's lock mode, e.g. `AccessExclusiveLock`. */
   readonly mode: string
 }
 
-/**
- * Other sessions that hold a granted lock on any of `relations` (names as written in SQL,
- * optionally schema-qualified), strongest lock first. Used after a lock timeout to say who
- * was in the way: by then the waiter is gone, so the holders are read from `pg_locks`.
- */
+// After a lock timeout the waiter is gone, so who was in the way is read from the granted locks.
 export async function lockHolders(db: Kysely<any>, relations: readonly string[]): Promise<LockHolder[]> {
   if (relations.length === 0) return []
   const { rows } = await sql<LockHolder>`
@@ -32,7 +25,7 @@ export async function lockHolders(db: Kysely<any>, relations: readonly string[])
   return rows
 }
 
-/** One phrase naming the first holder: `"busy" is locked (AccessExclusiveLock) by backend pid 42 (…)`. */
+// E.g. `"busy" is locked (AccessExclusiveLock) by backend pid 42 (…)`.
 export function describeHolders(holders: readonly LockHolder[]): string | undefined {
   const first = holders[0]
   if (!first) return undefined

@@ -1,11 +1,7 @@
 import type { ParsedSql } from './parse-migration-sql.js'
 
-/**
- * A migration file as read from the folder, before parsing: enough to compare with the
- * ledger (the boot-time up-to-date check never parses SQL).
- */
+// Unparsed: the boot-time up-to-date check never loads the SQL parser.
 export interface MigrationFileHead {
-  /** The integer value of NNN. */
   readonly version: number
   /** The Kysely migration name: the file name without `.sql`. */
   readonly name: string
@@ -19,13 +15,7 @@ export interface MigrationFileHead {
   readonly down?: MigrationDownFileHead
 }
 
-/** A `NNN_descriptive_name.down.sql` file as read. */
-export interface MigrationDownFileHead {
-  readonly fileName: string
-  readonly path: string
-  readonly text: string
-  readonly checksum: string
-}
+export type MigrationDownFileHead = Pick<MigrationFileHead, 'fileName' | 'path' | 'text' | 'checksum'>
 
 /**
  * One validated and parsed `NNN_descriptive_name.sql` file, with its optional `.down.sql`.

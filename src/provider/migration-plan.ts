@@ -83,26 +83,18 @@ export interface MigrationStatus {
   readonly otherSets: readonly string[]
 }
 
-/**
- * Where a run goes: `up` to `to` (default: every file); `down` to `to` (default: the last
- * applied file only); or to `to` whichever way that is. `to: 0` going down reverts every
- * file, a `000_` file included.
- */
+// `down` without `to` reverts the last file only; `to: 0` going down reverts a `000_` file too.
 export interface MigrationTarget {
   readonly direction: 'up' | 'down' | 'to'
   readonly to?: number | undefined
 }
 
-/** One file a run handles: run its SQL, adopt or heal its bookkeeping, or revert it. */
 export interface PlannedStep<F extends MigrationFileHead = MigrationFileHead> {
   readonly file: F
   readonly action: 'apply' | 'adopt' | 'heal' | 'revert'
 }
 
-/**
- * Judges a folder against both ledgers. Applied means committed: a version is applied exactly
- * when `schema_versions` has it.
- */
+// Applied means committed: a version is applied exactly when `schema_versions` has it.
 export function planMigrations(
   files: readonly MigrationFileHead[],
   snapshot: LedgerSnapshot,
@@ -189,10 +181,7 @@ export function planMigrations(
   })
 }
 
-/**
- * The files a run handles, in the order it handles them, or the error that refuses the run
- * (the same one `status` reports). A down run needs a down file for every file it reverts.
- */
+// Refuses with the very error `status` reports, so a run and its preview never disagree.
 export function planSteps<F extends MigrationFileHead>(
   files: readonly F[],
   status: MigrationStatus,
@@ -232,7 +221,6 @@ export function planSteps<F extends MigrationFileHead>(
   return reverted.map((file) => ({ file, action: 'revert' }))
 }
 
-/** The version a Kysely migration name starts with. */
 function versionOf(name: string): number | undefined {
   const digits = /^(\d+)_/.exec(name)?.[1]
   return digits === undefined ? undefined : Number(digits)

@@ -44,7 +44,6 @@ export class MigrationSqlError extends MigrationError {
   }
 }
 
-/** The subset of pg's `DatabaseError` this package reads. */
 export interface PgErrorLike {
   readonly message: string
   readonly code?: string
@@ -55,7 +54,6 @@ export interface PgErrorLike {
   readonly constraint?: string
 }
 
-/** Whether an error came from the server (has a SQLSTATE) rather than from the connection. */
 export function isServerError(error: unknown): error is PgErrorLike & { code: string } {
   return (
     error instanceof Error &&
@@ -64,7 +62,6 @@ export function isServerError(error: unknown): error is PgErrorLike & { code: st
   )
 }
 
-/** The stable code for a server or connection error. */
 export function codeForServerError(sqlState: string | undefined, message: string): MigrationErrorCode {
   if (sqlState === undefined) return 'CONNECTION_FAILED'
   if (sqlState === SQLSTATE.LOCK_NOT_AVAILABLE) return 'LOCK_TIMEOUT'
@@ -72,25 +69,14 @@ export function codeForServerError(sqlState: string | undefined, message: string
   if (sqlState === SQLSTATE.QUERY_CANCELED) return /lock timeout/i.test(message) ? 'LOCK_TIMEOUT' : 'STATEMENT_TIMEOUT'
   if (sqlState === SQLSTATE.INSUFFICIENT_PRIVILEGE) return 'PERMISSION_DENIED'
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return 'READ_ONLY_DATABASE'
-  if (
-    (sqlState === SQLSTATE.FEATURE_NOT_SUPPORTED || sqlState === SQLSTATE.UNDEFINED_FILE) &&
-    /extension/i.test(message)
-  )
-    return 'MISSING_EXTENSION'
-  if (
-    sqlState.startsWith('08') ||
-    sqlState === SQLSTATE.ADMIN_SHUTDOWN ||
-    sqlState === SQLSTATE.CRASH_SHUTDOWN ||
-    sqlState === SQLSTATE.CANNOT_CONNECT_NOW
-  )
-    return 'CONNECTION_FAILED'
-  return 'MIGRATION_FAILED'
+  const noExtension = [SQLSTATE.FEATURE_NOT_SUPPORTED, SQLSTATE.UNDEFINED_FILE] as string[]
+  if (noExtension.includes(sqlState) && /extension/i.test(message)) return 'MISSING_EXTENSION'
+  const shutdown = [SQLSTATE.ADMIN_SHUTDOWN, SQLSTATE.CRASH_SHUTDOWN, SQLSTATE.CANNOT_CONNECT_NOW] as string[]
+  return sqlState.startsWith('08') || shutdown.includes(sqlState) ? 'CONNECTION_FAILED' : 'MIGRATION_FAILED'
 }
 
-/**
- * Whether replaying a failed file statement by statement (to find the failing line) is
- * pointless or harmful: timeouts, lock waits, deadlocks and lost connections.
- */
+// Replaying a file statement by statement to find the failing line is pointless after a timeout, a
+// deadlock or a lost connection, and harmful on a read-only or ledger-guarded database.
 export function worthLocating(sqlState: string | undefined): boolean {
   if (sqlState === undefined) return false
   const pointless: readonly string[] = [

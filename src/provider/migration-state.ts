@@ -5,23 +5,16 @@ import { literal } from './sql-text.js'
 import type { MigrationFileHead } from './migration-file.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
-/**
- * The boot-time up-to-date check, ONE query: two digests of the files (versions with checksums;
- * names) compared on the server with the same digests of `schema_versions` and
- * `kysely_migration` in `schema`, and a count proving no ledger lives in another schema.
- * Returns the current version when the database is exactly in step (nothing to apply, adopt,
- * record, and nothing edited, renamed or missing), else undefined: then the planner decides.
- * `query` runs one SQL text and returns its rows (Kysely's `sql.raw`, or a bare pg client: the
- * check needs no query builder). Must not run inside a transaction (a failed query aborts it).
- */
+// The boot path's one query: digests compared on the server. Undefined hands over to the planner.
+// `query` runs one SQL text (Kysely's, or a bare pg client's). Not inside a transaction: a
+// missing table fails the query, which would abort it.
 export async function checkUpToDate(
   query: (text: string) => Promise<readonly unknown[]>,
   files: readonly MigrationFileHead[],
   schema?: string,
 ): Promise<{ readonly currentVersion: number | null } | undefined> {
   const home = ledgerHome(schema ?? DEFAULT_LEDGER_SCHEMA)
-  // The package's own ledgers may be anywhere: prove that no unmarked ledger is elsewhere.
-  // A migration set's (given its schema) are exactly there.
+  // The package's own ledgers may be anywhere: prove no unmarked one is elsewhere.
   const elsewhere =
     schema !== undefined
       ? ''

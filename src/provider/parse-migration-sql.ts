@@ -1,4 +1,4 @@
-import { MigrationError } from '../errors/migration-error.js'
+import { MigrationError, type MigrationErrorCode } from '../errors/migration-error.js'
 import { loadSqlParser } from './sql-parser.js'
 import {
   quoteIdent,
@@ -9,87 +9,54 @@ import {
   lineColumnFinder,
   nextLineBreak,
 } from './sql-text.js'
-import { createsTemporaryObjects, findHazards, type StatementHazard } from './statement-guards.js'
+import { createsTemporaryObjects, eachNode, findHazards, type StatementHazard } from './statement-guards.js'
 
-/**
- * The directive that opts a file out of its transaction. It must be the file's first line:
- *
- * ```sql
- * -- wukong:no-transaction
- * CREATE INDEX CONCURRENTLY IF NOT EXISTS steps_created_at_idx ON steps (created_at);
- * ```
- */
+// First line of a file that runs outside a transaction (CREATE INDEX CONCURRENTLY and the like).
 export const NO_TRANSACTION_DIRECTIVE = '-- wukong:no-transaction'
 
-/**
- * The directive that lets a file set its own `lock_timeout` and `statement_timeout` (`SET`,
- * `RESET`, `set_config`, `RESET ALL`). Without it such statements are refused: the runner's
- * limits (`lockTimeoutMs`, `statementTimeoutMs`) hold for every statement of every file.
- * Directives are the `-- wukong:` lines at the very top of a file, one per line:
- *
- * ```sql
- * -- wukong:own-timeouts
- * SET LOCAL lock_timeout = '2min';
- * ALTER TABLE steps ADD COLUMN tags text[];
- * ```
- */
+// Lets a file set lock_timeout and statement_timeout, which otherwise the runner's limits hold.
 export const OWN_TIMEOUTS_DIRECTIVE = '-- wukong:own-timeouts'
 
-/** A line that looks like a directive: `-- wukong:…`, whatever the spacing or case. */
+// Whatever the spacing or case, so a misspelt directive is refused rather than ignored.
 export const DIRECTIVE_LINE = /^\s*--\s*wukong\s*:/i
 
-/** One statement of a migration file, located by character offsets into the file's text. */
 export interface SqlStatement {
-  /** The statement's own text, from its first token to its end (no trailing semicolon). */
+  // From its first token (comments skipped, so line:column point at it) to its end.
   readonly text: string
-  /** Character offset of `text` in the file. */
   readonly start: number
   readonly line: number
   readonly column: number
-  /** The node type libpg-query gave it, e.g. `CreateStmt`. */
   readonly kind: string
-  /**
-   * Every table name the statement mentions, as SQL (`"app"."t"` or `"t"`), to name who holds
-   * them when the statement times out waiting for a lock.
-   */
+  // As SQL (`"app"."t"`), to name who holds them when the statement times out on a lock.
   readonly relations: readonly string[]
-  /** For `CREATE INDEX CONCURRENTLY`: the index (when named) and its table. */
   readonly concurrentIndex?: ConcurrentIndex
 }
 
-/** The index a `CREATE INDEX CONCURRENTLY` builds: its name (when given) and its table. */
+// What a failed CREATE INDEX CONCURRENTLY leaves behind, to drop before a retry.
 export interface ConcurrentIndex {
   readonly name?: string
   readonly schema?: string
   readonly table: string
 }
 
-/** A `schema_versions` INSERT written in the file by hand (the old runner's convention). */
-export interface LedgerInsert {
+// The old runner's convention: a file recorded its own version by hand.
+interface LedgerInsert {
   readonly start: number
   readonly end: number
   readonly description?: string
 }
 
-/** What {@link parseMigrationSql} learns about a file. */
 export interface ParsedSql {
   readonly statements: readonly SqlStatement[]
-  /** False when the file opted out with {@link NO_TRANSACTION_DIRECTIVE}. */
   readonly transactional: boolean
-  /** True when the file declared {@link OWN_TIMEOUTS_DIRECTIVE}. */
   readonly ownTimeouts: boolean
-  /** True when a statement creates a temporary table, view or sequence. */
+  // Temporary objects outlive the file on the run's connection: the runner then runs DISCARD TEMP.
   readonly createsTemporary: boolean
   readonly ledgerInserts: readonly LedgerInsert[]
 }
 
-/**
- * Splits a migration file into statements with PostgreSQL's own parser (libpg-query) and
- * rejects what cannot run safely: syntax errors (with line:column), transaction control,
- * statements that cannot run in a transaction (unless the file opted out), a
- * `schema_versions` INSERT for another version, and what `findHazards` finds: writes to the
- * ledgers, releases of the migration lock, changes of the runner's timeouts.
- */
+// Refuses, before anything runs, what cannot run safely, naming line:column in the file.
+
 export async function parseMigrationSql(
   text: string,
   file: string,
@@ -131,41 +98,36 @@ export async function parseMigrationSql(
       relations: relationsOf(node),
       ...(kind === 'IndexStmt' && node['concurrent'] ? { concurrentIndex: concurrentIndexOf(node) } : {}),
     })
+    const fail = (code: MigrationErrorCode, message: string): MigrationError =>
+      errorAt(code, text, file, start, message)
     const copy = copyWithClient(kind, node)
     if (copy) {
-      throw errorAt(
+      throw fail(
         'UNSUPPORTED_STATEMENT',
-        text,
-        file,
-        start,
         `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`,
       )
     }
 
     if (kind === 'TransactionStmt') {
-      throw errorAt(
+      throw fail(
         'TRANSACTION_CONTROL',
-        text,
-        file,
-        start,
         `transaction control (${firstWords(text, start)}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`,
       )
     }
     const needsNoTransaction = nonTransactionalReason(kind, node)
     if (needsNoTransaction && transactional) {
-      throw errorAt(
+      throw fail(
         'NON_TRANSACTIONAL_STATEMENT',
-        text,
-        file,
-        start,
         `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`,
       )
     }
     const [hazard] = findHazards(raw.stmt, { version, direction, ownTimeouts })
     createsTemporary ||= createsTemporaryObjects(raw.stmt)
-    if (hazard) throw errorAt(hazard.code, text, file, start, hazardMessage(hazard, version, direction))
-    if (kind === 'InsertStmt' && isLedgerTable(node['relation'])) {
-      ledgerInserts.push(readLedgerInsert(node, text, file, version, start, rangeEnd))
+    if (hazard) throw fail(hazard.code, hazardMessage(hazard, version, direction))
+    // In any schema: the ledger lives where it was created.
+    const target = (node['relation'] as { relname?: string } | undefined)?.relname
+    if (kind === 'InsertStmt' && target === 'schema_versions') {
+      ledgerInserts.push(readLedgerInsert(node, version, start, rangeEnd, fail))
     }
   }
   if (statements.length === 0) {
@@ -182,10 +144,6 @@ interface RawStmt {
 
 type Node = Record<string, unknown>
 
-/**
- * The number of directive lines at the top of a text: the `-- wukong:` lines before anything
- * else (a lone CR, LF or CRLF ends a line).
- */
 export function directiveLineCount(text: string): number {
   const lines = text.split(LINE_BREAK)
   let n = 0
@@ -252,23 +210,19 @@ function nonTransactionalReason(kind: string, node: Node): string | undefined {
       })
       return detach ? 'DETACH PARTITION CONCURRENTLY' : undefined
     }
-    case 'CreatedbStmt':
-      return 'CREATE DATABASE'
-    case 'DropdbStmt':
-      return 'DROP DATABASE'
-    case 'CreateTableSpaceStmt':
-      return 'CREATE TABLESPACE'
-    case 'DropTableSpaceStmt':
-      return 'DROP TABLESPACE'
-    case 'AlterSystemStmt':
-      return 'ALTER SYSTEM'
-    case 'CreateSubscriptionStmt':
-      return 'CREATE SUBSCRIPTION'
-    case 'DropSubscriptionStmt':
-      return 'DROP SUBSCRIPTION'
     default:
-      return undefined
+      return NEVER_IN_TRANSACTION[kind]
   }
+}
+
+const NEVER_IN_TRANSACTION: Readonly<Record<string, string>> = {
+  CreatedbStmt: 'CREATE DATABASE',
+  DropdbStmt: 'DROP DATABASE',
+  CreateTableSpaceStmt: 'CREATE TABLESPACE',
+  DropTableSpaceStmt: 'DROP TABLESPACE',
+  AlterSystemStmt: 'ALTER SYSTEM',
+  CreateSubscriptionStmt: 'CREATE SUBSCRIPTION',
+  DropSubscriptionStmt: 'DROP SUBSCRIPTION',
 }
 
 function copyWithClient(kind: string, node: Node): string | undefined {
@@ -276,23 +230,13 @@ function copyWithClient(kind: string, node: Node): string | undefined {
   return node['is_from'] ? 'COPY … FROM STDIN' : 'COPY … TO STDOUT'
 }
 
-/** Every RangeVar (an object with `relname`) anywhere in the statement's tree. */
 function relationsOf(node: unknown): string[] {
   const found = new Set<string>()
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      for (const item of value) visit(item)
-      return
-    }
-    if (value === null || typeof value !== 'object') return
-    const record = value as Record<string, unknown>
-    if (typeof record['relname'] === 'string') {
-      const schema = typeof record['schemaname'] === 'string' ? `${quoteIdent(record['schemaname'])}.` : ''
-      found.add(`${schema}${quoteIdent(record['relname'])}`)
-    }
-    for (const child of Object.values(record)) visit(child)
-  }
-  visit(node)
+  eachNode(node, (record) => {
+    if (typeof record['relname'] !== 'string') return
+    const schema = typeof record['schemaname'] === 'string' ? `${quoteIdent(record['schemaname'])}.` : ''
+    found.add(`${schema}${quoteIdent(record['relname'])}`)
+  })
   return [...found]
 }
 
@@ -306,18 +250,12 @@ function concurrentIndexOf(node: Node): ConcurrentIndex {
   })
 }
 
-function isLedgerTable(relation: unknown): boolean {
-  // In any schema: the ledger lives where it was created, not necessarily in public.
-  return (relation as { relname?: string } | undefined)?.relname === 'schema_versions'
-}
-
 function readLedgerInsert(
   node: Node,
-  text: string,
-  file: string,
   version: number,
   start: number,
   end: number,
+  fail: (code: MigrationErrorCode, message: string) => MigrationError,
 ): LedgerInsert {
   const cols = ((node['cols'] as { ResTarget?: { name?: string } }[] | undefined) ?? []).map((c) => c.ResTarget?.name)
   const versionIndex = cols.length ? cols.indexOf('version') : 0
@@ -325,13 +263,7 @@ function readLedgerInsert(
   const select = (node['selectStmt'] as { SelectStmt?: Node } | undefined)?.SelectStmt
   const rows = (select?.['valuesLists'] as { List?: { items?: Node[] } }[] | undefined) ?? []
   const wrong = (what: string): MigrationError =>
-    errorAt(
-      'WRONG_LEDGER_VERSION',
-      text,
-      file,
-      start,
-      `${what}; a file may record only its own version (${version}) in schema_versions`,
-    )
+    fail('WRONG_LEDGER_VERSION', `${what}; a file may record only its own version (${version}) in schema_versions`)
   if (versionIndex === -1 || rows.length !== 1) {
     throw wrong('this schema_versions INSERT does not insert exactly one VALUES row with a literal version')
   }
@@ -384,13 +316,7 @@ function firstWords(text: string, start: number): string {
 }
 
 function errorAt(
-  code:
-    | 'SQL_SYNTAX_ERROR'
-    | 'TRANSACTION_CONTROL'
-    | 'NON_TRANSACTIONAL_STATEMENT'
-    | 'WRONG_LEDGER_VERSION'
-    | 'UNSUPPORTED_STATEMENT'
-    | StatementHazard['code'],
+  code: MigrationErrorCode,
   text: string,
   file: string,
   offset: number,

@@ -2,31 +2,26 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join, sep } from 'node:path'
 
 import type { MigrationDownFileHead, MigrationFile, MigrationFileHead } from './migration-file.js'
-import { MigrationError } from '../errors/migration-error.js'
+import { MigrationError, type MigrationErrorCode } from '../errors/migration-error.js'
 import { parseMigrationSql, type ParsedSql } from './parse-migration-sql.js'
 import { decodeSqlFile, sqlChecksum } from './sql-text.js'
 
-/** The largest version `schema_versions.version` (a PostgreSQL integer) holds. */
-export const MAX_VERSION = 2_147_483_647
+// schema_versions.version is a PostgreSQL integer.
+const MAX_VERSION = 2_147_483_647
 
 /** `NNN_descriptive_name.sql` or `NNN_descriptive_name.down.sql`. */
 export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.down)?\.sql$/
 
 /**
- * Reads a migration folder and validates what needs no SQL parser: file names, versions,
- * down files, encoding; and checksums every file. Synchronous on purpose: for a few hundred
- * small files blocking reads beat hundreds of promises.
- * Only names ending in `.sql` are looked at (dotfiles never): each must be a regular file
- * (or a link to one) with a migration file name, and every file must use the same number of
- * digits. Version 0 (`000_…`) is allowed; `down --to 0` reverts it too. Throws a
- * {@link MigrationError} naming the file on the first problem; with `options.report`, every
- * problem is reported instead (the offending file left out) and the scan goes on, so that
- * `verify` lists them all with the very rules `migrate` applies.
- *
- * Every call lists and reads the folder again, so added, removed and edited files are always seen.
+ * Reads and checksums a folder's `.sql` files, checking what needs no SQL parser (names,
+ * versions, down files, encoding), afresh on every call. Synchronous: for a few hundred small
+ * files blocking reads beat hundreds of promises. With `options.report`, `verify` sees every
+ * problem under the very rules `migrate` applies.
  */
 export function scanMigrationFolder(folder: string, options: CollectProblems = {}): readonly MigrationFileHead[] {
   const problem = problemHandler(options)
+  const refuse = (code: MigrationErrorCode, message: string, file: string): void =>
+    problem(new MigrationError(code, message, { file }))
   let root: string
   let entries: import('node:fs').Dirent[]
   try {
@@ -46,45 +41,32 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
   const links = new Set<string>()
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const fileName = entry.name
-    // Only `.sql` names are migrations: README.txt, notes, .gitkeep, editor backups and
-    // dotfiles (macOS ._ files included) are not read at all.
+    // README.txt, .gitkeep, editor backups and dotfiles (macOS ._ files) are not read at all.
     if (fileName.startsWith('.') || !fileName.toLowerCase().endsWith('.sql')) continue
     if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(root, fileName)))) {
-      problem(
-        new MigrationError('UNREADABLE_FILE', `is a directory, not a migration file; rename or move it`, {
-          file: fileName,
-        }),
-      )
+      refuse('UNREADABLE_FILE', `is a directory, not a migration file; rename or move it`, fileName)
       continue
     }
     if (entry.isSymbolicLink()) links.add(fileName)
     else if (!entry.isFile()) {
-      // A FIFO or a device would block the read forever (and, read synchronously, the process).
-      problem(new MigrationError('UNREADABLE_FILE', `is not a regular file`, { file: fileName }))
+      // A FIFO or a device would block the synchronous read, and the process, forever.
+      refuse('UNREADABLE_FILE', `is not a regular file`, fileName)
       continue
     }
     const match = MIGRATION_FILE_PATTERN.exec(fileName)
     if (!match) {
-      problem(
-        new MigrationError(
-          'INVALID_FILE_NAME',
-          `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
-          { file: fileName },
-        ),
+      refuse(
+        'INVALID_FILE_NAME',
+        `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
+        fileName,
       )
       continue
     }
     const version = Number(match[1])
     const name = `${match[1]}_${match[2]}`
     if (version > MAX_VERSION) {
-      // The ledger's version column is an integer: refuse here, offline, what it could not record.
-      problem(
-        new MigrationError(
-          'VERSION_OUT_OF_RANGE',
-          `version ${match[1]} is larger than the ledger can record (at most ${MAX_VERSION}); renumber the file`,
-          { file: fileName },
-        ),
-      )
+      const message = `version ${match[1]} is larger than the ledger can record (at most ${MAX_VERSION}); renumber the file`
+      refuse('VERSION_OUT_OF_RANGE', message, fileName)
       continue
     }
     if (match[3]) {
@@ -93,12 +75,10 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     }
     const twin = byVersion.get(version)
     if (twin) {
-      problem(
-        new MigrationError(
-          'DUPLICATE_VERSION',
-          `version ${version} is also used by ${twin}; each version must have exactly one file`,
-          { file: fileName },
-        ),
+      refuse(
+        'DUPLICATE_VERSION',
+        `version ${version} is also used by ${twin}; each version must have exactly one file`,
+        fileName,
       )
       continue
     }
@@ -106,13 +86,8 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     ups.set(name, { version, fileName })
   }
   for (const [name, fileName] of downs) {
-    if (!ups.has(name)) {
-      problem(
-        new MigrationError('ORPHAN_DOWN_FILE', `a down file needs its up file ${name}.sql, which does not exist`, {
-          file: fileName,
-        }),
-      )
-    }
+    if (!ups.has(name))
+      refuse('ORPHAN_DOWN_FILE', `a down file needs its up file ${name}.sql, which does not exist`, fileName)
   }
   const names = [...ups.keys()].sort()
   try {
@@ -138,10 +113,7 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
 
 /** Options of {@link scanMigrationFolder} and {@link parseMigrationFiles}. */
 export interface CollectProblems {
-  /**
-   * Called with each problem instead of throwing on the first; the file it concerns is left
-   * out of the result. A folder that cannot be read still throws.
-   */
+  /** Called with each problem instead of throwing on the first; the file is left out. */
   readonly report?: ((error: MigrationError) => void) | undefined
 }
 
@@ -153,20 +125,14 @@ function problemHandler(options: CollectProblems): (error: MigrationError) => vo
   }
 }
 
-/**
- * The number of digits every migration file of a folder uses (3 when there are none).
- * Kysely runs migrations in name order, and only names of one width sort in version order,
- * so a folder whose files use different widths is refused, by `verify`, `migrate` and
- * `create` alike. Names that are not migration file names are skipped.
- */
+// Kysely runs migrations in name order, which is version order only at one width.
 export function versionWidth(fileNames: readonly string[]): number {
   const files = fileNames
     .map((fileName) => ({ fileName, digits: MIGRATION_FILE_PATTERN.exec(fileName)?.[1] }))
     .filter((f): f is { fileName: string; digits: string } => f.digits !== undefined)
     .sort((x, y) => Number(x.digits) - Number(y.digits) || (x.fileName < y.fileName ? -1 : 1))
   if (files.length === 0) return 3
-  // The folder's width: the one most files use (on a tie, the oldest file's); the first file
-  // in version order with another width is the one to rename.
+  // The one most files use (on a tie, the oldest file's): the first odd file is the one to rename.
   const counts = new Map<number, number>()
   for (const f of files) counts.set(f.digits.length, (counts.get(f.digits.length) ?? 0) + 1)
   let width = files[0]!.digits.length
@@ -184,26 +150,19 @@ export function versionWidth(fileNames: readonly string[]): number {
 }
 
 /**
- * Parses scanned files with PostgreSQL's parser (libpg-query) and rejects what cannot run
- * safely (see `parseMigrationSql`). With `memo` (one per provider), a text parsed before (same
- * file name, version and checksum) is not parsed again: keyed by content, it cannot go stale.
+ * Parses scanned files (see `parseMigrationSql`). `memo` (one per provider) is keyed by
+ * content, so a text is parsed once and the entry cannot go stale.
  */
 export async function parseMigrationFiles(
   heads: readonly MigrationFileHead[],
   options: CollectProblems & { readonly memo?: Map<string, Promise<ParsedSql>> } = {},
 ): Promise<readonly MigrationFile[]> {
   const memo = options.memo ?? new Map<string, Promise<ParsedSql>>()
-  const parseCached = (
-    text: string,
-    fileName: string,
-    checksum: string,
-    version: number,
-    direction: 'up' | 'down' = 'up',
-  ) => {
-    const key = `${fileName}\0${version}\0${direction}\0${checksum}`
+  const parseCached = (file: MigrationDownFileHead, version: number, direction: 'up' | 'down') => {
+    const key = `${file.fileName}\0${version}\0${direction}\0${file.checksum}`
     let parsed = memo.get(key)
     if (!parsed) {
-      parsed = parseMigrationSql(text, fileName, version, direction)
+      parsed = parseMigrationSql(file.text, file.fileName, version, direction)
       memo.set(key, parsed)
       parsed.catch(() => memo.delete(key))
     }
@@ -213,21 +172,10 @@ export async function parseMigrationFiles(
   const files: MigrationFile[] = []
   for (const head of heads) {
     let sql: ParsedSql
-    try {
-      sql = await parseCached(head.text, head.fileName, head.checksum, head.version)
-    } catch (error) {
-      if (!(error instanceof MigrationError)) throw error
-      problem(error)
-      continue
-    }
     let down: MigrationFile['down']
     try {
-      down = head.down
-        ? Object.freeze({
-            ...head.down,
-            sql: await parseCached(head.down.text, head.down.fileName, head.down.checksum, head.version, 'down'),
-          })
-        : undefined
+      sql = await parseCached(head, head.version, 'up')
+      if (head.down) down = Object.freeze({ ...head.down, sql: await parseCached(head.down, head.version, 'down') })
     } catch (error) {
       if (!(error instanceof MigrationError)) throw error
       problem(error)
@@ -242,8 +190,7 @@ export async function parseMigrationFiles(
 }
 
 /**
- * Reads, validates and parses every migration file of a folder, before anything touches a
- * database: {@link scanMigrationFolder}, then {@link parseMigrationFiles}.
+ * Reads, validates and parses every migration file of a folder, before anything touches a database.
  *
  * @example
  * ```ts
@@ -266,7 +213,7 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
   const path = join(root, fileName)
   let bytes: Uint8Array
   try {
-    // Only a link can lead out of the folder; a plain file needs no realpath.
+    // Only a link can lead out of the folder.
     const real = isLink ? realpathSync(path) : path
     if (isLink && !statSync(real).isFile()) {
       throw new MigrationError('UNREADABLE_FILE', `is a link to something that is not a regular file`, {

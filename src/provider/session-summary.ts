@@ -1,19 +1,14 @@
-/** Another session, as `pg_stat_activity` shows it. */
 export interface SessionSummary {
   readonly pid: number
   readonly state: string | null
   readonly applicationName: string | null
-  /** Its current or last query; shown only through {@link describeSession}. */
+  // Shown only through describeSession, which blanks its literals.
   readonly query: string | null
 }
 
 const QUERY_SHOWN = 120
 
-/**
- * One line naming another session for an error message: pid, `application_name`, state and
- * the start of its query with every string literal and number blanked, so that a password
- * or data in the query (`ALTER ROLE … PASSWORD '…'`) is never printed.
- */
+// Literals and numbers blanked: a password (`ALTER ROLE … PASSWORD '…'`) is never printed.
 export function describeSession(session: SessionSummary): string {
   const parts: string[] = []
   if (session.applicationName) parts.push(`application_name "${session.applicationName}"`)

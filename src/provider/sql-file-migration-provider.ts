@@ -9,11 +9,7 @@ import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folde
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 import { MigrationError } from '../errors/migration-error.js'
 
-/**
- * The default `lock_timeout`: 10 000 ms, for each file's statements and for the tool's own
- * reads and writes of the ledger tables. Fail fast rather than hang a deploy (and queue every
- * query of the application behind a waiting ALTER TABLE).
- */
+// Fail fast rather than hang a deploy, and queue the app's queries behind a waiting ALTER TABLE.
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000
 
 /** Options of {@link SqlFileMigrationProvider}. */
@@ -29,11 +25,7 @@ export interface SqlFileMigrationProviderProps {
    * Default false: migrating refuses and names the files.
    */
   readonly allowDrift?: boolean | undefined
-  /**
-   * How long a file's statement may wait for a table lock another session holds before the
-   * file fails (PostgreSQL's `lock_timeout`), so a busy table fails a deploy fast instead of
-   * hanging it (and queueing every query behind it). Default 10 000 ms; 0 waits forever.
-   */
+  /** PostgreSQL's `lock_timeout` for each statement of a file: a busy table fails fast. Default 10 000 ms; 0 waits forever. */
   readonly lockTimeoutMs?: number | undefined
   /** PostgreSQL's `statement_timeout` for each statement of a file. Default 0: no limit. */
   readonly statementTimeoutMs?: number | undefined
@@ -62,8 +54,7 @@ export interface SqlFileMigrationProviderProps {
  */
 export class SqlFileMigrationProvider implements MigrationProvider {
   readonly #props: SqlFileMigrationProviderProps
-  // One entry per Kysely run: the Migrator hands every migration of a run the same `db`
-  // (its transaction, or its single connection), under its lock.
+  // Keyed by `db`: the Migrator hands every migration of one run the same one, under its lock.
   readonly #runs = new WeakMap<object, Promise<RunLedger>>()
   // Parsed SQL by file and checksum: what verify() parsed is what migrate() applies.
   readonly #parsed = new Map<string, Promise<ParsedSql>>()
@@ -72,30 +63,22 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     this.#props = Object.freeze({ ...props })
   }
 
-  /** The folder this provider reads; undefined for the package's bundled migrations. */
   get migrationFolder(): string | undefined {
     return this.#props.migrationFolder
   }
 
-  /**
-   * Lists and reads the folder and checks names, versions and encoding, without parsing SQL:
-   * what the up-to-date check needs. Every call sees added, removed and edited files.
-   */
+  // Without the SQL parser: what the boot-time up-to-date check needs.
   scanFiles(): readonly MigrationFileHead[] {
     const folder = this.#props.migrationFolder
     if (folder === undefined) return WUKONG_MIGRATIONS
     return scanMigrationFolder(folder)
   }
 
-  /**
-   * Lists, validates and parses every file (as fresh as {@link scanFiles}; a text parsed
-   * before is not parsed again). Throws a `MigrationError` naming the file on the first problem.
-   */
   async loadFiles(): Promise<readonly MigrationFile[]> {
     return this.parseFiles(this.scanFiles())
   }
 
-  /** Parses these scanned files only (the bundled migrations are parsed already). */
+  // The bundled migrations were parsed at build time.
   async parseFiles(heads: readonly MigrationFileHead[]): Promise<readonly MigrationFile[]> {
     if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS.filter((f) => heads.includes(f))
     return parseMigrationFiles(heads, { memo: this.#parsed })
@@ -113,11 +96,8 @@ export class SqlFileMigrationProvider implements MigrationProvider {
         },
         // Always defined: Kysely's Migrator skips a missing down() and still forgets the file.
         down: async (db) => {
-          if (!down) {
-            throw new MigrationError('NO_DOWN_FILE', `cannot revert: no .down.sql file (write ${file.name}.down.sql)`, {
-              file: file.fileName,
-            })
-          }
+          const message = `cannot revert: no .down.sql file (write ${file.name}.down.sql)`
+          if (!down) throw new MigrationError('NO_DOWN_FILE', message, { file: file.fileName })
           const { applyDown } = await import('./apply-migration.js')
           this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
         },

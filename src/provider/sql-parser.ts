@@ -8,7 +8,6 @@ type LibPgQuery = typeof import('libpg-query')
 let loading: Promise<LibPgQuery> | undefined
 let loaded: LibPgQuery | undefined
 
-/** Loads the SQL parser once per process and returns it. */
 export function loadSqlParser(): Promise<LibPgQuery> {
   loading ??= importAtRunTime<LibPgQuery>('libpg-query').then(async (lib) => {
     await lib.loadModule()
@@ -18,10 +17,7 @@ export function loadSqlParser(): Promise<LibPgQuery> {
   return loading
 }
 
-/**
- * The SQL parser, for code that runs after {@link loadSqlParser} has resolved (inside
- * `parseMigrationSql`); throws when it has not been loaded.
- */
+// For synchronous code that runs after loadSqlParser() resolved (inside parseMigrationSql).
 export function loadedSqlParser(): LibPgQuery {
   if (!loaded) throw new Error('the SQL parser is used before loadSqlParser() resolved')
   return loaded

@@ -5,10 +5,7 @@ import { MigrationError } from '../errors/migration-error.js'
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 const BOM = '\uFEFF'
 
-/**
- * A migration file's text as it is executed and checksummed: valid UTF-8, no BOM, LF line
- * endings. A Windows checkout (BOM, CRLF) gives the same text and so the same checksum.
- */
+// A Windows checkout (BOM, CRLF) gives the same text, and so the same checksum.
 export function decodeSqlFile(bytes: Uint8Array, file: string): string {
   let raw: string
   try {
@@ -25,39 +22,20 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
   const text = (raw.startsWith(BOM) ? raw.slice(1) : raw).replace(/\r\n/g, '\n')
   const nul = text.indexOf('\0')
   if (nul !== -1) {
-    const { line, column } = lineColumnAt(text, nul)
-    throw new MigrationError('NUL_BYTE', `the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`, {
-      file,
-      line,
-      column,
-    })
+    const at = lineColumnAt(text, nul)
+    const message = `the file contains a NUL byte, which PostgreSQL cannot accept in SQL text`
+    throw new MigrationError('NUL_BYTE', message, { file, ...at })
   }
   return text
 }
 
-/** SHA-256 (hex) of a file's normalized text: the value stored in `schema_versions.checksum`. */
 export function sqlChecksum(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')
 }
 
-/**
- * Where lines break: LF, CRLF, or a lone CR (classic Mac files). PostgreSQL's scanner ends a
- * `--` comment at either character, so every line count here does the same.
- */
+// A lone CR too: PostgreSQL's scanner ends a `--` comment at either character.
 export const LINE_BREAK = /\r\n|\r|\n/
 
-/** The offsets where each line of a text starts (a lone CR, LF or CRLF ends a line). */
-export function lineStarts(text: string): number[] {
-  const starts = [0]
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 10) starts.push(i + 1)
-    else if (c === 13 && text.charCodeAt(i + 1) !== 10) starts.push(i + 1)
-  }
-  return starts
-}
-
-/** The offset of the next line break (LF or CR) at or after `from`, or -1. */
 export function nextLineBreak(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i)
@@ -66,17 +44,17 @@ export function nextLineBreak(text: string, from: number): number {
   return -1
 }
 
-/** The 1-based line and column of a character offset in a text. */
 export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
   return lineColumnFinder(text)(offset)
 }
 
-/**
- * A line:column finder for many offsets into one text: line starts are found once, and
- * each look-up is a binary search, so locating every statement of a large file stays linear.
- */
+// Line starts found once, then a binary search each: locating every statement of a large file stays linear.
 export function lineColumnFinder(text: string): (offset: number) => { line: number; column: number } {
-  const starts = lineStarts(text)
+  const starts = [0]
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1)
+  }
   return (offset) => {
     const end = Math.max(0, Math.min(offset, text.length))
     let lo = 0
@@ -90,17 +68,12 @@ export function lineColumnFinder(text: string): (offset: number) => { line: numb
   }
 }
 
-/** The text of one line (1-based) of a text, without its line ending. */
 export function lineOf(text: string, line: number): string {
   return text.split(LINE_BREAK)[line - 1] ?? ''
 }
 
-/**
- * Converts UTF-8 byte offsets into a text (as libpg-query reports them) into character offsets
- * (as PostgreSQL's error positions and JavaScript strings count). Offsets must be ascending.
- */
+// libpg-query counts UTF-8 bytes, strings UTF-16 units; cheapest asked in ascending order.
 export function byteToCharOffsets(text: string): (byteOffset: number) => number {
-  // Pure ASCII (every code point below 128): byte offsets are character offsets.
   if (isAscii(text)) return (byteOffset) => byteOffset
   const bytes = Buffer.from(text, 'utf8')
   let lastByte = 0
@@ -116,12 +89,7 @@ export function byteToCharOffsets(text: string): (byteOffset: number) => number 
   }
 }
 
-/**
- * The string index (UTF-16 units, what `slice` takes) of the character at a code-point
- * offset. PostgreSQL's error positions and libpg-query's cursor count characters (code
- * points), so each character outside the Basic Multilingual Plane (an emoji) before the error
- * would otherwise move the position one unit to the left.
- */
+// PostgreSQL's error positions count code points: an emoji before the error is two UTF-16 units.
 export function indexOfCodePoint(text: string, codePoints: number): number {
   let index = 0
   for (let n = 0; n < codePoints && index < text.length; n++) {
@@ -132,7 +100,6 @@ export function indexOfCodePoint(text: string, codePoints: number): number {
 }
 
 function firstInvalidUtf8Byte(bytes: Uint8Array): number {
-  // Only called once the strict decoder has failed: find where, to say line:column.
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i]!
     const width = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0
@@ -165,12 +132,11 @@ function isAscii(text: string): boolean {
   return true
 }
 
-/** Quotes an SQL identifier. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
-/** A SQL string literal (standard_conforming_strings is on in every supported server). */
+// standard_conforming_strings is on in every supported server.
 export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`
 }

@@ -1,22 +1,18 @@
 import { LEDGER_TABLES } from './ledger-names.js'
 import { loadedSqlParser } from './sql-parser.js'
 
-/** Settings that carry the runner's limits (`lockTimeoutMs`, `statementTimeoutMs`). */
-export const LIMIT_SETTINGS: readonly string[] = Object.freeze(['lock_timeout', 'statement_timeout'])
+const LIMIT_SETTINGS: readonly string[] = Object.freeze(['lock_timeout', 'statement_timeout'])
 
-/** What a statement does that a migration file may not do. */
 export interface StatementHazard {
   readonly code: 'LEDGER_WRITE' | 'MIGRATION_LOCK_RELEASE' | 'LIMIT_OVERRIDE'
-  /** What was found, for the message, e.g. `TRUNCATE of schema_versions`. */
+  // For the message, e.g. `TRUNCATE of schema_versions`.
   readonly what: string
 }
 
-/** What {@link findHazards} needs to know about the file. */
 export interface HazardContext {
-  /** The file's own version: its own `schema_versions` row is the one a down file may delete. */
+  // A down file may delete its own schema_versions row.
   readonly version: number
   readonly direction: 'up' | 'down'
-  /** The file declared `-- wukong:own-timeouts`: it may set lock_timeout and statement_timeout. */
   readonly ownTimeouts: boolean
 }
 
@@ -43,27 +39,10 @@ const DROPPED_KINDS = new Set([
   'OBJECT_SEQUENCE',
 ])
 
-/**
- * Walks one statement's parse tree (libpg-query's JSON), every node at any depth, CTEs and
- * sub-selects included, and returns what it does that would break the run around it:
- *
- * - `LEDGER_WRITE`: writes, alters, drops, renames, copies into, or shadows (a table of the
- *   same name) `schema_versions`, `kysely_migration` or `kysely_migration_lock`; drops or
- *   renames the `public` schema (the ledgers' usual home). Allowed, as the old runner's
- *   conventions: the file's own top-level `schema_versions` INSERT (checked elsewhere),
- *   `CREATE TABLE IF NOT EXISTS schema_versions` (unqualified: a no-op, the ledger exists),
- *   and in a down file a top-level DELETE of its own row (`WHERE version = N`).
- * - `MIGRATION_LOCK_RELEASE`: `DISCARD ALL` or a call of `pg_advisory_unlock`,
- *   `pg_advisory_unlock_shared` or `pg_advisory_unlock_all`, which can drop the migration lock
- *   while the run goes on.
- * - `LIMIT_OVERRIDE` (unless the file declares `-- wukong:own-timeouts`): `SET`/`RESET` of
- *   lock_timeout or statement_timeout, `RESET ALL`, or `set_config()` of them (or of a name
- *   that is not a literal).
- *
- * Function and DO bodies are strings to the parser: a LANGUAGE sql body is parsed and walked
- * too; PL/pgSQL bodies are searched for the same names, since their SQL cannot be parsed
- * on its own. SQL built at run time (EXECUTE) cannot be seen.
- */
+// What a statement does, at any depth, that would break the run around it: a write to the
+// ledgers, a release of the migration lock, a change of the runner's limits. Function bodies
+// are walked too; SQL built at run time (EXECUTE) cannot be seen.
+
 export function findHazards(statement: Node, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
   const [kind, top] = Object.entries(statement)[0] as [string, Node]
@@ -74,8 +53,7 @@ export function findHazards(statement: Node, context: HazardContext): StatementH
 function walk(kind: string, node: Node, context: HazardContext, found: StatementHazard[], top: boolean): void {
   inspect(kind, node, context, found, top)
   for (const [key, value] of Object.entries(node)) {
-    // A function's own `SET x = …` applies only while it runs, and its body is looked at
-    // in `inspectBody`.
+    // A function's own `SET x = …` applies only while it runs; its body is inspectBody's.
     if ((kind === 'CreateFunctionStmt' || kind === 'AlterFunctionStmt') && (key === 'options' || key === 'actions')) {
       visit(
         asList(value).filter((o) => unwrap(o, 'DefElem')?.['defname'] !== 'set'),
@@ -133,7 +111,13 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
     case 'CreateStmt':
       // `CREATE TABLE IF NOT EXISTS schema_versions (…)` is the old runner's convention: the
       // ledger exists by the time a file runs, so it does nothing. Any other is a shadow.
-      if (!(node['if_not_exists'] && relname(node['relation']) === 'schema_versions' && !schemaOf(node['relation']))) {
+      if (
+        !(
+          node['if_not_exists'] &&
+          relname(node['relation']) === 'schema_versions' &&
+          !relname(node['relation'], 'schemaname')
+        )
+      ) {
         ledger(WRITES[kind]!, node['relation'])
       }
       for (const parent of asList(node['inhRelations'])) ledger('a table inheriting from', unwrap(parent, 'RangeVar'))
@@ -226,7 +210,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
   }
 }
 
-/** Parses a LANGUAGE sql body and walks it; searches any other body for the names. */
+// Procedural bodies cannot be parsed on their own, so they are searched for the names.
 function inspectBody(kind: string, node: Node, context: HazardContext, found: StatementHazard[]): void {
   const options = asList(kind === 'DoStmt' ? node['args'] : node['options']).map((o) => unwrap(o, 'DefElem'))
   const option = (name: string): unknown => options.find((o) => o?.['defname'] === name)?.['arg']
@@ -247,23 +231,11 @@ function inspectBody(kind: string, node: Node, context: HazardContext, found: St
   found.push(...searchBody(body, context))
 }
 
-/**
- * The hazards a procedural body names. Its SQL is not parseable on its own, so this searches
- * the text: a write to a bookkeeping table, a lock release, a change of the limits.
- */
 function searchBody(body: string, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
   const text = body.replace(/--[^\r\n]*/g, ' ')
   const tables = LEDGER_TABLES.join('|')
-  const verbs = [
-    String.raw`insert\s+into`,
-    'update',
-    String.raw`delete\s+from`,
-    String.raw`truncate(?:\s+table)?`,
-    String.raw`alter\s+table(?:\s+if\s+exists)?`,
-    String.raw`drop\s+table(?:\s+if\s+exists)?`,
-    'copy',
-  ].join('|')
+  const verbs = String.raw`insert\s+into|update|delete\s+from|truncate(?:\s+table)?|alter\s+table(?:\s+if\s+exists)?|drop\s+table(?:\s+if\s+exists)?|copy`
   const write = new RegExp(String.raw`\b(${verbs})\s+(?:only\s+)?(?:"?\w+"?\.)?"?(${tables})"?\b`, 'i')
   const w = write.exec(text)
   if (w) {
@@ -313,14 +285,9 @@ function funcName(node: Node): string | undefined {
   return parts.length === 1 || parts[0] === 'pg_catalog' ? name.toLowerCase() : undefined
 }
 
-function relname(relation: unknown): string | undefined {
+function relname(relation: unknown, field = 'relname'): string | undefined {
   const r = unwrap(relation, 'RangeVar') ?? (relation as Node | undefined)
-  return typeof r?.['relname'] === 'string' ? r['relname'] : undefined
-}
-
-function schemaOf(relation: unknown): string | undefined {
-  const r = unwrap(relation, 'RangeVar') ?? (relation as Node | undefined)
-  return typeof r?.['schemaname'] === 'string' ? r['schemaname'] : undefined
+  return typeof r?.[field] === 'string' ? r[field] : undefined
 }
 
 function bookkeepingName(relation: unknown): string | undefined {
@@ -332,7 +299,6 @@ function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : []
 }
 
-/** `{ Type: fields }` → fields; a bare fields object (libpg-query omits the wrapper in places) as is. */
 function unwrap(value: unknown, type: string): Node | undefined {
   if (value === null || typeof value !== 'object') return undefined
   const wrapped = (value as Node)[type]
@@ -340,23 +306,21 @@ function unwrap(value: unknown, type: string): Node | undefined {
   return undefined
 }
 
-/**
- * Whether a statement creates a temporary table, view or sequence (at any depth). Such an
- * object would outlive its file on the run's connection, so the runner drops the session's
- * temporary objects (`DISCARD TEMP`) after a file that creates any.
- */
+// A temporary object would outlive its file on the run's connection (see ParsedSql).
 export function createsTemporaryObjects(statement: Node): boolean {
   let found = false
-  const look = (value: unknown): void => {
-    if (found || value === null || typeof value !== 'object') return
-    if (Array.isArray(value)) {
-      for (const item of value) look(item)
-      return
-    }
-    const node = value as Node
+  eachNode(statement, (node) => {
     if (node['relpersistence'] === 't') found = true
-    for (const child of Object.values(node)) look(child)
-  }
-  look(statement)
+  })
   return found
+}
+
+// Every object of a parse tree, at any depth: what a field is called varies by statement.
+export function eachNode(tree: unknown, see: (node: Node) => void): void {
+  if (Array.isArray(tree)) {
+    for (const item of tree) eachNode(item, see)
+  } else if (tree !== null && typeof tree === 'object') {
+    see(tree as Node)
+    for (const child of Object.values(tree)) eachNode(child, see)
+  }
 }

@@ -5,16 +5,8 @@ import { describeHolders, lockHolders } from './lock-holders.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
-/**
- * Runs the tool's own reads and writes of the bookkeeping tables (`body`, on one connection
- * of `db`) with `lock_timeout` set to `lockTimeoutMs`, and restores the setting afterwards.
- * Another session holding one of those tables (a long `LOCK TABLE schema_versions`, an
- * admin's open transaction) then fails the run with `LOCK_TIMEOUT` naming that session,
- * instead of the run waiting for it without limit. `0` waits forever (PostgreSQL's meaning);
- * undefined leaves the server's setting. `sameConnection`: `db` is already one connection
- * (the one Kysely's Migrator hands to migrations). `preset`: the session already has this
- * `lock_timeout` (set when it connected), so it is neither set nor restored: one round trip.
- */
+// A session holding a ledger table (an admin's open transaction) fails the run with LOCK_TIMEOUT
+// naming it, instead of the run waiting without limit. `preset`: the session connected with it.
 export async function withLockTimeout<T>(
   db: Kysely<any>,
   lockTimeoutMs: number | undefined,
@@ -39,9 +31,7 @@ export async function withLockTimeout<T>(
       await sql`select set_config('lock_timeout', ${rows[0]!.previous}, false)`.execute(conn).catch(() => {})
     }
   }
-  // A transaction is one connection already (and has no connection() of its own); so is the
-  // connection Kysely's Migrator hands to migrations, where a nested connection() would wait
-  // for the Migrator's own use of it to end.
+  // Within the Migrator's own connection, a nested connection() would wait for it forever.
   return db.isTransaction || options.sameConnection ? run(db) : db.connection().execute(run)
 }
 

@@ -1,28 +1,26 @@
-import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 
 import { openPglite } from '../connect/open-pglite.js'
 import { MigrationRunner } from '../runner/runner.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
 import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
-import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
 import { reapAtExit } from './exit-reaper.js'
 import { BUILDING_PREFIX, cloneName, currentOwner } from './owner-marker.js'
 import { migrationDigest } from './template-digest.js'
 import {
-  connectClient,
-  quoteIdent,
+  pglitePool,
   resolveTestServer,
   withDatabase,
+  withClient,
   type TestServer,
   type TestTier,
 } from './test-server.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
-import { importAtRunTime } from '../provider/import-at-run-time.js'
+import { quoteIdent } from '../provider/sql-text.js'
 
 /**
  * A migrated database of its own, made by {@link createTestDatabase}.
@@ -41,10 +39,8 @@ export interface TestDatabase {
   readonly name: string
   readonly tier: TestTier
   /**
-   * Closes `db` and drops the database (or closes the PGlite copy). On a server it returns
-   * without waiting for the drop, which `closeTestDatabases()` awaits; the drop happens once
-   * the server has closed `db`'s connections, and ends any other session still on the
-   * database (`WITH (FORCE)`): close clients of your own first, or give them an `'error'` listener.
+   * Closes `db` and drops the database in the background (`closeTestDatabases()` awaits it),
+   * `WITH (FORCE)`: close clients of your own first, or give them an `'error'` listener.
    */
   destroy(): Promise<void>
 }
@@ -53,54 +49,30 @@ export interface TestDatabase {
 export interface CreateTestDatabaseOptions {
   /** Default: the package's own migrations (the Wukong schema). */
   readonly migrationFolder?: string | undefined
-  /**
-   * `'pglite'` forces the embedded tier even when a server is configured (e.g. to test code
-   * that must also run on PGlite). Default: the tier `resolveTestServer()` found.
-   */
+  /** `'pglite'` forces the embedded tier even when a server is configured. Default: `resolveTestServer()`'s. */
   readonly tier?: 'pglite' | undefined
   /**
-   * How the server copies the template (PostgreSQL ≥ 15; ignored before): `WAL_LOG` copies
-   * block by block through the WAL, `FILE_COPY` copies files and forces two checkpoints per
-   * clone. Clones are made ahead of time, so this changes how fast the pool refills, not how
-   * fast a database is handed out. Default {@link DEFAULT_CLONE_STRATEGY}.
+   * How the server copies the template (PostgreSQL ≥ 15): `FILE_COPY` forces two checkpoints
+   * per clone, `WAL_LOG` goes through the WAL. Default {@link DEFAULT_CLONE_STRATEGY}.
    */
   readonly cloneStrategy?: CloneStrategy | undefined
   /** Pool size of `db`. Default 4. */
   readonly max?: number | undefined
-  /**
-   * Clones of the template kept ready, made in the background (one pool per server, folder
-   * and strategy, sized by its first call). Default {@link DEFAULT_TEST_DATABASE_POOL_SIZE}.
-   */
+  /** Clones kept ready (per server, folder and strategy; its first call sizes it). Default {@link DEFAULT_TEST_DATABASE_POOL_SIZE}. */
   readonly poolSize?: number | undefined
   /** Bound of each server call (connect, clone, drop). Default {@link DEFAULT_TEST_DATABASE_TIMEOUT_MS}. */
   readonly timeoutMs?: number | undefined
 }
 
 /**
- * A fresh database with the Wukong schema, isolated from every other call, from the same
- * three tiers as this package's tests (`TEST_DATABASE_URL`, else a Docker engine, else the
- * embedded PGlite; see `resolveTestServer`).
+ * A fresh, isolated database with the Wukong schema, from the tier `resolveTestServer()` finds.
  *
- * On a server, the migration folder is migrated once into a template database and each call
- * clones it (`CREATE DATABASE … TEMPLATE`), which costs a fraction of migrating. The template
- * is named after a digest of the files' checksums and the package version
- * (`wk_template_<digest>`): every process and run with the same files shares it, and nobody can
- * connect to it (a session on a template makes cloning fail). `dropTestTemplates()` removes
- * them. Every call checks the folder first (a stat of each file; the files are read again only
- * when one changed): a file added, edited or removed since the last call, even in the same
- * long-lived process (`vitest --watch`), makes a new template, and clones of the old one are
- * not handed out.
- *
- * Clones are made ahead of time: a small pool of them is kept ready in the background, so a
- * call takes one (with a connection already open) and the next is started. `destroy()`
- * returns at once and drops the database in the background; {@link closeTestDatabases}
- * waits for those drops. Every clone's name carries its process's id and start time
- * (`wk_t_<host><boot>_<pid>_<start>_<random>`). A process that ends normally drops its clones
- * as it exits (when its event loop empties, on `process.exit()`, on SIGTERM or SIGINT, as
- * test runners stop their workers); the first call in a process drops the clones of processes
- * on this host that are gone without doing so (killed or crashed). On PGlite, the schema is
- * migrated once per process (again when a file changes) and each call boots an instance from a
- * copy of that data directory.
+ * On a server the folder is migrated once into a template `wk_template_<digest>` (a digest of
+ * the files and the package version, shared by every process) and each call takes a clone
+ * made ahead of time in the background. A file added, edited or removed since the last call,
+ * even in `vitest --watch`, makes a new template. Clones are dropped when the process exits,
+ * or by the next process if it was killed. On PGlite each call boots a copy of a data
+ * directory migrated once per process.
  *
  * @example
  * ```ts
@@ -151,9 +123,8 @@ export async function withRollback<T>(
 }
 
 /**
- * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]` (the vector
- * type parser registered on its pool, `VectorPlugin` on), e.g. for a database a test built
- * some other way.
+ * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]`, e.g. for a
+ * database a test built some other way.
  *
  * @example
  * ```ts
@@ -163,17 +134,15 @@ export async function withRollback<T>(
  * ```
  */
 export function kyselyForUrl(url: string, max = 4): Kysely<Database> {
-  // A connection the server ends (DROP DATABASE … WITH (FORCE) in another test) must not crash
-  // the process, and db.destroy() must mean closed before the database is dropped.
+  // Guarded: a drop's FORCE cannot crash the process, and destroy() waits for the server.
   const pool = new GuardedPool({ connectionString: url, max })
   registerVectorType(pool)
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
+  return kyselyOnPool(pool)
 }
 
 /**
- * Drops every template `createTestDatabase()` made on the test server (all processes, all
- * schema versions), e.g. in a vitest `globalSetup` teardown or by hand. A running suite that
- * still clones from one fails, so call it when no tests run.
+ * Drops every template `createTestDatabase()` made on the test server (all processes), e.g.
+ * in a vitest `globalSetup` teardown. Call it when no tests run.
  *
  * @example
  * ```ts
@@ -186,8 +155,7 @@ export async function dropTestTemplates(): Promise<string[]> {
   if (!server.adminUrl) return []
   await closeTestDatabases()
   templates.clear()
-  const admin = await connectClient(server.adminUrl)
-  try {
+  return withClient(server.adminUrl, async (admin) => {
     const { rows } = await admin.query<{ datname: string }>(
       `select datname from pg_database where datname like 'wk\\_template\\_%' or datname like 'wk\\_building\\_%'`,
     )
@@ -196,29 +164,18 @@ export async function dropTestTemplates(): Promise<string[]> {
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`)
     }
     return rows.map((r) => r.datname)
-  } finally {
-    await admin.end()
-  }
+  })
 }
 
-/** Per server and folder: the template of the files as they were last seen. */
-const templates = new Map<string, { readonly digest: string; readonly name: Promise<string> }>()
+const templates = new Map<string, { readonly digest: string; readonly made: Promise<string> }>()
 
 const DEFAULT_MAX = 4
 
 /**
- * The clone strategy `createTestDatabase()` uses unless told otherwise, chosen by measuring
- * both on PostgreSQL 15 (bench/RESULTS.md, W4): for the small Wukong template `FILE_COPY`
- * cloned faster than `WAL_LOG` in each of five runs (1.05–1.6×), which is how fast the pool
- * refills; a hand-out does not wait for either. Its
- * two checkpoints per clone were measured on a test server (fsync off); where checkpoints are
- * expensive for other sessions, pass `cloneStrategy: 'WAL_LOG'`.
+ * The default clone strategy: measured 1.05–1.6× faster than `WAL_LOG` for the Wukong
+ * template (bench/RESULTS.md, W4). Where checkpoints are expensive, pass `'WAL_LOG'`.
  */
 export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'FILE_COPY'
-
-function kyselyOnPool(pool: pg.Pool): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
-}
 
 /** Clones kept ready per template when `poolSize` is not given. */
 export const DEFAULT_TEST_DATABASE_POOL_SIZE = 2
@@ -226,9 +183,8 @@ export const DEFAULT_TEST_DATABASE_POOL_SIZE = 2
 /** Bound of each server call `createTestDatabase()` makes (connect, clone, drop), in ms. */
 export const DEFAULT_TEST_DATABASE_TIMEOUT_MS = 60_000
 
-/** One pool of clones per server, folder and strategy. */
 const clonePools = new Map<string, ClonePool>()
-/** Every pool this process made, closed ones too: a clone handed out outlives its pool's close(). */
+// Closed ones too: a clone handed out outlives its pool's close().
 const everyPool = new Set<ClonePool>()
 const sweeps = new Map<string, Promise<unknown>>()
 
@@ -243,8 +199,7 @@ async function cloneTemplate(
   const key = `${adminUrl}\n${folder}\n${strategy}`
   let pool = clonePools.get(key)
   if (!pool) {
-    // Once per server and process: drop what processes that are gone left behind, in the
-    // background (the first clone does not wait for it; closeTestDatabases() does).
+    // Not awaited by the first clone; closeTestDatabases() awaits it.
     if (!sweeps.has(adminUrl))
       sweeps.set(
         adminUrl,
@@ -275,7 +230,6 @@ async function cloneTemplate(
     destroy() {
       destroyed ??= (async () => {
         if (own) await db.destroy().catch(() => {})
-        // The clone's own pool is ended and the database dropped in the background.
         pool.release(clone)
       })()
       return destroyed
@@ -284,11 +238,8 @@ async function cloneTemplate(
 }
 
 /**
- * Waits for every test database dropped by `destroy()` to be gone, drops the clones kept
- * ready and stops making more; also drops what processes that are gone left behind. Call it
- * at the end of a run (e.g. in a vitest `afterAll` or `globalSetup` teardown); a process
- * that exits without it leaves its clones to the next process's clean-up. Later calls of
- * `createTestDatabase()` start a new pool.
+ * Waits for the drops `destroy()` started, drops the clones kept ready and stops making more.
+ * Call it at the end of a run; a later `createTestDatabase()` starts a new pool.
  *
  * @example
  * ```ts
@@ -298,24 +249,30 @@ async function cloneTemplate(
 export async function closeTestDatabases(): Promise<void> {
   const pools = [...clonePools.values()]
   clonePools.clear()
-  const pending = [...sweeps.values()]
-  await Promise.all([...pools.map((p) => p.close()), ...pending])
+  await Promise.all([...pools.map((p) => p.close()), ...sweeps.values()])
 }
 
-// The template of the files as they are now: the folder is checked on every call (see
-// migrationDigest), so a long-lived process never clones a template of files since changed.
+// Checked on every call, so a long-lived process never clones a template of files since changed.
 function templateFor(adminUrl: string, folder: string): Promise<string> {
-  const key = `${adminUrl}\n${folder}`
+  return madeFor(templates, `${adminUrl}\n${folder}`, folder, (digest) => ensureTemplate(adminUrl, folder, digest))
+}
+
+// What was made from the files as they are now; a failure is forgotten, so the next call retries.
+function madeFor<T>(
+  cache: Map<string, { readonly digest: string; readonly made: Promise<T> }>,
+  key: string,
+  folder: string,
+  make: (digest: string) => Promise<T>,
+): Promise<T> {
   const digest = migrationDigest(folder)
-  const known = templates.get(key)
-  if (known?.digest === digest) return known.name
-  const name = ensureTemplate(adminUrl, folder, digest)
-  const entry = { digest, name }
-  templates.set(key, entry)
-  name.catch(() => {
-    if (templates.get(key) === entry) templates.delete(key)
+  const known = cache.get(key)
+  if (known?.digest === digest) return known.made
+  const entry = { digest, made: make(digest) }
+  cache.set(key, entry)
+  entry.made.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key)
   })
-  return name
+  return entry.made
 }
 
 let exitHooks = false
@@ -323,13 +280,11 @@ let exitHooks = false
 function registerExitHooks(): void {
   if (exitHooks) return
   exitHooks = true
-  // Once the event loop is empty (ready clones hold no reference to it), drop what is left;
-  // 'beforeExit' fires again after that work, and then finds nothing to do.
+  // Ready clones do not hold the event loop, so 'beforeExit' comes; it fires again after this work.
   process.on('beforeExit', () => {
     if (clonePools.size > 0) void closeTestDatabases().catch(() => {})
   })
-  // process.exit() and the signals a test runner stops its workers with leave no time for
-  // that: what is left is handed to a process of its own.
+  // process.exit() and signals leave no time for that: a process of its own drops what is left.
   reapAtExit(() =>
     [...everyPool].flatMap((pool) =>
       pool.liveNames.length > 0 ? [{ adminUrl: pool.adminUrl, names: pool.liveNames }] : [],
@@ -339,18 +294,15 @@ function registerExitHooks(): void {
 
 async function ensureTemplate(adminUrl: string, folder: string, digest: string): Promise<string> {
   const name = `wk_template_${digest}`
-  const admin = await connectClient(adminUrl)
-  try {
+  return withClient(adminUrl, async (admin) => {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
     if (exists.rowCount) return name
-    // Build under a private name and publish it by renaming, so that no process ever clones
-    // a half-migrated template; if two processes race, the loser drops its copy.
-    // The owner marker lets a later process drop a copy this one could not finish.
+    // Published by renaming, so no process clones a half-migrated template; the owner marker
+    // lets a later process drop a copy this one could not finish.
     const building = cloneName(currentOwner(), BUILDING_PREFIX)
     await admin.query(`CREATE DATABASE ${quoteIdent(building)}`)
     try {
-      // The runner opens its own pool and closes it before returning: a session left on
-      // the template would make every clone wait 5 s and fail.
+      // A session left on the template would make every clone wait 5 s and fail: close() first.
       const runner = new MigrationRunner({
         url: withDatabase(adminUrl, building),
         migrationFolder: folder,
@@ -361,8 +313,7 @@ async function ensureTemplate(adminUrl: string, folder: string, digest: string):
       } finally {
         await runner.close()
       }
-      // A file that changed while the runner read the folder: the copy holds neither version
-      // for certain, so it is not published under this digest.
+      // A file changed while the runner read it: the copy holds neither version for certain.
       const now = migrationDigest(folder)
       if (now !== digest) {
         await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`)
@@ -377,33 +328,18 @@ async function ensureTemplate(adminUrl: string, folder: string, digest: string):
     }
     await admin.query(`ALTER DATABASE ${quoteIdent(name)} WITH IS_TEMPLATE true`)
     return name
-  } finally {
-    await admin.end()
-  }
+  })
 }
 
-// One migrated data directory per folder, as a tarball, of the files as they were last seen.
-const pgliteTemplates = new Map<string, { readonly digest: string; readonly dump: Promise<Blob> }>()
+const pgliteTemplates = new Map<string, { readonly digest: string; readonly made: Promise<Blob> }>()
 
 async function clonePglite(folder: string): Promise<TestDatabase> {
-  const digest = migrationDigest(folder)
-  let entry = pgliteTemplates.get(folder)
-  if (entry?.digest !== digest) {
-    const made = { digest, dump: migratedPgliteDump(folder) }
-    pgliteTemplates.set(folder, made)
-    made.dump.catch(() => {
-      if (pgliteTemplates.get(folder) === made) pgliteTemplates.delete(folder)
-    })
-    entry = made
-  }
-  const template = entry.dump
-  // The embedded analogue of CREATE DATABASE … TEMPLATE: a new instance booted from the
-  // migrated data directory. Measured here about 40% faster than PGlite's own clone(), and
-  // it spares every call the migration.
+  const template = madeFor(pgliteTemplates, folder, folder, () => migratedPgliteDump(folder))
+  // Booting from a dump measured about 40% faster than PGlite's own clone().
   const copy = await openPglite('memory://', { loadDataDir: await template })
   const pool = await pglitePool(copy.pglite)
   registerVectorType(pool)
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
+  const db = kyselyOnPool(pool)
   return Object.freeze({
     db,
     url: undefined,
@@ -414,14 +350,6 @@ async function clonePglite(folder: string): Promise<TestDatabase> {
       await copy.close()
     },
   })
-}
-
-/** A pg pool over one PGlite instance (one connection: PGlite is a single session). */
-async function pglitePool(pglite: PGlite): Promise<pg.Pool> {
-  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
-    '@electric-sql/pglite/node-postgres',
-  )
-  return guardConnectionErrors(new pg.Pool(createPgConfig(pglite as never) as unknown as pg.PoolConfig))
 }
 
 async function migratedPgliteDump(folder: string): Promise<Blob> {
@@ -437,4 +365,8 @@ async function migratedPgliteDump(folder: string): Promise<Blob> {
   } finally {
     await opened.close()
   }
+}
+
+function kyselyOnPool(pool: pg.Pool): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
 }

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 
-// Databases to drop on one server.
-export interface Leftovers {
+interface Leftovers {
   readonly adminUrl: string
   readonly names: readonly string[]
 }
@@ -30,10 +29,8 @@ for (const { adminUrl, names } of JSON.parse(process.env.WUKONG_REAP_LEFTOVERS))
 
 let registered = false
 
-// Drops what `leftovers()` names when the process ends on process.exit() or on SIGTERM/SIGINT
-// (how test runners stop their workers), where no asynchronous work can run any more: a
-// detached `node` does it after this process is gone. A signal is then raised again with its
-// default action; a process with listeners of its own for it is left to them.
+// process.exit() and SIGTERM/SIGINT (how test runners stop workers) leave no time for async
+// work, so a detached `node` drops the leftovers after this process is gone.
 export function reapAtExit(leftovers: () => readonly Leftovers[]): void {
   if (registered) return
   registered = true

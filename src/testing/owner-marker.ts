@@ -2,55 +2,41 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 
-/**
- * Who made a database: the host (hostname and machine id), the boot, the process id and the
- * process's start time. A process that starts can then tell which leftovers belong to owners
- * that are gone (on its own host only: a pid means nothing on another machine).
- */
+// Who made a database, so a later process can tell leftovers of owners that are gone (a pid
+// alone is reused; boot and start time tell a reused pid apart).
 export interface OwnerMarker {
-  /** 6 hex digits of a hash of the hostname and `/etc/machine-id`. */
   readonly host: string
-  /** 4 hex digits of the kernel's boot id (`0000` where the platform has none). */
   readonly boot: string
   readonly pid: number
-  /** The process's start time in clock ticks since boot, base 36 (`0` where unknown). */
   readonly start: string
 }
 
-/** Prefix of every database `createTestDatabase()` hands out or keeps ready. */
 export const CLONE_PREFIX = 'wk_t_'
 
-/** Prefix of a template while it is being migrated, before it is published. */
+// A template while it is being migrated, before it is published.
 export const BUILDING_PREFIX = 'wk_building_'
 
 const MARKER = /^(?:wk_t_|wk_building_)([0-9a-f]{6})([0-9a-f]{4})_(\d+)_([0-9a-z]+)_[0-9a-f]+$/
 
 let self: OwnerMarker | undefined
 
-/** The marker of this process. */
 export function currentOwner(): OwnerMarker {
   self ??= Object.freeze({ host: hostId(), boot: bootId(), pid: process.pid, start: startTime(process.pid) ?? '0' })
   return self
 }
 
-/** A new database name carrying `owner`'s marker (at most 63 bytes, PostgreSQL's limit). */
+// At most 63 bytes, PostgreSQL's limit.
 export function cloneName(owner: OwnerMarker, prefix: string = CLONE_PREFIX): string {
   return `${prefix}${owner.host}${owner.boot}_${owner.pid}_${owner.start}_${randomBytes(3).toString('hex')}`
 }
 
-/** The marker in a database name, or undefined when the name carries none. */
 export function parseOwner(name: string): OwnerMarker | undefined {
   const m = MARKER.exec(name)
   if (!m) return undefined
   return Object.freeze({ host: m[1]!, boot: m[2]!, pid: Number(m[3]), start: m[4]! })
 }
 
-/**
- * True only when `owner` certainly no longer runs: it ran on this host and either the host
- * rebooted since, or no process has its pid, or the process with its pid started at another
- * time (the pid was reused). A marker from another host is never judged gone: its pid says
- * nothing here (the server may be shared by several machines or containers).
- */
+// Only when certain: a marker from another host is never gone (the server may be shared).
 export function isOwnerGone(owner: OwnerMarker, me: OwnerMarker = currentOwner()): boolean {
   if (owner.host !== me.host) return false
   if (owner.boot !== me.boot) return owner.boot !== '0000' && me.boot !== '0000'
@@ -83,7 +69,7 @@ function bootId(): string {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), base 36; Linux only. */
+// Field 22 of /proc/<pid>/stat (clock ticks since boot), base 36; Linux only.
 function startTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

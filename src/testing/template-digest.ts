@@ -1,22 +1,18 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 
+import { packageRoot } from '../provider/package-migration-folder.js'
 import { scanMigrationFolder } from '../provider/read-migration-folder.js'
 
 // Part of every digest: bump it when what a template holds changes without a migration file
 // or the package version changing (e.g. the provider writes its ledger differently).
 const TEMPLATE_FORMAT = 1
 
-/** The last digest per folder, with the file stats it was computed from. */
 const lastScan = new Map<string, { readonly stats: string; readonly digest: string }>()
 
-// A digest of what a template built from `folder` holds (every migration file's checksum, ups
-// and downs, the package version and the template format), cheap when nothing changed: the
-// folder's entries are stat'ed, and the files are read again only when a name, size, time or
-// inode differs from the last call. So a long-lived test process (`vitest --watch`) sees a file
-// added, edited or removed since it started.
+// Of what a template built from `folder` holds; cheap when nothing changed (a stat per file),
+// so a long-lived process (`vitest --watch`) sees every file added, edited or removed.
 export function migrationDigest(folder: string): string {
   const stats = folderStats(folder)
   const last = lastScan.get(folder)
@@ -33,8 +29,7 @@ export function migrationDigest(folder: string): string {
   return digest
 }
 
-// Names, sizes, nanosecond mtimes and inodes of the folder's entries (links followed);
-// undefined when the folder cannot be listed, so that the scan reports why.
+// Undefined when the folder cannot be listed, so that the scan reports why.
 function folderStats(folder: string): string | undefined {
   try {
     const root = realpathSync(folder)
@@ -56,19 +51,14 @@ function folderStats(folder: string): string | undefined {
 
 let version: string | undefined
 
-// The version in the package.json nearest above this module (src/testing/ or dist/ alike).
 function packageVersion(): string {
   if (version !== undefined) return version
   version = ''
-  for (let dir = dirname(fileURLToPath(import.meta.url)), depth = 0; depth < 4; dir = dirname(dir), depth++) {
-    const file = join(dir, 'package.json')
-    if (!existsSync(file)) continue
-    try {
-      version = String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? '')
-    } catch {
-      // An unreadable package.json leaves the version out of the digest; the files still count.
-    }
-    break
+  try {
+    const file = join(packageRoot(), 'package.json')
+    version = String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? '')
+  } catch {
+    // Without a readable package.json the version is left out of the digest; the files still count.
   }
   return version
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
+import type { PGlite } from '@electric-sql/pglite'
+
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 
@@ -8,6 +10,7 @@ import { GuardedPool } from '../connect/guarded-pool.js'
 import { openPglite } from '../connect/open-pglite.js'
 import { redact } from '../connect/redact.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
+import { quoteIdent } from '../provider/sql-text.js'
 
 /** Where test databases come from: see {@link resolveTestServer}. */
 export type TestTier = 'server' | 'container' | 'pglite'
@@ -23,11 +26,7 @@ export type TestTier = 'server' | 'container' | 'pglite'
  */
 export interface TestServer {
   readonly tier: TestTier
-  /**
-   * One line saying where test databases come from, e.g. `test databases: server from
-   * TEST_DATABASE_URL (postgres://u:***@127.0.0.1:5432/postgres)`. Printed once per process on
-   * stderr when the server is resolved (unless `WUKONG_TEST_QUIET=1`).
-   */
+  /** Where test databases come from, e.g. `test databases: server from TEST_DATABASE_URL (…)`. */
   readonly description: string
   /** Admin URL of the server; undefined for PGlite. */
   readonly adminUrl?: string | undefined
@@ -43,11 +42,7 @@ export interface TestDatabaseHandle {
   /** Connection URL; undefined for PGlite. */
   readonly url?: string | undefined
   readonly db: Kysely<any>
-  /**
-   * Closes `db`, waiting until the server has closed its connections, then drops the database,
-   * ending any other session still on it (`WITH (FORCE)`): close clients of your own first, or
-   * give them an `'error'` listener (see `guardConnectionErrors`).
-   */
+  /** Closes `db`, then drops the database `WITH (FORCE)`: close clients of your own first. */
   destroy(): Promise<void>
 }
 
@@ -72,10 +67,8 @@ let resolved: Promise<TestServer> | undefined
 
 /**
  * Resolves the test server once per process: `TEST_DATABASE_URL`, else a Docker engine via
- * testcontainers (pgvector image), else embedded PGlite with pgvector. With `CI=true` or
- * `REQUIRE_PG_SERVER=1`, falling through to PGlite is a {@link NoTestServerError}. Prints the
- * tier it found once per process on stderr (`server.description`; `WUKONG_TEST_QUIET=1` for
- * none).
+ * testcontainers, else embedded PGlite (a {@link NoTestServerError} with `CI=true` or
+ * `REQUIRE_PG_SERVER=1`). Prints `server.description` on stderr unless `WUKONG_TEST_QUIET=1`.
  *
  * @example
  * ```ts
@@ -128,16 +121,10 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
     adminUrl,
     async createDatabase(options: { template?: string; name?: string } = {}) {
       const name = options.name ?? `wk_test_${randomBytes(6).toString('hex')}`
-      const admin = await connectClient(adminUrl)
-      try {
-        const template = options.template ? ` TEMPLATE ${quoteIdent(options.template)}` : ''
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)}${template}`)
-      } finally {
-        await admin.end()
-      }
+      const template = options.template ? ` TEMPLATE ${quoteIdent(options.template)}` : ''
+      await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}${template}`))
       const url = withDatabase(adminUrl, name)
-      // A GuardedPool: its connections cannot crash the process, and destroy() returns once the
-      // server has closed them, so the DROP below has no session of ours left to terminate.
+      // GuardedPool: destroy() returns once the server closed its connections, so the DROP ends none of ours.
       const db = new Kysely<any>({
         dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url, max: 4 }) }),
       })
@@ -147,43 +134,33 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
         db,
         async destroy() {
           await db.destroy()
-          await dropDatabase(adminUrl, name)
+          await withClient(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`))
         },
       })
     },
   })
 }
 
-/** Drops a database, ending its other sessions first. */
-export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const admin = await connectClient(adminUrl)
+export async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(url)
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
+    return await body(client)
   } finally {
-    await admin.end()
+    await client.end()
   }
 }
 
-/**
- * A connected `pg.Client` whose failures cannot crash the process (see `guardConnectionErrors`);
- * close it with `end()`.
- */
+// Guarded: a server that ends the connection cannot crash the process.
 export async function connectClient(url: string): Promise<pg.Client> {
   const client = guardConnectionErrors(new pg.Client({ connectionString: url }))
   await client.connect()
   return client
 }
 
-/** The URL of another database on the same server. */
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url)
   u.pathname = `/${encodeURIComponent(database)}`
   return u.toString()
-}
-
-/** Quotes a SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
 }
 
 async function startContainer(): Promise<string | undefined> {
@@ -201,9 +178,6 @@ async function startContainer(): Promise<string | undefined> {
 }
 
 async function pgliteServer(): Promise<TestServer> {
-  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
-    '@electric-sql/pglite/node-postgres',
-  )
   return Object.freeze({
     tier: 'pglite' as const,
     description:
@@ -211,8 +185,7 @@ async function pgliteServer(): Promise<TestServer> {
     skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
     async createDatabase() {
       const opened = await openPglite('memory://')
-      const pool = guardConnectionErrors(new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig))
-      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: await pglitePool(opened.pglite) }) })
       await sql`select 1`.execute(db)
       return Object.freeze({
         name: 'pglite',
@@ -224,4 +197,12 @@ async function pgliteServer(): Promise<TestServer> {
       })
     },
   })
+}
+
+// One connection: PGlite is a single session.
+export async function pglitePool(pglite: PGlite): Promise<pg.Pool> {
+  const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
+    '@electric-sql/pglite/node-postgres',
+  )
+  return guardConnectionErrors(new pg.Pool(createPgConfig(pglite as never) as unknown as pg.PoolConfig))
 }
