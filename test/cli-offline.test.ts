@@ -100,7 +100,7 @@ describe('wukong-migrate: help and usage (exit 0 and 2)', () => {
 })
 
 describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, () => {
-  it('passes a good folder, lists its files and warns about gaps and ignored directives', async () => {
+  it('passes a good folder, lists its files and warns about gaps, ignored directives and what would block a live app', async () => {
     const dir = await folderWith({
       '001_people.sql': 'create table people (id int primary key);\n',
       '002_tags.sql': 'create table tags (id int);\n-- wukong:no-transaction\n',
@@ -113,7 +113,9 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
     expect(run.stdout).toMatch(/ok {2}001_people\.sql/)
     expect(run.stdout).toMatch(/005_index\.sql .*not atomic/)
     expect(run.stdout).toContain('down: 002_tags.down.sql')
-    expect(run.stdout).toMatch(/verify passed: 3 files, 2 warnings/)
+    expect(run.stdout).toMatch(/verify passed: 3 files, 3 warnings/)
+    // The linter's finding: the down file drops a table running code may still use.
+    expect(run.stderr).toMatch(/warning\[drop-table\]: 002_tags\.down\.sql:1: /)
     expect(run.stderr).toMatch(
       /warning\[VERSION_GAP\]: 005_index\.sql: versions 3–4 are not used between 002_tags\.sql and 005_index\.sql/,
     )
@@ -147,6 +149,7 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
     expect(doc['warnings']).toEqual([
       expect.objectContaining({ code: 'VERSION_GAP', file: '005_index.sql', line: null }),
       expect.objectContaining({ code: 'IGNORED_DIRECTIVE', file: '002_tags.sql', line: 2 }),
+      expect.objectContaining({ code: 'drop-table', file: '002_tags.down.sql', line: 1 }),
     ])
   })
 

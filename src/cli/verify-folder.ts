@@ -1,10 +1,11 @@
 import { MigrationError, parseMigrationFiles, scanMigrationFolder, type MigrationFile } from '../provider/index.js'
 import { DIRECTIVE_LINE, directiveLineCount } from '../provider/parse-migration-sql.js'
 import { LINE_BREAK } from '../provider/sql-text.js'
+import type { LintRule } from '../lint/index.js'
 
-/** Reported, but the folder still migrates. */
+/** Reported, but the folder still migrates; a lint rule's code for a statement that would block a live app. */
 export interface VerifyWarning {
-  readonly code: 'VERSION_GAP' | 'IGNORED_DIRECTIVE' | 'NO_MIGRATIONS'
+  readonly code: 'VERSION_GAP' | 'IGNORED_DIRECTIVE' | 'NO_MIGRATIONS' | LintRule
   readonly message: string
   readonly file: string | null
   readonly line: number | null

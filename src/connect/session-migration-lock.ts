@@ -2,7 +2,7 @@ import { PostgresAdapter, sql, type DialectAdapter, type Kysely, type MigrationL
 
 import { withAdapter } from '../provider/kysely-internals.js'
 import { DEFAULT_LOCK_WAIT_TIMEOUT_MS, MIGRATION_LOCK_KEY, pollForLock, type LockWait } from './poll-migration-lock.js'
-import { errorCode } from '../errors/sql-state.js'
+import { isLostConnection } from '../errors/sql-state.js'
 
 /** Options of {@link withBoundedSessionMigrationLock}. */
 export interface BoundedSessionMigrationLockOptions {
@@ -88,13 +88,4 @@ export class BoundedSessionMigrationLockAdapter extends PostgresAdapter {
       if (!isLostConnection(error)) throw error
     }
   }
-}
-
-function isLostConnection(error: unknown): boolean {
-  const code = errorCode(error)
-  if (typeof code === 'string')
-    return code.startsWith('57P') || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE'
-  return /Connection terminated|not queryable|ECONNRESET|EPIPE|Client has encountered a connection error/i.test(
-    String((error as Error)?.message),
-  )
 }

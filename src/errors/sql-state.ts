@@ -66,3 +66,13 @@ export function connectionFailureKind(error: unknown): ConnectionFailureKind | u
       return undefined
   }
 }
+
+/** A connection that was lost (terminated, reset, closed) rather than refused: a read may be tried again. */
+export function isLostConnection(error: unknown): boolean {
+  const code = errorCode(error)
+  if (typeof code === 'string')
+    return code.startsWith('57P') || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE'
+  return /Connection terminated|not queryable|ECONNRESET|EPIPE|Client has encountered a connection error/i.test(
+    String((error as Error)?.message),
+  )
+}

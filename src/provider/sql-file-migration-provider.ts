@@ -150,3 +150,16 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     return run
   }
 }
+
+/** The provider of a runner's options. */
+export function providerFor(options: SqlFileMigrationProviderProps): SqlFileMigrationProvider {
+  const { migrationFolder, ledgerSchema, allowDrift, lockTimeoutMs, statementTimeoutMs, onApply } = options
+  return new SqlFileMigrationProvider({
+    migrationFolder,
+    ledgerSchema,
+    allowDrift,
+    lockTimeoutMs,
+    statementTimeoutMs,
+    onApply,
+  })
+}

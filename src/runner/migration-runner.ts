@@ -3,9 +3,7 @@ import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID } from 'kysely/migratio
 
 import {
   DATABASE_URL_VARIABLES,
-  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_LOCK_WAIT_TIMEOUT_MS,
-  connectTimeoutOf,
   embeddedBusyTimeoutMs,
   embeddedDataDir,
   withBoundedSessionMigrationLock,
@@ -39,9 +37,13 @@ import {
 } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
 import { runMigrations, type RunOutcome, type RunSession } from '../provider/run-migrations.js'
-import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  providerFor,
+  type SqlFileMigrationProvider,
+} from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
-import { SQLSTATE, errorCode } from '../errors/sql-state.js'
+import { isLostConnection } from '../errors/sql-state.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 
@@ -130,29 +132,14 @@ export interface MigrationRunnerOptions {
   readonly signal?: AbortSignal | undefined
 }
 
-/**
- * Migrates a database from the SQL files, at app boot or from the CLI, with a one-query
- * up-to-date check, each file committed on its own, and results that never call rolled-back
- * work applied. `migrate()` holds Kysely's migration lock (through the lock adapter of its
- * connection) and writes Kysely's `kysely_migration` rows itself, in the same transaction as
- * each file and its `schema_versions` row (consecutive files batched into one round trip), so
- * Kysely's Migrator over {@link SqlFileMigrationProvider} sees exactly what it would have
- * recorded; `down()` and `migrateTo()` run Kysely's Migrator.
- *
- * @example
- * ```ts
- * import { MigrationRunner } from '@wukong/adapter-vercel'
- *
- * const runner = new MigrationRunner()
- * await runner.migrate()
- * const status = await runner.status()
- * console.log(status.currentVersion)
- * await runner.close()
- * ```
- */
 export { MigrationRunError, type MigrateResult, type MigrationFileResult, type MigrationFileStatus }
 
-export class MigrationRunner {
+/**
+ * The migration engine behind {@link MigrationRunner} (runner.ts), loaded when a run needs more
+ * than the boot check: it holds Kysely's migration lock through its connection's adapter and
+ * writes both ledgers in each file's transaction.
+ */
+export class RunnerEngine {
   readonly #props: MigrationRunnerOptions
   readonly #provider: SqlFileMigrationProvider
   #db: Promise<Kysely<any>> | undefined
@@ -164,21 +151,9 @@ export class MigrationRunner {
   #sever: (() => void) | undefined
   #session: RunSession | undefined
 
-  constructor(options: MigrationRunnerOptions = {}) {
+  constructor(options: MigrationRunnerOptions = {}, provider = providerFor(options)) {
     this.#props = Object.freeze({ ...options })
-    this.#provider = new SqlFileMigrationProvider({
-      migrationFolder: options.migrationFolder,
-      ledgerSchema: options.ledgerSchema,
-      allowDrift: options.allowDrift,
-      lockTimeoutMs: options.lockTimeoutMs,
-      statementTimeoutMs: options.statementTimeoutMs,
-      onApply: options.onApply,
-    })
-  }
-
-  /** The provider this runner hands to Kysely's Migrator. */
-  get provider(): SqlFileMigrationProvider {
-    return this.#provider
+    this.#provider = provider
   }
 
   /** The folder of migration files; undefined for the package's bundled migrations. */
@@ -215,11 +190,6 @@ export class MigrationRunner {
   /** The run's server process, when it is the one running its files (not behind a pooler, not in-process). */
   #backendPid(session: RunSession): number | undefined {
     return this.#lock === 'transaction' || this.#source === 'embedded' ? undefined : session.backendPid
-  }
-
-  /** Reads and validates the files without touching any database (throws on the first problem). */
-  verify(): Promise<readonly MigrationFile[]> {
-    return this.#provider.loadFiles()
   }
 
   /**
@@ -295,17 +265,7 @@ export class MigrationRunner {
     return this.#execute(db, { direction: 'to', to: version })
   }
 
-  /**
-   * Compares the live database with what its applied files build: the files the ledger
-   * records are applied to a shadow database (created on the same server and dropped, or the
-   * empty `shadowUrl`), and the two catalogs are compared. The live database is only read,
-   * in a read-only transaction.
-   *
-   * @example
-   * ```ts
-   * const { inSync, differences } = await runner.diff()
-   * ```
-   */
+  /** See MigrationRunner.diff. */
   async diff(options: { readonly shadowUrl?: string } = {}): Promise<SchemaDiff> {
     const files = await this.#provider.loadFiles()
     const db = await this.#guard(() => this.#connect())
@@ -318,7 +278,7 @@ export class MigrationRunner {
         shadowUrl: options.shadowUrl,
         files,
         build: async (url, migrationFolder) => {
-          const shadow = new MigrationRunner({
+          const shadow = new RunnerEngine({
             url,
             migrationFolder,
             log: () => {},
@@ -335,18 +295,7 @@ export class MigrationRunner {
     )
   }
 
-  /**
-   * Proves the down files on a scratch database (created on the same server and dropped, or
-   * the empty `shadowUrl`): every file applied, then from the newest down each down file must
-   * restore the schema its up file found, and the up file must then rebuild the same schema.
-   * Never touches the configured database.
-   *
-   * @example
-   * ```ts
-   * const report = await runner.verifyRoundTrip()
-   * if (!report.ok) console.log(report.files.filter((f) => f.outcome !== 'proven'))
-   * ```
-   */
+  /** See MigrationRunner.verifyRoundTrip. */
   async verifyRoundTrip(
     options: { readonly shadowUrl?: string; readonly requireDown?: boolean } = {},
   ): Promise<RoundTripReport> {
@@ -362,10 +311,10 @@ export class MigrationRunner {
       : resolveDatabaseUrl(this.#props.url, this.#props.env ?? process.env).url
     return this.#guard(async () => {
       const shadow = await openShadowDatabase({ serverUrl, shadowUrl: options.shadowUrl, prefix: 'wk_roundtrip' })
-      let scratch: MigrationRunner | undefined
+      let scratch: RunnerEngine | undefined
       let reader: Kysely<any> | undefined
-      const runner = (): MigrationRunner =>
-        (scratch ??= new MigrationRunner({
+      const runner = (): RunnerEngine =>
+        (scratch ??= new RunnerEngine({
           url: shadow.url,
           migrationFolder: this.migrationFolder,
           log: () => {},
@@ -687,13 +636,6 @@ export class MigrationRunner {
       connectTimeoutMs: this.#props.connectTimeoutMs,
     })
   }
-}
-
-function isLostConnection(error: unknown): boolean {
-  const code = errorCode(error)
-  return code === undefined
-    ? /Connection terminated|ECONNRESET|EPIPE/i.test(String((error as Error).message))
-    : code === SQLSTATE.ADMIN_SHUTDOWN || code === 'ECONNRESET' || code === 'EPIPE'
 }
 
 function isBookkeepingFailure(error: unknown): boolean {

@@ -8,11 +8,15 @@ import { type DatabaseUrlSource, resolveDatabaseUrl } from '../connect/resolve-d
 import type { MigrationFile } from '../provider/migration-file.js'
 import type { MigrationStatus, PendingMigration } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
-import { DEFAULT_LOCK_TIMEOUT_MS, SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  providerFor,
+  type SqlFileMigrationProvider,
+} from '../provider/sql-file-migration-provider.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 import type { MigrateResult } from './migration-run-error.js'
-import type { MigrationRunner as RunnerEngine, MigrationRunnerOptions } from './migration-runner.js'
+import type { MigrationRunnerOptions, RunnerEngine } from './migration-runner.js'
 import { wrapRunError } from './wrap-run-error.js'
 
 /**
@@ -43,14 +47,7 @@ export class MigrationRunner {
 
   constructor(options: MigrationRunnerOptions = {}) {
     this.#props = Object.freeze({ ...options })
-    this.#provider = new SqlFileMigrationProvider({
-      migrationFolder: options.migrationFolder,
-      ledgerSchema: options.ledgerSchema,
-      allowDrift: options.allowDrift,
-      lockTimeoutMs: options.lockTimeoutMs,
-      statementTimeoutMs: options.statementTimeoutMs,
-      onApply: options.onApply,
-    })
+    this.#provider = providerFor(options)
   }
 
   /** The provider this runner hands to Kysely's Migrator. */
@@ -151,9 +148,9 @@ export class MigrationRunner {
 
   /** The migration engine, loaded on first use (Kysely, the drivers, the apply code). */
   #load(): Promise<RunnerEngine> {
-    this.#engine ??= import('./migration-runner.js').then(({ MigrationRunner: Engine }) => {
+    this.#engine ??= import('./migration-runner.js').then(({ RunnerEngine: Engine }) => {
       const announce = this.#announced ? false : this.#props.announce
-      this.#loaded = new Engine({ ...this.#props, announce })
+      this.#loaded = new Engine({ ...this.#props, announce }, this.#provider)
       return this.#loaded
     })
     return this.#engine

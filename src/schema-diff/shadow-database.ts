@@ -1,3 +1,4 @@
+import { quoteIdent } from '../provider/sql-text.js'
 import { randomBytes } from 'node:crypto'
 
 import { sql, type Kysely } from 'kysely'
@@ -163,8 +164,4 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url)
   u.pathname = `/${encodeURIComponent(database)}`
   return u.toString()
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
 }
