@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto'
 
-import type { PGlite } from '@electric-sql/pglite'
-
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 
@@ -199,8 +197,9 @@ async function pgliteServer(): Promise<TestServer> {
   })
 }
 
-// One connection: PGlite is a single session.
-export async function pglitePool(pglite: PGlite): Promise<pg.Pool> {
+// One connection: PGlite is a single session. Typed loosely so that this module's declarations
+// do not name PGlite's types, which an app without the optional peer cannot resolve.
+export async function pglitePool(pglite: object): Promise<pg.Pool> {
   const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
     '@electric-sql/pglite/node-postgres',
   )
