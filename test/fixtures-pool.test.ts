@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 import { dropOrphanedClones } from '../src/testing/clone-pool.js'
 import { closeTestDatabases, createTestDatabase, resolveTestServer } from '../src/testing/index.js'
-import { cloneName, currentOwner, isOwnerGone, parseOwner, type OwnerMarker } from '../src/testing/owner-marker.js'
+import { cloneName, currentOwner, isOwnerGone, parseOwner, type OwnerMarker } from '../src/connect/owner-marker.js'
 import { needsServer } from './support/needs-server.js'
 
 const server = await resolveTestServer()

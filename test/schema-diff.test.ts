@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { sql } from 'kysely'
@@ -21,6 +21,8 @@ import {
   type TestDatabaseHandle,
 } from '../src/testing/index.js'
 import { withDatabase } from '../src/testing/test-server.js'
+import { cloneName, currentOwner } from '../src/connect/owner-marker.js'
+import { openShadowDatabase } from '../src/schema-diff/shadow-database.js'
 import { BIN, cliEnv, ROOT } from './support/cli-process.js'
 import { migrationFolder } from './support/folders.js'
 import { runCliHere } from './support/run-cli-in-process.js'
@@ -410,6 +412,42 @@ describe.skipIf(needsServer(server, 'diff interrupted'))(
         expect(await shadowsLeft()).toEqual([])
       } finally {
         await live.destroy()
+      }
+    })
+  },
+)
+
+describe.skipIf(needsServer(server, 'scratch databases of runs that were killed'))(
+  'scratch databases of runs that were killed',
+  () => {
+    it('the next shadow drops the shadows and round-trip scratch databases whose process is gone, and keeps the others', async () => {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid! // a pid whose process has ended
+      const me = currentOwner()
+      const names = {
+        shadowOfDead: cloneName({ ...me, pid: dead, start: '0' }, 'wk_shadow_'),
+        roundtripOfDead: cloneName({ ...me, pid: dead, start: '0' }, 'wk_roundtrip_'),
+        otherHost: cloneName({ ...me, host: me.host === 'ffffff' ? 'eeeeee' : 'ffffff', pid: dead }, 'wk_shadow_'),
+        mine: cloneName(me, 'wk_shadow_'),
+      }
+      const admin = kyselyForUrl(server.adminUrl!, 1)
+      const exists = async (name: string): Promise<boolean> =>
+        (await sql<{ n: number }>`select count(*)::int as n from pg_database where datname = ${name}`.execute(admin))
+          .rows[0]!.n === 1
+      try {
+        for (const name of Object.values(names)) await sql.raw(`create database "${name}"`).execute(admin)
+        const shadow = await openShadowDatabase({ serverUrl: server.adminUrl! })
+        await shadow.drop()
+        expect({
+          shadowOfDead: await exists(names.shadowOfDead),
+          roundtripOfDead: await exists(names.roundtripOfDead),
+          otherHost: await exists(names.otherHost),
+          mine: await exists(names.mine),
+          theNewOne: await exists(shadow.name),
+        }).toEqual({ shadowOfDead: false, roundtripOfDead: false, otherHost: true, mine: true, theNewOne: false })
+      } finally {
+        for (const name of Object.values(names))
+          await sql.raw(`drop database if exists "${name}" with (force)`).execute(admin)
+        await admin.destroy()
       }
     })
   },

@@ -1,9 +1,9 @@
 import { quoteIdent } from '../provider/sql-text.js'
-import { randomBytes } from 'node:crypto'
 
 import { sql, type Kysely } from 'kysely'
 
 import { createDatabase } from '../connect/index.js'
+import { cloneName, currentOwner, isOwnerGone, parseOwner } from '../connect/owner-marker.js'
 import { MigrationError } from '../errors/migration-error.js'
 
 /**
@@ -39,8 +39,10 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
         'connect with a URL, or give an empty database as the shadow (--shadow-url)',
     )
   }
-  const name = `${options.prefix ?? 'wk_shadow'}_${randomBytes(6).toString('hex')}`
   const serverUrl = options.serverUrl
+  // The name says who made it, so the next run drops what a killed run left behind.
+  const name = cloneName(currentOwner(), `${options.prefix ?? 'wk_shadow'}_`)
+  await dropLeftovers(serverUrl)
   const [drop, create] = [
     `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`,
     `CREATE DATABASE ${quoteIdent(name)}`,
@@ -63,6 +65,22 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
     )
   })
   return shadow
+}
+
+// Shadows of runs that were killed (their process is gone): dropped before a new one is made.
+async function dropLeftovers(serverUrl: string): Promise<void> {
+  const { rows } = await onServer(serverUrl, (db) =>
+    sql<{ name: string }>`select datname as name from pg_catalog.pg_database
+      where datname like 'wk\_shadow\_%' or datname like 'wk\_roundtrip\_%'`.execute(db),
+  ).catch(() => ({ rows: [] as { name: string }[] }))
+  const gone = rows
+    .map((r) => r.name)
+    .filter((name) => {
+      const owner = parseOwner(name)
+      return owner !== undefined && isOwnerGone(owner)
+    })
+  for (const name of gone)
+    await run(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => {})
 }
 
 export async function dropOpenShadowDatabases(): Promise<void> {

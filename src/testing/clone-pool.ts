@@ -4,7 +4,14 @@ import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 import { registerVectorType } from '../schema-types/vector.js'
-import { BUILDING_PREFIX, CLONE_PREFIX, cloneName, currentOwner, isOwnerGone, parseOwner } from './owner-marker.js'
+import {
+  BUILDING_PREFIX,
+  CLONE_PREFIX,
+  cloneName,
+  currentOwner,
+  isOwnerGone,
+  parseOwner,
+} from '../connect/owner-marker.js'
 import { withDatabase } from './test-server.js'
 import { quoteIdent } from '../provider/sql-text.js'
 

@@ -9,7 +9,7 @@ import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
 import { reapAtExit } from './exit-reaper.js'
-import { BUILDING_PREFIX, cloneName, currentOwner } from './owner-marker.js'
+import { BUILDING_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { migrationDigest } from './template-digest.js'
 import {
   pglitePool,

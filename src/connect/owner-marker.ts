@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 
-// Who made a database, so a later process can tell leftovers of owners that are gone (a pid
-// alone is reused; boot and start time tell a reused pid apart).
+// Who made a scratch database (a test clone, a shadow), so a later process can tell leftovers of
+// owners that are gone (a pid alone is reused; boot and start time tell a reused pid apart).
 export interface OwnerMarker {
   readonly host: string
   readonly boot: string
@@ -16,7 +16,7 @@ export const CLONE_PREFIX = 'wk_t_'
 // A template while it is being migrated, before it is published.
 export const BUILDING_PREFIX = 'wk_building_'
 
-const MARKER = /^(?:wk_t_|wk_building_)([0-9a-f]{6})([0-9a-f]{4})_(\d+)_([0-9a-z]+)_[0-9a-f]+$/
+const MARKER = /^(?:wk_t_|wk_building_|wk_shadow_|wk_roundtrip_)([0-9a-f]{6})([0-9a-f]{4})_(\d+)_([0-9a-z]+)_[0-9a-f]+$/
 
 let self: OwnerMarker | undefined
 
