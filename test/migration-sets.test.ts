@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { MigrationRunner } from '../src/index.js'
 import { resolveTestServer, type TestDatabaseHandle } from '../src/testing/test-server.js'
 import { migrationFolder } from './support/folders.js'
+import { needsServer } from './support/needs-server.js'
 import { runCliHere } from './support/run-cli-in-process.js'
 
 const server = await resolveTestServer()
@@ -64,30 +65,33 @@ describe("an app's own migrations beside the package's, on one database", () => 
     expect((await new MigrationRunner({ db: handle.db }).status()).isUpToDate).toBe(true)
   })
 
-  it('the command line: --ledger-schema (or WUKONG_LEDGER_SCHEMA) picks the set, status shows the other', async () => {
-    const handle = await server.createDatabase()
-    handles.push(handle)
-    const url = handle.url!
-    const appDir = await migrationFolder({ '001_notes.sql': 'create table notes (id int);\n' })
-    expect((await runCliHere(['migrate', '--url', url])).code).toBe(0)
-    const migrated = await runCliHere(['migrate', '--dir', appDir, '--url', url], {
-      WUKONG_LEDGER_SCHEMA: 'app_migrations',
-    })
-    expect(migrated.code).toBe(0)
-    const theirs = await runCliHere([
-      'status',
-      '--check',
-      '--dir',
-      appDir,
-      '--ledger-schema',
-      'app_migrations',
-      '--url',
-      url,
-    ])
-    expect(theirs.code).toBe(0)
-    expect(theirs.stdout).toContain('app_migrations.schema_versions')
-    const ours = await runCliHere(['status', '--check', '--url', url, '--json'])
-    expect(ours.code).toBe(0)
-    expect(JSON.parse(ours.stdout)).toMatchObject({ ledgerSchema: 'public', otherSets: ['app_migrations'] })
-  })
+  it.skipIf(needsServer(server, 'migration sets on the command line'))(
+    'the command line: --ledger-schema (or WUKONG_LEDGER_SCHEMA) picks the set, status shows the other',
+    async () => {
+      const handle = await server.createDatabase()
+      handles.push(handle)
+      const url = handle.url!
+      const appDir = await migrationFolder({ '001_notes.sql': 'create table notes (id int);\n' })
+      expect((await runCliHere(['migrate', '--url', url])).code).toBe(0)
+      const migrated = await runCliHere(['migrate', '--dir', appDir, '--url', url], {
+        WUKONG_LEDGER_SCHEMA: 'app_migrations',
+      })
+      expect(migrated.code).toBe(0)
+      const theirs = await runCliHere([
+        'status',
+        '--check',
+        '--dir',
+        appDir,
+        '--ledger-schema',
+        'app_migrations',
+        '--url',
+        url,
+      ])
+      expect(theirs.code).toBe(0)
+      expect(theirs.stdout).toContain('app_migrations.schema_versions')
+      const ours = await runCliHere(['status', '--check', '--url', url, '--json'])
+      expect(ours.code).toBe(0)
+      expect(JSON.parse(ours.stdout)).toMatchObject({ ledgerSchema: 'public', otherSets: ['app_migrations'] })
+    },
+  )
 })
