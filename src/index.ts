@@ -4,6 +4,7 @@
 // Migrating
 export { MigrationRunner } from './runner/runner.js'
 export type { MigrationRunnerOptions } from './runner/migration-runner.js'
+export type { MigrationTimeouts } from './provider/migration-timeouts.js'
 export {
   MigrationRunError,
   type MigrateResult,

@@ -240,7 +240,7 @@ describe('the embedded folder lock', { timeout: 120_000 }, () => {
     const status = (options: { busyTimeoutMs?: number; env?: Record<string, string> }) =>
       new MigrationRunner({
         env: { WUKONG_PGLITE_DIR: dataDir, ...options.env },
-        busyTimeoutMs: options.busyTimeoutMs,
+        timeouts: { embeddedBusyMs: options.busyTimeoutMs },
         log: (l) => lines.push(l),
       })
         .status()

@@ -143,7 +143,7 @@ describe.skipIf(skipReason)('migrating through PgBouncer (transaction pool mode)
       const target = await openMigrationDatabase({
         url: bouncer.url(handle.name, { pgbouncer: 'true' }),
         env: {},
-        lockWaitTimeoutMs: 1_000,
+        timeouts: { lockWaitMs: 1_000 },
       })
       opened.push(target)
       expect(target).toMatchObject({ pooled: true, lock: 'transaction', driver: 'pg' })

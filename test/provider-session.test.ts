@@ -38,7 +38,11 @@ function singleConnection(url: string): Kysely<any> {
   return new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
 }
 
-async function migrate(db: Kysely<any>, files: Record<string, string>, options: { lockTimeoutMs?: number } = {}) {
+async function migrate(
+  db: Kysely<any>,
+  files: Record<string, string>,
+  options: { timeouts?: { lockMs: number } } = {},
+) {
   return new MigrationRunner({ db, migrationFolder: await migrationFolder(files), log: () => {}, ...options }).migrate()
 }
 
@@ -214,7 +218,7 @@ describe.skipIf(needsServer(server, "the runner's limits hold for every file"))(
       await holder.connect()
       try {
         await holder.query('begin; lock table busy in access exclusive mode')
-        const error = await migrate(handle.db, files, { lockTimeoutMs: 300 }).catch((e: unknown) => e)
+        const error = await migrate(handle.db, files, { timeouts: { lockMs: 300 } }).catch((e: unknown) => e)
         expect(error, 'the run waited for the lock and applied').toBeInstanceOf(MigrationRunError)
         return error as MigrationError
       } finally {
@@ -231,7 +235,7 @@ describe.skipIf(needsServer(server, "the runner's limits hold for every file"))(
         '-- wukong:no-transaction\n-- wukong:own-timeouts\nset lock_timeout = 0;\ncreate table if not exists a (id int);\n',
     }
     for (const [name, first] of Object.entries(earlier)) {
-      it(`${name} in one file (declared with -- wukong:own-timeouts) does not switch off lockTimeoutMs for the next`, async () => {
+      it(`${name} in one file (declared with -- wukong:own-timeouts) does not switch off timeouts.lockMs for the next`, async () => {
         const error = await blocked({
           '001_a.sql': first,
           '002_lock.sql': 'create table b (id int);\nalter table busy add column x int;\n',
@@ -253,7 +257,7 @@ describe.skipIf(needsServer(server, "the runner's limits hold for every file"))(
             '001_wait.sql':
               "-- wukong:own-timeouts\nset local lock_timeout = '60s';\nalter table busy add column x int;\n",
           },
-          { lockTimeoutMs: 300 },
+          { timeouts: { lockMs: 300 } },
         )
         // Released once the file is seen waiting, well past 300 ms: then the file applies.
         for (let i = 0; i < 200; i++) {

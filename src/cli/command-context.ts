@@ -71,11 +71,13 @@ export async function withRunner<T>(
     migrationFolder: ctx.folder,
     ledgerSchema: ctx.args.ledgerSchema ?? (ctx.io.env['WUKONG_LEDGER_SCHEMA'] || undefined),
     allowDrift: ctx.args.allowDrift,
-    lockTimeoutMs: ctx.args.lockTimeoutMs,
-    lockWaitTimeoutMs: ctx.args.lockWaitTimeoutMs,
-    connectTimeoutMs: ctx.args.connectTimeoutMs,
-    statementTimeoutMs: ctx.args.statementTimeoutMs,
-    busyTimeoutMs: ctx.args.busyTimeoutMs,
+    timeouts: {
+      lockMs: ctx.args.lockTimeoutMs,
+      lockWaitMs: ctx.args.lockWaitTimeoutMs,
+      connectMs: ctx.args.connectTimeoutMs,
+      statementMs: ctx.args.statementTimeoutMs,
+      embeddedBusyMs: ctx.args.busyTimeoutMs,
+    },
     // Notices go to stderr so stdout stays the report; the embedded database is announced even with --json.
     log: (line) => ctx.out.error(line),
     announce: ctx.target?.source === 'embedded',

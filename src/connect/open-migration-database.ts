@@ -16,8 +16,9 @@ import {
   type ResolvedDatabaseUrl,
 } from './resolve-database-url.js'
 import { withBoundedSessionMigrationLock } from './session-migration-lock.js'
-import { withTransactionScopedMigrationLock, type LockWait } from './transaction-scoped-migration-lock.js'
+import { withTransactionScopedMigrationLock } from './transaction-scoped-migration-lock.js'
 import type { NeonSettings } from './vercel-database.js'
+import type { MigrationTimeouts } from '../provider/migration-timeouts.js'
 
 /**
  * How migrators exclude one another:
@@ -49,27 +50,16 @@ export interface OpenMigrationDatabaseOptions {
   readonly pooled?: boolean | undefined
   /** Force a lock kind. Default: `transaction` for pooled URLs and the vercel driver, else `session`. */
   readonly lock?: MigrationLockKind | undefined
-  /** Longest wait for another migrator's lock (pg and vercel drivers). Default 300 000 ms. */
-  readonly lockWaitTimeoutMs?: number | undefined
-  /** Called about every 5 s while waiting for another migrator (pg and vercel drivers). */
-  readonly onLockWait?: ((wait: LockWait) => void) | undefined
   /**
-   * `lock_timeout` for the sessions of a direct pg connection, set when each connects, so the
-   * tool's own reads of its ledgers need no extra round trip to bound their wait. Not applied
-   * through a pooler (PgBouncer refuses startup options) nor when the URL sets `options` itself.
+   * `lockWaitMs` (pg, vercel), `connectMs` (pg), `embeddedBusyMs` (pglite); `lockMs`, when given,
+   * is the `lock_timeout` every session of a direct pg connection starts with (not through a
+   * pooler, which refuses startup options, nor when the URL sets `options` itself).
    */
-  readonly lockTimeoutMs?: number | undefined
-  /** pg: longest wait for a connection; the URL's `connect_timeout` wins. Default 30 000 ms. */
-  readonly connectTimeoutMs?: number | undefined
+  readonly timeouts?: MigrationTimeouts | undefined
   /** `transaction` lock: interval of the keep-alive query on the lock's connection. Default 5 000 ms. */
   readonly lockHeartbeatMs?: number | undefined
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
   readonly dataDir?: string | undefined
-  /**
-   * pglite: longest wait for another process to close the data folder.
-   * Default: `WUKONG_PGLITE_BUSY_TIMEOUT_MS` in `env`, else 10 000 ms.
-   */
-  readonly busyTimeoutMs?: number | undefined
   /** pglite: called once when the data folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
   /** pg: TLS options over the URL's `sslmode`. */
@@ -116,7 +106,7 @@ export interface MigrationDatabase<DB = Database> {
    * at all; and on a pooled URL no long transaction pins a server connection for the whole run.
    */
   readonly migratorOptions: Readonly<{ disableTransactions: boolean }>
-  /** The `lock_timeout` every session of `db` starts with (see the `lockTimeoutMs` option); undefined when none is set. */
+  /** The `lock_timeout` every session of `db` starts with (see `timeouts.lockMs`); undefined when none is set. */
   readonly sessionLockTimeoutMs: number | undefined
   /** Closes the pool (and PGlite). Same as `db.destroy()`. */
   close(): Promise<void>
@@ -172,24 +162,25 @@ export async function openMigrationDatabase<DB = Database>(
       'openMigrationDatabase: the transaction lock needs a second connection, which the embedded database does not have',
     )
   }
+  const timeouts = options.timeouts ?? {}
   const sessionLockTimeoutMs =
-    options.lockTimeoutMs !== undefined && driver === 'pg' && lock === 'session' && url && !hasOptionsParameter(url)
-      ? Math.max(0, Math.trunc(options.lockTimeoutMs))
+    timeouts.lockMs !== undefined && driver === 'pg' && lock === 'session' && url && !hasOptionsParameter(url)
+      ? Math.max(0, Math.trunc(timeouts.lockMs))
       : undefined
   const base = await createDatabase<DB>({
     url,
     driver,
     dataDir: options.dataDir,
-    busyTimeoutMs: driver === 'pglite' ? embeddedBusyTimeoutMs(options.busyTimeoutMs, env) : undefined,
+    busyTimeoutMs: driver === 'pglite' ? embeddedBusyTimeoutMs(timeouts.embeddedBusyMs, env) : undefined,
     onBusy: options.onBusy,
     max: MIGRATION_POOL_SIZE,
     ssl: options.ssl,
     neon: options.neon,
     applicationName: 'wukong-migrate',
-    connectTimeoutMs: options.connectTimeoutMs,
+    connectTimeoutMs: timeouts.connectMs,
     sessionLockTimeoutMs,
   })
-  const wait = { waitTimeoutMs: options.lockWaitTimeoutMs, onWait: options.onLockWait }
+  const wait = { waitTimeoutMs: timeouts.lockWaitMs }
   const db =
     lock === 'transaction'
       ? withTransactionScopedMigrationLock(base, { ...wait, heartbeatMs: options.lockHeartbeatMs })

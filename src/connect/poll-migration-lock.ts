@@ -12,12 +12,7 @@ import { describeSession, type SessionSummary } from '../provider/session-summar
  */
 export const MIGRATION_LOCK_KEY: bigint = KYSELY_MIGRATION_LOCK_KEY
 
-/**
- * Default longest wait for another migrator's lock: 300 000 ms. Long enough for a slow index
- * build in another instance's run, far below Kysely's own one hour; past it the run fails with
- * `LOCK_TIMEOUT` naming the holder.
- */
-export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 300_000
+export { DEFAULT_LOCK_WAIT_TIMEOUT_MS } from '../provider/migration-timeouts.js'
 
 /** Reported to `onWait` while a migrator waits for the lock. */
 export interface LockWait {

@@ -16,6 +16,7 @@ import type { ConcurrentIndex, ParsedSql, SqlStatement } from './parse-migration
 import { indexOfCodePoint, lineColumnAt, literal } from './sql-text.js'
 import { LEDGER_TABLES } from './ledger.js'
 import { SQLSTATE } from '../errors/sql-state.js'
+import type { StatementTimeouts } from './migration-timeouts.js'
 
 /**
  * What happened to one file. `adopted`: the old runner had applied it (its ledger row had no
@@ -85,19 +86,8 @@ export interface KyselyRecord {
   readonly timestamp: string
 }
 
-/** Limits for each file's statements; 0 means no limit, undefined the server's setting. */
-export interface ApplyLimits {
-  readonly lockTimeoutMs?: number | undefined
-  readonly statementTimeoutMs?: number | undefined
-}
-
-function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string {
-  const parts: string[] = []
-  if (limits.lockTimeoutMs !== undefined)
-    parts.push(`SET ${scope} lock_timeout = ${Math.max(0, Math.trunc(limits.lockTimeoutMs))}`)
-  if (limits.statementTimeoutMs !== undefined)
-    parts.push(`SET ${scope} statement_timeout = ${Math.max(0, Math.trunc(limits.statementTimeoutMs))}`)
-  return parts.map((p) => `${p};\n`).join('')
+function limitSettings(limits: StatementTimeouts, scope: 'LOCAL' | 'SESSION'): string {
+  return `SET ${scope} lock_timeout = ${limits.lockMs};\nSET ${scope} statement_timeout = ${limits.statementMs};\n`
 }
 
 /**
@@ -106,7 +96,7 @@ function limitSettings(limits: ApplyLimits, scope: 'LOCAL' | 'SESSION'): string 
  */
 async function withSessionLimits<T>(
   db: Kysely<unknown>,
-  limits: ApplyLimits,
+  limits: StatementTimeouts,
   restore: string,
   body: () => Promise<T>,
 ): Promise<T> {
@@ -140,7 +130,7 @@ export async function applyUp(
   db: Kysely<any>,
   file: MigrationFile,
   ledger: RunLedger,
-  limits: ApplyLimits = {},
+  limits: StatementTimeouts,
   files: readonly MigrationFile[] = [file],
   kysely?: KyselyRecord,
 ): Promise<ApplyEvent> {
@@ -254,7 +244,7 @@ export async function applyUpBatch(
   db: Kysely<any>,
   batch: readonly BatchedFile[],
   ledger: RunLedger,
-  limits: ApplyLimits = {},
+  limits: StatementTimeouts,
   onCommitted?: (event: ApplyEvent) => void,
 ): Promise<number> {
   const started = performance.now()
@@ -328,7 +318,7 @@ export async function applyDown(
   file: MigrationFile,
   down: MigrationDownFile,
   ledger: RunLedger,
-  limits: ApplyLimits = {},
+  limits: StatementTimeouts,
 ): Promise<ApplyEvent> {
   const started = performance.now()
   // Both ledgers forget the file in its transaction; under Kysely's Migrator, Kysely deletes its own row.
@@ -637,7 +627,7 @@ async function explain(
   offset: number,
   statements: readonly SqlStatement[],
   skip: (s: SqlStatement) => boolean,
-  limits: ApplyLimits,
+  limits: StatementTimeouts,
 ): Promise<MigrationError> {
   const position = Number((error as PgErrorLike).position)
   if (position > 0) {

@@ -5,7 +5,6 @@ import {
   applyUp,
   applyUpBatch,
   type ApplyEvent,
-  type ApplyLimits,
   type BatchedFile,
   type RunLedger,
 } from './apply-migration.js'
@@ -14,6 +13,7 @@ import { ensureLedgersSql, readLedgerSnapshot, type LedgerSnapshot } from './led
 import type { MigrationFile } from './migration-file.js'
 import { planMigrations, planSteps, type MigrationTarget, type PlannedStep } from './migration-plan.js'
 import { withLockTimeout } from './with-lock-timeout.js'
+import type { StatementTimeouts } from './migration-timeouts.js'
 
 /** Options of {@link runMigrations}. */
 export interface RunMigrationsOptions {
@@ -21,7 +21,7 @@ export interface RunMigrationsOptions {
   readonly allowDrift?: boolean | undefined
   /** A migration set's own schema for its ledgers; undefined: the package's, found wherever they are. */
   readonly schema?: string | undefined
-  readonly limits?: ApplyLimits | undefined
+  readonly timeouts: StatementTimeouts
   /** Called after each file has committed (a batch's files when it returns). */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
   /** Most consecutive transactional files in one round trip (each still its own transaction). */
@@ -70,7 +70,7 @@ export async function runMigrations(
   // The tool's own reads and writes of the ledgers wait for a table lock no longer than a file may.
   const own = options.ownQuery ?? ((query) => query)
   const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
-    own(withLockTimeout(db, options.limits?.lockTimeoutMs, body, { sameConnection: true }))
+    own(withLockTimeout(db, options.timeouts.lockMs, body, { sameConnection: true }))
   const snapshot: LedgerSnapshot = await own(readLedgerSnapshot(db, options.schema, bounded))
   const session = options.session
   if (session) session.backendPid = snapshot.backendPid
@@ -122,7 +122,7 @@ export async function runMigrations(
     if (batch.length > 1) {
       try {
         const names = batch.map((b) => b.file.fileName)
-        const done = await running(names, applyUpBatch(db, batch, ledger, options.limits, report))
+        const done = await running(names, applyUpBatch(db, batch, ledger, options.timeouts, report))
         i += done
         if (done === batch.length) continue
         // Aborted: the file it stopped at was canceled, not worth running again on its own.
@@ -149,8 +149,8 @@ export async function runMigrations(
         await running(
           [sqlFile.fileName],
           step.action === 'revert'
-            ? applyDown(db, file, file.down!, ledger, options.limits)
-            : applyUp(db, file, ledger, options.limits, files, { timestamp: stamp() }),
+            ? applyDown(db, file, file.down!, ledger, options.timeouts)
+            : applyUp(db, file, ledger, options.timeouts, files, { timestamp: stamp() }),
         ),
       )
       i++

@@ -1,16 +1,14 @@
 import type { Kysely } from 'kysely'
 import type { Migration, MigrationProvider } from 'kysely/migration'
 
-import type { ApplyEvent, ApplyLimits, RunLedger } from './apply-migration.js'
+import type { ApplyEvent, RunLedger } from './apply-migration.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import type { ParsedSql } from './parse-migration-sql.js'
 import { planMigrations } from './migration-plan.js'
 import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 import { MigrationError } from '../errors/migration-error.js'
-
-// Fail fast rather than hang a deploy, and queue the app's queries behind a waiting ALTER TABLE.
-export const DEFAULT_LOCK_TIMEOUT_MS = 10_000
+import { statementTimeouts, type MigrationTimeouts, type StatementTimeouts } from './migration-timeouts.js'
 
 /** Options of {@link SqlFileMigrationProvider}. */
 export interface SqlFileMigrationProviderProps {
@@ -25,10 +23,8 @@ export interface SqlFileMigrationProviderProps {
    * Default false: migrating refuses and names the files.
    */
   readonly allowDrift?: boolean | undefined
-  /** PostgreSQL's `lock_timeout` for each statement of a file: a busy table fails fast. Default 10 000 ms; 0 waits forever. */
-  readonly lockTimeoutMs?: number | undefined
-  /** PostgreSQL's `statement_timeout` for each statement of a file. Default 0: no limit. */
-  readonly statementTimeoutMs?: number | undefined
+  /** `lock_timeout` and `statement_timeout` for each statement of a file (see {@link MigrationTimeouts}). */
+  readonly timeouts?: Pick<MigrationTimeouts, 'lockMs' | 'statementMs'> | undefined
   /** A migration set's own schema for its ledgers (see MigrationRunnerOptions.ledgerSchema). */
   readonly ledgerSchema?: string | undefined
   /** Called after each file is applied, adopted, healed or reverted. */
@@ -54,6 +50,7 @@ export interface SqlFileMigrationProviderProps {
  */
 export class SqlFileMigrationProvider implements MigrationProvider {
   readonly #props: SqlFileMigrationProviderProps
+  readonly #timeouts: StatementTimeouts
   // Keyed by `db`: the Migrator hands every migration of one run the same one, under its lock.
   readonly #runs = new WeakMap<object, Promise<RunLedger>>()
   // Parsed SQL by file and checksum: what verify() parsed is what migrate() applies.
@@ -61,6 +58,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
 
   constructor(props: SqlFileMigrationProviderProps = {}) {
     this.#props = Object.freeze({ ...props })
+    this.#timeouts = statementTimeouts(props.timeouts)
   }
 
   get migrationFolder(): string | undefined {
@@ -92,25 +90,18 @@ export class SqlFileMigrationProvider implements MigrationProvider {
       migrations[file.name] = {
         up: async (db) => {
           const { applyUp } = await import('./apply-migration.js')
-          this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#limits, files))
+          this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#timeouts, files))
         },
         // Always defined: Kysely's Migrator skips a missing down() and still forgets the file.
         down: async (db) => {
           const message = `cannot revert: no .down.sql file (write ${file.name}.down.sql)`
           if (!down) throw new MigrationError('NO_DOWN_FILE', message, { file: file.fileName })
           const { applyDown } = await import('./apply-migration.js')
-          this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#limits))
+          this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#timeouts))
         },
       }
     }
     return migrations
-  }
-
-  get #limits(): ApplyLimits {
-    return {
-      lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-      statementTimeoutMs: this.#props.statementTimeoutMs ?? 0,
-    }
   }
 
   #report(event: ApplyEvent): void {
@@ -129,7 +120,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
         ])
         // Under the migration lock, but another session may still hold a ledger table.
         const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
-          withLockTimeout(db, this.#limits.lockTimeoutMs, body, { sameConnection: true })
+          withLockTimeout(db, this.#timeouts.lockMs, body, { sameConnection: true })
         const snapshot = await readLedgerSnapshot(db, this.#props.ledgerSchema, bounded)
         const { refusal } = planMigrations(files, snapshot, { allowDrift: this.#props.allowDrift })
         if (refusal) throw refusal
@@ -153,13 +144,12 @@ export class SqlFileMigrationProvider implements MigrationProvider {
 
 /** The provider of a runner's options. */
 export function providerFor(options: SqlFileMigrationProviderProps): SqlFileMigrationProvider {
-  const { migrationFolder, ledgerSchema, allowDrift, lockTimeoutMs, statementTimeoutMs, onApply } = options
+  const { migrationFolder, ledgerSchema, allowDrift, timeouts, onApply } = options
   return new SqlFileMigrationProvider({
     migrationFolder,
     ledgerSchema,
     allowDrift,
-    lockTimeoutMs,
-    statementTimeoutMs,
+    timeouts,
     onApply,
   })
 }

@@ -3,8 +3,6 @@ import { DEFAULT_MIGRATION_LOCK_TABLE, MIGRATION_LOCK_ID } from 'kysely/migratio
 
 import {
   DATABASE_URL_VARIABLES,
-  DEFAULT_LOCK_WAIT_TIMEOUT_MS,
-  embeddedBusyTimeoutMs,
   embeddedDataDir,
   withBoundedSessionMigrationLock,
   openMigrationDatabase,
@@ -37,11 +35,9 @@ import {
 } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
 import { runMigrations, type RunOutcome, type RunSession } from '../provider/run-migrations.js'
-import {
-  DEFAULT_LOCK_TIMEOUT_MS,
-  providerFor,
-  type SqlFileMigrationProvider,
-} from '../provider/sql-file-migration-provider.js'
+import { providerFor, type SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
+import type { MigrationTimeouts } from '../provider/migration-timeouts.js'
+import { resolveTimeouts, type ResolvedTimeouts } from './resolve-timeouts.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { isLostConnection } from '../errors/sql-state.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
@@ -76,38 +72,14 @@ export interface MigrationRunnerOptions {
   readonly ledgerSchema?: string | undefined
   /** Migrate even when applied files changed or are gone. Default false. */
   readonly allowDrift?: boolean | undefined
-  /**
-   * `lock_timeout` for each file's statements, and for the runner's own reads and writes of
-   * the ledger tables (before and under the migration lock), so that another session
-   * holding one of them fails the run with `LOCK_TIMEOUT` instead of hanging it.
-   * Default 10 000 ms; 0 waits forever.
-   */
-  readonly lockTimeoutMs?: number | undefined
-  /**
-   * Longest wait for another migrator's migration lock, then `LOCK_TIMEOUT` naming it.
-   * Default 300 000 ms; 0 waits forever. Applies to URLs the runner opens and to a `db` given
-   * with PostgreSQL's adapter.
-   */
-  readonly lockWaitTimeoutMs?: number | undefined
-  /**
-   * Longest wait for a connection (pg driver): TCP, TLS and the server's answer. The URL's
-   * libpq `connect_timeout` wins. Default 30 000 ms; 0 waits forever.
-   */
-  readonly connectTimeoutMs?: number | undefined
-  /** `statement_timeout` for each file's statements. Default 0: no limit. */
-  readonly statementTimeoutMs?: number | undefined
+  /** The bounds of a run: lock, lock wait, connect, statement, embedded busy (see {@link MigrationTimeouts}). */
+  readonly timeouts?: MigrationTimeouts | undefined
   /** Where URLs are looked up. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv | undefined
   /** Default: pg over TCP for a URL, the embedded PGlite without one (see `chooseDriver`). */
   readonly driver?: DatabaseDriver | undefined
   /** Declare the URL pooled (PgBouncer in transaction mode) or direct, overriding detection. */
   readonly pooled?: boolean | undefined
-  /**
-   * The embedded database: longest wait, in ms, for another process to close its folder
-   * (PGlite serves one process at a time), then an `EmbeddedDatabaseBusyError`
-   * (`EMBEDDED_DATABASE_BUSY`); 0 fails at once. Default `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
-   */
-  readonly busyTimeoutMs?: number | undefined
   /** One-line notices (e.g. which database is used). Default: stderr. */
   readonly log?: ((line: string) => void) | undefined
   /**
@@ -142,6 +114,7 @@ export { MigrationRunError, type MigrateResult, type MigrationFileResult, type M
 export class RunnerEngine {
   readonly #props: MigrationRunnerOptions
   readonly #provider: SqlFileMigrationProvider
+  readonly #timeouts: ResolvedTimeouts
   #db: Promise<Kysely<any>> | undefined
   #close: (() => Promise<void>) | undefined
   #url: string | undefined
@@ -154,6 +127,7 @@ export class RunnerEngine {
   constructor(options: MigrationRunnerOptions = {}, provider = providerFor(options)) {
     this.#props = Object.freeze({ ...options })
     this.#provider = provider
+    this.#timeouts = resolveTimeouts(options.timeouts, options.env)
   }
 
   /** The folder of migration files; undefined for the package's bundled migrations. */
@@ -282,7 +256,7 @@ export class RunnerEngine {
             url,
             migrationFolder,
             log: () => {},
-            lockTimeoutMs: this.#props.lockTimeoutMs,
+            timeouts: { lockMs: this.#timeouts.lockMs },
             signal: this.#props.signal,
           })
           try {
@@ -318,7 +292,7 @@ export class RunnerEngine {
           url: shadow.url,
           migrationFolder: this.migrationFolder,
           log: () => {},
-          lockTimeoutMs: this.#props.lockTimeoutMs,
+          timeouts: { lockMs: this.#timeouts.lockMs },
           signal: this.#props.signal,
         }))
       const close = async (): Promise<void> => {
@@ -378,8 +352,8 @@ export class RunnerEngine {
     let outcome: RunOutcome | undefined
     const session: RunSession = { running: [] }
     const signal = this.#props.signal
-    // The lock's own wait is bounded (lockWaitTimeoutMs); its queries get an answer bound on top.
-    const lockWaitMs = this.#props.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS
+    // The lock's own wait is bounded (lockWaitMs); its queries get an answer bound on top.
+    const { lockWaitMs } = this.#timeouts
     const underLock = async (conn: Kysely<any>): Promise<void> => {
       await this.#answered(
         adapter.acquireMigrationLock(conn, lock),
@@ -391,10 +365,7 @@ export class RunnerEngine {
           target,
           allowDrift: this.#props.allowDrift,
           schema: this.#schema,
-          limits: {
-            lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-            statementTimeoutMs: this.#props.statementTimeoutMs ?? 0,
-          },
+          timeouts: this.#timeouts,
           onApply: this.#props.onApply,
           // A caller watching progress hears of each file as it commits: one file per round
           // trip (still with both ledgers in it). Without one (an app's boot), files go in batches.
@@ -508,21 +479,19 @@ export class RunnerEngine {
     })
   }
 
-  /** Runs the runner's own bookkeeping queries under its lock timeout (see `lockTimeoutMs`). */
+  /** Runs the runner's own bookkeeping queries under its lock timeout (see `timeouts.lockMs`). */
   #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
-    const ms = this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+    const ms = this.#timeouts.lockMs
     // On a direct URL the runner opened, every session starts with this lock_timeout already.
-    return this.#answered(
-      withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === Math.max(0, Math.trunc(ms)) }),
-    )
+    return this.#answered(withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === ms }))
   }
 
   /**
    * Bounds the wait for the answer to one of the tool's own queries (not a file's statements,
-   * which may rightly run for hours): `lockTimeoutMs` plus {@link ANSWER_MARGIN_MS} by default.
+   * which may rightly run for hours): `timeouts.lockMs` plus {@link ANSWER_MARGIN_MS} by default.
    * Past it the server or the network counts as gone: every socket of the runner is destroyed
    * (so nothing stays stuck behind the query) and the call fails with CONNECTION_FAILED.
-   * Unbounded when `lockTimeoutMs` is 0, and for the embedded database (in this process).
+   * Unbounded when `timeouts.lockMs` is 0, and for the embedded database (in this process).
    */
   #answered<T>(query: Promise<T>, ms = this.#answerBoundMs(0), what = "the migration tool's own query"): Promise<T> {
     if (ms <= 0 || this.#source === 'embedded') return query
@@ -538,13 +507,13 @@ export class RunnerEngine {
 
   /** How long to wait for an answer that may first wait `waitMs` on the server; 0: forever. */
   #answerBoundMs(waitMs: number): number {
-    const lock = this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+    const lock = this.#timeouts.lockMs
     return lock > 0 && waitMs >= 0 ? Math.max(lock, waitMs) + ANSWER_MARGIN_MS : 0
   }
 
   #connect(): Promise<Kysely<any>> {
     this.#db ??= (async () => {
-      if (this.#props.db) return withBoundedLock(this.#props.db, this.#props.lockWaitTimeoutMs)
+      if (this.#props.db) return withBoundedLock(this.#props.db, this.#timeouts.lockWaitMs)
       const env = this.#props.env ?? process.env
       // Pooled URLs get a lock that cannot outlive its transaction; see openMigrationDatabase.
       // Without a URL in production it throws NO_DATABASE_URL rather than use the embedded one.
@@ -555,15 +524,12 @@ export class RunnerEngine {
         driver: this.#props.driver,
         pooled: this.#props.pooled,
         dataDir: embeddedDataDir(env),
-        lockWaitTimeoutMs: this.#props.lockWaitTimeoutMs,
-        connectTimeoutMs: this.#props.connectTimeoutMs,
-        lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-        busyTimeoutMs: this.#props.busyTimeoutMs,
+        timeouts: this.#timeouts,
         onBusy: (holder) => {
           const who = holder
             ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}`
             : 'another process'
-          const bound = embeddedBusyTimeoutMs(this.#props.busyTimeoutMs, env)
+          const bound = this.#timeouts.embeddedBusyMs
           const folder = embeddedDataDir(env)
           this.#log(`The embedded database in ${folder} is open in ${who}; waiting up to ${bound} ms for it to close`)
         },
@@ -633,7 +599,7 @@ export class RunnerEngine {
       urlOption: this.#props.url,
       env: this.#props.env ?? process.env,
       source: this.#source,
-      connectTimeoutMs: this.#props.connectTimeoutMs,
+      connectMs: this.#timeouts.connectMs,
     })
   }
 }
@@ -646,14 +612,14 @@ function isBookkeepingFailure(error: unknown): boolean {
  * A `db` given with PostgreSQL's own adapter gets the bounded session lock (Kysely's waits an
  * hour, holding a snapshot); one already wrapped, or with another adapter, is used as given.
  */
-function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number | undefined): Kysely<any> {
+function withBoundedLock(db: Kysely<any>, waitTimeoutMs: number): Kysely<any> {
   const adapter = db.getExecutor().adapter
   if (adapter.constructor !== PostgresAdapter) return db
   return withBoundedSessionMigrationLock(db, { waitTimeoutMs })
 }
 
 /**
- * How much longer than `lockTimeoutMs` the runner waits for the answer to one of its own
+ * How much longer than `timeouts.lockMs` the runner waits for the answer to one of its own
  * queries before it counts the connection as dead (a stalled server, a stuck proxy).
  */
 export const ANSWER_MARGIN_MS = 10_000

@@ -1,22 +1,19 @@
 import pg from 'pg'
 
 import type { MigrationLockKind } from '../connect/open-migration-database.js'
-import { connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS, pgPoolConfig } from '../connect/pg-config.js'
+import { connectTimeoutOf, pgPoolConfig } from '../connect/pg-config.js'
 import { isPooledUrl } from '../connect/pooled-url.js'
 import { redactUrl } from '../connect/redact.js'
 import { type DatabaseUrlSource, resolveDatabaseUrl } from '../connect/resolve-database-url.js'
 import type { MigrationFile } from '../provider/migration-file.js'
 import type { MigrationStatus, PendingMigration } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
-import {
-  DEFAULT_LOCK_TIMEOUT_MS,
-  providerFor,
-  type SqlFileMigrationProvider,
-} from '../provider/sql-file-migration-provider.js'
+import { providerFor, type SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 import type { MigrateResult } from './migration-run-error.js'
 import type { MigrationRunnerOptions, RunnerEngine } from './migration-runner.js'
+import { resolveTimeouts } from './resolve-timeouts.js'
 import { wrapRunError } from './wrap-run-error.js'
 
 /**
@@ -175,8 +172,9 @@ export class MigrationRunner {
     const { url, source } = resolved
     if (!url || source === 'embedded') return undefined
     const heads = this.#provider.scanFiles()
-    const timeoutMs = connectTimeoutOf(url, props.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)
-    const pool = new pg.Pool({ ...pgPoolConfig(url, { max: 1, connectTimeoutMs: props.connectTimeoutMs }), max: 1 })
+    const { connectMs, lockMs } = resolveTimeouts(props.timeouts, env)
+    const timeoutMs = connectTimeoutOf(url, connectMs)
+    const pool = new pg.Pool({ ...pgPoolConfig(url, { max: 1, connectTimeoutMs: connectMs }), max: 1 })
     pool.on('error', () => {}) // a dropped idle client; the query reports what matters
     const started = performance.now()
     try {
@@ -185,15 +183,14 @@ export class MigrationRunner {
         client = await pool.connect()
       } catch (error) {
         if (timeoutMs === 0 || performance.now() - started < timeoutMs) return undefined
-        throw wrapRunError(error, { url, urlOption: props.url, env, source, connectTimeoutMs: props.connectTimeoutMs })
+        throw wrapRunError(error, { url, urlOption: props.url, env, source, connectMs })
       }
       try {
         this.#source = source
         this.#lock = (props.pooled ?? isPooledUrl(url)) ? 'transaction' : 'session'
-        const lockTimeoutMs = Math.max(0, Math.trunc(props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS))
         const query = async (text: string): Promise<readonly unknown[]> => {
           const results = (await client.query(
-            `BEGIN READ ONLY;\nSET LOCAL lock_timeout = ${lockTimeoutMs};\n${text};\nCOMMIT`,
+            `BEGIN READ ONLY;\nSET LOCAL lock_timeout = ${lockMs};\n${text};\nCOMMIT`,
           )) as unknown as pg.QueryResult[]
           return results[2]!.rows
         }

@@ -1,5 +1,5 @@
 import { DATABASE_URL_VARIABLES, type DatabaseUrlSource } from '../connect/resolve-database-url.js'
-import { connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT_MS } from '../connect/pg-config.js'
+import { connectTimeoutOf } from '../connect/pg-config.js'
 import { redact, urlSecrets } from '../connect/redact.js'
 import { asError, thrownText } from '../connect/thrown-text.js'
 import { connectionFailedReason, MigrationError } from '../errors/migration-error.js'
@@ -12,7 +12,8 @@ export interface WrapContext {
   readonly urlOption: string | undefined
   readonly env: NodeJS.ProcessEnv
   readonly source: DatabaseUrlSource | 'db'
-  readonly connectTimeoutMs?: number | undefined
+  /** The resolved connect timeout, to name in pg's wording-free timeout error. */
+  readonly connectMs: number
 }
 
 /**
@@ -31,7 +32,7 @@ export function wrapRunError(error: unknown, context: WrapContext): MigrationErr
   }
   // pg's words for its connect timeout name neither the bound nor the phase.
   const message = /due to connection timeout|timeout expired/i.test(thrownText(error))
-    ? `no answer within ${connectTimeoutOf(url ?? '', context.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)} ms while connecting and logging in (connect timeout)`
+    ? `no answer within ${connectTimeoutOf(url ?? '', context.connectMs)} ms while connecting and logging in (connect timeout)`
     : redact(thrownText(error), secrets)
   const code = errorCode(error)
   const sqlState = sqlStateOf(error)

@@ -141,7 +141,7 @@ describe.skipIf(needsServer(server, 'dropped connection: the runner’s own pool
       await holder.query('lock table schema_versions in access exclusive mode')
       const app = 'wk-b4'
       const db = robustKysely(withApplicationName(handle.url!, app))
-      const run = new MigrationRunner({ db, migrationFolder: folder, lockTimeoutMs: 30_000, log: () => {} })
+      const run = new MigrationRunner({ db, migrationFolder: folder, timeouts: { lockMs: 30_000 }, log: () => {} })
         .migrate()
         .then(
           () => undefined,

@@ -394,7 +394,7 @@ describe.skipIf(needsServer(server, 'true reports'))('true reports', () => {
             new MigrationRunner({
               db: handle.db,
               migrationFolder: await migrationFolder({ ...base, '002_alter.sql': text }),
-              lockTimeoutMs: WAIT_MS,
+              timeouts: { lockMs: WAIT_MS },
               ...quiet,
             }).migrate(),
           )

@@ -14,7 +14,7 @@ import { TrialDatabases } from '../support/trial-databases.js'
 const server = await resolveTestServer()
 const FILE = 'test/reliability/stalls.e2e.ts'
 // Short bounds, so the suite waits seconds: answers to the tool's own queries are awaited
-// lockTimeoutMs + 10 s (ANSWER_MARGIN_MS).
+// timeouts.lockMs + 10 s (ANSWER_MARGIN_MS).
 const LIMITS = ['--connect-timeout', '2000', '--lock-timeout', '1000']
 // A wide bound on each run: its own bound is 2 s or 11 s; the alternative is never.
 const ENDS_WITHIN_MS = 60_000

@@ -110,7 +110,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
       'timeout-lock-exclusive',
       'lock table busy in access exclusive mode',
       'create table t2 (id int);\nalter table busy add column w int;\n',
-      { lockTimeoutMs: 500 },
+      { timeouts: { lockMs: 500 } },
       {
         code: 'LOCK_TIMEOUT',
         says: /lock timeout/,
@@ -127,7 +127,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
       'timeout-lock-row',
       'select * from busy where id = 1 for update',
       'create table t2 (id int);\nupdate busy set v = 2 where id = 1;\n',
-      { lockTimeoutMs: 500 },
+      { timeouts: { lockMs: 500 } },
       {
         code: 'LOCK_TIMEOUT',
         says: /lock timeout/,
@@ -153,7 +153,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
           expect((await attempt(handle, folder)).error).toBeUndefined()
           const { rows } = await sql<{ lock_timeout: string }>`select lock_timeout from observed`.execute(handle.db)
           expect(rows).toEqual([{ lock_timeout: '10s' }])
-          progress.notes.push("a file's statements run with lock_timeout = 10s when no lockTimeoutMs is given")
+          progress.notes.push("a file's statements run with lock_timeout = 10s when no timeouts.lockMs is given")
           progress.trials = 1
         } finally {
           await close()
@@ -181,7 +181,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
     )
   }
 
-  const statement = 'statement_timeout: a statement running longer than statementTimeoutMs'
+  const statement = 'statement_timeout: a statement running longer than timeouts.statementMs'
   it(statement, async () => {
     await recordScenario(
       { id: 'timeout-statement', group: 'Timeouts', scenario: statement, file: FILE, testName: statement },
@@ -195,7 +195,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
             '002_slow.sql': 'create table t2 (id int);\nselect pg_sleep(seconds) from sleep_control;\n',
           })
           const before = await snapshotDatabase(handle.db)
-          const { error, ms } = await attempt(handle, folder, { statementTimeoutMs: 500 })
+          const { error, ms } = await attempt(handle, folder, { timeouts: { statementMs: 500 } })
           expect(error).toBeInstanceOf(MigrationRunError)
           expect([error!.code, error!.file]).toEqual(['STATEMENT_TIMEOUT', '002_slow.sql'])
           expect(error!.message).toMatch(/^002_slow\.sql.*statement timeout/)
@@ -203,7 +203,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
           expect(await snapshotDatabase(handle.db)).toBe(before)
           progress.notes.push(`failed after ${ms.toFixed(0)} ms: ${error!.code}: ${error!.message}`)
           await sql`update sleep_control set seconds = 0`.execute(handle.db)
-          expect((await attempt(handle, folder, { statementTimeoutMs: 500 })).error).toBeUndefined()
+          expect((await attempt(handle, folder, { timeouts: { statementMs: 500 } })).error).toBeUndefined()
           progress.trials = 1
         } finally {
           await close()
@@ -225,12 +225,12 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
             ...BASE,
             '002_long.sql': 'create table t2 (id int);\nselect pg_sleep(0.6);\n',
           })
-          const capped = await attempt(handle, folder, { statementTimeoutMs: 300 })
+          const capped = await attempt(handle, folder, { timeouts: { statementMs: 300 } })
           expect(capped.error?.code).toBe('STATEMENT_TIMEOUT')
           const { error } = await attempt(handle, folder)
           expect(error).toBeUndefined()
           progress.notes.push(
-            "with the database's statement_timeout = 200ms, a file sleeping 0.6 s applied under the default, and failed with statementTimeoutMs: 300",
+            "with the database's statement_timeout = 200ms, a file sleeping 0.6 s applied under the default, and failed with timeouts.statementMs: 300",
           )
           progress.trials = 1
         } finally {
@@ -256,7 +256,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
           const single = robustKysely(handle.url!, 1)
           await holder.query('begin')
           await holder.query('lock table busy in access exclusive mode')
-          const { error, ms } = await attempt(handle, folder, { lockTimeoutMs: 500, db: single })
+          const { error, ms } = await attempt(handle, folder, { timeouts: { lockMs: 500 }, db: single })
           await holder.query('rollback')
           expect([error?.code, error?.file, error?.line, error?.column]).toEqual([
             'LOCK_TIMEOUT',
@@ -279,7 +279,7 @@ describe.skipIf(needsServer(server, 'timeouts'))('timeouts', () => {
           )
           await single.destroy()
           expect(settings[0]).toEqual({ lock_timeout: '0', statement_timeout: '0' })
-          expect((await attempt(handle, folder, { lockTimeoutMs: 500 })).error).toBeUndefined()
+          expect((await attempt(handle, folder, { timeouts: { lockMs: 500 } })).error).toBeUndefined()
           progress.notes.push(
             `failed after ${ms.toFixed(0)} ms: ${error!.code}: ${error!.message}; the file's CREATE TABLE stayed (the file is not atomic), its idempotent retry applied`,
           )

@@ -69,13 +69,13 @@ describe.skipIf(needsServer(server, 'unbounded waits'))('unbounded waits', () =>
           (url: string, folder: string) => { runner: MigrationRunner; close: () => Promise<void> }
         > = {
           url: (url, folder) => ({
-            runner: new MigrationRunner({ url, migrationFolder: folder, lockWaitTimeoutMs: WAIT_MS, ...quiet }),
+            runner: new MigrationRunner({ url, migrationFolder: folder, timeouts: { lockWaitMs: WAIT_MS }, ...quiet }),
             close: async () => {},
           }),
           'given db': (url, folder) => {
             const db = robustKysely(url)
             return {
-              runner: new MigrationRunner({ db, migrationFolder: folder, lockWaitTimeoutMs: WAIT_MS, ...quiet }),
+              runner: new MigrationRunner({ db, migrationFolder: folder, timeouts: { lockWaitMs: WAIT_MS }, ...quiet }),
               close: () => db.destroy(),
             }
           },
@@ -84,7 +84,7 @@ describe.skipIf(needsServer(server, 'unbounded waits'))('unbounded waits', () =>
               url,
               pooled: true,
               migrationFolder: folder,
-              lockWaitTimeoutMs: WAIT_MS,
+              timeouts: { lockWaitMs: WAIT_MS },
               ...quiet,
             }),
             close: async () => {},
@@ -194,7 +194,7 @@ describe.skipIf(needsServer(server, 'unbounded waits'))('unbounded waits', () =>
         const base = { '001_a.sql': 'create table a (id int);\n' }
         const options = (folder: string): MigrationRunnerOptions => ({
           migrationFolder: folder,
-          lockTimeoutMs: WAIT_MS,
+          timeouts: { lockMs: WAIT_MS },
           ...quiet,
         })
         const cases: {
@@ -275,11 +275,11 @@ describe.skipIf(needsServer(server, 'unbounded waits'))('unbounded waits', () =>
         const cases = {
           'lock wait': {
             first: "select pg_advisory_xact_lock(nextval('attempts'));",
-            options: { lockTimeoutMs: WAIT_MS },
+            options: { timeouts: { lockMs: WAIT_MS } },
           },
           'long statement': {
             first: "select pg_sleep(case when nextval('attempts') > 1 then 3600 else 0 end);",
-            options: { statementTimeoutMs: WAIT_MS },
+            options: { timeouts: { statementMs: WAIT_MS } },
           },
         }
         for (const [name, c] of Object.entries(cases)) {
@@ -319,7 +319,7 @@ describe.skipIf(needsServer(server, 'unbounded waits'))('unbounded waits', () =>
       {
         id: 'wait-silent-peer',
         group: GROUP,
-        scenario: `${silentName} (URL connect_timeout, connectTimeoutMs option; migrate and status)`,
+        scenario: `${silentName} (URL connect_timeout, timeouts.connectMs option; migrate and status)`,
         file: FILE,
         testName: silentName,
       },
@@ -337,17 +337,17 @@ describe.skipIf(needsServer(server, 'unbounded waits'))('unbounded waits', () =>
                 migrationFolder: folder,
                 ...quiet,
               }).migrate(),
-            'connectTimeoutMs option, migrate': () =>
+            'timeouts.connectMs option, migrate': () =>
               new MigrationRunner({
                 url: `postgres://postgres@127.0.0.1:${port}/x`,
-                connectTimeoutMs: WAIT_MS,
+                timeouts: { connectMs: WAIT_MS },
                 migrationFolder: folder,
                 ...quiet,
               }).migrate(),
-            'connectTimeoutMs option, status': () =>
+            'timeouts.connectMs option, status': () =>
               new MigrationRunner({
                 url: `postgres://postgres@127.0.0.1:${port}/x`,
-                connectTimeoutMs: WAIT_MS,
+                timeouts: { connectMs: WAIT_MS },
                 migrationFolder: folder,
                 ...quiet,
               }).status(),

@@ -14,8 +14,6 @@ import { MigrationError, MigrationRunError, MigrationRunner } from '../../src/in
 export interface ChildConfig {
   readonly url?: string
   readonly folder: string
-  readonly lockTimeoutMs?: number
-  readonly statementTimeoutMs?: number
   /** Read and parse the files, print `ready`, then wait for one line on stdin before migrating. */
   readonly barrier?: boolean
   /** SIGKILL itself right after this version is applied (its commit done, Kysely's row not yet). */
@@ -63,8 +61,6 @@ if (config.runAs) {
 const runner = new MigrationRunner({
   url: config.url,
   migrationFolder: config.folder,
-  lockTimeoutMs: config.lockTimeoutMs,
-  statementTimeoutMs: config.statementTimeoutMs,
   log: () => {},
   onApply: (event) => {
     emit({ event: 'applied', version: event.version, kind: event.kind, at: Date.now() })
