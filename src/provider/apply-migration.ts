@@ -1,22 +1,21 @@
 import { sql, type Kysely } from 'kysely'
 
 import { assertAdoptable } from './adoption-check.js'
-import { ledgerIntegritySql, type LedgerHome, type LedgerRow } from './ledger.js'
+import { LEDGER_TABLES, ledgerIntegritySql, type LedgerRow, type RunLedger } from './ledger.js'
 import type { MigrationDownFile, MigrationFile } from './migration-file.js'
+import type { StatementTimeouts } from './migration-timeouts.js'
 import { MigrationError } from '../errors/migration-error.js'
 import {
-  toMigrationError,
   isServerError,
   MigrationSqlError,
+  toMigrationError,
   worthLocating,
   type PgErrorLike,
 } from './migration-sql-error.js'
 import { describeHolders, lockHolders, type LockHolder } from './lock-holders.js'
-import type { ConcurrentIndex, ParsedSql, SqlStatement } from './parse-migration-sql.js'
+import type { ConcurrentIndex, SqlStatement } from './parse-migration-sql.js'
 import { indexOfCodePoint, lineColumnAt, literal } from './sql-text.js'
-import { LEDGER_TABLES } from './ledger.js'
 import { SQLSTATE } from '../errors/sql-state.js'
-import type { StatementTimeouts } from './migration-timeouts.js'
 
 /**
  * What happened to one file. `adopted`: the old runner had applied it (its ledger row had no
@@ -36,95 +35,19 @@ export interface ApplyEvent {
   readonly atomic: boolean
 }
 
-/**
- * One run's view of the database, read once under the migration lock and kept current as
- * files apply: both ledgers, their home, and the session state every file starts from.
- */
-export interface RunLedger {
-  readonly rows: Map<number, LedgerRow>
-  /** Kysely's recorded names; undefined under Kysely's Migrator, which writes its own rows. */
-  readonly kysely: Set<string> | undefined
-  readonly home: LedgerHome
-  readonly restoreSql: string
-}
+/** The SQL a step runs: a file or its down file. */
+type SqlFile = Pick<MigrationDownFile, 'fileName' | 'text' | 'sql'>
 
-/**
- * The check that ends a file's transaction: the ledgers hold what they held plus this file's
- * rows (or minus them, reverting), nothing else. One statement in the file's round trip.
- */
-function integrityAfter(ledger: RunLedger, file: MigrationFile, row: LedgerRow | undefined): string {
-  const rows = new Map(ledger.rows)
-  const names = ledger.kysely && new Set(ledger.kysely)
-  if (row) {
-    rows.set(file.version, row)
-    names?.add(file.name)
-  } else {
-    rows.delete(file.version)
-    names?.delete(file.name)
-  }
-  return ledgerIntegritySql(ledger.home, rows.values(), names)
-}
-
-/** Records in the run's view what a file's committed transaction wrote. */
-function committed(ledger: RunLedger, file: MigrationFile, row: LedgerRow | undefined): void {
-  if (row) {
-    ledger.rows.set(file.version, row)
-    ledger.kysely?.add(file.name)
-  } else {
-    ledger.rows.delete(file.version)
-    ledger.kysely?.delete(file.name)
-  }
-}
-
-/**
- * Asks {@link applyUp} to write Kysely's `kysely_migration` row too, in the same transaction
- * as the file and its `schema_versions` row (for a caller that holds the migration lock
- * itself instead of running under Kysely's Migrator, which writes that row on its own).
- */
-export interface KyselyRecord {
-  /** What Kysely's Migrator would store: an ISO timestamp later than every recorded one. */
+/** A file for {@link applyUpBatch}, with the timestamp of its `kysely_migration` row. */
+export interface BatchedFile {
+  readonly file: MigrationFile
   readonly timestamp: string
-}
-
-function limitSettings(limits: StatementTimeouts, scope: 'LOCAL' | 'SESSION'): string {
-  return `SET ${scope} lock_timeout = ${limits.lockMs};\nSET ${scope} statement_timeout = ${limits.statementMs};\n`
-}
-
-/**
- * Runs a non-atomic file's statements under the runner's limits, then brings the session back
- * to the run's baseline (whatever the file SET), before the tool writes its ledger row.
- */
-async function withSessionLimits<T>(
-  db: Kysely<unknown>,
-  limits: StatementTimeouts,
-  restore: string,
-  body: () => Promise<T>,
-): Promise<T> {
-  const set = limitSettings(limits, 'SESSION')
-  if (set) await sql.raw(set).execute(db)
-  let restored = false
-  try {
-    const result = await body()
-    await sql.raw(restore).execute(db)
-    restored = true
-    return result
-  } finally {
-    if (!restored)
-      await sql
-        .raw(restore)
-        .execute(db)
-        .catch(() => {})
-  }
-}
-
-/** The run's baseline, plus `DISCARD TEMP` after a file that made temporary objects. */
-function restoreSql(ledger: RunLedger, parsed: ParsedSql): string {
-  return parsed.createsTemporary ? `${ledger.restoreSql};\nDISCARD TEMP` : ledger.restoreSql
 }
 
 /**
  * Applies one file: its SQL and its ledger row in one round trip and one transaction (an
  * implicit one when `db` is not in a transaction), or adopts it when the ledger already has it.
+ * With `timestamp`, Kysely's row is written too (a caller holding the lock itself, not Kysely's Migrator).
  */
 export async function applyUp(
   db: Kysely<any>,
@@ -132,113 +55,54 @@ export async function applyUp(
   ledger: RunLedger,
   limits: StatementTimeouts,
   files: readonly MigrationFile[] = [file],
-  kysely?: KyselyRecord,
+  timestamp?: string,
 ): Promise<ApplyEvent> {
   const started = performance.now()
-  const event = (kind: ApplyKind, atomic: boolean): ApplyEvent =>
-    Object.freeze({
-      kind,
-      version: file.version,
-      name: file.name,
-      fileName: file.fileName,
-      atomic,
-      durationMs: performance.now() - started,
-    })
-  const record = kysely ? kyselyInsert(ledger.home.kysely, file.name, kysely.timestamp) : undefined
-
+  const done = (kind: ApplyKind, atomic: boolean) => applyEvent(kind, file, atomic, performance.now() - started)
+  const record = timestamp === undefined ? undefined : kyselyInsert(ledger, file.name, timestamp)
   const existing = ledger.rows.get(file.version)
-  if (existing)
-    return event(
-      await adopt(db, file, existing, ledger, laterApplied(file, files, ledger), record),
-      existing.atomic ?? true,
-    )
+  if (existing) return done(await adopt(db, file, existing, ledger, files, record), existing.atomic ?? true)
 
   const table = ledger.home.ledger
   if (!file.sql.transactional) {
-    assertNotInTransaction(db, file.fileName)
     const builds = file.sql.statements.filter((s) => s.concurrentIndex)
-    const invalidBefore = await invalidIndexes(db, builds)
-    await withSessionLimits(db, limits, restoreSql(ledger, file.sql), async () => {
-      for (const statement of file.sql.statements) {
-        if (isLedgerInsert(file, statement)) continue
-        if (statement.concurrentIndex) await dropInvalidLeftover(db, statement.concurrentIndex)
-        await runOrExplain(db, file.fileName, file.text, statement)
-      }
-    })
+    const invalidBefore = new Set((await invalidIndexes(db, builds)).map((i) => i.oid))
+    await runOneByOne(db, file, ledger, limits)
     // Before the ledger row: an index left invalid must not be recorded as built.
     await assertIndexesValid(db, file, builds, invalidBefore)
-    const row = ledgerInsert(table, file, false, `${Math.round(performance.now() - started)}`)
     try {
-      await sql.raw(row).execute(db)
+      await sql.raw(ledgerInsert(table, file, false, `${Math.round(performance.now() - started)}`)).execute(db)
     } catch (error) {
       if (!isLedgerConflict(error)) throw toMigrationError(error, file.fileName)
-      return event(await adoptConcurrent(db, file, ledger, files, record), false)
+      return done(await adoptConcurrent(db, file, ledger, files, record), false)
     }
     ledger.rows.set(file.version, pendingRow(file, false))
-    // Kysely's row on its own: the file's statements ran outside any transaction, so
-    // schema_versions must say so even when this write fails (the next run heals it).
-    if (record) await recordInKysely(db, file, record)
-    if (record) ledger.kysely?.add(file.name)
+    // Kysely's row on its own: schema_versions says the file ran even when this write fails (the next run heals it).
+    if (record) await recordInKysely(db, file, record, ledger)
     await assertLedgersIntact(db, file, ledger)
-    return event('applied', false)
+    return done('applied', false)
   }
-
-  // One simple-protocol query: the ledger row first (so a concurrent migrator that slipped
-  // past the lock blocks on it and then fails before running anything), the file as written
-  // (its own schema_versions INSERT blanked out, positions kept), the session brought back to
-  // the run's baseline (so nothing the file SET outlives it), then the duration (and, when
-  // asked, Kysely's row: both ledgers commit with the file). The tool's own statements name
-  // the ledgers with their schema, whatever search_path the file set.
-  const prefix = `${ledgerInsert(table, file, true, 'NULL')};\n`
-  const batch = asSavepoint(
-    db,
-    limitSettings(limits, 'LOCAL') +
-      prefix +
-      blankLedgerInserts(file) +
-      `\n;\n${restoreSql(ledger, file.sql)};\n` +
-      `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()) * 1000) WHERE version = ${file.version}` +
-      (record ? `;\n${record}` : '') +
-      `;\n${integrityAfter(ledger, file, pendingRow(file, true))}`,
-  )
-  const offset = batch.indexOf(prefix) + prefix.length
+  // The ledger row first: a concurrent migrator that slipped past the lock blocks on it, then fails before running anything.
+  const elapsed = executionMs(table, file, 'pg_catalog.statement_timestamp()')
   try {
-    await sendAtomically(db, batch)
+    await runAtomically(db, file, file, ledger, limits, {
+      head: `${ledgerInsert(table, file, true, 'NULL')};\n`,
+      tail: record ? `${elapsed};\n${record}` : elapsed,
+      row: pendingRow(file, true),
+    })
   } catch (error) {
-    if (isLedgerConflict(error) && !db.isTransaction)
-      return event(await adoptConcurrent(db, file, ledger, files, record), true)
-    throw await explain(
-      db,
-      error,
-      file.fileName,
-      file.text,
-      batch,
-      offset,
-      file.sql.statements,
-      (s) => isLedgerInsert(file, s),
-      limits,
-    )
+    if (!isLedgerConflict(error)) throw error
+    return done(await adoptConcurrent(db, file, ledger, files, record), true)
   }
-  committed(ledger, file, pendingRow(file, true))
-  return event('applied', true)
-}
-
-/** A file for {@link applyUpBatch}, with the timestamp of its `kysely_migration` row. */
-export interface BatchedFile {
-  readonly file: MigrationFile
-  readonly kysely: KyselyRecord
+  return done('applied', true)
 }
 
 /**
- * Applies several transactional files in ONE round trip, each still in its own transaction:
- * the batch is `BEGIN; <limits>; <ledger row>; <file>; <session restored>; <duration>;
- * <Kysely's row>; COMMIT;` per file, sent as one simple-protocol query, so each file commits
- * before the next begins and an error stops the batch at the failing file with the ones before
- * it committed. Each file's block brings the session back to the run's baseline before its
- * COMMIT, as {@link applyUp} does. Returns how many files (a prefix of `batch`) committed;
- * after a failure it rolls the open transaction back and reads which versions committed (one
- * more round trip), and the caller applies the rest one by one ({@link applyUp}), which
- * reproduces the failure with the file's line:column. Only for a connection outside any
- * transaction, under the migration lock, with files the ledger does not have.
+ * Applies several transactional files in ONE round trip, each in its own transaction
+ * (`BEGIN; <limits>; <ledger row>; <file>; <session restored>; <duration>; <Kysely's row>;
+ * <integrity check>; COMMIT;`), so an error stops the batch at the failing file with the ones
+ * before it committed. Returns how many files (a prefix of `batch`) committed; the caller runs
+ * the rest one by one ({@link applyUp}), which reports the failure with line:column.
  */
 export async function applyUpBatch(
   db: Kysely<any>,
@@ -248,25 +112,22 @@ export async function applyUpBatch(
   onCommitted?: (event: ApplyEvent) => void,
 ): Promise<number> {
   const started = performance.now()
-  const { ledger: table, kysely: kyselyTable } = ledger.home
-  // applied_at is each file's own start (clock_timestamp() as its block begins), not the
-  // batch's arrival, so that execution_ms is the file's own time.
-  // Each block ends with its integrity check, against the ledgers as the blocks before it left them.
-  const view: RunLedger = { ...ledger, rows: new Map(ledger.rows), kysely: ledger.kysely && new Set(ledger.kysely) }
+  const table = ledger.home.ledger
+  // Each block's integrity check sees the ledgers as the blocks before it left them.
+  const view = copyOf(ledger)
   const text = batch
-    .map(({ file, kysely }) => {
-      const row = pendingRow(file, true)
-      const check = integrityAfter(view, file, row)
-      committed(view, file, row)
+    .map(({ file, timestamp }) => {
+      commit(view, file, pendingRow(file, true))
+      // applied_at is the file's own start, so that execution_ms is the file's own time.
       return [
         'BEGIN;',
         `${limitSettings(limits, 'LOCAL')}${ledgerInsert(table, file, true, 'NULL', 'pg_catalog.clock_timestamp()')};`,
         blankLedgerInserts(file),
         ';',
-        `${restoreSql(ledger, file.sql)};`,
-        `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000) WHERE version = ${file.version};`,
-        `${kyselyInsert(kyselyTable, file.name, kysely.timestamp)};`,
-        `${check};`,
+        `${restoreSql(ledger, file)};`,
+        `${executionMs(table, file, 'applied_at')};`,
+        `${kyselyInsert(ledger, file.name, timestamp)};`,
+        `${ledgerIntegritySql(view)};`,
         'COMMIT;',
       ].join('\n')
     })
@@ -275,8 +136,7 @@ export async function applyUpBatch(
   try {
     await sql.raw(text).execute(db)
   } catch (error) {
-    // The failing file's transaction is open and aborted (its SETs roll back with it); the
-    // files before it committed, each with the session restored.
+    // The failing file's transaction is open and aborted; the files before it committed.
     await sql
       .raw('ROLLBACK')
       .execute(db)
@@ -297,103 +157,146 @@ export async function applyUpBatch(
   // Files of one batch share its wall time: each event reports an equal share.
   const share = (performance.now() - started) / batch.length
   for (const { file } of batch.slice(0, done)) {
-    committed(ledger, file, pendingRow(file, true))
-    onCommitted?.(
-      Object.freeze({
-        kind: 'applied',
-        version: file.version,
-        name: file.name,
-        fileName: file.fileName,
-        atomic: true,
-        durationMs: share,
-      }),
-    )
+    commit(ledger, file, pendingRow(file, true))
+    onCommitted?.(applyEvent('applied', file, true, share))
   }
   return done
 }
 
-/** Runs a file's down SQL and deletes its ledger row, atomically. */
+/** Runs a file's down SQL and deletes its ledger rows, atomically. The caller checks `file.down` exists. */
 export async function applyDown(
   db: Kysely<any>,
   file: MigrationFile,
-  down: MigrationDownFile,
   ledger: RunLedger,
   limits: StatementTimeouts,
 ): Promise<ApplyEvent> {
   const started = performance.now()
-  // Both ledgers forget the file in its transaction; under Kysely's Migrator, Kysely deletes its own row.
+  const down = file.down!
+  // Under Kysely's Migrator, Kysely deletes its own row.
   const forget =
     `DELETE FROM ${ledger.home.ledger} WHERE version = ${file.version}` +
     (ledger.kysely ? `;\nDELETE FROM ${ledger.home.kysely} WHERE name = ${literal(file.name)}` : '')
-  if (!down.sql.transactional) {
-    assertNotInTransaction(db, down.fileName)
-    await withSessionLimits(db, limits, restoreSql(ledger, down.sql), async () => {
-      for (const statement of down.sql.statements) {
-        await runOrExplain(db, down.fileName, down.text, statement)
-      }
-    })
-    await sql.raw(forget).execute(db)
-    committed(ledger, file, undefined)
-    await assertLedgersIntact(db, file, ledger)
+  if (down.sql.transactional) {
+    await runAtomically(db, file, down, ledger, limits, { head: '', tail: forget, row: undefined })
   } else {
-    const prefix = limitSettings(limits, 'LOCAL')
-    const batch = asSavepoint(
-      db,
-      `${prefix}${down.text}\n;\n${restoreSql(ledger, down.sql)};\n${forget};\n${integrityAfter(ledger, file, undefined)}`,
-    )
-    try {
-      await sendAtomically(db, batch)
-    } catch (error) {
-      throw await explain(
-        db,
-        error,
-        down.fileName,
-        down.text,
-        batch,
-        batch.indexOf(down.text, batch.indexOf(prefix) + prefix.length),
-        down.sql.statements,
-        () => false,
-        limits,
-      )
-    }
-    committed(ledger, file, undefined)
+    await runOneByOne(db, down, ledger, limits)
+    await sql.raw(forget).execute(db)
+    commit(ledger, file, undefined)
+    await assertLedgersIntact(db, file, ledger)
   }
-  return Object.freeze({
-    kind: 'reverted',
-    version: file.version,
-    name: file.name,
-    fileName: down.fileName,
-    atomic: down.sql.transactional,
-    durationMs: performance.now() - started,
-  })
+  return applyEvent('reverted', file, down.sql.transactional, performance.now() - started, down.fileName)
 }
 
-/** A file's batch inside a caller's transaction: a savepoint of its own, released at its end. */
-function asSavepoint(db: Kysely<unknown>, body: string): string {
-  return db.isTransaction ? `SAVEPOINT wukong_migration_file;\n${body};\nRELEASE SAVEPOINT wukong_migration_file` : body
+function applyEvent(
+  kind: ApplyKind,
+  file: MigrationFile,
+  atomic: boolean,
+  durationMs: number,
+  fileName = file.fileName,
+): ApplyEvent {
+  return Object.freeze({ kind, version: file.version, name: file.name, fileName, atomic, durationMs })
 }
 
-/** Sends a file's batch; inside a caller's transaction a failure rolls back to the file's savepoint. */
-async function sendAtomically(db: Kysely<unknown>, batch: string): Promise<void> {
+function limitSettings(limits: StatementTimeouts, scope: 'LOCAL' | 'SESSION'): string {
+  return `SET ${scope} lock_timeout = ${limits.lockMs};\nSET ${scope} statement_timeout = ${limits.statementMs};\n`
+}
+
+/** The run's baseline, plus `DISCARD TEMP` after a file that made temporary objects. */
+function restoreSql(ledger: RunLedger, sqlFile: SqlFile): string {
+  return sqlFile.sql.createsTemporary ? `${ledger.restoreSql};\nDISCARD TEMP` : ledger.restoreSql
+}
+
+/**
+ * One simple-protocol query and one transaction (a savepoint inside a caller's): the limits,
+ * `head`, the file as written (its own schema_versions INSERTs blanked, positions kept), the
+ * session restored to the run's baseline, `tail`, then the check that the ledgers hold exactly
+ * what they held plus `row` (minus the file's rows without one). A ledger conflict outside a
+ * caller's transaction is rethrown as it came, for the caller to adopt.
+ */
+async function runAtomically(
+  db: Kysely<unknown>,
+  file: MigrationFile,
+  sqlFile: SqlFile,
+  ledger: RunLedger,
+  limits: StatementTimeouts,
+  step: { readonly head: string; readonly tail: string; readonly row: LedgerRow | undefined },
+): Promise<void> {
+  const after = copyOf(ledger)
+  commit(after, file, step.row)
+  const savepoint = db.isTransaction
+  const start = `${savepoint ? 'SAVEPOINT wukong_migration_file;\n' : ''}${limitSettings(limits, 'LOCAL')}${step.head}`
+  const batch =
+    `${start}${blankLedgerInserts(sqlFile)}\n;\n${restoreSql(ledger, sqlFile)};\n${step.tail};\n` +
+    `${ledgerIntegritySql(after)}${savepoint ? ';\nRELEASE SAVEPOINT wukong_migration_file' : ''}`
   try {
     await sql.raw(batch).execute(db)
   } catch (error) {
-    if (db.isTransaction)
+    if (savepoint)
       await sql
         .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
         .execute(db)
         .catch(() => {})
-    throw error
+    if (isLedgerConflict(error) && !savepoint) throw error
+    throw await explain(db, error, sqlFile, batch, start.length, limits)
   }
+  commit(ledger, file, step.row)
 }
 
 /**
- * After a no-transaction file: its statements have committed, so a ledger it changed cannot be
- * rolled back; say so, naming the file, rather than report it applied.
+ * A no-transaction file, statement by statement under the run's limits; the session is brought
+ * back to the run's baseline afterwards (whatever the file SET), before any ledger write.
  */
+async function runOneByOne(
+  db: Kysely<unknown>,
+  sqlFile: SqlFile,
+  ledger: RunLedger,
+  limits: StatementTimeouts,
+): Promise<void> {
+  if (db.isTransaction) {
+    throw new MigrationError(
+      'NON_TRANSACTIONAL_IN_TRANSACTION',
+      `this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`,
+      { file: sqlFile.fileName },
+    )
+  }
+  await sql.raw(limitSettings(limits, 'SESSION')).execute(db)
+  let failed = true
+  try {
+    for (const statement of sqlFile.sql.statements) {
+      if (isLedgerInsert(sqlFile, statement)) continue
+      if (statement.concurrentIndex) await dropInvalidLeftover(db, statement.concurrentIndex)
+      await runOrExplain(db, sqlFile, statement)
+    }
+    failed = false
+  } finally {
+    await sql
+      .raw(restoreSql(ledger, sqlFile))
+      .execute(db)
+      .catch((error: unknown) => {
+        if (!failed) throw error
+      })
+  }
+}
+
+/** The view with a file's transaction committed: its rows, or (`row` undefined) their absence. */
+function commit(ledger: RunLedger, file: MigrationFile, row: LedgerRow | undefined): void {
+  if (row) {
+    ledger.rows.set(file.version, row)
+    ledger.kysely?.add(file.name)
+  } else {
+    ledger.rows.delete(file.version)
+    ledger.kysely?.delete(file.name)
+  }
+}
+
+function copyOf(ledger: RunLedger): RunLedger {
+  return { ...ledger, rows: new Map(ledger.rows), kysely: ledger.kysely && new Set(ledger.kysely) }
+}
+
+/** After a no-transaction file its statements have committed: a ledger it changed is reported, not rolled back. */
 async function assertLedgersIntact(db: Kysely<unknown>, file: MigrationFile, ledger: RunLedger): Promise<void> {
   try {
-    await sql.raw(ledgerIntegritySql(ledger.home, ledger.rows.values(), ledger.kysely)).execute(db)
+    await sql.raw(ledgerIntegritySql(ledger)).execute(db)
   } catch (error) {
     if ((error as PgErrorLike).code !== SQLSTATE.LEDGER_INTEGRITY) throw toMigrationError(error, file.fileName)
     throw new MigrationError(
@@ -405,26 +308,22 @@ async function assertLedgersIntact(db: Kysely<unknown>, file: MigrationFile, led
   }
 }
 
-/** The files after `file` that the ledger records as applied: what they drop is not expected of `file`. */
-function laterApplied(file: MigrationFile, files: readonly MigrationFile[], ledger: RunLedger): MigrationFile[] {
-  return files.filter((f) => f.version > file.version && ledger.rows.has(f.version))
-}
-
 async function adopt(
   db: Kysely<unknown>,
   file: MigrationFile,
   existing: LedgerRow,
   ledger: RunLedger,
-  later: readonly MigrationFile[],
-  record?: string,
+  files: readonly MigrationFile[],
+  record: string | undefined,
 ): Promise<ApplyKind> {
   if (existing.checksum !== null) {
     if (record) await sql.raw(record).execute(db)
     if (record) ledger.kysely?.add(file.name)
     return 'healed'
   }
-  // Another runner's row says only "version N was applied"; the file's objects must agree
-  // before this file counts as applied, or a reused number would hide a missing schema.
+  // Another runner's row says only "version N was applied": the file's objects must agree, or a
+  // reused number would hide a missing schema. What later applied files drop is not expected.
+  const later = files.filter((f) => f.version > file.version && ledger.rows.has(f.version))
   await assertAdoptable(db, file, later, existing.description)
   await sql
     .raw(
@@ -436,19 +335,39 @@ async function adopt(
   return 'adopted'
 }
 
-/**
- * Kysely's own record of a migration, as its Migrator writes it; a row already there (from a
- * run that recorded it a moment before its process died) is kept.
- */
-function kyselyInsert(table: string, name: string, timestamp: string): string {
-  return `INSERT INTO ${table} (name, timestamp) VALUES (${literal(name)}, ${literal(timestamp)}) ON CONFLICT (name) DO NOTHING`
+// Another migrator committed this version after this run read the ledger: this attempt rolled
+// back whole, so its row is the truth, as after a crash.
+async function adoptConcurrent(
+  db: Kysely<unknown>,
+  file: MigrationFile,
+  ledger: RunLedger,
+  files: readonly MigrationFile[],
+  record: string | undefined,
+): Promise<ApplyKind> {
+  const { rows } = await sql<{
+    checksum: string | null
+    description: string
+  }>`select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
+  const { checksum = null, description = '' } = rows[0] ?? {}
+  if (checksum !== null && checksum !== file.checksum) {
+    throw new MigrationError(
+      'CHECKSUM_MISMATCH',
+      `another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`,
+      { file: file.fileName },
+    )
+  }
+  const row = { ...pendingRow(file, true), checksum, description }
+  ledger.rows.set(file.version, row)
+  return adopt(db, file, row, ledger, files, record)
 }
 
-/**
- * Writes Kysely's row for a file whose work (and `schema_versions` row) already committed;
- * a failure here is `BOOKKEEPING_FAILED`: applied, and healed by the next run.
- */
-async function recordInKysely(db: Kysely<unknown>, file: MigrationFile, record: string): Promise<void> {
+// As Kysely's Migrator writes it; a row already there (recorded just before a crash) is kept.
+function kyselyInsert(ledger: RunLedger, name: string, timestamp: string): string {
+  return `INSERT INTO ${ledger.home.kysely} (name, timestamp) VALUES (${literal(name)}, ${literal(timestamp)}) ON CONFLICT (name) DO NOTHING`
+}
+
+/** Kysely's row for a file whose work and schema_versions row committed: a failure is `BOOKKEEPING_FAILED`. */
+async function recordInKysely(db: Kysely<unknown>, file: MigrationFile, record: string, ledger: RunLedger) {
   try {
     await sql.raw(record).execute(db)
   } catch (error) {
@@ -459,52 +378,12 @@ async function recordInKysely(db: Kysely<unknown>, file: MigrationFile, record: 
       { file: file.fileName, sqlState: cause.sqlState, cause },
     )
   }
-}
-
-async function adoptConcurrent(
-  db: Kysely<unknown>,
-  file: MigrationFile,
-  ledger: RunLedger,
-  files: readonly MigrationFile[],
-  record?: string,
-): Promise<ApplyKind> {
-  // Another migrator committed this version after our run read the ledger: our attempt
-  // rolled back whole, so take its row as the truth, as after a crash.
-  const { rows } = await sql<{
-    checksum: string | null
-    description: string
-  }>`select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
-  const checksum = rows[0]?.checksum ?? null
-  if (checksum !== null && checksum !== file.checksum) {
-    throw new MigrationError(
-      'CHECKSUM_MISMATCH',
-      `another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`,
-      { file: file.fileName },
-    )
-  }
-  ledger.rows.set(file.version, pendingRow(file, true))
-  const description = rows[0]?.description ?? ''
-  return adopt(
-    db,
-    file,
-    { ...pendingRow(file, true), checksum, description },
-    ledger,
-    laterApplied(file, files, ledger),
-    record,
-  )
+  ledger.kysely?.add(file.name)
 }
 
 function pendingRow(file: MigrationFile, atomic: boolean): LedgerRow {
-  return {
-    version: file.version,
-    description: file.description,
-    appliedAt: null,
-    checksum: file.checksum,
-    fileName: file.fileName,
-    executionMs: null,
-    adoptedAt: null,
-    atomic,
-  }
+  const { version, description, checksum, fileName } = file
+  return { version, description, appliedAt: null, checksum, fileName, executionMs: null, adoptedAt: null, atomic }
 }
 
 function ledgerInsert(
@@ -520,14 +399,18 @@ function ledgerInsert(
   )
 }
 
-function isLedgerInsert(file: MigrationFile, statement: SqlStatement): boolean {
-  return file.sql.ledgerInserts.some((i) => i.start === statement.start)
+function executionMs(table: string, file: MigrationFile, since: string): string {
+  return `UPDATE ${table} SET execution_ms = pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - ${since}) * 1000) WHERE version = ${file.version}`
+}
+
+function isLedgerInsert(sqlFile: SqlFile, statement: SqlStatement): boolean {
+  return sqlFile.sql.ledgerInserts.some((i) => i.start === statement.start)
 }
 
 /** The file's text with its own `schema_versions` INSERTs turned into spaces (newlines kept). */
-function blankLedgerInserts(file: MigrationFile): string {
-  let text = file.text
-  for (const { start, end } of file.sql.ledgerInserts) {
+function blankLedgerInserts(sqlFile: SqlFile): string {
+  let text = sqlFile.text
+  for (const { start, end } of sqlFile.sql.ledgerInserts) {
     text = text.slice(0, start) + text.slice(start, end).replace(/[^\r\n]/g, ' ') + text.slice(end)
   }
   return text
@@ -537,33 +420,14 @@ function isLedgerConflict(error: unknown): boolean {
   return isServerError(error) && error.code === SQLSTATE.UNIQUE_VIOLATION && error.constraint === 'schema_versions_pkey'
 }
 
-function assertNotInTransaction(db: Kysely<unknown>, fileName: string): void {
-  if (db.isTransaction) {
-    throw new MigrationError(
-      'NON_TRANSACTIONAL_IN_TRANSACTION',
-      `this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`,
-      { file: fileName },
-    )
-  }
-}
-
-async function runOrExplain(
-  db: Kysely<unknown>,
-  fileName: string,
-  text: string,
-  statement: SqlStatement,
-): Promise<void> {
+async function runOrExplain(db: Kysely<unknown>, sqlFile: SqlFile, statement: SqlStatement): Promise<void> {
   try {
     await sql.raw(statement.text).execute(db)
   } catch (error) {
-    if (isLockTimeout(error)) throw await lockTimeoutError(db, error, fileName, text, [statement])
+    if (isLockTimeout(error)) throw await lockTimeoutError(db, error, sqlFile, [statement])
     const position = Number((error as PgErrorLike).position)
-    throw toMigrationError(
-      error,
-      fileName,
-      text,
-      statement.start + (position > 0 ? indexOfCodePoint(statement.text, position - 1) : 0),
-    )
+    const at = statement.start + (position > 0 ? indexOfCodePoint(statement.text, position - 1) : 0)
+    throw toMigrationError(error, sqlFile.fileName, sqlFile.text, at)
   }
 }
 
@@ -576,17 +440,14 @@ function isLockTimeout(error: unknown): boolean {
 }
 
 /**
- * A lock timeout names its statement and who held the lock. PostgreSQL gives neither (no
- * position; the waiter is gone by then), and replaying would wait again, so the holders are
- * read from `pg_locks` for the tables the file's statements name, and the statement is the
- * first one (in file order) that names a table another session holds. The holder is shown
- * as `backend pid N (application_name "…", state, query: …)`, literals blanked.
+ * PostgreSQL names neither the statement nor the holder of a lock timeout: the holders are read
+ * from `pg_locks` for the tables the statements name, and the statement is the first that names
+ * a table another session holds.
  */
 async function lockTimeoutError(
   db: Kysely<unknown>,
   error: unknown,
-  fileName: string,
-  text: string,
+  sqlFile: SqlFile,
   candidates: readonly SqlStatement[],
 ): Promise<MigrationError> {
   const relations = [...new Set([...candidates.flatMap((s) => s.relations), ...LEDGER_TABLES])]
@@ -599,8 +460,8 @@ async function lockTimeoutError(
   return new MigrationSqlError(
     'LOCK_TIMEOUT',
     who ? `${pg.message}: ${who}` : pg.message,
-    fileName,
-    text,
+    sqlFile.fileName,
+    sqlFile.text,
     culprit?.start,
     {
       sqlState: pg.code,
@@ -613,48 +474,35 @@ async function lockTimeoutError(
 }
 
 /**
- * Turns a failed batch into an error with line:column. PostgreSQL gives a position for
- * parse-analysis errors; for the rest (e.g. "relation already exists") replay the file's
- * statements one by one in a transaction that is rolled back, to find the one that fails,
- * with the file's `lock_timeout` and `statement_timeout`.
+ * A failed batch as an error with line:column: PostgreSQL's position when it gives one, else the
+ * statement that fails when the file is replayed one statement at a time, under the file's
+ * limits, in a transaction that is rolled back.
  */
 async function explain(
   db: Kysely<unknown>,
   error: unknown,
-  fileName: string,
-  text: string,
+  sqlFile: SqlFile,
   batch: string,
   offset: number,
-  statements: readonly SqlStatement[],
-  skip: (s: SqlStatement) => boolean,
   limits: StatementTimeouts,
 ): Promise<MigrationError> {
+  const { fileName, text } = sqlFile
   const position = Number((error as PgErrorLike).position)
   if (position > 0) {
     // PostgreSQL counts characters (code points) from 1 in the query it was sent.
     const at = indexOfCodePoint(batch, position - 1) - offset
     return toMigrationError(error, fileName, text, at >= 0 && at < text.length ? at : undefined)
   }
-  if (isLockTimeout(error))
-    return lockTimeoutError(
-      db,
-      error,
-      fileName,
-      text,
-      statements.filter((s) => !skip(s)),
-    )
-  const sqlState = isServerError(error) ? error.code : undefined
-  if (!worthLocating(sqlState)) return toMigrationError(error, fileName)
-  // The replay runs under the file's limits (SET LOCAL ends with the rollback), so locating
-  // never waits on an application's table longer than the file itself was allowed to.
+  const statements = sqlFile.sql.statements.filter((s) => !isLedgerInsert(sqlFile, s))
+  if (isLockTimeout(error)) return lockTimeoutError(db, error, sqlFile, statements)
+  if (!worthLocating(isServerError(error) ? error.code : undefined)) return toMigrationError(error, fileName)
   const [begin, end] = db.isTransaction
-    ? [`SAVEPOINT wukong_locate;\n${limitSettings(limits, 'LOCAL')}`, 'ROLLBACK TO SAVEPOINT wukong_locate']
-    : [`BEGIN;\n${limitSettings(limits, 'LOCAL')}`, 'ROLLBACK']
+    ? ['SAVEPOINT wukong_locate', 'ROLLBACK TO SAVEPOINT wukong_locate']
+    : ['BEGIN', 'ROLLBACK']
   let culprit: SqlStatement | undefined
   try {
-    await sql.raw(begin).execute(db)
+    await sql.raw(`${begin};\n${limitSettings(limits, 'LOCAL')}`).execute(db)
     for (const statement of statements) {
-      if (skip(statement)) continue
       try {
         await sql.raw(statement.text).execute(db)
       } catch (replayed) {
@@ -674,53 +522,49 @@ async function explain(
   return toMigrationError(error, fileName, text, culprit?.start)
 }
 
-interface IndexState {
-  readonly oid: number
-  readonly name: string
-  readonly valid: boolean
-}
-
-/** The indexes on the tables these statements build indexes on that are invalid now. */
-async function invalidIndexes(db: Kysely<unknown>, builds: readonly SqlStatement[]): Promise<Set<number>> {
+/** The invalid indexes on the tables these statements build indexes on. */
+async function invalidIndexes(
+  db: Kysely<unknown>,
+  builds: readonly SqlStatement[],
+): Promise<{ oid: number; name: string }[]> {
   const tables = [...new Set(builds.map((s) => s.concurrentIndex!.table))]
-  if (tables.length === 0) return new Set()
-  const { rows } = await sql<{ oid: number }>`
-    select i.indexrelid::int8 as oid from pg_index i
+  if (tables.length === 0) return []
+  const { rows } = await sql<{ oid: number; name: string }>`
+    select i.indexrelid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name
+    from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
     where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(
     db,
   )
-  return new Set(rows.map((r) => Number(r.oid)))
+  return rows.map((r) => ({ oid: Number(r.oid), name: r.name }))
 }
 
 /** The named index on its table (the table's schema), if it exists. */
-async function indexNamed(db: Kysely<unknown>, index: ConcurrentIndex): Promise<IndexState | undefined> {
+async function indexNamed(
+  db: Kysely<unknown>,
+  index: ConcurrentIndex,
+): Promise<{ name: string; valid: boolean } | undefined> {
   if (index.name === undefined) return undefined
-  const { rows } = await sql<{ oid: number; name: string; valid: boolean }>`
-    select c.oid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name, i.indisvalid as valid
+  const { rows } = await sql<{ name: string; valid: boolean }>`
+    select format('%I.%I', n.nspname, c.relname) as name, i.indisvalid as valid
     from pg_class t
     join pg_class c on c.relnamespace = t.relnamespace and c.relname = ${index.name}
     join pg_namespace n on n.oid = c.relnamespace
     join pg_index i on i.indexrelid = c.oid and i.indrelid = t.oid
     where t.oid = to_regclass(${index.table})`.execute(db)
-  const row = rows[0]
-  return row ? { oid: Number(row.oid), name: row.name, valid: row.valid } : undefined
+  return rows[0]
 }
 
-/**
- * The documented rule for a leftover of an interrupted build: an INVALID index with the name a
- * `CREATE INDEX CONCURRENTLY` is about to build, on that statement's table, is dropped
- * (`DROP INDEX CONCURRENTLY`) first. An invalid index is never used by queries, yet would make
- * `IF NOT EXISTS` skip the build, or make the build fail as a duplicate name.
- */
+// An INVALID index with the name a CONCURRENTLY build is about to use is a leftover of an
+// interrupted build: never used by queries, yet IF NOT EXISTS would skip the build. Dropped first.
 async function dropInvalidLeftover(db: Kysely<unknown>, index: ConcurrentIndex): Promise<void> {
   const existing = await indexNamed(db, index)
   if (existing && !existing.valid) await sql.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${existing.name}`).execute(db)
 }
 
 /**
- * After a no-transaction file, before its ledger row: each index its `CREATE INDEX
- * CONCURRENTLY` statements name must exist and be valid, and no new invalid index may have
- * appeared on their tables. Else `INVALID_INDEX` with the SQL that repairs it.
+ * After a no-transaction file, before its ledger row: each index its `CREATE INDEX CONCURRENTLY`
+ * statements name must exist and be valid, and no new invalid index may have appeared on their
+ * tables. Else `INVALID_INDEX` with the SQL that repairs it.
  */
 async function assertIndexesValid(
   db: Kysely<unknown>,
@@ -730,37 +574,26 @@ async function assertIndexesValid(
 ): Promise<void> {
   if (builds.length === 0) return
   const bad: { statement?: SqlStatement; name: string }[] = []
-  const missing: SqlStatement[] = []
   for (const statement of builds) {
     const index = await indexNamed(db, statement.concurrentIndex!)
     if (index && !index.valid) bad.push({ statement, name: index.name })
     // IF NOT EXISTS skips when any relation of the schema has the name, not only this index.
-    if (!index && statement.concurrentIndex!.name !== undefined) missing.push(statement)
+    if (!index && statement.concurrentIndex!.name !== undefined) {
+      const { name, table } = statement.concurrentIndex!
+      throw new MigrationError(
+        'INVALID_INDEX',
+        `no index "${name}" exists on ${table} after the file ran ` +
+          '(another relation of that schema has the name, so IF NOT EXISTS skipped the build); the file is not recorded as applied; ' +
+          'rename the index in the file, or drop the other relation',
+        { file: file.fileName, ...lineColumnAt(file.text, statement.start) },
+      )
+    }
   }
-  const gone = missing[0]
-  if (gone) {
-    const at = lineColumnAt(file.text, gone.start)
-    const { name, table } = gone.concurrentIndex!
-    throw new MigrationError(
-      'INVALID_INDEX',
-      `no index "${name}" exists on ${table} after the file ran ` +
-        '(another relation of that schema has the name, so IF NOT EXISTS skipped the build); the file is not recorded as applied; ' +
-        'rename the index in the file, or drop the other relation',
-      { file: file.fileName, line: at.line, column: at.column },
-    )
+  for (const index of await invalidIndexes(db, builds)) {
+    if (!before.has(index.oid) && !bad.some((b) => b.name === index.name)) bad.push({ name: index.name })
   }
-  const tables = [...new Set(builds.map((s) => s.concurrentIndex!.table))]
-  const { rows } = await sql<{ oid: number; name: string }>`
-    select i.indexrelid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name
-    from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(
-    db,
-  )
-  for (const row of rows) {
-    if (!before.has(Number(row.oid)) && !bad.some((b) => b.name === row.name)) bad.push({ name: row.name })
-  }
-  if (bad.length === 0) return
-  const first = bad[0]!
+  const [first] = bad
+  if (!first) return
   const at = first.statement ? lineColumnAt(file.text, first.statement.start) : undefined
   const repair = bad.map((b) => `DROP INDEX CONCURRENTLY IF EXISTS ${b.name};`).join(' ')
   throw new MigrationError(

@@ -5,7 +5,6 @@ import { MIGRATION_LOCK_ID } from 'kysely/migration'
 
 import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE } from '../errors/sql-state.js'
-import { SESSION_STATE_COLUMNS, sessionRestoreSql } from './session-baseline.js'
 import { DEFAULT_LEDGER_SCHEMA, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 import { literal, quoteIdent } from './sql-text.js'
 
@@ -54,6 +53,24 @@ export interface LedgerSnapshot {
   readonly backendPid: number
 }
 
+/** One run's view of both ledgers, read under the migration lock and kept current as files commit. */
+export interface RunLedger {
+  readonly rows: Map<number, LedgerRow>
+  /** Kysely's recorded names; undefined under Kysely's Migrator, which writes its own rows. */
+  readonly kysely: Set<string> | undefined
+  readonly home: LedgerHome
+  readonly restoreSql: string
+}
+
+export function runLedger(snapshot: LedgerSnapshot, trackKysely: boolean): RunLedger {
+  return {
+    rows: new Map(snapshot.rows.map((r) => [r.version, r])),
+    kysely: trackKysely ? new Set(snapshot.kysely.map((k) => k.name)) : undefined,
+    home: snapshot.home,
+    restoreSql: snapshot.restoreSql,
+  }
+}
+
 const BOOKKEEPING_COLUMNS = ['checksum', 'file_name', 'execution_ms', 'adopted_at', 'atomic'] as const
 const INT_MAX: Readonly<Record<string, number>> = {
   smallint: 32_767,
@@ -61,11 +78,7 @@ const INT_MAX: Readonly<Record<string, number>> = {
   bigint: Number.MAX_SAFE_INTEGER,
 }
 
-/**
- * The DDL that creates both ledgers in their home, idempotently: Kysely's two tables and its
- * lock row exactly as its Migrator makes them, and `schema_versions` with its bookkeeping
- * columns (the three columns deployed code reads are never renamed or dropped).
- */
+// Kysely's tables exactly as its Migrator makes them; schema_versions' first three columns, which deployed code reads, never change.
 export function ensureLedgersSql(home: LedgerHome, set = false): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(home.schema)};
 CREATE TABLE IF NOT EXISTS ${home.kysely} (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL);
@@ -101,11 +114,8 @@ interface TableRow {
 }
 
 /**
- * Finds the ledgers' home and reads both ledgers: two queries, the second (the only one that can
- * wait for a lock) run through `bounded`. The session's state is read too, before anything
- * `bounded` sets, so that `restoreSql` brings a session back to it. The home is the schema that
- * already holds `schema_versions` or `kysely_migration` (in any schema), else `schema`; ledgers
- * in two schemas are an `AMBIGUOUS_LEDGER` error naming both. Never reads through `search_path`.
+ * Finds the ledgers' home (the schema that holds them, else `schema`; never `search_path`) and
+ * reads both, with the session's state before `bounded` sets anything, for `restoreSql`.
  */
 export async function readLedgerSnapshot(
   db: Kysely<any>,
@@ -134,11 +144,13 @@ export async function readLedgerSnapshot(
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where c.relname in ('schema_versions', 'kysely_migration', 'kysely_migration_lock')
          and c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') t) as tables,
-           ${sql.raw(SESSION_STATE_COLUMNS)}, pg_catalog.pg_backend_pid() as pid`.execute(db)
+           (select coalesce(json_agg(json_build_array(name, pg_catalog.current_setting(name)) order by name), '[]')
+              from pg_catalog.pg_settings where source = 'session' and name not in ('role', 'session_authorization')) as settings,
+           pg_catalog.current_setting('role') as role, pg_catalog.current_setting('session_authorization') as auth,
+           pg_catalog.pg_backend_pid() as pid`.execute(db)
   const { tables, settings, role, auth, pid: backendPid } = first[0]!
   const restoreSql = sessionRestoreSql(settings, role, auth)
-  // A migration set's ledger (marked, in its ledgerSchema) belongs to that set alone; the
-  // package's own ledgers are the unmarked ones, wherever they are.
+  // A migration set's ledger (marked) belongs to that set alone; the package's are the unmarked ones.
   const ledgers = tables.filter((t) => t.name !== 'kysely_migration_lock')
   const sets = new Set(tables.filter((t) => t.set).map((t) => t.schema))
   const homes =
@@ -180,7 +192,6 @@ export async function readLedgerSnapshot(
     parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)
   if (kysely) parts.push(`select null, name::text, timestamp::text from ${home.kysely}`)
   type Row = { row: Record<string, unknown> | null; name: string | null; timestamp: string | null }
-  // Only this read can wait for a lock on the ledgers (the catalog read above cannot): bounded.
   const { rows } = parts.length
     ? await bounded((c) => sql<Row>`${sql.raw(parts.join(' union all '))}`.execute(c))
     : { rows: [] as Row[] }
@@ -216,17 +227,9 @@ function toLedgerRow(row: Record<string, unknown>): LedgerRow {
   })
 }
 
-/**
- * One statement that raises `SQLSTATE.LEDGER_INTEGRITY` unless both ledgers hold exactly `rows` (version and
- * checksum) and `names`: run inside a file's transaction after its statements, it catches a
- * file that wrote to the ledgers in a way no parse can see (SQL built at run time).
- */
-export function ledgerIntegritySql(
-  home: LedgerHome,
-  rows: Iterable<Pick<LedgerRow, 'version' | 'checksum'>>,
-  names: Iterable<string> | undefined,
-): string {
-  const ledger = [...rows]
+// Raises LEDGER_INTEGRITY unless the ledgers hold exactly this view: a file's write no parse can see.
+export function ledgerIntegritySql({ home, rows, kysely: names }: Omit<RunLedger, 'restoreSql'>): string {
+  const ledger = [...rows.values()]
     .sort((a, b) => a.version - b.version)
     .map((r) => `${r.version}:${r.checksum ?? ''}`)
     .join(',')
@@ -245,4 +248,17 @@ export function ledgerIntegritySql(
     )
   }
   return `DO $wukong$ BEGIN IF ${checks.join(' OR ')} THEN RAISE EXCEPTION USING ERRCODE = '${SQLSTATE.LEDGER_INTEGRITY}', MESSAGE = 'the migration ledgers changed while the file ran: it wrote to schema_versions or kysely_migration (SQL the parser cannot see, e.g. built at run time); the file was rolled back'; END IF; END $wukong$`
+}
+
+// A file's SET, SET ROLE or RESET ALL would otherwise outlive it on the run's connection.
+function sessionRestoreSql(settings: readonly [string, string][], role: string, auth: string): string {
+  const parts = ['RESET ALL']
+  if (settings.length) {
+    const calls = settings.map(([name, value]) => `pg_catalog.set_config(${literal(name)}, ${literal(value)}, false)`)
+    parts.push(`SELECT ${calls.join(', ')}`)
+  }
+  // Authorization first: setting it also resets the role. (PGlite reports both as '' when never set.)
+  parts.push(auth === '' ? 'SET SESSION AUTHORIZATION DEFAULT' : `SET SESSION AUTHORIZATION ${quoteIdent(auth)}`)
+  parts.push(role === 'none' || role === '' ? 'SET ROLE NONE' : `SET ROLE ${quoteIdent(role)}`)
+  return parts.join(';\n')
 }

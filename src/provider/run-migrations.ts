@@ -1,19 +1,14 @@
 import { sql, type Kysely } from 'kysely'
 
-import {
-  applyDown,
-  applyUp,
-  applyUpBatch,
-  type ApplyEvent,
-  type BatchedFile,
-  type RunLedger,
-} from './apply-migration.js'
+import { applyDown, applyUp, applyUpBatch, type ApplyEvent, type BatchedFile } from './apply-migration.js'
 import { MigrationError } from '../errors/migration-error.js'
-import { ensureLedgersSql, readLedgerSnapshot, type LedgerSnapshot } from './ledger.js'
+import { ensureLedgersSql, readLedgerSnapshot, runLedger, type LedgerSnapshot } from './ledger.js'
 import type { MigrationFile } from './migration-file.js'
 import { planMigrations, planSteps, type MigrationTarget, type PlannedStep } from './migration-plan.js'
-import { withLockTimeout } from './with-lock-timeout.js'
 import type { StatementTimeouts } from './migration-timeouts.js'
+import { withLockTimeout } from './with-lock-timeout.js'
+
+type Own = <T>(query: Promise<T>) => Promise<T>
 
 /** Options of {@link runMigrations}. */
 export interface RunMigrationsOptions {
@@ -31,7 +26,7 @@ export interface RunMigrationsOptions {
   /** Kept current for a watcher: the run's server process and the file(s) in flight. */
   readonly session?: RunSession | undefined
   /** Wraps each of the tool's own queries (not a file's statements), e.g. to bound its wait for an answer. */
-  readonly ownQuery?: (<T>(query: Promise<T>) => Promise<T>) | undefined
+  readonly ownQuery?: Own | undefined
 }
 
 /** What a run is doing, written by {@link runMigrations} as it goes (read by whoever may cancel it). */
@@ -55,40 +50,46 @@ export interface RunOutcome {
 }
 
 /**
- * The one apply engine, for ups and downs alike: reads both ledgers on `db` (one connection
- * under the migration lock), asks the planner what to do (throwing its refusal before anything
- * is written), creates missing bookkeeping, then handles each step with its SQL, both ledgers'
- * rows and the integrity check in one transaction. Consecutive new transactional files go in
- * batches: one round trip, one commit per file. An error in a file is returned with the steps
- * before it; refusals are thrown.
+ * Both ledgers read on `db` (one connection under the migration lock), the tool's own reads and
+ * writes waiting for a table lock no longer than a file may; `ensure` creates what is missing.
+ */
+export async function readForRun(
+  db: Kysely<any>,
+  schema: string | undefined,
+  lockMs: number,
+  own: Own = (query) => query,
+): Promise<{ readonly snapshot: LedgerSnapshot; readonly ensure: () => Promise<unknown> }> {
+  const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
+    own(withLockTimeout(db, lockMs, body, { sameConnection: true }))
+  const snapshot = await own(readLedgerSnapshot(db, schema, bounded))
+  const ensureSql = ensureLedgersSql(snapshot.home, schema !== undefined)
+  const ensure = async () => snapshot.complete || bounded((c) => sql.raw(ensureSql).execute(c))
+  return { snapshot, ensure }
+}
+
+/**
+ * The one apply engine, for ups and downs alike: reads both ledgers, asks the planner what to do
+ * (throwing its refusal before anything is written), then handles each step with its SQL, both
+ * ledgers' rows and the integrity check in one transaction. Consecutive new transactional files
+ * go in batches: one round trip, one commit per file. An error in a file is returned with the
+ * steps before it; refusals are thrown.
  */
 export async function runMigrations(
   db: Kysely<any>,
   files: readonly MigrationFile[],
   options: RunMigrationsOptions,
 ): Promise<RunOutcome> {
-  // The tool's own reads and writes of the ledgers wait for a table lock no longer than a file may.
-  const own = options.ownQuery ?? ((query) => query)
-  const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
-    own(withLockTimeout(db, options.timeouts.lockMs, body, { sameConnection: true }))
-  const snapshot: LedgerSnapshot = await own(readLedgerSnapshot(db, options.schema, bounded))
+  const { snapshot, ensure } = await readForRun(db, options.schema, options.timeouts.lockMs, options.ownQuery)
   const session = options.session
   if (session) session.backendPid = snapshot.backendPid
   const steps = planSteps(files, planMigrations(files, snapshot, options), options.target)
-  const ledger: RunLedger = {
-    rows: new Map(snapshot.rows.map((r) => [r.version, r])),
-    kysely: new Set(snapshot.kysely.map((k) => k.name)),
-    home: snapshot.home,
-    restoreSql: snapshot.restoreSql,
-  }
-  const versions = (): ReadonlySet<number> => new Set(ledger.rows.keys())
-  if (steps.length === 0) return Object.freeze({ steps, events: [], versions: versions() })
+  const ledger = runLedger(snapshot, true)
   const events: ApplyEvent[] = []
-  const interrupted = (step: PlannedStep<MigrationFile>): RunOutcome =>
-    Object.freeze({ steps, events, failed: step, error: interruption(step), versions: versions() })
-  if (options.signal?.aborted) return interrupted(steps[0]!)
-  if (!snapshot.complete)
-    await bounded((c) => sql.raw(ensureLedgersSql(snapshot.home, options.schema !== undefined)).execute(c))
+  const end = (failed?: PlannedStep<MigrationFile>, error?: unknown): RunOutcome =>
+    Object.freeze({ steps, events, failed, error, versions: new Set(ledger.rows.keys()) })
+  if (steps.length === 0) return end()
+  if (options.signal?.aborted) return end(steps[0], interruption(steps[0]!))
+  await ensure()
 
   let lastAt = snapshot.kysely.reduce((max, k) => Math.max(max, new Date(k.timestamp).getTime() || 0), 0)
   // As Kysely's Migrator stamps its rows: now, or 1 ms after the latest if the clock is behind.
@@ -100,7 +101,6 @@ export async function runMigrations(
     events.push(event)
     options.onApply?.(event)
   }
-  const maxBatch = options.maxBatchFiles ?? DEFAULT_MAX_BATCH_FILES
   const running = async <T>(names: readonly string[], body: Promise<T>): Promise<T> => {
     if (session) session.running = names
     try {
@@ -109,14 +109,15 @@ export async function runMigrations(
       if (session) session.running = []
     }
   }
+  const maxBatch = options.maxBatchFiles ?? DEFAULT_MAX_BATCH_FILES
   for (let i = 0; i < steps.length; ) {
-    if (options.signal?.aborted) return interrupted(steps[i]!)
+    if (options.signal?.aborted) return end(steps[i], interruption(steps[i]!))
     const batch: BatchedFile[] = []
     let bytes = 0
     for (let j = i; j < steps.length && batch.length < maxBatch && bytes < MAX_BATCH_BYTES; j++) {
       const { file, action } = steps[j]!
       if (action !== 'apply' || !file.sql.transactional) break
-      batch.push({ file, kysely: { timestamp: stamp() } })
+      batch.push({ file, timestamp: stamp() })
       bytes += file.text.length
     }
     if (batch.length > 1) {
@@ -126,39 +127,27 @@ export async function runMigrations(
         i += done
         if (done === batch.length) continue
         // Aborted: the file it stopped at was canceled, not worth running again on its own.
-        if (options.signal?.aborted)
-          return Object.freeze({
-            steps,
-            events,
-            failed: steps[i],
-            error: interruption(steps[i]!, true),
-            versions: versions(),
-          })
+        if (options.signal?.aborted) return end(steps[i], interruption(steps[i]!, true))
       } catch (error) {
-        // Could not even learn what committed (the connection is gone): stop here.
-        return Object.freeze({ steps, events, failed: steps[i], error, versions: versions() })
+        return end(steps[i], error) // could not even learn what committed: the connection is gone
       }
     }
-    // One step on its own: not batchable, or the file a batch stopped at (run again on its own,
-    // its transaction having rolled back, to report its error with line:column).
+    // One step on its own: not batchable, or the file a batch stopped at (run again to report
+    // its error with line:column, its transaction having rolled back).
     const step = steps[i]!
+    const { file } = step
     try {
-      const { file } = step
-      const sqlFile = step.action === 'revert' ? file.down! : file
-      report(
-        await running(
-          [sqlFile.fileName],
-          step.action === 'revert'
-            ? applyDown(db, file, file.down!, ledger, options.timeouts)
-            : applyUp(db, file, ledger, options.timeouts, files, { timestamp: stamp() }),
-        ),
-      )
+      const revert = step.action === 'revert'
+      const applying = revert
+        ? applyDown(db, file, ledger, options.timeouts)
+        : applyUp(db, file, ledger, options.timeouts, files, stamp())
+      report(await running([(revert ? file.down! : file).fileName], applying))
       i++
     } catch (error) {
-      return Object.freeze({ steps, events, failed: step, error, versions: versions() })
+      return end(step, error)
     }
   }
-  return Object.freeze({ steps, events, versions: versions() })
+  return end()
 }
 
 function interruption(step: PlannedStep<MigrationFile>, canceled = false): MigrationError {

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Migration, MigrationProvider } from 'kysely/migration'
 
-import type { ApplyEvent, RunLedger } from './apply-migration.js'
+import type { ApplyEvent } from './apply-migration.js'
+import type { RunLedger } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import type { ParsedSql } from './parse-migration-sql.js'
 import { planMigrations } from './migration-plan.js'
@@ -97,7 +98,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
           const message = `cannot revert: no .down.sql file (write ${file.name}.down.sql)`
           if (!down) throw new MigrationError('NO_DOWN_FILE', message, { file: file.fileName })
           const { applyDown } = await import('./apply-migration.js')
-          this.#report(await applyDown(db, file, down, await this.#ledgerFor(db, files), this.#timeouts))
+          this.#report(await applyDown(db, file, await this.#ledgerFor(db, files), this.#timeouts))
         },
       }
     }
@@ -113,28 +114,16 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     if (!run) {
       run = (async () => {
         // Loaded when Kysely runs a migration: listing and checking files needs no driver code.
-        const [{ sql }, { ensureLedgersSql, readLedgerSnapshot }, { withLockTimeout }] = await Promise.all([
-          import('kysely'),
+        const [{ readForRun }, { runLedger }] = await Promise.all([
+          import('./run-migrations.js'),
           import('./ledger.js'),
-          import('./with-lock-timeout.js'),
         ])
-        // Under the migration lock, but another session may still hold a ledger table.
-        const bounded = <T>(body: (c: Kysely<any>) => Promise<T>): Promise<T> =>
-          withLockTimeout(db, this.#timeouts.lockMs, body, { sameConnection: true })
-        const snapshot = await readLedgerSnapshot(db, this.#props.ledgerSchema, bounded)
-        const { refusal } = planMigrations(files, snapshot, { allowDrift: this.#props.allowDrift })
+        const { ledgerSchema, allowDrift } = this.#props
+        const { snapshot, ensure } = await readForRun(db, ledgerSchema, this.#timeouts.lockMs)
+        const { refusal } = planMigrations(files, snapshot, { allowDrift })
         if (refusal) throw refusal
-        if (!snapshot.complete)
-          await bounded((c) =>
-            sql.raw(ensureLedgersSql(snapshot.home, this.#props.ledgerSchema !== undefined)).execute(c),
-          )
-        // Kysely's Migrator writes its own rows, so only schema_versions is tracked here.
-        return {
-          rows: new Map(snapshot.rows.map((row) => [row.version, row])),
-          kysely: undefined,
-          home: snapshot.home,
-          restoreSql: snapshot.restoreSql,
-        }
+        await ensure()
+        return runLedger(snapshot, false) // Kysely's Migrator writes its own rows
       })()
       this.#runs.set(db, run)
     }
