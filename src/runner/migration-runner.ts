@@ -42,20 +42,13 @@ import { wrapRunError } from './wrap-run-error.js'
 export interface MigrationRunnerOptions {
   /** A Kysely instance to migrate (the runner does not close it). */
   readonly db?: Kysely<any> | undefined
-  /**
-   * A PostgreSQL URL. Default: from `env` (see the README), else the embedded database, except
-   * where the process looks like production: there no URL is a `NoDatabaseUrlError`. `.env`
-   * files are never loaded here (the CLI loads them).
-   */
+  /** A PostgreSQL URL. Default: from `env` (never from `.env` files), else the embedded database outside production. */
   readonly url?: string | undefined
   /** `true`: the embedded PGlite database whatever the environment holds; `false`: never. */
   readonly embedded?: boolean | undefined
   /** A folder of migration files. Default: the package's own migrations, bundled into its code. */
   readonly migrationFolder?: string | undefined
-  /**
-   * Makes these files a migration set of their own, with its ledgers in this schema (an app's
-   * own migrations beside the package's). Default: the package's ledgers, wherever they are.
-   */
+  /** Makes the files a migration set of their own, with its ledgers in this schema. Default: the package's ledgers. */
   readonly ledgerSchema?: string | undefined
   /** Migrate even when applied files changed or are gone. Default false. */
   readonly allowDrift?: boolean | undefined
@@ -71,17 +64,9 @@ export interface MigrationRunnerOptions {
   readonly log?: ((line: string) => void) | undefined
   /** Log which setting chose the database (never a `url` or `db` given here). Default true. */
   readonly announce?: boolean | undefined
-  /**
-   * Called after each file is applied, adopted, healed or reverted, as it commits. With it,
-   * files go one per round trip; without it, consecutive transactional files go in batches.
-   */
+  /** Called as each file commits (then files go one per round trip, not in batches). */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
-  /**
-   * Once aborted, no further file starts, the running statement is canceled on the server and
-   * rolled back, and the call throws a {@link MigrationRunError} `INTERRUPTED` whose results say
-   * what committed. The embedded database, and a statement behind a transaction-mode pooler,
-   * stop between files.
-   */
+  /** Once aborted, the running statement is canceled and rolled back; the call throws `INTERRUPTED`. */
   readonly signal?: AbortSignal | undefined
 }
 
@@ -99,6 +84,7 @@ export class RunnerEngine {
   readonly #props: MigrationRunnerOptions
   readonly #provider: SqlFileMigrationProvider
   readonly #timeouts: ResolvedTimeouts
+  readonly #log: (line: string) => void
   #db: Promise<Kysely<any>> | undefined
   #close: (() => Promise<void>) | undefined
   #url: string | undefined
@@ -112,10 +98,7 @@ export class RunnerEngine {
     this.#props = Object.freeze({ ...options })
     this.#provider = provider
     this.#timeouts = resolveTimeouts(options.timeouts, options.env)
-  }
-
-  get migrationFolder(): string | undefined {
-    return this.#provider.migrationFolder
+    this.#log = options.log ?? ((line) => void process.stderr.write(`${line}\n`))
   }
 
   get source(): DatabaseUrlSource | 'db' {
@@ -203,11 +186,7 @@ export class RunnerEngine {
         files,
         build: async (url, migrationFolder) => {
           const shadow = this.#scratch(url, migrationFolder)
-          try {
-            await shadow.migrate()
-          } finally {
-            await shadow.close()
-          }
+          await shadow.migrate().finally(() => shadow.close())
         },
       }),
     )
@@ -230,7 +209,7 @@ export class RunnerEngine {
       const shadow = await openShadowDatabase({ serverUrl, shadowUrl: options.shadowUrl, prefix: 'wk_roundtrip' })
       let scratch: RunnerEngine | undefined
       let reader: Kysely<any> | undefined
-      const runner = (): RunnerEngine => (scratch ??= this.#scratch(shadow.url, this.migrationFolder))
+      const runner = (): RunnerEngine => (scratch ??= this.#scratch(shadow.url, this.#provider.migrationFolder))
       const close = async (): Promise<void> => {
         await scratch?.close()
         await reader?.destroy()
@@ -276,11 +255,7 @@ export class RunnerEngine {
     return new RunnerEngine({ url, migrationFolder, log: () => {}, timeouts: { lockMs }, signal: this.#props.signal })
   }
 
-  /**
-   * Every run, up or down: under the migration lock of this runner's connection (taken as
-   * Kysely's Migrator takes it), the one engine plans and applies; afterwards the results are
-   * made true to what committed, read from the ledger.
-   */
+  // Every run, up or down: the one engine under the connection's migration lock, then results true to what committed.
   async #execute(db: Kysely<any>, target: MigrationTarget): Promise<MigrateResult> {
     const files = await this.#provider.loadFiles()
     const adapter = db.getExecutor().adapter
@@ -331,8 +306,7 @@ export class RunnerEngine {
         ? undefined
         : await this.#bounded(db, (c) => readLedgerSnapshot(c, this.#props.ledgerSchema)).catch(() => undefined)
     const inLedger = new Set(after?.rows.map((r) => r.version))
-    const isDone = (step: PlannedStep<MigrationFile>): boolean =>
-      step.action === 'revert' ? !inLedger.has(step.file.version) : inLedger.has(step.file.version)
+    const isDone = (step: PlannedStep<MigrationFile>) => inLedger.has(step.file.version) !== (step.action === 'revert')
     // A no-transaction file whose work and schema_versions row committed, and Kysely's row failed: applied.
     const bookkeeping = done.error instanceof MigrationError && done.error.code === 'BOOKKEEPING_FAILED'
     const recordedOnlyByUs = bookkeeping && after && done.failed && isDone(done.failed) ? done.failed : undefined
@@ -341,26 +315,20 @@ export class RunnerEngine {
       // A batch whose connection was lost names its first file; the ledger says which one was running.
       failed = done.steps.slice(done.steps.indexOf(failed)).find((s) => !isDone(s))
     }
+    const statusOf = (step: PlannedStep<MigrationFile>): MigrationFileResult['status'] => {
+      if (step === recordedOnlyByUs) return 'applied'
+      if (step === failed) return 'failed'
+      if (after && !isDone(step)) return 'not-run'
+      return events.get(step.file.name)?.kind ?? (after ? DONE[step.action] : 'not-run')
+    }
     const results = done.steps.map((step): MigrationFileResult => {
       const event = events.get(step.file.name)
       const sqlFile = step.action === 'revert' && step.file.down ? step.file.down : step.file
-      const status =
-        step === recordedOnlyByUs
-          ? 'applied'
-          : step === failed
-            ? 'failed'
-            : after && !isDone(step)
-              ? 'not-run'
-              : event
-                ? event.kind
-                : after
-                  ? DONE[step.action]
-                  : 'not-run'
       return Object.freeze({
         version: step.file.version,
         name: step.file.name,
         fileName: event?.fileName ?? sqlFile.fileName,
-        status,
+        status: statusOf(step),
         durationMs: event?.durationMs,
         atomic: event?.atomic ?? sqlFile.sql.transactional,
       })
@@ -491,11 +459,6 @@ export class RunnerEngine {
       return target.db
     })()
     return this.#db
-  }
-
-  #log(line: string): void {
-    if (this.#props.log) this.#props.log(line)
-    else process.stderr.write(`${line}\n`)
   }
 
   /** A database call: connection failures become a redacted CONNECTION_FAILED; an abort gives up at once (it only reads). */

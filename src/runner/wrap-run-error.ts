@@ -16,11 +16,7 @@ export interface WrapContext {
   readonly connectMs: number
 }
 
-/**
- * Any failure of a run as a {@link MigrationError}, redacted: connection failures become
- * CONNECTION_FAILED naming the setting that chose the database (one wording, whichever path
- * connected), server errors keep the code their SQLSTATE maps to.
- */
+/** Any failure of a run as a redacted {@link MigrationError}: CONNECTION_FAILED names the setting that chose the database. */
 export function wrapRunError(error: unknown, context: WrapContext): MigrationError {
   const { url, urlOption, env, source } = context
   const candidates = [url, urlOption, ...DATABASE_URL_VARIABLES.map((name) => env[name])]
@@ -37,9 +33,7 @@ export function wrapRunError(error: unknown, context: WrapContext): MigrationErr
   const code = errorCode(error)
   const sqlState = sqlStateOf(error)
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
-  // Refusals at connection time (bad password, unknown database) are connection failures
-  // like a refused socket; the rest keep the code their SQLSTATE maps to (57P01, a
-  // terminated backend, is a CONNECTION_FAILED too).
+  // Refusals at login (bad password, unknown database) are connection failures like a refused socket.
   const refused: readonly string[] = [
     SQLSTATE.INVALID_PASSWORD,
     SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -52,19 +46,7 @@ export function wrapRunError(error: unknown, context: WrapContext): MigrationErr
   const where = source === 'db' ? 'the given Kysely instance' : source === 'option' ? 'the url option' : source
   const lost = code?.startsWith('57P') ?? false
   const reason = connectionFailedReason({ where, url: url ? redact(url, secrets) : undefined, reason: message, lost })
-  return new MigrationError('CONNECTION_FAILED', reason, {
-    sqlState: lost ? sqlState : undefined,
-    cause: redactedCause(error, secrets, message),
-  })
-}
-
-/** Always an Error with readable text, whatever the driver threw (PGlite may throw objects). */
-function redactedCause(thrown: unknown, secrets: readonly string[], message?: string): Error {
-  const error = asError(thrown)
-  const copy = new Error(message ?? redact(error.message, secrets))
-  copy.name = error.name
-  // Keep the machine-readable code (28P01, ECONNREFUSED, …) for callers that branch on it.
-  const code = errorCode(error)
-  if (code !== undefined) Object.assign(copy, { code })
-  return copy
+  // Always an Error with readable text (PGlite may throw objects), keeping the code (28P01, ECONNREFUSED, …).
+  const cause = Object.assign(new Error(message), { name: asError(error).name }, code === undefined ? {} : { code })
+  return new MigrationError('CONNECTION_FAILED', reason, { sqlState: lost ? sqlState : undefined, cause })
 }
