@@ -16,17 +16,14 @@ import {
   type ResolvedDatabaseUrl,
 } from './resolve-database-url.js'
 import { withBoundedSessionMigrationLock } from './session-migration-lock.js'
-import { withTransactionScopedMigrationLock, type LockWait } from './transaction-scoped-migration-lock.js'
+import type { LockWait } from './transaction-scoped-migration-lock.js'
+import { withTransactionScopedMigrationLock } from './transaction-scoped-migration-lock.js'
 import type { NeonSettings } from './vercel-database.js'
 
 /**
- * How migrators exclude one another:
- * - `session`: Kysely's session advisory lock on the Migrator's connection, which is safe when
- *   that connection is one server session (a direct URL, PGlite): the lock ends with it. With
- *   the pg driver it is taken by `withBoundedSessionMigrationLock` (a bounded wait that holds
- *   no snapshot);
- * - `transaction`: `withTransactionScopedMigrationLock`, a lock held by an open transaction on a
- *   second connection, which no pooler can separate from its session.
+ * How migrators exclude one another: `session`, the advisory lock of the Migrator's own session
+ * (direct URLs, PGlite); `transaction`, one held by an open transaction on a second connection,
+ * which no pooler can separate from its session (see {@link withTransactionScopedMigrationLock}).
  */
 export type MigrationLockKind = 'session' | 'transaction'
 
@@ -37,10 +34,8 @@ export interface OpenMigrationDatabaseOptions {
   /** Where URLs are looked up. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv | undefined
   /**
-   * The embedded database: `true` uses it whatever the environment holds (no `url` with it);
-   * `false` never falls back to it (no URL is then a {@link NoDatabaseUrlError}). Default: the
-   * fallback when no URL is set, except where the process looks like production
-   * (`productionSignals`), where no URL is a {@link NoDatabaseUrlError}.
+   * `true`: the embedded database whatever `env` holds; `false`: never (no URL is a
+   * {@link NoDatabaseUrlError}). Default: used when no URL is set, unless the process looks like production.
    */
   readonly embedded?: boolean | undefined
   /** Default: `chooseDriver(url)`: pglite without a URL, else pg. */
@@ -53,11 +48,7 @@ export interface OpenMigrationDatabaseOptions {
   readonly lockWaitTimeoutMs?: number | undefined
   /** Called about every 5 s while waiting for another migrator (pg and vercel drivers). */
   readonly onLockWait?: ((wait: LockWait) => void) | undefined
-  /**
-   * `lock_timeout` for the sessions of a direct pg connection, set when each connects, so the
-   * tool's own reads of its ledgers need no extra round trip to bound their wait. Not applied
-   * through a pooler (PgBouncer refuses startup options) nor when the URL sets `options` itself.
-   */
+  /** `lock_timeout` of each session of a direct pg connection, set at connect (not through a pooler, nor over the URL's `options`). */
   readonly lockTimeoutMs?: number | undefined
   /** pg: longest wait for a connection; the URL's `connect_timeout` wins. Default 30 000 ms. */
   readonly connectTimeoutMs?: number | undefined
@@ -65,10 +56,7 @@ export interface OpenMigrationDatabaseOptions {
   readonly lockHeartbeatMs?: number | undefined
   /** pglite: data folder (`memory://` for none). Default: `embeddedDataDir()`. */
   readonly dataDir?: string | undefined
-  /**
-   * pglite: longest wait for another process to close the data folder.
-   * Default: `WUKONG_PGLITE_BUSY_TIMEOUT_MS` in `env`, else 10 000 ms.
-   */
+  /** pglite: longest wait for another process to close the data folder. Default: `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000 ms. */
   readonly busyTimeoutMs?: number | undefined
   /** pglite: called once when the data folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
@@ -78,13 +66,7 @@ export interface OpenMigrationDatabaseOptions {
   readonly neon?: NeonSettings | undefined
 }
 
-/**
- * Which database {@link openMigrationDatabase} opens for these options, decided once: the
- * `url` option, else the first URL variable set (pooled ones first for the vercel driver),
- * else the embedded database, which is refused (`NoDatabaseUrlError`) where the process looks
- * like production unless `embedded: true` asks for it. Pass the result to
- * `openMigrationDatabase` so the decision is not taken twice.
- */
+// Which database openMigrationDatabase opens, decided once and handed to it.
 export function resolveMigrationUrl(options: OpenMigrationDatabaseOptions = {}): ResolvedDatabaseUrl {
   const env = options.env ?? process.env
   const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : DATABASE_URL_VARIABLES
@@ -109,14 +91,9 @@ export interface MigrationDatabase<DB = Database> {
   /** Whether the URL goes through a transaction-mode pooler (`isPooledUrl`, or the `pooled` option). */
   readonly pooled: boolean
   readonly lock: MigrationLockKind
-  /**
-   * Always `{ disableTransactions: true }`: the provider makes each file atomic by itself (one
-   * implicit transaction per file, ledger row included), so each file commits on its own and a
-   * failure leaves earlier files applied and reported so; the vercel driver has no transactions
-   * at all; and on a pooled URL no long transaction pins a server connection for the whole run.
-   */
+  /** Always `{ disableTransactions: true }`: the provider makes each file atomic, ledger row included. */
   readonly migratorOptions: Readonly<{ disableTransactions: boolean }>
-  /** The `lock_timeout` every session of `db` starts with (see the `lockTimeoutMs` option); undefined when none is set. */
+  /** The `lock_timeout` every session of `db` starts with (the `lockTimeoutMs` option), if any. */
   readonly sessionLockTimeoutMs: number | undefined
   /** Closes the pool (and PGlite). Same as `db.destroy()`. */
   close(): Promise<void>
@@ -124,24 +101,14 @@ export interface MigrationDatabase<DB = Database> {
   sever(): void
 }
 
-// The Migrator's connection, the lock session (transaction lock), and one for status queries.
+// The Migrator's connection, the transaction lock's session, and one for status queries.
 const MIGRATION_POOL_SIZE = 3
 
 /**
- * Opens the database to migrate, with the lock that is safe for how it is reached:
- *
- * | driver | URL                  | lock          |
- * |--------|----------------------|---------------|
- * | pg     | direct               | `session` (bounded wait) |
- * | pg     | pooled (`isPooledUrl`) | `transaction` |
- * | vercel | any                  | `transaction` |
- * | pglite | none (embedded)      | `session`     |
- *
- * The URL: `url`, else `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL` — a
- * direct connection first; for the vercel driver `POSTGRES_URL` first, because
- * `@vercel/postgres` refuses direct URLs (other than `localhost` ones), then `DATABASE_URL`. No URL:
- * PGlite, unless the process looks like production (`NODE_ENV=production`, `VERCEL_ENV`, `VERCEL=1`),
- * where it throws a {@link NoDatabaseUrlError} (code `NO_DATABASE_URL`) instead.
+ * Opens the database to migrate with the lock that is safe for how it is reached: `transaction`
+ * for pooled URLs (`isPooledUrl`) and the vercel driver, else `session`. The URL: `url`, else the
+ * environment's, direct ones first (pooled first for the vercel driver), else the embedded
+ * PGlite, except where the process looks like production ({@link NoDatabaseUrlError}).
  *
  * @example
  * ```ts
@@ -206,7 +173,7 @@ export async function openMigrationDatabase<DB = Database>(
     migratorOptions: Object.freeze({ disableTransactions: true }),
     sessionLockTimeoutMs,
     close: () => base.destroy(),
-    sever: () => void severConnections(base),
+    sever: () => severConnections(base),
   })
 }
 
