@@ -7,14 +7,7 @@ import type { NeonSettings } from './vercel-database.js'
 import { assertUnambiguousUrl } from './redact.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 
-export { embeddedDataDir }
-
-/**
- * How {@link createDatabase} talks to PostgreSQL:
- * - `pg`: node-postgres over TCP, with TLS as the URL's `sslmode` says;
- * - `vercel`: `@vercel/postgres-kysely`, over a WebSocket (no TCP needed; no transactions);
- * - `pglite`: the embedded PGlite database with pgvector, in a folder or in memory.
- */
+/** How {@link createDatabase} talks to PostgreSQL: node-postgres over TCP, `@vercel/postgres-kysely` over a WebSocket, or PGlite. */
 export type DatabaseDriver = 'pg' | 'vercel' | 'pglite'
 
 /** Options of {@link createDatabase}. */
@@ -25,11 +18,7 @@ export interface CreateDatabaseOptions {
   readonly driver?: DatabaseDriver | undefined
   /** PGlite's data folder (`memory://` for none). Default: {@link embeddedDataDir}. */
   readonly dataDir?: string | undefined
-  /**
-   * pglite: longest wait, in ms, for another process to close the data folder (PGlite serves
-   * one process at a time), then an `EmbeddedDatabaseBusyError`; 0 fails at once. Default
-   * `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
-   */
+  /** pglite: longest wait for another process to close the folder, then an `EmbeddedDatabaseBusyError`. Default 10 000 ms. */
   readonly busyTimeoutMs?: number | undefined
   /** pglite: called once when the data folder is open in another process and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
@@ -47,25 +36,15 @@ export interface CreateDatabaseOptions {
   readonly neon?: NeonSettings | undefined
 }
 
-/**
- * The driver used when none is named:
- * - no URL → `pglite`, the embedded database;
- * - a URL → `pg`. The package runs on Node only (its entry imports `node:fs` and `pg`, so it
- *   never loads on the Edge runtime). Node (Vercel's serverless functions included) has TCP, and
- *   node-postgres speaks PostgreSQL's own protocol without a WebSocket proxy in between, with
- *   transactions, TLS as configured, and any URL (`@vercel/postgres` accepts pooled URLs only).
- *   Pooled URLs are as good for it as for the WebSocket driver; migrations take care of the
- *   lock either way (see `openMigrationDatabase`).
- */
+// A URL means pg: the package runs on Node, which has TCP, and pg takes any URL with transactions.
 export function chooseDriver(url: string | undefined): DatabaseDriver {
   return url ? 'pg' : 'pglite'
 }
 
 /**
- * A `Kysely<Database>` over pg (TCP), `@vercel/postgres-kysely` (WebSocket) or the embedded
- * PGlite (with pgvector). `db.destroy()` closes whatever it opened (on pg, it returns once the
- * server has closed the connections: see `GuardedPool`). A connection the server ends is never
- * an uncaught exception (see `guardConnectionErrors`), only the next query's error.
+ * A `Kysely<Database>` over pg, `@vercel/postgres-kysely` or the embedded PGlite (with pgvector),
+ * whose `destroy()` closes all it opened. A dropped connection is the next query's error, never
+ * an uncaught exception.
  *
  * @example
  * ```ts
@@ -76,9 +55,9 @@ export function chooseDriver(url: string | undefined): DatabaseDriver {
  */
 export async function createDatabase<DB = Database>(options: CreateDatabaseOptions = {}): Promise<Kysely<DB>> {
   const driver = options.driver ?? chooseDriver(options.url)
-  // The embedded and vercel drivers are optional peers: their modules load only when asked for.
+  // Optional peers: loaded only when asked for.
   if (driver === 'pglite') {
-    const { createPgliteDatabase } = await import('./pglite-database.js')
+    const { createPgliteDatabase } = await import('./open-pglite.js')
     const { busyTimeoutMs, onBusy } = options
     return createPgliteDatabase<DB>(options.dataDir ?? embeddedDataDir(), { busyTimeoutMs, onBusy })
   }
@@ -102,16 +81,9 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
   return db
 }
 
-// The pg pools behind the instances createDatabase made, for severConnections.
 const pools = new WeakMap<object, GuardedPool>()
 
-/**
- * Destroys the sockets of a `db` made by {@link createDatabase} with the pg driver (see
- * `GuardedPool.sever`), so that queries stuck on a peer that stopped answering fail now;
- * false for other drivers and other instances.
- */
-export function severConnections(db: Kysely<any>): boolean {
-  const pool = pools.get(db)
-  pool?.sever()
-  return pool !== undefined
+/** Destroys the sockets of a pg `db` made by {@link createDatabase} (see `GuardedPool.sever`). */
+export function severConnections(db: Kysely<any>): void {
+  pools.get(db)?.sever()
 }

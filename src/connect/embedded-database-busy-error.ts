@@ -5,18 +5,16 @@ import { MigrationError } from '../errors/migration-error.js'
 /** The process that holds an embedded database's folder, as its lock file records it. */
 export interface EmbeddedFolderHolder {
   readonly pid: number
-  /** The holder's host name: a process on another host cannot be checked, so its lock is respected. */
   readonly host: string
-  /** Its command line without folders or secret-looking arguments, e.g. `node wukong-migrate.js migrate`. */
+  /** e.g. `node wukong-migrate.js migrate`, without folders or secret-looking arguments. */
   readonly command?: string
   /** When it took the folder (ISO 8601). */
   readonly since?: string
 }
 
 /**
- * The embedded database's folder is open in another process (PGlite serves one process at a
- * time), and it was not released within the wait (`busyTimeoutMs`). Code
- * `EMBEDDED_DATABASE_BUSY`; the folder and the holder are fields. Nothing was opened.
+ * The embedded database's folder stayed open in another process (PGlite serves one at a time)
+ * for the whole `busyTimeoutMs`. Nothing was opened.
  *
  * @example
  * ```ts
@@ -29,15 +27,12 @@ export interface EmbeddedFolderHolder {
  */
 export class EmbeddedDatabaseBusyError extends MigrationError {
   override readonly name: string = 'EmbeddedDatabaseBusyError'
-  /** The data folder. */
   readonly dataDir: string
   /** The lock file naming the holder. */
   readonly lockFile: string
-  /** Undefined when the lock file could not be read (e.g. it is being written). */
+  /** Undefined when the lock file could not be read. */
   readonly holder: EmbeddedFolderHolder | undefined
-  /** How long this process waited. */
   readonly waitedMs: number
-  /** The longest it was allowed to wait (`busyTimeoutMs`). */
   readonly busyTimeoutMs: number
 
   constructor(props: {
@@ -64,7 +59,7 @@ function busyMessage(props: ConstructorParameters<typeof EmbeddedDatabaseBusyErr
     : `${self ? 'this process' : 'process'} ${holder.pid}${holder.command ? ` (${holder.command})` : ''}` +
       `${holder.host ? ` on ${holder.host}` : ''}${holder.since ? ` since ${holder.since}` : ''}`
   const waited = props.busyTimeoutMs > 0 ? `; waited ${formatSeconds(props.waitedMs)} for it to close` : ''
-  // A process on this host that is gone loses its lock by itself; one elsewhere cannot be checked.
+  // A dead holder on this host loses its lock by itself; one elsewhere cannot be checked.
   const hint = self
     ? ' (close the other database first, or give its Kysely instance to MigrationRunner as `db`)'
     : holder && holder.host !== hostname()

@@ -1,52 +1,33 @@
 import { createHash, randomBytes } from 'node:crypto'
-import {
-  closeSync,
-  linkSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs'
+import { linkSync, lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 
 import { DEFAULT_BUSY_TIMEOUT_MS } from './embedded-settings.js'
 import { EmbeddedDatabaseBusyError, type EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import { describeCommand, isProcessRunning, processStartTime } from './process-identity.js'
 
-/** Options of {@link lockEmbeddedFolder}. */
-export interface LockEmbeddedFolderOptions {
-  /** Longest wait for the holder to let go; 0 fails at once. Default {@link DEFAULT_BUSY_TIMEOUT_MS}. */
+interface LockEmbeddedFolderOptions {
   readonly busyTimeoutMs?: number | undefined
-  /** Called once, when the folder turns out to be held and the wait begins. */
   readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
 }
 
-/** What a lock file holds (JSON). */
+// The lock file's JSON; `token` names the claim, so release and takeover act only on the claim they read.
 interface LockRecord extends EmbeddedFolderHolder {
-  /** Identifies this claim: release and takeover act only on the claim they read. */
   readonly token: string
-  /** See `processStartTime`; absent where it cannot be read. */
   readonly startTime?: string | undefined
 }
 
-/** A lock file as read: its claim's identity and, when it parses, its record. */
+// A lock file as read; `young`: it does not parse but its writer may still be at work.
 interface Seen {
   readonly id: string
   readonly record: LockRecord | undefined
-  /** True while a lock file that does not parse is young: its writer may still be at work. */
   readonly young: boolean
 }
 
-// A takeover claims a helper lock named after the claim it replaces; a crash in that short step
-// leaves the helper stale, to be taken over the same way one level down. A deeper chain than
-// this means something other than crashes is at work: wait rather than guess.
+// A crashed takeover leaves its helper lock stale, taken over one level down; deeper: wait rather than guess.
 const MAX_TAKEOVER_DEPTH = 3
 const POLL_MS = 100
-// Lock files are written whole before they appear (see `#create`); one that does not parse is
-// damaged, unless it is this young, on a file system without hard links where it is written in place.
+// Only where files are written in place (no hard links) can a lock file be seen half-written.
 const UNPARSED_GRACE_MS = 2000
 
 // What link(2) fails with where a file system has no hard links.
@@ -55,23 +36,16 @@ const NO_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP',
 const held = new Set<EmbeddedFolderLock>()
 let exitHookInstalled = false
 
-/** The file next to a data folder that says which process has it open: `<folder>.lock`. */
+/** The file next to a data folder that names the process that has it open. */
 export function lockFileOf(dataDir: string): string {
   return `${dataDir}.lock`
 }
 
 /**
- * Takes the embedded database's folder for this process, waiting up to `busyTimeoutMs` while
- * another running process has it, and throws an {@link EmbeddedDatabaseBusyError} naming that
- * process when the wait ends. A lock whose process is gone (killed, crashed) is taken over.
- * The lock is released by `release()` or when this process exits.
- *
- * How: `<folder>.lock` holds the owner's pid, start time (so a recycled pid is not mistaken for
- * the owner), host and command. It is written to a private file first and hard-linked into
- * place, so it appears whole or not at all and only one of two racing processes creates it. A
- * stale lock is replaced only by the process that claims `<folder>.lock.takeover-<claim>`
- * (the same kind of lock, named after the stale claim), after checking that the stale claim
- * is still the one in place: two processes that find the same stale lock cannot both win.
+ * Takes the embedded database's folder for this process until `release()` or exit, waiting up
+ * to `busyTimeoutMs` for a running holder (then an {@link EmbeddedDatabaseBusyError}); a dead
+ * holder's lock is taken over. The lock file (pid, start time, host, command) is hard-linked
+ * into place whole; a stale one is replaced only by whoever claims `<lock>.takeover-<claim>`.
  */
 export async function lockEmbeddedFolder(
   dataDir: string,
@@ -87,7 +61,7 @@ export async function lockEmbeddedFolder(
   for (;;) {
     const outcome = claim(file, 0)
     if (outcome.claimed) {
-      const lock = new EmbeddedFolderLock(dataDir, file, outcome.token)
+      const lock = new EmbeddedFolderLock(file, outcome.token)
       held.add(lock)
       installExitHook()
       return lock
@@ -107,23 +81,13 @@ export async function lockEmbeddedFolder(
 
 /** This process's hold on an embedded database's folder, from {@link lockEmbeddedFolder}. */
 export class EmbeddedFolderLock {
-  readonly #dataDir: string
   readonly #file: string
   readonly #token: string
   #released = false
 
-  constructor(dataDir: string, file: string, token: string) {
-    this.#dataDir = dataDir
+  constructor(file: string, token: string) {
     this.#file = file
     this.#token = token
-  }
-
-  get dataDir(): string {
-    return this.#dataDir
-  }
-
-  get lockFile(): string {
-    return this.#file
   }
 
   /** Removes the lock file if it is still this claim's. Idempotent. */
@@ -153,9 +117,7 @@ function claim(file: string, depth: number): ClaimOutcome {
     // Another process is taking the stale lock over: it is the one to name.
     if (!helper.claimed) return helper.holder ? helper : busy
     try {
-      // Holding the helper, nobody else can replace this stale claim, and its dead owner
-      // cannot release it: if it is still in place, replace it in one step (a rename over it),
-      // so that no other process can slip in while the lock file is absent.
+      // Holding the helper, replace the stale claim if it is still in place, in one rename.
       const now = read(file)
       if (now?.id === seen.id) return { claimed: true, token: replace(file) }
     } finally {
@@ -166,16 +128,17 @@ function claim(file: string, depth: number): ClaimOutcome {
   return { claimed: false, holder: seen?.record && holderOf(seen.record) }
 }
 
-/** This process's record for a new claim, written to a private file beside `file`. */
+// This process's record for a new claim, in a private file beside `file`.
 function privateRecord(file: string): { readonly token: string; readonly text: string; readonly tmp: string } {
   const token = randomBytes(12).toString('hex')
+  ownStartTime ??= { value: processStartTime(process.pid) }
   const record: LockRecord = {
     pid: process.pid,
     host: hostname(),
     command: describeCommand(),
     since: new Date().toISOString(),
     token,
-    startTime: ownStartTime(),
+    startTime: ownStartTime.value,
   }
   const text = `${JSON.stringify(record)}\n`
   const tmp = `${file}.${process.pid}.${token}.tmp`
@@ -183,7 +146,7 @@ function privateRecord(file: string): { readonly token: string; readonly text: s
   return { token, text, tmp }
 }
 
-/** Replaces `file` with this process's record in one step (for a stale claim); returns its token. */
+// Replaces a stale claim with this process's; returns its token.
 function replace(file: string): string {
   const { token, tmp } = privateRecord(file)
   try {
@@ -195,7 +158,7 @@ function replace(file: string): string {
   return token
 }
 
-/** Creates `file` holding this process's record, if no such file exists; returns its token. */
+// Creates `file` holding this process's record, unless it exists; returns its token.
 function create(file: string): string | undefined {
   const { token, text, tmp } = privateRecord(file)
   try {
@@ -204,7 +167,7 @@ function create(file: string): string | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return undefined
-    // No hard links here (some network and FAT file systems): create it in place instead.
+    // No hard links (some network and FAT file systems): create it in place.
     if (NO_LINKS.has(code ?? '')) return createInPlace(file, text, token)
     throw error
   } finally {
@@ -213,19 +176,13 @@ function create(file: string): string | undefined {
 }
 
 function createInPlace(file: string, text: string, token: string): string | undefined {
-  let fd: number
   try {
-    fd = openSync(file, 'wx')
+    writeFileSync(file, text, { flag: 'wx' })
+    return token
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined
     throw error
   }
-  try {
-    writeSync(fd, text)
-  } finally {
-    closeSync(fd)
-  }
-  return token
 }
 
 function read(file: string): Seen | undefined {
@@ -284,19 +241,12 @@ function unlinkQuietly(file: string): void {
   }
 }
 
-let cachedStartTime: string | null | undefined
-
-function ownStartTime(): string | undefined {
-  if (cachedStartTime === undefined) cachedStartTime = processStartTime(process.pid) ?? null
-  return cachedStartTime ?? undefined
-}
+let ownStartTime: { readonly value: string | undefined } | undefined
 
 function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
-  // A process that ends without closing its database (process.exit, an uncaught error) frees
-  // the folder here. A process killed outright leaves its lock behind; the next one finds the
-  // owner gone and takes the lock over.
+  // Frees the folder on process.exit or an uncaught error; a killed process's lock is taken over.
   process.on('exit', () => {
     for (const lock of [...held]) lock.release()
   })

@@ -11,15 +11,9 @@ interface ConnectEvents {
 const ignore = (): void => {}
 
 /**
- * Keeps a dropped connection from ending the process. node-postgres reports a connection that
- * fails (a server restart, `DROP DATABASE … WITH (FORCE)`, a pooler timeout,
- * `idle_in_transaction_session_timeout`) as an `'error'` event: on the pool for an idle client,
- * on the client itself for one checked out or a plain `Client`. An `'error'` event without a
- * listener is an uncaught exception, and neither Kysely nor `@vercel/postgres-kysely` adds one.
- * The failure still reaches whoever uses the connection next, as a rejected query, and a pool
- * replaces a broken client.
- *
- * Give it every pool and client you make: on a pool it also guards each client the pool opens.
+ * Keeps a dropped connection (a server restart, a forced `DROP DATABASE`, a pooler timeout) from
+ * ending the process: pg emits it as an `'error'` event, uncaught without a listener, on the pool
+ * or the client. The next query on it still fails. On a pool it also guards each client it opens.
  */
 export function guardConnectionErrors<T extends ConnectionErrorSource>(target: T): T {
   target.on('error', ignore)

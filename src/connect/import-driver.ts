@@ -1,10 +1,6 @@
 import { MigrationError } from '../errors/migration-error.js'
 
-/**
- * Imports an optional peer dependency (a driver) the first time it is needed, so that an app
- * that never uses it neither installs nor loads it. A missing package is a
- * `DRIVER_NOT_INSTALLED` error that names the package to install.
- */
+/** Imports an optional peer on first use; a missing one is `DRIVER_NOT_INSTALLED`, naming what to install. */
 export async function importDriver<T>(
   feature: string,
   load: () => Promise<T>,

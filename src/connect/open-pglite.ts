@@ -1,39 +1,39 @@
-import { mkdirSync, realpathSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { join } from 'node:path'
 
 import type { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely'
+import pg from 'pg'
 
 import { MigrationError } from '../errors/migration-error.js'
+import type { Database } from '../schema-types/index.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
-import { importDriver } from './import-driver.js'
 import { lockEmbeddedFolder, type EmbeddedFolderLock } from './embedded-folder-lock.js'
-import { embeddedOpenFailure } from './embedded-open-failure.js'
+import { embeddedBusyTimeoutMs } from './embedded-settings.js'
+import { guardConnectionErrors } from './guard-connection-errors.js'
+import { importDriver } from './import-driver.js'
 import { asError, thrownText } from './thrown-text.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
 
-/** Options of {@link openPglite}. */
-export interface OpenPgliteOptions {
+interface OpenPgliteOptions {
   /** Longest wait for another process to close the folder; 0 fails at once. Default 10 000 ms. */
   readonly busyTimeoutMs?: number | undefined
   /** Called once when the folder is open in another process and the wait begins. */
-  readonly onBusy?: (holder: EmbeddedFolderHolder | undefined) => void
+  readonly onBusy?: ((holder: EmbeddedFolderHolder | undefined) => void) | undefined
   /** A data directory dump (`dumpDataDir()`) to boot from; for `memory://` only. */
   readonly loadDataDir?: Blob | undefined
 }
 
-/** A PGlite instance from {@link openPglite}, and how to close it. */
-export interface OpenedPglite {
+interface OpenedPglite {
   readonly pglite: PGlite
   /** Closes PGlite, then frees the folder for other processes. */
   close(): Promise<void>
 }
 
 /**
- * Opens PGlite (with pgvector) on a data folder, or in memory for `memory://`. Every PGlite
- * this package opens comes from here, so a folder is only ever opened under its lock (see
- * `lockEmbeddedFolder`): PGlite is one process's database, and a second process opening the
- * same folder would overwrite the first one's work. A folder that another running process has
- * open is waited for (`busyTimeoutMs`), then refused with an `EmbeddedDatabaseBusyError`.
- * PGlite is loaded here, on first use, never by merely importing this package.
+ * Opens PGlite with pgvector on a folder, or in memory for `memory://`. Every PGlite of this
+ * package comes from here, so a folder is only opened under its lock: a second process would
+ * overwrite the first one's work. PGlite is loaded on first use, never by importing this package.
  */
 export async function openPglite(dataDir: string, options: OpenPgliteOptions = {}): Promise<OpenedPglite> {
   const inMemory = dataDir.startsWith('memory://')
@@ -63,7 +63,7 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
   } catch (error) {
     lock?.release()
     const where = inMemory ? 'in memory' : `in ${folder}`
-    const why = inMemory ? thrownText(error) : embeddedOpenFailure(folder, error)
+    const why = inMemory ? thrownText(error) : openFailure(folder, error)
     // The cause carries the explanation too: reports quote the cause's message.
     const cause = new Error(why, { cause: asError(error) })
     throw new MigrationError('CONNECTION_FAILED', `cannot open the embedded database ${where}: ${why}`, { cause })
@@ -82,4 +82,69 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
       return closing
     },
   })
+}
+
+/**
+ * The embedded database over Kysely's PostgresDialect and PGlite's node-postgres adapter; the
+ * folder is this process's until `db.destroy()` or exit (see {@link openPglite}).
+ */
+export async function createPgliteDatabase<DB = Database>(
+  dataDir: string,
+  options: Pick<OpenPgliteOptions, 'busyTimeoutMs' | 'onBusy'> = {},
+): Promise<Kysely<DB>> {
+  const opened = await openPglite(dataDir, { ...options, busyTimeoutMs: embeddedBusyTimeoutMs(options.busyTimeoutMs) })
+  let pool: pg.Pool
+  try {
+    const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
+      '@electric-sql/pglite/node-postgres',
+    )
+    pool = guardConnectionErrors(new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig))
+  } catch (error) {
+    await opened.close()
+    throw error
+  }
+  const end = async () => {
+    try {
+      await pool.end()
+    } finally {
+      await opened.close()
+    }
+  }
+  const { Client, options: poolOptions } = pool as unknown as PostgresPool
+  const closing: PostgresPool = { Client, options: poolOptions, connect: () => pool.connect(), end }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: closing }) })
+  // Kysely ends the pool only once a query has run: `db.destroy()` must free the folder even when unused.
+  try {
+    await sql`select 1`.execute(db)
+  } catch (error) {
+    await db.destroy().catch(() => {})
+    await opened.close()
+    throw error
+  }
+  return db
+}
+
+// PGlite's own errors name neither what happened to the folder nor what to do.
+function openFailure(folder: string, error: unknown): string {
+  const said = thrownText(error)
+  const aside = `move ${folder} aside (or delete it, if its data is disposable) so a new one is created, or point WUKONG_PGLITE_DIR at another folder`
+  if (/\bEACCES\b|\bEPERM\b|permission denied/i.test(said))
+    return `the process may not read or write ${folder} (${said}): give it access, or point WUKONG_PGLITE_DIR at another folder`
+  if (/\bAborted\(|RuntimeError|unreachable/i.test(said))
+    return `the embedded database's WebAssembly runtime aborted while opening the folder (${said}); run again, and if it repeats the folder is damaged: ${aside}`
+  let version: string | undefined
+  let entries: string[] = []
+  try {
+    entries = readdirSync(folder)
+    version = readFileSync(join(folder, 'PG_VERSION'), 'utf8').trim()
+  } catch {
+    // no PG_VERSION (or no folder): judged below from the entries
+  }
+  if (version !== undefined && !/^\d+$/.test(version))
+    return `${folder} is not a PGlite data folder, or it is damaged: its PG_VERSION file reads "${version.slice(0, 40)}" (${said}); ${aside}`
+  if (version !== undefined)
+    return `${folder} holds a PostgreSQL ${version} data folder that this PGlite cannot open: made by another PGlite version, or damaged (${said}); ${aside}`
+  if (entries.length > 0)
+    return `${folder} is not empty and holds no PostgreSQL data (no PG_VERSION file): it is not a PGlite data folder (${said}); ${aside}`
+  return said
 }

@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 
+import { bootId, isProcessRunning, startTicks } from './process-identity.js'
+
 // Who made a scratch database (a test clone, a shadow), so a later process can tell leftovers of
 // owners that are gone (a pid alone is reused; boot and start time tell a reused pid apart).
 export interface OwnerMarker {
@@ -21,7 +23,12 @@ const MARKER = /^(?:wk_t_|wk_building_|wk_shadow_|wk_roundtrip_)([0-9a-f]{6})([0
 let self: OwnerMarker | undefined
 
 export function currentOwner(): OwnerMarker {
-  self ??= Object.freeze({ host: hostId(), boot: bootId(), pid: process.pid, start: startTime(process.pid) ?? '0' })
+  self ??= Object.freeze({
+    host: hostId(),
+    boot: bootId().replace(/-/g, '').slice(0, 4).toLowerCase() || '0000',
+    pid: process.pid,
+    start: startTime(process.pid) ?? '0',
+  })
   return self
 }
 
@@ -41,11 +48,7 @@ export function isOwnerGone(owner: OwnerMarker, me: OwnerMarker = currentOwner()
   if (owner.host !== me.host) return false
   if (owner.boot !== me.boot) return owner.boot !== '0000' && me.boot !== '0000'
   if (owner.pid === me.pid) return owner.start !== me.start && owner.start !== '0' && me.start !== '0'
-  try {
-    process.kill(owner.pid, 0)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  if (!isProcessRunning(owner.pid, undefined)) return true
   if (owner.start === '0') return false
   const start = startTime(owner.pid)
   return start !== undefined && start !== owner.start
@@ -61,23 +64,8 @@ function hostId(): string {
   return createHash('sha256').update(`${hostname()}\n${machine}`).digest('hex').slice(0, 6)
 }
 
-function bootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/-/g, '').trim().slice(0, 4).toLowerCase()
-  } catch {
-    return '0000'
-  }
-}
-
-// Field 22 of /proc/<pid>/stat (clock ticks since boot), base 36; Linux only.
+// Base 36, to fit PostgreSQL's 63-byte names.
 function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name (field 2) is in parentheses and may contain spaces or parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const ticks = fields[19]
-    return ticks && /^\d+$/.test(ticks) ? BigInt(ticks).toString(36) : undefined
-  } catch {
-    return undefined
-  }
+  const ticks = startTicks(pid)
+  return ticks === undefined ? undefined : BigInt(ticks).toString(36)
 }

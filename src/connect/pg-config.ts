@@ -1,31 +1,20 @@
 import { readFileSync } from 'node:fs'
+import { Socket } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 
-import type pg from 'pg'
+import pg from 'pg'
 
-import { allowTlsClient, PreferTlsClient } from './libpq-tls-clients.js'
 import { TLS_PARAMETERS } from './redact.js'
 
-/** libpq's `sslmode` values (https://www.postgresql.org/docs/current/libpq-ssl.html). */
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
 
 /** TLS settings: Node's `tls` options, `true` for TLS with full verification, `false` for none. */
 export type TlsSettings = boolean | ConnectionOptions
 
 /**
- * The TLS options a URL asks for, with libpq's meaning of `sslmode`, so a URL behaves in the
- * pg driver as it does in `psql`:
- * - `disable`: no TLS;
- * - `allow`: plaintext, and TLS without certificate checks on a second try when the server
- *   refuses the plaintext connection (see {@link pgPoolConfig}, whose pool does that retry);
- * - `prefer`: TLS without certificate checks, and plaintext on the same connection when the
- *   server has no TLS (see {@link pgPoolConfig}, whose pool does that fallback);
- * - `require`: TLS without certificate checks, or like `verify-ca` when `sslrootcert` is given;
- * - `verify-ca`: the chain must lead to `sslrootcert` (or a system CA); any host name;
- * - `verify-full`: chain and host name; `sslrootcert=system` means the system's CAs, and
- *   implies `verify-full` (as in libpq 16).
- * `sslcert`/`sslkey`/`sslpassword` give a client certificate. Without `sslmode`, no TLS
- * (pg's default) unless a client certificate or root certificate is named.
+ * The TLS options a URL asks for, with libpq's meaning of `sslmode` (pg verifies certificates
+ * for `require`; libpq does not, unless `sslrootcert` is given), `sslrootcert=system` implying
+ * `verify-full` as in libpq 16. Without `sslmode`, TLS only when a certificate is named.
  */
 export function tlsFromUrl(url: string): TlsSettings {
   const params = new URL(url).searchParams
@@ -69,45 +58,26 @@ export function tlsFromUrl(url: string): TlsSettings {
   }
 }
 
-/** Options of {@link pgPoolConfig}. */
-export interface PgPoolOptions {
+interface PgPoolOptions {
   /** TLS options merged over what the URL asks for; `false` turns TLS off, `true` forces it. */
   readonly ssl?: TlsSettings | undefined
   /** Pool size. Default 10. */
   readonly max?: number | undefined
   /** `application_name` reported to the server (visible in `pg_stat_activity`). */
   readonly applicationName?: string | undefined
-  /**
-   * Longest wait for a new connection to be ready (TCP, TLS and the server's answer to the
-   * startup packet). The URL's libpq `connect_timeout` (seconds) wins when present.
-   * Default {@link DEFAULT_CONNECT_TIMEOUT_MS}; 0 waits forever.
-   */
+  /** Longest wait for a new connection to be ready; the URL's `connect_timeout` wins; 0 waits forever. */
   readonly connectTimeoutMs?: number | undefined
-  /**
-   * PostgreSQL's `lock_timeout` for every session of the pool, set in the startup packet (no
-   * round trip). Only for direct connections: PgBouncer refuses unknown startup parameters.
-   */
+  /** `lock_timeout` of every session, set in the startup packet (which PgBouncer refuses). */
   readonly sessionLockTimeoutMs?: number | undefined
 }
 
-/**
- * Default longest wait for a connection: 30 000 ms. Long enough for a serverless database to
- * wake from suspension (a few seconds), short enough that a peer that accepts TCP and never
- * answers fails a deploy instead of hanging it. pg itself waits forever by default.
- */
+// Long enough for a serverless database to wake; a peer that never answers fails a deploy instead of hanging it.
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
 
-/**
- * Idle time before TCP keep-alive probes start on a connection: 10 000 ms. A query in flight
- * when the peer vanishes without closing the socket (a dropped route, a frozen host) then
- * fails when the operating system gives up on the probes instead of never.
- */
-export const KEEPALIVE_INITIAL_DELAY_MS = 10_000
+// A query in flight when the peer vanishes without closing the socket then fails instead of hanging.
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000
 
-/**
- * The connect timeout a URL asks for, in milliseconds: libpq's `connect_timeout` parameter
- * (seconds; 0 or less: no limit; libpq treats 1 as 2), else `fallbackMs`.
- */
+/** libpq's `connect_timeout` (seconds; ≤ 0: no limit; 1 counts as 2) in ms, else `fallbackMs`. */
 export function connectTimeoutOf(url: string, fallbackMs: number): number {
   let raw: string | null
   try {
@@ -121,12 +91,8 @@ export function connectTimeoutOf(url: string, fallbackMs: number): number {
 }
 
 /**
- * A `pg.Pool` configuration for a URL: its TLS settings read with libpq's meaning
- * ({@link tlsFromUrl}) and then `options.ssl` on top, so neither silently overrides the other.
- * With `sslmode=prefer` the pool's clients go on in plaintext when the server answers that it
- * has no TLS, and with `allow` they try again with TLS when the server refuses plaintext, as
- * libpq does. `channel_binding=require` or `prefer` has pg use
- * SCRAM-SHA-256-PLUS whenever the server offers it (it does over TLS).
+ * A `pg.Pool` configuration for a URL: {@link tlsFromUrl} with `options.ssl` on top, libpq's
+ * fallbacks for `prefer` and `allow`, and SCRAM-SHA-256-PLUS for `channel_binding`.
  */
 export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolConfig {
   const fromUrl = tlsFromUrl(url)
@@ -134,7 +100,7 @@ export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolC
   const stripped = new URL(url)
   const params = stripped.searchParams
   const mode = options.ssl === false ? undefined : params.get('sslmode')
-  // libpq's fallbacks, which pg lacks: plaintext after `prefer`'s TLS, TLS after `allow`'s plaintext.
+  // pg lacks them: plaintext after `prefer`'s TLS, TLS after `allow`'s plaintext.
   const fallback =
     mode === 'prefer' ? PreferTlsClient : mode === 'allow' ? allowTlsClient(preferredTls(url, options.ssl)) : undefined
   const channelBinding = params.get('channel_binding')
@@ -170,4 +136,72 @@ function preferredTls(url: string, explicit: TlsSettings | undefined): Connectio
   u.searchParams.set('sslmode', 'prefer')
   const merged = mergeTls(tlsFromUrl(u.toString()), explicit)
   return typeof merged === 'object' ? merged : { rejectUnauthorized: false }
+}
+
+// What these clients use of pg's Connection: not in pg's published types.
+interface ConnectionInternals {
+  stream: Socket
+  ssl: unknown
+  connect(port: number | string, host?: string): void
+  attachListeners(stream: NodeJS.EventEmitter): void
+  emit(event: string, ...args: unknown[]): boolean
+}
+
+const NO_TLS = 0x4e // 'N', the server's answer to SSLRequest when it has no TLS
+
+// libpq's `sslmode=prefer`: plaintext on the same connection when the server has no TLS, where pg gives up.
+class PreferTlsClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config)
+    const connection = this.connection as unknown as ConnectionInternals
+    const connect = connection.connect.bind(connection)
+    connection.connect = (port, host) => {
+      connect(port, host)
+      // pg reads the answer to SSLRequest with its one `data` listener: put ours in front.
+      const stream = connection.stream
+      const [answer] = stream.rawListeners('data') as ((buffer: Buffer) => void)[]
+      if (!answer) return
+      stream.removeListener('data', answer)
+      stream.once('data', (buffer: Buffer) => {
+        if (buffer.length !== 1 || buffer[0] !== NO_TLS) return answer.call(stream, buffer)
+        connection.ssl = false
+        connection.attachListeners(stream)
+        connection.emit('sslconnect') // the client sends its startup packet now, in plaintext
+      })
+    }
+  }
+}
+
+// libpq's `sslmode=allow`: plaintext, then once with TLS when the server refuses it before authentication.
+function allowTlsClient(tls: ConnectionOptions): typeof pg.Client {
+  return class AllowTlsClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config)
+      const client = this as unknown as { ssl: unknown }
+      const connection = this.connection as unknown as ConnectionInternals
+      const connect = connection.connect.bind(connection)
+      const emit = connection.emit.bind(connection)
+      let target: [number | string, string | undefined] | undefined
+      let settled = false
+      connection.connect = (port, host) => {
+        target = [port, host]
+        connect(port, host)
+      }
+      connection.emit = (event, ...args) => {
+        if (event === 'authenticationOk') settled = true
+        if (event !== 'errorMessage' || settled || !target) return emit(event, ...args)
+        settled = true
+        // Drop the refused socket silently and start over with TLS on the same connection object.
+        const refused = connection.stream
+        refused.removeAllListeners()
+        refused.on('error', () => {})
+        refused.destroy()
+        connection.stream = new Socket()
+        connection.ssl = tls
+        client.ssl = tls
+        connect(...target)
+        return true
+      }
+    }
+  }
 }

@@ -1,9 +1,5 @@
-/**
- * Ports that, by convention, serve a transaction-mode pooler: PgBouncer's default (6432) and
- * Supabase's transaction pooler (6543). A false positive only costs the migrator one extra
- * connection (see {@link isPooledUrl}); a false negative can strand a lock, so err this way.
- */
-export const POOLER_PORTS: readonly number[] = Object.freeze([6432, 6543])
+// PgBouncer's and Supabase's: a false positive costs one connection, a false negative can strand a lock.
+const POOLER_PORTS: readonly number[] = [6432, 6543]
 
 /** Options of {@link isPooledUrl}. */
 export interface PooledUrlOptions {
@@ -12,14 +8,9 @@ export interface PooledUrlOptions {
 }
 
 /**
- * Whether a PostgreSQL URL goes through a transaction-mode connection pooler (PgBouncer and
- * the like), where consecutive statements of one client may run on different server sessions
- * and a session advisory lock can outlive the migrator that took it.
- *
- * Detected: a host label ending in `-pooler` (Neon, Vercel Postgres: `ep-x-pooler.region…`)
- * or equal to `pooler` (Supabase: `aws-0-….pooler.supabase.com`), a `pgbouncer=true` query
- * parameter (Prisma's convention, set in `POSTGRES_PRISMA_URL`), or one of
- * {@link POOLER_PORTS}. `options.pooled` overrides all of it.
+ * Whether a URL goes through a transaction-mode pooler, where a session lock can outlive its
+ * migrator: a host label `pooler` or `…-pooler` (Supabase, Neon, Vercel), `pgbouncer=true`
+ * (Prisma), or port 6432 or 6543. `options.pooled` overrides it.
  *
  * @example
  * ```ts

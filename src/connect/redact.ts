@@ -1,12 +1,6 @@
 import { parse } from 'pg-connection-string'
 
-/**
- * URL parameters that describe TLS and channel binding. They are taken out of the URL handed to
- * pg, because pg lets a URL's TLS settings silently replace an explicit `ssl` option (its
- * connection string is parsed last), because its `sslmode=require` verifies certificates,
- * unlike libpq's, and because pg-connection-string prints a "SECURITY WARNING" for `prefer`,
- * `require` and `verify-ca` (and reads the certificate files) whenever it parses them.
- */
+// Kept from pg: a URL's TLS settings would override `ssl`, and its parser warns and reads files for them.
 export const TLS_PARAMETERS: readonly string[] = [
   'sslmode',
   'sslrootcert',
@@ -18,17 +12,12 @@ export const TLS_PARAMETERS: readonly string[] = [
   'channel_binding',
 ]
 
-// A URL as it may appear in text: a scheme, `://`, then anything up to white space or a quote.
-// A raw `@`, `:`, `/`, `#`, `?` or `%` in a password stays inside the match.
+// A scheme, `://`, then up to white space or a quote: a raw `@`, `:`, `/`, `#`, `?` in a password stays inside.
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
 const PLAIN_USER = /^[^:/?#@\s]+$/
 
-/**
- * Removes passwords from text: every known secret (longest first, so a password that
- * contains another is replaced whole), every URL's password ({@link redactUrl}), and
- * `password=…` parameters. Use on every message, error and log line that may quote a URL.
- */
+/** Removes passwords from text: the known `secrets` (longest first), URLs' ({@link redactUrl}), `password=…`. */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
@@ -38,19 +27,12 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 }
 
 /**
- * A URL fit to print. The user-info runs to the LAST `@` (a raw `@` in a password is the
- * usual mistake), and the URL is read with pg-connection-string, the parser pg itself uses:
- * - a URL it reads, with a password: `scheme://user:***@host…`;
- * - a URL it reads, with no password: unchanged;
- * - a URL it cannot read (a raw `/`, `#` or `?` in the password): no user-info at all,
- *   `scheme://host…`, since where the password ends is then anybody's guess;
- * - text without `scheme://` but with an `@`: `***@host…`.
- * `password=` query parameters are masked too.
+ * A URL fit to print: `scheme://user:***@host…`, the user-info running to the LAST `@`. A URL pg's
+ * parser cannot read loses its user-info; text with an `@` but no `scheme://` becomes `***@host…`.
  */
 export function redactUrl(url: string): string {
   const scheme = SCHEME.exec(url)?.[0]
-  // Not a URL at all (`user:pw@host/db`, `postgres:/…`, `postgres//…`): nothing before the last
-  // `@` can be told apart from a password, so none of it is shown.
+  // Not a URL (`user:pw@host/db`, `postgres:/…`): nothing before the last `@` is told apart from a password.
   if (!scheme) return url.includes('@') ? `***${url.slice(url.lastIndexOf('@'))}` : url
   const rest = url.slice(scheme.length)
   const at = rest.lastIndexOf('@')
@@ -70,24 +52,8 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * The password of a URL, decoded, as pg will send it (read with pg-connection-string), if
- * it has one: to redact it wherever else it may appear.
- */
-export function passwordOf(url: string | undefined): string | undefined {
-  if (!url) return undefined
-  try {
-    return parseQuietly(url).password || undefined
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Throws (code `ERR_INVALID_URL`, the URL never quoted) when a URL's password seems to hold a
- * raw `/`, `?` or `#`: an `@` after the point where a URL parser ends the host part, before
- * any `=` of a query. pg would read the first part as the password and the rest as the host,
- * path or query: it would send part of the password to another host (a DNS lookup at least)
- * and quote that "host" in its error. Such a URL is refused before any connection.
+ * Throws `ERR_INVALID_URL` (without quoting the URL) when its password seems to hold a raw `/`,
+ * `?` or `#`: pg would send the rest of the password to a "host" and quote it in its error.
  */
 export function assertUnambiguousUrl(url: string): void {
   const scheme = SCHEME.exec(url)?.[0]
@@ -108,36 +74,25 @@ export function assertUnambiguousUrl(url: string): void {
   )
 }
 
-/**
- * The password of a URL in every form it may be printed in: as pg reads it
- * (pg-connection-string), and as written, the user-info taken up to the LAST `@` of the URL
- * (so a raw `@`, `/`, `#`, `?`, `:` or space in the password stays in it), raw and decoded.
- */
+/** A URL's password in every form it may be printed in: as pg reads it, and as written (to the LAST `@`), raw and decoded. */
 export function urlSecrets(url: string): string[] {
   const found = new Set<string>()
-  const decoded = passwordOf(url)
-  if (decoded) found.add(decoded)
+  try {
+    found.add(parseQuietly(url).password ?? '') // decoded, as pg will send it
+  } catch {
+    // a URL pg cannot read: the forms below
+  }
   // Without `scheme://`, everything before the last `@` is the user-info (and maybe a mangled scheme).
   const authority = (/^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(url.trim()) ?? /^(.*)@/s.exec(url.trim()))?.[1]
   const colon = authority?.indexOf(':') ?? -1
   if (authority && colon !== -1) {
     const raw = authority.slice(colon + 1)
-    if (raw) found.add(raw)
-    try {
-      found.add(decodeURIComponent(raw))
-    } catch {
-      // not valid percent-encoding: the raw form is enough
-    }
+    found.add(raw).add(safeDecode(raw))
   }
   return [...found].filter((s) => s.length > 0)
 }
 
-/**
- * pg-connection-string's reading of a URL without its TLS parameters: with them it prints a
- * nine-line "SECURITY WARNING" for `sslmode=prefer`, `require` or `verify-ca`, reads the
- * certificate files, or throws for `verify-ca` without a root certificate; none of which
- * concerns finding the user and password. Cut as text, so nothing else is re-encoded.
- */
+// Without the TLS parameters, for which pg-connection-string warns, reads files or throws; cut as text.
 function parseQuietly(url: string): ReturnType<typeof parse> {
   const query = url.indexOf('?', url.lastIndexOf('@') + 1)
   if (query === -1) return parse(url)

@@ -1,6 +1,6 @@
 import { MigrationError } from '../errors/index.js'
 
-/** Where the runner's connection came from, for messages (never the URL's password). */
+/** Which setting chose the database. */
 export type DatabaseUrlSource =
   | 'option'
   | 'POSTGRES_URL_NON_POOLING'
@@ -10,19 +10,13 @@ export type DatabaseUrlSource =
   | 'DATABASE_URL'
   | 'embedded'
 
-/** The connection a migration run will use. */
+// The connection a migration run will use; no url for the embedded database.
 export interface ResolvedDatabaseUrl {
-  /** Undefined for the embedded database. */
   readonly url?: string
   readonly source: DatabaseUrlSource
 }
 
-/**
- * Environment variables read, in order of preference: migrations prefer a direct connection,
- * so the two direct URLs come first. Vercel Postgres sets the three `POSTGRES_*` ones; Neon's
- * integration sets `DATABASE_URL` (pooled) and `DATABASE_URL_UNPOOLED` (direct); `DATABASE_URL`
- * is also the common convention of Prisma and most hosts.
- */
+// Direct URLs first: a migrator's session is then a real server session (its lock, settings and failure stay with it).
 export const DATABASE_URL_VARIABLES = [
   'POSTGRES_URL_NON_POOLING',
   'DATABASE_URL_UNPOOLED',
@@ -31,10 +25,7 @@ export const DATABASE_URL_VARIABLES = [
   'DATABASE_URL',
 ] as const
 
-/**
- * The order for `@vercel/postgres`, which accepts pooled URLs only (or `localhost` ones): its
- * own variable first, the direct URL last.
- */
+// For `@vercel/postgres`, which accepts pooled (or localhost) URLs only.
 export const POOLED_FIRST_URL_VARIABLES = [
   'POSTGRES_URL',
   'POSTGRES_PRISMA_URL',
@@ -44,16 +35,9 @@ export const POOLED_FIRST_URL_VARIABLES = [
 ] as const
 
 /**
- * Picks the database for migrations: an explicit URL, else the first non-empty one of
- * `POSTGRES_URL_NON_POOLING`, `DATABASE_URL_UNPOOLED`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL`,
- * `DATABASE_URL` (or another
- * `order`), else the embedded database.
- * A direct connection comes first because a migrator's session is then a real server
- * session: its lock, its settings and its failure all stay with it.
- *
- * Only when no URL variable is set at all is the embedded database chosen: an empty (or blank)
- * `url`, or URL variables that are all set but empty (a CI secret that is missing, a `.env`
- * placeholder), mean a server was intended, and throw `NO_DATABASE_URL` instead.
+ * An explicit URL, else the first non-empty variable of `order`, else (only when none is set at
+ * all) the embedded database: an empty `url` or variables set but empty (a missing CI secret)
+ * mean a server was intended, and throw `NO_DATABASE_URL`.
  */
 export function resolveDatabaseUrl(
   url: string | undefined,
@@ -76,11 +60,7 @@ export function resolveDatabaseUrl(
   return Object.freeze({ source: 'embedded' as const })
 }
 
-/**
- * Why the process looks like a deployment, where falling back to the embedded database would
- * migrate a throwaway copy and report success: `NODE_ENV=production`, `VERCEL_ENV` set (any
- * Vercel environment, preview included), or `VERCEL=1`. Empty when none applies.
- */
+/** Why the process looks like a deployment, where the embedded database would be a throwaway copy. */
 export function productionSignals(env: NodeJS.ProcessEnv = process.env): string[] {
   const signals: string[] = []
   if (env['NODE_ENV'] === 'production') signals.push('NODE_ENV=production')

@@ -1,38 +1,28 @@
-import { PostgresAdapter, sql, type DialectAdapter, type Kysely, type MigrationLockOptions } from 'kysely'
+import { sql, type DialectAdapter, type Kysely, type MigrationLockOptions } from 'kysely'
 
 import { withAdapter } from '../provider/kysely-internals.js'
-import { DEFAULT_LOCK_WAIT_TIMEOUT_MS, MIGRATION_LOCK_KEY, pollForLock, type LockWait } from './poll-migration-lock.js'
+import {
+  DEFAULT_LOCK_WAIT_TIMEOUT_MS,
+  KEY_SQL,
+  MigrationLockAdapter,
+  pollForLock,
+  type LockWait,
+} from './transaction-scoped-migration-lock.js'
 import { isLostConnection } from '../errors/sql-state.js'
 
 /** Options of {@link withBoundedSessionMigrationLock}. */
 export interface BoundedSessionMigrationLockOptions {
-  /**
-   * How long to wait while another migrator holds the lock before the run fails with
-   * `LOCK_TIMEOUT` (naming the holder). Default {@link DEFAULT_LOCK_WAIT_TIMEOUT_MS} (300 000 ms).
-   */
+  /** Longest wait for another migrator's lock, then `LOCK_TIMEOUT` naming the holder. Default 300 000 ms. */
   readonly waitTimeoutMs?: number | undefined
   /** Called about every 5 s while waiting, e.g. to log who holds the lock. */
   readonly onWait?: ((wait: LockWait) => void) | undefined
 }
 
-const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())
-
 /**
- * Gives Kysely's Migrator the same session advisory lock as Kysely's `PostgresAdapter`, with
- * a bounded wait that holds nothing while it waits.
- *
- * Why: Kysely blocks in `pg_advisory_lock` for up to one hour. A statement blocked there keeps
- * its snapshot, and a holder running `CREATE INDEX CONCURRENTLY` waits for every older
- * snapshot to end: the two wait for each other until PostgreSQL's deadlock detector cancels
- * one of them (SQLSTATE 40P01).
- *
- * How: `pg_try_advisory_lock` is tried on the Migrator's connection, with jittered backoff
- * (20 ms up to 500 ms) between short statements, until it is granted or `waitTimeoutMs`
- * passes (then `LOCK_TIMEOUT`, naming the holder's pid, application and query). The unlock is
- * Kysely's; an unlock on a connection that was lost is not an error, since the lock ended
- * with that session, so the error that ended the run is the one reported. Use it on a direct
- * connection (a session is one server session); behind a transaction-mode pooler use
- * `withTransactionScopedMigrationLock`.
+ * Gives Kysely's Migrator the session advisory lock of Kysely's `PostgresAdapter` with a
+ * bounded wait that holds no snapshot: Kysely blocks in `pg_advisory_lock` for up to an hour,
+ * and a blocked statement's snapshot deadlocks with a holder's `CREATE INDEX CONCURRENTLY`.
+ * For direct connections; behind a transaction-mode pooler use {@link withTransactionScopedMigrationLock}.
  *
  * @example
  * ```ts
@@ -53,22 +43,12 @@ export function withBoundedSessionMigrationLock<DB>(
   return withAdapter(db, adapter)
 }
 
-/**
- * The adapter behind {@link withBoundedSessionMigrationLock}: PostgreSQL's, with a bounded
- * wait for the Migrator's lock; `supportsTransactionalDdl` is the replaced adapter's.
- */
-export class BoundedSessionMigrationLockAdapter extends PostgresAdapter {
-  readonly #inner: DialectAdapter
+class BoundedSessionMigrationLockAdapter extends MigrationLockAdapter {
   readonly #options: BoundedSessionMigrationLockOptions
 
-  constructor(inner: DialectAdapter, options: BoundedSessionMigrationLockOptions = {}) {
-    super()
-    this.#inner = inner
+  constructor(inner: DialectAdapter, options: BoundedSessionMigrationLockOptions) {
+    super(inner)
     this.#options = Object.freeze({ ...options })
-  }
-
-  override get supportsTransactionalDdl(): boolean {
-    return this.#inner.supportsTransactionalDdl ?? false
   }
 
   override async acquireMigrationLock(db: Kysely<unknown>, _options: MigrationLockOptions): Promise<void> {

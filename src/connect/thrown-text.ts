@@ -1,10 +1,6 @@
 import { inspect } from 'node:util'
 
-/**
- * What was thrown, as one line of text for people. PGlite can throw values that are not
- * `Error`s (Emscripten's `ExitStatus` when its PostgreSQL exits, plain objects), which
- * `String(value)` would print as `[object Object]`.
- */
+/** What was thrown, as text for people: PGlite throws non-`Error`s (`ExitStatus`, `ErrnoError`, plain objects). */
 export function thrownText(value: unknown): string {
   if (value instanceof Error) return value.message || value.name
   if (typeof value === 'string') return value
@@ -40,10 +36,7 @@ const EMSCRIPTEN_ERRNO: Readonly<Record<number, readonly [string, string]>> = {
   69: ['EROFS', 'read-only file system'],
 }
 
-/**
- * `value` if it is an `Error`, else an `Error` whose message is {@link thrownText} (the value
- * kept as `cause`), so that every error cause has a readable message.
- */
+/** `value` if it is an `Error`, else one whose message is {@link thrownText} and cause `value`. */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(thrownText(value), { cause: value })
 }

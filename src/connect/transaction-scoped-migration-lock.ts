@@ -1,32 +1,117 @@
 import { PostgresAdapter, sql, type DialectAdapter, type Kysely, type MigrationLockOptions } from 'kysely'
 
 import { MigrationError } from '../errors/migration-error.js'
-import { withAdapter } from '../provider/kysely-internals.js'
-import { DEFAULT_LOCK_WAIT_TIMEOUT_MS, MIGRATION_LOCK_KEY, pollForLock, type LockWait } from './poll-migration-lock.js'
+import { KYSELY_MIGRATION_LOCK_KEY, withAdapter } from '../provider/kysely-internals.js'
+import { DEFAULT_LOCK_WAIT_TIMEOUT_MS } from '../provider/migration-timeouts.js'
+import { describeSession, type SessionSummary } from '../provider/session-summary.js'
 
-export { MIGRATION_LOCK_KEY, DEFAULT_LOCK_WAIT_TIMEOUT_MS, type LockWait } from './poll-migration-lock.js'
+// Kysely's own key: our locks, stock Kysely migrators and session or transaction holds all exclude one another.
+export const MIGRATION_LOCK_KEY: bigint = KYSELY_MIGRATION_LOCK_KEY
+export const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())
 
-/** Default interval of the keep-alive query on the lock session. */
-export const DEFAULT_LOCK_HEARTBEAT_MS = 5_000
+export { DEFAULT_LOCK_WAIT_TIMEOUT_MS } from '../provider/migration-timeouts.js'
+
+/** Reported to `onWait` while a migrator waits for the lock. */
+export interface LockWait {
+  readonly waitedMs: number
+  /** Backend pid of the holder, when PostgreSQL shows it to this role. */
+  readonly holderPid?: number | undefined
+  /** The holder's `pg_stat_activity.state` (`idle` on a pooled server: a stranded session lock). */
+  readonly holderState?: string | undefined
+  /** The holder's `application_name`. */
+  readonly holderApplication?: string | undefined
+}
+
+interface LockPollOptions {
+  readonly onWait?: ((wait: LockWait) => void) | undefined
+}
+
+/** PostgreSQL's adapter with another Migrator lock; `supportsTransactionalDdl` stays the replaced adapter's. */
+export abstract class MigrationLockAdapter extends PostgresAdapter {
+  readonly #inner: DialectAdapter
+
+  constructor(inner: DialectAdapter) {
+    super()
+    this.#inner = inner
+  }
+
+  override get supportsTransactionalDdl(): boolean {
+    return this.#inner.supportsTransactionalDdl ?? false
+  }
+}
+
+const KEY_HIGH = Number(MIGRATION_LOCK_KEY >> 32n)
+const KEY_LOW = Number(MIGRATION_LOCK_KEY & 0xffffffffn)
+const FIRST_BACKOFF_MS = 20
+const MAX_BACKOFF_MS = 500
+const WAIT_REPORT_MS = 5_000
+
+/**
+ * Calls `tryLock` until it returns true or `deadline` passes (then `LOCK_TIMEOUT`). Between
+ * tries the waiter holds no snapshot, which a holder's `CREATE INDEX CONCURRENTLY` would wait for.
+ */
+export async function pollForLock(
+  db: Kysely<any>,
+  deadline: number,
+  options: LockPollOptions,
+  tryLock: () => Promise<boolean>,
+): Promise<void> {
+  const started = Date.now()
+  let backoff = FIRST_BACKOFF_MS
+  let reported = started
+  for (;;) {
+    if (await tryLock()) return
+    const now = Date.now()
+    if (now >= deadline || (options.onWait && now - reported >= WAIT_REPORT_MS)) {
+      const holder = await lockHolder(db).catch(() => undefined)
+      if (now >= deadline) {
+        const who = holder ? ` by ${describeSession(holder)}` : ''
+        throw new MigrationError(
+          'LOCK_TIMEOUT',
+          `another migrator held the migration lock${who} for the ${now - started} ms this run waited; ` +
+            'a holder that is idle on a pooled server connection is a stranded session lock (see docs/vercel.md in the package)',
+        )
+      }
+      options.onWait?.({
+        waitedMs: now - started,
+        ...(holder
+          ? {
+              holderPid: holder.pid,
+              holderState: holder.state ?? undefined,
+              holderApplication: holder.applicationName ?? undefined,
+            }
+          : {}),
+      })
+      reported = now
+    }
+    // Full jitter keeps many booting instances from polling in step.
+    await new Promise((r) => setTimeout(r, Math.min(Math.random() * backoff, Math.max(0, deadline - Date.now()))))
+    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)
+  }
+}
+
+async function lockHolder(db: Kysely<any>): Promise<SessionSummary | undefined> {
+  const { rows } = await sql<SessionSummary>`
+    select l.pid, a.state, a.application_name as "applicationName", a.query
+    from pg_locks l left join pg_stat_activity a on a.pid = l.pid
+    where l.locktype = 'advisory' and l.granted and l.classid = ${KEY_HIGH}::int8::oid and l.objid = ${KEY_LOW}::int8::oid and l.objsubid = 1
+      -- Advisory locks belong to one database: a migrator of another database holds another lock.
+      and l.database = (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database())
+    limit 1`.execute(db)
+  return rows[0]
+}
+
+const DEFAULT_LOCK_HEARTBEAT_MS = 5_000
 
 /** Options of {@link withTransactionScopedMigrationLock}. */
 export interface TransactionScopedMigrationLockOptions {
-  /**
-   * How long to wait while another migrator holds the lock before the run fails with
-   * `LOCK_TIMEOUT` (naming the holder's backend pid). Default 300 000 ms.
-   */
+  /** Longest wait for another migrator's lock, then `LOCK_TIMEOUT` naming the holder. Default 300 000 ms. */
   readonly waitTimeoutMs?: number | undefined
-  /**
-   * Interval of a `select 1` on the lock session while the lock is held, so that
-   * `idle_in_transaction_session_timeout` or an idle-transaction limit of the pooler cannot end
-   * the lock's transaction in the middle of a run, and so a lost lock is noticed. Default 5 000 ms.
-   */
+  /** Interval of a `select 1` that keeps the lock's transaction from idle timeouts. Default 5 000 ms. */
   readonly heartbeatMs?: number | undefined
   /** Called about every 5 s while waiting, e.g. to log who holds the lock. */
   readonly onWait?: ((wait: LockWait) => void) | undefined
 }
-
-const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())
 
 async function tryXactLock(db: Kysely<unknown>): Promise<boolean> {
   const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${KEY_SQL}) as locked`.execute(db)
@@ -36,31 +121,10 @@ async function tryXactLock(db: Kysely<unknown>): Promise<boolean> {
 /**
  * Gives Kysely's Migrator a migration lock that cannot outlive a transaction, for connections
  * through a transaction-mode pooler (PgBouncer, Neon's and Supabase's poolers) and for
- * `@vercel/postgres-kysely`.
- *
- * Why: Kysely's PostgreSQL adapter takes a *session* advisory lock. Behind a transaction-mode
- * pooler each statement may run on a different server session, so the unlock can land on a
- * session that does not hold the lock, leaving it on a pooled backend with no owner; every
- * later migrator then waits for it until the pooler recycles that backend.
- *
- * How: while the Migrator runs, a second connection of `db`'s pool keeps a transaction open
- * holding `pg_try_advisory_xact_lock` on {@link MIGRATION_LOCK_KEY}. A transaction pins one
- * server session in every pooler, and its lock ends with it: on commit, on rollback, or when
- * the migrator dies and the pooler drops the server connection. The Migrator's own connection
- * runs each file as on a direct connection (the provider's one-query batches, each its own
- * implicit transaction, ledger row first), so files commit one by one and the provider re-reads
- * the ledger under the lock. Waiters poll with a short try-lock transaction instead of blocking
- * in `pg_advisory_xact_lock`, so twenty waiting migrators do not pin twenty pooled server
- * connections and starve the holder (the pool needs room for 2: lock session and work).
- * Wrapping a transaction (for `new Migrator({ db: wrappedTrx })`, which runs every migration in
- * it) takes the lock inside that transaction instead: Kysely's own adapter would take a session
- * lock there and unlock it with a statement that fails if the transaction is aborted by then,
- * stranding the lock on a pooled backend.
- *
- * The returned instance is `db` with only the Migrator's lock replaced (queries, pool and
- * `destroy()` are `db`'s); the other capabilities of `db`'s adapter are kept, so on
- * `@vercel/postgres-kysely` `supportsTransactionalDdl` stays false and the Migrator hands
- * migrations a bare connection.
+ * `@vercel/postgres-kysely`, where Kysely's session lock can be stranded on a pooled backend.
+ * A second connection of `db`'s pool keeps a transaction open holding
+ * `pg_try_advisory_xact_lock` while the Migrator runs; waiters poll, holding no connection. Handed
+ * a transaction, the Migrator takes the lock inside it. Only the lock of `db`'s adapter changes.
  *
  * @example
  * ```ts
@@ -85,34 +149,22 @@ export function withTransactionScopedMigrationLock<DB>(
   return withAdapter(db, adapter)
 }
 
-/**
- * The adapter behind {@link withTransactionScopedMigrationLock}: PostgreSQL's, with the
- * Migrator's lock held by a transaction (see there) and `supportsTransactionalDdl` taken from
- * the adapter it replaces.
- */
-export class TransactionScopedMigrationLockAdapter extends PostgresAdapter {
-  readonly #inner: DialectAdapter
+class TransactionScopedMigrationLockAdapter extends MigrationLockAdapter {
   readonly #pool: Kysely<unknown>
   readonly #options: TransactionScopedMigrationLockOptions
   // The Migrator passes the same `db` to acquire and release: one held lock per run.
   readonly #held = new WeakMap<object, HeldLock>()
 
-  constructor(inner: DialectAdapter, pool: Kysely<any>, options: TransactionScopedMigrationLockOptions = {}) {
-    super()
-    this.#inner = inner
+  constructor(inner: DialectAdapter, pool: Kysely<any>, options: TransactionScopedMigrationLockOptions) {
+    super(inner)
     this.#pool = pool
     this.#options = Object.freeze({ ...options })
-  }
-
-  override get supportsTransactionalDdl(): boolean {
-    return this.#inner.supportsTransactionalDdl ?? false
   }
 
   override async acquireMigrationLock(db: Kysely<unknown>, _options: MigrationLockOptions): Promise<void> {
     const deadline = Date.now() + (this.#options.waitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS)
     if (db.isTransaction) {
-      // The Migrator was handed a transaction: that transaction is the lock's scope, and its
-      // end (commit, rollback, or the connection dropping) is the unlock.
+      // The Migrator was handed a transaction: its end is the unlock.
       await pollForLock(db, deadline, this.#options, () => tryXactLock(db))
       return
     }

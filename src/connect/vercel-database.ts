@@ -15,11 +15,9 @@ const NEON = '@neondatabase/serverless'
 const VERCEL_KYSELY = '@vercel/postgres-kysely'
 
 /**
- * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`.
- * Production on Vercel needs none of them; they exist to reach a database that is not Neon,
- * e.g. a local server through a WebSocket-to-TCP proxy in tests. Spelled out here rather than
- * picked from that package's `NeonConfig`, so that the declarations compile in apps that do not
- * install the optional driver.
+ * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`, to reach
+ * a database that is not Neon (e.g. a local server through a WebSocket proxy). Spelled out so the
+ * declarations compile without the optional driver.
  */
 export interface NeonSettings {
   /** Host (and path) of a WebSocket proxy, or a function of the database's host and port. */
@@ -34,11 +32,8 @@ export interface NeonSettings {
 }
 
 /**
- * Applies {@link NeonSettings} to the `neonConfig` of the `@neondatabase/serverless` that
- * `@vercel/postgres` loads, which is not always the app's: `@vercel/postgres` 0.10 asks for
- * Neon 0.9, so an app on Neon 1.x has two copies, each with its own settings. They are
- * process-wide: `@vercel/postgres` creates its clients itself, so per-client settings cannot
- * reach them. Loads both packages on first use.
+ * Applies {@link NeonSettings}, process-wide, to the copy of `@neondatabase/serverless` that
+ * `@vercel/postgres` loads (an app on Neon 1.x has a second copy of its own).
  *
  * @example
  * ```ts
@@ -58,21 +53,14 @@ export async function configureNeon(settings: NeonSettings): Promise<void> {
   }
 }
 
-/** Options of {@link createVercelDatabase}. */
-export interface VercelDatabaseOptions {
+interface VercelDatabaseOptions {
   /** Applied with {@link configureNeon} before the pool is made. */
   readonly neon?: NeonSettings | undefined
   /** Pool size. Default 10. */
   readonly max?: number | undefined
 }
 
-/**
- * `@vercel/postgres-kysely`'s Kysely over a URL: queries travel over a WebSocket (Neon's
- * serverless driver) instead of TCP. As that
- * package decides: the URL must be a pooled one (a `-pooler.` host) or a `localhost` one,
- * `db.transaction()` throws, and its adapter reports `supportsTransactionalDdl = false`.
- * Both packages are optional peers, loaded on first use.
- */
+// Its URL must be pooled or localhost, and it has no transactions (`supportsTransactionalDdl` false).
 export async function createVercelDatabase<DB = Database>(
   url: string,
   options: VercelDatabaseOptions = {},
@@ -87,13 +75,7 @@ export async function createVercelDatabase<DB = Database>(
   return createKysely<DB>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
 }
 
-/**
- * A pool `log` function that guards the pool on its first call (see `guardConnectionErrors`): a
- * dropped connection (Neon suspending an idle compute, a pooler restart) would otherwise be an
- * uncaught exception that ends the process. `@vercel/postgres-kysely` makes its pool out of
- * sight and adds no listener; pg-pool calls `log` as a method of the pool, before it opens its
- * first client, which is the one way in.
- */
+// The one way to guard the pool `@vercel/postgres-kysely` hides: pg-pool calls `log` on it before its first client.
 function guardIdleErrors(): (...messages: unknown[]) => void {
   let guarded = false
   return function (this: unknown) {
@@ -105,10 +87,7 @@ function guardIdleErrors(): (...messages: unknown[]) => void {
   }
 }
 
-/**
- * The file URL of the `@neondatabase/serverless` ES module that `@vercel/postgres` imports
- * (found where Node looks for it from `@vercel/postgres`'s folder), else the bare name.
- */
+// The file URL of the `@neondatabase/serverless` module `@vercel/postgres` imports, else the bare name.
 function neonOfVercelPostgres(): string {
   // Not `createRequire(import.meta.url)` verbatim: bundlers rewrite that pattern.
   const here: string = import.meta.url

@@ -1,8 +1,2 @@
-export {
-  MigrationError,
-  connectionFailedReason,
-  type MigrationErrorCode,
-  type MigrationErrorContext,
-} from './migration-error.js'
-export { NoDatabaseUrlError } from './no-database-url-error.js'
-export { SQLSTATE, connectionFailureKind, errorCode, sqlStateOf, type ConnectionFailureKind } from './sql-state.js'
+export { MigrationError, connectionFailedReason } from './migration-error.js'
+export { connectionFailureKind, errorCode } from './sql-state.js'

@@ -1,10 +1,6 @@
 /**
- * Every error this package throws about a migration file, a ledger or a database.
- *
- * `code` is stable: match on it, not on the message. `file`, `line` and `column` (1-based)
- * say where the problem is when it is in a file; `reason` says what went wrong without them,
- * and `sqlState` is PostgreSQL's code when the server reported it. `message` joins them for
- * logs: `file:line:column: reason (SQLSTATE xxxxx)`.
+ * Every error this package throws about a migration file, a ledger or a database. Match on the
+ * stable `code`; `message` is `file:line:column: reason (SQLSTATE xxxxx)` (1-based positions).
  *
  * @example
  * ```ts
@@ -23,9 +19,8 @@ export class MigrationError extends Error {
   readonly file?: string | undefined
   readonly line?: number | undefined
   readonly column?: number | undefined
-  /** What went wrong, without the location or the SQLSTATE (those are fields of their own). */
+  /** What went wrong, without the location or the SQLSTATE. */
   readonly reason: string
-  /** PostgreSQL's SQLSTATE, when the server reported the error. */
   readonly sqlState?: string | undefined
 
   constructor(code: MigrationErrorCode, reason: string, context: MigrationErrorContext = {}) {

@@ -1,10 +1,8 @@
 import { MigrationError } from './migration-error.js'
 
 /**
- * No database URL is set and the process looks like a deployment (see `productionSignals`):
- * migrating the embedded database there would report success and touch nothing real, so the
- * run stops instead. `embedded: true` (the CLI's `--embedded`) asks for the embedded database
- * on purpose.
+ * No database URL is set and the process looks like a deployment, where the embedded database
+ * would be migrated instead of the real one; `embedded: true` (`--embedded`) asks for it anyway.
  *
  * @example
  * ```ts
@@ -19,10 +17,7 @@ export class NoDatabaseUrlError extends MigrationError {
   override readonly name: string = 'NoDatabaseUrlError'
   /** The environment variables looked at, in order. */
   readonly variables: readonly string[]
-  /**
-   * What made the process look like production, e.g. `['NODE_ENV=production', 'VERCEL=1']`;
-   * empty when the embedded database was turned off (`embedded: false`).
-   */
+  /** What made the process look like production, e.g. `['VERCEL=1']`; empty with `embedded: false`. */
   readonly signals: readonly string[]
 
   constructor(variables: readonly string[], signals: readonly string[]) {
