@@ -17,6 +17,7 @@ import {
   type MigrationLockKind,
 } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
+import { StillRunningError } from './still-running-error.js'
 import { wrapRunError } from './wrap-run-error.js'
 import {
   MigrationRunError,
@@ -473,14 +474,14 @@ export class RunnerEngine {
   #cancelOnAbort(db: Kysely<any>, run: Promise<void>, session: RunSession, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
-      const giveUp = (reason: string): void => {
+      const giveUp = (error: MigrationError): void => {
         this.#sever?.()
-        reject(new MigrationError('INTERRUPTED', reason))
+        reject(error)
       }
       const onAbort = (): void => {
         const pid = session.backendPid
         if (pid === undefined) {
-          giveUp('interrupted while waiting for the migration lock; no file ran')
+          giveUp(new MigrationError('INTERRUPTED', 'interrupted while waiting for the migration lock; no file ran'))
           return
         }
         const files = session.running.join(', ')
@@ -492,8 +493,11 @@ export class RunnerEngine {
         timer = setTimeout(
           () =>
             giveUp(
-              `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}: ` +
-                `${files || 'its last statement'} may still be running on the server${where}`,
+              new StillRunningError(
+                `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}: ` +
+                  `${files || 'its last statement'} may still be running on the server${where}`,
+                known ? pid : undefined,
+              ),
             ),
           INTERRUPT_GRACE_MS,
         )
