@@ -226,11 +226,7 @@ function advice(error: MigrationError, atomic: boolean): string | null {
     case 'EMPTY_MIGRATION':
       return "write the migration's SQL in the file (a file from `create` holds only comments until you do)"
     case 'EMBEDDED_DATABASE_BUSY':
-      return (
-        'the embedded database (PGlite) serves one process at a time: stop the other process or wait for it, ' +
-        'raise --busy-timeout (WUKONG_PGLITE_BUSY_TIMEOUT_MS) to wait longer, ' +
-        'or use a server (POSTGRES_URL_NON_POOLING)'
-      )
+      return 'the embedded database (PGlite) serves one process at a time: stop the other process or wait for it, raise --busy-timeout (WUKONG_PGLITE_BUSY_TIMEOUT_MS) to wait longer, or use a server (POSTGRES_URL_NON_POOLING)'
     case 'SQL_SYNTAX_ERROR':
       return 'nothing ran: every file is parsed before any database is touched'
     default:
