@@ -178,7 +178,7 @@ function run(url: string, ...statements: string[]): Promise<void> {
   })
 }
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url)
   u.pathname = `/${encodeURIComponent(database)}`
   return u.toString()
