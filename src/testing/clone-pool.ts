@@ -3,16 +3,10 @@ import type pg from 'pg'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 import { registerVectorType } from '../schema-types/vector.js'
-import {
-  BUILDING_PREFIX,
-  CLONE_PREFIX,
-  cloneName,
-  currentOwner,
-  isOwnerGone,
-  parseOwner,
-} from '../connect/owner-marker.js'
-import { withClient, withDatabase } from './test-server.js'
+import { BUILDING_PREFIX, CLONE_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { quoteIdent } from '../provider/sql-text.js'
+import { isLeftover } from '../schema-diff/shadow-database.js'
+import { withClient, withDatabase } from './test-server.js'
 
 /** How the server copies the template (PostgreSQL ≥ 15; older servers have one way). */
 export type CloneStrategy = 'WAL_LOG' | 'FILE_COPY'
@@ -168,7 +162,7 @@ export class ClonePool {
   }
 }
 
-// What crashed or killed processes left on the server (see isOwnerGone).
+// What crashed or killed processes left on the server.
 export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
   const sweep = async (admin: pg.Client): Promise<string[]> => {
     const like = (prefix: string): string => `${prefix.replace(/_/g, '\\_')}%`
@@ -176,14 +170,8 @@ export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): P
       'select datname from pg_database where datname like $1 or datname like $2',
       [like(CLONE_PREFIX), like(BUILDING_PREFIX)],
     )
-    const gone = rows
-      .map((r) => r.datname)
-      .filter((name) => {
-        const owner = parseOwner(name)
-        return owner !== undefined && isOwnerGone(owner)
-      })
     const dropped: string[] = []
-    for (const name of gone) {
+    for (const name of rows.map((r) => r.datname).filter(isLeftover)) {
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
         dropped.push(name)

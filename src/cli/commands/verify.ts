@@ -3,7 +3,7 @@ import { describeError } from '../describe-error.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, plural } from '../format.js'
 import { renderError } from '../render-error.js'
-import { printWarnings, verifyMigrationFolder } from '../verify-folder.js'
+import { lintWarnings, printWarnings, verifyMigrationFolder } from '../verify-folder.js'
 import { verifyRoundTripCommand } from './verify-round-trip.js'
 
 export async function verifyCommand(ctx: CommandContext): Promise<CommandResult> {
@@ -13,7 +13,8 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
   // The round trip needs a folder migrate would accept; report the folder's problems instead.
   if (ctx.args.roundtrip && report.errors.length === 0) return verifyRoundTripCommand(ctx)
   const errors = report.errors.map((e) => describeError(e, { folder, target: null }))
-  const { warnings } = report
+  const paths = report.files.flatMap((f) => [f.path, ...(f.down ? [f.down.path] : [])])
+  const warnings = [...report.warnings, ...(await lintWarnings(paths))]
   const fields = {
     files: report.files.map((f) => ({
       version: f.version,
