@@ -140,25 +140,20 @@ function urlFix(source: string): string {
   return source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`
 }
 
+const CONNECTION_ADVICE: Readonly<Record<string, string>> = {
+  credentials: 'the server refused the user or password;',
+  refused: 'nothing accepts connections at that host and port: is the server running?',
+  'unknown-host': 'the host name does not resolve;',
+  'no-database': 'the server has no such database: create it, or',
+  'no-role': 'the server has no such login role;',
+  timeout: 'the server did not answer in time: is the host reachable from here?',
+}
+
 function connectionAdvice(cause: unknown, source: string): string {
   const fix =
     source === 'embedded' ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : urlFix(source)
-  switch (connectionFailureKind(cause)) {
-    case 'credentials':
-      return `the server refused the user or password; ${fix}`
-    case 'refused':
-      return `nothing accepts connections at that host and port: is the server running? ${fix}`
-    case 'unknown-host':
-      return `the host name does not resolve; ${fix}`
-    case 'no-database':
-      return `the server has no such database: create it, or ${fix}`
-    case 'no-role':
-      return `the server has no such login role; ${fix}`
-    case 'timeout':
-      return `the server did not answer in time: is the host reachable from here? ${fix}`
-    default:
-      return fix
-  }
+  const why = CONNECTION_ADVICE[connectionFailureKind(cause) ?? '']
+  return why ? `${why} ${fix}` : fix
 }
 
 function advice(error: MigrationError, atomic: boolean): string | null {
