@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveTestServer, type TestDatabaseHandle, type TestServer } from '../src/testing/test-server.js'
 import { cli, cliOnTerminal, folderWith, jsonOf, plain, ROOT } from './support/cli-process.js'
 import { needsServer } from './support/needs-server.js'
+import { runCliHere } from './support/run-cli-in-process.js'
 
 // The CLI as a subprocess against the real server: every database command, the JSON shapes,
 // exit codes 0/1/3, error rendering, colour. Each test migrates a fresh database of its own.
@@ -101,8 +102,10 @@ describe.skipIf(needsServer(server, 'wukong-migrate against a PostgreSQL server'
         'bookkeeping',
         'drifted',
         'missing',
+        'warnings',
         'error',
       ])
+      expect(planDoc['warnings']).toEqual([])
       expect((planDoc['pending'] as unknown[])[0]).toEqual({
         version: 1,
         name: '001_people',
@@ -211,6 +214,31 @@ describe.skipIf(needsServer(server, 'wukong-migrate against a PostgreSQL server'
       const nothing = await cli(['down', '--dir', dir, '--url', url])
       expect(nothing.code).toBe(0)
       expect(nothing.stdout).toContain('Nothing to revert; no migration is applied.')
+    })
+
+    it("plan warns, as verify does, of what the pending files would block in a live app (the linter's findings)", async () => {
+      const handle = await freshDatabase()
+      const folder = await folderWith({
+        '001_people.sql': 'create table people (id int primary key, name text);\n',
+        '002_people_name.sql': 'create index people_name on people (name);\n',
+      })
+      expect((await runCliHere(['migrate', '--dir', folder, '--url', handle.url!])).code).toBe(0)
+      await writeFile(join(folder, '003_drop_name.sql'), 'select 1;\nalter table people drop column name;\n')
+
+      const plan = await runCliHere(['plan', '--dir', folder, '--url', handle.url!])
+      expect(plan.code).toBe(0)
+      expect(plan.stdout).toContain('migrate would apply 1 file, from version 2 to version 3:')
+      expect(plan.stderr).toMatch(/^warning\[drop-column\]: 003_drop_name\.sql:2: drops a column .*; safe: /m)
+      // Only what migrate would run: the applied file's unconcurrent index is verify's to report.
+      expect(plan.stderr).not.toContain('index-not-concurrent')
+      expect((await runCliHere(['verify', '--dir', folder])).stderr).toMatch(
+        /^warning\[index-not-concurrent\]: 002_people_name\.sql:1: /m,
+      )
+
+      const doc = jsonOf(await runCliHere(['plan', '--json', '--dir', folder, '--url', handle.url!]))
+      expect(doc['warnings']).toEqual([
+        { code: 'drop-column', message: expect.stringMatching(/; safe: /), file: '003_drop_name.sql', line: 2 },
+      ])
     })
 
     it('drift: status --check exits 3 and names it, migrate refuses (exit 1), --allow-drift migrates', async () => {

@@ -22,6 +22,9 @@ export interface CommandSpec {
 }
 
 const WAITS: readonly CliFlag[] = ['connect-timeout', 'busy-timeout']
+// biome-ignore format: the flags of the commands that write
+const WRITES: readonly CliFlag[] = ['url', 'ledger-schema', 'embedded', 'allow-drift', 'lock-timeout', 'lock-wait-timeout',
+  'statement-timeout', ...WAITS]
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -31,16 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Applies every pending file in order, each in its own transaction. A file commits with its schema_versions row; on an up-to-date database this is one query.',
     example: 'DATABASE_URL=postgres://app@db.example.com/app wukong-migrate migrate',
     database: true,
-    flags: [
-      'url',
-      'ledger-schema',
-      'embedded',
-      'allow-drift',
-      'lock-timeout',
-      'lock-wait-timeout',
-      'statement-timeout',
-      ...WAITS,
-    ],
+    flags: WRITES,
     run: (ctx) => import('./commands/migrate.js').then((m) => m.migrateCommand(ctx)),
   },
   {
@@ -59,17 +53,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     detail: 'Reverts the last applied file with its NNN_name.down.sql. With --to N: every file above N (0: all).',
     example: 'wukong-migrate down --to 2',
     database: true,
-    flags: [
-      'url',
-      'ledger-schema',
-      'embedded',
-      'to',
-      'allow-drift',
-      'lock-timeout',
-      'lock-wait-timeout',
-      'statement-timeout',
-      ...WAITS,
-    ],
+    flags: ['to', ...WRITES],
     run: (ctx) => import('./commands/down.js').then((m) => m.downCommand(ctx)),
   },
   {
@@ -86,7 +70,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'plan',
     detail:
-      'Lists the files and statements migrate would run; changes nothing. Each statement comes with its line number.',
+      "Lists the files and statements migrate would run; changes nothing. Each statement comes with its line number, and the linter's findings on those files are warnings, as in verify.",
     example: 'wukong-migrate plan --url postgres://app@localhost:5432/app',
     database: true,
     flags: ['url', 'ledger-schema', 'embedded', 'allow-drift', 'lock-timeout', ...WAITS],

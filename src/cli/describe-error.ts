@@ -5,6 +5,7 @@ import { connectionFailedReason, connectionFailureKind, errorCode } from '../err
 import { MigrationError } from '../errors/migration-error.js'
 import { MigrationSqlError, type ServerErrorFields } from '../provider/migration-sql-error.js'
 import { MigrationRunError } from '../runner/migration-run-error.js'
+import { StillRunningError } from '../runner/still-running-error.js'
 import type { DatabaseTarget } from './database-target.js'
 
 /** A failure, as `--json` prints it (docs/json-output.md) and as the human report is drawn from. */
@@ -105,13 +106,7 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
     detail: server.detail ?? null,
     hint: server.hint ?? null,
     where: server.where ?? null,
-    advice: advice(
-      inner.code,
-      file,
-      failed?.atomic ?? true,
-      line,
-      /may still be running on the server/.test(inner.reason),
-    ),
+    advice: advice(inner, failed?.atomic ?? true),
   }
 }
 
@@ -145,34 +140,24 @@ function urlFix(source: string): string {
   return source === '--url' ? 'check the URL given to --url' : `check ${source}, or pass --url`
 }
 
+const CONNECTION_ADVICE: Readonly<Record<string, string>> = {
+  credentials: 'the server refused the user or password;',
+  refused: 'nothing accepts connections at that host and port: is the server running?',
+  'unknown-host': 'the host name does not resolve;',
+  'no-database': 'the server has no such database: create it, or',
+  'no-role': 'the server has no such login role;',
+  timeout: 'the server did not answer in time: is the host reachable from here?',
+}
+
 function connectionAdvice(cause: unknown, source: string): string {
   const fix =
     source === 'embedded' ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : urlFix(source)
-  switch (connectionFailureKind(cause)) {
-    case 'credentials':
-      return `the server refused the user or password; ${fix}`
-    case 'refused':
-      return `nothing accepts connections at that host and port: is the server running? ${fix}`
-    case 'unknown-host':
-      return `the host name does not resolve; ${fix}`
-    case 'no-database':
-      return `the server has no such database: create it, or ${fix}`
-    case 'no-role':
-      return `the server has no such login role; ${fix}`
-    case 'timeout':
-      return `the server did not answer in time: is the host reachable from here? ${fix}`
-    default:
-      return fix
-  }
+  const why = CONNECTION_ADVICE[connectionFailureKind(cause) ?? '']
+  return why ? `${why} ${fix}` : fix
 }
 
-function advice(
-  code: string,
-  file: string | null,
-  atomic: boolean,
-  line: number | null,
-  stillRunning = false,
-): string | null {
+function advice(error: MigrationError, atomic: boolean): string | null {
+  const { code, file, line } = error
   const named = file ?? 'the file'
   switch (code) {
     case 'MIGRATION_FAILED':
@@ -196,12 +181,12 @@ function advice(
       return `${outcome}; ${cure}`
     }
     case 'CONNECTION_FAILED':
-      return file === null
+      return file === undefined
         ? null
         : `the connection was lost while ${named} ran; ${atomic ? `nothing of ${named} was applied (its statements and its schema_versions row roll back together)` : `${named} is not atomic: statements before the failing one may have run`}; files listed as applied are committed; run migrate again once the database is reachable`
     case 'INTERRUPTED':
-      return file === null
-        ? `files listed as applied are committed; ${stillRunning ? 'a statement that ignores the cancel runs on: wait for it (pg_stat_activity shows it) or end it with pg_terminate_backend(pid), then run' : 'run'} the command again to continue`
+      return file === undefined
+        ? `files listed as applied are committed; ${error instanceof StillRunningError ? `a statement that ignores the cancel runs on: wait for it (pg_stat_activity shows it) or end it with pg_terminate_backend(${error.backendPid ?? 'pid'}), then run` : 'run'} the command again to continue`
         : `${atomic ? `nothing of ${named} was applied` : `${named} is not atomic: its statements before ${line ? `line ${line}` : 'the canceled one'} committed, so keep them idempotent (IF NOT EXISTS)`}; files listed as applied are committed; run migrate again to continue`
     case 'OUT_OF_ORDER':
       return `renumber ${named} above the last applied version (wukong-migrate create <name> gives the next number; move the SQL there), or revert the later files with down --to`
@@ -236,11 +221,7 @@ function advice(
     case 'EMPTY_MIGRATION':
       return "write the migration's SQL in the file (a file from `create` holds only comments until you do)"
     case 'EMBEDDED_DATABASE_BUSY':
-      return (
-        'the embedded database (PGlite) serves one process at a time: stop the other process or wait for it, ' +
-        'raise --busy-timeout (WUKONG_PGLITE_BUSY_TIMEOUT_MS) to wait longer, ' +
-        'or use a server (POSTGRES_URL_NON_POOLING)'
-      )
+      return 'the embedded database (PGlite) serves one process at a time: stop the other process or wait for it, raise --busy-timeout (WUKONG_PGLITE_BUSY_TIMEOUT_MS) to wait longer, or use a server (POSTGRES_URL_NON_POOLING)'
     case 'SQL_SYNTAX_ERROR':
       return 'nothing ran: every file is parsed before any database is touched'
     default:

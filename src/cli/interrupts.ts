@@ -18,13 +18,7 @@ export interface Interrupts {
 // Longest wait for dropping shadow databases after an interrupt, so a dead server cannot hold the exit.
 const SHADOW_DROP_BOUND_MS = 10_000
 
-/**
- * Runs a command that opens a database with SIGINT/SIGTERM handled in one place: the first
- * signal aborts its runners (the statement running on the server is canceled and rolled
- * back, and the command reports what committed, with `interrupts.exitCode`: 130 for SIGINT,
- * 143 for SIGTERM), then any shadow database left open is dropped; a second signal exits at
- * once, naming what may still be running on the server.
- */
+/** The first signal aborts the runners (the command reports what committed) and drops open shadows; a second exits at once. */
 export async function withInterrupts(
   out: CliOutput,
   body: (interrupts: Interrupts) => Promise<ExitCode>,

@@ -7,21 +7,7 @@ import type { CliErrorJson } from './describe-error.js'
 // Lines longer than this are shown as a window around the column, so the caret stays on screen.
 const WINDOW = 120
 
-/**
- * In rustc's layout, which editors and people already know how to read:
- *
- * ```text
- * error[MIGRATION_FAILED]: column "nme" does not exist
- *   --> migrations/003_people.sql:3:15
- *    |
- *  3 |    select id, nme from people;
- *    |               ^
- *    |
- *    = sqlstate: 42703
- *    = hint: Perhaps you meant to reference the column "people.name".
- *    = help: nothing of 003_people.sql was applied (…); fix the file and run migrate again
- * ```
- */
+/** In rustc's layout (`error[CODE]: …`, `--> file:line:col`, the line with a caret, `= help: …`), which people know. */
 export function renderError(
   info: CliErrorJson,
   c: Palette,

@@ -5,17 +5,7 @@ import { formatDuration } from './format.js'
 
 const COLOUR = { applied: 'green', 'not-run': 'dim', reverted: 'yellow', adopted: 'cyan', healed: 'cyan' } as const
 
-/**
- * Prints each file as it commits (from `onApply`), so a long run shows progress; then the files it
- * failed or did not reach.
- *
- * ```text
- *   applied   001_people.sql       14 ms
- *   adopted   002_sessions.sql      1 ms
- *   FAILED    003_tags.sql
- *   not run   004_steps.sql
- * ```
- */
+/** Prints each file as it commits (from `onApply`), so a long run shows progress; then the ones that did not. */
 export class RunPrinter {
   readonly #out: CliOutput
   readonly #width: number

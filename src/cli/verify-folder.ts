@@ -1,7 +1,10 @@
+import { basename } from 'node:path'
+
+import { lintMigrationFiles, type LintRule } from '../lint/index.js'
 import { MigrationError, parseMigrationFiles, scanMigrationFolder, type MigrationFile } from '../provider/index.js'
 import { DIRECTIVE_LINE, directiveLineCount } from '../provider/parse-migration-sql.js'
 import { LINE_BREAK } from '../provider/sql-text.js'
-import type { LintRule } from '../lint/index.js'
+import type { CliOutput } from './cli-output.js'
 
 /** Reported, but the folder still migrates; a lint rule's code for a statement that would block a live app. */
 export interface VerifyWarning {
@@ -23,10 +26,10 @@ export async function verifyMigrationFolder(folder: string) {
     problems.push(error) // the folder itself cannot be read
   }
   const errors = problems.sort((x, y) => (x.file ?? '').localeCompare(y.file ?? ''))
-  if (errors.length) files = []
+  if (errors.length) return Object.freeze({ files: [], errors, warnings: [] })
 
   const warnings: VerifyWarning[] = []
-  if (errors.length === 0 && files.length === 0) {
+  if (files.length === 0) {
     warnings.push({ code: 'NO_MIGRATIONS', message: `${folder} has no migration files`, file: null, line: null })
   }
   for (let i = 1; i < files.length; i++) {
@@ -42,21 +45,34 @@ export async function verifyMigrationFolder(folder: string) {
       })
     }
   }
-  for (const file of files) {
-    for (const part of [file, file.down]) {
-      if (!part) continue
-      const top = directiveLineCount(part.text)
-      part.text.split(LINE_BREAK).forEach((text, index) => {
-        if (index >= top && DIRECTIVE_LINE.test(text)) {
-          warnings.push({
-            code: 'IGNORED_DIRECTIVE',
-            message: `"${text.trim()}" on line ${index + 1} is ignored: directives count only at the very top of the file, before any other line`,
-            file: part.fileName,
-            line: index + 1,
-          })
-        }
-      })
-    }
+  for (const part of files.flatMap((f) => (f.down ? [f, f.down] : [f]))) {
+    const top = directiveLineCount(part.text)
+    part.text.split(LINE_BREAK).forEach((text, index) => {
+      if (index >= top && DIRECTIVE_LINE.test(text)) {
+        warnings.push({
+          code: 'IGNORED_DIRECTIVE',
+          message: `"${text.trim()}" on line ${index + 1} is ignored: directives count only at the very top of the file, before any other line`,
+          file: part.fileName,
+          line: index + 1,
+        })
+      }
+    })
   }
   return Object.freeze({ files, errors, warnings })
+}
+
+/** What `lint` says of the files, as warnings: a folder that migrates may still block a live app. */
+export async function lintWarnings(paths: readonly string[]): Promise<VerifyWarning[]> {
+  const { findings } = await lintMigrationFiles(paths)
+  return findings
+    .filter((f) => f.allowed === null)
+    .map((f) => ({ code: f.rule, message: `${f.message}; safe: ${f.safe}`, file: basename(f.file), line: f.line }))
+}
+
+/** On stderr, as `warning[CODE]: file:line: message`. */
+export function printWarnings(out: CliOutput, warnings: readonly VerifyWarning[]): void {
+  for (const w of warnings) {
+    const at = w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''
+    out.error(`${out.err.yellow(out.err.bold(`warning[${w.code}]`))}: ${at}${w.message}`)
+  }
 }

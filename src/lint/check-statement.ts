@@ -22,11 +22,11 @@ export function relationKey(rangeVar: { schemaname?: string; relname: string }):
   return rangeVar.schemaname ? `${quote(rangeVar.schemaname)}.${quote(rangeVar.relname)}` : quote(rangeVar.relname)
 }
 
-/** They are not RangeVars, so the provider's `relations` misses them. */
+/** They are not RangeVars, so the provider's `relations` misses them; a type, function or schema is no relation. */
 export function droppedNames(node: Node): string[] {
-  return (node['objects'] ?? []).map((o: Node) => {
+  return (node['objects'] ?? []).flatMap((o: Node) => {
     const [a, b] = (o['List']?.['items'] ?? []).map((i: Node) => i['String']?.['sval'] as string)
-    return relationKey(b ? { schemaname: a, relname: b } : { relname: a })
+    return a === undefined ? [] : [relationKey(b ? { schemaname: a, relname: b } : { relname: a })]
   })
 }
 

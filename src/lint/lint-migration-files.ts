@@ -8,23 +8,19 @@ import { loadSqlParser } from '../provider/sql-parser.js'
 import { LEDGER_TABLES } from '../provider/ledger.js'
 import { decodeSqlFile, lineColumnFinder } from '../provider/sql-text.js'
 import { checkStatement, droppedNames, type Hit, relationKey } from './check-statement.js'
-import { LINT_RULES, type LintLevel, type LintRule, type LockEffect, type LockLevel } from './lint-rules.js'
+import { LINT_RULES, type LintLevel, type LintRule, type LintRuleInfo } from './lint-rules.js'
 import { type RelationSize, readRelationStats } from './relation-stats.js'
 import { SchemaKnowledge } from './schema-knowledge.js'
 
 /** Serialised as it is by `--json` (docs/lint.md). */
-export interface LintFinding {
+export interface LintFinding extends Pick<LintRuleInfo, 'level' | 'lock' | 'effect' | 'safe'> {
   readonly rule: LintRule
-  readonly level: LintLevel
   readonly file: string
   readonly line: number
   readonly column: number
   /** Null for a directive or a database-wide statement. */
   readonly relation: string | null
-  readonly lock: LockLevel | null
-  readonly effect: LockEffect
   readonly message: string
-  readonly safe: string
   /** The reason of the `-- wukong:allow` directive that acknowledges it. */
   readonly allowed: string | null
   readonly size: RelationSize | null
@@ -114,11 +110,12 @@ function finding(
   // Nothing waits on an empty or new table, and everything on a big or busy one.
   const ranked = !size ? level : !size.exists || size.empty ? 'warning' : size.big || size.busy ? 'error' : level
   const message = hit.detail ? `${why} (${hit.detail.trim()})` : why
-  const where = { file, line: at.line, column: at.column }
   return {
     rule: hit.rule,
     level: ranked,
-    ...where,
+    file,
+    line: at.line,
+    column: at.column,
     relation: hit.relation,
     lock: hit.lock ?? lock,
     effect,

@@ -6,8 +6,7 @@ export type LintStyle = Readonly<Record<'bold' | 'dim' | 'red' | 'yellow', (text
 
 const PLAIN: LintStyle = { bold: String, dim: String, red: String, yellow: String }
 
-export function renderLintReport(report: LintReport, options: { json?: boolean; style?: LintStyle } = {}): string {
-  if (options.json) return JSON.stringify(report, null, 2)
+export function renderLintReport(report: LintReport, options: { style?: LintStyle } = {}): string {
   const c = options.style ?? PLAIN
   const lines = report.findings.flatMap((f) => block(f, c))
   const { errors, warnings, allowed } = report.summary

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -21,4 +21,12 @@ export function packageRoot(): string {
     if (existsSync(join(dir, 'package.json'))) return dir
   }
   return join(here, '..', '..')
+}
+
+let manifest: { readonly name: string; readonly version: string } | undefined
+
+/** The package's name and version, from its package.json (read once). */
+export function packageVersion(): { readonly name: string; readonly version: string } {
+  manifest ??= Object.freeze(JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')))
+  return manifest!
 }

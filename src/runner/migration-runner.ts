@@ -16,6 +16,7 @@ import {
 } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { isLostConnection } from '../errors/sql-state.js'
+import { StillRunningError } from './still-running-error.js'
 import type { ApplyEvent } from '../provider/apply-migration.js'
 import { rawQuery, readLedgerSnapshot } from '../provider/ledger.js'
 import type { MigrationFile } from '../provider/migration-file.js'
@@ -356,14 +357,14 @@ export class RunnerEngine {
   #cancelOnAbort(db: Kysely<any>, run: Promise<void>, session: RunSession, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
-      const giveUp = (reason: string): void => {
+      const giveUp = (error: MigrationError): void => {
         this.#sever?.()
-        reject(new MigrationError('INTERRUPTED', reason))
+        reject(error)
       }
       const onAbort = (): void => {
         const pid = session.backendPid
         if (pid === undefined) {
-          giveUp('interrupted while waiting for the migration lock; no file ran')
+          giveUp(new MigrationError('INTERRUPTED', 'interrupted while waiting for the migration lock; no file ran'))
           return
         }
         const files = session.running.join(', ')
@@ -371,10 +372,17 @@ export class RunnerEngine {
         const known = this.#backendPid(session) !== undefined
         if (files && known) sql`select pg_catalog.pg_cancel_backend(${pid})`.execute(db).catch(() => {})
         const where = known ? `, backend pid ${pid}` : this.#lock === 'transaction' ? ' (through the pooler)' : ''
-        const since = known ? ' of the cancel request' : ''
-        const running = files || 'its last statement'
-        const reason = `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${since}: ${running} may still be running on the server${where}`
-        timer = setTimeout(() => giveUp(reason), INTERRUPT_GRACE_MS)
+        timer = setTimeout(
+          () =>
+            giveUp(
+              new StillRunningError(
+                `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}: ` +
+                  `${files || 'its last statement'} may still be running on the server${where}`,
+                known ? pid : undefined,
+              ),
+            ),
+          INTERRUPT_GRACE_MS,
+        )
       }
       run
         .finally(() => {

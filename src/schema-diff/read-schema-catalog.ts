@@ -31,6 +31,8 @@ export interface SchemaCatalog {
   readonly objects: readonly SchemaObject[]
 }
 
+const LEDGERS = `array[${LEDGER_TABLES.map((t) => `'${t}'`).join(', ')}]::text[]`
+
 // Extension members are left out (an extension is compared by its version). Definitions are the
 // server's own deparsed text, so schemas built by different statements with one meaning compare equal.
 const CATALOG_SQL = `
@@ -45,7 +47,7 @@ rels as (
                     where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
 ),
 tabs as (
-  select * from rels where relkind in ('r', 'p', 'f') and not (relname = any(__LEDGERS__))
+  select * from rels where relkind in ('r', 'p', 'f') and not (relname = any(${LEDGERS}))
 ),
 objects as (
   select 'extension' as kind, null::text as schema, null::text as tbl, e.extname::text as name, null::text as owner,
@@ -98,7 +100,7 @@ objects as (
   join pg_am am on am.oid = c.relam
   join rels r on r.oid = i.indrelid
   join user_ns n on n.oid = c.relnamespace
-  where not (r.relkind in ('r', 'p', 'f') and r.relname = any(__LEDGERS__))
+  where not (r.relkind in ('r', 'p', 'f') and r.relname = any(${LEDGERS}))
   union all
   select 'sequence', s.nspname, (
            select otn.nspname || '.' || ot.relname from pg_depend d
@@ -120,7 +122,7 @@ objects as (
   where s.relkind = 'S' and not exists (
     select 1 from pg_depend d join pg_class ot on ot.oid = d.refobjid
     where d.classid = 'pg_class'::regclass and d.objid = s.oid and d.refclassid = 'pg_class'::regclass
-      and d.deptype in ('a', 'i') and ot.relname = any(__LEDGERS__))
+      and d.deptype in ('a', 'i') and ot.relname = any(${LEDGERS}))
   union all
   select case v.relkind when 'm' then 'materialized view' else 'view' end, v.nspname, null, v.relname,
          pg_get_userbyid(v.relowner),
@@ -174,12 +176,9 @@ objects as (
 )
 select kind, schema, tbl as "table", name, owner, facts from objects`
 
-const LEDGERS_ARRAY = `array[${LEDGER_TABLES.map((t) => `'${t}'`).join(', ')}]::text[]`
-const CATALOG_SQL_WITH_LEDGERS = CATALOG_SQL.replace(/__LEDGERS__/g, LEDGERS_ARRAY)
-
 /** ONE query, so the catalog is one snapshot; only reads (run it in a read-only transaction). */
 export async function readSchemaCatalog<DB>(db: Kysely<DB>): Promise<SchemaCatalog> {
-  const { rows } = await sql.raw<SchemaObject>(CATALOG_SQL_WITH_LEDGERS).execute(db)
+  const { rows } = await sql.raw<SchemaObject>(CATALOG_SQL).execute(db)
   return Object.freeze({
     objects: Object.freeze(rows.map((r) => Object.freeze({ ...r, facts: Object.freeze(r.facts) }))),
   })

@@ -6,10 +6,7 @@ import { createDatabase } from '../connect/index.js'
 import { cloneName, currentOwner, isOwnerGone, parseOwner } from '../connect/owner-marker.js'
 import { MigrationError } from '../errors/migration-error.js'
 
-/**
- * A scratch database to learn what the files build: created next to the live one, or given
- * (`shadowUrl`, where the user cannot create databases), which must be empty and is emptied again.
- */
+/** A scratch database to build the files in: created next to the live one, or given empty (`shadowUrl`) and emptied. */
 export interface ShadowDatabase {
   readonly url: string
   readonly name: string
@@ -47,8 +44,7 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
     `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`,
     `CREATE DATABASE ${quoteIdent(name)}`,
   ]
-  // Registered before it exists: an interrupt while CREATE DATABASE is in flight (committed on
-  // the server, its answer not yet read) drops it once the creation has settled.
+  // Registered before it exists: an interrupt during CREATE DATABASE drops it once that settled.
   const creating = run(serverUrl, create)
   const shadow = register(
     { url: withDatabase(serverUrl, name), name, created: true },
@@ -73,14 +69,14 @@ async function dropLeftovers(serverUrl: string): Promise<void> {
     sql<{ name: string }>`select datname as name from pg_catalog.pg_database
       where datname like 'wk\_shadow\_%' or datname like 'wk\_roundtrip\_%'`.execute(db),
   ).catch(() => ({ rows: [] as { name: string }[] }))
-  const gone = rows
-    .map((r) => r.name)
-    .filter((name) => {
-      const owner = parseOwner(name)
-      return owner !== undefined && isOwnerGone(owner)
-    })
-  for (const name of gone)
+  for (const { name } of rows.filter((r) => isLeftover(r.name)))
     await run(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => {})
+}
+
+/** Named by a process that is gone (its name's owner marker): what a killed run left behind. */
+export function isLeftover(name: string): boolean {
+  const owner = parseOwner(name)
+  return owner !== undefined && isOwnerGone(owner)
 }
 
 export async function dropOpenShadowDatabases(): Promise<void> {
@@ -118,8 +114,7 @@ function register(
 
 const USER_SCHEMAS = `nspname not in ('pg_catalog', 'information_schema', 'public') and nspname !~ '^pg_'`
 
-// What makes a database not empty: any schema besides public, any extension besides plpgsql,
-// any relation, function or type in public.
+// Not empty: a schema besides public, an extension besides plpgsql, a relation, function or type in public.
 const USER_OBJECTS_SQL = `
 select 'schema ' || nspname as what from pg_namespace where ${USER_SCHEMAS}
 union all select 'extension ' || extname from pg_extension where extname <> 'plpgsql'
@@ -128,16 +123,14 @@ union all (select 'function ' || proname from pg_proc where pronamespace = 'publ
 union all (select 'type ' || typname from pg_type
            where typnamespace = 'public'::regnamespace and typtype in ('e', 'd', 'c', 'r', 'm') limit 3)`
 
-// Back to empty (the state takeGivenShadow checked): extensions and other schemas dropped with
-// everything in them, then whatever the files left in public.
+// Back to empty, as takeGivenShadow found it: extensions and other schemas, then what is left in public.
 const EMPTY_DATABASE_SQL = `
 do $$
 declare
   statements text[];
   statement text;
 begin
-  -- Every statement is written before any runs: a name read after a CASCADE dropped its
-  -- object would print as a bare oid.
+  -- All written before any runs: a name read after a CASCADE dropped its object would be a bare oid.
   select coalesce(array_agg(s), '{}') into statements from (
     select format('drop extension if exists %I cascade', extname) as s from pg_extension where extname <> 'plpgsql'
     union all
@@ -178,7 +171,7 @@ function run(url: string, ...statements: string[]): Promise<void> {
   })
 }
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url)
   u.pathname = `/${encodeURIComponent(database)}`
   return u.toString()

@@ -67,8 +67,7 @@ export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFact
 }
 
 /**
- * An empty list means code typed with `Database` fits the database column for column: worth a
- * look before adopting a deployed database.
+ * What differs between `Database` and the connected database's columns: empty when code typed with it fits.
  *
  * @example
  * ```ts

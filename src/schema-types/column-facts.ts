@@ -32,8 +32,7 @@ export type ColumnFactsOf<DB> = {
 }
 
 /**
- * Every column as `[family, nullable, hasDefault]`, checked against the types at compile time and
- * against a migrated catalog by test/schema-types.test.ts: a column changed in one place only fails.
+ * Every column as `[family, nullable, hasDefault]`, checked against the types when compiled and against the catalog.
  *
  * @example
  * ```ts

@@ -1,7 +1,6 @@
 import type { ColumnType } from 'kysely'
 
-// Most defaulted columns of the deployed schema are nullable (no NOT NULL was ever declared on
-// them), so the select type keeps `null` even where a default fills the column on insert.
+// Most defaulted columns were deployed nullable, so their select type keeps `null`.
 
 /**
  * Marks a column with a DEFAULT: Kysely's types cannot tell "optional because nullable" from
@@ -45,8 +44,7 @@ export type NullableTimestamp = ColumnType<Date | null, Date | string | null | u
  * // created_at: Date | null
  * ```
  */
-export type DefaultTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null> &
-  HasDefault
+export type DefaultTimestamp = NullableTimestamp & HasDefault
 
 /**
  * A nullable column with a default: optional on insert.
@@ -56,7 +54,7 @@ export type DefaultTimestamp = ColumnType<Date | null, Date | string | null | un
  * interface Row { status: Defaulted<string> } // varchar(50) DEFAULT 'active'
  * ```
  */
-export type Defaulted<T> = ColumnType<T | null, T | null | undefined, T | null> & HasDefault
+export type Defaulted<T> = Nullable<T> & HasDefault
 
 /**
  * A nullable column without a default: optional on insert (it is then NULL).
@@ -100,8 +98,7 @@ export type Vector = ColumnType<number[] | null, number[] | null | undefined, nu
 export type ExecutionStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout'
 
 /**
- * Who may see a knowledge entity (the partial vector indexes cover `public` and `organization`).
- * No CHECK holds the column to these, so rows read it as `string`.
+ * Who may see a knowledge entity; no CHECK holds the column to these, so rows read it as `string`.
  *
  * @example
  * ```ts

@@ -15,8 +15,7 @@ export type JsonPrimitive = string | number | boolean | null
 export type JsonArray = Json[]
 
 /**
- * A JSON object; properties may be `undefined` (JSON.stringify drops them), so objects with
- * optional properties are assignable.
+ * A JSON object; properties may be `undefined` (dropped by JSON.stringify), so optional ones fit.
  *
  * @example
  * ```ts
@@ -28,8 +27,7 @@ export interface JsonObject {
 }
 
 /**
- * What pg writes into `jsonb` as it is: an object, or JSON text. `JSON.stringify` an array first
- * (pg would send a PostgreSQL array literal) and a string meant as a JSON string.
+ * What pg writes into `jsonb` as it is: an object, or JSON text (stringify arrays: pg sends them as SQL arrays).
  *
  * @example
  * ```ts

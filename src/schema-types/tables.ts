@@ -12,9 +12,7 @@ import type {
 } from './columns.js'
 import type { JsonColumn, JsonObject, NullableJson } from './json.js'
 
-// One interface per table, column for column with migrations/001-004 (proven against the live
-// catalog by test/schema-types.test.ts through DATABASE_COLUMNS), then its row types: `X` as
-// selected, `NewX` to insert (serial ids and defaulted columns may be left out), `XUpdate` changes.
+// Per table, column for column with the migrations: `X` as selected, `NewX` to insert, `XUpdate` to change.
 
 /**
  * `schema_versions`: the ledger (the last five columns are the migration provider's).
@@ -43,7 +41,6 @@ export type SchemaVersion = Selectable<SchemaVersionsTable>
  * ```ts
  * const row: NewSession = { id: 's1', goal: 'Summarise the repo' } // id and goal are required
  * const changes: SessionUpdate = { status: 'completed', updated_at: new Date() }
- * const rows: Session[] = await db.selectFrom('sessions').selectAll().execute()
  * ```
  */
 export interface SessionsTable {
@@ -85,7 +82,6 @@ export type SessionUpdate = Updateable<SessionsTable>
  * ```ts
  * const row: NewStep = { session_id: 's1', step_number: 1, action: 'think' }
  * const changes: StepUpdate = { status: 'completed', completed_at: new Date() }
- * const rows: Step[] = await db.selectFrom('steps').selectAll().execute()
  * ```
  */
 export interface StepsTable {
@@ -122,7 +118,6 @@ export type StepUpdate = Updateable<StepsTable>
  * ```ts
  * const row: NewTodo = { id: 't1', session_id: 's1', title: 'Read the README', order_index: 0 }
  * const changes: TodoUpdate = { status: 'done', actual_steps: 3 }
- * const rows: Todo[] = await db.selectFrom('todos').selectAll().execute()
  * ```
  */
 export interface TodosTable {
@@ -158,7 +153,6 @@ export type TodoUpdate = Updateable<TodosTable>
  * ```ts
  * const row: NewCheckpoint = { id: 'cp1', session_id: 's1', session_state: { step: 3 } }
  * const changes: CheckpointUpdate = { name: 'before refactor' }
- * const rows: Checkpoint[] = await db.selectFrom('checkpoints').selectAll().execute()
  * ```
  */
 export interface CheckpointsTable {
@@ -182,7 +176,6 @@ export type CheckpointUpdate = Updateable<CheckpointsTable>
  * ```ts
  * const row: NewParallelToolCall = { step_id: 1, tool_id: 'call_1', tool_name: 'search', parameters: {} }
  * const changes: ParallelToolCallUpdate = { status: 'running', progress_percentage: 50 }
- * const rows: ParallelToolCall[] = await db.selectFrom('parallel_tool_calls').selectAll().execute()
  * ```
  */
 export interface ParallelToolCallsTable {
@@ -217,7 +210,6 @@ export type ParallelToolCallUpdate = Updateable<ParallelToolCallsTable>
  * ```ts
  * const row: NewForkAgentTask = { id: 'f1', parent_session_id: 's1', goal: 'Read the paper', depth: 1 }
  * const changes: ForkAgentTaskUpdate = { status: 'completed', result_summary: 'done' }
- * const rows: ForkAgentTask[] = await db.selectFrom('fork_agent_tasks').selectAll().execute()
  * ```
  */
 export interface ForkAgentTasksTable {
@@ -255,7 +247,6 @@ export type ForkAgentTaskUpdate = Updateable<ForkAgentTasksTable>
  * ```ts
  * const row: NewKnowledgeEntity = { entity_id: 'k1', content: 'HNSW needs no training', level: 'public', embedding }
  * const changes: KnowledgeEntityUpdate = { is_indexed: true, index_updated_at: new Date() }
- * const rows: KnowledgeEntity[] = await db.selectFrom('knowledge_entities').selectAll().execute()
  * ```
  */
 export interface KnowledgeEntitiesTable {
@@ -294,7 +285,6 @@ export type KnowledgeEntityUpdate = Updateable<KnowledgeEntitiesTable>
  * ```ts
  * const row: NewKnowledgeFeedback = { knowledge_id: 1, user_id: 'u1', helpful: true }
  * const changes: KnowledgeFeedbackUpdate = { accuracy_rating: 4 }
- * const rows: KnowledgeFeedback[] = await db.selectFrom('knowledge_feedback').selectAll().execute()
  * ```
  */
 export interface KnowledgeFeedbackTable {

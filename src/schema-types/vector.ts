@@ -28,9 +28,8 @@ export interface ClientPool {
 }
 
 /**
- * Makes pg read `vector` (and `halfvec`, `sparsevec`) columns as `number[]`, not `'[0.1,0.2]'`:
- * on a client now, or on every client a pool opens, before its first query. A database without
- * the type (not yet migrated) leaves the client unregistered, so open that pool after migrating.
+ * Makes pg read `vector` (and `halfvec`, `sparsevec`) columns as `number[]`, on a client now or on
+ * every client a pool opens. A database without the type (not yet migrated) leaves clients unregistered.
  *
  * @example
  * ```ts
@@ -59,9 +58,8 @@ async function registerOnClient(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * Writes `number[]` into vector columns as pgvector's `[1,2]` (pg alone sends the array literal
- * `{1,2}`, which pgvector rejects). Acts on the query, not the connection, so it works on every
- * driver; only plain values of the named columns in INSERT, upserts and UPDATE are rewritten.
+ * Writes `number[]` into vector columns as pgvector's `[1,2]` (pg alone sends `{1,2}`, which pgvector
+ * rejects); on every driver, as it rewrites the plain values of the named columns in INSERT and UPDATE.
  *
  * @example
  * ```ts
@@ -132,15 +130,9 @@ export type VectorColumnReference = 'embedding' | `${string}.embedding`
  *
  * @example
  * ```ts
- * const nearest = await db
- *   .selectFrom('knowledge_entities')
- *   .select(['entity_id', cosineDistance('embedding', queryEmbedding).as('distance')])
- *   .where('level', '=', 'public')
- *   .where('is_indexed', '=', true)
- *   .where('is_to_remove', '=', false)
- *   .orderBy(cosineDistance('embedding', queryEmbedding))
- *   .limit(5)
- *   .execute()
+ * const distance = cosineDistance('embedding', queryEmbedding)
+ * const nearest = await db.selectFrom('knowledge_entities').select(['entity_id', distance.as('d')])
+ *   .where('level', '=', 'public').orderBy(distance).limit(5).execute()
  * ```
  */
 export function cosineDistance(

@@ -1,19 +1,12 @@
-import pg from 'pg'
+import type pg from 'pg'
 
-import { guardConnectionErrors } from '../connect/guard-connection-errors.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 import { registerVectorType } from '../schema-types/vector.js'
-import {
-  BUILDING_PREFIX,
-  CLONE_PREFIX,
-  cloneName,
-  currentOwner,
-  isOwnerGone,
-  parseOwner,
-} from '../connect/owner-marker.js'
-import { withDatabase } from './test-server.js'
+import { BUILDING_PREFIX, CLONE_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { quoteIdent } from '../provider/sql-text.js'
+import { isLeftover } from '../schema-diff/shadow-database.js'
+import { withClient, withDatabase } from './test-server.js'
 
 /** How the server copies the template (PostgreSQL ≥ 15; older servers have one way). */
 export type CloneStrategy = 'WAL_LOG' | 'FILE_COPY'
@@ -107,7 +100,7 @@ export class ClonePool {
     const name = cloneName(currentOwner())
     // Counted before CREATE: a process that ends during it may leave the database behind.
     this.#live.add(name)
-    await withAdmin(adminUrl, timeoutMs, async (admin) => {
+    const create = async (admin: pg.Client): Promise<void> => {
       const version = Number((await admin.query<{ v: string }>('show server_version_num')).rows[0]?.v)
       const clause = version >= 150000 ? ` STRATEGY ${strategy}` : ''
       for (let attempt = 1; ; attempt++) {
@@ -119,7 +112,8 @@ export class ClonePool {
           if (errorCode(error) !== SQLSTATE.OBJECT_IN_USE || attempt >= 3) throw error
         }
       }
-    }).catch((error: unknown) => {
+    }
+    await withClient(adminUrl, create, timeoutMs).catch((error: unknown) => {
       this.#live.delete(name)
       throw error
     })
@@ -156,9 +150,8 @@ export class ClonePool {
   }
 
   async #drop(name: string): Promise<void> {
-    await withAdmin(this.#options.adminUrl, this.#options.timeoutMs, (admin) =>
-      admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
-    )
+    const drop = `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`
+    await withClient(this.#options.adminUrl, (admin) => admin.query(drop), this.#options.timeoutMs)
     this.#live.delete(name)
   }
 
@@ -169,22 +162,16 @@ export class ClonePool {
   }
 }
 
-// What crashed or killed processes left on the server (see isOwnerGone).
+// What crashed or killed processes left on the server.
 export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
-  return withAdmin(adminUrl, timeoutMs, async (admin) => {
+  const sweep = async (admin: pg.Client): Promise<string[]> => {
     const like = (prefix: string): string => `${prefix.replace(/_/g, '\\_')}%`
     const { rows } = await admin.query<{ datname: string }>(
       'select datname from pg_database where datname like $1 or datname like $2',
       [like(CLONE_PREFIX), like(BUILDING_PREFIX)],
     )
-    const gone = rows
-      .map((r) => r.datname)
-      .filter((name) => {
-        const owner = parseOwner(name)
-        return owner !== undefined && isOwnerGone(owner)
-      })
     const dropped: string[] = []
-    for (const name of gone) {
+    for (const name of rows.map((r) => r.datname).filter(isLeftover)) {
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
         dropped.push(name)
@@ -193,24 +180,8 @@ export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): P
       }
     }
     return dropped
-  })
-}
-
-async function withAdmin<T>(adminUrl: string, timeoutMs: number, body: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = guardConnectionErrors(
-    new pg.Client({
-      connectionString: adminUrl,
-      connectionTimeoutMillis: timeoutMs,
-      statement_timeout: timeoutMs,
-      query_timeout: timeoutMs + 1_000,
-    }),
-  )
-  await admin.connect()
-  try {
-    return await body(admin)
-  } finally {
-    await admin.end().catch(() => {})
   }
+  return withClient(adminUrl, sweep, timeoutMs)
 }
 
 const ignore = (): void => {}

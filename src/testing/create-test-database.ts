@@ -1,18 +1,16 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely'
-import type pg from 'pg'
+import type { Kysely, Transaction } from 'kysely'
 
-import { openPglite } from '../connect/open-pglite.js'
 import { MigrationRunner } from '../runner/runner.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
-import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
-import { GuardedPool } from '../connect/guarded-pool.js'
 import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
 import { reapAtExit } from './exit-reaper.js'
 import { BUILDING_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { migrationDigest } from './template-digest.js'
 import {
-  pglitePool,
+  kyselyForUrl,
+  kyselyOnPool,
+  pgliteDatabase,
   resolveTestServer,
   withDatabase,
   withClient,
@@ -38,10 +36,7 @@ export interface TestDatabase {
   /** The database's name on the server (`'pglite'` on the embedded tier). */
   readonly name: string
   readonly tier: TestTier
-  /**
-   * Closes `db` and drops the database in the background (`closeTestDatabases()` awaits it),
-   * `WITH (FORCE)`: close clients of your own first, or give them an `'error'` listener.
-   */
+  /** Closes `db`, then drops the database `WITH (FORCE)` in the background (`closeTestDatabases()` awaits it). */
   destroy(): Promise<void>
 }
 
@@ -51,10 +46,7 @@ export interface CreateTestDatabaseOptions {
   readonly migrationFolder?: string | undefined
   /** `'pglite'` forces the embedded tier even when a server is configured. Default: `resolveTestServer()`'s. */
   readonly tier?: 'pglite' | undefined
-  /**
-   * How the server copies the template (PostgreSQL ≥ 15): `FILE_COPY` forces two checkpoints
-   * per clone, `WAL_LOG` goes through the WAL. Default {@link DEFAULT_CLONE_STRATEGY}.
-   */
+  /** How the server copies the template (PostgreSQL ≥ 15). Default {@link DEFAULT_CLONE_STRATEGY}. */
   readonly cloneStrategy?: CloneStrategy | undefined
   /** Pool size of `db`. Default 4. */
   readonly max?: number | undefined
@@ -65,27 +57,15 @@ export interface CreateTestDatabaseOptions {
 }
 
 /**
- * A fresh, isolated database with the Wukong schema, from the tier `resolveTestServer()` finds.
- *
- * On a server the folder is migrated once into a template `wk_template_<digest>` (a digest of
- * the files and the package version, shared by every process) and each call takes a clone
- * made ahead of time in the background. A file added, edited or removed since the last call,
- * even in `vitest --watch`, makes a new template. Clones are dropped when the process exits,
- * or by the next process if it was killed. On PGlite each call boots a copy of a data
- * directory migrated once per process.
+ * A fresh, isolated database with the Wukong schema, from the tier `resolveTestServer()` finds:
+ * on a server, a clone (made ahead) of a template migrated once per set of files, remade when a
+ * file changes; on PGlite, a copy of a data directory migrated once per process.
  *
  * @example
  * ```ts
- * import { afterAll, it } from 'vitest'
- * import { createTestDatabase } from '@wukong/adapter-vercel/testing'
- *
- * // At the top of the file: if there is no database, the file fails with that one error.
- * const t = await createTestDatabase()
+ * const t = await createTestDatabase() // at the top of the file: no database, one error
  * afterAll(() => t.destroy())
- *
- * it('stores a session', async () => {
- *   await t.db.insertInto('sessions').values({ id: 's1', goal: 'test' }).execute()
- * })
+ * it('stores a session', () => t.db.insertInto('sessions').values({ id: 's1', goal: 'test' }).execute())
  * ```
  */
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
@@ -97,9 +77,8 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
 }
 
 /**
- * Runs `body` in a transaction that is always rolled back, and returns what `body` returned
- * (or rethrows what it threw): nothing it writes survives, so tests can share one migrated
- * database. The transaction sees its own writes, and constraints are checked as usual.
+ * Runs `body` in a transaction that is always rolled back and returns its result: nothing it
+ * writes survives, so tests can share one migrated database.
  *
  * @example
  * ```ts
@@ -120,24 +99,6 @@ export async function withRollback<T>(
   } finally {
     await trx.rollback().execute()
   }
-}
-
-/**
- * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]`, e.g. for a
- * database a test built some other way.
- *
- * @example
- * ```ts
- * const db = kyselyForUrl(url)
- * await db.selectFrom('knowledge_entities').select('embedding').execute() // number[] | null
- * await db.destroy()
- * ```
- */
-export function kyselyForUrl(url: string, max = 4): Kysely<Database> {
-  // Guarded: a drop's FORCE cannot crash the process, and destroy() waits for the server.
-  const pool = new GuardedPool({ connectionString: url, max })
-  registerVectorType(pool)
-  return kyselyOnPool(pool)
 }
 
 /**
@@ -167,14 +128,12 @@ export async function dropTestTemplates(): Promise<string[]> {
   })
 }
 
-const templates = new Map<string, { readonly digest: string; readonly made: Promise<string> }>()
+type Made<T> = Map<string, { readonly digest: string; readonly made: Promise<T> }>
+const templates: Made<string> = new Map()
 
 const DEFAULT_MAX = 4
 
-/**
- * The default clone strategy: measured 1.05–1.6× faster than `WAL_LOG` for the Wukong
- * template (bench/RESULTS.md, W4). Where checkpoints are expensive, pass `'WAL_LOG'`.
- */
+/** Measured 1.05–1.6× faster than `WAL_LOG` for the Wukong template (bench/RESULTS.md, W4). */
 export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'FILE_COPY'
 
 /** Clones kept ready per template when `poolSize` is not given. */
@@ -258,12 +217,7 @@ function templateFor(adminUrl: string, folder: string): Promise<string> {
 }
 
 // What was made from the files as they are now; a failure is forgotten, so the next call retries.
-function madeFor<T>(
-  cache: Map<string, { readonly digest: string; readonly made: Promise<T> }>,
-  key: string,
-  folder: string,
-  make: (digest: string) => Promise<T>,
-): Promise<T> {
+function madeFor<T>(cache: Made<T>, key: string, folder: string, make: (digest: string) => Promise<T>): Promise<T> {
   const digest = migrationDigest(folder)
   const known = cache.get(key)
   if (known?.digest === digest) return known.made
@@ -331,42 +285,21 @@ async function ensureTemplate(adminUrl: string, folder: string, digest: string):
   })
 }
 
-const pgliteTemplates = new Map<string, { readonly digest: string; readonly made: Promise<Blob> }>()
+const pgliteTemplates: Made<Blob> = new Map()
 
 async function clonePglite(folder: string): Promise<TestDatabase> {
   const template = madeFor(pgliteTemplates, folder, folder, () => migratedPgliteDump(folder))
   // Booting from a dump measured about 40% faster than PGlite's own clone().
-  const copy = await openPglite('memory://', { loadDataDir: await template })
-  const pool = await pglitePool(copy.pglite)
-  registerVectorType(pool)
-  const db = kyselyOnPool(pool)
-  return Object.freeze({
-    db,
-    url: undefined,
-    name: 'pglite',
-    tier: 'pglite' as const,
-    async destroy() {
-      await db.destroy()
-      await copy.close()
-    },
-  })
+  const { db, destroy } = await pgliteDatabase(await template)
+  return Object.freeze({ db, url: undefined, name: 'pglite', tier: 'pglite' as const, destroy })
 }
 
 async function migratedPgliteDump(folder: string): Promise<Blob> {
-  const opened = await openPglite('memory://')
+  const { db, destroy, dump } = await pgliteDatabase()
   try {
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: await pglitePool(opened.pglite) }) })
-    try {
-      await new MigrationRunner({ db, migrationFolder: folder, log: () => {} }).migrate()
-    } finally {
-      await db.destroy()
-    }
-    return await opened.pglite.dumpDataDir('none')
+    await new MigrationRunner({ db, migrationFolder: folder, log: () => {} }).migrate()
+    return await dump()
   } finally {
-    await opened.close()
+    await destroy()
   }
-}
-
-function kyselyOnPool(pool: pg.Pool): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
 }

@@ -1,7 +1,6 @@
 export {
   createTestDatabase,
   withRollback,
-  kyselyForUrl,
   dropTestTemplates,
   closeTestDatabases,
   DEFAULT_CLONE_STRATEGY,
@@ -13,6 +12,7 @@ export {
 export {
   resolveTestServer,
   serverRequired,
+  kyselyForUrl,
   NoTestServerError,
   type TestServer,
   type TestTier,

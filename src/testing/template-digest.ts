@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { readdirSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { packageRoot } from '../provider/package-migration-folder.js'
+import { packageVersion } from '../provider/package-migration-folder.js'
 import { scanMigrationFolder } from '../provider/read-migration-folder.js'
 
 // Part of every digest: bump it when what a template holds changes without a migration file
@@ -19,7 +19,7 @@ export function migrationDigest(folder: string): string {
   if (last && stats !== undefined && last.stats === stats) return last.digest
   const files = scanMigrationFolder(folder)
   const digest = createHash('sha256')
-    .update(`${TEMPLATE_FORMAT}\n${packageVersion()}\n`)
+    .update(`${TEMPLATE_FORMAT}\n${packageVersion().version}\n`)
     .update(
       files.map((f) => `${f.fileName}:${f.checksum}:${f.down?.fileName ?? ''}:${f.down?.checksum ?? ''}`).join('\n'),
     )
@@ -47,18 +47,4 @@ function folderStats(folder: string): string | undefined {
   } catch {
     return undefined
   }
-}
-
-let version: string | undefined
-
-function packageVersion(): string {
-  if (version !== undefined) return version
-  version = ''
-  try {
-    const file = join(packageRoot(), 'package.json')
-    version = String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? '')
-  } catch {
-    // Without a readable package.json the version is left out of the digest; the files still count.
-  }
-  return version
 }

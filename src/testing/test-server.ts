@@ -9,6 +9,11 @@ import { openPglite } from '../connect/open-pglite.js'
 import { redact } from '../connect/redact.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
 import { quoteIdent } from '../provider/sql-text.js'
+import { withDatabase } from '../schema-diff/shadow-database.js'
+import type { Database } from '../schema-types/database.js'
+import { registerVectorType, VectorPlugin } from '../schema-types/vector.js'
+
+export { withDatabase }
 
 /** Where test databases come from: see {@link resolveTestServer}. */
 export type TestTier = 'server' | 'container' | 'pglite'
@@ -45,8 +50,7 @@ export interface TestDatabaseHandle {
 }
 
 /**
- * No PostgreSQL server for tests where one is required (`CI=true` or `REQUIRE_PG_SERVER=1`):
- * `TEST_DATABASE_URL` is not set and no Docker engine answered.
+ * No PostgreSQL server (no `TEST_DATABASE_URL`, no Docker engine) where one is required (`CI=true`).
  *
  * @example
  * ```ts
@@ -64,9 +68,8 @@ export class NoTestServerError extends Error {
 let resolved: Promise<TestServer> | undefined
 
 /**
- * Resolves the test server once per process: `TEST_DATABASE_URL`, else a Docker engine via
- * testcontainers, else embedded PGlite (a {@link NoTestServerError} with `CI=true` or
- * `REQUIRE_PG_SERVER=1`). Prints `server.description` on stderr unless `WUKONG_TEST_QUIET=1`.
+ * Resolves the test server once per process: `TEST_DATABASE_URL`, else a Docker engine via testcontainers, else
+ * embedded PGlite (or a {@link NoTestServerError}). Prints `server.description` on stderr unless `WUKONG_TEST_QUIET=1`.
  *
  * @example
  * ```ts
@@ -122,10 +125,7 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
       const template = options.template ? ` TEMPLATE ${quoteIdent(options.template)}` : ''
       await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}${template}`))
       const url = withDatabase(adminUrl, name)
-      // GuardedPool: destroy() returns once the server closed its connections, so the DROP ends none of ours.
-      const db = new Kysely<any>({
-        dialect: new PostgresDialect({ pool: new GuardedPool({ connectionString: url, max: 4 }) }),
-      })
+      const db = kyselyForUrl(url)
       return Object.freeze({
         name,
         url,
@@ -139,26 +139,52 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
   })
 }
 
-export async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = await connectClient(url)
+/** With `timeoutMs`, the connection and every query are bounded by it. */
+export async function withClient<T>(
+  url: string,
+  body: (client: pg.Client) => Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  const client = await connectClient(url, timeoutMs)
   try {
     return await body(client)
   } finally {
-    await client.end()
+    await client.end().catch(() => {})
   }
 }
 
 // Guarded: a server that ends the connection cannot crash the process.
-export async function connectClient(url: string): Promise<pg.Client> {
-  const client = guardConnectionErrors(new pg.Client({ connectionString: url }))
+export async function connectClient(url: string, timeoutMs?: number): Promise<pg.Client> {
+  const bounds = timeoutMs && {
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs,
+    query_timeout: timeoutMs + 1_000,
+  }
+  const client = guardConnectionErrors(new pg.Client({ connectionString: url, ...bounds }))
   await client.connect()
   return client
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url)
-  u.pathname = `/${encodeURIComponent(database)}`
-  return u.toString()
+/**
+ * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]`, e.g. for a
+ * database a test built some other way.
+ *
+ * @example
+ * ```ts
+ * const db = kyselyForUrl(url)
+ * await db.selectFrom('knowledge_entities').select('embedding').execute() // number[] | null
+ * await db.destroy()
+ * ```
+ */
+export function kyselyForUrl(url: string, max = 4): Kysely<Database> {
+  // Guarded: a drop's FORCE cannot crash the process, and destroy() waits for the server.
+  const pool = new GuardedPool({ connectionString: url, max })
+  registerVectorType(pool)
+  return kyselyOnPool(pool)
+}
+
+export function kyselyOnPool(pool: pg.Pool): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new VectorPlugin()] })
 }
 
 async function startContainer(): Promise<string | undefined> {
@@ -182,26 +208,25 @@ async function pgliteServer(): Promise<TestServer> {
       'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',
     skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
     async createDatabase() {
-      const opened = await openPglite('memory://')
-      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: await pglitePool(opened.pglite) }) })
+      const { db, destroy } = await pgliteDatabase()
       await sql`select 1`.execute(db)
-      return Object.freeze({
-        name: 'pglite',
-        db,
-        async destroy() {
-          await db.destroy()
-          await opened.close()
-        },
-      })
+      return Object.freeze({ name: 'pglite', db, destroy })
     },
   })
 }
 
-// One connection: PGlite is a single session. Typed loosely so that this module's declarations
-// do not name PGlite's types, which an app without the optional peer cannot resolve.
-export async function pglitePool(pglite: object): Promise<pg.Pool> {
+// An in-memory PGlite (from a dump, when given) behind one connection: PGlite is a single session.
+export async function pgliteDatabase(loadDataDir?: Blob) {
+  const opened = await openPglite('memory://', { loadDataDir })
   const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(
     '@electric-sql/pglite/node-postgres',
   )
-  return guardConnectionErrors(new pg.Pool(createPgConfig(pglite as never) as unknown as pg.PoolConfig))
+  const pool = guardConnectionErrors(new pg.Pool(createPgConfig(opened.pglite) as unknown as pg.PoolConfig))
+  registerVectorType(pool)
+  const db = kyselyOnPool(pool)
+  const destroy = async (): Promise<void> => {
+    await db.destroy()
+    await opened.close()
+  }
+  return { db, destroy, dump: (): Promise<Blob> => opened.pglite.dumpDataDir('none') }
 }

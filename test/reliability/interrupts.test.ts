@@ -183,6 +183,8 @@ describe.skipIf(server.skipReason)('interrupts', () => {
           // The statement sleeps 30 s more after the first cancel; the wait for it is 10 s.
           expect(took).toBeLessThan(25_000)
           if (twice) expect(stderr).toContain('SIGINT again: exiting at once')
+          // The error carries the backend's pid, so the advice names the statement to end.
+          else expect(stderr).toContain(`end it with pg_terminate_backend(${pid})`)
           progress.notes.push(`${twice ? 'second SIGINT' : 'one SIGINT'}: exit ${code} after ${Math.round(took)} ms`)
           await sql`select pg_terminate_backend(${pid})`.execute(handle.db)
           progress.trials++

@@ -3,6 +3,7 @@ import { printHeader, withRunner, type CommandContext, type CommandResult } from
 import { EXIT } from '../exit-codes.js'
 import { plural } from '../format.js'
 import { versionPhrase } from '../run-printer.js'
+import { lintWarnings, printWarnings } from '../verify-folder.js'
 
 export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   let files: readonly MigrationFile[]
@@ -14,16 +15,21 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
       async (runner) => [await runner.verify(), await runner.status()] as const,
     )
   } catch (error) {
-    return {
-      exitCode: EXIT.FAILED,
-      fields: { currentVersion: null, pending: [], bookkeeping: [], drifted: [], missing: [] },
-      error,
-    }
+    const fields = { currentVersion: null, pending: [], bookkeeping: [], drifted: [], missing: [], warnings: [] }
+    return { exitCode: EXIT.FAILED, fields, error }
   }
-  const fields = planFields(files, status)
+  const plan = planFields(files, status)
+  // As verify warns: what would block a live app, in the files migrate would run.
+  const warnings = await lintWarnings(
+    files.filter((f) => plan.pending.some((p) => p.version === f.version)).map((f) => f.path),
+  )
+  const fields = { ...plan, warnings }
   // The planner's own verdict: what migrate would refuse with.
   const refusal = status.refusal
-  if (!ctx.out.json) print(ctx, fields, refusal !== undefined)
+  if (!ctx.out.json) {
+    print(ctx, plan, refusal !== undefined)
+    printWarnings(ctx.out, warnings)
+  }
   return { exitCode: refusal === undefined ? EXIT.OK : EXIT.FAILED, fields, error: refusal }
 }
 

@@ -1,12 +1,9 @@
-import { basename } from 'node:path'
-
-import { lintMigrationFiles } from '../../lint/index.js'
 import type { CommandContext, CommandResult } from '../command-context.js'
 import { describeError } from '../describe-error.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath, plural } from '../format.js'
 import { renderError } from '../render-error.js'
-import { type VerifyWarning, verifyMigrationFolder } from '../verify-folder.js'
+import { lintWarnings, printWarnings, verifyMigrationFolder } from '../verify-folder.js'
 import { verifyRoundTripCommand } from './verify-round-trip.js'
 
 export async function verifyCommand(ctx: CommandContext): Promise<CommandResult> {
@@ -16,21 +13,8 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
   // The round trip needs a folder migrate would accept; report the folder's problems instead.
   if (ctx.args.roundtrip && report.errors.length === 0) return verifyRoundTripCommand(ctx)
   const errors = report.errors.map((e) => describeError(e, { folder, target: null }))
-  // What `lint` would say of the files, as warnings: a folder that migrates may still block a live app.
-  const linted = errors.length
-    ? undefined
-    : await lintMigrationFiles(report.files.flatMap((f) => [f.path, ...(f.down ? [f.down.path] : [])]))
-  const warnings: VerifyWarning[] = [
-    ...report.warnings,
-    ...(linted?.findings ?? [])
-      .filter((f) => f.allowed === null)
-      .map((f) => ({
-        code: f.rule,
-        message: `${f.message}; safe: ${f.safe}`,
-        file: basename(f.file),
-        line: f.line,
-      })),
-  ]
+  const paths = report.files.flatMap((f) => [f.path, ...(f.down ? [f.down.path] : [])])
+  const warnings = [...report.warnings, ...(await lintWarnings(paths))]
   const fields = {
     files: report.files.map((f) => ({
       version: f.version,
@@ -54,10 +38,7 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
       ].filter(Boolean)
       out.line(`  ${c.green('ok')}  ${f.fileName.padEnd(width)}  ${c.dim(notes.join(', '))}`)
     }
-    for (const w of warnings)
-      out.error(
-        `${out.err.yellow(out.err.bold(`warning[${w.code}]`))}: ${w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`,
-      )
+    printWarnings(out, warnings)
     for (const e of errors) {
       for (const line of renderError(e, out.err, { folder, cwd: ctx.io.cwd })) out.error(line)
       out.error()
