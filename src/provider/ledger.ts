@@ -8,6 +8,7 @@ import { SQLSTATE } from '../errors/sql-state.js'
 import { SESSION_STATE_COLUMNS, sessionRestoreSql } from './session-baseline.js'
 import { DEFAULT_LEDGER_SCHEMA, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 import { literal, quoteIdent } from './sql-text.js'
+import { toLedgerRow } from './migration-state.js'
 
 export { DEFAULT_LEDGER_SCHEMA, LEDGER_TABLES, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 
@@ -199,20 +200,6 @@ export async function readLedgerSnapshot(
     otherSets,
     backendPid,
     shapeProblem: shapeProblem && `${home.ledger} cannot be used as the ledger: ${shapeProblem}`,
-  })
-}
-
-function toLedgerRow(row: Record<string, unknown>): LedgerRow {
-  const date = (v: unknown): Date | null => (typeof v === 'string' ? new Date(v) : null)
-  return Object.freeze({
-    version: Number(row['version']),
-    description: String(row['description'] ?? ''),
-    appliedAt: date(row['applied_at']),
-    checksum: (row['checksum'] as string | null | undefined) ?? null,
-    fileName: (row['file_name'] as string | null | undefined) ?? null,
-    executionMs: (row['execution_ms'] as number | null | undefined) ?? null,
-    adoptedAt: date(row['adopted_at']),
-    atomic: (row['atomic'] as boolean | null | undefined) ?? null,
   })
 }
 

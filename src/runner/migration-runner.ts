@@ -44,6 +44,7 @@ import {
 } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import { isLostConnection } from '../errors/sql-state.js'
+import type { GuardedPool } from '../connect/guarded-pool.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 
@@ -134,6 +135,12 @@ export interface MigrationRunnerOptions {
 
 export { MigrationRunError, type MigrateResult, type MigrationFileResult, type MigrationFileStatus }
 
+/** What the front's boot check leaves the engine: its open pool, and whether it found work (not a failure). */
+export interface EngineHandover {
+  readonly pool: GuardedPool
+  readonly checked: boolean
+}
+
 /**
  * The migration engine behind {@link MigrationRunner} (runner.ts), loaded when a run needs more
  * than the boot check: it holds Kysely's migration lock through its connection's adapter and
@@ -150,10 +157,12 @@ export class RunnerEngine {
   #sessionLockTimeoutMs: number | undefined
   #sever: (() => void) | undefined
   #session: RunSession | undefined
+  #handover: EngineHandover | undefined
 
-  constructor(options: MigrationRunnerOptions = {}, provider = providerFor(options)) {
+  constructor(options: MigrationRunnerOptions = {}, provider = providerFor(options), handover?: EngineHandover) {
     this.#props = Object.freeze({ ...options })
     this.#provider = provider
+    this.#handover = handover
   }
 
   /** The folder of migration files; undefined for the package's bundled migrations. */
@@ -202,7 +211,10 @@ export class RunnerEngine {
    */
   async migrate(): Promise<MigrateResult> {
     const heads = this.#provider.scanFiles()
+    const checked = this.#handover?.checked
     const db = await this.#guard(() => this.#connect())
+    // The front just found work on this pool; the run's check under the lock decides anyway.
+    if (checked) return this.#execute(db, { direction: 'up' })
     // A read, so safe to try twice: a pool may hand out a connection whose backend was
     // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
     const read = () => this.#bounded(db, (c) => checkUpToDate(rawQuery(c), heads, this.#schema))
@@ -559,6 +571,7 @@ export class RunnerEngine {
         connectTimeoutMs: this.#props.connectTimeoutMs,
         lockTimeoutMs: this.#props.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
         busyTimeoutMs: this.#props.busyTimeoutMs,
+        pool: this.#handover?.pool,
         onBusy: (holder) => {
           const who = holder
             ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}`
@@ -572,6 +585,7 @@ export class RunnerEngine {
       const resolved = resolveMigrationUrl(options)
       this.#source = resolved.source
       this.#url = resolved.url
+      this.#handover = undefined
       const target = await openMigrationDatabase(options, resolved)
       this.#source = target.source
       this.#url = target.url
