@@ -8,26 +8,14 @@ import { SQLSTATE } from '../errors/sql-state.js'
 import { SESSION_STATE_COLUMNS, sessionRestoreSql } from './session-baseline.js'
 import { DEFAULT_LEDGER_SCHEMA, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 import { literal, quoteIdent } from './sql-text.js'
-import { toLedgerRow } from './migration-state.js'
+import { toLedgerRow, type LedgerRow } from './ledger-row.js'
 
+export type { LedgerRow } from './ledger-row.js'
 export { DEFAULT_LEDGER_SCHEMA, LEDGER_TABLES, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 
 /** Runs one SQL text on a Kysely instance and returns its rows (for code that needs no query builder). */
 export function rawQuery(db: Kysely<any>): (text: string) => Promise<readonly unknown[]> {
   return async (text) => (await sql.raw(text).execute(db)).rows
-}
-
-/** A row of `schema_versions`. */
-export interface LedgerRow {
-  readonly version: number
-  readonly description: string
-  readonly appliedAt: Date | null
-  /** Null for rows the old runner wrote and nobody has adopted yet. */
-  readonly checksum: string | null
-  readonly fileName: string | null
-  readonly executionMs: number | null
-  readonly adoptedAt: Date | null
-  readonly atomic: boolean | null
 }
 
 /** A row of Kysely's `kysely_migration`. */

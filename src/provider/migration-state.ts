@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 
 import { DEFAULT_LEDGER_SCHEMA, ledgerHome, SET_MARK } from './ledger-names.js'
-import type { LedgerRow } from './ledger.js'
+import { toLedgerRow } from './ledger-row.js'
 import { literal } from './sql-text.js'
 import type { MigrationFileHead } from './migration-file.js'
 import { planMigrations, type MigrationStatus } from './migration-plan.js'
@@ -72,19 +72,4 @@ export async function checkUpToDate(
 
 function digest(lines: readonly string[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex')
-}
-
-/** A `schema_versions` row as `to_jsonb` gives it. */
-export function toLedgerRow(row: Record<string, unknown>): LedgerRow {
-  const date = (v: unknown): Date | null => (typeof v === 'string' ? new Date(v) : null)
-  return Object.freeze({
-    version: Number(row['version']),
-    description: String(row['description'] ?? ''),
-    appliedAt: date(row['applied_at']),
-    checksum: (row['checksum'] as string | null | undefined) ?? null,
-    fileName: (row['file_name'] as string | null | undefined) ?? null,
-    executionMs: (row['execution_ms'] as number | null | undefined) ?? null,
-    adoptedAt: date(row['adopted_at']),
-    atomic: (row['atomic'] as boolean | null | undefined) ?? null,
-  })
 }
