@@ -439,7 +439,7 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
       .map(([k, v]) => `${k} ${v}`)
       .join(
         ', ',
-      )}); each run is \`node script.mjs\` with plain node, timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook.`,
+      )}); each run is \`node script.mjs\` with plain node, or the installed bin as its shebang runs it (\`node --liftoff-only …/wukong-migrate.js\`, the package's own migrations, \`--url\`), timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. psql and dbmate (the Go binary, on a database of its own that it migrated, untimed, with the same files in its naming) run beside them. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook (node processes only).`,
     '',
     table(
       ['contender', 'median ms', 'min–max', 'vs Kysely', 'vs floor', 'modules loaded'],
