@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { CONTENDERS, runBench, type BenchReport } from '../bench/bench.js'
-import { renderResults } from '../bench/lib/report.js'
+import { evaluateTargets, renderResults } from '../bench/lib/report.js'
 import { serverRequired } from '../src/testing/test-server.js'
 
 // The benchmark at smoke size, so that its code cannot rot. It needs a real server (psql and
@@ -53,12 +53,29 @@ describe.skipIf(!!skipReason)('bench (smoke size)', () => {
     expect(report.w4.rows.map((r) => r.id)).toContain('scratch')
     for (const row of report.w4.rows) expect(completed(row.samples), `W4 ${row.id}`).toBe(true)
 
-    // W5: the installed tarball, Kysely's Migrator and the floor, each a whole process.
-    expect(report.w5.rows.map((r) => r.id)).toEqual(['ours', 'kysely', 'floor', 'ours-import', 'kysely-import'])
+    // W5: the installed tarball, Kysely's Migrator, the floor and the command lines, each a whole process.
+    expect(report.w5.rows.map((r) => r.id)).toEqual([
+      'ours',
+      'kysely',
+      'floor',
+      'cli-migrate',
+      'cli-status',
+      'cli-version',
+      'psql',
+      'dbmate-status',
+      'dbmate-up',
+      'ours-import',
+      'kysely-import',
+    ])
     for (const row of report.w5.rows) {
       expect(completed(row.samples), `W5 ${row.id}`).toBe(true)
-      expect(row.modules, `W5 ${row.id} modules`).toBeGreaterThan(0)
+      // Modules are counted in node processes only (psql and dbmate are not).
+      if (!/^(psql|dbmate)/.test(row.id)) expect(row.modules, `W5 ${row.id} modules`).toBeGreaterThan(0)
     }
+    // The W3 and W5 targets are in the table.
+    const targets = evaluateTargets(report).map((t) => t.target)
+    expect(targets.filter((t) => t.includes('wukong-migrate'))).toHaveLength(3)
+    expect(targets.some((t) => t.includes('1 connection startup + 1 round trip'))).toBe(true)
 
     // The report renders (a smoke run writes no file).
     expect(renderResults(report)).toContain('## W4')

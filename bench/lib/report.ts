@@ -134,13 +134,26 @@ export function evaluateTargets(r: BenchReport): TargetOutcome[] {
     met: applyRt <= limit,
     shortfall: applyRt <= limit ? undefined : `${applyRt - limit} round trips over (${pct(applyRt / limit - 1)})`,
   })
-  const checkRt = median(w3ours.checkCounts.map((c) => c.queries))
+  const applyStartups = median(w3ours.applyCounts.map((c) => c.startups))
   out.push({
     workload: 'W3',
-    target: 'up-to-date check in 1 round trip',
-    achieved: `${checkRt} query round trip${checkRt === 1 ? '' : 's'} (+ ${median(w3ours.checkCounts.map((c) => c.startups))} connection startup)`,
-    met: checkRt <= 1,
-    shortfall: checkRt <= 1 ? undefined : `${checkRt - 1} over`,
+    target: 'apply with one connection startup (the boot check hands its connection to the run)',
+    achieved: `${applyStartups} connection startup${applyStartups === 1 ? '' : 's'}`,
+    met: applyStartups <= 1,
+    shortfall: applyStartups <= 1 ? undefined : `${applyStartups - 1} over`,
+  })
+  const checkRt = median(w3ours.checkCounts.map((c) => c.queries))
+  const checkStartups = median(w3ours.checkCounts.map((c) => c.startups))
+  const w3kysely = r.w3.rows.find((x) => x.id === 'kysely')
+  const kyselyCheck = w3kysely
+    ? `; Kysely's Migrator: ${median(w3kysely.checkCounts.map((c) => c.startups))} + ${median(w3kysely.checkCounts.map((c) => c.queries))}`
+    : ''
+  out.push({
+    workload: 'W3',
+    target: `up-to-date boot over the ${2 * r.w3.delayMs} ms proxy: 1 connection startup + 1 round trip`,
+    achieved: `${checkStartups} + ${checkRt}${kyselyCheck}`,
+    met: checkRt <= 1 && checkStartups <= 1,
+    shortfall: checkRt <= 1 && checkStartups <= 1 ? undefined : `${checkRt + checkStartups - 2} over`,
   })
   const fixture = r.w4.rows.find((x) => x.id === 'fixture') ?? find(r.w4.rows, 'template-wal-log')
   const scratch = find(r.w4.rows, 'scratch')
@@ -170,19 +183,27 @@ export function evaluateTargets(r: BenchReport): TargetOutcome[] {
   const vsKysely = w5('ours') / w5('kysely')
   out.push({
     workload: 'W5',
-    target: "up-to-date boot of a consumer app (whole process) ≤ 1.0× Kysely's Migrator",
+    target: "up-to-date boot of a consumer app (whole process) ≤ 0.5× Kysely's Migrator",
     achieved: `${x(vsKysely)} (${ms(w5('ours'))} ms vs ${ms(w5('kysely'))} ms)`,
-    met: vsKysely <= 1,
-    shortfall: vsKysely <= 1 ? undefined : `${pct(vsKysely - 1)} over 1.0×`,
+    met: vsKysely <= 0.5,
+    shortfall: vsKysely <= 0.5 ? undefined : `${pct(vsKysely / 0.5 - 1)} over 0.5×`,
   })
-  const vsFloor = w5('ours') / w5('floor')
-  out.push({
-    workload: 'W5',
-    target: 'up-to-date boot ≤ 1.5× the floor (node + pg + one query) (aim)',
-    achieved: `${x(vsFloor)} (${ms(w5('ours'))} ms vs ${ms(w5('floor'))} ms)`,
-    met: vsFloor <= 1.5,
-    shortfall: vsFloor <= 1.5 ? undefined : `${pct(vsFloor / 1.5 - 1)} over 1.5×`,
-  })
+  const beside = ` (psql select 1: ${x(w5('psql') / w5('floor'))}, dbmate status: ${x(w5('dbmate-status') / w5('floor'))}, dbmate up: ${x(w5('dbmate-up') / w5('floor'))})`
+  for (const [id, what, limit] of [
+    ['ours', 'up-to-date boot of a consumer app', 1.3],
+    ['cli-migrate', '`wukong-migrate migrate`, up to date,', 1.5],
+    ['cli-status', '`wukong-migrate status`, up to date,', 1.5],
+    ['cli-version', '`wukong-migrate --version`', 1.2],
+  ] as const) {
+    const ratio = w5(id) / w5('floor')
+    out.push({
+      workload: 'W5',
+      target: `${what} ≤ ${limit}× the floor (node + pg + one query)`,
+      achieved: `${x(ratio)} (${ms(w5(id))} ms vs ${ms(w5('floor'))} ms)${id.startsWith('cli-') && id !== 'cli-version' ? beside : ''}`,
+      met: ratio <= limit,
+      shortfall: ratio <= limit ? undefined : `${pct(ratio / limit - 1)} over ${limit}×`,
+    })
+  }
   return out
 }
 
@@ -418,7 +439,7 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
       .map(([k, v]) => `${k} ${v}`)
       .join(
         ', ',
-      )}); each run is \`node script.mjs\` with plain node, timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook.`,
+      )}); each run is \`node script.mjs\` with plain node, or the installed bin as its shebang runs it (\`node --liftoff-only …/wukong-migrate.js\`, the package's own migrations, \`--url\`), timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. psql and dbmate (the Go binary, on a database of its own that it migrated, untimed, with the same files in its naming) run beside them. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook (node processes only).`,
     '',
     table(
       ['contender', 'median ms', 'min–max', 'vs Kysely', 'vs floor', 'modules loaded'],
@@ -500,10 +521,12 @@ function explain(r: BenchReport, o: TargetOutcome): string {
   }
   if (o.workload === 'W5') {
     const get = (id: string) => r.w5.rows.find((row) => row.id === id)!
-    return (
-      `Importing the package alone takes ${ms(get('ours-import').summary.median)} ms (${get('ours-import').modules ?? '?'} modules), importing kysely, kysely/migration and pg ${ms(get('kysely-import').summary.median)} ms (${get('kysely-import').modules ?? '?'} modules); ` +
-      `the floor loads ${get('floor').modules ?? '?'} modules. Kysely's index loads its whole query builder (about 250 files), which the package's typed API and the Migrator both need.`
-    )
+    const floor = get('floor')
+    const cli = o.target.includes('wukong-migrate')
+    return cli
+      ? `The floor loads ${floor.modules ?? '?'} modules; the command line loads ${get('cli-version').modules ?? '?'} for --version, ${get('cli-status').modules ?? '?'} for status and ${get('cli-migrate').modules ?? '?'} for migrate (the driver, the files and their digests, one query; no Kysely, no parser), and its bin runs node with --liftoff-only.`
+      : `Importing the package alone takes ${ms(get('ours-import').summary.median)} ms (${get('ours-import').modules ?? '?'} modules), importing kysely, kysely/migration and pg ${ms(get('kysely-import').summary.median)} ms (${get('kysely-import').modules ?? '?'} modules); ` +
+          `the floor loads ${floor.modules ?? '?'} modules. The root entry's exports (VectorPlugin, cosineDistance, createDatabase, the migration locks) extend or call Kysely's classes when their modules load, so importing the entry loads Kysely's index and its whole query builder (about 250 files) before the runner's front needs any of it.`
   }
   if (o.workload === 'W3') return "See ours's check trace above."
   if (o.workload === 'W4') {
@@ -540,5 +563,6 @@ export function renderSummary(r: BenchReport): string {
       `  W3 ${c.id}: apply ${ms(c.apply.median)} ms / ${countRange(c.applyCounts, (k) => k.queries)} round trips${c.check ? `; check ${ms(c.check.median)} ms / ${countRange(c.checkCounts, (k) => k.queries)}` : ''}`,
     )
   for (const c of r.w4.rows) lines.push(`  W4 ${c.id}: ${ms(c.summary.median)} ms`)
+  for (const c of r.w5.rows) lines.push(`  W5 ${c.id}: ${ms(c.summary.median)} ms, ${c.modules ?? '-'} modules`)
   return lines.join('\n')
 }

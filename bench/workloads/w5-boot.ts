@@ -6,12 +6,15 @@ import { fileURLToPath } from 'node:url'
 
 import { appEnv, createAppFolder, INSTALL_FLAGS, npm, packPackage } from '../../test/support/consumer-app.js'
 import type { BenchContext, Rounds, TimedRow } from '../lib/context.js'
+import { dbmateBinary } from '../lib/dbmate-binary.js'
+import { wukongMigrations, writeMigrationFolders } from '../lib/migration-sets.js'
+import { run } from '../lib/spawn.js'
 import { rotation, summarize } from '../lib/stats.js'
 
 /** W5's outcome. */
 export interface W5Result {
   readonly rounds: Rounds
-  /** `ours`, `kysely`, `floor`, then diagnostics (`*-import`). */
+  /** `ours`, `kysely`, `floor`, the command lines (`cli-*`, `psql`, `dbmate-*`), then diagnostics (`*-import`). */
   readonly rows: readonly (TimedRow & { readonly diagnostic: boolean; readonly modules?: number })[]
   /** Versions the app installed. */
   readonly versions: Readonly<Record<string, string>>
@@ -58,23 +61,69 @@ process.on('exit', () => process.stderr.write('modules=' + n + '\\n'))
 `,
 } as const
 
-const ROWS = [
+// What a row runs, given where things are: node with a script or the installed bin, or another program.
+interface Where {
+  readonly bin: string
+  readonly url: string
+  readonly dbmateUrl: string
+  readonly dbmateDir: string
+}
+const NODE = process.execPath
+const node = (script: string) => (): readonly string[] => [NODE, script]
+const cliRun =
+  (...args: string[]) =>
+  (w: Where): readonly string[] => // As the bin's shebang runs it.
+  [NODE, '--liftoff-only', w.bin, ...args, ...(args[0] === '--version' ? [] : ['--url', w.url])]
+const dbmateRun =
+  (verb: string) =>
+  (w: Where): readonly string[] => [
+    dbmateBinary(),
+    '--url',
+    w.dbmateUrl,
+    '--migrations-dir',
+    w.dbmateDir,
+    '--no-dump-schema',
+    verb,
+  ]
+
+const ROWS: readonly {
+  readonly id: string
+  readonly label: string
+  readonly argv: (w: Where) => readonly string[]
+  readonly diagnostic: boolean
+}[] = [
   {
     id: 'ours',
-    script: 'ours.mjs',
+    argv: node('ours.mjs'),
     label: 'ours: `new MigrationRunner().migrate()` from the installed tarball',
     diagnostic: false,
   },
-  { id: 'kysely', script: 'kysely.mjs', label: "Kysely's Migrator (migrations in memory)", diagnostic: false },
-  { id: 'floor', script: 'floor.mjs', label: 'floor: node + pg + one query', diagnostic: false },
-  { id: 'ours-import', script: 'ours-import.mjs', label: 'importing the package only (diagnostic)', diagnostic: true },
+  { id: 'kysely', argv: node('kysely.mjs'), label: "Kysely's Migrator (migrations in memory)", diagnostic: false },
+  { id: 'floor', argv: node('floor.mjs'), label: 'floor: node + pg + one query', diagnostic: false },
+  { id: 'cli-migrate', argv: cliRun('migrate'), label: 'ours: `wukong-migrate migrate`', diagnostic: false },
+  { id: 'cli-status', argv: cliRun('status'), label: 'ours: `wukong-migrate status`', diagnostic: false },
+  { id: 'cli-version', argv: cliRun('--version'), label: 'ours: `wukong-migrate --version`', diagnostic: false },
+  {
+    id: 'psql',
+    argv: (w) => [process.env['PSQL'] ?? 'psql', '-X', '-q', '-c', 'select 1', '-d', w.dbmateUrl],
+    label: 'psql -c "select 1"',
+    diagnostic: false,
+  },
+  { id: 'dbmate-status', argv: dbmateRun('status'), label: 'dbmate 2 `status`', diagnostic: false },
+  { id: 'dbmate-up', argv: dbmateRun('migrate'), label: 'dbmate 2 `up` (nothing to apply)', diagnostic: false },
+  {
+    id: 'ours-import',
+    argv: node('ours-import.mjs'),
+    label: 'importing the package only (diagnostic)',
+    diagnostic: true,
+  },
   {
     id: 'kysely-import',
-    script: 'kysely-import.mjs',
+    argv: node('kysely-import.mjs'),
     label: 'importing kysely, kysely/migration and pg only (diagnostic)',
     diagnostic: true,
   },
-] as const
+]
 
 /**
  * W5: a whole-process, up-to-date boot of a consumer app, as a cold start pays it. The
@@ -112,28 +161,42 @@ export async function runW5(ctx: BenchContext, options: { rounds: Rounds }): Pro
         TEST_DATABASE_URL: undefined,
         NODE_OPTIONS: undefined,
       })
-      await node(
+      await spawned(
         app,
         [
+          NODE,
           '-e',
           `const { MigrationRunner } = await import('@wukong/adapter-vercel'); const r = new MigrationRunner({ url: process.env.DATABASE_URL }); await r.migrate(); await r.close()`,
           '--input-type=module',
         ],
         env,
       )
+      // dbmate's own database, migrated by dbmate (untimed), with the same files in its naming.
+      const { specs } = await wukongMigrations()
+      const folders = await writeMigrationFolders(ctx.workDir, 'w5-dbmate', specs)
+      const dbmateUrl = new URL(ctx.admin.urlOf(await ctx.admin.createDatabase('w5dbmate')))
+      dbmateUrl.searchParams.set('sslmode', 'disable')
+      const where: Where = {
+        bin: join(app, 'node_modules', '@wukong', 'adapter-vercel', 'bin', 'wukong-migrate.js'),
+        url: ctx.admin.urlOf(database),
+        dbmateUrl: dbmateUrl.toString(),
+        dbmateDir: folders.dbmate,
+      }
+      await run(dbmateBinary(), dbmateRun('migrate')(where).slice(1), { cwd: app })
 
       const entries = ROWS.map((row) => ({ ...row, samples: [] as number[] }))
       const total = options.rounds.warmup + options.rounds.runs
       for (let round = 0; round < total; round++) {
         for (const entry of rotation(entries, round)) {
-          const ms = await node(app, [entry.script], env)
+          const ms = await spawned(app, entry.argv(where), env)
           if (round >= options.rounds.warmup) entry.samples.push(ms)
         }
         ctx.log(`W5 round ${round + 1}/${total} ${round < options.rounds.warmup ? '(warm-up) ' : ''}done`)
       }
       const rows = []
       for (const e of entries) {
-        const modules = await countModules(app, e.script, env)
+        const argv = e.argv(where)
+        const modules = argv[0] === NODE ? await countModules(app, argv.slice(1), env) : undefined
         rows.push({
           id: e.id,
           label: e.label,
@@ -160,26 +223,26 @@ async function readWukongFiles(): Promise<{ name: string; text: string }[]> {
   )
 }
 
-/** Runs `node args` in the app; resolves with the wall time from spawn to exit (ms). */
-function node(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Runs `argv` in the app; resolves with the wall time from spawn to exit (ms). */
+function spawned(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [program, ...args] = argv
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(program!, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
     const err: Buffer[] = []
     child.stderr.on('data', (b: Buffer) => err.push(b))
     child.on('error', reject)
     child.on('close', (code) => {
       const ms = performance.now() - started
       if (code === 0) resolve(ms)
-      else
-        reject(new Error(`node ${args.join(' ')} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`))
+      else reject(new Error(`${argv.join(' ')} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`))
     })
   })
 }
 
-async function countModules(cwd: string, script: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+async function countModules(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', './count-modules.mjs', script], {
+    const child = spawn(NODE, ['--import', './count-modules.mjs', ...args], {
       cwd,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,4 +1,3 @@
-import { dropOpenShadowDatabases } from '../schema-diff/index.js'
 import type { MigrationRunner } from '../runner/runner.js'
 import type { CliOutput } from './cli-output.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
@@ -44,8 +43,11 @@ export async function withInterrupts(
   })
   try {
     const code = await body(interrupts)
-    if (interrupts.exitCode !== undefined)
+    if (interrupts.exitCode !== undefined) {
+      // Loaded only after a signal: the schema-diff code (and Kysely) stays out of every other run.
+      const { dropOpenShadowDatabases } = await import('../schema-diff/shadow-database.js')
       await Promise.race([dropOpenShadowDatabases(), new Promise((r) => setTimeout(r, SHADOW_DROP_BOUND_MS).unref())])
+    }
     return code
   } finally {
     for (const [signal, handler] of handlers) process.removeListener(signal, handler)

@@ -34,6 +34,8 @@ export interface CreateDatabaseOptions {
   readonly sessionLockTimeoutMs?: number | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
   readonly neon?: NeonSettings | undefined
+  /** @internal pg: a pool already open for this URL, used instead of a new one. */
+  readonly pool?: GuardedPool | undefined
 }
 
 // A URL means pg: the package runs on Node, which has TCP, and pg takes any URL with transactions.
@@ -67,15 +69,17 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
     const { createVercelDatabase } = await import('./vercel-database.js')
     return createVercelDatabase<DB>(options.url, { neon: options.neon, max: options.max })
   }
-  const pool = new GuardedPool(
-    pgPoolConfig(options.url, {
-      ssl: options.ssl,
-      max: options.max,
-      applicationName: options.applicationName,
-      connectTimeoutMs: options.connectTimeoutMs,
-      sessionLockTimeoutMs: options.sessionLockTimeoutMs,
-    }),
-  )
+  const pool =
+    options.pool ??
+    new GuardedPool(
+      pgPoolConfig(options.url, {
+        ssl: options.ssl,
+        max: options.max,
+        applicationName: options.applicationName,
+        connectTimeoutMs: options.connectTimeoutMs,
+        sessionLockTimeoutMs: options.sessionLockTimeoutMs,
+      }),
+    )
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   pools.set(db, pool)
   return db

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, severConnections, type DatabaseDriver } from './create-database.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
+import type { GuardedPool } from './guarded-pool.js'
 import type { TlsSettings } from './pg-config.js'
 import { embeddedBusyTimeoutMs } from './embedded-settings.js'
 import { isPooledUrl } from './pooled-url.js'
@@ -66,6 +67,8 @@ export interface OpenMigrationDatabaseOptions {
   readonly ssl?: TlsSettings | undefined
   /** vercel: settings of `@neondatabase/serverless` (process-wide), e.g. a local `wsProxy`. */
   readonly neon?: NeonSettings | undefined
+  /** @internal pg: a pool already open for this URL (the runner's boot check), with no session settings. */
+  readonly pool?: GuardedPool | undefined
 }
 
 /**
@@ -164,7 +167,12 @@ export async function openMigrationDatabase<DB = Database>(
   }
   const timeouts = options.timeouts ?? {}
   const sessionLockTimeoutMs =
-    timeouts.lockMs !== undefined && driver === 'pg' && lock === 'session' && url && !hasOptionsParameter(url)
+    timeouts.lockMs !== undefined &&
+    driver === 'pg' &&
+    lock === 'session' &&
+    url &&
+    !options.pool &&
+    !hasOptionsParameter(url)
       ? Math.max(0, Math.trunc(timeouts.lockMs))
       : undefined
   const base = await createDatabase<DB>({
@@ -179,6 +187,7 @@ export async function openMigrationDatabase<DB = Database>(
     applicationName: 'wukong-migrate',
     connectTimeoutMs: timeouts.connectMs,
     sessionLockTimeoutMs,
+    pool: options.pool,
   })
   const wait = { waitTimeoutMs: timeouts.lockWaitMs }
   const db =

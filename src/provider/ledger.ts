@@ -7,25 +7,14 @@ import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE } from '../errors/sql-state.js'
 import { DEFAULT_LEDGER_SCHEMA, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 import { literal, quoteIdent } from './sql-text.js'
+import { toLedgerRow, type LedgerRow } from './ledger-row.js'
 
+export type { LedgerRow } from './ledger-row.js'
 export { DEFAULT_LEDGER_SCHEMA, LEDGER_TABLES, type LedgerHome, ledgerHome, SET_MARK } from './ledger-names.js'
 
 /** Runs one SQL text on a Kysely instance and returns its rows (for code that needs no query builder). */
 export function rawQuery(db: Kysely<any>): (text: string) => Promise<readonly unknown[]> {
   return async (text) => (await sql.raw(text).execute(db)).rows
-}
-
-/** A row of `schema_versions`. */
-export interface LedgerRow {
-  readonly version: number
-  readonly description: string
-  readonly appliedAt: Date | null
-  /** Null for rows the old runner wrote and nobody has adopted yet. */
-  readonly checksum: string | null
-  readonly fileName: string | null
-  readonly executionMs: number | null
-  readonly adoptedAt: Date | null
-  readonly atomic: boolean | null
 }
 
 /** A row of Kysely's `kysely_migration`. */
@@ -210,20 +199,6 @@ export async function readLedgerSnapshot(
     otherSets,
     backendPid,
     shapeProblem: shapeProblem && `${home.ledger} cannot be used as the ledger: ${shapeProblem}`,
-  })
-}
-
-function toLedgerRow(row: Record<string, unknown>): LedgerRow {
-  const date = (v: unknown): Date | null => (typeof v === 'string' ? new Date(v) : null)
-  return Object.freeze({
-    version: Number(row['version']),
-    description: String(row['description'] ?? ''),
-    appliedAt: date(row['applied_at']),
-    checksum: (row['checksum'] as string | null | undefined) ?? null,
-    fileName: (row['file_name'] as string | null | undefined) ?? null,
-    executionMs: (row['execution_ms'] as number | null | undefined) ?? null,
-    adoptedAt: date(row['adopted_at']),
-    atomic: (row['atomic'] as boolean | null | undefined) ?? null,
   })
 }
 

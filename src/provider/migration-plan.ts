@@ -97,7 +97,7 @@ export interface PlannedStep<F extends MigrationFileHead = MigrationFileHead> {
 // Applied means committed: a version is applied exactly when `schema_versions` has it.
 export function planMigrations(
   files: readonly MigrationFileHead[],
-  snapshot: LedgerSnapshot,
+  snapshot: Omit<LedgerSnapshot, 'restoreSql' | 'backendPid'>,
   options: { readonly allowDrift?: boolean | undefined } = {},
 ): MigrationStatus {
   const rows = new Map(snapshot.rows.map((r) => [r.version, r]))
@@ -228,7 +228,7 @@ function versionOf(name: string): number | undefined {
 
 function refusalOf(
   files: readonly MigrationFileHead[],
-  snapshot: LedgerSnapshot,
+  snapshot: Omit<LedgerSnapshot, 'restoreSql' | 'backendPid'>,
   status: Omit<MigrationStatus, 'refusal'>,
   allowDrift: boolean,
 ): MigrationError | undefined {

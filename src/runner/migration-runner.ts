@@ -33,6 +33,7 @@ import type { MigrationTimeouts } from '../provider/migration-timeouts.js'
 import { runMigrations, type RunOutcome, type RunSession } from '../provider/run-migrations.js'
 import { providerFor, type SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
+import type { GuardedPool } from '../connect/guarded-pool.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 import { MigrationRunError, type MigrateResult, type MigrationFileResult } from './migration-run-error.js'
@@ -80,6 +81,12 @@ const INTERRUPT_GRACE_MS = 10_000
 
 const DONE = { apply: 'applied', adopt: 'adopted', heal: 'healed', revert: 'reverted' } as const
 
+/** What the front's boot check leaves the engine: its open pool, and whether it found work (not a failure). */
+export interface EngineHandover {
+  readonly pool: GuardedPool
+  readonly checked: boolean
+}
+
 /** The engine behind `MigrationRunner`, loaded when a run needs more than the boot check. */
 export class RunnerEngine {
   readonly #props: MigrationRunnerOptions
@@ -94,12 +101,14 @@ export class RunnerEngine {
   #sessionLockTimeoutMs: number | undefined
   #sever: (() => void) | undefined
   #session: RunSession | undefined
+  #handover: EngineHandover | undefined
 
-  constructor(options: MigrationRunnerOptions = {}, provider = providerFor(options)) {
+  constructor(options: MigrationRunnerOptions = {}, provider = providerFor(options), handover?: EngineHandover) {
     this.#props = Object.freeze({ ...options })
     this.#provider = provider
     this.#timeouts = resolveTimeouts(options.timeouts, options.env)
     this.#log = options.log ?? ((line) => void process.stderr.write(`${line}\n`))
+    this.#handover = handover
   }
 
   get source(): DatabaseUrlSource | 'db' {
@@ -124,8 +133,12 @@ export class RunnerEngine {
 
   async migrate(): Promise<MigrateResult> {
     const heads = this.#provider.scanFiles()
+    const checked = this.#handover?.checked
     const db = await this.#guard(() => this.#connect())
-    // A read, so safe to try twice: a pooled connection's backend may have been terminated while idle.
+    // The front just found work on this pool; the run's check under the lock decides anyway.
+    if (checked) return this.#execute(db, { direction: 'up' })
+    // A read, so safe to try twice: a pool may hand out a connection whose backend was
+    // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
     const read = () => this.#bounded(db, (c) => checkUpToDate(rawQuery(c), heads, this.#props.ledgerSchema))
     const upToDate = await this.#guard(() =>
       read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))),
@@ -439,6 +452,7 @@ export class RunnerEngine {
         pooled: this.#props.pooled,
         dataDir: folder,
         timeouts: this.#timeouts,
+        pool: this.#handover?.pool,
         onBusy: (holder) => {
           const command = holder?.command ? ` (${holder.command})` : ''
           const who = holder ? `process ${holder.pid}${command}` : 'another process'
@@ -450,6 +464,7 @@ export class RunnerEngine {
       const resolved = resolveMigrationUrl(options)
       this.#source = resolved.source
       this.#url = resolved.url
+      this.#handover = undefined
       const target = await openMigrationDatabase(options, resolved)
       this.#lock = target.lock
       this.#sessionLockTimeoutMs = target.sessionLockTimeoutMs

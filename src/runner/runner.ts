@@ -1,6 +1,7 @@
-import pg from 'pg'
+import type pg from 'pg'
 
 import type { MigrationLockKind } from '../connect/open-migration-database.js'
+import { GuardedPool } from '../connect/guarded-pool.js'
 import { connectTimeoutOf, pgPoolConfig } from '../connect/pg-config.js'
 import { isPooledUrl } from '../connect/pooled-url.js'
 import { redactUrl } from '../connect/redact.js'
@@ -12,7 +13,7 @@ import { providerFor, type SqlFileMigrationProvider } from '../provider/sql-file
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 import type { MigrateResult } from './migration-run-error.js'
-import type { MigrationRunnerOptions, RunnerEngine } from './migration-runner.js'
+import type { EngineHandover, MigrationRunnerOptions, RunnerEngine } from './migration-runner.js'
 import { resolveTimeouts } from './resolve-timeouts.js'
 import { wrapRunError } from './wrap-run-error.js'
 
@@ -41,6 +42,7 @@ export class MigrationRunner {
   #announced = false
   #source: DatabaseUrlSource | 'db' = 'db'
   #lock: MigrationLockKind | 'given' = 'given'
+  #handover: EngineHandover | undefined
 
   constructor(options: MigrationRunnerOptions = {}) {
     this.#props = Object.freeze({ ...options })
@@ -85,12 +87,14 @@ export class MigrationRunner {
    * with every file's outcome.
    */
   async migrate(): Promise<MigrateResult> {
-    return (await this.#upToDate()) ?? (await this.#load()).migrate()
+    const upToDate = await this.#upToDate()
+    if (upToDate) return Object.freeze({ results: [], currentVersion: upToDate.currentVersion })
+    return (await this.#load()).migrate()
   }
 
   /** Where the database stands: applied, pending, edited, renamed, missing, out of order; reads only. */
   async status(): Promise<MigrationStatus> {
-    return (await this.#load()).status()
+    return (await this.#upToDate(true))?.status ?? (await this.#load()).status()
   }
 
   /** The files `migrate()` would apply, with their statements, touching nothing. */
@@ -137,6 +141,8 @@ export class MigrationRunner {
 
   /** Closes the connection the runner opened (not a `db` it was given). */
   async close(): Promise<void> {
+    await this.#handover?.pool.end().catch(() => {})
+    this.#handover = undefined
     const engine = this.#engine
     this.#engine = undefined
     this.#loaded = undefined
@@ -145,20 +151,25 @@ export class MigrationRunner {
 
   /** The migration engine, loaded on first use (Kysely, the drivers, the apply code). */
   #load(): Promise<RunnerEngine> {
+    const handover = this.#handover
+    this.#handover = undefined
     this.#engine ??= import('./migration-runner.js').then(({ RunnerEngine: Engine }) => {
       const announce = this.#announced ? false : this.#props.announce
-      this.#loaded = new Engine({ ...this.#props, announce }, this.#provider)
+      this.#loaded = new Engine({ ...this.#props, announce }, this.#provider, handover)
       return this.#loaded
     })
     return this.#engine
   }
 
   /**
-   * The boot-time check over a bare pg connection, before anything else is loaded: the result of
-   * an up-to-date database, or undefined when there is work (or anything but a clear answer),
-   * for the engine to take over. A connection that timed out is reported, not tried again.
+   * The one-query check over a bare pg connection, before anything else is loaded: an up-to-date
+   * database's version (and its status, when asked), or undefined when there is work (or anything
+   * but a clear answer), for the engine to take over on the same pool. A connection that timed out
+   * is reported, not tried again.
    */
-  async #upToDate(): Promise<MigrateResult | undefined> {
+  async #upToDate(
+    withStatus = false,
+  ): Promise<{ currentVersion: number | null; status?: MigrationStatus } | undefined> {
     const props = this.#props
     if (this.#engine || props.db || props.embedded === true || props.signal?.aborted) return undefined
     if (props.driver && props.driver !== 'pg') return undefined
@@ -174,8 +185,11 @@ export class MigrationRunner {
     const heads = this.#provider.scanFiles()
     const { connectMs, lockMs } = resolveTimeouts(props.timeouts, env)
     const timeoutMs = connectTimeoutOf(url, connectMs)
-    const pool = new pg.Pool({ ...pgPoolConfig(url, { max: 1, connectTimeoutMs: connectMs }), max: 1 })
-    pool.on('error', () => {}) // a dropped idle client; the query reports what matters
+    // The pool the engine would open (see openMigrationDatabase), so that it carries on with this connection.
+    const pool = new GuardedPool(
+      pgPoolConfig(url, { max: 3, applicationName: 'wukong-migrate', connectTimeoutMs: connectMs }),
+    )
+    let handed = false
     const started = performance.now()
     try {
       let client: pg.PoolClient
@@ -185,27 +199,38 @@ export class MigrationRunner {
         if (timeoutMs === 0 || performance.now() - started < timeoutMs) return undefined
         throw wrapRunError(error, { url, urlOption: props.url, env, source, connectMs })
       }
+      let upToDate: Awaited<ReturnType<typeof checkUpToDate>>
+      let failed = true
       try {
         this.#source = source
         this.#lock = (props.pooled ?? isPooledUrl(url)) ? 'transaction' : 'session'
+        // One implicit transaction: a failed check (no ledger yet) leaves the session clean for the engine.
         const query = async (text: string): Promise<readonly unknown[]> => {
           const results = (await client.query(
-            `BEGIN READ ONLY;\nSET LOCAL lock_timeout = ${lockMs};\n${text};\nCOMMIT`,
+            `SET TRANSACTION READ ONLY;\nSET LOCAL lock_timeout = ${lockMs};\n${text}`,
           )) as unknown as pg.QueryResult[]
           return results[2]!.rows
         }
-        const upToDate = await checkUpToDate(query, heads, props.ledgerSchema).catch(() => undefined)
-        if (upToDate && source !== 'option' && props.announce !== false) {
-          const log = props.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-          log(`Using the database from ${source} (${redactUrl(url)})`)
-          this.#announced = true
-        }
-        return upToDate && Object.freeze({ results: [], currentVersion: upToDate.currentVersion })
+        upToDate = await checkUpToDate(query, heads, props.ledgerSchema, withStatus)
+        failed = false
+      } catch {
+        upToDate = undefined
       } finally {
-        client.release(true)
+        client.release(failed)
       }
+      if (!upToDate) {
+        this.#handover = { pool, checked: !failed }
+        handed = true
+        return undefined
+      }
+      if (source !== 'option' && props.announce !== false) {
+        const log = props.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+        log(`Using the database from ${source} (${redactUrl(url)})`)
+        this.#announced = true
+      }
+      return upToDate
     } finally {
-      await pool.end().catch(() => {})
+      if (!handed) await pool.end().catch(() => {})
     }
   }
 }
