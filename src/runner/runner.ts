@@ -185,10 +185,14 @@ export class MigrationRunner {
     const heads = this.#provider.scanFiles()
     const { connectMs, lockMs } = resolveTimeouts(props.timeouts, env)
     const timeoutMs = connectTimeoutOf(url, connectMs)
+    let config: pg.PoolConfig
+    try {
+      config = pgPoolConfig(url, { max: 3, applicationName: 'wukong-migrate', connectTimeoutMs: connectMs })
+    } catch {
+      return undefined // an unreadable URL: the engine reports it, redacted
+    }
     // The pool the engine would open (see openMigrationDatabase), so that it carries on with this connection.
-    const pool = new GuardedPool(
-      pgPoolConfig(url, { max: 3, applicationName: 'wukong-migrate', connectTimeoutMs: connectMs }),
-    )
+    const pool = new GuardedPool(config)
     let handed = false
     const started = performance.now()
     try {
