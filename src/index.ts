@@ -36,6 +36,7 @@ export {
 } from './errors/migration-error.js'
 export { MigrationSqlError, type ServerErrorFields } from './provider/migration-sql-error.js'
 export { AdoptionMismatchError } from './provider/adoption-check.js'
+export { StillRunningError } from './runner/still-running-error.js'
 export { NoDatabaseUrlError } from './errors/no-database-url-error.js'
 export { EmbeddedDatabaseBusyError } from './connect/embedded-database-busy-error.js'
 
