@@ -1,23 +1,13 @@
-// The bin's entry point (also `npm run migrate`); the command line itself is runCli.
-import { redact } from '../connect/redact.js'
-import { knownSecrets } from './database-target.js'
-import { EXIT } from './exit-codes.js'
-import { runCli } from './run-cli.js'
+// The bin's entry point (also `npm run migrate`). A lone --version or --help prints its text
+// before anything else loads; every other command line goes to runCli.
+import { packageVersion } from '../provider/package-migration-folder.js'
 
-let code: number
-try {
-  code = await runCli(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    cwd: process.cwd(),
-  })
-} catch (error) {
-  // Never let Node print the error object: a URL error's `input` holds the password.
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  process.stderr.write(`error[UNEXPECTED]: ${redact(message, knownSecrets(process.argv, process.env))}\n`)
-  code = EXIT.FAILED
+const argv = process.argv.slice(2)
+const only = argv.length === 1 ? argv[0] : undefined
+if (only === '--version' || only === '-v') {
+  process.stdout.write(`${packageVersion().version}\n`)
+} else if (only === '--help' || only === '-h' || only === 'help') {
+  process.stdout.write((await import('./usage.js')).USAGE)
+} else {
+  await (await import('./main.js')).main(argv)
 }
-process.exitCode = code
-// Node exits on its own once output is flushed; a handle a driver left behind must not hang a deploy.
-setTimeout(() => process.exit(code), 2000).unref()
