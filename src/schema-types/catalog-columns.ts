@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE } from 'kysely/migration'
 
 import type { ColumnFamily } from './column-facts.js'
-import { DATABASE_COLUMNS } from './column-facts.js'
+import { DATABASE_COLUMNS } from './database-columns.js'
 
 export type ColumnFactsTuple = readonly [ColumnFamily, boolean, boolean]
 
