@@ -6,13 +6,9 @@
  *   tsx scripts/column-facts.ts           write the module
  *   tsx scripts/column-facts.ts --check   exit 1 when it is stale
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-
 import { readCatalogColumns } from '../src/schema-types/catalog-columns.js'
 import { createTestDatabase } from '../src/testing/index.js'
-
-const target = fileURLToPath(new URL('../src/schema-types/database-columns.ts', import.meta.url))
+import { writeGenerated } from './write-generated.js'
 
 const { db, destroy } = await createTestDatabase({ tier: 'pglite' })
 const facts = await readCatalogColumns(db).finally(destroy)
@@ -40,16 +36,4 @@ const text = [
   '',
 ].join('\n')
 
-let current = ''
-try {
-  current = readFileSync(target, 'utf8')
-} catch {}
-if (process.argv.includes('--check')) {
-  if (current !== text) {
-    process.stderr.write('src/schema-types/database-columns.ts is stale: run tsx scripts/column-facts.ts\n')
-    process.exitCode = 1
-  }
-} else if (current !== text) {
-  writeFileSync(target, text)
-  process.stderr.write('wrote src/schema-types/database-columns.ts\n')
-}
+writeGenerated('src/schema-types/database-columns.ts', text, 'tsx scripts/column-facts.ts')
