@@ -26,8 +26,7 @@ export class CliOutput {
     this.json = options.json
     this.out = palette(!options.json && colorEnabled(io.stdout, io.env))
     this.err = palette(colorEnabled(io.stderr, io.env))
-    // `status | head -1`: EPIPE would end the process with a stack trace; stop writing instead. The
-    // listener stays, as the last write's failure arrives after the run has returned.
+    // `status | head -1`: stop writing on EPIPE; the listener stays for a failure that arrives after the run.
     for (const stream of new Set([io.stdout, io.stderr])) {
       stream.on('error', (error: Error) => {
         if ((error as { code?: unknown }).code !== 'EPIPE') throw error

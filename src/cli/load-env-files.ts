@@ -5,10 +5,7 @@ import { parseEnv } from 'node:util'
 import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
 import { UsageError } from './describe-error.js'
 
-/**
- * Real environment > later file > earlier file (`.env`, `.env.local`, or `--env-file`s), as
- * `node --env-file` reads them; the process environment is not changed.
- */
+/** Real environment > later file > earlier file, as `node --env-file` reads them; `process.env` is left alone. */
 export function loadEnvFiles(
   env: NodeJS.ProcessEnv,
   cwd: string,

@@ -37,10 +37,7 @@ const DML = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'Me
 const ALLOW = /--[ \t]*wukong[ \t]*:[ \t]*allow\b[ \t]*(\S*)[ \t]*([^\r\n]*)/gi
 const LEVELS: readonly LintLevel[] = ['warning', 'error']
 
-/**
- * Parses as `migrate` does, so lint never passes a file migrate refuses. With `db`, one catalog
- * query ranks findings by table size and proves free type changes and SET NOT NULL.
- */
+/** Parses as `migrate` does; with `db`, one catalog query ranks findings by table size and proves changes free. */
 export async function lintMigrationFiles(
   files: readonly string[],
   options: { db?: Kysely<any> } = {},

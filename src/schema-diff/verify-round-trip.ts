@@ -43,11 +43,7 @@ export interface RoundTripReport {
   readonly files: readonly RoundTripFile[]
 }
 
-/**
- * Newest first, each down file must restore the catalog its up file found and the up file must
- * then rebuild the same one. Below a file without a down file, or after a failure, the scratch
- * database is rebuilt, so one bad file does not taint the verdicts on the others.
- */
+/** Newest first; the scratch database is rebuilt below a file without a down file or after a failure. */
 export async function verifyRoundTrip(
   files: readonly MigrationFile[],
   target: RoundTripTarget,

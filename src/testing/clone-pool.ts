@@ -28,8 +28,7 @@ interface PooledClone {
   readonly pool: pg.Pool
 }
 
-// Clones made (and dropped) in the background, so a test gets a database, already connected,
-// in the time it takes to take one from a queue. Names carry the owner marker for later sweeps.
+// Clones made and dropped in the background, so a test takes a connected database from a queue.
 export class ClonePool {
   readonly #options: ClonePoolOptions
   readonly #queue: Promise<PooledClone>[] = []
@@ -118,8 +117,7 @@ export class ClonePool {
       throw error
     })
     const url = withDatabase(adminUrl, name)
-    // Idle connections neither time out (a clone may wait long for a test) nor keep the process
-    // alive; guarded, because a drop's FORCE ends them.
+    // A clone may wait long for its test, yet must not keep the process alive; a drop's FORCE ends it.
     const pool = new GuardedPool({
       connectionString: url,
       max,

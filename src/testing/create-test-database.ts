@@ -57,9 +57,7 @@ export interface CreateTestDatabaseOptions {
 }
 
 /**
- * A fresh, isolated database with the Wukong schema, from the tier `resolveTestServer()` finds:
- * on a server, a clone (made ahead) of a template migrated once per set of files, remade when a
- * file changes; on PGlite, a copy of a data directory migrated once per process.
+ * A fresh, isolated database with the Wukong schema: a clone of a template migrated once per set of files.
  *
  * @example
  * ```ts
@@ -77,8 +75,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
 }
 
 /**
- * Runs `body` in a transaction that is always rolled back and returns its result: nothing it
- * writes survives, so tests can share one migrated database.
+ * Runs `body` in a transaction that is always rolled back, so tests can share one migrated database.
  *
  * @example
  * ```ts
@@ -102,8 +99,7 @@ export async function withRollback<T>(
 }
 
 /**
- * Drops every template `createTestDatabase()` made on the test server (all processes), e.g.
- * in a vitest `globalSetup` teardown. Call it when no tests run.
+ * Drops every template `createTestDatabase()` made on the test server; call it when no tests run.
  *
  * @example
  * ```ts
@@ -159,11 +155,9 @@ async function cloneTemplate(
   let pool = clonePools.get(key)
   if (!pool) {
     // Not awaited by the first clone; closeTestDatabases() awaits it.
-    if (!sweeps.has(adminUrl))
-      sweeps.set(
-        adminUrl,
-        dropOrphanedClones(adminUrl, timeoutMs).catch(() => []),
-      )
+    if (!sweeps.has(adminUrl)) {
+      sweeps.set(adminUrl, dropOrphanedClones(adminUrl, timeoutMs).catch(() => []))
+    }
     pool = new ClonePool({
       adminUrl,
       template: () => templateFor(adminUrl, folder),
@@ -197,8 +191,7 @@ async function cloneTemplate(
 }
 
 /**
- * Waits for the drops `destroy()` started, drops the clones kept ready and stops making more.
- * Call it at the end of a run; a later `createTestDatabase()` starts a new pool.
+ * Waits for the drops `destroy()` started and drops the clones kept ready, at the end of a run.
  *
  * @example
  * ```ts
@@ -251,8 +244,7 @@ async function ensureTemplate(adminUrl: string, folder: string, digest: string):
   return withClient(adminUrl, async (admin) => {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
     if (exists.rowCount) return name
-    // Published by renaming, so no process clones a half-migrated template; the owner marker
-    // lets a later process drop a copy this one could not finish.
+    // Renamed when done, so none clones it half-migrated; its owner marker lets a later sweep drop it.
     const building = cloneName(currentOwner(), BUILDING_PREFIX)
     await admin.query(`CREATE DATABASE ${quoteIdent(building)}`)
     try {

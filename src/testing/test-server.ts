@@ -166,8 +166,7 @@ export async function connectClient(url: string, timeoutMs?: number): Promise<pg
 }
 
 /**
- * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]`, e.g. for a
- * database a test built some other way.
+ * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]`.
  *
  * @example
  * ```ts
