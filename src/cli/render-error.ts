@@ -1,7 +1,5 @@
-import { isAbsolute, join } from 'node:path'
-
 import type { Palette } from './colors.js'
-import { displayPath } from './format.js'
+import { displayPath, inFolder } from './format.js'
 import type { CliErrorJson } from './describe-error.js'
 
 // Lines longer than this are shown as a window around the column, so the caret stays on screen.
@@ -17,10 +15,7 @@ export function renderError(
   const gutter = ' '.repeat(Math.max(1, String(info.line ?? '').length))
   const bar = c.cyan(`${gutter} |`)
   if (info.file !== null) {
-    const path = displayPath(
-      isAbsolute(info.file) || context.folder === null ? info.file : join(context.folder, info.file),
-      context.cwd,
-    )
+    const path = displayPath(inFolder(context.folder, info.file), context.cwd)
     const at = info.line !== null ? `:${info.line}${info.column !== null ? `:${info.column}` : ''}` : ''
     lines.push(`${gutter}${c.cyan('-->')} ${path}${at}`)
   }

@@ -23,9 +23,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   try {
     args = parseCliArgs(argv)
     if (args.command !== 'help' && args.command !== 'version') {
-      const { env } = loadEnvFiles(io.env, io.cwd, args.envFiles)
-      io = { ...io, env }
-      secrets = knownSecrets(argv, env)
+      io = { ...io, env: loadEnvFiles(io.env, io.cwd, args.envFiles) }
+      secrets = knownSecrets(argv, io.env)
     }
   } catch (error) {
     const out = new CliOutput(io, { json: argv.includes('--json'), secrets })

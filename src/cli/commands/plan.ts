@@ -9,11 +9,7 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   let files: readonly MigrationFile[]
   let status: MigrationStatus
   try {
-    ;[files, status] = await withRunner(
-      ctx,
-      {},
-      async (runner) => [await runner.verify(), await runner.status()] as const,
-    )
+    ;[files, status] = await withRunner(ctx, {}, async (r) => [await r.verify(), await r.status()] as const)
   } catch (error) {
     const fields = { currentVersion: null, pending: [], bookkeeping: [], drifted: [], missing: [], warnings: [] }
     return { exitCode: EXIT.FAILED, fields, error }
