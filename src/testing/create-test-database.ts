@@ -155,9 +155,11 @@ async function cloneTemplate(
   let pool = clonePools.get(key)
   if (!pool) {
     // Not awaited by the first clone; closeTestDatabases() awaits it.
-    if (!sweeps.has(adminUrl)) {
-      sweeps.set(adminUrl, dropOrphanedClones(adminUrl, timeoutMs).catch(() => []))
-    }
+    if (!sweeps.has(adminUrl))
+      sweeps.set(
+        adminUrl,
+        dropOrphanedClones(adminUrl, timeoutMs).catch(() => []),
+      )
     pool = new ClonePool({
       adminUrl,
       template: () => templateFor(adminUrl, folder),
