@@ -163,13 +163,8 @@ export class ClonePool {
 // What crashed or killed processes left on the server.
 export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
   const sweep = async (admin: pg.Client): Promise<string[]> => {
-    const like = (prefix: string): string => `${prefix.replace(/_/g, '\\_')}%`
-    const { rows } = await admin.query<{ datname: string }>(
-      'select datname from pg_database where datname like $1 or datname like $2',
-      [like(CLONE_PREFIX), like(BUILDING_PREFIX)],
-    )
     const dropped: string[] = []
-    for (const name of rows.map((r) => r.datname).filter(isLeftover)) {
+    for (const name of (await databasesNamed(admin, [CLONE_PREFIX, BUILDING_PREFIX])).filter(isLeftover)) {
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
         dropped.push(name)
@@ -180,6 +175,16 @@ export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): P
     return dropped
   }
   return withClient(adminUrl, sweep, timeoutMs)
+}
+
+// `_` is a LIKE wildcard: escaped, so a prefix matches only names that start with it.
+export async function databasesNamed(admin: pg.Client, prefixes: readonly string[]): Promise<string[]> {
+  const patterns = prefixes.map((prefix) => `${prefix.replace(/_/g, '\\_')}%`)
+  const { rows } = await admin.query<{ datname: string }>(
+    'select datname from pg_database where datname like any($1::text[])',
+    [patterns],
+  )
+  return rows.map((r) => r.datname)
 }
 
 const ignore = (): void => {}

@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely'
 import { MigrationRunner } from '../runner/runner.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
-import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
+import { ClonePool, databasesNamed, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
 import { reapAtExit } from './exit-reaper.js'
 import { BUILDING_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { migrationDigest } from './template-digest.js'
@@ -113,14 +113,12 @@ export async function dropTestTemplates(): Promise<string[]> {
   await closeTestDatabases()
   templates.clear()
   return withClient(server.adminUrl, async (admin) => {
-    const { rows } = await admin.query<{ datname: string }>(
-      `select datname from pg_database where datname like 'wk\\_template\\_%' or datname like 'wk\\_building\\_%'`,
-    )
-    for (const { datname } of rows) {
-      await admin.query(`ALTER DATABASE ${quoteIdent(datname)} WITH IS_TEMPLATE false`)
-      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`)
+    const names = await databasesNamed(admin, [TEMPLATE_PREFIX, BUILDING_PREFIX])
+    for (const name of names) {
+      await admin.query(`ALTER DATABASE ${quoteIdent(name)} WITH IS_TEMPLATE false`)
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
     }
-    return rows.map((r) => r.datname)
+    return names
   })
 }
 
@@ -128,6 +126,7 @@ type Made<T> = Map<string, { readonly digest: string; readonly made: Promise<T> 
 const templates: Made<string> = new Map()
 
 const DEFAULT_MAX = 4
+const TEMPLATE_PREFIX = 'wk_template_'
 
 /** Measured 1.05–1.6× faster than `WAL_LOG` for the Wukong template (bench/RESULTS.md, W4). */
 export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'FILE_COPY'
@@ -242,7 +241,7 @@ function registerExitHooks(): void {
 }
 
 async function ensureTemplate(adminUrl: string, folder: string, digest: string): Promise<string> {
-  const name = `wk_template_${digest}`
+  const name = `${TEMPLATE_PREFIX}${digest}`
   return withClient(adminUrl, async (admin) => {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
     if (exists.rowCount) return name
