@@ -179,12 +179,9 @@ export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): P
 
 // `_` is a LIKE wildcard: escaped, so a prefix matches only names that start with it.
 export async function databasesNamed(admin: pg.Client, prefixes: readonly string[]): Promise<string[]> {
-  const patterns = prefixes.map((prefix) => `${prefix.replace(/_/g, '\\_')}%`)
-  const { rows } = await admin.query<{ datname: string }>(
-    'select datname from pg_database where datname like any($1::text[])',
-    [patterns],
-  )
-  return rows.map((r) => r.datname)
+  const like = prefixes.map((prefix) => `${prefix.replace(/_/g, '\\_')}%`)
+  const { rows } = await admin.query('select datname from pg_database where datname like any($1::text[])', [like])
+  return rows.map((r) => r.datname as string)
 }
 
 const ignore = (): void => {}
