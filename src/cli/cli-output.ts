@@ -52,11 +52,7 @@ export class CliOutput {
 
   document(doc: object): void {
     // Redacted before serialising too: JSON escaping would hide a `"` or `\` of a password from redact.
-    const json = JSON.stringify(
-      doc,
-      (_key, value) => (typeof value === 'string' ? redact(value, this.#secrets) : value),
-      2,
-    )
-    this.write('stdout', `${redact(json, this.#secrets)}\n`)
+    const scrub = (_key: string, value: unknown) => (typeof value === 'string' ? redact(value, this.#secrets) : value)
+    this.write('stdout', `${redact(JSON.stringify(doc, scrub, 2), this.#secrets)}\n`)
   }
 }

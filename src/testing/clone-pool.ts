@@ -65,13 +65,9 @@ export class ClonePool {
   }
 
   release(clone: PooledClone): void {
-    this.#track(
-      (async () => {
-        // Closed first, so FORCE ends no session of ours; bounded, as end() waits for checked-out clients.
-        await endPool(clone.pool, Math.min(this.#options.timeoutMs, RELEASE_WAIT_MS))
-        await this.#drop(clone.name)
-      })(),
-    )
+    // Closed first, so FORCE ends no session of ours; bounded, as end() waits for checked-out clients.
+    const ended = endPool(clone.pool, Math.min(this.#options.timeoutMs, RELEASE_WAIT_MS))
+    this.#track(ended.then(() => this.#drop(clone.name)))
   }
 
   async close(): Promise<void> {
