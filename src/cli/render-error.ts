@@ -25,14 +25,9 @@ export function renderError(
     lines.push(bar, `${c.cyan(`${info.line} |`)} ${text}`)
     if (caretAt !== null) lines.push(`${bar} ${caretAt}${c.red(c.bold('^'))}`)
   }
-  const notes: [string, string | null][] = [
-    ['sqlstate', info.sqlState],
-    ['detail', info.detail],
-    ['hint', info.hint],
-    ['context', info.where],
-    ['help', info.advice],
-  ]
-  const present = notes.filter((n): n is [string, string] => n[1] !== null && n[1] !== '')
+  const { sqlState, detail, hint, where, advice } = info
+  const notes = { sqlstate: sqlState, detail, hint, context: where, help: advice }
+  const present = Object.entries(notes).filter((n): n is [string, string] => n[1] !== null && n[1] !== '')
   if (present.length && snippet) lines.push(bar)
   for (const [label, value] of present) {
     const [first, ...rest] = value.split('\n')
