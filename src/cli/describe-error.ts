@@ -79,9 +79,7 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
   // A failed run wraps the file's own error; the results say whether that file was atomic.
   const failed = error instanceof MigrationRunError ? error.results.find((r) => r.status === 'failed') : undefined
   const inner: MigrationError = error instanceof MigrationRunError ? error.cause : error
-  const file = inner.file ?? null
-  const line = inner.line ?? null
-  const column = inner.column ?? null
+  const { file = null, line = null, column = null } = inner
 
   if (inner.code === 'CONNECTION_FAILED' && context.target && !(inner instanceof MigrationSqlError)) {
     const reason = inner.cause instanceof Error && inner.cause.message ? inner.cause.message : inner.reason

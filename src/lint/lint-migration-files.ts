@@ -106,7 +106,6 @@ function finding(
   const { level, lock, effect, why, safe } = LINT_RULES[hit.rule]
   // Nothing waits on an empty or new table, and everything on a big or busy one.
   const ranked = !size ? level : !size.exists || size.empty ? 'warning' : size.big || size.busy ? 'error' : level
-  const message = hit.detail ? `${why} (${hit.detail.trim()})` : why
   return {
     rule: hit.rule,
     level: ranked,
@@ -116,7 +115,7 @@ function finding(
     relation: hit.relation,
     lock: hit.lock ?? lock,
     effect,
-    message,
+    message: hit.detail ? `${why} (${hit.detail.trim()})` : why,
     safe,
     allowed: allowed ?? null,
     size,

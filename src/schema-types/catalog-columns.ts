@@ -49,8 +49,7 @@ function familyOf(type: string, column: string): ColumnFamily {
 export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFactsByTable): string[] {
   const out: string[] = []
   for (const table of new Set([...Object.keys(expected), ...Object.keys(live)])) {
-    const e = expected[table]
-    const l = live[table]
+    const [e, l] = [expected[table], live[table]]
     if (!e) out.push(`${table}: in the database, not in the types`)
     if (!l) out.push(`${table}: in the types, not in the database`)
     if (!e || !l) continue
