@@ -56,12 +56,9 @@ export class ClonePool {
     }
   }
 
-  get adminUrl(): string {
-    return this.#options.adminUrl
-  }
-
-  get liveNames(): readonly string[] {
-    return [...this.#live]
+  /** What an exiting process must drop for this pool. */
+  get leftovers(): { readonly adminUrl: string; readonly names: readonly string[] } {
+    return { adminUrl: this.#options.adminUrl, names: [...this.#live] }
   }
 
   release(clone: PooledClone): void {

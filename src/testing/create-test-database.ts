@@ -233,11 +233,7 @@ function registerExitHooks(): void {
     if (clonePools.size > 0) void closeTestDatabases().catch(() => {})
   })
   // process.exit() and signals leave no time for that: a process of its own drops what is left.
-  reapAtExit(() =>
-    [...everyPool].flatMap((pool) =>
-      pool.liveNames.length > 0 ? [{ adminUrl: pool.adminUrl, names: pool.liveNames }] : [],
-    ),
-  )
+  reapAtExit(() => [...everyPool].map((pool) => pool.leftovers))
 }
 
 async function ensureTemplate(adminUrl: string, folder: string, digest: string): Promise<string> {
