@@ -7,13 +7,12 @@
  *   tsx scripts/bundle-migrations.ts           write the module
  *   tsx scripts/bundle-migrations.ts --check   exit 1 when it is stale
  */
-import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import { readMigrationFolder, type MigrationFile } from '../src/provider/index.js'
+import { writeGenerated } from './write-generated.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const target = `${root}src/provider/wukong-migrations.ts`
 
 // Paths relative to the package, so the module is the same on every machine.
 const files = (await readMigrationFolder(`${root}migrations`)).map(
@@ -32,16 +31,4 @@ const text = [
   '',
 ].join('\n')
 
-let current = ''
-try {
-  current = readFileSync(target, 'utf8')
-} catch {}
-if (process.argv.includes('--check')) {
-  if (current !== text) {
-    process.stderr.write('src/provider/wukong-migrations.ts is stale: run npm run build:migrations\n')
-    process.exitCode = 1
-  }
-} else if (current !== text) {
-  writeFileSync(target, text)
-  process.stderr.write('wrote src/provider/wukong-migrations.ts\n')
-}
+writeGenerated('src/provider/wukong-migrations.ts', text, 'npm run build:migrations')

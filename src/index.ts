@@ -56,7 +56,7 @@ export type { DatabaseUrlSource } from './connect/resolve-database-url.js'
 
 // Typed queries
 export { registerVectorType, VectorPlugin, cosineDistance, type VectorColumnReference } from './schema-types/vector.js'
-export { DATABASE_COLUMNS } from './schema-types/column-facts.js'
+export { DATABASE_COLUMNS } from './schema-types/database-columns.js'
 export { findSchemaDifferences } from './schema-types/catalog-columns.js'
 export type * from './schema-types/database.js'
 export type * from './schema-types/tables.js'

@@ -26,8 +26,7 @@ export class CliOutput {
     this.json = options.json
     this.out = palette(!options.json && colorEnabled(io.stdout, io.env))
     this.err = palette(colorEnabled(io.stderr, io.env))
-    // `status | head -1`: EPIPE would end the process with a stack trace; stop writing instead. The
-    // listener stays, as the last write's failure arrives after the run has returned.
+    // `status | head -1`: stop writing on EPIPE; the listener stays for a failure that arrives after the run.
     for (const stream of new Set([io.stdout, io.stderr])) {
       stream.on('error', (error: Error) => {
         if ((error as { code?: unknown }).code !== 'EPIPE') throw error
@@ -53,11 +52,7 @@ export class CliOutput {
 
   document(doc: object): void {
     // Redacted before serialising too: JSON escaping would hide a `"` or `\` of a password from redact.
-    const json = JSON.stringify(
-      doc,
-      (_key, value) => (typeof value === 'string' ? redact(value, this.#secrets) : value),
-      2,
-    )
-    this.write('stdout', `${redact(json, this.#secrets)}\n`)
+    const scrub = (_key: string, value: unknown) => (typeof value === 'string' ? redact(value, this.#secrets) : value)
+    this.write('stdout', `${redact(JSON.stringify(doc, scrub, 2), this.#secrets)}\n`)
   }
 }

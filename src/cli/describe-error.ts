@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
 
 import { connectionFailedReason, connectionFailureKind, errorCode } from '../errors/index.js'
 import { MigrationError } from '../errors/migration-error.js'
@@ -7,6 +6,7 @@ import { MigrationSqlError, type ServerErrorFields } from '../provider/migration
 import { MigrationRunError } from '../runner/migration-run-error.js'
 import { StillRunningError } from '../runner/still-running-error.js'
 import type { DatabaseTarget } from './database-target.js'
+import { inFolder } from './format.js'
 
 /** A failure, as `--json` prints it (docs/json-output.md) and as the human report is drawn from. */
 export interface CliErrorJson {
@@ -79,9 +79,7 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
   // A failed run wraps the file's own error; the results say whether that file was atomic.
   const failed = error instanceof MigrationRunError ? error.results.find((r) => r.status === 'failed') : undefined
   const inner: MigrationError = error instanceof MigrationRunError ? error.cause : error
-  const file = inner.file ?? null
-  const line = inner.line ?? null
-  const column = inner.column ?? null
+  const { file = null, line = null, column = null } = inner
 
   if (inner.code === 'CONNECTION_FAILED' && context.target && !(inner instanceof MigrationSqlError)) {
     const reason = inner.cause instanceof Error && inner.cause.message ? inner.cause.message : inner.reason
@@ -127,9 +125,8 @@ function blank(code: string, message: string, advice: string | null): CliErrorJs
 
 function readLine(folder: string | null, file: string, line: number): string | null {
   try {
-    const path = isAbsolute(file) || folder === null ? file : join(folder, file)
     // As the provider reads it: no BOM, LF line endings, so columns agree with its positions.
-    const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '')
+    const text = readFileSync(inFolder(folder, file), 'utf8').replace(/^\uFEFF/, '')
     return text.split(/\r\n|\r|\n/)[line - 1] ?? null
   } catch {
     return null

@@ -84,10 +84,7 @@ function show(value: SchemaFact): string {
 // Not a real diff: function bodies differ in a few lines, and those are what a person needs.
 function lineChanges(expected: string, actual: string): [string, string][] {
   const [e, a] = [expected.split('\n'), actual.split('\n')]
-  const inA = new Set(a)
-  const inE = new Set(e)
-  return [
-    ...e.filter((l) => !inA.has(l)).map((l): [string, string] => ['-', l]),
-    ...a.filter((l) => !inE.has(l)).map((l): [string, string] => ['+', l]),
-  ]
+  const only = (mark: string, lines: string[], other: Set<string>) =>
+    lines.filter((l) => !other.has(l)).map((l): [string, string] => [mark, l])
+  return [...only('-', e, new Set(a)), ...only('+', a, new Set(e))]
 }

@@ -1,4 +1,4 @@
-import { relative, isAbsolute } from 'node:path'
+import { isAbsolute, join, relative } from 'node:path'
 
 /** A duration for people: `850 ms`, `12.4 s`, `3 min 05 s`. */
 export function formatDuration(ms: number): string {
@@ -13,6 +13,11 @@ export function formatDuration(ms: number): string {
 export function displayPath(path: string, cwd: string): string {
   const rel = relative(cwd, path)
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
+}
+
+/** A file an error names, relative to the migration folder unless absolute. */
+export function inFolder(folder: string | null, file: string): string {
+  return isAbsolute(file) || folder === null ? file : join(folder, file)
 }
 
 /** `1 file`, `2 files`. */

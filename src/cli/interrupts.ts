@@ -57,10 +57,6 @@ export async function withInterrupts(
 function stillRunning(runners: ReadonlySet<MigrationRunner>): string {
   const running = [...runners].flatMap((r) => (r.inFlight ? [r.inFlight] : []))
   if (running.length === 0) return 'no migration file was running'
-  return running
-    .map(
-      ({ files, backendPid }) =>
-        `${files.join(', ')} may still be running on the server${backendPid === undefined ? '' : `, backend pid ${backendPid}`}`,
-    )
-    .join('; ')
+  const pid = (backendPid?: number) => (backendPid === undefined ? '' : `, backend pid ${backendPid}`)
+  return running.map((r) => `${r.files.join(', ')} may still be running on the server${pid(r.backendPid)}`).join('; ')
 }

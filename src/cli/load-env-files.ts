@@ -5,18 +5,10 @@ import { parseEnv } from 'node:util'
 import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
 import { UsageError } from './describe-error.js'
 
-/**
- * Real environment > later file > earlier file (`.env`, `.env.local`, or `--env-file`s), as
- * `node --env-file` reads them; the process environment is not changed.
- */
-export function loadEnvFiles(
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-  explicit: readonly string[],
-): { readonly env: NodeJS.ProcessEnv; readonly files: readonly string[] } {
+/** Real environment > later file > earlier file, as `node --env-file` reads them; `process.env` is left alone. */
+export function loadEnvFiles(env: NodeJS.ProcessEnv, cwd: string, explicit: readonly string[]): NodeJS.ProcessEnv {
   const paths = (explicit.length ? explicit : ['.env', '.env.local']).map((f) => resolve(cwd, f))
   const merged: NodeJS.ProcessEnv = {}
-  const files: string[] = []
   for (const path of paths) {
     let text: string
     try {
@@ -37,9 +29,7 @@ export function loadEnvFiles(
         throw new UsageError(`${path}:${i + 1}: this line does not set ${name}; write ${name}=postgres://…`)
     })
     Object.assign(merged, vars)
-    files.push(path)
   }
-  if (!files.length) return Object.freeze({ env, files })
   for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value
-  return Object.freeze({ env: merged, files: Object.freeze(files) })
+  return merged
 }

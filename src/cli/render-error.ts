@@ -1,7 +1,5 @@
-import { isAbsolute, join } from 'node:path'
-
 import type { Palette } from './colors.js'
-import { displayPath } from './format.js'
+import { displayPath, inFolder } from './format.js'
 import type { CliErrorJson } from './describe-error.js'
 
 // Lines longer than this are shown as a window around the column, so the caret stays on screen.
@@ -17,10 +15,7 @@ export function renderError(
   const gutter = ' '.repeat(Math.max(1, String(info.line ?? '').length))
   const bar = c.cyan(`${gutter} |`)
   if (info.file !== null) {
-    const path = displayPath(
-      isAbsolute(info.file) || context.folder === null ? info.file : join(context.folder, info.file),
-      context.cwd,
-    )
+    const path = displayPath(inFolder(context.folder, info.file), context.cwd)
     const at = info.line !== null ? `:${info.line}${info.column !== null ? `:${info.column}` : ''}` : ''
     lines.push(`${gutter}${c.cyan('-->')} ${path}${at}`)
   }
@@ -30,14 +25,9 @@ export function renderError(
     lines.push(bar, `${c.cyan(`${info.line} |`)} ${text}`)
     if (caretAt !== null) lines.push(`${bar} ${caretAt}${c.red(c.bold('^'))}`)
   }
-  const notes: [string, string | null][] = [
-    ['sqlstate', info.sqlState],
-    ['detail', info.detail],
-    ['hint', info.hint],
-    ['context', info.where],
-    ['help', info.advice],
-  ]
-  const present = notes.filter((n): n is [string, string] => n[1] !== null && n[1] !== '')
+  const { sqlState, detail, hint, where, advice } = info
+  const notes = { sqlstate: sqlState, detail, hint, context: where, help: advice }
+  const present = Object.entries(notes).filter((n): n is [string, string] => n[1] !== null && n[1] !== '')
   if (present.length && snippet) lines.push(bar)
   for (const [label, value] of present) {
     const [first, ...rest] = value.split('\n')

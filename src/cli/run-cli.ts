@@ -23,18 +23,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   try {
     args = parseCliArgs(argv)
     if (args.command !== 'help' && args.command !== 'version') {
-      const { env } = loadEnvFiles(io.env, io.cwd, args.envFiles)
-      io = { ...io, env }
-      secrets = knownSecrets(argv, env)
+      io = { ...io, env: loadEnvFiles(io.env, io.cwd, args.envFiles) }
+      secrets = knownSecrets(argv, io.env)
     }
   } catch (error) {
     const out = new CliOutput(io, { json: argv.includes('--json'), secrets })
-    return finish(
-      out,
-      io,
-      { command: commandWord(argv), folder: null, database: null },
-      { exitCode: EXIT.USAGE, fields: {}, error },
-    )
+    const command = argv.find((a) => !a.startsWith('-')) ?? 'help'
+    return finish(out, io, { command, folder: null, database: null }, { exitCode: EXIT.USAGE, fields: {}, error })
   }
   const out = new CliOutput(io, { json: args.json, secrets })
   if (args.command === 'version' || args.command === 'help') {
@@ -103,8 +98,4 @@ function finish(
   }
   if (result.trailer) out.line(result.trailer)
   return result.exitCode
-}
-
-function commandWord(argv: readonly string[]): string {
-  return argv.find((a) => !a.startsWith('-')) ?? 'help'
 }

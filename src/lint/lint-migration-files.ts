@@ -37,10 +37,7 @@ const DML = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'Me
 const ALLOW = /--[ \t]*wukong[ \t]*:[ \t]*allow\b[ \t]*(\S*)[ \t]*([^\r\n]*)/gi
 const LEVELS: readonly LintLevel[] = ['warning', 'error']
 
-/**
- * Parses as `migrate` does, so lint never passes a file migrate refuses. With `db`, one catalog
- * query ranks findings by table size and proves free type changes and SET NOT NULL.
- */
+/** Parses as `migrate` does; with `db`, one catalog query ranks findings by table size and proves changes free. */
 export async function lintMigrationFiles(
   files: readonly string[],
   options: { db?: Kysely<any> } = {},
@@ -109,7 +106,6 @@ function finding(
   const { level, lock, effect, why, safe } = LINT_RULES[hit.rule]
   // Nothing waits on an empty or new table, and everything on a big or busy one.
   const ranked = !size ? level : !size.exists || size.empty ? 'warning' : size.big || size.busy ? 'error' : level
-  const message = hit.detail ? `${why} (${hit.detail.trim()})` : why
   return {
     rule: hit.rule,
     level: ranked,
@@ -119,7 +115,7 @@ function finding(
     relation: hit.relation,
     lock: hit.lock ?? lock,
     effect,
-    message,
+    message: hit.detail ? `${why} (${hit.detail.trim()})` : why,
     safe,
     allowed: allowed ?? null,
     size,

@@ -1,7 +1,6 @@
 import { catalogWidth, type RelationStats } from './relation-stats.js'
 
-// What the run knows of columns as its files change them (earlier statements first, then the
-// catalog): text widths, to tell free type changes from rewrites, and columns proven NOT NULL.
+// Column widths and NOT NULL proofs, from earlier statements, then the catalog: what makes a change free.
 export class SchemaKnowledge {
   readonly #catalog: ReadonlyMap<string, RelationStats>
   readonly #widths = new Map<string, number | null>()

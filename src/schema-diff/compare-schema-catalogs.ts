@@ -38,10 +38,7 @@ const RELATIONS = new Set<SchemaObjectKind>(['table', 'view', 'materialized view
 const OWNED = new Set<SchemaObjectKind>(['table', 'view', 'materialized view', 'sequence', 'function', 'procedure',
   'aggregate', 'enum', 'domain'])
 
-/**
- * An object owned by another role than the one owning most tables (the one that migrates) is
- * an `owner` change: that role could not alter it in the next migration.
- */
+/** An object not owned by the role that owns most tables is an `owner` change: migrations could not alter it. */
 export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCatalog): readonly SchemaDifference[] {
   const want = byKey(expected.objects)
   const have = byKey(actual.objects)

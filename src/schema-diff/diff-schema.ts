@@ -12,8 +12,7 @@ import { readSchemaCatalog, type SchemaCatalog } from './read-schema-catalog.js'
 import { onServer, openShadowDatabase } from './shadow-database.js'
 
 /**
- * What `diff` found: every difference between the live database and the schema its applied
- * migration files build.
+ * What `diff` found: every difference between the live database and what its applied files build.
  *
  * @example
  * ```ts

@@ -1,5 +1,4 @@
 export type { SchemaDiff } from './diff-schema.js'
 export { groupOf, type SchemaDifference } from './compare-schema-catalogs.js'
 export { readSchemaCatalog, type SchemaFact, type SchemaFacts } from './read-schema-catalog.js'
-export { dropOpenShadowDatabases } from './shadow-database.js'
 export type { RoundTripReport, RoundTripFile } from './verify-round-trip.js'

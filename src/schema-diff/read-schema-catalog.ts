@@ -33,8 +33,7 @@ export interface SchemaCatalog {
 
 const LEDGERS = `array[${LEDGER_TABLES.map((t) => `'${t}'`).join(', ')}]::text[]`
 
-// Extension members are left out (an extension is compared by its version). Definitions are the
-// server's own deparsed text, so schemas built by different statements with one meaning compare equal.
+// The server's deparsed definitions, so statements of one meaning compare equal; extensions by version only.
 const CATALOG_SQL = `
 with user_ns as (
   select oid, nspname from pg_namespace

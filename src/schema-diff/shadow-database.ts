@@ -40,10 +40,8 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   // The name says who made it, so the next run drops what a killed run left behind.
   const name = cloneName(currentOwner(), `${options.prefix ?? 'wk_shadow'}_`)
   await dropLeftovers(serverUrl)
-  const [drop, create] = [
-    `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`,
-    `CREATE DATABASE ${quoteIdent(name)}`,
-  ]
+  const drop = `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`
+  const create = `CREATE DATABASE ${quoteIdent(name)}`
   // Registered before it exists: an interrupt during CREATE DATABASE drops it once that settled.
   const creating = run(serverUrl, create)
   const shadow = register(

@@ -10,18 +10,12 @@ export interface RoundTripTarget {
   reset(): Promise<void>
 }
 
-/** What the round trip found for one file. */
-export type RoundTripOutcome =
-  /** Its down file restored the schema its up file found, and the up file then rebuilt the same schema. */
-  | 'proven'
-  /** No `.down.sql`: listed, not checked (a failure with `requireDown`). */
-  | 'no-down'
-  /** The down file left the schema different from before the up file (see `downDifferences`). */
-  | 'down-differs'
-  /** After the down file, the up file built a schema different from its first run. */
-  | 'up-differs'
-  /** The down file or the second up failed with an error. */
-  | 'failed'
+/**
+ * What the round trip found for one file: `proven` (its down file restored the schema its up file found, and up then
+ * rebuilt the same), `no-down` (not checked; a failure with `requireDown`), `down-differs` (see `downDifferences`),
+ * `up-differs` (up after down built another schema) or `failed` (the down file or the second up threw).
+ */
+export type RoundTripOutcome = 'proven' | 'no-down' | 'down-differs' | 'up-differs' | 'failed'
 
 /** One file's round trip. */
 export interface RoundTripFile {
@@ -43,11 +37,7 @@ export interface RoundTripReport {
   readonly files: readonly RoundTripFile[]
 }
 
-/**
- * Newest first, each down file must restore the catalog its up file found and the up file must
- * then rebuild the same one. Below a file without a down file, or after a failure, the scratch
- * database is rebuilt, so one bad file does not taint the verdicts on the others.
- */
+/** Newest first; the scratch database is rebuilt below a file without a down file or after a failure. */
 export async function verifyRoundTrip(
   files: readonly MigrationFile[],
   target: RoundTripTarget,
@@ -84,25 +74,19 @@ export async function verifyRoundTrip(
       await target.migrateTo(file.version)
       trusted = true
     }
-    let down: readonly SchemaDifference[] = []
+    let down: Differences = []
     try {
       await target.down()
       down = compareSchemaCatalogs(catalogs[i]!, await target.catalog())
-      if (down.length) {
-        // The up file would meet what the down file left behind: the difference is the finding.
-        results.push(result('down-differs', down))
-        trusted = false
-        continue
+      // Up again would meet what the down file left behind: that difference is the finding.
+      let up: Differences = []
+      if (!down.length) {
+        await target.migrateTo(file.version)
+        up = compareSchemaCatalogs(catalogs[i + 1]!, await target.catalog())
+        if (!up.length) await target.down()
       }
-      await target.migrateTo(file.version)
-      const up = compareSchemaCatalogs(catalogs[i + 1]!, await target.catalog())
-      if (up.length) {
-        results.push(result('up-differs', down, up))
-        trusted = false
-        continue
-      }
-      await target.down()
-      results.push(result('proven'))
+      results.push(result(down.length ? 'down-differs' : up.length ? 'up-differs' : 'proven', down, up))
+      trusted = !down.length && !up.length
     } catch (error) {
       results.push(result('failed', down, [], error))
       trusted = false

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE } from 'kysely/migration'
 
 import type { ColumnFamily } from './column-facts.js'
-import { DATABASE_COLUMNS } from './column-facts.js'
+import { DATABASE_COLUMNS } from './database-columns.js'
 
 export type ColumnFactsTuple = readonly [ColumnFamily, boolean, boolean]
 
@@ -49,8 +49,7 @@ function familyOf(type: string, column: string): ColumnFamily {
 export function columnDifferences(expected: ColumnFactsByTable, live: ColumnFactsByTable): string[] {
   const out: string[] = []
   for (const table of new Set([...Object.keys(expected), ...Object.keys(live)])) {
-    const e = expected[table]
-    const l = live[table]
+    const [e, l] = [expected[table], live[table]]
     if (!e) out.push(`${table}: in the database, not in the types`)
     if (!l) out.push(`${table}: in the types, not in the database`)
     if (!e || !l) continue

@@ -16,16 +16,6 @@ export interface HasDefault {
 }
 
 /**
- * A NOT NULL `timestamptz` without a default: pg reads a `Date`; a `Date` or an ISO string writes.
- *
- * @example
- * ```ts
- * interface Row { due_at: Timestamp }
- * ```
- */
-export type Timestamp = ColumnType<Date, Date | string, Date | string>
-
-/**
  * A nullable `timestamptz` without a default.
  *
  * @example

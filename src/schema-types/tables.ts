@@ -14,6 +14,21 @@ import type { JsonColumn, JsonObject, NullableJson } from './json.js'
 
 // Per table, column for column with the migrations: `X` as selected, `NewX` to insert, `XUpdate` to change.
 
+// The columns steps, parallel_tool_calls and fork_agent_tasks share, as each work item is timed alike.
+interface ExecutionColumns {
+  started_at: NullableTimestamp
+  completed_at: NullableTimestamp
+  execution_duration_ms: Nullable<number>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+// Parallel tool calls and fork tasks are retried alike.
+interface RetriedColumns extends ExecutionColumns {
+  retry_count: Defaulted<number>
+  max_retries: Defaulted<number>
+}
+
 /**
  * `schema_versions`: the ledger (the last five columns are the migration provider's).
  *
@@ -84,7 +99,7 @@ export type SessionUpdate = Updateable<SessionsTable>
  * const changes: StepUpdate = { status: 'completed', completed_at: new Date() }
  * ```
  */
-export interface StepsTable {
+export interface StepsTable extends ExecutionColumns {
   id: Serial
   session_id: string
   step_number: number
@@ -101,11 +116,6 @@ export interface StepsTable {
   is_parallel: Defaulted<boolean>
   wait_strategy: Nullable<string>
   parallel_status: Nullable<string>
-  started_at: NullableTimestamp
-  completed_at: NullableTimestamp
-  execution_duration_ms: Nullable<number>
-  created_at: DefaultTimestamp
-  updated_at: DefaultTimestamp
 }
 export type Step = Selectable<StepsTable>
 export type NewStep = Insertable<StepsTable>
@@ -178,7 +188,7 @@ export type CheckpointUpdate = Updateable<CheckpointsTable>
  * const changes: ParallelToolCallUpdate = { status: 'running', progress_percentage: 50 }
  * ```
  */
-export interface ParallelToolCallsTable {
+export interface ParallelToolCallsTable extends RetriedColumns {
   id: Serial
   step_id: number
   tool_id: string
@@ -191,13 +201,6 @@ export interface ParallelToolCallsTable {
   status_message: Nullable<string>
   external_task_id: Nullable<string>
   external_status: Nullable<string>
-  started_at: NullableTimestamp
-  completed_at: NullableTimestamp
-  execution_duration_ms: Nullable<number>
-  retry_count: Defaulted<number>
-  max_retries: Defaulted<number>
-  created_at: DefaultTimestamp
-  updated_at: DefaultTimestamp
 }
 export type ParallelToolCall = Selectable<ParallelToolCallsTable>
 export type NewParallelToolCall = Insertable<ParallelToolCallsTable>
@@ -212,7 +215,7 @@ export type ParallelToolCallUpdate = Updateable<ParallelToolCallsTable>
  * const changes: ForkAgentTaskUpdate = { status: 'completed', result_summary: 'done' }
  * ```
  */
-export interface ForkAgentTasksTable {
+export interface ForkAgentTasksTable extends RetriedColumns {
   id: string
   parent_session_id: string
   parent_step_id: Nullable<number>
@@ -228,13 +231,6 @@ export interface ForkAgentTasksTable {
   steps_executed: Defaulted<number>
   tokens_used: Defaulted<number>
   tools_called: Defaulted<number>
-  started_at: NullableTimestamp
-  completed_at: NullableTimestamp
-  execution_duration_ms: Nullable<number>
-  retry_count: Defaulted<number>
-  max_retries: Defaulted<number>
-  created_at: DefaultTimestamp
-  updated_at: DefaultTimestamp
 }
 export type ForkAgentTask = Selectable<ForkAgentTasksTable>
 export type NewForkAgentTask = Insertable<ForkAgentTasksTable>

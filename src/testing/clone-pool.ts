@@ -28,8 +28,7 @@ interface PooledClone {
   readonly pool: pg.Pool
 }
 
-// Clones made (and dropped) in the background, so a test gets a database, already connected,
-// in the time it takes to take one from a queue. Names carry the owner marker for later sweeps.
+// Clones made and dropped in the background, so a test takes a connected database from a queue.
 export class ClonePool {
   readonly #options: ClonePoolOptions
   readonly #queue: Promise<PooledClone>[] = []
@@ -57,22 +56,15 @@ export class ClonePool {
     }
   }
 
-  get adminUrl(): string {
-    return this.#options.adminUrl
-  }
-
-  get liveNames(): readonly string[] {
-    return [...this.#live]
+  /** What an exiting process must drop for this pool. */
+  get leftovers(): { readonly adminUrl: string; readonly names: readonly string[] } {
+    return { adminUrl: this.#options.adminUrl, names: [...this.#live] }
   }
 
   release(clone: PooledClone): void {
-    this.#track(
-      (async () => {
-        // Closed first, so FORCE ends no session of ours; bounded, as end() waits for checked-out clients.
-        await endPool(clone.pool, Math.min(this.#options.timeoutMs, RELEASE_WAIT_MS))
-        await this.#drop(clone.name)
-      })(),
-    )
+    // Closed first, so FORCE ends no session of ours; bounded, as end() waits for checked-out clients.
+    const ended = endPool(clone.pool, Math.min(this.#options.timeoutMs, RELEASE_WAIT_MS))
+    this.#track(ended.then(() => this.#drop(clone.name)))
   }
 
   async close(): Promise<void> {
@@ -118,8 +110,7 @@ export class ClonePool {
       throw error
     })
     const url = withDatabase(adminUrl, name)
-    // Idle connections neither time out (a clone may wait long for a test) nor keep the process
-    // alive; guarded, because a drop's FORCE ends them.
+    // A clone may wait long for its test, yet must not keep the process alive; a drop's FORCE ends it.
     const pool = new GuardedPool({
       connectionString: url,
       max,
@@ -165,13 +156,8 @@ export class ClonePool {
 // What crashed or killed processes left on the server.
 export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
   const sweep = async (admin: pg.Client): Promise<string[]> => {
-    const like = (prefix: string): string => `${prefix.replace(/_/g, '\\_')}%`
-    const { rows } = await admin.query<{ datname: string }>(
-      'select datname from pg_database where datname like $1 or datname like $2',
-      [like(CLONE_PREFIX), like(BUILDING_PREFIX)],
-    )
     const dropped: string[] = []
-    for (const name of rows.map((r) => r.datname).filter(isLeftover)) {
+    for (const name of (await databasesNamed(admin, [CLONE_PREFIX, BUILDING_PREFIX])).filter(isLeftover)) {
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
         dropped.push(name)
@@ -182,6 +168,13 @@ export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): P
     return dropped
   }
   return withClient(adminUrl, sweep, timeoutMs)
+}
+
+// `_` is a LIKE wildcard: escaped, so a prefix matches only names that start with it.
+export async function databasesNamed(admin: pg.Client, prefixes: readonly string[]): Promise<string[]> {
+  const like = prefixes.map((prefix) => `${prefix.replace(/_/g, '\\_')}%`)
+  const { rows } = await admin.query('select datname from pg_database where datname like any($1::text[])', [like])
+  return rows.map((r) => r.datname as string)
 }
 
 const ignore = (): void => {}

@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely'
 import { MigrationRunner } from '../runner/runner.js'
 import { DEFAULT_MIGRATION_FOLDER } from '../provider/package-migration-folder.js'
 import type { Database } from '../schema-types/database.js'
-import { ClonePool, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
+import { ClonePool, databasesNamed, dropOrphanedClones, type CloneStrategy } from './clone-pool.js'
 import { reapAtExit } from './exit-reaper.js'
 import { BUILDING_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { migrationDigest } from './template-digest.js'
@@ -57,9 +57,7 @@ export interface CreateTestDatabaseOptions {
 }
 
 /**
- * A fresh, isolated database with the Wukong schema, from the tier `resolveTestServer()` finds:
- * on a server, a clone (made ahead) of a template migrated once per set of files, remade when a
- * file changes; on PGlite, a copy of a data directory migrated once per process.
+ * A fresh, isolated database with the Wukong schema: a clone of a template migrated once per set of files.
  *
  * @example
  * ```ts
@@ -77,8 +75,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
 }
 
 /**
- * Runs `body` in a transaction that is always rolled back and returns its result: nothing it
- * writes survives, so tests can share one migrated database.
+ * Runs `body` in a transaction that is always rolled back, so tests can share one migrated database.
  *
  * @example
  * ```ts
@@ -102,8 +99,7 @@ export async function withRollback<T>(
 }
 
 /**
- * Drops every template `createTestDatabase()` made on the test server (all processes), e.g.
- * in a vitest `globalSetup` teardown. Call it when no tests run.
+ * Drops every template `createTestDatabase()` made on the test server; call it when no tests run.
  *
  * @example
  * ```ts
@@ -117,14 +113,12 @@ export async function dropTestTemplates(): Promise<string[]> {
   await closeTestDatabases()
   templates.clear()
   return withClient(server.adminUrl, async (admin) => {
-    const { rows } = await admin.query<{ datname: string }>(
-      `select datname from pg_database where datname like 'wk\\_template\\_%' or datname like 'wk\\_building\\_%'`,
-    )
-    for (const { datname } of rows) {
-      await admin.query(`ALTER DATABASE ${quoteIdent(datname)} WITH IS_TEMPLATE false`)
-      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`)
+    const names = await databasesNamed(admin, [TEMPLATE_PREFIX, BUILDING_PREFIX])
+    for (const name of names) {
+      await admin.query(`ALTER DATABASE ${quoteIdent(name)} WITH IS_TEMPLATE false`)
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
     }
-    return rows.map((r) => r.datname)
+    return names
   })
 }
 
@@ -132,6 +126,7 @@ type Made<T> = Map<string, { readonly digest: string; readonly made: Promise<T> 
 const templates: Made<string> = new Map()
 
 const DEFAULT_MAX = 4
+const TEMPLATE_PREFIX = 'wk_template_'
 
 /** Measured 1.05–1.6× faster than `WAL_LOG` for the Wukong template (bench/RESULTS.md, W4). */
 export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'FILE_COPY'
@@ -197,8 +192,7 @@ async function cloneTemplate(
 }
 
 /**
- * Waits for the drops `destroy()` started, drops the clones kept ready and stops making more.
- * Call it at the end of a run; a later `createTestDatabase()` starts a new pool.
+ * Waits for the drops `destroy()` started and drops the clones kept ready, at the end of a run.
  *
  * @example
  * ```ts
@@ -239,20 +233,15 @@ function registerExitHooks(): void {
     if (clonePools.size > 0) void closeTestDatabases().catch(() => {})
   })
   // process.exit() and signals leave no time for that: a process of its own drops what is left.
-  reapAtExit(() =>
-    [...everyPool].flatMap((pool) =>
-      pool.liveNames.length > 0 ? [{ adminUrl: pool.adminUrl, names: pool.liveNames }] : [],
-    ),
-  )
+  reapAtExit(() => [...everyPool].map((pool) => pool.leftovers))
 }
 
 async function ensureTemplate(adminUrl: string, folder: string, digest: string): Promise<string> {
-  const name = `wk_template_${digest}`
+  const name = `${TEMPLATE_PREFIX}${digest}`
   return withClient(adminUrl, async (admin) => {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
     if (exists.rowCount) return name
-    // Published by renaming, so no process clones a half-migrated template; the owner marker
-    // lets a later process drop a copy this one could not finish.
+    // Renamed when done, so none clones it half-migrated; its owner marker lets a later sweep drop it.
     const building = cloneName(currentOwner(), BUILDING_PREFIX)
     await admin.query(`CREATE DATABASE ${quoteIdent(building)}`)
     try {

@@ -7,8 +7,7 @@ interface Leftovers {
   readonly names: readonly string[]
 }
 
-// Run by a detached `node` of its own: it outlives the process that started it. The URL and the
-// names come in the environment, never in argv (a password would show in `ps`).
+// Run by a detached `node` that outlives this process; its input comes in the environment, as `ps` shows argv.
 const REAPER = `
 const { default: pg } = await import(process.env.WUKONG_REAP_PG)
 for (const { adminUrl, names } of JSON.parse(process.env.WUKONG_REAP_LEFTOVERS)) {
@@ -29,8 +28,7 @@ for (const { adminUrl, names } of JSON.parse(process.env.WUKONG_REAP_LEFTOVERS))
 
 let registered = false
 
-// process.exit() and SIGTERM/SIGINT (how test runners stop workers) leave no time for async
-// work, so a detached `node` drops the leftovers after this process is gone.
+// process.exit() and signals (how test runners stop workers) leave no time for async work.
 export function reapAtExit(leftovers: () => readonly Leftovers[]): void {
   if (registered) return
   registered = true
@@ -56,8 +54,7 @@ export function reapAtExit(leftovers: () => readonly Leftovers[]): void {
   process.on('exit', reap)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      // Another listener owns this signal (a graceful shutdown): its clones may still be in
-      // use, and if it ends the process with process.exit(), 'exit' drops them.
+      // A graceful shutdown owns the signal: its clones may be in use, and its process.exit() reaps.
       if (process.listenerCount(signal) > 0) return
       process.off('exit', reap)
       reap()

@@ -5,14 +5,12 @@ import { join } from 'node:path'
 import { packageVersion } from '../provider/package-migration-folder.js'
 import { scanMigrationFolder } from '../provider/read-migration-folder.js'
 
-// Part of every digest: bump it when what a template holds changes without a migration file
-// or the package version changing (e.g. the provider writes its ledger differently).
+// Bump it when a template's contents change with neither the files nor the package version.
 const TEMPLATE_FORMAT = 1
 
 const lastScan = new Map<string, { readonly stats: string; readonly digest: string }>()
 
-// Of what a template built from `folder` holds; cheap when nothing changed (a stat per file),
-// so a long-lived process (`vitest --watch`) sees every file added, edited or removed.
+// A stat per file when nothing changed, so `vitest --watch` sees every file added, edited or removed.
 export function migrationDigest(folder: string): string {
   const stats = folderStats(folder)
   const last = lastScan.get(folder)

@@ -35,8 +35,8 @@ export interface TestServer {
   readonly adminUrl?: string | undefined
   /** Why suites that need a real server are skipped; undefined when there is one. */
   readonly skipReason?: string | undefined
-  /** A fresh, empty database (or a clone of `template`), dropped by `destroy()`. */
-  createDatabase(options?: { readonly template?: string; readonly name?: string }): Promise<TestDatabaseHandle>
+  /** A fresh, empty database, dropped by `destroy()`. */
+  createDatabase(options?: { readonly name?: string }): Promise<TestDatabaseHandle>
 }
 
 /** One isolated database. */
@@ -120,10 +120,9 @@ function serverAt(tier: TestTier, adminUrl: string, where: string): TestServer {
     tier,
     description: `test databases: ${where}`,
     adminUrl,
-    async createDatabase(options: { template?: string; name?: string } = {}) {
+    async createDatabase(options: { name?: string } = {}) {
       const name = options.name ?? `wk_test_${randomBytes(6).toString('hex')}`
-      const template = options.template ? ` TEMPLATE ${quoteIdent(options.template)}` : ''
-      await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}${template}`))
+      await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}`))
       const url = withDatabase(adminUrl, name)
       const db = kyselyForUrl(url)
       return Object.freeze({
@@ -166,8 +165,7 @@ export async function connectClient(url: string, timeoutMs?: number): Promise<pg
 }
 
 /**
- * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]`, e.g. for a
- * database a test built some other way.
+ * A `Kysely<Database>` on a URL that reads and writes `embedding` as `number[]`.
  *
  * @example
  * ```ts

@@ -22,10 +22,7 @@ export async function createCommand(ctx: CommandContext): Promise<CommandResult>
         `Write its SQL, then: wukong-migrate verify${ctx.args.dir ? ` --dir ${displayPath(ctx.folder, ctx.io.cwd)}` : ''} (offline) and plan (what would run).`,
       ),
     )
-    return {
-      exitCode: EXIT.OK,
-      fields: { file: { version: file.version, name: file.name, fileName: file.fileName, path: file.path } },
-    }
+    return { exitCode: EXIT.OK, fields: { file } }
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: { file: null }, error }
   }

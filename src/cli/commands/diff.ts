@@ -11,23 +11,20 @@ export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
     const shadowUrl = ctx.args.shadowUrl
     result = await withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl }))
   } catch (error) {
-    return { exitCode: EXIT.FAILED, fields: diffFields(), error }
+    return { exitCode: EXIT.FAILED, fields: NO_DIFF, error }
   }
   if (!ctx.out.json) print(ctx, result)
-  return { exitCode: result.inSync ? EXIT.OK : EXIT.NOT_UP_TO_DATE, fields: diffFields(result) }
+  return { exitCode: result.inSync ? EXIT.OK : EXIT.NOT_UP_TO_DATE, fields: { ...result } }
 }
 
-// `shadow` is left out (undefined) on failure, as no shadow was built.
-function diffFields(r?: SchemaDiff) {
-  return {
-    inSync: r?.inSync ?? false,
-    currentVersion: r?.currentVersion ?? null,
-    builtFiles: r?.builtFiles ?? [],
-    missingVersions: r?.missingVersions ?? [],
-    editedFiles: r?.editedFiles ?? [],
-    differences: r?.differences ?? [],
-    shadow: r?.shadow,
-  }
+// On failure no shadow was built, so `shadow` is left out.
+const NO_DIFF = {
+  inSync: false,
+  currentVersion: null,
+  builtFiles: [],
+  missingVersions: [],
+  editedFiles: [],
+  differences: [],
 }
 
 const LEGEND = '  + only in the database   - only in what the files build   ~ in both, different (expected → actual)'

@@ -9,11 +9,7 @@ export async function planCommand(ctx: CommandContext): Promise<CommandResult> {
   let files: readonly MigrationFile[]
   let status: MigrationStatus
   try {
-    ;[files, status] = await withRunner(
-      ctx,
-      {},
-      async (runner) => [await runner.verify(), await runner.status()] as const,
-    )
+    ;[files, status] = await withRunner(ctx, {}, async (r) => [await r.verify(), await r.status()] as const)
   } catch (error) {
     const fields = { currentVersion: null, pending: [], bookkeeping: [], drifted: [], missing: [], warnings: [] }
     return { exitCode: EXIT.FAILED, fields, error }
@@ -86,9 +82,7 @@ function print(ctx: CommandContext, plan: ReturnType<typeof planFields>, refused
     out.line(
       `and complete the bookkeeping of ${plural(plan.bookkeeping.length, 'applied file')}, running none of their SQL:`,
     )
-    for (const b of plan.bookkeeping)
-      out.line(
-        `  ${b.action === 'adopt' ? 'adopt' : 'heal '}  ${b.fileName}${c.dim(b.action === 'adopt' ? '  (applied by the old runner)' : '  (missing from kysely_migration)')}`,
-      )
+    const why = { adopt: '  (applied by the old runner)', heal: '  (missing from kysely_migration)' }
+    for (const b of plan.bookkeeping) out.line(`  ${b.action.padEnd(5)}  ${b.fileName}${c.dim(why[b.action])}`)
   }
 }

@@ -43,7 +43,7 @@ export async function verifyCommand(ctx: CommandContext): Promise<CommandResult>
       for (const line of renderError(e, out.err, { folder, cwd: ctx.io.cwd })) out.error(line)
       out.error()
     }
-    const tally = `${plural(warnings.length, 'warning')}`
+    const tally = plural(warnings.length, 'warning')
     if (errors.length)
       out.line(c.red(`verify failed: ${plural(errors.length, 'error')}, ${tally}; migrate would refuse this folder.`))
     else out.line(c.green(`verify passed: ${plural(report.files.length, 'file')}, ${tally}.`))
