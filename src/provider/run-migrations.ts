@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 import { applyDown, applyUp, applyUpBatch, type ApplyEvent, type BatchedFile } from './apply-migration.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { ensureLedgersSql, readLedgerSnapshot, runLedger, type LedgerSnapshot } from './ledger.js'
-import type { MigrationFile } from './migration-file.js'
+import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import { planMigrations, planSteps, type MigrationTarget, type PlannedStep } from './migration-plan.js'
 import type { StatementTimeouts } from './migration-timeouts.js'
 import { withLockTimeout } from './with-lock-timeout.js'
@@ -13,6 +13,8 @@ type Own = <T>(query: Promise<T>) => Promise<T>
 /** Options of {@link runMigrations}. */
 export interface RunMigrationsOptions {
   readonly target: MigrationTarget
+  /** Parses the files the plan runs (the provider's memo): an applied, unchanged file is never parsed. */
+  readonly parse: (heads: readonly MigrationFileHead[]) => Promise<readonly MigrationFile[]>
   readonly allowDrift?: boolean | undefined
   /** A migration set's own schema for its ledgers; undefined: the package's, found wherever they are. */
   readonly schema?: string | undefined
@@ -76,13 +78,18 @@ export async function readForRun(
  */
 export async function runMigrations(
   db: Kysely<any>,
-  files: readonly MigrationFile[],
+  heads: readonly MigrationFileHead[],
   options: RunMigrationsOptions,
 ): Promise<RunOutcome> {
   const { snapshot, ensure } = await readForRun(db, options.schema, options.timeouts.lockMs, options.ownQuery)
   const session = options.session
   if (session) session.backendPid = snapshot.backendPid
-  const steps = planSteps(files, planMigrations(files, snapshot, options), options.target)
+  const planned = planSteps(heads, planMigrations(heads, snapshot, options), options.target)
+  // Adopting a file checks the schema against what later files expect, so only then are they all parsed.
+  const adopting = planned.some((s) => s.action === 'adopt')
+  const files = planned.length ? await options.parse(adopting ? heads : planned.map((s) => s.file)) : []
+  const parsed = new Map(files.map((f) => [f.version, f]))
+  const steps = planned.map((s): PlannedStep<MigrationFile> => ({ ...s, file: parsed.get(s.file.version)! }))
   const ledger = runLedger(snapshot, true)
   const events: ApplyEvent[] = []
   const end = (failed?: PlannedStep<MigrationFile>, error?: unknown): RunOutcome =>

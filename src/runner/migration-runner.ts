@@ -163,9 +163,10 @@ export class RunnerEngine {
   }
 
   async plan(): Promise<readonly (PendingMigration & { readonly statementTexts: readonly string[] })[]> {
-    const files = await this.#provider.loadFiles()
     const status = await this.status()
     if (status.refusal) throw status.refusal
+    const pending = new Set(status.pending.map((p) => p.version))
+    const files = await this.#provider.parseFiles(this.#provider.scanFiles().filter((h) => pending.has(h.version)))
     return status.pending.map((p) => {
       const statementTexts = files.find((f) => f.version === p.version)!.sql.statements.map((s) => s.text)
       return Object.freeze({ ...p, statementTexts })
@@ -179,8 +180,7 @@ export class RunnerEngine {
 
   // 0 reverts everything, a `000_…` file included.
   async migrateTo(version: number): Promise<MigrateResult> {
-    const files = await this.#provider.loadFiles()
-    if (version !== 0 && !files.some((f) => f.version === version)) {
+    if (version !== 0 && !this.#provider.scanFiles().some((f) => f.version === version)) {
       throw new MigrationError('NOT_FOUND', `no migration file has version ${version}`)
     }
     const db = await this.#guard(() => this.#connect())
@@ -271,7 +271,7 @@ export class RunnerEngine {
 
   // Every run, up or down: the one engine under the connection's migration lock, then results true to what committed.
   async #execute(db: Kysely<any>, target: MigrationTarget): Promise<MigrateResult> {
-    const files = await this.#provider.loadFiles()
+    const heads = this.#provider.scanFiles()
     const adapter = db.getExecutor().adapter
     const lock = Object.freeze({ lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID })
     let outcome: RunOutcome | undefined
@@ -283,8 +283,9 @@ export class RunnerEngine {
       const bound = this.#answerBoundMs(lockWaitMs > 0 ? lockWaitMs : -1)
       await this.#answered(adapter.acquireMigrationLock(conn, lock), bound, 'the migration lock request')
       try {
-        outcome = await runMigrations(conn, files, {
+        outcome = await runMigrations(conn, heads, {
           target,
+          parse: (files) => this.#provider.parseFiles(files),
           allowDrift: this.#props.allowDrift,
           schema: this.#props.ledgerSchema,
           timeouts: this.#timeouts,
