@@ -17,11 +17,7 @@ import type { ConcurrentIndex, SqlStatement } from './parse-migration-sql.js'
 import { indexOfCodePoint, lineColumnAt, literal } from './sql-text.js'
 import { SQLSTATE } from '../errors/sql-state.js'
 
-/**
- * What happened to one file. `adopted`: the old runner had applied it (its ledger row had no
- * checksum); `healed`: our ledger had it but Kysely's did not (a crash between the two);
- * neither ran any SQL.
- */
+/** What happened to one file; `adopted` (the old runner applied it) and `healed` (Kysely's row added) ran no SQL. */
 export type ApplyKind = 'applied' | 'adopted' | 'healed' | 'reverted'
 
 /** Reported through the provider's `onApply` callback after each file. */
@@ -44,17 +40,13 @@ export interface BatchedFile {
   readonly timestamp: string
 }
 
-/**
- * Applies one file: its SQL and its ledger row in one round trip and one transaction (an
- * implicit one when `db` is not in a transaction), or adopts it when the ledger already has it.
- * With `timestamp`, Kysely's row is written too (a caller holding the lock itself, not Kysely's Migrator).
- */
+// A file's SQL and ledger row in one round trip and transaction; with `timestamp`, Kysely's row too.
 export async function applyUp(
   db: Kysely<any>,
   file: MigrationFile,
   ledger: RunLedger,
   limits: StatementTimeouts,
-  files: readonly MigrationFile[] = [file],
+  files: readonly MigrationFile[],
   timestamp?: string,
 ): Promise<ApplyEvent> {
   const started = performance.now()
@@ -82,7 +74,7 @@ export async function applyUp(
     await assertLedgersIntact(db, file, ledger)
     return done('applied', false)
   }
-  // The ledger row first: a concurrent migrator that slipped past the lock blocks on it, then fails before running anything.
+  // The ledger row first: a concurrent migrator that slipped past the lock blocks on it, then fails.
   const elapsed = executionMs(table, file, 'pg_catalog.statement_timestamp()')
   try {
     await runAtomically(db, file, file, ledger, limits, {
@@ -97,13 +89,7 @@ export async function applyUp(
   return done('applied', true)
 }
 
-/**
- * Applies several transactional files in ONE round trip, each in its own transaction
- * (`BEGIN; <limits>; <ledger row>; <file>; <session restored>; <duration>; <Kysely's row>;
- * <integrity check>; COMMIT;`), so an error stops the batch at the failing file with the ones
- * before it committed. Returns how many files (a prefix of `batch`) committed; the caller runs
- * the rest one by one ({@link applyUp}), which reports the failure with line:column.
- */
+// Files in one round trip, each its own transaction; returns how many committed (applyUp then locates the failure).
 export async function applyUpBatch(
   db: Kysely<any>,
   batch: readonly BatchedFile[],
@@ -137,10 +123,7 @@ export async function applyUpBatch(
     await sql.raw(text).execute(db)
   } catch (error) {
     // The failing file's transaction is open and aborted; the files before it committed.
-    await sql
-      .raw('ROLLBACK')
-      .execute(db)
-      .catch(() => {})
+    await sql.raw('ROLLBACK').execute(db).catch(ignore)
     let versions: Set<number>
     try {
       const { rows } = await sql<{ version: number }>`
@@ -187,6 +170,8 @@ export async function applyDown(
   return applyEvent('reverted', file, down.sql.transactional, performance.now() - started, down.fileName)
 }
 
+const ignore = (): void => {}
+
 function applyEvent(
   kind: ApplyKind,
   file: MigrationFile,
@@ -206,13 +191,7 @@ function restoreSql(ledger: RunLedger, sqlFile: SqlFile): string {
   return sqlFile.sql.createsTemporary ? `${ledger.restoreSql};\nDISCARD TEMP` : ledger.restoreSql
 }
 
-/**
- * One simple-protocol query and one transaction (a savepoint inside a caller's): the limits,
- * `head`, the file as written (its own schema_versions INSERTs blanked, positions kept), the
- * session restored to the run's baseline, `tail`, then the check that the ledgers hold exactly
- * what they held plus `row` (minus the file's rows without one). A ledger conflict outside a
- * caller's transaction is rethrown as it came, for the caller to adopt.
- */
+// One simple-protocol query, one transaction (a savepoint in a caller's); a ledger conflict is rethrown for adoption.
 async function runAtomically(
   db: Kysely<unknown>,
   file: MigrationFile,
@@ -231,21 +210,14 @@ async function runAtomically(
   try {
     await sql.raw(batch).execute(db)
   } catch (error) {
-    if (savepoint)
-      await sql
-        .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
-        .execute(db)
-        .catch(() => {})
+    if (savepoint) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(ignore)
     if (isLedgerConflict(error) && !savepoint) throw error
     throw await explain(db, error, sqlFile, batch, start.length, limits)
   }
   commit(ledger, file, step.row)
 }
 
-/**
- * A no-transaction file, statement by statement under the run's limits; the session is brought
- * back to the run's baseline afterwards (whatever the file SET), before any ledger write.
- */
+// Statement by statement; the session is restored (whatever the file SET) before any ledger write.
 async function runOneByOne(
   db: Kysely<unknown>,
   sqlFile: SqlFile,
@@ -321,8 +293,7 @@ async function adopt(
     if (record) ledger.kysely?.add(file.name)
     return 'healed'
   }
-  // Another runner's row says only "version N was applied": the file's objects must agree, or a
-  // reused number would hide a missing schema. What later applied files drop is not expected.
+  // A reused version number must not hide a missing schema; what later applied files drop is not expected.
   const later = files.filter((f) => f.version > file.version && ledger.rows.has(f.version))
   await assertAdoptable(db, file, later, existing.description)
   await sql
@@ -335,8 +306,7 @@ async function adopt(
   return 'adopted'
 }
 
-// Another migrator committed this version after this run read the ledger: this attempt rolled
-// back whole, so its row is the truth, as after a crash.
+// Another migrator committed this version after our read; this attempt rolled back whole, so its row is the truth.
 async function adoptConcurrent(
   db: Kysely<unknown>,
   file: MigrationFile,
@@ -439,11 +409,7 @@ function isLockTimeout(error: unknown): boolean {
   )
 }
 
-/**
- * PostgreSQL names neither the statement nor the holder of a lock timeout: the holders are read
- * from `pg_locks` for the tables the statements name, and the statement is the first that names
- * a table another session holds.
- */
+// PostgreSQL names neither statement nor holder of a lock timeout: both are found through pg_locks.
 async function lockTimeoutError(
   db: Kysely<unknown>,
   error: unknown,
@@ -473,11 +439,7 @@ async function lockTimeoutError(
   )
 }
 
-/**
- * A failed batch as an error with line:column: PostgreSQL's position when it gives one, else the
- * statement that fails when the file is replayed one statement at a time, under the file's
- * limits, in a transaction that is rolled back.
- */
+// Line:column from PostgreSQL's position, else from replaying the statements in a transaction rolled back.
 async function explain(
   db: Kysely<unknown>,
   error: unknown,
@@ -514,10 +476,7 @@ async function explain(
   } catch {
     // Locating is best effort; the original error is what matters.
   } finally {
-    await sql
-      .raw(end)
-      .execute(db)
-      .catch(() => {})
+    await sql.raw(end).execute(db).catch(ignore)
   }
   return toMigrationError(error, fileName, text, culprit?.start)
 }
@@ -554,18 +513,13 @@ async function indexNamed(
   return rows[0]
 }
 
-// An INVALID index with the name a CONCURRENTLY build is about to use is a leftover of an
-// interrupted build: never used by queries, yet IF NOT EXISTS would skip the build. Dropped first.
+// An interrupted build's INVALID index would make IF NOT EXISTS skip the build: it is dropped first.
 async function dropInvalidLeftover(db: Kysely<unknown>, index: ConcurrentIndex): Promise<void> {
   const existing = await indexNamed(db, index)
   if (existing && !existing.valid) await sql.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${existing.name}`).execute(db)
 }
 
-/**
- * After a no-transaction file, before its ledger row: each index its `CREATE INDEX CONCURRENTLY`
- * statements name must exist and be valid, and no new invalid index may have appeared on their
- * tables. Else `INVALID_INDEX` with the SQL that repairs it.
- */
+// Before the ledger row: each concurrent build exists and is valid, else INVALID_INDEX with the repair.
 async function assertIndexesValid(
   db: Kysely<unknown>,
   file: MigrationFile,

@@ -67,8 +67,9 @@ const INT_MAX: Readonly<Record<string, number>> = {
   bigint: Number.MAX_SAFE_INTEGER,
 }
 
-// Kysely's tables exactly as its Migrator makes them; schema_versions' first three columns, which deployed code reads, never change.
+// Kysely's tables as its Migrator makes them; deployed code reads schema_versions' first three columns: never changed.
 export function ensureLedgersSql(home: LedgerHome, set = false): string {
+  const mark = set ? `;\nCOMMENT ON TABLE ${home.ledger} IS '${SET_MARK}'` : ''
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(home.schema)};
 CREATE TABLE IF NOT EXISTS ${home.kysely} (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL);
 CREATE TABLE IF NOT EXISTS ${home.lock} (id varchar(255) NOT NULL PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
@@ -84,12 +85,7 @@ ALTER TABLE ${home.ledger}
   ADD COLUMN IF NOT EXISTS execution_ms integer,
   ADD COLUMN IF NOT EXISTS adopted_at timestamptz,
   ADD COLUMN IF NOT EXISTS atomic boolean;
-COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'${
-    set
-      ? `;
-COMMENT ON TABLE ${home.ledger} IS '${SET_MARK}'`
-      : ''
-  }`
+COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'${mark}`
 }
 
 interface TableRow {
@@ -102,10 +98,7 @@ interface TableRow {
   set: boolean
 }
 
-/**
- * Finds the ledgers' home (the schema that holds them, else `schema`; never `search_path`) and
- * reads both, with the session's state before `bounded` sets anything, for `restoreSql`.
- */
+// The ledgers' home is the schema that holds them, else `schema`, never search_path; `bounded` wraps the rows' read.
 export async function readLedgerSnapshot(
   db: Kysely<any>,
   schema?: string,

@@ -54,8 +54,7 @@ export interface RenamedMigration {
 }
 
 /**
- * Where a database stands against a folder of migration files: every verdict, from one
- * planner that `status`, `plan`, `migrate`, `down`, `migrateTo` and the provider all ask.
+ * Where a database stands against the migration files: every verdict, from the one planner every entry point asks.
  *
  * @example
  * ```ts

@@ -11,9 +11,7 @@ export interface ServerErrorFields {
 }
 
 /**
- * A migration file failed on the server. `line`/`column` point into the file (PostgreSQL's
- * error position mapped back through the statement's offset); `sourceLine` is that line's
- * text, for a caret display.
+ * A migration file failed on the server: `line`/`column` point into the file, `sourceLine` is that line's text.
  *
  * @example
  * ```ts
@@ -75,8 +73,7 @@ export function codeForServerError(sqlState: string | undefined, message: string
   return sqlState.startsWith('08') || shutdown.includes(sqlState) ? 'CONNECTION_FAILED' : 'MIGRATION_FAILED'
 }
 
-// Replaying a file statement by statement to find the failing line is pointless after a timeout, a
-// deadlock or a lost connection, and harmful on a read-only or ledger-guarded database.
+// Replaying a file to find the failing line is pointless after a timeout or lost connection, harmful when read-only.
 export function worthLocating(sqlState: string | undefined): boolean {
   if (sqlState === undefined) return false
   const pointless: readonly string[] = [
@@ -109,11 +106,7 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
   )
 }
 
-/**
- * A read-only database (a standby, `default_transaction_read_only`) refuses every file's
- * first write, its ledger row included: that is the database's state, not the file's fault,
- * so the error names no file.
- */
+// The database's state, not a file's fault (its ledger row is refused too), so the error names no file.
 export function readOnlyError(error: unknown): MigrationError {
   return new MigrationError(
     'READ_ONLY_DATABASE',

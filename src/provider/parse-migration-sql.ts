@@ -35,7 +35,6 @@ export interface SqlStatement {
 // What a failed CREATE INDEX CONCURRENTLY leaves behind, to drop before a retry.
 export interface ConcurrentIndex {
   readonly name?: string
-  readonly schema?: string
   readonly table: string
 }
 
@@ -56,7 +55,6 @@ export interface ParsedSql {
 }
 
 // Refuses, before anything runs, what cannot run safely, naming line:column in the file.
-
 export async function parseMigrationSql(
   text: string,
   file: string,
@@ -64,7 +62,6 @@ export async function parseMigrationSql(
   direction: 'up' | 'down' = 'up',
 ): Promise<ParsedSql> {
   const { hasSqlDetails, parseSync } = await loadSqlParser()
-
   const { transactional, ownTimeouts } = readDirectives(text, file)
   if (text.trim() === '') {
     throw new MigrationError('EMPTY_MIGRATION', `the file is empty`, { file })
@@ -245,7 +242,6 @@ function concurrentIndexOf(node: Node): ConcurrentIndex {
   const schema = relation.schemaname ? `${quoteIdent(relation.schemaname)}.` : ''
   return Object.freeze({
     ...(typeof node['idxname'] === 'string' ? { name: node['idxname'] } : {}),
-    ...(relation.schemaname ? { schema: relation.schemaname } : {}),
     table: `${schema}${quoteIdent(relation.relname)}`,
   })
 }

@@ -12,12 +12,7 @@ const MAX_VERSION = 2_147_483_647
 /** `NNN_descriptive_name.sql` or `NNN_descriptive_name.down.sql`. */
 export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.down)?\.sql$/
 
-/**
- * Reads and checksums a folder's `.sql` files, checking what needs no SQL parser (names,
- * versions, down files, encoding), afresh on every call. Synchronous: for a few hundred small
- * files blocking reads beat hundreds of promises. With `options.report`, `verify` sees every
- * problem under the very rules `migrate` applies.
- */
+// Reads and checks what needs no parser, afresh each call; synchronous, as blocking reads of small files beat promises.
 export function scanMigrationFolder(folder: string, options: CollectProblems = {}): readonly MigrationFileHead[] {
   const problem = problemHandler(options)
   const refuse = (code: MigrationErrorCode, message: string, file: string): void =>
@@ -111,9 +106,8 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
   return heads
 }
 
-/** Options of {@link scanMigrationFolder} and {@link parseMigrationFiles}. */
-export interface CollectProblems {
-  /** Called with each problem instead of throwing on the first; the file is left out. */
+interface CollectProblems {
+  // Called with each problem instead of throwing on the first; the file is left out.
   readonly report?: ((error: MigrationError) => void) | undefined
 }
 
@@ -149,10 +143,7 @@ export function versionWidth(fileNames: readonly string[]): number {
   return width
 }
 
-/**
- * Parses scanned files (see `parseMigrationSql`). `memo` (one per provider) is keyed by
- * content, so a text is parsed once and the entry cannot go stale.
- */
+// `memo` (one per provider) is keyed by content, so a text is parsed once and an entry cannot go stale.
 export async function parseMigrationFiles(
   heads: readonly MigrationFileHead[],
   options: CollectProblems & { readonly memo?: Map<string, Promise<ParsedSql>> } = {},

@@ -39,10 +39,7 @@ const DROPPED_KINDS = new Set([
   'OBJECT_SEQUENCE',
 ])
 
-// What a statement does, at any depth, that would break the run around it: a write to the
-// ledgers, a release of the migration lock, a change of the runner's limits. Function bodies
-// are walked too; SQL built at run time (EXECUTE) cannot be seen.
-
+// What would break the run around a statement, at any depth (function bodies too; EXECUTE's SQL cannot be seen).
 export function findHazards(statement: Node, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
   const [kind, top] = Object.entries(statement)[0] as [string, Node]
@@ -89,8 +86,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
   }
   switch (kind) {
     case 'InsertStmt':
-      // The file's own top-level INSERT INTO schema_versions is the old runner's convention,
-      // checked (own version, one row) and blanked out by the caller.
+      // A top-level INSERT INTO schema_versions is the old runner's convention, checked and blanked by the caller.
       if (!(top && relname(node['relation']) === 'schema_versions')) ledger(WRITES[kind]!, node['relation'])
       return
     case 'DeleteStmt': {
@@ -109,8 +105,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       ledger(WRITES[kind]!, node['relation'])
       return
     case 'CreateStmt':
-      // `CREATE TABLE IF NOT EXISTS schema_versions (…)` is the old runner's convention: the
-      // ledger exists by the time a file runs, so it does nothing. Any other is a shadow.
+      // The old runner's `CREATE TABLE IF NOT EXISTS schema_versions` does nothing; any other is a shadow.
       if (
         !(
           node['if_not_exists'] &&

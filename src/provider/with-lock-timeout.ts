@@ -5,16 +5,13 @@ import { describeHolders, lockHolders } from './lock-holders.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
-// A session holding a ledger table (an admin's open transaction) fails the run with LOCK_TIMEOUT
-// naming it, instead of the run waiting without limit. `preset`: the session connected with it.
+// A session holding a ledger table fails the run with LOCK_TIMEOUT naming it; `preset`: the session connected with it.
 export async function withLockTimeout<T>(
   db: Kysely<any>,
-  lockTimeoutMs: number | undefined,
+  ms: number,
   body: (db: Kysely<any>) => Promise<T>,
   options: { readonly sameConnection?: boolean; readonly preset?: boolean } = {},
 ): Promise<T> {
-  if (lockTimeoutMs === undefined) return body(db)
-  const ms = Math.max(0, Math.trunc(lockTimeoutMs))
   if (options.preset) {
     return body(db).catch(async (error: unknown) => {
       throw await explainLockTimeout(db, error, ms)

@@ -72,8 +72,7 @@ export interface MigrationRunnerOptions {
   readonly signal?: AbortSignal | undefined
 }
 
-// How much longer than timeouts.lockMs the tool waits for an answer to its own query before it
-// counts the connection as dead (a stalled server, a stuck proxy).
+// How much longer than lockMs the tool waits for an answer to its own query before counting the connection dead.
 const ANSWER_MARGIN_MS = 10_000
 
 // How long an interrupted run waits for the server to roll back the canceled statement.
@@ -263,7 +262,7 @@ export class RunnerEngine {
     await close?.()
   }
 
-  /** A quiet engine for a shadow or scratch database, bounded and interrupted as this one is. */
+  // A quiet engine for a shadow database, bounded and interrupted as this one is.
   #scratch(url: string, migrationFolder: string | undefined): RunnerEngine {
     const { lockMs } = this.#timeouts
     return new RunnerEngine({ url, migrationFolder, log: () => {}, timeouts: { lockMs }, signal: this.#props.signal })
@@ -362,11 +361,7 @@ export class RunnerEngine {
     return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
   }
 
-  /**
-   * Once `signal` aborts, cancels the statement the run's server process is running (from another
-   * connection) and waits for the rollback at most INTERRUPT_GRACE_MS; a run still waiting for the
-   * migration lock is dropped at once, its sockets destroyed.
-   */
+  // On abort: cancel the running statement and wait for its rollback; a lock wait is dropped at once.
   #cancelOnAbort(db: Kysely<any>, run: Promise<void>, session: RunSession, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
@@ -408,18 +403,13 @@ export class RunnerEngine {
     })
   }
 
-  /** The runner's own bookkeeping queries, under its lock timeout and answer bound. */
   #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
     const ms = this.#timeouts.lockMs
     // On a direct URL the runner opened, every session starts with this lock_timeout already.
     return this.#answered(withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === ms }))
   }
 
-  /**
-   * Bounds the wait for the answer to one of the tool's own queries (not a file's statements,
-   * which may rightly run for hours); past it every socket is destroyed and the call fails with
-   * CONNECTION_FAILED. Unbounded when `lockMs` is 0, and for the embedded database.
-   */
+  // Bounds the tool's own queries (a file's statements may rightly run for hours); past it the sockets are destroyed.
   #answered<T>(query: Promise<T>, ms = this.#answerBoundMs(0), what = "the migration tool's own query"): Promise<T> {
     if (ms <= 0 || this.#source === 'embedded') return query
     return new Promise<T>((resolve, reject) => {
@@ -432,7 +422,7 @@ export class RunnerEngine {
     })
   }
 
-  /** How long to wait for an answer that may first wait `waitMs` on the server; 0: forever. */
+  // For an answer that may first wait `waitMs` on the server; 0: forever.
   #answerBoundMs(waitMs: number): number {
     const { lockMs } = this.#timeouts
     return lockMs > 0 && waitMs >= 0 ? Math.max(lockMs, waitMs) + ANSWER_MARGIN_MS : 0
@@ -484,7 +474,7 @@ export class RunnerEngine {
     return this.#db
   }
 
-  /** A database call: connection failures become a redacted CONNECTION_FAILED; an abort gives up at once (it only reads). */
+  // Connection failures become a redacted CONNECTION_FAILED; an abort gives up at once (it only reads).
   async #guard<T>(call: () => Promise<T>): Promise<T> {
     const signal = this.#props.signal
     const stopped = () => new MigrationError('INTERRUPTED', 'interrupted; nothing was written')
