@@ -84,18 +84,23 @@ export class SqlFileMigrationProvider implements MigrationProvider {
       migrations[file.name] = {
         up: async (db) => {
           const { applyUp } = await import('./apply-migration.js')
-          this.#props.onApply?.(await applyUp(db, file, await this.#ledgerFor(db, files), this.#timeouts, files))
+          this.#report(await applyUp(db, file, await this.#ledgerFor(db, files), this.#timeouts, files))
         },
         // Always defined: Kysely's Migrator skips a missing down() and still forgets the file.
         down: async (db) => {
           const message = `cannot revert: no .down.sql file (write ${file.name}.down.sql)`
           if (!down) throw new MigrationError('NO_DOWN_FILE', message, { file: file.fileName })
           const { applyDown } = await import('./apply-migration.js')
-          this.#props.onApply?.(await applyDown(db, file, await this.#ledgerFor(db, files), this.#timeouts))
+          this.#report(await applyDown(db, file, await this.#ledgerFor(db, files), this.#timeouts))
         },
       }
     }
     return migrations
+  }
+
+  // A plain call: with `onApply?.(await apply…)` an absent callback would skip the apply itself.
+  #report(event: ApplyEvent): void {
+    this.#props.onApply?.(event)
   }
 
   #ledgerFor(db: Kysely<unknown>, files: readonly MigrationFile[]): Promise<RunLedger> {
