@@ -6,6 +6,7 @@ import type { MigrationDownFile, MigrationFile } from './migration-file.js'
 import type { StatementTimeouts } from './migration-timeouts.js'
 import { MigrationError } from '../errors/migration-error.js'
 import {
+  codeForServerError,
   isServerError,
   MigrationSqlError,
   toMigrationError,
@@ -402,11 +403,7 @@ async function runOrExplain(db: Kysely<unknown>, sqlFile: SqlFile, statement: Sq
 }
 
 function isLockTimeout(error: unknown): boolean {
-  return (
-    isServerError(error) &&
-    (error.code === SQLSTATE.LOCK_NOT_AVAILABLE ||
-      (error.code === SQLSTATE.QUERY_CANCELED && /lock timeout/i.test(error.message)))
-  )
+  return isServerError(error) && codeForServerError(error.code, error.message) === 'LOCK_TIMEOUT'
 }
 
 // PostgreSQL names neither statement nor holder of a lock timeout: both are found through pg_locks.

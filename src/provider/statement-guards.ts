@@ -52,11 +52,8 @@ function walk(kind: string, node: Node, context: HazardContext, found: Statement
   for (const [key, value] of Object.entries(node)) {
     // A function's own `SET x = …` applies only while it runs; its body is inspectBody's.
     if ((kind === 'CreateFunctionStmt' || kind === 'AlterFunctionStmt') && (key === 'options' || key === 'actions')) {
-      visit(
-        asList(value).filter((o) => unwrap(o, 'DefElem')?.['defname'] !== 'set'),
-        context,
-        found,
-      )
+      const options = asList(value).filter((o) => unwrap(o, 'DefElem')?.['defname'] !== 'set')
+      visit(options, context, found)
     } else {
       visit(value, context, found)
     }
