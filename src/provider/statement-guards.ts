@@ -92,15 +92,6 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       ledger(WRITES[kind]!, node['relation'])
       return
     }
-    case 'UpdateStmt':
-    case 'MergeStmt':
-    case 'AlterTableStmt':
-    case 'AlterObjectSchemaStmt':
-    case 'CreateTrigStmt':
-    case 'RuleStmt':
-    case 'IndexStmt':
-      ledger(WRITES[kind]!, node['relation'])
-      return
     case 'CreateStmt':
       // The old runner's `CREATE TABLE IF NOT EXISTS schema_versions` does nothing; any other is a shadow.
       if (
@@ -198,7 +189,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       inspectBody(kind, node, context, found)
       return
     default:
-      return
+      if (WRITES[kind]) ledger(WRITES[kind], node['relation'])
   }
 }
 
