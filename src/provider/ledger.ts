@@ -17,7 +17,6 @@ export function rawQuery(db: Kysely<any>): (text: string) => Promise<readonly un
   return async (text) => (await sql.raw(text).execute(db)).rows
 }
 
-/** A row of Kysely's `kysely_migration`. */
 export interface KyselyRow {
   readonly name: string
   readonly timestamp: string
@@ -167,8 +166,6 @@ export async function readLedgerSnapshot(
         : !ledger.version_unique
           ? 'its version column has no primary key or unique index (two migrators could record one version twice)'
           : undefined
-  if (!ledger && !kysely)
-    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, otherSets, backendPid })
   const parts: string[] = []
   if (ledger && !shapeProblem)
     parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)

@@ -63,9 +63,7 @@ export async function parseMigrationSql(
 ): Promise<ParsedSql> {
   const { hasSqlDetails, parseSync } = await loadSqlParser()
   const { transactional, ownTimeouts } = readDirectives(text, file)
-  if (text.trim() === '') {
-    throw new MigrationError('EMPTY_MIGRATION', `the file is empty`, { file })
-  }
+  if (text.trim() === '') throw new MigrationError('EMPTY_MIGRATION', 'the file is empty', { file })
   let tree: { stmts?: RawStmt[] }
   try {
     tree = parseSync(text) as { stmts?: RawStmt[] }
@@ -127,9 +125,7 @@ export async function parseMigrationSql(
       ledgerInserts.push(readLedgerInsert(node, version, start, rangeEnd, fail))
     }
   }
-  if (statements.length === 0) {
-    throw new MigrationError('EMPTY_MIGRATION', `the file has no SQL statements`, { file })
-  }
+  if (statements.length === 0) throw new MigrationError('EMPTY_MIGRATION', 'the file has no SQL statements', { file })
   return Object.freeze({ statements, transactional, ownTimeouts, createsTemporary, ledgerInserts })
 }
 

@@ -14,7 +14,7 @@ export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.do
 
 // Reads and checks what needs no parser, afresh each call; synchronous, as blocking reads of small files beat promises.
 export function scanMigrationFolder(folder: string, options: CollectProblems = {}): readonly MigrationFileHead[] {
-  const problem = problemHandler(options)
+  const problem = options.report ?? raise
   const refuse = (code: MigrationErrorCode, message: string, file: string): void =>
     problem(new MigrationError(code, message, { file }))
   let root: string
@@ -111,12 +111,8 @@ interface CollectProblems {
   readonly report?: ((error: MigrationError) => void) | undefined
 }
 
-function problemHandler(options: CollectProblems): (error: MigrationError) => void {
-  const { report } = options
-  return (error) => {
-    if (!report) throw error
-    report(error)
-  }
+function raise(error: MigrationError): never {
+  throw error
 }
 
 // Kysely runs migrations in name order, which is version order only at one width.
@@ -159,7 +155,7 @@ export async function parseMigrationFiles(
     }
     return parsed
   }
-  const problem = problemHandler(options)
+  const problem = options.report ?? raise
   const files: MigrationFile[] = []
   for (const head of heads) {
     let sql: ParsedSql

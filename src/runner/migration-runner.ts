@@ -136,8 +136,7 @@ export class RunnerEngine {
     const db = await this.#guard(() => this.#connect())
     // The front just found work on this pool; the run's check under the lock decides anyway.
     if (checked) return this.#execute(db, { direction: 'up' })
-    // A read, so safe to try twice: a pool may hand out a connection whose backend was
-    // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
+    // A read, so safe to try twice: a pooled connection's backend may have been terminated while idle.
     const read = () => this.#bounded(db, (c) => checkUpToDate(rawQuery(c), heads, this.#props.ledgerSchema))
     const upToDate = await this.#guard(() =>
       read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))),
