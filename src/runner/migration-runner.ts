@@ -12,6 +12,7 @@ import {
   redactUrl,
   type DatabaseDriver,
   type DatabaseUrlSource,
+  type MigrationDatabase,
   type MigrationLockKind,
 } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
@@ -93,12 +94,10 @@ export class RunnerEngine {
   readonly #timeouts: ResolvedTimeouts
   readonly #log: (line: string) => void
   #db: Promise<Kysely<any>> | undefined
-  #close: (() => Promise<void>) | undefined
+  #target: MigrationDatabase<any> | undefined
   #url: string | undefined
   #source: DatabaseUrlSource | 'db' = 'db'
   #lock: MigrationLockKind | 'given' = 'given'
-  #sessionLockTimeoutMs: number | undefined
-  #sever: (() => void) | undefined
   #session: RunSession | undefined
   #handover: EngineHandover | undefined
 
@@ -252,13 +251,11 @@ export class RunnerEngine {
   }
 
   async close(): Promise<void> {
-    const [db, close] = [this.#db, this.#close]
+    const [db, target] = [this.#db, this.#target]
     this.#db = undefined
-    this.#close = undefined
-    this.#sessionLockTimeoutMs = undefined
-    this.#sever = undefined
+    this.#target = undefined
     if (db) await db.catch(() => {})
-    await close?.()
+    await target?.close()
   }
 
   // A quiet engine for a shadow database, bounded and interrupted as this one is.
@@ -365,7 +362,7 @@ export class RunnerEngine {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       const giveUp = (error: MigrationError): void => {
-        this.#sever?.()
+        this.#target?.sever()
         reject(error)
       }
       const onAbort = (): void => {
@@ -405,7 +402,7 @@ export class RunnerEngine {
   #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
     const ms = this.#timeouts.lockMs
     // On a direct URL the runner opened, every session starts with this lock_timeout already.
-    return this.#answered(withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === ms }))
+    return this.#answered(withLockTimeout(db, ms, body, { preset: this.#target?.sessionLockTimeoutMs === ms }))
   }
 
   // Bounds the tool's own queries (a file's statements may rightly run for hours); past it the sockets are destroyed.
@@ -413,7 +410,7 @@ export class RunnerEngine {
     if (ms <= 0 || this.#source === 'embedded') return query
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#sever?.()
+        this.#target?.sever()
         const reason = `no answer within ${ms} ms to ${what}: the server or the network stopped responding, so the connection was closed`
         reject(new MigrationError('CONNECTION_FAILED', reason, { cause: new Error(reason) }))
       }, ms)
@@ -456,9 +453,7 @@ export class RunnerEngine {
       this.#handover = undefined
       const target = await openMigrationDatabase(options, resolved)
       this.#lock = target.lock
-      this.#sessionLockTimeoutMs = target.sessionLockTimeoutMs
-      this.#close = () => target.close()
-      this.#sever = () => target.sever()
+      this.#target = target
       // With four variables, the wrong one can win: say which setting chose the database.
       if (this.#props.announce === false) return target.db
       if (target.source === 'embedded') {
@@ -482,7 +477,7 @@ export class RunnerEngine {
       signal.throwIfAborted()
       return await new Promise<T>((resolve, reject) => {
         const onAbort = (): void => {
-          this.#sever?.()
+          this.#target?.sever()
           reject(stopped())
         }
         signal.addEventListener('abort', onAbort, { once: true })
