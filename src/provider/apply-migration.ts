@@ -125,17 +125,12 @@ export async function applyUpBatch(
   } catch (error) {
     // The failing file's transaction is open and aborted; the files before it committed.
     await sql.raw('ROLLBACK').execute(db).catch(ignore)
-    let versions: Set<number>
-    try {
-      const { rows } = await sql<{ version: number }>`
-        select version from ${sql.raw(table)} where version = any(${batch.map((b) => b.file.version)}::int[])`.execute(
-        db,
-      )
-      versions = new Set(rows.map((r) => r.version))
-    } catch {
-      throw error // the connection is gone: the batch's own error says why
-    }
-    done = batch.findIndex((b) => !versions.has(b.file.version))
+    const wanted = batch.map((b) => b.file.version)
+    const query = sql<{ version: number }>`select version from ${sql.raw(table)} where version = any(${wanted}::int[])`
+    // When this fails the connection is gone: the batch's own error says why.
+    const { rows } = await query.execute(db).catch(() => Promise.reject(error))
+    const committed = new Set(rows.map((r) => r.version))
+    done = batch.findIndex((b) => !committed.has(b.file.version))
     if (done < 0) done = batch.length
   }
   // Files of one batch share its wall time: each event reports an equal share.
@@ -315,10 +310,8 @@ async function adoptConcurrent(
   files: readonly MigrationFile[],
   record: string | undefined,
 ): Promise<ApplyKind> {
-  const { rows } = await sql<{
-    checksum: string | null
-    description: string
-  }>`select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
+  const { rows } = await sql<{ checksum: string | null; description: string }>`
+    select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
   const { checksum = null, description = '' } = rows[0] ?? {}
   if (checksum !== null && checksum !== file.checksum) {
     throw new MigrationError(
@@ -488,9 +481,8 @@ async function invalidIndexes(
   const { rows } = await sql<{ oid: number; name: string }>`
     select i.indexrelid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name
     from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(
-    db,
-  )
+    where not i.indisvalid
+      and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(db)
   return rows.map((r) => ({ oid: Number(r.oid), name: r.name }))
 }
 

@@ -97,19 +97,15 @@ interface TableRow {
   set: boolean
 }
 
+type CatalogRow = { tables: TableRow[]; settings: [string, string][]; role: string; auth: string; pid: number }
+
 // The ledgers' home is the schema that holds them, else `schema`, never search_path; `bounded` wraps the rows' read.
 export async function readLedgerSnapshot(
   db: Kysely<any>,
   schema?: string,
   bounded: <T>(read: (db: Kysely<any>) => Promise<T>) => Promise<T> = (read) => read(db),
 ): Promise<LedgerSnapshot> {
-  const { rows: first } = await sql<{
-    tables: TableRow[]
-    settings: [string, string][]
-    role: string
-    auth: string
-    pid: number
-  }>`
+  const { rows: first } = await sql<CatalogRow>`
     select (select coalesce(json_agg(t order by t.schema, t.name), '[]') from (
       select n.nspname as schema, c.relname as name,
              array(select a.attname::text from pg_catalog.pg_attribute a

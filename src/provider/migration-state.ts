@@ -40,12 +40,7 @@ export async function checkUpToDate(
          and encode(sha256(convert_to(coalesce((select string_agg(name, E'\\n' order by name collate "C") from ${home.kysely}), ''), 'UTF8')), 'hex') = ${literal(names)}
          and (select count(*) from ${home.lock}) > -1
          ${elsewhere} as ok,
-             (select max(version) from s)::int as version${report}`)) as {
-      ok: boolean
-      version: number | null
-      rows?: Record<string, unknown>[] | null
-      sets?: string[]
-    }[]
+             (select max(version) from s)::int as version${report}`)) as StateRow[]
     const row = rows[0]
     if (!row?.ok) return undefined
     if (!withStatus) return Object.freeze({ currentVersion: row.version })
@@ -65,6 +60,8 @@ export async function checkUpToDate(
     throw error
   }
 }
+
+type StateRow = { ok: boolean; version: number | null; rows?: Record<string, unknown>[] | null; sets?: string[] }
 
 function digest(lines: readonly string[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex')
