@@ -107,41 +107,32 @@ export function planMigrations(
   const pending: PendingMigration[] = []
   const drifted: DriftedMigration[] = []
   const renamed: RenamedMigration[] = []
-  for (const file of [...files].sort((a, b) => a.version - b.version)) {
-    const row = rows.get(file.version)
+  for (const { version, name, fileName, checksum } of [...files].sort((a, b) => a.version - b.version)) {
+    const row = rows.get(version)
     if (!row) {
-      pending.push(
-        Object.freeze({ version: file.version, name: file.name, fileName: file.fileName, statements: 0, atomic: true }),
-      )
+      pending.push(Object.freeze({ version, name, fileName, statements: 0, atomic: true }))
       continue
     }
-    if (row.checksum !== null && row.checksum !== file.checksum) {
-      drifted.push(
-        Object.freeze({
-          version: file.version,
-          fileName: file.fileName,
-          appliedChecksum: row.checksum,
-          fileChecksum: file.checksum,
-        }),
-      )
+    if (row.checksum !== null && row.checksum !== checksum) {
+      drifted.push(Object.freeze({ version, fileName, appliedChecksum: row.checksum, fileChecksum: checksum }))
     }
-    const kyselyName = snapshot.kysely.find((k) => versionOf(k.name) === file.version && k.name !== file.name)?.name
+    const kyselyName = snapshot.kysely.find((k) => versionOf(k.name) === version && k.name !== name)?.name
     const appliedFileName = row.fileName ?? (kyselyName ? `${kyselyName}.sql` : null)
-    if (appliedFileName !== null && appliedFileName !== file.fileName) {
-      renamed.push(Object.freeze({ version: file.version, appliedFileName, fileName: file.fileName }))
+    if (appliedFileName !== null && appliedFileName !== fileName) {
+      renamed.push(Object.freeze({ version, appliedFileName, fileName }))
     }
     applied.push(
       Object.freeze({
-        version: file.version,
-        name: file.name,
-        fileName: file.fileName,
+        version,
+        name,
+        fileName,
         description: row.description,
         appliedAt: row.appliedAt,
-        checksumMatches: row.checksum === null ? null : row.checksum === file.checksum,
+        checksumMatches: row.checksum === null ? null : row.checksum === checksum,
         adopted: row.checksum === null || row.adoptedAt !== null,
         executionMs: row.executionMs,
         atomic: row.atomic ?? true,
-        recordedByKysely: kysely.has(file.name),
+        recordedByKysely: kysely.has(name),
       }),
     )
   }

@@ -92,19 +92,13 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       ledger(WRITES[kind]!, node['relation'])
       return
     }
-    case 'CreateStmt':
+    case 'CreateStmt': {
       // The old runner's `CREATE TABLE IF NOT EXISTS schema_versions` does nothing; any other is a shadow.
-      if (
-        !(
-          node['if_not_exists'] &&
-          relname(node['relation']) === 'schema_versions' &&
-          !relname(node['relation'], 'schemaname')
-        )
-      ) {
-        ledger(WRITES[kind]!, node['relation'])
-      }
+      const oldRunners = node['if_not_exists'] && relname(node['relation']) === 'schema_versions'
+      if (!oldRunners || relname(node['relation'], 'schemaname')) ledger(WRITES[kind]!, node['relation'])
       for (const parent of asList(node['inhRelations'])) ledger('a table inheriting from', unwrap(parent, 'RangeVar'))
       return
+    }
     case 'CreateTableAsStmt':
     case 'SelectStmt': {
       const into = (kind === 'SelectStmt' ? node['intoClause'] : node['into']) as Node | undefined
