@@ -413,20 +413,10 @@ async function lockTimeoutError(
   const mine = culprit ? holders.filter((h) => culprit.relations.includes(h.relation)) : holders
   const who = describeHolders(mine.length ? mine : holders)
   const pg = error as PgErrorLike
-  return new MigrationSqlError(
-    'LOCK_TIMEOUT',
-    who ? `${pg.message}: ${who}` : pg.message,
-    sqlFile.fileName,
-    sqlFile.text,
-    culprit?.start,
-    {
-      sqlState: pg.code,
-      detail: pg.detail ?? (who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : undefined),
-      hint: pg.hint,
-      where: pg.where,
-    },
-    error,
-  )
+  const detail = pg.detail ?? (who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : undefined)
+  const server = { sqlState: pg.code, detail, hint: pg.hint, where: pg.where }
+  const message = who ? `${pg.message}: ${who}` : pg.message
+  return new MigrationSqlError('LOCK_TIMEOUT', message, sqlFile.fileName, sqlFile.text, culprit?.start, server, error)
 }
 
 // Line:column from PostgreSQL's position, else from replaying the statements in a transaction rolled back.

@@ -95,15 +95,9 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
   const sqlState = isServerError(error) ? pg.code : undefined
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
   const message = error instanceof Error ? error.message : String(error)
-  return new MigrationSqlError(
-    codeForServerError(sqlState, message),
-    message,
-    fileName,
-    text,
-    offset,
-    { sqlState, detail: pg.detail, hint: pg.hint, where: pg.where },
-    error,
-  )
+  const { detail, hint, where } = pg
+  const code = codeForServerError(sqlState, message)
+  return new MigrationSqlError(code, message, fileName, text, offset, { sqlState, detail, hint, where }, error)
 }
 
 // The database's state, not a file's fault (its ledger row is refused too), so the error names no file.

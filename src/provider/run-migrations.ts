@@ -135,13 +135,10 @@ export async function runMigrations(
 
 function interruption(step: PlannedStep<MigrationFile>, canceled = false): MigrationError {
   const { fileName } = step.action === 'revert' ? step.file.down! : step.file
-  return canceled
-    ? new MigrationError(
-        'INTERRUPTED',
-        `interrupted: ${fileName} was canceled on the server; its transaction rolled back, nothing of it was applied`,
-        { file: fileName },
-      )
-    : new MigrationError('INTERRUPTED', `interrupted before ${fileName} started`)
+  if (!canceled) return new MigrationError('INTERRUPTED', `interrupted before ${fileName} started`)
+  const rolledBack = 'its transaction rolled back, nothing of it was applied'
+  const reason = `interrupted: ${fileName} was canceled on the server; ${rolledBack}`
+  return new MigrationError('INTERRUPTED', reason, { file: fileName })
 }
 
 /** Most files in one batch (one round trip). */

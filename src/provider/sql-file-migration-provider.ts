@@ -62,8 +62,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   // Without the SQL parser: what the boot-time up-to-date check needs.
   scanFiles(): readonly MigrationFileHead[] {
     const folder = this.#props.migrationFolder
-    if (folder === undefined) return WUKONG_MIGRATIONS
-    return scanMigrationFolder(folder)
+    return folder === undefined ? WUKONG_MIGRATIONS : scanMigrationFolder(folder)
   }
 
   async loadFiles(): Promise<readonly MigrationFile[]> {

@@ -376,17 +376,10 @@ export class RunnerEngine {
         const known = this.#backendPid(session) !== undefined
         if (files && known) sql`select pg_catalog.pg_cancel_backend(${pid})`.execute(db).catch(() => {})
         const where = known ? `, backend pid ${pid}` : this.#lock === 'transaction' ? ' (through the pooler)' : ''
-        timer = setTimeout(
-          () =>
-            giveUp(
-              new StillRunningError(
-                `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}: ` +
-                  `${files || 'its last statement'} may still be running on the server${where}`,
-                known ? pid : undefined,
-              ),
-            ),
-          INTERRUPT_GRACE_MS,
-        )
+        const within = `within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}`
+        const still = `${files || 'its last statement'} may still be running on the server${where}`
+        const reason = `interrupted, but the run did not stop ${within}: ${still}`
+        timer = setTimeout(() => giveUp(new StillRunningError(reason, known ? pid : undefined)), INTERRUPT_GRACE_MS)
       }
       run
         .finally(() => {
