@@ -237,12 +237,9 @@ async function runOneByOne(
     }
     failed = false
   } finally {
-    await sql
-      .raw(restoreSql(ledger, sqlFile))
-      .execute(db)
-      .catch((error: unknown) => {
-        if (!failed) throw error
-      })
+    // After a failed statement, its error is the one reported.
+    const restore = sql.raw(restoreSql(ledger, sqlFile))
+    await restore.execute(db).catch(failed ? ignore : undefined)
   }
 }
 
@@ -292,11 +289,9 @@ async function adopt(
   // A reused version number must not hide a missing schema; what later applied files drop is not expected.
   const later = files.filter((f) => f.version > file.version && ledger.rows.has(f.version))
   await assertAdoptable(db, file, later, existing.description)
-  await sql
-    .raw(
-      `UPDATE ${ledger.home.ledger} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}${record ? `;\n${record}` : ''}`,
-    )
-    .execute(db)
+  const stamp = `checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now()`
+  const update = `UPDATE ${ledger.home.ledger} SET ${stamp}, atomic = coalesce(atomic, true) WHERE version = ${file.version}`
+  await sql.raw(record ? `${update};\n${record}` : update).execute(db)
   ledger.rows.set(file.version, { ...existing, checksum: file.checksum, fileName: file.fileName })
   if (record) ledger.kysely?.add(file.name)
   return 'adopted'

@@ -69,8 +69,8 @@ export async function parseMigrationSql(
     tree = parseSync(text) as { stmts?: RawStmt[] }
   } catch (error) {
     // libpg-query's cursor is a 0-based count of characters (code points).
-    const at = hasSqlDetails(error) ? indexOfCodePoint(text, error.sqlDetails.cursorPosition) : 0
-    throw errorAt('SQL_SYNTAX_ERROR', text, file, at, (error as Error).message, error)
+    const at = lineColumnAt(text, hasSqlDetails(error) ? indexOfCodePoint(text, error.sqlDetails.cursorPosition) : 0)
+    throw new MigrationError('SQL_SYNTAX_ERROR', (error as Error).message, { file, ...at, cause: error })
   }
 
   const toChar = byteToCharOffsets(text)
@@ -93,8 +93,7 @@ export async function parseMigrationSql(
       relations: relationsOf(node),
       ...(kind === 'IndexStmt' && node['concurrent'] ? { concurrentIndex: concurrentIndexOf(node) } : {}),
     })
-    const fail = (code: MigrationErrorCode, message: string): MigrationError =>
-      errorAt(code, text, file, start, message)
+    const fail = (code: MigrationErrorCode, why: string) => new MigrationError(code, why, { file, line, column })
     const copy = copyWithClient(kind, node)
     if (copy) {
       throw fail(
@@ -102,11 +101,11 @@ export async function parseMigrationSql(
         `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`,
       )
     }
-
     if (kind === 'TransactionStmt') {
+      const [words] = text.slice(start, start + 40).split(/[;\r\n]/)
       throw fail(
         'TRANSACTION_CONTROL',
-        `transaction control (${firstWords(text, start)}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`,
+        `transaction control (${words!.trim()}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`,
       )
     }
     const needsNoTransaction = nonTransactionalReason(kind, node)
@@ -298,23 +297,4 @@ function skipSpaceAndComments(text: string, from: number, to: number): number {
     }
   }
   return i
-}
-
-function firstWords(text: string, start: number): string {
-  return text
-    .slice(start, start + 40)
-    .split(/[;\r\n]/)[0]!
-    .trim()
-}
-
-function errorAt(
-  code: MigrationErrorCode,
-  text: string,
-  file: string,
-  offset: number,
-  message: string,
-  cause?: unknown,
-): MigrationError {
-  const { line, column } = lineColumnAt(text, offset)
-  return new MigrationError(code, message, { file, line, column, cause })
 }
