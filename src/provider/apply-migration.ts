@@ -221,11 +221,8 @@ async function runOneByOne(
   limits: StatementTimeouts,
 ): Promise<void> {
   if (db.isTransaction) {
-    throw new MigrationError(
-      'NON_TRANSACTIONAL_IN_TRANSACTION',
-      `this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`,
-      { file: sqlFile.fileName },
-    )
+    const reason = `this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`
+    throw new MigrationError('NON_TRANSACTIONAL_IN_TRANSACTION', reason, { file: sqlFile.fileName })
   }
   await sql.raw(limitSettings(limits, 'SESSION')).execute(db)
   let failed = true
@@ -309,11 +306,8 @@ async function adoptConcurrent(
     select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
   const { checksum = null, description = '' } = rows[0] ?? {}
   if (checksum !== null && checksum !== file.checksum) {
-    throw new MigrationError(
-      'CHECKSUM_MISMATCH',
-      `another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`,
-      { file: file.fileName },
-    )
+    const reason = `another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`
+    throw new MigrationError('CHECKSUM_MISMATCH', reason, { file: file.fileName })
   }
   const row = { ...pendingRow(file, true), checksum, description }
   ledger.rows.set(file.version, row)
@@ -331,11 +325,8 @@ async function recordInKysely(db: Kysely<unknown>, file: MigrationFile, record: 
     await sql.raw(record).execute(db)
   } catch (error) {
     const cause = toMigrationError(error, file.fileName)
-    throw new MigrationError(
-      'BOOKKEEPING_FAILED',
-      `applied (schema_versions records version ${file.version}), but Kysely could not record it in kysely_migration: ${cause.reason}`,
-      { file: file.fileName, sqlState: cause.sqlState, cause },
-    )
+    const why = `applied (schema_versions records version ${file.version}), but Kysely could not record it in kysely_migration: ${cause.reason}`
+    throw new MigrationError('BOOKKEEPING_FAILED', why, { file: file.fileName, sqlState: cause.sqlState, cause })
   }
   ledger.kysely?.add(file.name)
 }

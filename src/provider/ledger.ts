@@ -137,10 +137,8 @@ export async function readLedgerSnapshot(
       .filter((t) => !sets.has(t.schema))
       .map((t) => `${t.schema}.${t.name}`)
       .join(', ')
-    throw new MigrationError(
-      'AMBIGUOUS_LEDGER',
-      `migration ledgers exist in more than one schema (${found}); keep the ones in the schema this database was migrated in and drop the others`,
-    )
+    const reason = `migration ledgers exist in more than one schema (${found}); keep the ones in the schema this database was migrated in and drop the others`
+    throw new MigrationError('AMBIGUOUS_LEDGER', reason)
   }
   const home = ledgerHome(homes[0] ?? DEFAULT_LEDGER_SCHEMA)
   const otherSets = [...sets].filter((s) => s !== home.schema)

@@ -202,11 +202,8 @@ export function planSteps<F extends MigrationFileHead>(
     .sort((a, b) => b.version - a.version)
   const without = reverted.filter((f) => !f.down)
   if (without.length) {
-    throw new MigrationError(
-      'NO_DOWN_FILE',
-      `cannot revert ${without.map((f) => f.fileName).join(', ')}: no .down.sql file (write ${without.map((f) => `${f.name}.down.sql`).join(', ')})`,
-      { file: without[0]!.fileName },
-    )
+    const reason = `cannot revert ${without.map((f) => f.fileName).join(', ')}: no .down.sql file (write ${without.map((f) => `${f.name}.down.sql`).join(', ')})`
+    throw new MigrationError('NO_DOWN_FILE', reason, { file: without[0]!.fileName })
   }
   return reverted.map((file) => ({ file, action: 'revert' }))
 }
@@ -225,31 +222,22 @@ function refusalOf(
   if (snapshot.shapeProblem) return new MigrationError('LEDGER_SHAPE', `${snapshot.shapeProblem}; nothing was run`)
   const tooLarge = files.find((f) => f.version > snapshot.maxVersion)
   if (tooLarge) {
-    return new MigrationError(
-      'VERSION_OUT_OF_RANGE',
-      `version ${tooLarge.version} is larger than ${snapshot.home.ledger} can hold (at most ${snapshot.maxVersion}); renumber the file`,
-      { file: tooLarge.fileName },
-    )
+    const reason = `version ${tooLarge.version} is larger than ${snapshot.home.ledger} can hold (at most ${snapshot.maxVersion}); renumber the file`
+    return new MigrationError('VERSION_OUT_OF_RANGE', reason, { file: tooLarge.fileName })
   }
   const [renamed] = status.renamed
   if (renamed) {
     const list = status.renamed.map((r) => `${r.appliedFileName} → ${r.fileName}`).join(', ')
-    return new MigrationError(
-      'RENAMED_MIGRATION_FILE',
-      `applied migration files were renamed: ${list}. Applied files are immutable: give them back the names they were applied under`,
-      { file: renamed.fileName },
-    )
+    const reason = `applied migration files were renamed: ${list}. Applied files are immutable: give them back the names they were applied under`
+    return new MigrationError('RENAMED_MIGRATION_FILE', reason, { file: renamed.fileName })
   }
   const [drifted] = status.drifted
   if (drifted && !allowDrift) {
     const list = status.drifted
       .map((d) => `${d.fileName} (applied ${d.appliedChecksum}, file now ${d.fileChecksum})`)
       .join('; ')
-    return new MigrationError(
-      'CHECKSUM_MISMATCH',
-      `applied migration files were edited: ${list}. Applied files are immutable: restore them and put the change in a new file (or pass allowDrift: true to migrate anyway)`,
-      { file: drifted.fileName },
-    )
+    const reason = `applied migration files were edited: ${list}. Applied files are immutable: restore them and put the change in a new file (or pass allowDrift: true to migrate anyway)`
+    return new MigrationError('CHECKSUM_MISMATCH', reason, { file: drifted.fileName })
   }
   const [missing] = status.missing
   if (missing && !allowDrift) {
@@ -259,11 +247,9 @@ function refusalOf(
           `${m.fileName ?? `version ${m.version}`} (version ${m.version}${m.description ? `, "${m.description}"` : ''})`,
       )
       .join('; ')
-    return new MigrationError(
-      'MISSING_MIGRATION_FILE',
-      `the database has applied migrations whose files are gone: ${list}. Restore them, or point at the right folder (or pass allowDrift: true to migrate anyway)`,
-      { file: missing.fileName ?? `version ${missing.version}` },
-    )
+    const reason = `the database has applied migrations whose files are gone: ${list}. Restore them, or point at the right folder (or pass allowDrift: true to migrate anyway)`
+    const file = missing.fileName ?? `version ${missing.version}`
+    return new MigrationError('MISSING_MIGRATION_FILE', reason, { file })
   }
   const [late] = status.outOfOrder
   if (late) {

@@ -102,10 +102,7 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
 
 // The database's state, not a file's fault (its ledger row is refused too), so the error names no file.
 export function readOnlyError(error: unknown): MigrationError {
-  return new MigrationError(
-    'READ_ONLY_DATABASE',
-    `the database is read-only (${(error as Error).message}): it is a standby, or default_transaction_read_only is on; ` +
-      'nothing was applied; migrate the primary (read-write) server (SQLSTATE 25006)',
-    { cause: error },
-  )
+  const advice = 'nothing was applied; migrate the primary (read-write) server (SQLSTATE 25006)'
+  const reason = `the database is read-only (${(error as Error).message}): it is a standby, or default_transaction_read_only is on; ${advice}`
+  return new MigrationError('READ_ONLY_DATABASE', reason, { cause: error })
 }

@@ -96,24 +96,18 @@ export async function parseMigrationSql(
     const fail = (code: MigrationErrorCode, why: string) => new MigrationError(code, why, { file, line, column })
     const copy = copyWithClient(kind, node)
     if (copy) {
-      throw fail(
-        'UNSUPPORTED_STATEMENT',
-        `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`,
-      )
+      const reason = `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`
+      throw fail('UNSUPPORTED_STATEMENT', reason)
     }
     if (kind === 'TransactionStmt') {
       const [words] = text.slice(start, start + 40).split(/[;\r\n]/)
-      throw fail(
-        'TRANSACTION_CONTROL',
-        `transaction control (${words!.trim()}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`,
-      )
+      const reason = `transaction control (${words!.trim()}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`
+      throw fail('TRANSACTION_CONTROL', reason)
     }
     const needsNoTransaction = nonTransactionalReason(kind, node)
     if (needsNoTransaction && transactional) {
-      throw fail(
-        'NON_TRANSACTIONAL_STATEMENT',
-        `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`,
-      )
+      const reason = `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`
+      throw fail('NON_TRANSACTIONAL_STATEMENT', reason)
     }
     const [hazard] = findHazards(raw.stmt, { version, direction, ownTimeouts })
     createsTemporary ||= createsTemporaryObjects(raw.stmt)
@@ -156,11 +150,8 @@ function readDirectives(text: string, file: string): { transactional: boolean; o
       // The linter's acknowledgement of the statement below it (wukong-migrate lint).
     } else {
       const column = raw.length - raw.trimStart().length + 1
-      throw new MigrationError(
-        'UNKNOWN_DIRECTIVE',
-        `unknown directive "${line}"; the directives are "${NO_TRANSACTION_DIRECTIVE}" and "${OWN_TIMEOUTS_DIRECTIVE}", each on its own line at the top of the file`,
-        { file, line: index + 1, column },
-      )
+      const reason = `unknown directive "${line}"; the directives are "${NO_TRANSACTION_DIRECTIVE}" and "${OWN_TIMEOUTS_DIRECTIVE}", each on its own line at the top of the file`
+      throw new MigrationError('UNKNOWN_DIRECTIVE', reason, { file, line: index + 1, column })
     }
   })
   return { transactional, ownTimeouts }
