@@ -35,12 +35,8 @@ export async function withLockTimeout<T>(
 async function explainLockTimeout(db: Kysely<any>, error: unknown, ms: number): Promise<unknown> {
   if (errorCode(error) !== SQLSTATE.LOCK_NOT_AVAILABLE) return error
   const holders = await lockHolders(db, LEDGER_TABLES).catch(() => [])
-  const who =
-    describeHolders(holders) ?? 'another session held one of schema_versions, kysely_migration, kysely_migration_lock'
-  return new MigrationError(
-    'LOCK_TIMEOUT',
-    `waited ${ms} ms (the lock timeout) to read or create the migration ledger, and ${who}; ` +
-      'no file was applied: end that session or its transaction, or raise the lock timeout',
-    { cause: error },
-  )
+  const who = describeHolders(holders) ?? `another session held one of ${LEDGER_TABLES.join(', ')}`
+  const advice = 'no file was applied: end that session or its transaction, or raise the lock timeout'
+  const reason = `waited ${ms} ms (the lock timeout) to read or create the migration ledger, and ${who}; ${advice}`
+  return new MigrationError('LOCK_TIMEOUT', reason, { cause: error })
 }
