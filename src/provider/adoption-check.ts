@@ -13,9 +13,8 @@ export interface CreatedObject {
 }
 
 /**
- * A ledger row another runner wrote (no checksum) claims a version whose file creates objects
- * the database does not have: the number was reused for something else, or the objects were
- * dropped by hand. Counting the file as applied would hide that, so adoption refuses.
+ * The old runner's ledger row claims a version whose file creates objects the database lacks (a reused
+ * number, or objects dropped by hand), so the file is not adopted as applied.
  *
  * @example
  * ```ts

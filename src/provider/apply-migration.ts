@@ -6,6 +6,7 @@ import type { MigrationDownFile, MigrationFile } from './migration-file.js'
 import type { StatementTimeouts } from './migration-timeouts.js'
 import { MigrationError } from '../errors/migration-error.js'
 import {
+  codeForServerError,
   isServerError,
   MigrationSqlError,
   toMigrationError,
@@ -17,11 +18,7 @@ import type { ConcurrentIndex, SqlStatement } from './parse-migration-sql.js'
 import { indexOfCodePoint, lineColumnAt, literal } from './sql-text.js'
 import { SQLSTATE } from '../errors/sql-state.js'
 
-/**
- * What happened to one file. `adopted`: the old runner had applied it (its ledger row had no
- * checksum); `healed`: our ledger had it but Kysely's did not (a crash between the two);
- * neither ran any SQL.
- */
+/** What happened to one file; `adopted` (the old runner applied it) and `healed` (Kysely's row added) ran no SQL. */
 export type ApplyKind = 'applied' | 'adopted' | 'healed' | 'reverted'
 
 /** Reported through the provider's `onApply` callback after each file. */
@@ -44,17 +41,13 @@ export interface BatchedFile {
   readonly timestamp: string
 }
 
-/**
- * Applies one file: its SQL and its ledger row in one round trip and one transaction (an
- * implicit one when `db` is not in a transaction), or adopts it when the ledger already has it.
- * With `timestamp`, Kysely's row is written too (a caller holding the lock itself, not Kysely's Migrator).
- */
+// A file's SQL and ledger row in one round trip and transaction; with `timestamp`, Kysely's row too.
 export async function applyUp(
   db: Kysely<any>,
   file: MigrationFile,
   ledger: RunLedger,
   limits: StatementTimeouts,
-  files: readonly MigrationFile[] = [file],
+  files: readonly MigrationFile[],
   timestamp?: string,
 ): Promise<ApplyEvent> {
   const started = performance.now()
@@ -82,7 +75,7 @@ export async function applyUp(
     await assertLedgersIntact(db, file, ledger)
     return done('applied', false)
   }
-  // The ledger row first: a concurrent migrator that slipped past the lock blocks on it, then fails before running anything.
+  // The ledger row first: a concurrent migrator that slipped past the lock blocks on it, then fails.
   const elapsed = executionMs(table, file, 'pg_catalog.statement_timestamp()')
   try {
     await runAtomically(db, file, file, ledger, limits, {
@@ -97,13 +90,7 @@ export async function applyUp(
   return done('applied', true)
 }
 
-/**
- * Applies several transactional files in ONE round trip, each in its own transaction
- * (`BEGIN; <limits>; <ledger row>; <file>; <session restored>; <duration>; <Kysely's row>;
- * <integrity check>; COMMIT;`), so an error stops the batch at the failing file with the ones
- * before it committed. Returns how many files (a prefix of `batch`) committed; the caller runs
- * the rest one by one ({@link applyUp}), which reports the failure with line:column.
- */
+// Files in one round trip, each its own transaction; returns how many committed (applyUp then locates the failure).
 export async function applyUpBatch(
   db: Kysely<any>,
   batch: readonly BatchedFile[],
@@ -137,21 +124,13 @@ export async function applyUpBatch(
     await sql.raw(text).execute(db)
   } catch (error) {
     // The failing file's transaction is open and aborted; the files before it committed.
-    await sql
-      .raw('ROLLBACK')
-      .execute(db)
-      .catch(() => {})
-    let versions: Set<number>
-    try {
-      const { rows } = await sql<{ version: number }>`
-        select version from ${sql.raw(table)} where version = any(${batch.map((b) => b.file.version)}::int[])`.execute(
-        db,
-      )
-      versions = new Set(rows.map((r) => r.version))
-    } catch {
-      throw error // the connection is gone: the batch's own error says why
-    }
-    done = batch.findIndex((b) => !versions.has(b.file.version))
+    await sql.raw('ROLLBACK').execute(db).catch(ignore)
+    const wanted = batch.map((b) => b.file.version)
+    const query = sql<{ version: number }>`select version from ${sql.raw(table)} where version = any(${wanted}::int[])`
+    // When this fails the connection is gone: the batch's own error says why.
+    const { rows } = await query.execute(db).catch(() => Promise.reject(error))
+    const committed = new Set(rows.map((r) => r.version))
+    done = batch.findIndex((b) => !committed.has(b.file.version))
     if (done < 0) done = batch.length
   }
   // Files of one batch share its wall time: each event reports an equal share.
@@ -187,6 +166,8 @@ export async function applyDown(
   return applyEvent('reverted', file, down.sql.transactional, performance.now() - started, down.fileName)
 }
 
+const ignore = (): void => {}
+
 function applyEvent(
   kind: ApplyKind,
   file: MigrationFile,
@@ -206,13 +187,7 @@ function restoreSql(ledger: RunLedger, sqlFile: SqlFile): string {
   return sqlFile.sql.createsTemporary ? `${ledger.restoreSql};\nDISCARD TEMP` : ledger.restoreSql
 }
 
-/**
- * One simple-protocol query and one transaction (a savepoint inside a caller's): the limits,
- * `head`, the file as written (its own schema_versions INSERTs blanked, positions kept), the
- * session restored to the run's baseline, `tail`, then the check that the ledgers hold exactly
- * what they held plus `row` (minus the file's rows without one). A ledger conflict outside a
- * caller's transaction is rethrown as it came, for the caller to adopt.
- */
+// One simple-protocol query, one transaction (a savepoint in a caller's); a ledger conflict is rethrown for adoption.
 async function runAtomically(
   db: Kysely<unknown>,
   file: MigrationFile,
@@ -231,21 +206,14 @@ async function runAtomically(
   try {
     await sql.raw(batch).execute(db)
   } catch (error) {
-    if (savepoint)
-      await sql
-        .raw('ROLLBACK TO SAVEPOINT wukong_migration_file')
-        .execute(db)
-        .catch(() => {})
+    if (savepoint) await sql.raw('ROLLBACK TO SAVEPOINT wukong_migration_file').execute(db).catch(ignore)
     if (isLedgerConflict(error) && !savepoint) throw error
     throw await explain(db, error, sqlFile, batch, start.length, limits)
   }
   commit(ledger, file, step.row)
 }
 
-/**
- * A no-transaction file, statement by statement under the run's limits; the session is brought
- * back to the run's baseline afterwards (whatever the file SET), before any ledger write.
- */
+// Statement by statement; the session is restored (whatever the file SET) before any ledger write.
 async function runOneByOne(
   db: Kysely<unknown>,
   sqlFile: SqlFile,
@@ -253,11 +221,8 @@ async function runOneByOne(
   limits: StatementTimeouts,
 ): Promise<void> {
   if (db.isTransaction) {
-    throw new MigrationError(
-      'NON_TRANSACTIONAL_IN_TRANSACTION',
-      `this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`,
-      { file: sqlFile.fileName },
-    )
+    const reason = `this file opted out of transactions (-- wukong:no-transaction) but the Migrator runs every migration in one transaction; use MigrationRunner, or new Migrator({ …, disableTransactions: true })`
+    throw new MigrationError('NON_TRANSACTIONAL_IN_TRANSACTION', reason, { file: sqlFile.fileName })
   }
   await sql.raw(limitSettings(limits, 'SESSION')).execute(db)
   let failed = true
@@ -269,12 +234,9 @@ async function runOneByOne(
     }
     failed = false
   } finally {
-    await sql
-      .raw(restoreSql(ledger, sqlFile))
-      .execute(db)
-      .catch((error: unknown) => {
-        if (!failed) throw error
-      })
+    // After a failed statement, its error is the one reported.
+    const restore = sql.raw(restoreSql(ledger, sqlFile))
+    await restore.execute(db).catch(failed ? ignore : undefined)
   }
 }
 
@@ -321,22 +283,18 @@ async function adopt(
     if (record) ledger.kysely?.add(file.name)
     return 'healed'
   }
-  // Another runner's row says only "version N was applied": the file's objects must agree, or a
-  // reused number would hide a missing schema. What later applied files drop is not expected.
+  // A reused version number must not hide a missing schema; what later applied files drop is not expected.
   const later = files.filter((f) => f.version > file.version && ledger.rows.has(f.version))
   await assertAdoptable(db, file, later, existing.description)
-  await sql
-    .raw(
-      `UPDATE ${ledger.home.ledger} SET checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now(), atomic = coalesce(atomic, true) WHERE version = ${file.version}${record ? `;\n${record}` : ''}`,
-    )
-    .execute(db)
+  const stamp = `checksum = ${literal(file.checksum)}, file_name = ${literal(file.fileName)}, adopted_at = now()`
+  const update = `UPDATE ${ledger.home.ledger} SET ${stamp}, atomic = coalesce(atomic, true) WHERE version = ${file.version}`
+  await sql.raw(record ? `${update};\n${record}` : update).execute(db)
   ledger.rows.set(file.version, { ...existing, checksum: file.checksum, fileName: file.fileName })
   if (record) ledger.kysely?.add(file.name)
   return 'adopted'
 }
 
-// Another migrator committed this version after this run read the ledger: this attempt rolled
-// back whole, so its row is the truth, as after a crash.
+// Another migrator committed this version after our read; this attempt rolled back whole, so its row is the truth.
 async function adoptConcurrent(
   db: Kysely<unknown>,
   file: MigrationFile,
@@ -344,17 +302,12 @@ async function adoptConcurrent(
   files: readonly MigrationFile[],
   record: string | undefined,
 ): Promise<ApplyKind> {
-  const { rows } = await sql<{
-    checksum: string | null
-    description: string
-  }>`select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
+  const { rows } = await sql<{ checksum: string | null; description: string }>`
+    select checksum, description from ${sql.raw(ledger.home.ledger)} where version = ${file.version}`.execute(db)
   const { checksum = null, description = '' } = rows[0] ?? {}
   if (checksum !== null && checksum !== file.checksum) {
-    throw new MigrationError(
-      'CHECKSUM_MISMATCH',
-      `another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`,
-      { file: file.fileName },
-    )
+    const reason = `another migrator applied version ${file.version} with checksum ${checksum}, but this file's checksum is ${file.checksum}`
+    throw new MigrationError('CHECKSUM_MISMATCH', reason, { file: file.fileName })
   }
   const row = { ...pendingRow(file, true), checksum, description }
   ledger.rows.set(file.version, row)
@@ -372,11 +325,8 @@ async function recordInKysely(db: Kysely<unknown>, file: MigrationFile, record: 
     await sql.raw(record).execute(db)
   } catch (error) {
     const cause = toMigrationError(error, file.fileName)
-    throw new MigrationError(
-      'BOOKKEEPING_FAILED',
-      `applied (schema_versions records version ${file.version}), but Kysely could not record it in kysely_migration: ${cause.reason}`,
-      { file: file.fileName, sqlState: cause.sqlState, cause },
-    )
+    const why = `applied (schema_versions records version ${file.version}), but Kysely could not record it in kysely_migration: ${cause.reason}`
+    throw new MigrationError('BOOKKEEPING_FAILED', why, { file: file.fileName, sqlState: cause.sqlState, cause })
   }
   ledger.kysely?.add(file.name)
 }
@@ -432,18 +382,10 @@ async function runOrExplain(db: Kysely<unknown>, sqlFile: SqlFile, statement: Sq
 }
 
 function isLockTimeout(error: unknown): boolean {
-  return (
-    isServerError(error) &&
-    (error.code === SQLSTATE.LOCK_NOT_AVAILABLE ||
-      (error.code === SQLSTATE.QUERY_CANCELED && /lock timeout/i.test(error.message)))
-  )
+  return isServerError(error) && codeForServerError(error.code, error.message) === 'LOCK_TIMEOUT'
 }
 
-/**
- * PostgreSQL names neither the statement nor the holder of a lock timeout: the holders are read
- * from `pg_locks` for the tables the statements name, and the statement is the first that names
- * a table another session holds.
- */
+// PostgreSQL names neither statement nor holder of a lock timeout: both are found through pg_locks.
 async function lockTimeoutError(
   db: Kysely<unknown>,
   error: unknown,
@@ -457,27 +399,13 @@ async function lockTimeoutError(
   const mine = culprit ? holders.filter((h) => culprit.relations.includes(h.relation)) : holders
   const who = describeHolders(mine.length ? mine : holders)
   const pg = error as PgErrorLike
-  return new MigrationSqlError(
-    'LOCK_TIMEOUT',
-    who ? `${pg.message}: ${who}` : pg.message,
-    sqlFile.fileName,
-    sqlFile.text,
-    culprit?.start,
-    {
-      sqlState: pg.code,
-      detail: pg.detail ?? (who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : undefined),
-      hint: pg.hint,
-      where: pg.where,
-    },
-    error,
-  )
+  const detail = pg.detail ?? (who ? `${who[0]!.toUpperCase()}${who.slice(1)}` : undefined)
+  const server = { sqlState: pg.code, detail, hint: pg.hint, where: pg.where }
+  const message = who ? `${pg.message}: ${who}` : pg.message
+  return new MigrationSqlError('LOCK_TIMEOUT', message, sqlFile.fileName, sqlFile.text, culprit?.start, server, error)
 }
 
-/**
- * A failed batch as an error with line:column: PostgreSQL's position when it gives one, else the
- * statement that fails when the file is replayed one statement at a time, under the file's
- * limits, in a transaction that is rolled back.
- */
+// Line:column from PostgreSQL's position, else from replaying the statements in a transaction rolled back.
 async function explain(
   db: Kysely<unknown>,
   error: unknown,
@@ -514,10 +442,7 @@ async function explain(
   } catch {
     // Locating is best effort; the original error is what matters.
   } finally {
-    await sql
-      .raw(end)
-      .execute(db)
-      .catch(() => {})
+    await sql.raw(end).execute(db).catch(ignore)
   }
   return toMigrationError(error, fileName, text, culprit?.start)
 }
@@ -532,9 +457,8 @@ async function invalidIndexes(
   const { rows } = await sql<{ oid: number; name: string }>`
     select i.indexrelid::int8 as oid, format('%I.%I', n.nspname, c.relname) as name
     from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-    where not i.indisvalid and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(
-    db,
-  )
+    where not i.indisvalid
+      and i.indrelid = any(array(select to_regclass(t) from unnest(${sql.val(tables)}::text[]) t))`.execute(db)
   return rows.map((r) => ({ oid: Number(r.oid), name: r.name }))
 }
 
@@ -554,18 +478,13 @@ async function indexNamed(
   return rows[0]
 }
 
-// An INVALID index with the name a CONCURRENTLY build is about to use is a leftover of an
-// interrupted build: never used by queries, yet IF NOT EXISTS would skip the build. Dropped first.
+// An interrupted build's INVALID index would make IF NOT EXISTS skip the build: it is dropped first.
 async function dropInvalidLeftover(db: Kysely<unknown>, index: ConcurrentIndex): Promise<void> {
   const existing = await indexNamed(db, index)
   if (existing && !existing.valid) await sql.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${existing.name}`).execute(db)
 }
 
-/**
- * After a no-transaction file, before its ledger row: each index its `CREATE INDEX CONCURRENTLY`
- * statements name must exist and be valid, and no new invalid index may have appeared on their
- * tables. Else `INVALID_INDEX` with the SQL that repairs it.
- */
+// Before the ledger row: each concurrent build exists and is valid, else INVALID_INDEX with the repair.
 async function assertIndexesValid(
   db: Kysely<unknown>,
   file: MigrationFile,

@@ -2,12 +2,7 @@ export { SqlFileMigrationProvider } from './sql-file-migration-provider.js'
 export { MigrationError } from '../errors/index.js'
 export type { ApplyEvent } from './apply-migration.js'
 export type { MigrationFile } from './migration-file.js'
-export {
-  NO_TRANSACTION_DIRECTIVE,
-  OWN_TIMEOUTS_DIRECTIVE,
-  DIRECTIVE_LINE,
-  directiveLineCount,
-} from './parse-migration-sql.js'
+export { NO_TRANSACTION_DIRECTIVE, OWN_TIMEOUTS_DIRECTIVE } from './parse-migration-sql.js'
 export {
   readMigrationFolder,
   scanMigrationFolder,

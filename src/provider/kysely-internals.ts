@@ -1,6 +1,4 @@
-// What this package relies on in Kysely beyond its public API, in one place, each checked by
-// test/kysely-internals.test.ts so an upgrade fails there, not in a deploy. (ensureLedgersSql
-// in ledger.ts also creates Kysely's tables as its Migrator does.)
+// What we rely on beyond Kysely's public API, checked by test/kysely-internals.test.ts so an upgrade fails there.
 import type { DialectAdapter, Kysely } from 'kysely'
 
 // Private in Kysely's PostgresAdapter; ours takes the same, so we and kysely-ctl exclude one another.

@@ -17,7 +17,6 @@ export function rawQuery(db: Kysely<any>): (text: string) => Promise<readonly un
   return async (text) => (await sql.raw(text).execute(db)).rows
 }
 
-/** A row of Kysely's `kysely_migration`. */
 export interface KyselyRow {
   readonly name: string
   readonly timestamp: string
@@ -67,8 +66,9 @@ const INT_MAX: Readonly<Record<string, number>> = {
   bigint: Number.MAX_SAFE_INTEGER,
 }
 
-// Kysely's tables exactly as its Migrator makes them; schema_versions' first three columns, which deployed code reads, never change.
+// Kysely's tables as its Migrator makes them; deployed code reads schema_versions' first three columns: never changed.
 export function ensureLedgersSql(home: LedgerHome, set = false): string {
+  const mark = set ? `;\nCOMMENT ON TABLE ${home.ledger} IS '${SET_MARK}'` : ''
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(home.schema)};
 CREATE TABLE IF NOT EXISTS ${home.kysely} (name varchar(255) NOT NULL PRIMARY KEY, timestamp varchar(255) NOT NULL);
 CREATE TABLE IF NOT EXISTS ${home.lock} (id varchar(255) NOT NULL PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
@@ -84,12 +84,7 @@ ALTER TABLE ${home.ledger}
   ADD COLUMN IF NOT EXISTS execution_ms integer,
   ADD COLUMN IF NOT EXISTS adopted_at timestamptz,
   ADD COLUMN IF NOT EXISTS atomic boolean;
-COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'${
-    set
-      ? `;
-COMMENT ON TABLE ${home.ledger} IS '${SET_MARK}'`
-      : ''
-  }`
+COMMENT ON COLUMN ${home.ledger}.checksum IS 'SHA-256 of the file text (UTF-8, LF, no BOM); NULL: written by the old runner, not yet adopted'${mark}`
 }
 
 interface TableRow {
@@ -102,22 +97,15 @@ interface TableRow {
   set: boolean
 }
 
-/**
- * Finds the ledgers' home (the schema that holds them, else `schema`; never `search_path`) and
- * reads both, with the session's state before `bounded` sets anything, for `restoreSql`.
- */
+type CatalogRow = { tables: TableRow[]; settings: [string, string][]; role: string; auth: string; pid: number }
+
+// The ledgers' home is the schema that holds them, else `schema`, never search_path; `bounded` wraps the rows' read.
 export async function readLedgerSnapshot(
   db: Kysely<any>,
   schema?: string,
   bounded: <T>(read: (db: Kysely<any>) => Promise<T>) => Promise<T> = (read) => read(db),
 ): Promise<LedgerSnapshot> {
-  const { rows: first } = await sql<{
-    tables: TableRow[]
-    settings: [string, string][]
-    role: string
-    auth: string
-    pid: number
-  }>`
+  const { rows: first } = await sql<CatalogRow>`
     select (select coalesce(json_agg(t order by t.schema, t.name), '[]') from (
       select n.nspname as schema, c.relname as name,
              array(select a.attname::text from pg_catalog.pg_attribute a
@@ -149,10 +137,8 @@ export async function readLedgerSnapshot(
       .filter((t) => !sets.has(t.schema))
       .map((t) => `${t.schema}.${t.name}`)
       .join(', ')
-    throw new MigrationError(
-      'AMBIGUOUS_LEDGER',
-      `migration ledgers exist in more than one schema (${found}); keep the ones in the schema this database was migrated in and drop the others`,
-    )
+    const reason = `migration ledgers exist in more than one schema (${found}); keep the ones in the schema this database was migrated in and drop the others`
+    throw new MigrationError('AMBIGUOUS_LEDGER', reason)
   }
   const home = ledgerHome(homes[0] ?? DEFAULT_LEDGER_SCHEMA)
   const otherSets = [...sets].filter((s) => s !== home.schema)
@@ -174,8 +160,6 @@ export async function readLedgerSnapshot(
         : !ledger.version_unique
           ? 'its version column has no primary key or unique index (two migrators could record one version twice)'
           : undefined
-  if (!ledger && !kysely)
-    return Object.freeze({ home, complete, rows: [], kysely: [], maxVersion, restoreSql, otherSets, backendPid })
   const parts: string[] = []
   if (ledger && !shapeProblem)
     parts.push(`select to_jsonb(s) as row, null::text as name, null::text as timestamp from ${home.ledger} s`)

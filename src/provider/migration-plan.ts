@@ -54,8 +54,7 @@ export interface RenamedMigration {
 }
 
 /**
- * Where a database stands against a folder of migration files: every verdict, from one
- * planner that `status`, `plan`, `migrate`, `down`, `migrateTo` and the provider all ask.
+ * Where a database stands against the migration files: every verdict, from the one planner every entry point asks.
  *
  * @example
  * ```ts
@@ -108,41 +107,32 @@ export function planMigrations(
   const pending: PendingMigration[] = []
   const drifted: DriftedMigration[] = []
   const renamed: RenamedMigration[] = []
-  for (const file of [...files].sort((a, b) => a.version - b.version)) {
-    const row = rows.get(file.version)
+  for (const { version, name, fileName, checksum } of [...files].sort((a, b) => a.version - b.version)) {
+    const row = rows.get(version)
     if (!row) {
-      pending.push(
-        Object.freeze({ version: file.version, name: file.name, fileName: file.fileName, statements: 0, atomic: true }),
-      )
+      pending.push(Object.freeze({ version, name, fileName, statements: 0, atomic: true }))
       continue
     }
-    if (row.checksum !== null && row.checksum !== file.checksum) {
-      drifted.push(
-        Object.freeze({
-          version: file.version,
-          fileName: file.fileName,
-          appliedChecksum: row.checksum,
-          fileChecksum: file.checksum,
-        }),
-      )
+    if (row.checksum !== null && row.checksum !== checksum) {
+      drifted.push(Object.freeze({ version, fileName, appliedChecksum: row.checksum, fileChecksum: checksum }))
     }
-    const kyselyName = snapshot.kysely.find((k) => versionOf(k.name) === file.version && k.name !== file.name)?.name
+    const kyselyName = snapshot.kysely.find((k) => versionOf(k.name) === version && k.name !== name)?.name
     const appliedFileName = row.fileName ?? (kyselyName ? `${kyselyName}.sql` : null)
-    if (appliedFileName !== null && appliedFileName !== file.fileName) {
-      renamed.push(Object.freeze({ version: file.version, appliedFileName, fileName: file.fileName }))
+    if (appliedFileName !== null && appliedFileName !== fileName) {
+      renamed.push(Object.freeze({ version, appliedFileName, fileName }))
     }
     applied.push(
       Object.freeze({
-        version: file.version,
-        name: file.name,
-        fileName: file.fileName,
+        version,
+        name,
+        fileName,
         description: row.description,
         appliedAt: row.appliedAt,
-        checksumMatches: row.checksum === null ? null : row.checksum === file.checksum,
+        checksumMatches: row.checksum === null ? null : row.checksum === checksum,
         adopted: row.checksum === null || row.adoptedAt !== null,
         executionMs: row.executionMs,
         atomic: row.atomic ?? true,
-        recordedByKysely: kysely.has(file.name),
+        recordedByKysely: kysely.has(name),
       }),
     )
   }
@@ -212,11 +202,8 @@ export function planSteps<F extends MigrationFileHead>(
     .sort((a, b) => b.version - a.version)
   const without = reverted.filter((f) => !f.down)
   if (without.length) {
-    throw new MigrationError(
-      'NO_DOWN_FILE',
-      `cannot revert ${without.map((f) => f.fileName).join(', ')}: no .down.sql file (write ${without.map((f) => `${f.name}.down.sql`).join(', ')})`,
-      { file: without[0]!.fileName },
-    )
+    const reason = `cannot revert ${without.map((f) => f.fileName).join(', ')}: no .down.sql file (write ${without.map((f) => `${f.name}.down.sql`).join(', ')})`
+    throw new MigrationError('NO_DOWN_FILE', reason, { file: without[0]!.fileName })
   }
   return reverted.map((file) => ({ file, action: 'revert' }))
 }
@@ -235,31 +222,22 @@ function refusalOf(
   if (snapshot.shapeProblem) return new MigrationError('LEDGER_SHAPE', `${snapshot.shapeProblem}; nothing was run`)
   const tooLarge = files.find((f) => f.version > snapshot.maxVersion)
   if (tooLarge) {
-    return new MigrationError(
-      'VERSION_OUT_OF_RANGE',
-      `version ${tooLarge.version} is larger than ${snapshot.home.ledger} can hold (at most ${snapshot.maxVersion}); renumber the file`,
-      { file: tooLarge.fileName },
-    )
+    const reason = `version ${tooLarge.version} is larger than ${snapshot.home.ledger} can hold (at most ${snapshot.maxVersion}); renumber the file`
+    return new MigrationError('VERSION_OUT_OF_RANGE', reason, { file: tooLarge.fileName })
   }
   const [renamed] = status.renamed
   if (renamed) {
     const list = status.renamed.map((r) => `${r.appliedFileName} → ${r.fileName}`).join(', ')
-    return new MigrationError(
-      'RENAMED_MIGRATION_FILE',
-      `applied migration files were renamed: ${list}. Applied files are immutable: give them back the names they were applied under`,
-      { file: renamed.fileName },
-    )
+    const reason = `applied migration files were renamed: ${list}. Applied files are immutable: give them back the names they were applied under`
+    return new MigrationError('RENAMED_MIGRATION_FILE', reason, { file: renamed.fileName })
   }
   const [drifted] = status.drifted
   if (drifted && !allowDrift) {
     const list = status.drifted
       .map((d) => `${d.fileName} (applied ${d.appliedChecksum}, file now ${d.fileChecksum})`)
       .join('; ')
-    return new MigrationError(
-      'CHECKSUM_MISMATCH',
-      `applied migration files were edited: ${list}. Applied files are immutable: restore them and put the change in a new file (or pass allowDrift: true to migrate anyway)`,
-      { file: drifted.fileName },
-    )
+    const reason = `applied migration files were edited: ${list}. Applied files are immutable: restore them and put the change in a new file (or pass allowDrift: true to migrate anyway)`
+    return new MigrationError('CHECKSUM_MISMATCH', reason, { file: drifted.fileName })
   }
   const [missing] = status.missing
   if (missing && !allowDrift) {
@@ -269,11 +247,9 @@ function refusalOf(
           `${m.fileName ?? `version ${m.version}`} (version ${m.version}${m.description ? `, "${m.description}"` : ''})`,
       )
       .join('; ')
-    return new MigrationError(
-      'MISSING_MIGRATION_FILE',
-      `the database has applied migrations whose files are gone: ${list}. Restore them, or point at the right folder (or pass allowDrift: true to migrate anyway)`,
-      { file: missing.fileName ?? `version ${missing.version}` },
-    )
+    const reason = `the database has applied migrations whose files are gone: ${list}. Restore them, or point at the right folder (or pass allowDrift: true to migrate anyway)`
+    const file = missing.fileName ?? `version ${missing.version}`
+    return new MigrationError('MISSING_MIGRATION_FILE', reason, { file })
   }
   const [late] = status.outOfOrder
   if (late) {

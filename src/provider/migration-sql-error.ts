@@ -11,9 +11,7 @@ export interface ServerErrorFields {
 }
 
 /**
- * A migration file failed on the server. `line`/`column` point into the file (PostgreSQL's
- * error position mapped back through the statement's offset); `sourceLine` is that line's
- * text, for a caret display.
+ * A migration file failed on the server: `line`/`column` point into the file, `sourceLine` is that line's text.
  *
  * @example
  * ```ts
@@ -75,8 +73,7 @@ export function codeForServerError(sqlState: string | undefined, message: string
   return sqlState.startsWith('08') || shutdown.includes(sqlState) ? 'CONNECTION_FAILED' : 'MIGRATION_FAILED'
 }
 
-// Replaying a file statement by statement to find the failing line is pointless after a timeout, a
-// deadlock or a lost connection, and harmful on a read-only or ledger-guarded database.
+// Replaying a file to find the failing line is pointless after a timeout or lost connection, harmful when read-only.
 export function worthLocating(sqlState: string | undefined): boolean {
   if (sqlState === undefined) return false
   const pointless: readonly string[] = [
@@ -98,27 +95,14 @@ export function toMigrationError(error: unknown, fileName: string, text?: string
   const sqlState = isServerError(error) ? pg.code : undefined
   if (sqlState === SQLSTATE.READ_ONLY_SQL_TRANSACTION) return readOnlyError(error)
   const message = error instanceof Error ? error.message : String(error)
-  return new MigrationSqlError(
-    codeForServerError(sqlState, message),
-    message,
-    fileName,
-    text,
-    offset,
-    { sqlState, detail: pg.detail, hint: pg.hint, where: pg.where },
-    error,
-  )
+  const { detail, hint, where } = pg
+  const code = codeForServerError(sqlState, message)
+  return new MigrationSqlError(code, message, fileName, text, offset, { sqlState, detail, hint, where }, error)
 }
 
-/**
- * A read-only database (a standby, `default_transaction_read_only`) refuses every file's
- * first write, its ledger row included: that is the database's state, not the file's fault,
- * so the error names no file.
- */
+// The database's state, not a file's fault (its ledger row is refused too), so the error names no file.
 export function readOnlyError(error: unknown): MigrationError {
-  return new MigrationError(
-    'READ_ONLY_DATABASE',
-    `the database is read-only (${(error as Error).message}): it is a standby, or default_transaction_read_only is on; ` +
-      'nothing was applied; migrate the primary (read-write) server (SQLSTATE 25006)',
-    { cause: error },
-  )
+  const advice = 'nothing was applied; migrate the primary (read-write) server (SQLSTATE 25006)'
+  const reason = `the database is read-only (${(error as Error).message}): it is a standby, or default_transaction_read_only is on; ${advice}`
+  return new MigrationError('READ_ONLY_DATABASE', reason, { cause: error })
 }

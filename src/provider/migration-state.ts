@@ -7,10 +7,7 @@ import type { MigrationFileHead } from './migration-file.js'
 import { planMigrations, type MigrationStatus } from './migration-plan.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
-// The boot path's one query: digests compared on the server. Undefined hands over to the planner.
-// `query` runs one SQL text (Kysely's, or a bare pg client's). Not inside a transaction: a
-// missing table fails the query, which would abort it. `withStatus`: the same query also brings
-// the ledger's rows, so that status reports an up-to-date database from it.
+// The boot path's one query, digests compared on the server; undefined hands over to the planner. Not in a transaction.
 export async function checkUpToDate(
   query: (text: string) => Promise<readonly unknown[]>,
   files: readonly MigrationFileHead[],
@@ -36,20 +33,14 @@ export async function checkUpToDate(
   const ledger = digest(byVersion.map((f) => `${f.version}:${f.checksum}`))
   const names = digest(files.map((f) => f.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
   try {
-    // Every bookkeeping column and Kysely's lock table are named, so that a ledger lacking one
-    // fails here (42P01, 42703) and goes to the planner, which completes it.
+    // Naming every bookkeeping column and the lock table sends an incomplete ledger to the planner (42P01, 42703).
     const rows = (await query(`
       with s as (select version, checksum, file_name, description, atomic, execution_ms, adopted_at from ${home.ledger})
       select encode(sha256(convert_to(coalesce((select string_agg(version::text || ':' || coalesce(checksum, ''), E'\\n' order by version) from s), ''), 'UTF8')), 'hex') = ${literal(ledger)}
          and encode(sha256(convert_to(coalesce((select string_agg(name, E'\\n' order by name collate "C") from ${home.kysely}), ''), 'UTF8')), 'hex') = ${literal(names)}
          and (select count(*) from ${home.lock}) > -1
          ${elsewhere} as ok,
-             (select max(version) from s)::int as version${report}`)) as {
-      ok: boolean
-      version: number | null
-      rows?: Record<string, unknown>[] | null
-      sets?: string[]
-    }[]
+             (select max(version) from s)::int as version${report}`)) as StateRow[]
     const row = rows[0]
     if (!row?.ok) return undefined
     if (!withStatus) return Object.freeze({ currentVersion: row.version })
@@ -69,6 +60,8 @@ export async function checkUpToDate(
     throw error
   }
 }
+
+type StateRow = { ok: boolean; version: number | null; rows?: Record<string, unknown>[] | null; sets?: string[] }
 
 function digest(lines: readonly string[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex')

@@ -7,11 +7,7 @@
  * ```
  */
 export interface MigrationTimeouts {
-  /**
-   * `lock_timeout` for each file's statements and for the tool's own reads and writes of the
-   * ledgers: a session holding one of their tables fails the run with `LOCK_TIMEOUT` instead of
-   * hanging it. Default 10 000.
-   */
+  /** `lock_timeout` of each statement and of the tool's ledger queries: `LOCK_TIMEOUT` beats a hang. Default 10 000. */
   readonly lockMs?: number | undefined
   /** Longest wait for another migrator's migration lock, then `LOCK_TIMEOUT` naming it. Default 300 000. */
   readonly lockWaitMs?: number | undefined
@@ -19,10 +15,7 @@ export interface MigrationTimeouts {
   readonly connectMs?: number | undefined
   /** `statement_timeout` for each file's statements. Default 0: no limit. */
   readonly statementMs?: number | undefined
-  /**
-   * The embedded database: longest wait for another process to close its folder, then
-   * `EMBEDDED_DATABASE_BUSY`. Default `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000.
-   */
+  /** Wait for another process to close the embedded database. Default `WUKONG_PGLITE_BUSY_TIMEOUT_MS`, else 10 000. */
   readonly embeddedBusyMs?: number | undefined
 }
 

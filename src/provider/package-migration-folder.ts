@@ -13,9 +13,8 @@ import { fileURLToPath } from 'node:url'
  */
 export const DEFAULT_MIGRATION_FOLDER: string = join(packageRoot(), 'migrations')
 
-// The nearest package.json, from src/provider/, dist/ or dist/chunks/ alike; path functions, not
-// `new URL(…, import.meta.url)`, which bundlers resolve as an asset.
-export function packageRoot(): string {
+// From src/provider/, dist/ or dist/chunks/ alike; not `new URL(…)`, which bundlers resolve as an asset.
+function packageRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url))
   for (let dir = here, depth = 0; depth < 4; dir = dirname(dir), depth++) {
     if (existsSync(join(dir, 'package.json'))) return dir

@@ -35,7 +35,6 @@ export interface SqlStatement {
 // What a failed CREATE INDEX CONCURRENTLY leaves behind, to drop before a retry.
 export interface ConcurrentIndex {
   readonly name?: string
-  readonly schema?: string
   readonly table: string
 }
 
@@ -56,7 +55,6 @@ export interface ParsedSql {
 }
 
 // Refuses, before anything runs, what cannot run safely, naming line:column in the file.
-
 export async function parseMigrationSql(
   text: string,
   file: string,
@@ -64,18 +62,15 @@ export async function parseMigrationSql(
   direction: 'up' | 'down' = 'up',
 ): Promise<ParsedSql> {
   const { hasSqlDetails, parseSync } = await loadSqlParser()
-
   const { transactional, ownTimeouts } = readDirectives(text, file)
-  if (text.trim() === '') {
-    throw new MigrationError('EMPTY_MIGRATION', `the file is empty`, { file })
-  }
+  if (text.trim() === '') throw new MigrationError('EMPTY_MIGRATION', 'the file is empty', { file })
   let tree: { stmts?: RawStmt[] }
   try {
     tree = parseSync(text) as { stmts?: RawStmt[] }
   } catch (error) {
     // libpg-query's cursor is a 0-based count of characters (code points).
-    const at = hasSqlDetails(error) ? indexOfCodePoint(text, error.sqlDetails.cursorPosition) : 0
-    throw errorAt('SQL_SYNTAX_ERROR', text, file, at, (error as Error).message, error)
+    const at = lineColumnAt(text, hasSqlDetails(error) ? indexOfCodePoint(text, error.sqlDetails.cursorPosition) : 0)
+    throw new MigrationError('SQL_SYNTAX_ERROR', (error as Error).message, { file, ...at, cause: error })
   }
 
   const toChar = byteToCharOffsets(text)
@@ -98,28 +93,21 @@ export async function parseMigrationSql(
       relations: relationsOf(node),
       ...(kind === 'IndexStmt' && node['concurrent'] ? { concurrentIndex: concurrentIndexOf(node) } : {}),
     })
-    const fail = (code: MigrationErrorCode, message: string): MigrationError =>
-      errorAt(code, text, file, start, message)
+    const fail = (code: MigrationErrorCode, why: string) => new MigrationError(code, why, { file, line, column })
     const copy = copyWithClient(kind, node)
     if (copy) {
-      throw fail(
-        'UNSUPPORTED_STATEMENT',
-        `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`,
-      )
+      const reason = `${copy} is not supported in a migration file: the data would have to come from (or go to) the client, which a migration file cannot provide; put the rows in INSERT statements, or COPY from a file on the server`
+      throw fail('UNSUPPORTED_STATEMENT', reason)
     }
-
     if (kind === 'TransactionStmt') {
-      throw fail(
-        'TRANSACTION_CONTROL',
-        `transaction control (${firstWords(text, start)}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`,
-      )
+      const [words] = text.slice(start, start + 40).split(/[;\r\n]/)
+      const reason = `transaction control (${words!.trim()}) is not allowed: each migration file already runs in its own transaction, which commits with its schema_versions row`
+      throw fail('TRANSACTION_CONTROL', reason)
     }
     const needsNoTransaction = nonTransactionalReason(kind, node)
     if (needsNoTransaction && transactional) {
-      throw fail(
-        'NON_TRANSACTIONAL_STATEMENT',
-        `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`,
-      )
+      const reason = `${needsNoTransaction} cannot run inside a transaction; put \`${NO_TRANSACTION_DIRECTIVE}\` on the file's first line to run its statements one by one outside a transaction (the file is then not atomic: keep it to such statements and make them idempotent)`
+      throw fail('NON_TRANSACTIONAL_STATEMENT', reason)
     }
     const [hazard] = findHazards(raw.stmt, { version, direction, ownTimeouts })
     createsTemporary ||= createsTemporaryObjects(raw.stmt)
@@ -130,9 +118,7 @@ export async function parseMigrationSql(
       ledgerInserts.push(readLedgerInsert(node, version, start, rangeEnd, fail))
     }
   }
-  if (statements.length === 0) {
-    throw new MigrationError('EMPTY_MIGRATION', `the file has no SQL statements`, { file })
-  }
+  if (statements.length === 0) throw new MigrationError('EMPTY_MIGRATION', 'the file has no SQL statements', { file })
   return Object.freeze({ statements, transactional, ownTimeouts, createsTemporary, ledgerInserts })
 }
 
@@ -164,11 +150,8 @@ function readDirectives(text: string, file: string): { transactional: boolean; o
       // The linter's acknowledgement of the statement below it (wukong-migrate lint).
     } else {
       const column = raw.length - raw.trimStart().length + 1
-      throw new MigrationError(
-        'UNKNOWN_DIRECTIVE',
-        `unknown directive "${line}"; the directives are "${NO_TRANSACTION_DIRECTIVE}" and "${OWN_TIMEOUTS_DIRECTIVE}", each on its own line at the top of the file`,
-        { file, line: index + 1, column },
-      )
+      const reason = `unknown directive "${line}"; the directives are "${NO_TRANSACTION_DIRECTIVE}" and "${OWN_TIMEOUTS_DIRECTIVE}", each on its own line at the top of the file`
+      throw new MigrationError('UNKNOWN_DIRECTIVE', reason, { file, line: index + 1, column })
     }
   })
   return { transactional, ownTimeouts }
@@ -245,7 +228,6 @@ function concurrentIndexOf(node: Node): ConcurrentIndex {
   const schema = relation.schemaname ? `${quoteIdent(relation.schemaname)}.` : ''
   return Object.freeze({
     ...(typeof node['idxname'] === 'string' ? { name: node['idxname'] } : {}),
-    ...(relation.schemaname ? { schema: relation.schemaname } : {}),
     table: `${schema}${quoteIdent(relation.relname)}`,
   })
 }
@@ -306,23 +288,4 @@ function skipSpaceAndComments(text: string, from: number, to: number): number {
     }
   }
   return i
-}
-
-function firstWords(text: string, start: number): string {
-  return text
-    .slice(start, start + 40)
-    .split(/[;\r\n]/)[0]!
-    .trim()
-}
-
-function errorAt(
-  code: MigrationErrorCode,
-  text: string,
-  file: string,
-  offset: number,
-  message: string,
-  cause?: unknown,
-): MigrationError {
-  const { line, column } = lineColumnAt(text, offset)
-  return new MigrationError(code, message, { file, line, column, cause })
 }

@@ -12,14 +12,9 @@ const MAX_VERSION = 2_147_483_647
 /** `NNN_descriptive_name.sql` or `NNN_descriptive_name.down.sql`. */
 export const MIGRATION_FILE_PATTERN = /^(\d{3,})_([a-z0-9]+(?:_[a-z0-9]+)*)(\.down)?\.sql$/
 
-/**
- * Reads and checksums a folder's `.sql` files, checking what needs no SQL parser (names,
- * versions, down files, encoding), afresh on every call. Synchronous: for a few hundred small
- * files blocking reads beat hundreds of promises. With `options.report`, `verify` sees every
- * problem under the very rules `migrate` applies.
- */
+// Reads and checks what needs no parser, afresh each call; synchronous, as blocking reads of small files beat promises.
 export function scanMigrationFolder(folder: string, options: CollectProblems = {}): readonly MigrationFileHead[] {
-  const problem = problemHandler(options)
+  const problem = options.report ?? raise
   const refuse = (code: MigrationErrorCode, message: string, file: string): void =>
     problem(new MigrationError(code, message, { file }))
   let root: string
@@ -28,11 +23,8 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     root = realpathSync(folder)
     entries = readdirSync(root, { withFileTypes: true })
   } catch (cause) {
-    throw new MigrationError(
-      'FOLDER_NOT_FOUND',
-      `migration folder ${folder} cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
-      { file: folder, cause },
-    )
+    const reason = `migration folder ${folder} cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`
+    throw new MigrationError('FOLDER_NOT_FOUND', reason, { file: folder, cause })
   }
 
   const ups = new Map<string, { version: number; fileName: string }>()
@@ -55,18 +47,15 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     }
     const match = MIGRATION_FILE_PATTERN.exec(fileName)
     if (!match) {
-      refuse(
-        'INVALID_FILE_NAME',
-        `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`,
-        fileName,
-      )
+      const reason = `not a migration file name; expected NNN_descriptive_name.sql (at least 3 zero-padded digits, then lower-case words joined by underscores, e.g. 005_add_session_tags.sql)`
+      refuse('INVALID_FILE_NAME', reason, fileName)
       continue
     }
     const version = Number(match[1])
     const name = `${match[1]}_${match[2]}`
     if (version > MAX_VERSION) {
-      const message = `version ${match[1]} is larger than the ledger can record (at most ${MAX_VERSION}); renumber the file`
-      refuse('VERSION_OUT_OF_RANGE', message, fileName)
+      const reason = `version ${match[1]} is larger than the ledger can record (at most ${MAX_VERSION}); renumber the file`
+      refuse('VERSION_OUT_OF_RANGE', reason, fileName)
       continue
     }
     if (match[3]) {
@@ -75,11 +64,8 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
     }
     const twin = byVersion.get(version)
     if (twin) {
-      refuse(
-        'DUPLICATE_VERSION',
-        `version ${version} is also used by ${twin}; each version must have exactly one file`,
-        fileName,
-      )
+      const reason = `version ${version} is also used by ${twin}; each version must have exactly one file`
+      refuse('DUPLICATE_VERSION', reason, fileName)
       continue
     }
     byVersion.set(version, fileName)
@@ -111,18 +97,13 @@ export function scanMigrationFolder(folder: string, options: CollectProblems = {
   return heads
 }
 
-/** Options of {@link scanMigrationFolder} and {@link parseMigrationFiles}. */
-export interface CollectProblems {
-  /** Called with each problem instead of throwing on the first; the file is left out. */
+interface CollectProblems {
+  // Called with each problem instead of throwing on the first; the file is left out.
   readonly report?: ((error: MigrationError) => void) | undefined
 }
 
-function problemHandler(options: CollectProblems): (error: MigrationError) => void {
-  const { report } = options
-  return (error) => {
-    if (!report) throw error
-    report(error)
-  }
+function raise(error: MigrationError): never {
+  throw error
 }
 
 // Kysely runs migrations in name order, which is version order only at one width.
@@ -140,19 +121,13 @@ export function versionWidth(fileNames: readonly string[]): number {
   const odd = files.find((f) => f.digits.length !== width)
   if (odd) {
     const example = files.find((f) => f.digits.length === width)!.fileName
-    throw new MigrationError(
-      'MIXED_VERSION_WIDTH',
-      `${odd.fileName} has a ${odd.digits.length}-digit version but the folder's files (e.g. ${example}) have ${width} digits; Kysely runs migrations in name order, which is version order only when every file has the same number of digits`,
-      { file: odd.fileName },
-    )
+    const reason = `${odd.fileName} has a ${odd.digits.length}-digit version but the folder's files (e.g. ${example}) have ${width} digits; Kysely runs migrations in name order, which is version order only when every file has the same number of digits`
+    throw new MigrationError('MIXED_VERSION_WIDTH', reason, { file: odd.fileName })
   }
   return width
 }
 
-/**
- * Parses scanned files (see `parseMigrationSql`). `memo` (one per provider) is keyed by
- * content, so a text is parsed once and the entry cannot go stale.
- */
+// `memo` (one per provider) is keyed by content, so a text is parsed once and an entry cannot go stale.
 export async function parseMigrationFiles(
   heads: readonly MigrationFileHead[],
   options: CollectProblems & { readonly memo?: Map<string, Promise<ParsedSql>> } = {},
@@ -168,7 +143,7 @@ export async function parseMigrationFiles(
     }
     return parsed
   }
-  const problem = problemHandler(options)
+  const problem = options.report ?? raise
   const files: MigrationFile[] = []
   for (const head of heads) {
     let sql: ParsedSql
@@ -221,20 +196,14 @@ function readSqlFile(root: string, fileName: string, isLink: boolean): Migration
       })
     }
     if (!real.startsWith(root + sep)) {
-      throw new MigrationError(
-        'FILE_OUTSIDE_FOLDER',
-        `is a link to ${real}, outside the migration folder; copy the file in instead`,
-        { file: fileName },
-      )
+      const reason = `is a link to ${real}, outside the migration folder; copy the file in instead`
+      throw new MigrationError('FILE_OUTSIDE_FOLDER', reason, { file: fileName })
     }
     bytes = readFileSync(real)
   } catch (cause) {
     if (cause instanceof MigrationError) throw cause
-    throw new MigrationError(
-      'UNREADABLE_FILE',
-      `cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
-      { file: fileName, cause },
-    )
+    const reason = `cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`
+    throw new MigrationError('UNREADABLE_FILE', reason, { file: fileName, cause })
   }
   const text = decodeSqlFile(bytes, fileName)
   return Object.freeze({ fileName, path, text, checksum: sqlChecksum(text) })

@@ -10,51 +10,41 @@ import { withLockTimeout } from './with-lock-timeout.js'
 
 type Own = <T>(query: Promise<T>) => Promise<T>
 
-/** Options of {@link runMigrations}. */
-export interface RunMigrationsOptions {
+interface RunMigrationsOptions {
   readonly target: MigrationTarget
   /** Parses the files the plan runs (the provider's memo): an applied, unchanged file is never parsed. */
   readonly parse: (heads: readonly MigrationFileHead[]) => Promise<readonly MigrationFile[]>
   readonly allowDrift?: boolean | undefined
-  /** A migration set's own schema for its ledgers; undefined: the package's, found wherever they are. */
+  // A migration set's own schema; undefined: the package's ledgers, wherever they are.
   readonly schema?: string | undefined
   readonly timeouts: StatementTimeouts
-  /** Called after each file has committed (a batch's files when it returns). */
   readonly onApply?: ((event: ApplyEvent) => void) | undefined
-  /** Most consecutive transactional files in one round trip (each still its own transaction). */
   readonly maxBatchFiles?: number | undefined
-  /** Once aborted, no further file starts: the step it stops at fails with `INTERRUPTED`. */
+  // Once aborted, no further file starts.
   readonly signal?: AbortSignal | undefined
-  /** Kept current for a watcher: the run's server process and the file(s) in flight. */
   readonly session?: RunSession | undefined
-  /** Wraps each of the tool's own queries (not a file's statements), e.g. to bound its wait for an answer. */
+  // Wraps the tool's own queries (not a file's statements), e.g. to bound the wait for an answer.
   readonly ownQuery?: Own | undefined
 }
 
-/** What a run is doing, written by {@link runMigrations} as it goes (read by whoever may cancel it). */
+// Written as the run goes, for whoever may cancel it: its server process and the files in flight.
 export interface RunSession {
   backendPid?: number | undefined
-  /** The file names in flight (a batch's, or one), empty between round trips. */
   running: readonly string[]
 }
 
-/** What {@link runMigrations} did. */
 export interface RunOutcome {
-  /** Every file the run had to handle, in order. */
   readonly steps: readonly PlannedStep<MigrationFile>[]
-  /** One event per file that committed, in order. */
+  // One per file that committed, in order.
   readonly events: readonly ApplyEvent[]
-  /** The step that failed (the ones after it were not run), with its error. */
+  // The steps after it were not run.
   readonly failed?: PlannedStep<MigrationFile> | undefined
   readonly error?: unknown
-  /** The versions `schema_versions` holds afterwards, as far as this run knows. */
+  // What schema_versions holds afterwards, as far as this run knows.
   readonly versions: ReadonlySet<number>
 }
 
-/**
- * Both ledgers read on `db` (one connection under the migration lock), the tool's own reads and
- * writes waiting for a table lock no longer than a file may; `ensure` creates what is missing.
- */
+// Both ledgers read on the locked connection, the tool's own queries under lockMs; `ensure` creates what is missing.
 export async function readForRun(
   db: Kysely<any>,
   schema: string | undefined,
@@ -69,13 +59,7 @@ export async function readForRun(
   return { snapshot, ensure }
 }
 
-/**
- * The one apply engine, for ups and downs alike: reads both ledgers, asks the planner what to do
- * (throwing its refusal before anything is written), then handles each step with its SQL, both
- * ledgers' rows and the integrity check in one transaction. Consecutive new transactional files
- * go in batches: one round trip, one commit per file. An error in a file is returned with the
- * steps before it; refusals are thrown.
- */
+// The one apply engine, ups and downs alike: refusals are thrown, a file's error is returned with the steps before it.
 export async function runMigrations(
   db: Kysely<any>,
   heads: readonly MigrationFileHead[],
@@ -139,8 +123,7 @@ export async function runMigrations(
         return end(steps[i], error) // could not even learn what committed: the connection is gone
       }
     }
-    // One step on its own: not batchable, or the file a batch stopped at (run again to report
-    // its error with line:column, its transaction having rolled back).
+    // Not batchable, or the file a batch stopped at: run again on its own to report its error with line:column.
     const step = steps[i]!
     const { file } = step
     try {
@@ -159,13 +142,10 @@ export async function runMigrations(
 
 function interruption(step: PlannedStep<MigrationFile>, canceled = false): MigrationError {
   const { fileName } = step.action === 'revert' ? step.file.down! : step.file
-  return canceled
-    ? new MigrationError(
-        'INTERRUPTED',
-        `interrupted: ${fileName} was canceled on the server; its transaction rolled back, nothing of it was applied`,
-        { file: fileName },
-      )
-    : new MigrationError('INTERRUPTED', `interrupted before ${fileName} started`)
+  if (!canceled) return new MigrationError('INTERRUPTED', `interrupted before ${fileName} started`)
+  const rolledBack = 'its transaction rolled back, nothing of it was applied'
+  const reason = `interrupted: ${fileName} was canceled on the server; ${rolledBack}`
+  return new MigrationError('INTERRUPTED', reason, { file: fileName })
 }
 
 /** Most files in one batch (one round trip). */

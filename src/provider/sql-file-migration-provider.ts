@@ -13,16 +13,9 @@ import { statementTimeouts, type MigrationTimeouts, type StatementTimeouts } fro
 
 /** Options of {@link SqlFileMigrationProvider}. */
 export interface SqlFileMigrationProviderProps {
-  /**
-   * Folder of `NNN_descriptive_name.sql` files, read (and re-read) from disk. Default: the
-   * package's own migrations, bundled into its code at build time ({@link WUKONG_MIGRATIONS}),
-   * which need neither a folder nor the SQL parser at run time and so survive an app bundler.
-   */
+  /** Folder of `NNN_descriptive_name.sql` files, re-read each call. Default: the bundled {@link WUKONG_MIGRATIONS}. */
   readonly migrationFolder?: string | undefined
-  /**
-   * Migrate even when applied files were edited (checksum drift) or are gone from the folder.
-   * Default false: migrating refuses and names the files.
-   */
+  /** Migrate even when applied files were edited or are gone. Default false: migrating refuses, naming them. */
   readonly allowDrift?: boolean | undefined
   /** `lock_timeout` and `statement_timeout` for each statement of a file (see {@link MigrationTimeouts}). */
   readonly timeouts?: Pick<MigrationTimeouts, 'lockMs' | 'statementMs'> | undefined
@@ -33,9 +26,8 @@ export interface SqlFileMigrationProviderProps {
 }
 
 /**
- * A Kysely `MigrationProvider` that turns `NNN_descriptive_name.sql` files into migrations and
- * keeps the `schema_versions` ledger in step with Kysely's `kysely_migration`: each file's SQL
- * and its ledger row commit together; versions the old runner applied are adopted, not re-run.
+ * A Kysely `MigrationProvider` of `NNN_descriptive_name.sql` files: each file's SQL commits with its
+ * `schema_versions` row; versions the old runner applied are adopted, not re-run.
  *
  * @example
  * ```ts
@@ -58,7 +50,8 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   readonly #parsed = new Map<string, Promise<ParsedSql>>()
 
   constructor(props: SqlFileMigrationProviderProps = {}) {
-    this.#props = Object.freeze({ ...props })
+    const { migrationFolder, allowDrift, timeouts, ledgerSchema, onApply } = props
+    this.#props = Object.freeze({ migrationFolder, allowDrift, timeouts, ledgerSchema, onApply })
     this.#timeouts = statementTimeouts(props.timeouts)
   }
 
@@ -69,8 +62,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   // Without the SQL parser: what the boot-time up-to-date check needs.
   scanFiles(): readonly MigrationFileHead[] {
     const folder = this.#props.migrationFolder
-    if (folder === undefined) return WUKONG_MIGRATIONS
-    return scanMigrationFolder(folder)
+    return folder === undefined ? WUKONG_MIGRATIONS : scanMigrationFolder(folder)
   }
 
   async loadFiles(): Promise<readonly MigrationFile[]> {
@@ -105,6 +97,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     return migrations
   }
 
+  // A plain call: with `onApply?.(await apply…)` an absent callback would skip the apply itself.
   #report(event: ApplyEvent): void {
     this.#props.onApply?.(event)
   }
@@ -131,14 +124,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   }
 }
 
-/** The provider of a runner's options. */
+// The provider of a runner's options (the constructor keeps only its own).
 export function providerFor(options: SqlFileMigrationProviderProps): SqlFileMigrationProvider {
-  const { migrationFolder, ledgerSchema, allowDrift, timeouts, onApply } = options
-  return new SqlFileMigrationProvider({
-    migrationFolder,
-    ledgerSchema,
-    allowDrift,
-    timeouts,
-    onApply,
-  })
+  return new SqlFileMigrationProvider(options)
 }

@@ -2,9 +2,7 @@ import { importAtRunTime } from './import-at-run-time.js'
 
 type LibPgQuery = typeof import('libpg-query')
 
-// PostgreSQL's parser (libpg-query, a 1 MB WebAssembly module) loads on the first file that
-// needs parsing, never on the boot path that only compares checksums, and never into an app
-// bundle (the package's own migrations are parsed when the package is built).
+// A 1 MB WebAssembly module: loaded on first parse, never on the boot path nor into an app bundle.
 let loading: Promise<LibPgQuery> | undefined
 let loaded: LibPgQuery | undefined
 

@@ -12,7 +12,8 @@ export function decodeSqlFile(bytes: Uint8Array, file: string): string {
     raw = UTF8.decode(bytes)
   } catch (cause) {
     const at = firstInvalidUtf8Byte(bytes)
-    const { line, column } = lineColumnOfByte(bytes, at)
+    const valid = new TextDecoder('utf-8').decode(bytes.subarray(0, at))
+    const { line, column } = lineColumnAt(valid, valid.length)
     throw new MigrationError(
       'INVALID_UTF8',
       `the file is not valid UTF-8 (bad byte 0x${bytes[at]?.toString(16).padStart(2, '0')} at byte ${at}); save it as UTF-8`,
@@ -112,19 +113,6 @@ function firstInvalidUtf8Byte(bytes: Uint8Array): number {
     i += width
   }
   return bytes.length
-}
-
-function lineColumnOfByte(bytes: Uint8Array, byteOffset: number): { line: number; column: number } {
-  let line = 1
-  let lineStart = 0
-  for (let i = 0; i < byteOffset; i++) {
-    if (bytes[i] === 0x0a || (bytes[i] === 0x0d && bytes[i + 1] !== 0x0a)) {
-      line++
-      lineStart = i + 1
-    }
-  }
-  const prefix = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, byteOffset))
-  return { line, column: prefix.length + 1 }
 }
 
 function isAscii(text: string): boolean {

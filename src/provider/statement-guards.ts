@@ -39,10 +39,7 @@ const DROPPED_KINDS = new Set([
   'OBJECT_SEQUENCE',
 ])
 
-// What a statement does, at any depth, that would break the run around it: a write to the
-// ledgers, a release of the migration lock, a change of the runner's limits. Function bodies
-// are walked too; SQL built at run time (EXECUTE) cannot be seen.
-
+// What would break the run around a statement, at any depth (function bodies too; EXECUTE's SQL cannot be seen).
 export function findHazards(statement: Node, context: HazardContext): StatementHazard[] {
   const found: StatementHazard[] = []
   const [kind, top] = Object.entries(statement)[0] as [string, Node]
@@ -55,11 +52,8 @@ function walk(kind: string, node: Node, context: HazardContext, found: Statement
   for (const [key, value] of Object.entries(node)) {
     // A function's own `SET x = …` applies only while it runs; its body is inspectBody's.
     if ((kind === 'CreateFunctionStmt' || kind === 'AlterFunctionStmt') && (key === 'options' || key === 'actions')) {
-      visit(
-        asList(value).filter((o) => unwrap(o, 'DefElem')?.['defname'] !== 'set'),
-        context,
-        found,
-      )
+      const options = asList(value).filter((o) => unwrap(o, 'DefElem')?.['defname'] !== 'set')
+      visit(options, context, found)
     } else {
       visit(value, context, found)
     }
@@ -89,8 +83,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
   }
   switch (kind) {
     case 'InsertStmt':
-      // The file's own top-level INSERT INTO schema_versions is the old runner's convention,
-      // checked (own version, one row) and blanked out by the caller.
+      // A top-level INSERT INTO schema_versions is the old runner's convention, checked and blanked by the caller.
       if (!(top && relname(node['relation']) === 'schema_versions')) ledger(WRITES[kind]!, node['relation'])
       return
     case 'DeleteStmt': {
@@ -99,29 +92,13 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       ledger(WRITES[kind]!, node['relation'])
       return
     }
-    case 'UpdateStmt':
-    case 'MergeStmt':
-    case 'AlterTableStmt':
-    case 'AlterObjectSchemaStmt':
-    case 'CreateTrigStmt':
-    case 'RuleStmt':
-    case 'IndexStmt':
-      ledger(WRITES[kind]!, node['relation'])
-      return
-    case 'CreateStmt':
-      // `CREATE TABLE IF NOT EXISTS schema_versions (…)` is the old runner's convention: the
-      // ledger exists by the time a file runs, so it does nothing. Any other is a shadow.
-      if (
-        !(
-          node['if_not_exists'] &&
-          relname(node['relation']) === 'schema_versions' &&
-          !relname(node['relation'], 'schemaname')
-        )
-      ) {
-        ledger(WRITES[kind]!, node['relation'])
-      }
+    case 'CreateStmt': {
+      // The old runner's `CREATE TABLE IF NOT EXISTS schema_versions` does nothing; any other is a shadow.
+      const oldRunners = node['if_not_exists'] && relname(node['relation']) === 'schema_versions'
+      if (!oldRunners || relname(node['relation'], 'schemaname')) ledger(WRITES[kind]!, node['relation'])
       for (const parent of asList(node['inhRelations'])) ledger('a table inheriting from', unwrap(parent, 'RangeVar'))
       return
+    }
     case 'CreateTableAsStmt':
     case 'SelectStmt': {
       const into = (kind === 'SelectStmt' ? node['intoClause'] : node['into']) as Node | undefined
@@ -206,7 +183,7 @@ function inspect(kind: string, node: Node, context: HazardContext, found: Statem
       inspectBody(kind, node, context, found)
       return
     default:
-      return
+      if (WRITES[kind]) ledger(WRITES[kind], node['relation'])
   }
 }
 

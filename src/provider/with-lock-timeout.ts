@@ -5,16 +5,13 @@ import { describeHolders, lockHolders } from './lock-holders.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 
-// A session holding a ledger table (an admin's open transaction) fails the run with LOCK_TIMEOUT
-// naming it, instead of the run waiting without limit. `preset`: the session connected with it.
+// A session holding a ledger table fails the run with LOCK_TIMEOUT naming it; `preset`: the session connected with it.
 export async function withLockTimeout<T>(
   db: Kysely<any>,
-  lockTimeoutMs: number | undefined,
+  ms: number,
   body: (db: Kysely<any>) => Promise<T>,
   options: { readonly sameConnection?: boolean; readonly preset?: boolean } = {},
 ): Promise<T> {
-  if (lockTimeoutMs === undefined) return body(db)
-  const ms = Math.max(0, Math.trunc(lockTimeoutMs))
   if (options.preset) {
     return body(db).catch(async (error: unknown) => {
       throw await explainLockTimeout(db, error, ms)
@@ -38,12 +35,8 @@ export async function withLockTimeout<T>(
 async function explainLockTimeout(db: Kysely<any>, error: unknown, ms: number): Promise<unknown> {
   if (errorCode(error) !== SQLSTATE.LOCK_NOT_AVAILABLE) return error
   const holders = await lockHolders(db, LEDGER_TABLES).catch(() => [])
-  const who =
-    describeHolders(holders) ?? 'another session held one of schema_versions, kysely_migration, kysely_migration_lock'
-  return new MigrationError(
-    'LOCK_TIMEOUT',
-    `waited ${ms} ms (the lock timeout) to read or create the migration ledger, and ${who}; ` +
-      'no file was applied: end that session or its transaction, or raise the lock timeout',
-    { cause: error },
-  )
+  const who = describeHolders(holders) ?? `another session held one of ${LEDGER_TABLES.join(', ')}`
+  const advice = 'no file was applied: end that session or its transaction, or raise the lock timeout'
+  const reason = `waited ${ms} ms (the lock timeout) to read or create the migration ledger, and ${who}; ${advice}`
+  return new MigrationError('LOCK_TIMEOUT', reason, { cause: error })
 }

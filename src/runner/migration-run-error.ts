@@ -32,13 +32,8 @@ export class MigrationRunError extends MigrationError {
   override readonly cause: MigrationError
 
   constructor(cause: MigrationError, results: readonly MigrationFileResult[]) {
-    super(cause.code, cause.reason, {
-      file: cause.file,
-      line: cause.line,
-      column: cause.column,
-      sqlState: cause.sqlState,
-      cause,
-    })
+    const { file, line, column, sqlState } = cause
+    super(cause.code, cause.reason, { file, line, column, sqlState, cause })
     this.cause = cause
     this.results = results
   }

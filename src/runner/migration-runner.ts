@@ -12,6 +12,7 @@ import {
   redactUrl,
   type DatabaseDriver,
   type DatabaseUrlSource,
+  type MigrationDatabase,
   type MigrationLockKind,
 } from '../connect/index.js'
 import { MigrationError } from '../errors/migration-error.js'
@@ -72,8 +73,7 @@ export interface MigrationRunnerOptions {
   readonly signal?: AbortSignal | undefined
 }
 
-// How much longer than timeouts.lockMs the tool waits for an answer to its own query before it
-// counts the connection as dead (a stalled server, a stuck proxy).
+// How much longer than lockMs the tool waits for an answer to its own query before counting the connection dead.
 const ANSWER_MARGIN_MS = 10_000
 
 // How long an interrupted run waits for the server to roll back the canceled statement.
@@ -94,12 +94,10 @@ export class RunnerEngine {
   readonly #timeouts: ResolvedTimeouts
   readonly #log: (line: string) => void
   #db: Promise<Kysely<any>> | undefined
-  #close: (() => Promise<void>) | undefined
+  #target: MigrationDatabase<any> | undefined
   #url: string | undefined
   #source: DatabaseUrlSource | 'db' = 'db'
   #lock: MigrationLockKind | 'given' = 'given'
-  #sessionLockTimeoutMs: number | undefined
-  #sever: (() => void) | undefined
   #session: RunSession | undefined
   #handover: EngineHandover | undefined
 
@@ -137,8 +135,7 @@ export class RunnerEngine {
     const db = await this.#guard(() => this.#connect())
     // The front just found work on this pool; the run's check under the lock decides anyway.
     if (checked) return this.#execute(db, { direction: 'up' })
-    // A read, so safe to try twice: a pool may hand out a connection whose backend was
-    // terminated while it sat idle (a failover, an admin), and the second try gets a new one.
+    // A read, so safe to try twice: a pooled connection's backend may have been terminated while idle.
     const read = () => this.#bounded(db, (c) => checkUpToDate(rawQuery(c), heads, this.#props.ledgerSchema))
     const upToDate = await this.#guard(() =>
       read().catch((error: unknown) => (isLostConnection(error) ? read() : Promise.reject(error))),
@@ -254,16 +251,14 @@ export class RunnerEngine {
   }
 
   async close(): Promise<void> {
-    const [db, close] = [this.#db, this.#close]
+    const [db, target] = [this.#db, this.#target]
     this.#db = undefined
-    this.#close = undefined
-    this.#sessionLockTimeoutMs = undefined
-    this.#sever = undefined
+    this.#target = undefined
     if (db) await db.catch(() => {})
-    await close?.()
+    await target?.close()
   }
 
-  /** A quiet engine for a shadow or scratch database, bounded and interrupted as this one is. */
+  // A quiet engine for a shadow database, bounded and interrupted as this one is.
   #scratch(url: string, migrationFolder: string | undefined): RunnerEngine {
     const { lockMs } = this.#timeouts
     return new RunnerEngine({ url, migrationFolder, log: () => {}, timeouts: { lockMs }, signal: this.#props.signal })
@@ -363,16 +358,12 @@ export class RunnerEngine {
     return Object.freeze({ results, currentVersion: versions.length ? Math.max(...versions) : null })
   }
 
-  /**
-   * Once `signal` aborts, cancels the statement the run's server process is running (from another
-   * connection) and waits for the rollback at most INTERRUPT_GRACE_MS; a run still waiting for the
-   * migration lock is dropped at once, its sockets destroyed.
-   */
+  // On abort: cancel the running statement and wait for its rollback; a lock wait is dropped at once.
   #cancelOnAbort(db: Kysely<any>, run: Promise<void>, session: RunSession, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       const giveUp = (error: MigrationError): void => {
-        this.#sever?.()
+        this.#target?.sever()
         reject(error)
       }
       const onAbort = (): void => {
@@ -386,17 +377,10 @@ export class RunnerEngine {
         const known = this.#backendPid(session) !== undefined
         if (files && known) sql`select pg_catalog.pg_cancel_backend(${pid})`.execute(db).catch(() => {})
         const where = known ? `, backend pid ${pid}` : this.#lock === 'transaction' ? ' (through the pooler)' : ''
-        timer = setTimeout(
-          () =>
-            giveUp(
-              new StillRunningError(
-                `interrupted, but the run did not stop within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}: ` +
-                  `${files || 'its last statement'} may still be running on the server${where}`,
-                known ? pid : undefined,
-              ),
-            ),
-          INTERRUPT_GRACE_MS,
-        )
+        const within = `within ${INTERRUPT_GRACE_MS} ms${known ? ' of the cancel request' : ''}`
+        const still = `${files || 'its last statement'} may still be running on the server${where}`
+        const reason = `interrupted, but the run did not stop ${within}: ${still}`
+        timer = setTimeout(() => giveUp(new StillRunningError(reason, known ? pid : undefined)), INTERRUPT_GRACE_MS)
       }
       run
         .finally(() => {
@@ -409,23 +393,18 @@ export class RunnerEngine {
     })
   }
 
-  /** The runner's own bookkeeping queries, under its lock timeout and answer bound. */
   #bounded<T>(db: Kysely<any>, body: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
     const ms = this.#timeouts.lockMs
     // On a direct URL the runner opened, every session starts with this lock_timeout already.
-    return this.#answered(withLockTimeout(db, ms, body, { preset: this.#sessionLockTimeoutMs === ms }))
+    return this.#answered(withLockTimeout(db, ms, body, { preset: this.#target?.sessionLockTimeoutMs === ms }))
   }
 
-  /**
-   * Bounds the wait for the answer to one of the tool's own queries (not a file's statements,
-   * which may rightly run for hours); past it every socket is destroyed and the call fails with
-   * CONNECTION_FAILED. Unbounded when `lockMs` is 0, and for the embedded database.
-   */
+  // Bounds the tool's own queries (a file's statements may rightly run for hours); past it the sockets are destroyed.
   #answered<T>(query: Promise<T>, ms = this.#answerBoundMs(0), what = "the migration tool's own query"): Promise<T> {
     if (ms <= 0 || this.#source === 'embedded') return query
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#sever?.()
+        this.#target?.sever()
         const reason = `no answer within ${ms} ms to ${what}: the server or the network stopped responding, so the connection was closed`
         reject(new MigrationError('CONNECTION_FAILED', reason, { cause: new Error(reason) }))
       }, ms)
@@ -433,7 +412,7 @@ export class RunnerEngine {
     })
   }
 
-  /** How long to wait for an answer that may first wait `waitMs` on the server; 0: forever. */
+  // For an answer that may first wait `waitMs` on the server; 0: forever.
   #answerBoundMs(waitMs: number): number {
     const { lockMs } = this.#timeouts
     return lockMs > 0 && waitMs >= 0 ? Math.max(lockMs, waitMs) + ANSWER_MARGIN_MS : 0
@@ -468,9 +447,7 @@ export class RunnerEngine {
       this.#handover = undefined
       const target = await openMigrationDatabase(options, resolved)
       this.#lock = target.lock
-      this.#sessionLockTimeoutMs = target.sessionLockTimeoutMs
-      this.#close = () => target.close()
-      this.#sever = () => target.sever()
+      this.#target = target
       // With four variables, the wrong one can win: say which setting chose the database.
       if (this.#props.announce === false) return target.db
       if (target.source === 'embedded') {
@@ -485,7 +462,7 @@ export class RunnerEngine {
     return this.#db
   }
 
-  /** A database call: connection failures become a redacted CONNECTION_FAILED; an abort gives up at once (it only reads). */
+  // Connection failures become a redacted CONNECTION_FAILED; an abort gives up at once (it only reads).
   async #guard<T>(call: () => Promise<T>): Promise<T> {
     const signal = this.#props.signal
     const stopped = () => new MigrationError('INTERRUPTED', 'interrupted; nothing was written')
@@ -494,7 +471,7 @@ export class RunnerEngine {
       signal.throwIfAborted()
       return await new Promise<T>((resolve, reject) => {
         const onAbort = (): void => {
-          this.#sever?.()
+          this.#target?.sever()
           reject(stopped())
         }
         signal.addEventListener('abort', onAbort, { once: true })

@@ -18,10 +18,8 @@ import { resolveTimeouts } from './resolve-timeouts.js'
 import { wrapRunError } from './wrap-run-error.js'
 
 /**
- * Migrates a database from the SQL files, at app boot or from the CLI: one query when the
- * database is up to date, each file committed with both ledgers' rows, results true to what is
- * committed, and the lock that suits the URL. An up-to-date boot over a URL is answered on a
- * bare pg connection with nothing else loaded; everything else loads the migration engine.
+ * Migrates a database from the SQL files, at app boot or from the CLI: one query when it is up to date,
+ * each file committed with both ledgers' rows, and results true to what is committed.
  *
  * @example
  * ```ts
@@ -64,10 +62,7 @@ export class MigrationRunner {
     return this.#loaded?.source ?? this.#source
   }
 
-  /**
-   * How migrators exclude one another on this connection: Kysely's `session` advisory lock,
-   * a `transaction`-scoped lock (pooled URLs, the vercel driver), or `given` (a `db` passed in).
-   */
+  /** How migrators exclude one another: a `session` or `transaction`-scoped (pooled URL) lock, or `given` (a `db`). */
   get lock(): MigrationLockKind | 'given' {
     return this.#loaded?.lock ?? this.#lock
   }
@@ -82,10 +77,7 @@ export class MigrationRunner {
     return this.#provider.loadFiles()
   }
 
-  /**
-   * Applies every pending file (see the class). Throws a `MigrationRunError` naming the file,
-   * with every file's outcome.
-   */
+  /** Applies every pending file; throws a `MigrationRunError` naming the file, with every file's outcome. */
   async migrate(): Promise<MigrateResult> {
     const upToDate = await this.#upToDate()
     if (upToDate) return Object.freeze({ results: [], currentVersion: upToDate.currentVersion })
@@ -161,12 +153,7 @@ export class MigrationRunner {
     return this.#engine
   }
 
-  /**
-   * The one-query check over a bare pg connection, before anything else is loaded: an up-to-date
-   * database's version (and its status, when asked), or undefined when there is work (or anything
-   * but a clear answer), for the engine to take over on the same pool. A connection that timed out
-   * is reported, not tried again.
-   */
+  // One query on a bare pg connection before anything else loads; undefined hands the pool to the engine.
   async #upToDate(
     withStatus = false,
   ): Promise<{ currentVersion: number | null; status?: MigrationStatus } | undefined> {
