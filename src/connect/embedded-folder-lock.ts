@@ -41,12 +41,7 @@ export function lockFileOf(dataDir: string): string {
   return `${dataDir}.lock`
 }
 
-/**
- * Takes the embedded database's folder for this process until `release()` or exit, waiting up
- * to `busyTimeoutMs` for a running holder (then an {@link EmbeddedDatabaseBusyError}); a dead
- * holder's lock is taken over. The lock file (pid, start time, host, command) is hard-linked
- * into place whole; a stale one is replaced only by whoever claims `<lock>.takeover-<claim>`.
- */
+// The lock file is hard-linked into place whole; a stale one is replaced only by whoever claims `<lock>.takeover-<claim>`.
 export async function lockEmbeddedFolder(
   dataDir: string,
   options: LockEmbeddedFolderOptions = {},

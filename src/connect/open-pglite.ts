@@ -30,11 +30,7 @@ interface OpenedPglite {
   close(): Promise<void>
 }
 
-/**
- * Opens PGlite with pgvector on a folder, or in memory for `memory://`. Every PGlite of this
- * package comes from here, so a folder is only opened under its lock: a second process would
- * overwrite the first one's work. PGlite is loaded on first use, never by importing this package.
- */
+// Every PGlite of this package comes from here, so a folder is only opened under its lock (two would corrupt it).
 export async function openPglite(dataDir: string, options: OpenPgliteOptions = {}): Promise<OpenedPglite> {
   const inMemory = dataDir.startsWith('memory://')
   if (!inMemory && options.loadDataDir) throw new TypeError('openPglite: loadDataDir is for memory:// only')
@@ -84,10 +80,7 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
   })
 }
 
-/**
- * The embedded database over Kysely's PostgresDialect and PGlite's node-postgres adapter; the
- * folder is this process's until `db.destroy()` or exit (see {@link openPglite}).
- */
+// The folder is this process's until `db.destroy()` or exit.
 export async function createPgliteDatabase<DB = Database>(
   dataDir: string,
   options: Pick<OpenPgliteOptions, 'busyTimeoutMs' | 'onBusy'> = {},

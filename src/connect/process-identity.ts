@@ -28,10 +28,7 @@ export function startTicks(pid: number): string | undefined {
   }
 }
 
-/**
- * When a process started, told apart from a later one with the same pid: boot id and start
- * ticks on Linux, `ps -o lstart=` elsewhere; undefined where it cannot be read (Windows).
- */
+// Tells a process apart from a later one with its pid; undefined where it cannot be read (Windows).
 export function processStartTime(pid: number): string | undefined {
   if (process.platform === 'linux') {
     const ticks = startTicks(pid)

@@ -14,11 +14,7 @@ import { importDriver } from './import-driver.js'
 const NEON = '@neondatabase/serverless'
 const VERCEL_KYSELY = '@vercel/postgres-kysely'
 
-/**
- * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`, to reach
- * a database that is not Neon (e.g. a local server through a WebSocket proxy). Spelled out so the
- * declarations compile without the optional driver.
- */
+/** Settings of `@neondatabase/serverless` (under `@vercel/postgres`), e.g. to reach a local server through a WebSocket proxy. */
 export interface NeonSettings {
   /** Host (and path) of a WebSocket proxy, or a function of the database's host and port. */
   readonly wsProxy?: string | ((host: string, port: number | string) => string) | undefined
