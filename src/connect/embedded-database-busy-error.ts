@@ -35,7 +35,7 @@ export class EmbeddedDatabaseBusyError extends MigrationError {
   readonly waitedMs: number
   readonly busyTimeoutMs: number
 
-  constructor(props: Pick<EmbeddedDatabaseBusyError, 'dataDir' | 'lockFile' | 'holder' | 'waitedMs' | 'busyTimeoutMs'>) {
+  constructor(props: Omit<EmbeddedDatabaseBusyError, keyof MigrationError>) {
     super('EMBEDDED_DATABASE_BUSY', busyMessage(props))
     this.dataDir = props.dataDir
     this.lockFile = props.lockFile

@@ -15,12 +15,10 @@ import { importDriver } from './import-driver.js'
 import { asError, thrownText } from './thrown-text.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
 
+// As CreateDatabaseOptions describes them, and a dump to boot `memory://` from.
 interface OpenPgliteOptions {
-  /** Longest wait for another process to close the folder; 0 fails at once. Default 10 000 ms. */
   readonly busyTimeoutMs?: number | undefined
-  /** Called once when the folder is open in another process and the wait begins. */
   readonly onBusy?: ((holder: EmbeddedFolderHolder | undefined) => void) | undefined
-  /** A data directory dump (`dumpDataDir()`) to boot from; for `memory://` only. */
   readonly loadDataDir?: Blob | undefined
 }
 
@@ -85,7 +83,10 @@ export async function createPgliteDatabase<DB = Database>(
   dataDir: string,
   options: Pick<OpenPgliteOptions, 'busyTimeoutMs' | 'onBusy'> = {},
 ): Promise<Kysely<DB>> {
-  const opened = await openPglite(dataDir, { ...options, busyTimeoutMs: embeddedBusyTimeoutMs(options.busyTimeoutMs) })
+  const opened = await openPglite(dataDir, {
+    onBusy: options.onBusy,
+    busyTimeoutMs: embeddedBusyTimeoutMs(options.busyTimeoutMs),
+  })
   let pool: pg.Pool
   try {
     const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(

@@ -2,18 +2,13 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 
-let cachedBootId: string | undefined
-
 /** This machine's boot id (Linux), else ''. */
 export function bootId(): string {
-  if (cachedBootId === undefined) {
-    try {
-      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-    } catch {
-      cachedBootId = ''
-    }
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  } catch {
+    return ''
   }
-  return cachedBootId
 }
 
 /** Field 22 of `/proc/<pid>/stat`, the start in clock ticks since boot (Linux only). */

@@ -49,17 +49,10 @@ export async function configureNeon(settings: NeonSettings): Promise<void> {
   }
 }
 
-interface VercelDatabaseOptions {
-  /** Applied with {@link configureNeon} before the pool is made. */
-  readonly neon?: NeonSettings | undefined
-  /** Pool size. Default 10. */
-  readonly max?: number | undefined
-}
-
 // Its URL must be pooled or localhost, and it has no transactions (`supportsTransactionalDdl` false).
 export async function createVercelDatabase<DB = Database>(
   url: string,
-  options: VercelDatabaseOptions = {},
+  options: { readonly neon?: NeonSettings | undefined; readonly max?: number | undefined } = {},
 ): Promise<Kysely<DB>> {
   const { createKysely } = await importDriver(
     'vercel driver',
@@ -97,20 +90,14 @@ function neonOfVercelPostgres(): string {
   for (const folder of requireFrom(vercelPostgres).resolve.paths(NEON) ?? []) {
     const root = join(folder, NEON)
     if (!existsSync(join(root, 'package.json'))) continue
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as NeonManifest
-    const entry = esmEntry(manifest)
+    const entry = esmEntry(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')))
     return entry ? pathToFileURL(join(root, entry)).href : NEON
   }
   return NEON
 }
 
-interface NeonManifest {
-  readonly exports?: unknown
-  readonly module?: string
-}
-
 // Neon 0.9 and 1.x both publish `"exports": { "import": "./index.mjs", "require": … }`.
-function esmEntry(manifest: NeonManifest): string | undefined {
+function esmEntry(manifest: { exports?: unknown; module?: string }): string | undefined {
   let target: unknown = manifest.exports
   if (target && typeof target === 'object' && '.' in target) target = (target as Record<string, unknown>)['.']
   for (const condition of ['import', 'node', 'default']) {
