@@ -157,26 +157,19 @@ function replace(file: string): string {
 function create(file: string): string | undefined {
   const { token, text, tmp } = privateRecord(file)
   try {
-    linkSync(tmp, file)
-    return token
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') return undefined
-    // No hard links (some network and FAT file systems): create it in place.
-    if (NO_LINKS.has(code ?? '')) return createInPlace(file, text, token)
-    throw error
-  } finally {
-    unlinkQuietly(tmp)
-  }
-}
-
-function createInPlace(file: string, text: string, token: string): string | undefined {
-  try {
-    writeFileSync(file, text, { flag: 'wx' })
+    try {
+      linkSync(tmp, file)
+    } catch (error) {
+      // No hard links (some network and FAT file systems): create it in place.
+      if (!NO_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) throw error
+      writeFileSync(file, text, { flag: 'wx' })
+    }
     return token
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined
     throw error
+  } finally {
+    unlinkQuietly(tmp)
   }
 }
 

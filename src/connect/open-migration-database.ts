@@ -4,7 +4,7 @@ import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, severConnections, type DatabaseDriver } from './create-database.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import type { GuardedPool } from './guarded-pool.js'
-import type { TlsSettings } from './pg-config.js'
+import { urlParameter, type TlsSettings } from './pg-config.js'
 import { embeddedBusyTimeoutMs } from './embedded-settings.js'
 import { isPooledUrl } from './pooled-url.js'
 import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
@@ -141,7 +141,7 @@ export async function openMigrationDatabase<DB = Database>(
     lock === 'session' &&
     url &&
     !options.pool &&
-    !hasOptionsParameter(url)
+    urlParameter(url, 'options') === null
       ? Math.max(0, Math.trunc(timeouts.lockMs))
       : undefined
   const base = await createDatabase<DB>({
@@ -177,14 +177,6 @@ export async function openMigrationDatabase<DB = Database>(
     close: () => base.destroy(),
     sever: () => void severConnections(base),
   })
-}
-
-function hasOptionsParameter(url: string): boolean {
-  try {
-    return new URL(url).searchParams.has('options')
-  } catch {
-    return true
-  }
 }
 
 function embeddedOnly(options: OpenMigrationDatabaseOptions): { url: undefined; source: 'embedded' } {

@@ -69,15 +69,19 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
 // A query in flight when the peer vanishes without closing the socket then fails instead of hanging.
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000
 
+/** A URL's query parameter; undefined when it is not a URL. */
+export function urlParameter(url: string, name: string): string | null | undefined {
+  try {
+    return new URL(url).searchParams.get(name)
+  } catch {
+    return undefined
+  }
+}
+
 /** libpq's `connect_timeout` (seconds; ≤ 0: no limit; 1 counts as 2) in ms, else `fallbackMs`. */
 export function connectTimeoutOf(url: string, fallbackMs: number): number {
-  let raw: string | null
-  try {
-    raw = new URL(url).searchParams.get('connect_timeout')
-  } catch {
-    return fallbackMs
-  }
-  if (raw === null || raw.trim() === '' || !/^\s*-?\d+\s*$/.test(raw)) return fallbackMs
+  const raw = urlParameter(url, 'connect_timeout')
+  if (raw == null || !/^\s*-?\d+\s*$/.test(raw)) return fallbackMs
   const seconds = Number.parseInt(raw, 10)
   return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000
 }

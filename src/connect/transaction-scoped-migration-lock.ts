@@ -121,7 +121,6 @@ export async function tryAdvisoryLock(db: Kysely<unknown>, scope: 'session' | 't
  * ```ts
  * import { createKysely } from '@vercel/postgres-kysely'
  * import { Migrator } from 'kysely/migration'
- * import { SqlFileMigrationProvider, withTransactionScopedMigrationLock } from '@wukong/adapter-vercel'
  *
  * const pooled = createKysely({ connectionString: process.env.POSTGRES_URL })
  * const migrator = new Migrator({

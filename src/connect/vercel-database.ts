@@ -38,12 +38,7 @@ export interface NeonSettings {
  * ```
  */
 export async function configureNeon(settings: NeonSettings): Promise<void> {
-  const { neonConfig } = await importDriver(
-    'vercel driver',
-    () => importAtRunTime<typeof import('@neondatabase/serverless')>(neonOfVercelPostgres()),
-    VERCEL_KYSELY,
-    NEON,
-  )
+  const { neonConfig } = await importVercel<typeof import('@neondatabase/serverless')>(neonOfVercelPostgres)
   for (const [name, value] of Object.entries(settings)) {
     if (value !== undefined) (neonConfig as unknown as Record<string, unknown>)[name] = value
   }
@@ -54,12 +49,7 @@ export async function createVercelDatabase<DB = Database>(
   url: string,
   options: { readonly neon?: NeonSettings | undefined; readonly max?: number | undefined } = {},
 ): Promise<Kysely<DB>> {
-  const { createKysely } = await importDriver(
-    'vercel driver',
-    () => importAtRunTime<typeof import('@vercel/postgres-kysely')>(VERCEL_KYSELY),
-    VERCEL_KYSELY,
-    NEON,
-  )
+  const { createKysely } = await importVercel<typeof import('@vercel/postgres-kysely')>(() => VERCEL_KYSELY)
   if (options.neon) await configureNeon(options.neon)
   return createKysely<DB>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
 }
@@ -74,6 +64,10 @@ function guardIdleErrors(): (...messages: unknown[]) => void {
     guarded = true
     guardConnectionErrors(pool)
   }
+}
+
+function importVercel<T>(specifier: () => string): Promise<T> {
+  return importDriver('vercel driver', () => importAtRunTime<T>(specifier()), VERCEL_KYSELY, NEON)
 }
 
 // The file URL of the `@neondatabase/serverless` module `@vercel/postgres` imports, else the bare name.
