@@ -60,26 +60,15 @@ export async function createDatabase<DB = Database>(options: CreateDatabaseOptio
   // Optional peers: loaded only when asked for.
   if (driver === 'pglite') {
     const { createPgliteDatabase } = await import('./open-pglite.js')
-    const { busyTimeoutMs, onBusy } = options
-    return createPgliteDatabase<DB>(options.dataDir ?? embeddedDataDir(), { busyTimeoutMs, onBusy })
+    return createPgliteDatabase<DB>(options.dataDir ?? embeddedDataDir(), options)
   }
   if (!options.url) throw new TypeError(`createDatabase: the ${driver} driver needs a url`)
   assertUnambiguousUrl(options.url)
   if (driver === 'vercel') {
     const { createVercelDatabase } = await import('./vercel-database.js')
-    return createVercelDatabase<DB>(options.url, { neon: options.neon, max: options.max })
+    return createVercelDatabase<DB>(options.url, options)
   }
-  const pool =
-    options.pool ??
-    new GuardedPool(
-      pgPoolConfig(options.url, {
-        ssl: options.ssl,
-        max: options.max,
-        applicationName: options.applicationName,
-        connectTimeoutMs: options.connectTimeoutMs,
-        sessionLockTimeoutMs: options.sessionLockTimeoutMs,
-      }),
-    )
+  const pool = options.pool ?? new GuardedPool(pgPoolConfig(options.url, options))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   pools.set(db, pool)
   return db

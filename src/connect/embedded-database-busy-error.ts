@@ -35,13 +35,7 @@ export class EmbeddedDatabaseBusyError extends MigrationError {
   readonly waitedMs: number
   readonly busyTimeoutMs: number
 
-  constructor(props: {
-    readonly dataDir: string
-    readonly lockFile: string
-    readonly holder: EmbeddedFolderHolder | undefined
-    readonly waitedMs: number
-    readonly busyTimeoutMs: number
-  }) {
+  constructor(props: Omit<EmbeddedDatabaseBusyError, keyof MigrationError>) {
     super('EMBEDDED_DATABASE_BUSY', busyMessage(props))
     this.dataDir = props.dataDir
     this.lockFile = props.lockFile

@@ -41,12 +41,7 @@ export function lockFileOf(dataDir: string): string {
   return `${dataDir}.lock`
 }
 
-/**
- * Takes the embedded database's folder for this process until `release()` or exit, waiting up
- * to `busyTimeoutMs` for a running holder (then an {@link EmbeddedDatabaseBusyError}); a dead
- * holder's lock is taken over. The lock file (pid, start time, host, command) is hard-linked
- * into place whole; a stale one is replaced only by whoever claims `<lock>.takeover-<claim>`.
- */
+// The lock file is hard-linked into place whole; a stale one is replaced only by whoever claims `<lock>.takeover-<claim>`.
 export async function lockEmbeddedFolder(
   dataDir: string,
   options: LockEmbeddedFolderOptions = {},
@@ -162,26 +157,19 @@ function replace(file: string): string {
 function create(file: string): string | undefined {
   const { token, text, tmp } = privateRecord(file)
   try {
-    linkSync(tmp, file)
-    return token
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') return undefined
-    // No hard links (some network and FAT file systems): create it in place.
-    if (NO_LINKS.has(code ?? '')) return createInPlace(file, text, token)
-    throw error
-  } finally {
-    unlinkQuietly(tmp)
-  }
-}
-
-function createInPlace(file: string, text: string, token: string): string | undefined {
-  try {
-    writeFileSync(file, text, { flag: 'wx' })
+    try {
+      linkSync(tmp, file)
+    } catch (error) {
+      // No hard links (some network and FAT file systems): create it in place.
+      if (!NO_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) throw error
+      writeFileSync(file, text, { flag: 'wx' })
+    }
     return token
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined
     throw error
+  } finally {
+    unlinkQuietly(tmp)
   }
 }
 

@@ -10,11 +10,7 @@ interface ConnectEvents {
 
 const ignore = (): void => {}
 
-/**
- * Keeps a dropped connection (a server restart, a forced `DROP DATABASE`, a pooler timeout) from
- * ending the process: pg emits it as an `'error'` event, uncaught without a listener, on the pool
- * or the client. The next query on it still fails. On a pool it also guards each client it opens.
- */
+// pg emits a dropped connection as an 'error' event that ends the process when unheard; the next query still fails.
 export function guardConnectionErrors<T extends ConnectionErrorSource>(target: T): T {
   target.on('error', ignore)
   ;(target as unknown as ConnectEvents).on('connect', (client) => client?.on('error', ignore))

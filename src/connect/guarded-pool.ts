@@ -4,12 +4,7 @@ import { guardConnectionErrors } from './guard-connection-errors.js'
 
 const SOCKET_CLOSE_TIMEOUT_MS = 5_000
 
-/**
- * A `pg.Pool` whose dropped connections cannot crash the process ({@link guardConnectionErrors})
- * and whose `end()` waits (up to 5 s) until the server has closed every connection: pg's own
- * resolves while backends still run, and a `DROP DATABASE … WITH (FORCE)` right after would
- * then send their clients an error nobody listens to.
- */
+// end() waits for the sockets to close: pg's resolves while backends still run, which a DROP DATABASE … FORCE then errors.
 export class GuardedPool extends pg.Pool {
   readonly #open = new Set<unknown>()
   #whenClosed: (() => void)[] = []

@@ -4,7 +4,7 @@ import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, severConnections, type DatabaseDriver } from './create-database.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import type { GuardedPool } from './guarded-pool.js'
-import type { TlsSettings } from './pg-config.js'
+import { urlParameter, type TlsSettings } from './pg-config.js'
 import { embeddedBusyTimeoutMs } from './embedded-settings.js'
 import { isPooledUrl } from './pooled-url.js'
 import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
@@ -22,13 +22,9 @@ import type { NeonSettings } from './vercel-database.js'
 import type { MigrationTimeouts } from '../provider/migration-timeouts.js'
 
 /**
- * How migrators exclude one another:
- * - `session`: Kysely's session advisory lock on the Migrator's connection, which is safe when
- *   that connection is one server session (a direct URL, PGlite): the lock ends with it. With
- *   the pg driver it is taken by `withBoundedSessionMigrationLock` (a bounded wait that holds
- *   no snapshot);
- * - `transaction`: `withTransactionScopedMigrationLock`, a lock held by an open transaction on a
- *   second connection, which no pooler can separate from its session.
+ * How migrators exclude one another: `session`, an advisory lock that ends with the Migrator's server
+ * session (a direct URL, PGlite); `transaction`, one held by an open transaction on a second connection,
+ * which no pooler can separate from its session.
  */
 export type MigrationLockKind = 'session' | 'transaction'
 
@@ -39,10 +35,8 @@ export interface OpenMigrationDatabaseOptions {
   /** Where URLs are looked up. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv | undefined
   /**
-   * The embedded database: `true` uses it whatever the environment holds (no `url` with it);
-   * `false` never falls back to it (no URL is then a {@link NoDatabaseUrlError}). Default: the
-   * fallback when no URL is set, except where the process looks like production
-   * (`productionSignals`), where no URL is a {@link NoDatabaseUrlError}.
+   * `true`: the embedded database whatever the environment holds; `false`: never (no URL is then a
+   * {@link NoDatabaseUrlError}). Default: the fallback when no URL is set, except where the process looks like production.
    */
   readonly embedded?: boolean | undefined
   /** Default: `chooseDriver(url)`: pglite without a URL, else pg. */
@@ -51,11 +45,7 @@ export interface OpenMigrationDatabaseOptions {
   readonly pooled?: boolean | undefined
   /** Force a lock kind. Default: `transaction` for pooled URLs and the vercel driver, else `session`. */
   readonly lock?: MigrationLockKind | undefined
-  /**
-   * `lockWaitMs` (pg, vercel), `connectMs` (pg), `embeddedBusyMs` (pglite); `lockMs`, when given,
-   * is the `lock_timeout` every session of a direct pg connection starts with (not through a
-   * pooler, which refuses startup options, nor when the URL sets `options` itself).
-   */
+  /** `lockWaitMs` (pg, vercel), `connectMs` (pg), `embeddedBusyMs` (pglite); `lockMs`: `lock_timeout` of direct pg sessions. */
   readonly timeouts?: MigrationTimeouts | undefined
   /** `transaction` lock: interval of the keep-alive query on the lock's connection. Default 5 000 ms. */
   readonly lockHeartbeatMs?: number | undefined
@@ -71,13 +61,7 @@ export interface OpenMigrationDatabaseOptions {
   readonly pool?: GuardedPool | undefined
 }
 
-/**
- * Which database {@link openMigrationDatabase} opens for these options, decided once: the
- * `url` option, else the first URL variable set (pooled ones first for the vercel driver),
- * else the embedded database, which is refused (`NoDatabaseUrlError`) where the process looks
- * like production unless `embedded: true` asks for it. Pass the result to
- * `openMigrationDatabase` so the decision is not taken twice.
- */
+// Decided once and handed to openMigrationDatabase, so the runner reports the source it really used.
 export function resolveMigrationUrl(options: OpenMigrationDatabaseOptions = {}): ResolvedDatabaseUrl {
   const env = options.env ?? process.env
   const order = options.driver === 'vercel' ? POOLED_FIRST_URL_VARIABLES : DATABASE_URL_VARIABLES
@@ -102,12 +86,7 @@ export interface MigrationDatabase<DB = Database> {
   /** Whether the URL goes through a transaction-mode pooler (`isPooledUrl`, or the `pooled` option). */
   readonly pooled: boolean
   readonly lock: MigrationLockKind
-  /**
-   * Always `{ disableTransactions: true }`: the provider makes each file atomic by itself (one
-   * implicit transaction per file, ledger row included), so each file commits on its own and a
-   * failure leaves earlier files applied and reported so; the vercel driver has no transactions
-   * at all; and on a pooled URL no long transaction pins a server connection for the whole run.
-   */
+  /** Always `{ disableTransactions: true }`: the provider makes each file atomic with its ledger row by itself. */
   readonly migratorOptions: Readonly<{ disableTransactions: boolean }>
   /** The `lock_timeout` every session of `db` starts with (see `timeouts.lockMs`); undefined when none is set. */
   readonly sessionLockTimeoutMs: number | undefined
@@ -121,20 +100,10 @@ export interface MigrationDatabase<DB = Database> {
 const MIGRATION_POOL_SIZE = 3
 
 /**
- * Opens the database to migrate, with the lock that is safe for how it is reached:
- *
- * | driver | URL                  | lock          |
- * |--------|----------------------|---------------|
- * | pg     | direct               | `session` (bounded wait) |
- * | pg     | pooled (`isPooledUrl`) | `transaction` |
- * | vercel | any                  | `transaction` |
- * | pglite | none (embedded)      | `session`     |
- *
- * The URL: `url`, else `POSTGRES_URL_NON_POOLING`, `POSTGRES_URL`, `POSTGRES_PRISMA_URL` — a
- * direct connection first; for the vercel driver `POSTGRES_URL` first, because
- * `@vercel/postgres` refuses direct URLs (other than `localhost` ones), then `DATABASE_URL`. No URL:
- * PGlite, unless the process looks like production (`NODE_ENV=production`, `VERCEL_ENV`, `VERCEL=1`),
- * where it throws a {@link NoDatabaseUrlError} (code `NO_DATABASE_URL`) instead.
+ * Opens the database to migrate (`url`, else the environment's URL variables, direct ones first,
+ * else the embedded database) with the lock that is safe for how it is reached: `transaction` for
+ * pooled URLs and the vercel driver, else `session`. No URL where the process looks like production
+ * is a {@link NoDatabaseUrlError}.
  *
  * @example
  * ```ts
@@ -172,7 +141,7 @@ export async function openMigrationDatabase<DB = Database>(
     lock === 'session' &&
     url &&
     !options.pool &&
-    !hasOptionsParameter(url)
+    urlParameter(url, 'options') === null
       ? Math.max(0, Math.trunc(timeouts.lockMs))
       : undefined
   const base = await createDatabase<DB>({
@@ -208,14 +177,6 @@ export async function openMigrationDatabase<DB = Database>(
     close: () => base.destroy(),
     sever: () => void severConnections(base),
   })
-}
-
-function hasOptionsParameter(url: string): boolean {
-  try {
-    return new URL(url).searchParams.has('options')
-  } catch {
-    return true
-  }
 }
 
 function embeddedOnly(options: OpenMigrationDatabaseOptions): { url: undefined; source: 'embedded' } {

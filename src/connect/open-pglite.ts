@@ -15,12 +15,10 @@ import { importDriver } from './import-driver.js'
 import { asError, thrownText } from './thrown-text.js'
 import { importAtRunTime } from '../provider/import-at-run-time.js'
 
+// As CreateDatabaseOptions describes them, and a dump to boot `memory://` from.
 interface OpenPgliteOptions {
-  /** Longest wait for another process to close the folder; 0 fails at once. Default 10 000 ms. */
   readonly busyTimeoutMs?: number | undefined
-  /** Called once when the folder is open in another process and the wait begins. */
   readonly onBusy?: ((holder: EmbeddedFolderHolder | undefined) => void) | undefined
-  /** A data directory dump (`dumpDataDir()`) to boot from; for `memory://` only. */
   readonly loadDataDir?: Blob | undefined
 }
 
@@ -30,11 +28,7 @@ interface OpenedPglite {
   close(): Promise<void>
 }
 
-/**
- * Opens PGlite with pgvector on a folder, or in memory for `memory://`. Every PGlite of this
- * package comes from here, so a folder is only opened under its lock: a second process would
- * overwrite the first one's work. PGlite is loaded on first use, never by importing this package.
- */
+// Every PGlite of this package comes from here, so a folder is only opened under its lock (two would corrupt it).
 export async function openPglite(dataDir: string, options: OpenPgliteOptions = {}): Promise<OpenedPglite> {
   const inMemory = dataDir.startsWith('memory://')
   if (!inMemory && options.loadDataDir) throw new TypeError('openPglite: loadDataDir is for memory:// only')
@@ -84,15 +78,15 @@ export async function openPglite(dataDir: string, options: OpenPgliteOptions = {
   })
 }
 
-/**
- * The embedded database over Kysely's PostgresDialect and PGlite's node-postgres adapter; the
- * folder is this process's until `db.destroy()` or exit (see {@link openPglite}).
- */
+// The folder is this process's until `db.destroy()` or exit.
 export async function createPgliteDatabase<DB = Database>(
   dataDir: string,
   options: Pick<OpenPgliteOptions, 'busyTimeoutMs' | 'onBusy'> = {},
 ): Promise<Kysely<DB>> {
-  const opened = await openPglite(dataDir, { ...options, busyTimeoutMs: embeddedBusyTimeoutMs(options.busyTimeoutMs) })
+  const opened = await openPglite(dataDir, {
+    onBusy: options.onBusy,
+    busyTimeoutMs: embeddedBusyTimeoutMs(options.busyTimeoutMs),
+  })
   let pool: pg.Pool
   try {
     const { createPgConfig } = await importAtRunTime<typeof import('@electric-sql/pglite/node-postgres')>(

@@ -4,8 +4,7 @@ import { hostname } from 'node:os'
 
 import { bootId, isProcessRunning, startTicks } from './process-identity.js'
 
-// Who made a scratch database (a test clone, a shadow), so a later process can tell leftovers of
-// owners that are gone (a pid alone is reused; boot and start time tell a reused pid apart).
+// Who made a scratch database, so leftovers of gone owners can be told apart (boot and start time tell a reused pid apart).
 export interface OwnerMarker {
   readonly host: string
   readonly boot: string

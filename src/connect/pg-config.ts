@@ -11,11 +11,7 @@ type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verif
 /** TLS settings: Node's `tls` options, `true` for TLS with full verification, `false` for none. */
 export type TlsSettings = boolean | ConnectionOptions
 
-/**
- * The TLS options a URL asks for, with libpq's meaning of `sslmode` (pg verifies certificates
- * for `require`; libpq does not, unless `sslrootcert` is given), `sslrootcert=system` implying
- * `verify-full` as in libpq 16. Without `sslmode`, TLS only when a certificate is named.
- */
+// libpq's meaning of sslmode (pg verifies certificates for `require`; libpq does not, unless `sslrootcert` is given).
 export function tlsFromUrl(url: string): TlsSettings {
   const params = new URL(url).searchParams
   const rootCert = params.get('sslrootcert') ?? undefined
@@ -58,16 +54,12 @@ export function tlsFromUrl(url: string): TlsSettings {
   }
 }
 
+// As CreateDatabaseOptions describes them; `ssl` is merged over what the URL asks for.
 interface PgPoolOptions {
-  /** TLS options merged over what the URL asks for; `false` turns TLS off, `true` forces it. */
   readonly ssl?: TlsSettings | undefined
-  /** Pool size. Default 10. */
   readonly max?: number | undefined
-  /** `application_name` reported to the server (visible in `pg_stat_activity`). */
   readonly applicationName?: string | undefined
-  /** Longest wait for a new connection to be ready; the URL's `connect_timeout` wins; 0 waits forever. */
   readonly connectTimeoutMs?: number | undefined
-  /** `lock_timeout` of every session, set in the startup packet (which PgBouncer refuses). */
   readonly sessionLockTimeoutMs?: number | undefined
 }
 
@@ -77,23 +69,24 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
 // A query in flight when the peer vanishes without closing the socket then fails instead of hanging.
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000
 
+/** A URL's query parameter; undefined when it is not a URL. */
+export function urlParameter(url: string, name: string): string | null | undefined {
+  try {
+    return new URL(url).searchParams.get(name)
+  } catch {
+    return undefined
+  }
+}
+
 /** libpq's `connect_timeout` (seconds; ≤ 0: no limit; 1 counts as 2) in ms, else `fallbackMs`. */
 export function connectTimeoutOf(url: string, fallbackMs: number): number {
-  let raw: string | null
-  try {
-    raw = new URL(url).searchParams.get('connect_timeout')
-  } catch {
-    return fallbackMs
-  }
-  if (raw === null || raw.trim() === '' || !/^\s*-?\d+\s*$/.test(raw)) return fallbackMs
+  const raw = urlParameter(url, 'connect_timeout')
+  if (raw == null || !/^\s*-?\d+\s*$/.test(raw)) return fallbackMs
   const seconds = Number.parseInt(raw, 10)
   return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000
 }
 
-/**
- * A `pg.Pool` configuration for a URL: {@link tlsFromUrl} with `options.ssl` on top, libpq's
- * fallbacks for `prefer` and `allow`, and SCRAM-SHA-256-PLUS for `channel_binding`.
- */
+// With libpq's fallbacks for `prefer` and `allow`, and SCRAM-SHA-256-PLUS for `channel_binding`.
 export function pgPoolConfig(url: string, options: PgPoolOptions = {}): pg.PoolConfig {
   const fromUrl = tlsFromUrl(url)
   const ssl = mergeTls(fromUrl, options.ssl)

@@ -2,18 +2,13 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 
-let cachedBootId: string | undefined
-
 /** This machine's boot id (Linux), else ''. */
 export function bootId(): string {
-  if (cachedBootId === undefined) {
-    try {
-      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-    } catch {
-      cachedBootId = ''
-    }
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  } catch {
+    return ''
   }
-  return cachedBootId
 }
 
 /** Field 22 of `/proc/<pid>/stat`, the start in clock ticks since boot (Linux only). */
@@ -28,10 +23,7 @@ export function startTicks(pid: number): string | undefined {
   }
 }
 
-/**
- * When a process started, told apart from a later one with the same pid: boot id and start
- * ticks on Linux, `ps -o lstart=` elsewhere; undefined where it cannot be read (Windows).
- */
+// Tells a process apart from a later one with its pid; undefined where it cannot be read (Windows).
 export function processStartTime(pid: number): string | undefined {
   if (process.platform === 'linux') {
     const ticks = startTicks(pid)

@@ -26,10 +26,7 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   return out.replace(URL_IN_TEXT, (url) => redactUrl(url)).replace(/((?:^|[?&\s])password=)[^&\s]*/gi, '$1***')
 }
 
-/**
- * A URL fit to print: `scheme://user:***@host…`, the user-info running to the LAST `@`. A URL pg's
- * parser cannot read loses its user-info; text with an `@` but no `scheme://` becomes `***@host…`.
- */
+// The user-info runs to the LAST `@`; a URL pg cannot parse loses all of it.
 export function redactUrl(url: string): string {
   const scheme = SCHEME.exec(url)?.[0]
   // Not a URL (`user:pw@host/db`, `postgres:/…`): nothing before the last `@` is told apart from a password.
@@ -51,10 +48,7 @@ export function redactUrl(url: string): string {
   return PLAIN_USER.test(user) ? `${scheme}${user}:***@${host}` : `${scheme}***@${host}`
 }
 
-/**
- * Throws `ERR_INVALID_URL` (without quoting the URL) when its password seems to hold a raw `/`,
- * `?` or `#`: pg would send the rest of the password to a "host" and quote it in its error.
- */
+// pg would take the rest of such a password for a host and quote it in its error.
 export function assertUnambiguousUrl(url: string): void {
   const scheme = SCHEME.exec(url)?.[0]
   if (!scheme) return

@@ -34,11 +34,7 @@ export const POOLED_FIRST_URL_VARIABLES = [
   'DATABASE_URL_UNPOOLED',
 ] as const
 
-/**
- * An explicit URL, else the first non-empty variable of `order`, else (only when none is set at
- * all) the embedded database: an empty `url` or variables set but empty (a missing CI secret)
- * mean a server was intended, and throw `NO_DATABASE_URL`.
- */
+// Variables set but empty (a missing CI secret) mean a server was intended: never the embedded database.
 export function resolveDatabaseUrl(
   url: string | undefined,
   env: NodeJS.ProcessEnv = process.env,

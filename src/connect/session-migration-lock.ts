@@ -6,23 +6,17 @@ import {
   KEY_SQL,
   MigrationLockAdapter,
   pollForLock,
-  type LockWait,
+  tryAdvisoryLock,
+  type TransactionScopedMigrationLockOptions,
 } from './transaction-scoped-migration-lock.js'
 import { isLostConnection } from '../errors/sql-state.js'
 
 /** Options of {@link withBoundedSessionMigrationLock}. */
-export interface BoundedSessionMigrationLockOptions {
-  /** Longest wait for another migrator's lock, then `LOCK_TIMEOUT` naming the holder. Default 300 000 ms. */
-  readonly waitTimeoutMs?: number | undefined
-  /** Called about every 5 s while waiting, e.g. to log who holds the lock. */
-  readonly onWait?: ((wait: LockWait) => void) | undefined
-}
+export type BoundedSessionMigrationLockOptions = Omit<TransactionScopedMigrationLockOptions, 'heartbeatMs'>
 
 /**
- * Gives Kysely's Migrator the session advisory lock of Kysely's `PostgresAdapter` with a
- * bounded wait that holds no snapshot: Kysely blocks in `pg_advisory_lock` for up to an hour,
- * and a blocked statement's snapshot deadlocks with a holder's `CREATE INDEX CONCURRENTLY`.
- * For direct connections; behind a transaction-mode pooler use {@link withTransactionScopedMigrationLock}.
+ * Gives Kysely's Migrator its session advisory lock with a bounded wait that holds no snapshot (Kysely's
+ * own blocks for up to an hour). For direct connections; behind a pooler use {@link withTransactionScopedMigrationLock}.
  *
  * @example
  * ```ts
@@ -54,10 +48,7 @@ class BoundedSessionMigrationLockAdapter extends MigrationLockAdapter {
   override async acquireMigrationLock(db: Kysely<unknown>, _options: MigrationLockOptions): Promise<void> {
     const wait = this.#options.waitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS
     const deadline = wait > 0 ? Date.now() + wait : Number.POSITIVE_INFINITY
-    await pollForLock(db, deadline, this.#options, async () => {
-      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${KEY_SQL}) as locked`.execute(db)
-      return rows[0]?.locked === true
-    })
+    await pollForLock(db, deadline, this.#options, () => tryAdvisoryLock(db, 'session'))
   }
 
   override async releaseMigrationLock(db: Kysely<unknown>, _options: MigrationLockOptions): Promise<void> {

@@ -22,10 +22,6 @@ export interface LockWait {
   readonly holderApplication?: string | undefined
 }
 
-interface LockPollOptions {
-  readonly onWait?: ((wait: LockWait) => void) | undefined
-}
-
 /** PostgreSQL's adapter with another Migrator lock; `supportsTransactionalDdl` stays the replaced adapter's. */
 export abstract class MigrationLockAdapter extends PostgresAdapter {
   readonly #inner: DialectAdapter
@@ -46,14 +42,11 @@ const FIRST_BACKOFF_MS = 20
 const MAX_BACKOFF_MS = 500
 const WAIT_REPORT_MS = 5_000
 
-/**
- * Calls `tryLock` until it returns true or `deadline` passes (then `LOCK_TIMEOUT`). Between
- * tries the waiter holds no snapshot, which a holder's `CREATE INDEX CONCURRENTLY` would wait for.
- */
+// Polls rather than blocks: a blocked waiter's snapshot would stall a holder's CREATE INDEX CONCURRENTLY.
 export async function pollForLock(
   db: Kysely<any>,
   deadline: number,
-  options: LockPollOptions,
+  options: Pick<TransactionScopedMigrationLockOptions, 'onWait'>,
   tryLock: () => Promise<boolean>,
 ): Promise<void> {
   const started = Date.now()
@@ -113,24 +106,21 @@ export interface TransactionScopedMigrationLockOptions {
   readonly onWait?: ((wait: LockWait) => void) | undefined
 }
 
-async function tryXactLock(db: Kysely<unknown>): Promise<boolean> {
-  const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${KEY_SQL}) as locked`.execute(db)
+export async function tryAdvisoryLock(db: Kysely<unknown>, scope: 'session' | 'transaction'): Promise<boolean> {
+  const lock = sql.raw(scope === 'session' ? 'pg_try_advisory_lock' : 'pg_try_advisory_xact_lock')
+  const { rows } = await sql<{ locked: boolean }>`select ${lock}(${KEY_SQL}) as locked`.execute(db)
   return rows[0]?.locked === true
 }
 
 /**
- * Gives Kysely's Migrator a migration lock that cannot outlive a transaction, for connections
- * through a transaction-mode pooler (PgBouncer, Neon's and Supabase's poolers) and for
- * `@vercel/postgres-kysely`, where Kysely's session lock can be stranded on a pooled backend.
- * A second connection of `db`'s pool keeps a transaction open holding
- * `pg_try_advisory_xact_lock` while the Migrator runs; waiters poll, holding no connection. Handed
- * a transaction, the Migrator takes the lock inside it. Only the lock of `db`'s adapter changes.
+ * Gives Kysely's Migrator a migration lock that cannot outlive a transaction (held by a second
+ * connection's open transaction), for transaction-mode poolers and `@vercel/postgres-kysely`,
+ * where Kysely's session lock can be stranded on a pooled backend.
  *
  * @example
  * ```ts
  * import { createKysely } from '@vercel/postgres-kysely'
  * import { Migrator } from 'kysely/migration'
- * import { SqlFileMigrationProvider, withTransactionScopedMigrationLock } from '@wukong/adapter-vercel'
  *
  * const pooled = createKysely({ connectionString: process.env.POSTGRES_URL })
  * const migrator = new Migrator({
@@ -165,7 +155,7 @@ class TransactionScopedMigrationLockAdapter extends MigrationLockAdapter {
     const deadline = Date.now() + (this.#options.waitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS)
     if (db.isTransaction) {
       // The Migrator was handed a transaction: its end is the unlock.
-      await pollForLock(db, deadline, this.#options, () => tryXactLock(db))
+      await pollForLock(db, deadline, this.#options, () => tryAdvisoryLock(db, 'transaction'))
       return
     }
     if (this.#pool.isTransaction) {
@@ -177,7 +167,7 @@ class TransactionScopedMigrationLockAdapter extends MigrationLockAdapter {
     try {
       await pollForLock(session.db, deadline, this.#options, async () => {
         await sql`begin`.execute(session.db)
-        if (await tryXactLock(session.db)) return true
+        if (await tryAdvisoryLock(session.db, 'transaction')) return true
         await sql`rollback`.execute(session.db)
         return false
       })

@@ -14,11 +14,7 @@ import { importDriver } from './import-driver.js'
 const NEON = '@neondatabase/serverless'
 const VERCEL_KYSELY = '@vercel/postgres-kysely'
 
-/**
- * Settings of `@neondatabase/serverless`, the WebSocket client under `@vercel/postgres`, to reach
- * a database that is not Neon (e.g. a local server through a WebSocket proxy). Spelled out so the
- * declarations compile without the optional driver.
- */
+/** Settings of `@neondatabase/serverless` (under `@vercel/postgres`), e.g. to reach a local server through a WebSocket proxy. */
 export interface NeonSettings {
   /** Host (and path) of a WebSocket proxy, or a function of the database's host and port. */
   readonly wsProxy?: string | ((host: string, port: number | string) => string) | undefined
@@ -42,35 +38,18 @@ export interface NeonSettings {
  * ```
  */
 export async function configureNeon(settings: NeonSettings): Promise<void> {
-  const { neonConfig } = await importDriver(
-    'vercel driver',
-    () => importAtRunTime<typeof import('@neondatabase/serverless')>(neonOfVercelPostgres()),
-    VERCEL_KYSELY,
-    NEON,
-  )
+  const { neonConfig } = await importVercel<typeof import('@neondatabase/serverless')>(neonOfVercelPostgres)
   for (const [name, value] of Object.entries(settings)) {
     if (value !== undefined) (neonConfig as unknown as Record<string, unknown>)[name] = value
   }
 }
 
-interface VercelDatabaseOptions {
-  /** Applied with {@link configureNeon} before the pool is made. */
-  readonly neon?: NeonSettings | undefined
-  /** Pool size. Default 10. */
-  readonly max?: number | undefined
-}
-
 // Its URL must be pooled or localhost, and it has no transactions (`supportsTransactionalDdl` false).
 export async function createVercelDatabase<DB = Database>(
   url: string,
-  options: VercelDatabaseOptions = {},
+  options: { readonly neon?: NeonSettings | undefined; readonly max?: number | undefined } = {},
 ): Promise<Kysely<DB>> {
-  const { createKysely } = await importDriver(
-    'vercel driver',
-    () => importAtRunTime<typeof import('@vercel/postgres-kysely')>(VERCEL_KYSELY),
-    VERCEL_KYSELY,
-    NEON,
-  )
+  const { createKysely } = await importVercel<typeof import('@vercel/postgres-kysely')>(() => VERCEL_KYSELY)
   if (options.neon) await configureNeon(options.neon)
   return createKysely<DB>({ connectionString: url, max: options.max ?? 10, log: guardIdleErrors() })
 }
@@ -87,6 +66,10 @@ function guardIdleErrors(): (...messages: unknown[]) => void {
   }
 }
 
+function importVercel<T>(specifier: () => string): Promise<T> {
+  return importDriver('vercel driver', () => importAtRunTime<T>(specifier()), VERCEL_KYSELY, NEON)
+}
+
 // The file URL of the `@neondatabase/serverless` module `@vercel/postgres` imports, else the bare name.
 function neonOfVercelPostgres(): string {
   // Not `createRequire(import.meta.url)` verbatim: bundlers rewrite that pattern.
@@ -101,20 +84,14 @@ function neonOfVercelPostgres(): string {
   for (const folder of requireFrom(vercelPostgres).resolve.paths(NEON) ?? []) {
     const root = join(folder, NEON)
     if (!existsSync(join(root, 'package.json'))) continue
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as NeonManifest
-    const entry = esmEntry(manifest)
+    const entry = esmEntry(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')))
     return entry ? pathToFileURL(join(root, entry)).href : NEON
   }
   return NEON
 }
 
-interface NeonManifest {
-  readonly exports?: unknown
-  readonly module?: string
-}
-
 // Neon 0.9 and 1.x both publish `"exports": { "import": "./index.mjs", "require": … }`.
-function esmEntry(manifest: NeonManifest): string | undefined {
+function esmEntry(manifest: { exports?: unknown; module?: string }): string | undefined {
   let target: unknown = manifest.exports
   if (target && typeof target === 'object' && '.' in target) target = (target as Record<string, unknown>)['.']
   for (const condition of ['import', 'node', 'default']) {
