@@ -65,6 +65,8 @@ describe.skipIf(server.skipReason || server.tier === 'pglite')('error reports', 
       async (progress) => {
         const handle = await databases.create()
         const other = await databases.create()
+        // A database of its own: the syntax error is in a pending file, not behind another folder's ledger.
+        const fresh = await databases.create()
         const url = handle.url!
         const blocker = await connectClient(url)
         try {
@@ -82,7 +84,7 @@ describe.skipIf(server.skipReason || server.tier === 'pglite')('error reports', 
           await writeFile(join(embedded, 'PG_VERSION'), 'garbage\n')
 
           const cases: Record<string, { args: string[]; env?: Record<string, string>; code: string }> = {
-            'syntax error': { args: ['migrate', '--url', url, '--dir', syntax], code: 'SQL_SYNTAX_ERROR' },
+            'syntax error': { args: ['migrate', '--url', fresh.url!, '--dir', syntax], code: 'SQL_SYNTAX_ERROR' },
             'lock timeout': {
               args: ['migrate', '--url', url, '--dir', locked, '--lock-timeout', '300'],
               code: 'LOCK_TIMEOUT',
@@ -114,6 +116,7 @@ describe.skipIf(server.skipReason || server.tier === 'pglite')('error reports', 
           await blocker.end()
           databases.release(handle)
           databases.release(other)
+          databases.release(fresh)
         }
         progress.notes.push(`every non-null JSON field found in the human report: ${kinds.join('; ')}`)
       },
