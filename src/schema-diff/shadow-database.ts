@@ -1,6 +1,6 @@
 import { quoteIdent } from '../provider/sql-text.js'
 
-import { sql, type Kysely } from 'kysely'
+import { CompiledQuery, sql, type Kysely } from 'kysely'
 
 import { createDatabase } from '../connect/index.js'
 import { cloneName, currentOwner, isOwnerGone, parseOwner } from '../connect/owner-marker.js'
@@ -39,7 +39,7 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   const serverUrl = options.serverUrl
   // The name says who made it, so the next run drops what a killed run left behind.
   const name = cloneName(currentOwner(), `${options.prefix ?? 'wk_shadow'}_`)
-  await dropLeftovers(serverUrl)
+  await onServer(serverUrl, (db) => dropLeftoverDatabases(sqlOn(db), ['wk_shadow_', 'wk_roundtrip_'])).catch(noop)
   const drop = `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`
   const create = `CREATE DATABASE ${quoteIdent(name)}`
   // Registered before it exists: an interrupt during CREATE DATABASE drops it once that settled.
@@ -61,15 +61,28 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   return shadow
 }
 
-// Shadows of runs that were killed (their process is gone): dropped before a new one is made.
-async function dropLeftovers(serverUrl: string): Promise<void> {
-  const { rows } = await onServer(serverUrl, (db) =>
-    sql<{ name: string }>`select datname as name from pg_catalog.pg_database
-      where datname like 'wk\_shadow\_%' or datname like 'wk\_roundtrip\_%'`.execute(db),
-  ).catch(() => ({ rows: [] as { name: string }[] }))
-  for (const { name } of rows.filter((r) => isLeftover(r.name)))
-    await run(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => {})
+/** A pg client fits, and so does a Kysely instance through `sqlOn`. */
+export interface SqlClient {
+  query(text: string, params?: unknown[]): Promise<{ readonly rows: readonly Record<string, any>[] }>
 }
+
+// `_` is a LIKE wildcard: escaped, so a prefix matches only names that start with it.
+export async function databasesNamed(client: SqlClient, prefixes: readonly string[]): Promise<string[]> {
+  const like = prefixes.map((prefix) => `${prefix.replace(/_/g, '\\_')}%`)
+  const { rows } = await client.query('select datname from pg_database where datname like any($1::text[])', [like])
+  return rows.map((r) => r['datname'] as string)
+}
+
+// What killed runs left behind; a failed drop (another sweep, a rename) is left to the next sweep.
+export async function dropLeftoverDatabases(client: SqlClient, prefixes: readonly string[]): Promise<string[]> {
+  const dropped: string[] = []
+  for (const name of (await databasesNamed(client, prefixes)).filter(isLeftover)) {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).then(() => dropped.push(name), noop)
+  }
+  return dropped
+}
+
+const noop = (): void => {}
 
 /** Named by a process that is gone (its name's owner marker): what a killed run left behind. */
 export function isLeftover(name: string): boolean {
@@ -161,6 +174,10 @@ export async function onServer<T>(url: string, body: (db: Kysely<unknown>) => Pr
   } finally {
     await db.destroy()
   }
+}
+
+function sqlOn(db: Kysely<unknown>): SqlClient {
+  return { query: (text, params = []) => db.executeQuery(CompiledQuery.raw(text, params)) }
 }
 
 function run(url: string, ...statements: string[]): Promise<void> {
