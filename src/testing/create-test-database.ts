@@ -168,8 +168,15 @@ async function cloneTemplate(
       max: DEFAULT_MAX,
     })
     clonePools.set(key, pool)
+    if (everyPool.size === 0) {
+      // Ready clones do not hold the event loop, so 'beforeExit' comes; it fires again after this work.
+      process.on('beforeExit', () => {
+        if (clonePools.size > 0) void closeTestDatabases().catch(() => {})
+      })
+      // process.exit() and signals leave no time for that: a process of its own drops what is left.
+      reapAtExit(() => [...everyPool].map((p) => p.leftovers))
+    }
     everyPool.add(pool)
-    registerExitHooks()
   }
   const clone = await pool.acquire()
   // The clone's pool is already connected; a caller who wants another size gets a new one.
@@ -216,19 +223,6 @@ function madeFor<T>(cache: Made<T>, key: string, folder: string, make: (digest: 
     if (cache.get(key) === entry) cache.delete(key)
   })
   return entry.made
-}
-
-let exitHooks = false
-
-function registerExitHooks(): void {
-  if (exitHooks) return
-  exitHooks = true
-  // Ready clones do not hold the event loop, so 'beforeExit' comes; it fires again after this work.
-  process.on('beforeExit', () => {
-    if (clonePools.size > 0) void closeTestDatabases().catch(() => {})
-  })
-  // process.exit() and signals leave no time for that: a process of its own drops what is left.
-  reapAtExit(() => [...everyPool].map((pool) => pool.leftovers))
 }
 
 async function ensureTemplate(adminUrl: string, folder: string, digest: string): Promise<string> {
