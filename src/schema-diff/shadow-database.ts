@@ -96,7 +96,9 @@ export async function dropOpenShadowDatabases(): Promise<void> {
 
 async function takeGivenShadow(url: string): Promise<ShadowDatabase> {
   const name = decodeURIComponent(new URL(url).pathname.slice(1) || '(default database)')
-  const { rows } = await onServer(url, (db) => sql.raw<{ what: string }>(USER_OBJECTS_SQL).execute(db))
+  const { rows } = await onServer(url, (db) =>
+    sql.raw<{ what: string }>(`select what from (${USER_OBJECTS_SQL}) o limit 10`).execute(db),
+  )
   if (rows.length) {
     throw new MigrationError(
       'SHADOW_NOT_EMPTY',
@@ -123,45 +125,35 @@ function register(
   return shadow
 }
 
-const USER_SCHEMAS = `nspname not in ('pg_catalog', 'information_schema', 'public') and nspname !~ '^pg_'`
-
-// Not empty: a schema besides public, an extension besides plpgsql, a relation, function or type in public.
+// What a given shadow must not hold, each with the statement that drops it: extensions, other schemas, then public's.
 const USER_OBJECTS_SQL = `
-select 'schema ' || nspname as what from pg_namespace where ${USER_SCHEMAS}
-union all select 'extension ' || extname from pg_extension where extname <> 'plpgsql'
-union all (select 'relation ' || relname from pg_class where relnamespace = 'public'::regnamespace limit 3)
-union all (select 'function ' || proname from pg_proc where pronamespace = 'public'::regnamespace limit 3)
-union all (select 'type ' || typname from pg_type
-           where typnamespace = 'public'::regnamespace and typtype in ('e', 'd', 'c', 'r', 'm') limit 3)`
+select 'extension ' || extname as what, format('drop extension if exists %I cascade', extname) as stmt
+from pg_extension where extname <> 'plpgsql'
+union all
+select 'schema ' || nspname, format('drop schema if exists %I cascade', nspname)
+from pg_namespace where nspname not in ('pg_catalog', 'information_schema', 'public') and nspname !~ '^pg_'
+union all
+select 'relation ' || c.relname, format('drop %s if exists public.%I cascade',
+         case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
+                        when 'f' then 'foreign table' else 'table' end, c.relname)
+from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+union all
+select 'function ' || p.proname,
+       format('drop routine if exists public.%I(%s) cascade', p.proname, pg_get_function_identity_arguments(p.oid))
+from pg_proc p where p.pronamespace = 'public'::regnamespace
+union all
+select 'type ' || t.typname, format('drop type if exists public.%I cascade', t.typname)
+from pg_type t
+where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd', 'c', 'r', 'm')
+  and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c')`
 
-// Back to empty, as takeGivenShadow found it: extensions and other schemas, then what is left in public.
+// All statements are read before any runs: a name read after a CASCADE dropped its object would be a bare oid.
 const EMPTY_DATABASE_SQL = `
 do $$
-declare
-  statements text[];
-  statement text;
+declare s text;
 begin
-  -- All written before any runs: a name read after a CASCADE dropped its object would be a bare oid.
-  select coalesce(array_agg(s), '{}') into statements from (
-    select format('drop extension if exists %I cascade', extname) as s from pg_extension where extname <> 'plpgsql'
-    union all
-    select format('drop schema if exists %I cascade', nspname) from pg_namespace where ${USER_SCHEMAS}
-    union all
-    select format('drop %s if exists public.%I cascade',
-             case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
-                            when 'f' then 'foreign table' else 'table' end, c.relname)
-    from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
-    union all
-    select format('drop routine if exists public.%I(%s) cascade', p.proname, pg_get_function_identity_arguments(p.oid))
-    from pg_proc p where p.pronamespace = 'public'::regnamespace
-    union all
-    select format('drop type if exists public.%I cascade', t.typname)
-    from pg_type t
-    where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd', 'c', 'r', 'm')
-      and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c')
-  ) all_drops;
-  foreach statement in array statements loop
-    execute statement;
+  foreach s in array (select coalesce(array_agg(stmt), '{}') from (${USER_OBJECTS_SQL}) o) loop
+    execute s;
   end loop;
 end
 $$`
