@@ -26,12 +26,6 @@ export interface CliErrorJson {
   readonly advice: string | null
 }
 
-export interface ErrorContext {
-  /** To read the offending line of a file. */
-  readonly folder: string | null
-  readonly target: DatabaseTarget | null
-}
-
 /** Exit code 2. */
 export class UsageError extends Error {
   override readonly name: string = 'UsageError'
@@ -53,8 +47,11 @@ export class CliError extends Error {
   }
 }
 
-/** One description of any error, so the human report and `--json` cannot disagree. */
-export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
+/** One description of any error, so the human report and `--json` cannot disagree; `folder` to read the offending line. */
+export function describeError(
+  error: unknown,
+  context: { readonly folder: string | null; readonly target: DatabaseTarget | null },
+): CliErrorJson {
   if (error instanceof UsageError)
     return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
   if (error instanceof CliError)

@@ -95,9 +95,8 @@ function factChanges(expected: SchemaFacts, actual: SchemaFacts): SchemaFactChan
 function dominantOwner(objects: readonly SchemaObject[]): string | null {
   const counts = new Map<string, number>()
   for (const o of objects) if (o.kind === 'table' && o.owner) counts.set(o.owner, (counts.get(o.owner) ?? 0) + 1)
-  let best: string | null = null
-  for (const [owner, n] of counts) if (best === null || n > counts.get(best)!) best = owner
-  return best
+  // Stable: of owners with as many tables, the first seen.
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null
 }
 
 /** `table public.steps` or `extension vector`: the heading a difference is shown under. */
