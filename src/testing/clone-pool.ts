@@ -6,6 +6,7 @@ import { registerVectorType } from '../schema-types/vector.js'
 import { BUILDING_PREFIX, CLONE_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { quoteIdent } from '../provider/sql-text.js'
 import { dropLeftoverDatabases } from '../schema-diff/shadow-database.js'
+import type { Leftovers } from './exit-reaper.js'
 import { withClient, withDatabase } from './test-server.js'
 
 /** How the server copies the template (PostgreSQL ≥ 15; older servers have one way). */
@@ -57,7 +58,7 @@ export class ClonePool {
   }
 
   /** What an exiting process must drop for this pool. */
-  get leftovers(): { readonly adminUrl: string; readonly names: readonly string[] } {
+  get leftovers(): Leftovers {
     return { adminUrl: this.#options.adminUrl, names: [...this.#live] }
   }
 
