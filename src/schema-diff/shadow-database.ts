@@ -62,7 +62,7 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
 }
 
 /** A pg client fits, and so does a Kysely instance through `sqlOn`. */
-export interface SqlClient {
+interface SqlClient {
   query(text: string, params?: unknown[]): Promise<{ readonly rows: readonly Record<string, any>[] }>
 }
 
@@ -73,22 +73,18 @@ export async function databasesNamed(client: SqlClient, prefixes: readonly strin
   return rows.map((r) => r['datname'] as string)
 }
 
-// What killed runs left behind; a failed drop (another sweep, a rename) is left to the next sweep.
+// Named by a process that is gone (its owner marker); a failed drop (another sweep, a rename) waits for the next sweep.
 export async function dropLeftoverDatabases(client: SqlClient, prefixes: readonly string[]): Promise<string[]> {
   const dropped: string[] = []
-  for (const name of (await databasesNamed(client, prefixes)).filter(isLeftover)) {
+  for (const name of await databasesNamed(client, prefixes)) {
+    const owner = parseOwner(name)
+    if (owner === undefined || !isOwnerGone(owner)) continue
     await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).then(() => dropped.push(name), noop)
   }
   return dropped
 }
 
 const noop = (): void => {}
-
-/** Named by a process that is gone (its name's owner marker): what a killed run left behind. */
-export function isLeftover(name: string): boolean {
-  const owner = parseOwner(name)
-  return owner !== undefined && isOwnerGone(owner)
-}
 
 export async function dropOpenShadowDatabases(): Promise<void> {
   await Promise.allSettled([...open].map((s) => s.drop()))
