@@ -8,17 +8,8 @@ import type { Interrupts } from './interrupts.js'
 import type { CliFlag, FLAGS } from './flag-table.js'
 
 /** The commands of `wukong-migrate` (`up` is read as `migrate`; `--version` is `version`). */
-export type CliCommand =
-  | 'migrate'
-  | 'status'
-  | 'down'
-  | 'create'
-  | 'plan'
-  | 'verify'
-  | 'diff'
-  | 'lint'
-  | 'help'
-  | 'version'
+export type CliCommand = CommandName | 'version'
+export type CommandName = 'migrate' | 'status' | 'down' | 'create' | 'plan' | 'verify' | 'diff' | 'lint' | 'help'
 
 type Flags = typeof FLAGS
 type ValueOf<F> = F extends { multiple: true }
@@ -34,7 +25,7 @@ export type CliArgs = {
   readonly command: CliCommand
   readonly name?: string
   readonly files: readonly string[]
-  readonly helpFor?: Exclude<CliCommand, 'help' | 'version'>
+  readonly helpFor?: Exclude<CommandName, 'help'>
 } & { readonly [F in CliFlag as Flags[F] extends { key: infer K extends string } ? K : never]: ValueOf<Flags[F]> }
 
 export interface CommandContext {

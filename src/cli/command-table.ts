@@ -1,11 +1,11 @@
-import type { CliArgs, CliCommand, CommandContext, CommandResult } from './command-context.js'
+import type { CliArgs, CommandContext, CommandName, CommandResult } from './command-context.js'
 import { type CliFlag, FLAGS, type FlagSpec } from './flag-table.js'
 
 const COMMON_FLAGS: readonly CliFlag[] = ['dir', 'env-file', 'json', 'help']
 
 /** One command, declared once: parsing, `--help` and docs/cli.md all read it. */
 export interface CommandSpec {
-  readonly name: Exclude<CliCommand, 'version'>
+  readonly name: CommandName
   readonly aliases?: readonly string[]
   readonly synopsis?: string
   /** The first sentence is its line in the general help. */

@@ -11,12 +11,8 @@ export interface DatabaseTarget {
 }
 
 /** Decided as the runner decides it, so messages can name the database before any connection is tried. */
-export function databaseTarget(
-  urlOption: string | undefined,
-  env: NodeJS.ProcessEnv,
-  embedded = false,
-): DatabaseTarget {
-  const { url, source } = embedded ? { url: undefined, source: 'embedded' } : resolveDatabaseUrl(urlOption, env)
+export function databaseTarget(option: string | undefined, env: NodeJS.ProcessEnv, embedded: boolean): DatabaseTarget {
+  const { url, source } = embedded ? { url: undefined, source: 'embedded' } : resolveDatabaseUrl(option, env)
   if (source === 'embedded' || !url)
     return Object.freeze({ source: 'embedded', url: null, dataDir: embeddedDataDir(env) })
   return Object.freeze({

@@ -26,12 +26,6 @@ export interface CliErrorJson {
   readonly advice: string | null
 }
 
-export interface ErrorContext {
-  /** To read the offending line of a file. */
-  readonly folder: string | null
-  readonly target: DatabaseTarget | null
-}
-
 /** Exit code 2. */
 export class UsageError extends Error {
   override readonly name: string = 'UsageError'
@@ -53,8 +47,11 @@ export class CliError extends Error {
   }
 }
 
-/** One description of any error, so the human report and `--json` cannot disagree. */
-export function describeError(error: unknown, context: ErrorContext): CliErrorJson {
+/** One description of any error, so the human report and `--json` cannot disagree; `folder` to read the offending line. */
+export function describeError(
+  error: unknown,
+  context: { readonly folder: string | null; readonly target: DatabaseTarget | null },
+): CliErrorJson {
   if (error instanceof UsageError)
     return blank('USAGE', error.message, 'wukong-migrate --help lists the commands and flags')
   if (error instanceof CliError)
@@ -84,11 +81,13 @@ export function describeError(error: unknown, context: ErrorContext): CliErrorJs
   if (inner.code === 'CONNECTION_FAILED' && context.target && !(inner instanceof MigrationSqlError)) {
     const reason = inner.cause instanceof Error && inner.cause.message ? inner.cause.message : inner.reason
     const { source, url, dataDir } = context.target
-    const message =
-      source === 'embedded'
-        ? `cannot open the embedded database in ${dataDir}: ${reason}`
-        : connectionFailedReason({ where: source, url, reason, lost: false })
-    return { ...blank('CONNECTION_FAILED', message, connectionAdvice(inner.cause, source)), file: null }
+    const embedded = source === 'embedded'
+    const message = embedded
+      ? `cannot open the embedded database in ${dataDir}: ${reason}`
+      : connectionFailedReason({ where: source, url, reason, lost: false })
+    const fix = embedded ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : urlFix(source)
+    const why = CONNECTION_ADVICE[connectionFailureKind(inner.cause) ?? '']
+    return blank('CONNECTION_FAILED', message, why ? `${why} ${fix}` : fix)
   }
 
   const sql = inner instanceof MigrationSqlError ? inner : undefined
@@ -144,13 +143,6 @@ const CONNECTION_ADVICE: Readonly<Record<string, string>> = {
   'no-database': 'the server has no such database: create it, or',
   'no-role': 'the server has no such login role;',
   timeout: 'the server did not answer in time: is the host reachable from here?',
-}
-
-function connectionAdvice(cause: unknown, source: string): string {
-  const fix =
-    source === 'embedded' ? 'check WUKONG_PGLITE_DIR, or set POSTGRES_URL_NON_POOLING to use a server' : urlFix(source)
-  const why = CONNECTION_ADVICE[connectionFailureKind(cause) ?? '']
-  return why ? `${why} ${fix}` : fix
 }
 
 function advice(error: MigrationError, atomic: boolean): string | null {

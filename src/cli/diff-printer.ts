@@ -18,7 +18,7 @@ export function differenceLines(differences: readonly SchemaDifference[], c: Pal
     const self = !d.table && `${d.kind} ${d.schema ? `${d.schema}.` : ''}${d.name}` === g
     const label = self ? d.kind : `${d.kind} ${d.name}`
     if (d.change !== 'changed') {
-      const facts = summary(d.kind, (d.actual ?? d.expected)!)
+      const facts = SUMMARY[d.kind]?.((d.actual ?? d.expected)!) ?? ''
       lines.push(`${indent}  ${colour(`${sign} ${label}`)}${facts ? `  ${c.dim(facts)}` : ''}`)
       continue
     }
@@ -41,35 +41,29 @@ export function differenceTally(differences: readonly SchemaDifference[]): strin
   return `${plural(differences.length, 'difference')}${parts.length ? ` (${parts.join(', ')})` : ''}`
 }
 
-function summary(kind: SchemaDifference['kind'], facts: SchemaFacts): string {
-  switch (kind) {
-    case 'column':
-      return [
-        facts['type'],
-        facts['notNull'] ? 'not null' : '',
-        facts['default'] ? `default ${facts['default']}` : '',
-        facts['identity'] ? `identity ${facts['identity']}` : '',
-      ]
-        .filter(Boolean)
-        .join(' ')
-    case 'index':
-      return `${facts['definition']}${facts['valid'] === false ? ' (INVALID)' : ''}`
-    case 'constraint':
-    case 'trigger':
-      return String(facts['definition'] ?? '')
-    case 'function':
-    case 'procedure':
-      return String(facts['definition'] ?? '').split('\n')[0]!
-    case 'enum':
-      return `(${(facts['values'] as readonly string[] | null)?.join(', ') ?? ''})`
-    case 'extension':
-      return `version ${facts['version']}`
-    case 'sequence':
-    case 'domain':
-      return String(facts['type'] ?? '')
-    default:
-      return ''
-  }
+const definition = (facts: SchemaFacts): string => String(facts['definition'] ?? '')
+const type = (facts: SchemaFacts): string => String(facts['type'] ?? '')
+
+// The facts shown beside an added or dropped object; kinds not listed show none.
+const SUMMARY: Partial<Record<SchemaDifference['kind'], (facts: SchemaFacts) => string>> = {
+  column: (f) =>
+    [
+      f['type'],
+      f['notNull'] ? 'not null' : '',
+      f['default'] ? `default ${f['default']}` : '',
+      f['identity'] ? `identity ${f['identity']}` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+  index: (f) => `${f['definition']}${f['valid'] === false ? ' (INVALID)' : ''}`,
+  constraint: definition,
+  trigger: definition,
+  function: (f) => definition(f).split('\n')[0]!,
+  procedure: (f) => definition(f).split('\n')[0]!,
+  enum: (f) => `(${(f['values'] as readonly string[] | null)?.join(', ') ?? ''})`,
+  extension: (f) => `version ${f['version']}`,
+  sequence: type,
+  domain: type,
 }
 
 function isLong(value: SchemaFact): boolean {

@@ -24,8 +24,7 @@ export async function withInterrupts(
 ): Promise<ExitCode> {
   const controller = new AbortController()
   const interrupts: Interrupts = { signal: controller.signal, runners: new Set(), exitCode: undefined }
-  const handlers = Object.keys(SIGNALS).map((name) => {
-    const signal = name as keyof typeof SIGNALS
+  const handlers = (Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]).map((signal) => {
     const handler = (): void => {
       if (interrupts.exitCode === undefined) {
         interrupts.exitCode = SIGNALS[signal]

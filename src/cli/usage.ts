@@ -1,5 +1,5 @@
 import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
-import type { CliCommand } from './command-context.js'
+import type { CommandName } from './command-context.js'
 import { type CommandSpec, COMMANDS, commandNamed, commandsTaking, flagsOf } from './command-table.js'
 import { type CliFlag, FLAGS, type FlagSpec, VALUE_KINDS } from './flag-table.js'
 
@@ -54,7 +54,7 @@ export const USAGE = [
 ].join('\n')
 
 /** From the same table as the parser, so help lists exactly the flags it accepts. */
-export function commandUsage(name: Exclude<CliCommand, 'help' | 'version'>): string {
+export function commandUsage(name: Exclude<CommandName, 'help'>): string {
   const command = commandNamed(name)!
   const alias = command.aliases ? `   (alias: ${command.aliases.join(', ')})` : ''
   return [

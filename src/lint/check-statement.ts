@@ -72,21 +72,22 @@ export function checkStatement(kind: string, node: Node, created: Set<string>, s
   }
 }
 
+const hitOn =
+  (table: string) =>
+  (rule: LintRule, detail?: string, lock?: LockLevel): Hit => ({ rule, relation: table, detail, lock })
+
 function alterTableCmd(cmd: Node, table: string, schema: SchemaKnowledge): Hit[] {
-  const hit = (rule: LintRule, detail?: string, lock?: LockLevel): Hit => ({ rule, relation: table, detail, lock })
+  const hit = hitOn(table)
   const column = cmd['name'] as string
   switch (cmd['subtype']) {
     case 'AT_AddConstraint':
-      return constraintHits(cmd['def']['Constraint'], hit, schema, table)
+      return constraintHits(cmd['def']['Constraint'], schema, table)
     case 'AT_AddColumn': {
       const { colname, typeName: type, constraints } = cmd['def']['ColumnDef']
       schema.setWidth(table, colname, widthOf(type))
-      const serial = SERIAL.has(typeName(type))
-        ? [hit('volatile-default', `column "${colname}" is ${typeName(type)}`)]
-        : []
-      return serial.concat(
-        (constraints ?? []).flatMap((c: Node) => constraintHits(c['Constraint'], hit, schema, table, colname)),
-      )
+      const hits = (constraints ?? []).flatMap((c: Node) => constraintHits(c['Constraint'], schema, table, colname))
+      if (SERIAL.has(typeName(type))) hits.unshift(hit('volatile-default', `column "${colname}" is ${typeName(type)}`))
+      return hits
     }
     case 'AT_SetNotNull':
       return schema.provenNotNull(table, column) ? [] : [hit('set-not-null', `column "${column}"`)]
@@ -109,13 +110,8 @@ function alterTableCmd(cmd: Node, table: string, schema: SchemaKnowledge): Hit[]
   }
 }
 
-function constraintHits(
-  con: Node,
-  hit: (rule: LintRule, detail?: string, lock?: LockLevel) => Hit,
-  schema: SchemaKnowledge,
-  table: string,
-  column?: string,
-): Hit[] {
+function constraintHits(con: Node, schema: SchemaKnowledge, table: string, column?: string): Hit[] {
+  const hit = hitOn(table)
   const validated = !con['skip_validation']
   const what = con['conname'] ? `constraint "${con['conname']}"` : `column "${column}"`
   switch (con['contype']) {

@@ -17,12 +17,8 @@ export interface SchemaFactChange {
 }
 
 /** One difference between the live database and the schema its applied files build. */
-export interface SchemaDifference {
+export interface SchemaDifference extends Pick<SchemaObject, 'kind' | 'schema' | 'table' | 'name'> {
   readonly change: SchemaChange
-  readonly kind: SchemaObjectKind
-  readonly schema: string | null
-  readonly table: string | null
-  readonly name: string
   /** As the files build it. */
   readonly expected: SchemaFacts | null
   /** As the live database has it. */
@@ -70,7 +66,10 @@ export function compareSchemaCatalogs(expected: SchemaCatalog, actual: SchemaCat
     if (TABLE_PARTS.has(h.kind) && h.table && !tablesInBoth.has(h.table)) continue
     out.push(Object.freeze({ change: 'added', ...base(h), expected: null, actual: h.facts, fields: [] }))
   }
-  return Object.freeze(out.sort(compareDifferences))
+  const rank = (d: SchemaDifference) => SCHEMA_OBJECT_KINDS.indexOf(d.kind)
+  return Object.freeze(
+    out.sort((a, b) => groupOf(a).localeCompare(groupOf(b)) || rank(a) - rank(b) || a.name.localeCompare(b.name)),
+  )
 }
 
 function keyOf(o: SchemaObject): string {
@@ -96,17 +95,8 @@ function factChanges(expected: SchemaFacts, actual: SchemaFacts): SchemaFactChan
 function dominantOwner(objects: readonly SchemaObject[]): string | null {
   const counts = new Map<string, number>()
   for (const o of objects) if (o.kind === 'table' && o.owner) counts.set(o.owner, (counts.get(o.owner) ?? 0) + 1)
-  let best: string | null = null
-  for (const [owner, n] of counts) if (best === null || n > counts.get(best)!) best = owner
-  return best
-}
-
-function compareDifferences(a: SchemaDifference, b: SchemaDifference): number {
-  return (
-    groupOf(a).localeCompare(groupOf(b)) ||
-    SCHEMA_OBJECT_KINDS.indexOf(a.kind) - SCHEMA_OBJECT_KINDS.indexOf(b.kind) ||
-    a.name.localeCompare(b.name)
-  )
+  // Stable: of owners with as many tables, the first seen.
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null
 }
 
 /** `table public.steps` or `extension vector`: the heading a difference is shown under. */

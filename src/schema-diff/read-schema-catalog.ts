@@ -48,6 +48,14 @@ rels as (
 tabs as (
   select * from rels where relkind in ('r', 'p', 'f') and not (relname = any(${LEDGERS}))
 ),
+-- A sequence's owning table and column (serial, identity or OWNED BY).
+seq_owners as (
+  select d.objid as seq, otn.nspname, ot.relname, oa.attname
+  from pg_depend d
+  join pg_class ot on ot.oid = d.refobjid join pg_namespace otn on otn.oid = ot.relnamespace
+  left join pg_attribute oa on oa.attrelid = d.refobjid and oa.attnum = d.refobjsubid
+  where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
+),
 objects as (
   select 'extension' as kind, null::text as schema, null::text as tbl, e.extname::text as name, null::text as owner,
          jsonb_build_object('version', e.extversion, 'schema', n.nspname) as facts
@@ -101,27 +109,15 @@ objects as (
   join user_ns n on n.oid = c.relnamespace
   where not (r.relkind in ('r', 'p', 'f') and r.relname = any(${LEDGERS}))
   union all
-  select 'sequence', s.nspname, (
-           select otn.nspname || '.' || ot.relname from pg_depend d
-           join pg_class ot on ot.oid = d.refobjid join pg_namespace otn on otn.oid = ot.relnamespace
-           where d.classid = 'pg_class'::regclass and d.objid = s.oid and d.refclassid = 'pg_class'::regclass
-             and d.deptype in ('a', 'i') limit 1),
-         s.relname, pg_get_userbyid(s.relowner),
+  select 'sequence', s.nspname, o.nspname || '.' || o.relname, s.relname, pg_get_userbyid(s.relowner),
          jsonb_build_object(
            'type', format_type(q.seqtypid, null),
            'start', q.seqstart::text, 'increment', q.seqincrement::text,
            'min', q.seqmin::text, 'max', q.seqmax::text, 'cache', q.seqcache::text, 'cycle', q.seqcycle,
-           'ownedBy', coalesce((
-             select ot.relname || '.' || oa.attname from pg_depend d
-             join pg_class ot on ot.oid = d.refobjid
-             join pg_attribute oa on oa.attrelid = d.refobjid and oa.attnum = d.refobjsubid
-             where d.classid = 'pg_class'::regclass and d.objid = s.oid and d.refclassid = 'pg_class'::regclass
-               and d.deptype in ('a', 'i') limit 1), ''))
+           'ownedBy', coalesce(o.relname || '.' || o.attname, ''))
   from rels s join pg_sequence q on q.seqrelid = s.oid
-  where s.relkind = 'S' and not exists (
-    select 1 from pg_depend d join pg_class ot on ot.oid = d.refobjid
-    where d.classid = 'pg_class'::regclass and d.objid = s.oid and d.refclassid = 'pg_class'::regclass
-      and d.deptype in ('a', 'i') and ot.relname = any(${LEDGERS}))
+  left join lateral (select * from seq_owners where seq = s.oid limit 1) o on true
+  where s.relkind = 'S' and not coalesce(o.relname = any(${LEDGERS}), false)
   union all
   select case v.relkind when 'm' then 'materialized view' else 'view' end, v.nspname, null, v.relname,
          pg_get_userbyid(v.relowner),

@@ -1,6 +1,6 @@
 import { quoteIdent } from '../provider/sql-text.js'
 
-import { sql, type Kysely } from 'kysely'
+import { CompiledQuery, sql, type Kysely } from 'kysely'
 
 import { createDatabase } from '../connect/index.js'
 import { cloneName, currentOwner, isOwnerGone, parseOwner } from '../connect/owner-marker.js'
@@ -39,7 +39,7 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   const serverUrl = options.serverUrl
   // The name says who made it, so the next run drops what a killed run left behind.
   const name = cloneName(currentOwner(), `${options.prefix ?? 'wk_shadow'}_`)
-  await dropLeftovers(serverUrl)
+  await onServer(serverUrl, (db) => dropLeftoverDatabases(sqlOn(db), ['wk_shadow_', 'wk_roundtrip_'])).catch(noop)
   const drop = `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`
   const create = `CREATE DATABASE ${quoteIdent(name)}`
   // Registered before it exists: an interrupt during CREATE DATABASE drops it once that settled.
@@ -61,21 +61,30 @@ export async function openShadowDatabase(options: ShadowDatabaseOptions): Promis
   return shadow
 }
 
-// Shadows of runs that were killed (their process is gone): dropped before a new one is made.
-async function dropLeftovers(serverUrl: string): Promise<void> {
-  const { rows } = await onServer(serverUrl, (db) =>
-    sql<{ name: string }>`select datname as name from pg_catalog.pg_database
-      where datname like 'wk\_shadow\_%' or datname like 'wk\_roundtrip\_%'`.execute(db),
-  ).catch(() => ({ rows: [] as { name: string }[] }))
-  for (const { name } of rows.filter((r) => isLeftover(r.name)))
-    await run(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => {})
+/** A pg client fits, and so does a Kysely instance through `sqlOn`. */
+interface SqlClient {
+  query(text: string, params?: unknown[]): Promise<{ readonly rows: readonly Record<string, any>[] }>
 }
 
-/** Named by a process that is gone (its name's owner marker): what a killed run left behind. */
-export function isLeftover(name: string): boolean {
-  const owner = parseOwner(name)
-  return owner !== undefined && isOwnerGone(owner)
+// `_` is a LIKE wildcard: escaped, so a prefix matches only names that start with it.
+export async function databasesNamed(client: SqlClient, prefixes: readonly string[]): Promise<string[]> {
+  const like = prefixes.map((prefix) => `${prefix.replace(/_/g, '\\_')}%`)
+  const { rows } = await client.query('select datname from pg_database where datname like any($1::text[])', [like])
+  return rows.map((r) => r['datname'] as string)
 }
+
+// Named by a process that is gone (its owner marker); a failed drop (another sweep, a rename) waits for the next sweep.
+export async function dropLeftoverDatabases(client: SqlClient, prefixes: readonly string[]): Promise<string[]> {
+  const dropped: string[] = []
+  for (const name of await databasesNamed(client, prefixes)) {
+    const owner = parseOwner(name)
+    if (owner === undefined || !isOwnerGone(owner)) continue
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).then(() => dropped.push(name), noop)
+  }
+  return dropped
+}
+
+const noop = (): void => {}
 
 export async function dropOpenShadowDatabases(): Promise<void> {
   await Promise.allSettled([...open].map((s) => s.drop()))
@@ -83,7 +92,9 @@ export async function dropOpenShadowDatabases(): Promise<void> {
 
 async function takeGivenShadow(url: string): Promise<ShadowDatabase> {
   const name = decodeURIComponent(new URL(url).pathname.slice(1) || '(default database)')
-  const { rows } = await onServer(url, (db) => sql.raw<{ what: string }>(USER_OBJECTS_SQL).execute(db))
+  const { rows } = await onServer(url, (db) =>
+    sql.raw<{ what: string }>(`select what from (${USER_OBJECTS_SQL}) o limit 10`).execute(db),
+  )
   if (rows.length) {
     throw new MigrationError(
       'SHADOW_NOT_EMPTY',
@@ -110,45 +121,35 @@ function register(
   return shadow
 }
 
-const USER_SCHEMAS = `nspname not in ('pg_catalog', 'information_schema', 'public') and nspname !~ '^pg_'`
-
-// Not empty: a schema besides public, an extension besides plpgsql, a relation, function or type in public.
+// What a given shadow must not hold, each with the statement that drops it: extensions, other schemas, then public's.
 const USER_OBJECTS_SQL = `
-select 'schema ' || nspname as what from pg_namespace where ${USER_SCHEMAS}
-union all select 'extension ' || extname from pg_extension where extname <> 'plpgsql'
-union all (select 'relation ' || relname from pg_class where relnamespace = 'public'::regnamespace limit 3)
-union all (select 'function ' || proname from pg_proc where pronamespace = 'public'::regnamespace limit 3)
-union all (select 'type ' || typname from pg_type
-           where typnamespace = 'public'::regnamespace and typtype in ('e', 'd', 'c', 'r', 'm') limit 3)`
+select 'extension ' || extname as what, format('drop extension if exists %I cascade', extname) as stmt
+from pg_extension where extname <> 'plpgsql'
+union all
+select 'schema ' || nspname, format('drop schema if exists %I cascade', nspname)
+from pg_namespace where nspname not in ('pg_catalog', 'information_schema', 'public') and nspname !~ '^pg_'
+union all
+select 'relation ' || c.relname, format('drop %s if exists public.%I cascade',
+         case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
+                        when 'f' then 'foreign table' else 'table' end, c.relname)
+from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+union all
+select 'function ' || p.proname,
+       format('drop routine if exists public.%I(%s) cascade', p.proname, pg_get_function_identity_arguments(p.oid))
+from pg_proc p where p.pronamespace = 'public'::regnamespace
+union all
+select 'type ' || t.typname, format('drop type if exists public.%I cascade', t.typname)
+from pg_type t
+where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd', 'c', 'r', 'm')
+  and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c')`
 
-// Back to empty, as takeGivenShadow found it: extensions and other schemas, then what is left in public.
+// All statements are read before any runs: a name read after a CASCADE dropped its object would be a bare oid.
 const EMPTY_DATABASE_SQL = `
 do $$
-declare
-  statements text[];
-  statement text;
+declare s text;
 begin
-  -- All written before any runs: a name read after a CASCADE dropped its object would be a bare oid.
-  select coalesce(array_agg(s), '{}') into statements from (
-    select format('drop extension if exists %I cascade', extname) as s from pg_extension where extname <> 'plpgsql'
-    union all
-    select format('drop schema if exists %I cascade', nspname) from pg_namespace where ${USER_SCHEMAS}
-    union all
-    select format('drop %s if exists public.%I cascade',
-             case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence'
-                            when 'f' then 'foreign table' else 'table' end, c.relname)
-    from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
-    union all
-    select format('drop routine if exists public.%I(%s) cascade', p.proname, pg_get_function_identity_arguments(p.oid))
-    from pg_proc p where p.pronamespace = 'public'::regnamespace
-    union all
-    select format('drop type if exists public.%I cascade', t.typname)
-    from pg_type t
-    where t.typnamespace = 'public'::regnamespace and t.typtype in ('e', 'd', 'c', 'r', 'm')
-      and (t.typrelid = 0 or (select relkind from pg_class where oid = t.typrelid) = 'c')
-  ) all_drops;
-  foreach statement in array statements loop
-    execute statement;
+  foreach s in array (select coalesce(array_agg(stmt), '{}') from (${USER_OBJECTS_SQL}) o) loop
+    execute s;
   end loop;
 end
 $$`
@@ -161,6 +162,10 @@ export async function onServer<T>(url: string, body: (db: Kysely<unknown>) => Pr
   } finally {
     await db.destroy()
   }
+}
+
+function sqlOn(db: Kysely<unknown>): SqlClient {
+  return { query: (text, params = []) => db.executeQuery(CompiledQuery.raw(text, params)) }
 }
 
 function run(url: string, ...statements: string[]): Promise<void> {

@@ -5,7 +5,8 @@ import { SQLSTATE, errorCode } from '../errors/sql-state.js'
 import { registerVectorType } from '../schema-types/vector.js'
 import { BUILDING_PREFIX, CLONE_PREFIX, cloneName, currentOwner } from '../connect/owner-marker.js'
 import { quoteIdent } from '../provider/sql-text.js'
-import { isLeftover } from '../schema-diff/shadow-database.js'
+import { dropLeftoverDatabases } from '../schema-diff/shadow-database.js'
+import type { Leftovers } from './exit-reaper.js'
 import { withClient, withDatabase } from './test-server.js'
 
 /** How the server copies the template (PostgreSQL ≥ 15; older servers have one way). */
@@ -57,7 +58,7 @@ export class ClonePool {
   }
 
   /** What an exiting process must drop for this pool. */
-  get leftovers(): { readonly adminUrl: string; readonly names: readonly string[] } {
+  get leftovers(): Leftovers {
     return { adminUrl: this.#options.adminUrl, names: [...this.#live] }
   }
 
@@ -154,27 +155,8 @@ export class ClonePool {
 }
 
 // What crashed or killed processes left on the server.
-export async function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
-  const sweep = async (admin: pg.Client): Promise<string[]> => {
-    const dropped: string[] = []
-    for (const name of (await databasesNamed(admin, [CLONE_PREFIX, BUILDING_PREFIX])).filter(isLeftover)) {
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
-        dropped.push(name)
-      } catch {
-        // Another process sweeping at the same time, or a template being renamed: not ours to fix.
-      }
-    }
-    return dropped
-  }
-  return withClient(adminUrl, sweep, timeoutMs)
-}
-
-// `_` is a LIKE wildcard: escaped, so a prefix matches only names that start with it.
-export async function databasesNamed(admin: pg.Client, prefixes: readonly string[]): Promise<string[]> {
-  const like = prefixes.map((prefix) => `${prefix.replace(/_/g, '\\_')}%`)
-  const { rows } = await admin.query('select datname from pg_database where datname like any($1::text[])', [like])
-  return rows.map((r) => r.datname as string)
+export function dropOrphanedClones(adminUrl: string, timeoutMs: number): Promise<string[]> {
+  return withClient(adminUrl, (admin) => dropLeftoverDatabases(admin, [CLONE_PREFIX, BUILDING_PREFIX]), timeoutMs)
 }
 
 const ignore = (): void => {}

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 
-interface Leftovers {
+export interface Leftovers {
   readonly adminUrl: string
   readonly names: readonly string[]
 }

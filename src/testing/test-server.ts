@@ -110,7 +110,17 @@ async function resolve(): Promise<TestServer> {
         'the embedded PGlite; set TEST_DATABASE_URL to a server where its user may create databases',
     )
   }
-  return pgliteServer()
+  return Object.freeze({
+    tier: 'pglite' as const,
+    description:
+      'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',
+    skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
+    async createDatabase() {
+      const { db, destroy } = await pgliteDatabase()
+      await sql`select 1`.execute(db)
+      return Object.freeze({ name: 'pglite', db, destroy })
+    },
+  })
 }
 
 const CONTAINER_IMAGE = 'pgvector/pgvector:pg15'
@@ -197,20 +207,6 @@ async function startContainer(): Promise<string | undefined> {
     await importAtRunTime<typeof import('@testcontainers/postgresql')>('@testcontainers/postgresql')
   const container = await new PostgreSqlContainer(CONTAINER_IMAGE).start()
   return container.getConnectionUri()
-}
-
-async function pgliteServer(): Promise<TestServer> {
-  return Object.freeze({
-    tier: 'pglite' as const,
-    description:
-      'test databases: embedded PGlite (no TEST_DATABASE_URL, no Docker engine); suites that need a server are skipped',
-    skipReason: 'no PostgreSQL server (TEST_DATABASE_URL unset, no Docker engine): running on embedded PGlite',
-    async createDatabase() {
-      const { db, destroy } = await pgliteDatabase()
-      await sql`select 1`.execute(db)
-      return Object.freeze({ name: 'pglite', db, destroy })
-    },
-  })
 }
 
 // An in-memory PGlite (from a dump, when given) behind one connection: PGlite is a single session.

@@ -8,8 +8,7 @@ import { versionPhrase } from '../run-printer.js'
 export async function diffCommand(ctx: CommandContext): Promise<CommandResult> {
   let result: SchemaDiff
   try {
-    const shadowUrl = ctx.args.shadowUrl
-    result = await withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl }))
+    result = await withRunner(ctx, {}, (runner) => runner.diff({ shadowUrl: ctx.args.shadowUrl }))
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: NO_DIFF, error }
   }

@@ -13,7 +13,12 @@ export async function lintCommand(ctx: CommandContext): Promise<CommandResult> {
     const db = ctx.args.url ? await createDatabase({ url: ctx.args.url, driver: 'pg', max: 1 }) : undefined
     try {
       const named = ctx.args.files.map((f) => resolve(ctx.io.cwd, f))
-      const files = named.length ? named : db ? await pendingFiles(ctx) : folderFiles(ctx.folder)
+      const pending = async () => (await withRunner(ctx, {}, (r) => r.status())).pending.map((p) => p.fileName)
+      const files = named.length
+        ? named
+        : db
+          ? (await pending()).map((f) => join(ctx.folder, f))
+          : scanMigrationFolder(ctx.folder).flatMap((h) => [h.path, ...(h.down ? [h.down.path] : [])])
       const linted = await lintMigrationFiles(files, { db })
       // Files are shown as the other commands show them: relative to the working directory.
       const shown = (file: string): string => displayPath(file, ctx.io.cwd)
@@ -31,13 +36,4 @@ export async function lintCommand(ctx: CommandContext): Promise<CommandResult> {
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: empty, error }
   }
-}
-
-function folderFiles(folder: string): string[] {
-  return scanMigrationFolder(folder).flatMap((h) => [h.path, ...(h.down ? [h.down.path] : [])])
-}
-
-async function pendingFiles(ctx: CommandContext): Promise<string[]> {
-  const { pending } = await withRunner(ctx, {}, (runner) => runner.status())
-  return pending.map((p) => join(ctx.folder, p.fileName))
 }

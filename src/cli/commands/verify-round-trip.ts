@@ -7,11 +7,9 @@ import { displayPath, plural } from '../format.js'
 
 export async function verifyRoundTripCommand(ctx: CommandContext): Promise<CommandResult> {
   let report: RoundTripReport
-  const shadowUrl = ctx.args.shadowUrl
+  const { shadowUrl, requireDown } = ctx.args
   try {
-    report = await withRunner(ctx, {}, (runner) =>
-      runner.verifyRoundTrip({ shadowUrl, requireDown: ctx.args.requireDown }),
-    )
+    report = await withRunner(ctx, {}, (runner) => runner.verifyRoundTrip({ shadowUrl, requireDown }))
   } catch (error) {
     return { exitCode: EXIT.FAILED, fields: { roundtrip: { ok: false, files: [] } }, error }
   }
