@@ -48,7 +48,7 @@ class BoundedSessionMigrationLockAdapter extends MigrationLockAdapter {
   override async acquireMigrationLock(db: Kysely<unknown>, _options: MigrationLockOptions): Promise<void> {
     const wait = this.#options.waitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS
     const deadline = wait > 0 ? Date.now() + wait : Number.POSITIVE_INFINITY
-    await pollForLock(db, deadline, this.#options, () => tryAdvisoryLock(db, 'session'))
+    await pollForLock(db, deadline, () => tryAdvisoryLock(db, 'session'))
   }
 
   override async releaseMigrationLock(db: Kysely<unknown>, _options: MigrationLockOptions): Promise<void> {

@@ -11,17 +11,6 @@ export const KEY_SQL = sql.raw(MIGRATION_LOCK_KEY.toString())
 
 export { DEFAULT_LOCK_WAIT_TIMEOUT_MS } from '../provider/migration-timeouts.js'
 
-/** Reported to `onWait` while a migrator waits for the lock. */
-export interface LockWait {
-  readonly waitedMs: number
-  /** Backend pid of the holder, when PostgreSQL shows it to this role. */
-  readonly holderPid?: number | undefined
-  /** The holder's `pg_stat_activity.state` (`idle` on a pooled server: a stranded session lock). */
-  readonly holderState?: string | undefined
-  /** The holder's `application_name`. */
-  readonly holderApplication?: string | undefined
-}
-
 /** PostgreSQL's adapter with another Migrator lock; `supportsTransactionalDdl` stays the replaced adapter's. */
 export abstract class MigrationLockAdapter extends PostgresAdapter {
   readonly #inner: DialectAdapter
@@ -40,42 +29,22 @@ const KEY_HIGH = Number(MIGRATION_LOCK_KEY >> 32n)
 const KEY_LOW = Number(MIGRATION_LOCK_KEY & 0xffffffffn)
 const FIRST_BACKOFF_MS = 20
 const MAX_BACKOFF_MS = 500
-const WAIT_REPORT_MS = 5_000
 
 // Polls rather than blocks: a blocked waiter's snapshot would stall a holder's CREATE INDEX CONCURRENTLY.
-export async function pollForLock(
-  db: Kysely<any>,
-  deadline: number,
-  options: Pick<TransactionScopedMigrationLockOptions, 'onWait'>,
-  tryLock: () => Promise<boolean>,
-): Promise<void> {
+export async function pollForLock(db: Kysely<any>, deadline: number, tryLock: () => Promise<boolean>): Promise<void> {
   const started = Date.now()
   let backoff = FIRST_BACKOFF_MS
-  let reported = started
   for (;;) {
     if (await tryLock()) return
     const now = Date.now()
-    if (now >= deadline || (options.onWait && now - reported >= WAIT_REPORT_MS)) {
+    if (now >= deadline) {
       const holder = await lockHolder(db).catch(() => undefined)
-      if (now >= deadline) {
-        const who = holder ? ` by ${describeSession(holder)}` : ''
-        throw new MigrationError(
-          'LOCK_TIMEOUT',
-          `another migrator held the migration lock${who} for the ${now - started} ms this run waited; ` +
-            'a holder that is idle on a pooled server connection is a stranded session lock (see docs/vercel.md in the package)',
-        )
-      }
-      options.onWait?.({
-        waitedMs: now - started,
-        ...(holder
-          ? {
-              holderPid: holder.pid,
-              holderState: holder.state ?? undefined,
-              holderApplication: holder.applicationName ?? undefined,
-            }
-          : {}),
-      })
-      reported = now
+      const who = holder ? ` by ${describeSession(holder)}` : ''
+      throw new MigrationError(
+        'LOCK_TIMEOUT',
+        `another migrator held the migration lock${who} for the ${now - started} ms this run waited; ` +
+          'a holder that is idle on a pooled server connection is a stranded session lock (see docs/vercel.md in the package)',
+      )
     }
     // Full jitter keeps many booting instances from polling in step.
     await new Promise((r) => setTimeout(r, Math.min(Math.random() * backoff, Math.max(0, deadline - Date.now()))))
@@ -102,8 +71,6 @@ export interface TransactionScopedMigrationLockOptions {
   readonly waitTimeoutMs?: number | undefined
   /** Interval of a `select 1` that keeps the lock's transaction from idle timeouts. Default 5 000 ms. */
   readonly heartbeatMs?: number | undefined
-  /** Called about every 5 s while waiting, e.g. to log who holds the lock. */
-  readonly onWait?: ((wait: LockWait) => void) | undefined
 }
 
 export async function tryAdvisoryLock(db: Kysely<unknown>, scope: 'session' | 'transaction'): Promise<boolean> {
@@ -155,7 +122,7 @@ class TransactionScopedMigrationLockAdapter extends MigrationLockAdapter {
     const deadline = Date.now() + (this.#options.waitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS)
     if (db.isTransaction) {
       // The Migrator was handed a transaction: its end is the unlock.
-      await pollForLock(db, deadline, this.#options, () => tryAdvisoryLock(db, 'transaction'))
+      await pollForLock(db, deadline, () => tryAdvisoryLock(db, 'transaction'))
       return
     }
     if (this.#pool.isTransaction) {
@@ -165,7 +132,7 @@ class TransactionScopedMigrationLockAdapter extends MigrationLockAdapter {
     }
     const session = await openLockSession(this.#pool)
     try {
-      await pollForLock(session.db, deadline, this.#options, async () => {
+      await pollForLock(session.db, deadline, async () => {
         await sql`begin`.execute(session.db)
         if (await tryAdvisoryLock(session.db, 'transaction')) return true
         await sql`rollback`.execute(session.db)
