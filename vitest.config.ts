@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config'
 
 // Two projects, told apart by the file name:
-//   unit  test/**/*.test.ts  `npm test`: every behaviour, a couple of minutes on 2 cores
+//   unit  test/**/*.test.ts  `npm test`: the behaviours, within two minutes on 2 cores
 //   e2e   test/**/*.e2e.ts   `npm run test:e2e`: the package as apps install and build it (packing,
 //                            npm install, the Next.js build, the benchmark at smoke size) and the
-//                            long reliability trials; slow by nature. `.ci/run` runs both.
+//                            reliability trials that repeat runs or wait out real bounds and signals;
+//                            slow by nature. `.ci/run` runs both.
 // `npx vitest run <file>` finds a file in either project.
 export default defineConfig({
   test: {

@@ -23,7 +23,7 @@ import { TrialDatabases } from '../support/trial-databases.js'
 import { needsServer } from '../support/needs-server.js'
 
 const server = await resolveTestServer()
-const FILE = 'test/reliability/waits.test.ts'
+const FILE = 'test/reliability/waits.e2e.ts'
 const GROUP = 'Unbounded waits'
 const WAIT_MS = Number(process.env['WUKONG_WAIT_MS'] ?? 1_000)
 const quiet = { log: () => {} }

@@ -15,7 +15,7 @@ import { recordScenario } from '../support/reliability-results.js'
 import { TrialDatabases } from '../support/trial-databases.js'
 
 const server = await resolveTestServer()
-const FILE = 'test/reliability/interrupts.test.ts'
+const FILE = 'test/reliability/interrupts.e2e.ts'
 // How long the canceled statement may take to leave pg_stat_activity; its file asks for 30 s.
 const GONE_WITHIN_MS = 10_000
 
