@@ -392,8 +392,10 @@ describe.skipIf(needsServer(server, 'diff interrupted'))(
   { timeout: INTERRUPT_WAIT_MS + 60_000 },
   () => {
     it('drops its shadow on SIGINT while the shadow is being built, and exits 130', async () => {
-      // A file that takes a while on the shadow, so that the interrupt lands while it runs.
-      const folder = await wukongPlus({ '006_slow.sql': 'SELECT pg_sleep(4);\n' })
+      // A file that takes a while on the shadow only (the live database's template is built at once),
+      // so that the interrupt lands while it runs.
+      const slow = "SELECT pg_sleep(CASE WHEN current_database() LIKE 'wk_shadow_%' THEN 4 ELSE 0 END);\n"
+      const folder = await wukongPlus({ '006_slow.sql': slow })
       const live = await createTestDatabase({ migrationFolder: folder })
       try {
         const child = spawn(process.execPath, ['--liftoff-only', BIN, 'diff', '--url', live.url!, '--dir', folder], {
