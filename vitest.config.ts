@@ -15,8 +15,10 @@ export default defineConfig({
     // that wait longer on purpose set their own.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Two cores: suites share one PostgreSQL server, each in its own databases.
-    maxWorkers: 2,
+    // Suites share one PostgreSQL server, each in its own databases. Three workers on two cores: most
+    // test time is spent waiting on the server and on child processes (npm test measured 117 s, against
+    // 135 s with two workers and 124 s with four).
+    maxWorkers: 3,
     projects: [
       {
         extends: true,
