@@ -4,7 +4,7 @@ import type { Database } from '../schema-types/index.js'
 import { chooseDriver, createDatabase, severConnections, type DatabaseDriver } from './create-database.js'
 import type { EmbeddedFolderHolder } from './embedded-database-busy-error.js'
 import type { GuardedPool } from './guarded-pool.js'
-import { urlParameter, type TlsSettings } from './pg-config.js'
+import { MIGRATION_POOL, urlParameter, type TlsSettings } from './pg-config.js'
 import { embeddedBusyTimeoutMs } from './embedded-settings.js'
 import { isPooledUrl } from './pooled-url.js'
 import { NoDatabaseUrlError } from '../errors/no-database-url-error.js'
@@ -96,9 +96,6 @@ export interface MigrationDatabase<DB = Database> {
   sever(): void
 }
 
-// The Migrator's connection, the lock session (transaction lock), and one for status queries.
-const MIGRATION_POOL_SIZE = 3
-
 /**
  * Opens the database to migrate (`url`, else the environment's URL variables, direct ones first,
  * else the embedded database) with the lock that is safe for how it is reached: `transaction` for
@@ -150,10 +147,9 @@ export async function openMigrationDatabase<DB = Database>(
     dataDir: options.dataDir,
     busyTimeoutMs: driver === 'pglite' ? embeddedBusyTimeoutMs(timeouts.embeddedBusyMs, env) : undefined,
     onBusy: options.onBusy,
-    max: MIGRATION_POOL_SIZE,
+    ...MIGRATION_POOL,
     ssl: options.ssl,
     neon: options.neon,
-    applicationName: 'wukong-migrate',
     connectTimeoutMs: timeouts.connectMs,
     sessionLockTimeoutMs,
     pool: options.pool,

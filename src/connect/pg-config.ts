@@ -66,6 +66,10 @@ interface PgPoolOptions {
 // Long enough for a serverless database to wake; a peer that never answers fails a deploy instead of hanging it.
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
 
+// A migration's pool: the Migrator's connection, the lock session (transaction lock), one for status
+// queries. One declaration, so the boot check's pool is the one openMigrationDatabase would open.
+export const MIGRATION_POOL = Object.freeze({ max: 3, applicationName: 'wukong-migrate' })
+
 // A query in flight when the peer vanishes without closing the socket then fails instead of hanging.
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000
 

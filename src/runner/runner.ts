@@ -2,7 +2,7 @@ import type pg from 'pg'
 
 import type { MigrationLockKind } from '../connect/open-migration-database.js'
 import { GuardedPool } from '../connect/guarded-pool.js'
-import { connectTimeoutOf, pgPoolConfig } from '../connect/pg-config.js'
+import { connectTimeoutOf, MIGRATION_POOL, pgPoolConfig } from '../connect/pg-config.js'
 import { isPooledUrl } from '../connect/pooled-url.js'
 import { redactUrl } from '../connect/redact.js'
 import { type DatabaseUrlSource, resolveDatabaseUrl } from '../connect/resolve-database-url.js'
@@ -174,11 +174,11 @@ export class MigrationRunner {
     const timeoutMs = connectTimeoutOf(url, connectMs)
     let config: pg.PoolConfig
     try {
-      config = pgPoolConfig(url, { max: 3, applicationName: 'wukong-migrate', connectTimeoutMs: connectMs })
+      config = pgPoolConfig(url, { ...MIGRATION_POOL, connectTimeoutMs: connectMs })
     } catch {
       return undefined // an unreadable URL: the engine reports it, redacted
     }
-    // The pool the engine would open (see openMigrationDatabase), so that it carries on with this connection.
+    // The pool the engine would open, so that it carries on with this connection.
     const pool = new GuardedPool(config)
     let handed = false
     const started = performance.now()
