@@ -145,29 +145,39 @@ export class RunnerEngine {
   }
 
   async status(): Promise<MigrationStatus> {
+    return (await this.#statusAndPending()).status
+  }
+
+  async plan(): Promise<readonly (PendingMigration & { readonly statementTexts: readonly string[] })[]> {
+    const { status, pending } = await this.#statusAndPending()
+    if (status.refusal) throw status.refusal
+    return status.pending.map((p) => {
+      const statementTexts = pending.get(p.version)!.sql.statements.map((s) => s.text)
+      return Object.freeze({ ...p, statementTexts })
+    })
+  }
+
+  // Only pending files are parsed (statement counts, texts): an up-to-date status parses nothing.
+  async #statusAndPending(): Promise<{ status: MigrationStatus; pending: ReadonlyMap<number, MigrationFile> }> {
     const heads = this.#provider.scanFiles()
     const db = await this.#guard(() => this.#connect())
     const snapshot = await this.#guard(() => this.#bounded(db, (c) => readLedgerSnapshot(c, this.#props.ledgerSchema)))
     const status = planMigrations(heads, snapshot, { allowDrift: this.#props.allowDrift })
-    // Only pending files are parsed (for their statement counts): an up-to-date status parses nothing.
-    const pending = new Set(status.pending.map((p) => p.version))
-    const files = await this.#provider.parseFiles(heads.filter((h) => pending.has(h.version)))
+    const versions = new Set(status.pending.map((p) => p.version))
+    const files = await this.#provider.parseFiles(heads.filter((h) => versions.has(h.version)))
+    const pending = new Map(files.map((f) => [f.version, f]))
     const parsed = (p: PendingMigration): PendingMigration => {
-      const { sql: parsedSql } = files.find((f) => f.version === p.version)!
+      const { sql: parsedSql } = pending.get(p.version)!
       return Object.freeze({ ...p, statements: parsedSql.statements.length, atomic: parsedSql.transactional })
     }
-    return Object.freeze({ ...status, pending: status.pending.map(parsed), outOfOrder: status.outOfOrder.map(parsed) })
-  }
-
-  async plan(): Promise<readonly (PendingMigration & { readonly statementTexts: readonly string[] })[]> {
-    const status = await this.status()
-    if (status.refusal) throw status.refusal
-    const pending = new Set(status.pending.map((p) => p.version))
-    const files = await this.#provider.parseFiles(this.#provider.scanFiles().filter((h) => pending.has(h.version)))
-    return status.pending.map((p) => {
-      const statementTexts = files.find((f) => f.version === p.version)!.sql.statements.map((s) => s.text)
-      return Object.freeze({ ...p, statementTexts })
-    })
+    return {
+      status: Object.freeze({
+        ...status,
+        pending: status.pending.map(parsed),
+        outOfOrder: status.outOfOrder.map(parsed),
+      }),
+      pending,
+    }
   }
 
   async down(options: { readonly to?: number } = {}): Promise<MigrateResult> {
