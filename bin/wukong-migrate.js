@@ -1,7 +1,4 @@
-#!/usr/bin/env -S node --liftoff-only
-// --liftoff-only: the SQL parser is a 1 MB WebAssembly module (libpg-query). Once it has parsed
-// a few statements, V8 starts optimising its largest functions on background threads, and a
-// process does not exit until those compilations finish: about 2 s of CPU after the work is
-// done, for code that is never run again. Liftoff (V8's baseline WebAssembly compiler) parses
-// migration files fast enough. (V8 freezes its flags at start-up, so the flag must be here.)
+#!/usr/bin/env node
+// No V8 flags here: they cost every command Node's code cache. A command that parses SQL relaunches
+// itself with --liftoff-only first (see src/cli/main.ts).
 import '../dist/cli/migrate.js'

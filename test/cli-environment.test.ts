@@ -301,7 +301,7 @@ describe.skipIf(needsServer(server, 'DATABASE_URL against the server'))(
 
     it('status | head -1 ends quietly with exit 0 and no stack trace', async () => {
       const dir = await folderWith(FILES)
-      const command = `set -o pipefail; ${[process.execPath, '--liftoff-only', BIN, 'status', '--dir', dir].map(quote).join(' ')} | head -1`
+      const command = `set -o pipefail; ${[process.execPath, BIN, 'status', '--dir', dir].map(quote).join(' ')} | head -1`
       const run = await cli(['-c', command], { command: ['bash'], env: { DATABASE_URL: url } })
       expect(run.stderr).toBe('')
       expect(run.code).toBe(0)
@@ -311,7 +311,7 @@ describe.skipIf(needsServer(server, 'DATABASE_URL against the server'))(
     it('a reader that closed both streams before anything was written: exit 0, no crash', async () => {
       for (const args of [['status'], ['status', '--json'], ['--help'], ['status', '--bogus']]) {
         const code = await new Promise<number | null>((resolve) => {
-          const child = spawn(process.execPath, ['--liftoff-only', BIN, ...args, '--dir', join(ROOT, 'migrations')], {
+          const child = spawn(process.execPath, [BIN, ...args, '--dir', join(ROOT, 'migrations')], {
             env: cliEnv({ DATABASE_URL: url }),
             stdio: ['ignore', 'pipe', 'pipe'],
           })

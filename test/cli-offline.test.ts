@@ -187,7 +187,7 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
     })
     // `env -i`: not even PATH, HOME or a URL variable; verify must not need any.
     const run = await cli(['verify', '--dir', dir], {
-      command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')],
+      command: ['env', '-i', process.execPath, join(ROOT, 'bin/wukong-migrate.js')],
     })
     expect(run.code).toBe(1)
     const codes = [...run.stderr.matchAll(/^error\[([A-Z_]+)\]/gm)].map((m) => m[1])
@@ -215,7 +215,7 @@ describe('wukong-migrate verify (offline, no database)', { timeout: 120_000 }, (
 
     const doc = jsonOf(
       await cli(['verify', '--dir', dir, '--json'], {
-        command: ['env', '-i', process.execPath, '--liftoff-only', join(ROOT, 'bin/wukong-migrate.js')],
+        command: ['env', '-i', process.execPath, join(ROOT, 'bin/wukong-migrate.js')],
       }),
     )
     expect(doc).toMatchObject({ ok: false, exitCode: 1, files: [] })

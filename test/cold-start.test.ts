@@ -25,13 +25,19 @@ registerHooks({ load(url, context, next) {
   return next(url, context)
 } })
 process.on('exit', () => process.stderr.write('packages=' + [...seen].sort().join(',') + '\\n'))
+process.stderr.write('started pid=' + process.pid + ' flags=' + process.execArgv.filter((a) => a.startsWith('--liftoff')).join(',') + '\\n')
 `
 
 /** The packages a process loaded running `args` (the built CLI or a script), and its exit code. */
 async function packagesLoaded(args: readonly string[], env: Record<string, string> = {}) {
   const hook = join(await scratchDir('cold-start-'), 'hook.mjs')
   await writeFile(hook, HOOK)
-  return new Promise<{ code: number | null; packages: string[]; stdout: string }>((resolve) => {
+  return new Promise<{
+    code: number | null
+    packages: string[]
+    stdout: string
+    starts: { pid: string; flags: string }[]
+  }>((resolve) => {
     execFile(
       process.execPath,
       ['--import', hook, ...args],
@@ -39,7 +45,11 @@ async function packagesLoaded(args: readonly string[], env: Record<string, strin
       (error, stdout, stderr) => {
         const listed = /^packages=(.*)$/m.exec(stderr)?.[1]
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
-        resolve({ code, stdout, packages: listed ? listed.split(',').filter(Boolean) : [] })
+        const starts = [...stderr.matchAll(/^started pid=(\d+) flags=(.*)$/gm)].map((m) => ({
+          pid: m[1]!,
+          flags: m[2]!,
+        }))
+        resolve({ code, stdout, starts, packages: listed ? listed.split(',').filter(Boolean) : [] })
       },
     )
   })
@@ -48,9 +58,13 @@ async function packagesLoaded(args: readonly string[], env: Record<string, strin
 describe('a cold start on an up-to-date database loads only the driver', () => {
   it('--version and --help load no package at all, only their text', async () => {
     const version = await packagesLoaded([BIN, '--version'])
-    expect(version).toEqual({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/), packages: [] })
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/), packages: [] })
     const help = await packagesLoaded([BIN, '--help'])
-    expect(help).toEqual({ code: 0, stdout: expect.stringMatching(/^Usage: wukong-migrate <command>/), packages: [] })
+    expect(help).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^Usage: wukong-migrate <command>/),
+      packages: [],
+    })
     // The same answers as the full command line gives (`--json` goes through it).
     const json = await packagesLoaded([BIN, '--version', '--json'])
     expect(JSON.parse(json.stdout).packageVersion).toBe(version.stdout.trim())
@@ -76,6 +90,48 @@ describe('a cold start on an up-to-date database loads only the driver', () => {
       expect(pending.code).toBe(3)
       expect(pending.stdout).toMatch(/pending\s+004_more\.sql/)
       expect(pending.packages).toContain('kysely')
+    },
+  )
+
+  it.skipIf(needsServer(server, 'relaunching under --liftoff-only'))(
+    'the bin runs without V8 flags and relaunches itself under --liftoff-only, once, before it parses',
+    async () => {
+      const handle = await server.createDatabase()
+      handles.push(handle)
+      const dir = await migrationFolder(countedFiles(2))
+      const cli = (...args: string[]) => packagesLoaded([BIN, ...args, '--url', handle.url!, '--dir', dir])
+      const flagsOf = (run: Awaited<ReturnType<typeof cli>>) => run.starts.map((s) => s.flags)
+
+      // With work: one process id, the second image under the flag, each line said once.
+      const first = await cli('migrate')
+      expect(first.code).toBe(0)
+      expect(flagsOf(first)).toEqual(['', '--liftoff-only'])
+      expect(new Set(first.starts.map((s) => s.pid)).size).toBe(1)
+      expect(first.stdout.match(/^Migrating /gm)).toHaveLength(1)
+      expect(first.stdout.match(/applied +001_/gm)).toHaveLength(1)
+
+      // Up to date: no relaunch, no flag.
+      for (const args of [['migrate'], ['status'], ['status', '--json']]) {
+        const run = await cli(...args)
+        expect(run.code, args.join(' ')).toBe(0)
+        expect(flagsOf(run), args.join(' ')).toEqual([''])
+      }
+      // Commands that parse relaunch before they write anything, whatever they print.
+      await writeFile(join(dir, '003_later.sql'), 'create table later_rows (id int);\n')
+      const offline = (...args: string[]) => packagesLoaded([BIN, ...args, '--dir', dir])
+      for (const run of [await cli('plan'), await offline('verify')]) {
+        expect(flagsOf(run), run.stdout).toEqual(['', '--liftoff-only'])
+        expect(run.stdout).toMatch(/003_later/)
+        const lines = run.stdout.split('\n').filter(Boolean)
+        expect(new Set(lines).size, run.stdout).toBe(lines.length)
+      }
+      const json = await cli('status', '--check', '--json')
+      expect(flagsOf(json)).toEqual(['', '--liftoff-only'])
+      expect(JSON.parse(json.stdout)).toMatchObject({ command: 'status' })
+      expect(JSON.parse((await cli('status', '--json')).stdout)).toMatchObject({ command: 'status' })
+      // A process started under the flag (the npm scripts) never relaunches.
+      const flagged = await packagesLoaded(['--liftoff-only', BIN, 'plan', '--url', handle.url!, '--dir', dir])
+      expect(flagsOf(flagged)).toEqual(['--liftoff-only'])
     },
   )
 })

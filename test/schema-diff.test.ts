@@ -398,7 +398,7 @@ describe.skipIf(needsServer(server, 'diff interrupted'))(
       const folder = await wukongPlus({ '006_slow.sql': slow })
       const live = await createTestDatabase({ migrationFolder: folder })
       try {
-        const child = spawn(process.execPath, ['--liftoff-only', BIN, 'diff', '--url', live.url!, '--dir', folder], {
+        const child = spawn(process.execPath, [BIN, 'diff', '--url', live.url!, '--dir', folder], {
           cwd: ROOT,
           env: cliEnv(),
           stdio: 'ignore',

@@ -439,7 +439,7 @@ export function renderResults(r: BenchReport, options: { readonly note?: string 
       .map(([k, v]) => `${k} ${v}`)
       .join(
         ', ',
-      )}); each run is \`node script.mjs\` with plain node, or the installed bin as its shebang runs it (\`node --liftoff-only …/wukong-migrate.js\`, the package's own migrations, \`--url\`), timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. psql and dbmate (the Go binary, on a database of its own that it migrated, untimed, with the same files in its naming) run beside them. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook (node processes only).`,
+      )}); each run is \`node script.mjs\` with plain node, or the installed bin as its shebang runs it (\`node …/wukong-migrate.js\`, the package's own migrations, \`--url\`), timed from spawn to exit, on one database ours migrated (untimed), on which Kysely's Migrator, holding the same SQL files in memory, finds nothing to do as well. psql and dbmate (the Go binary, on a database of its own that it migrated, untimed, with the same files in its naming) run beside them. ${r.w5.rounds.runs} measured runs, alternating; modules counted in one extra run with a load hook (node processes only).`,
     '',
     table(
       ['contender', 'median ms', 'min–max', 'vs Kysely', 'vs floor', 'modules loaded'],
@@ -524,7 +524,7 @@ function explain(r: BenchReport, o: TargetOutcome): string {
     const floor = get('floor')
     const cli = o.target.includes('wukong-migrate')
     return cli
-      ? `The floor loads ${floor.modules ?? '?'} modules; the command line loads ${get('cli-version').modules ?? '?'} for --version, ${get('cli-status').modules ?? '?'} for status and ${get('cli-migrate').modules ?? '?'} for migrate (the driver, the files and their digests, one query; no Kysely, no parser), and its bin runs node with --liftoff-only.`
+      ? `The floor loads ${floor.modules ?? '?'} modules; the command line loads ${get('cli-version').modules ?? '?'} for --version, ${get('cli-status').modules ?? '?'} for status and ${get('cli-migrate').modules ?? '?'} for migrate (the driver, the files and their digests, one query; no Kysely, no parser). Its bin runs plain node: a V8 flag would make Node drop its built-in code cache, so only a command that parses relaunches itself under --liftoff-only.`
       : `Importing the package alone takes ${ms(get('ours-import').summary.median)} ms (${get('ours-import').modules ?? '?'} modules), importing kysely, kysely/migration and pg ${ms(get('kysely-import').summary.median)} ms (${get('kysely-import').modules ?? '?'} modules); ` +
           `the floor loads ${floor.modules ?? '?'} modules. The root entry's exports (VectorPlugin, cosineDistance, createDatabase, the migration locks) extend or call Kysely's classes when their modules load, so importing the entry loads Kysely's index and its whole query builder (about 250 files) before the runner's front needs any of it.`
   }

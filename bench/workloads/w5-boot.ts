@@ -73,7 +73,7 @@ const node = (script: string) => (): readonly string[] => [NODE, script]
 const cliRun =
   (...args: string[]) =>
   (w: Where): readonly string[] => // As the bin's shebang runs it.
-  [NODE, '--liftoff-only', w.bin, ...args, ...(args[0] === '--version' ? [] : ['--url', w.url])]
+  [NODE, w.bin, ...args, ...(args[0] === '--version' ? [] : ['--url', w.url])]
 const dbmateRun =
   (verb: string) =>
   (w: Where): readonly string[] => [

@@ -9,6 +9,7 @@ import { type DatabaseUrlSource, resolveDatabaseUrl } from '../connect/resolve-d
 import type { MigrationFile } from '../provider/migration-file.js'
 import type { MigrationStatus, PendingMigration } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
+import { sqlParserNeeded } from '../provider/sql-parser.js'
 import { providerFor, type SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
@@ -143,6 +144,7 @@ export class MigrationRunner {
 
   /** The migration engine, loaded on first use (Kysely, the drivers, the apply code). */
   #load(): Promise<RunnerEngine> {
+    if (!this.#engine) sqlParserNeeded()
     const handover = this.#handover
     this.#handover = undefined
     this.#engine ??= import('./migration-runner.js').then(({ RunnerEngine: Engine }) => {

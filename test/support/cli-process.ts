@@ -57,8 +57,8 @@ export function cli(
   args: readonly string[],
   options: { env?: Record<string, string | undefined>; cwd?: string; command?: readonly string[] } = {},
 ): Promise<CliRun> {
-  // As the bin's shebang runs it (`node --liftoff-only`), without depending on PATH.
-  const [file, ...pre] = options.command ?? [process.execPath, '--liftoff-only', BIN]
+  // As the bin's shebang runs it (plain `node`), without depending on PATH.
+  const [file, ...pre] = options.command ?? [process.execPath, BIN]
   return new Promise((resolve) => {
     execFile(
       file!,
@@ -175,7 +175,7 @@ export function startCli(
   args: readonly string[],
   options: { env?: Record<string, string | undefined>; cwd?: string } = {},
 ): RunningProcess {
-  return startProcess(process.execPath, ['--liftoff-only', BIN, ...args], {
+  return startProcess(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
     env: cliEnv(options.env),
   })
@@ -194,7 +194,7 @@ export async function cliOnTerminal(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
 ): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, '--liftoff-only', BIN, ...args].map(shellQuote).join(' ')
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ')
   const run = await cli(['-qfec', command, '/dev/null'], {
     env: { TERM: 'xterm-256color', ...env },
     command: ['script'],

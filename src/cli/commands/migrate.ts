@@ -1,3 +1,4 @@
+import type { ApplyEvent } from '../../provider/apply-migration.js'
 import { MigrationRunError, type MigrateResult } from '../../runner/migration-run-error.js'
 import type { MigrationRunner } from '../../runner/runner.js'
 import { describeTarget, withRunner, type CommandContext, type CommandResult } from '../command-context.js'
@@ -26,7 +27,19 @@ export async function runCommand(
     durationMs: Math.round(performance.now() - started),
   })
   let printer: RunPrinter | undefined
-  return withRunner(ctx, { onApply: (event) => printer?.event(event) }, async (runner): Promise<CommandResult> => {
+  // Said with the first file, or with the outcome: the bin may relaunch itself before it parses (cli/main.ts).
+  let header: string | undefined = out.out.dim(
+    `${verb === 'migrate' ? 'Migrating' : 'Reverting'} ${describeTarget(ctx.target)} with ${displayPath(ctx.folder, ctx.io.cwd)}`,
+  )
+  const sayHeader = () => {
+    if (header !== undefined) out.line(header)
+    header = undefined
+  }
+  const onApply = (event: ApplyEvent) => {
+    sayHeader()
+    printer?.event(event)
+  }
+  return withRunner(ctx, { onApply }, async (runner): Promise<CommandResult> => {
     try {
       // Files are read and their names checked before any connection; the runner parses what it
       // runs (an up-to-date database needs no parsing at all).
@@ -35,12 +48,7 @@ export async function runCommand(
         out,
         files.flatMap((f) => [f.fileName, f.down?.fileName ?? '']),
       )
-      out.line(
-        out.out.dim(
-          `${verb === 'migrate' ? 'Migrating' : 'Reverting'} ${describeTarget(ctx.target)} with ${displayPath(ctx.folder, ctx.io.cwd)}`,
-        ),
-      )
-      const outcome = await go(runner)
+      const outcome = await go(runner).finally(sayHeader)
       if (typeof outcome === 'string') {
         // The command decided there was nothing to do (e.g. down on an empty database).
         out.line(outcome)
