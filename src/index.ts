@@ -14,7 +14,7 @@ export {
 export { SqlFileMigrationProvider, type SqlFileMigrationProviderProps } from './provider/sql-file-migration-provider.js'
 export { DEFAULT_MIGRATION_FOLDER } from './provider/package-migration-folder.js'
 export { WUKONG_MIGRATIONS } from './provider/wukong-migrations.js'
-export { readMigrationFolder } from './provider/read-migration-folder.js'
+export { readMigrationFolder } from './provider/parse-migration-files.js'
 export type { ApplyEvent, ApplyKind } from './provider/apply-migration.js'
 export type { MigrationFile, MigrationDownFile } from './provider/migration-file.js'
 export type {

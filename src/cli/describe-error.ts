@@ -7,6 +7,7 @@ import { MigrationRunError } from '../runner/migration-run-error.js'
 import { StillRunningError } from '../runner/still-running-error.js'
 import type { DatabaseTarget } from './database-target.js'
 import { inFolder } from './format.js'
+import { CliError, UsageError } from './cli-error.js'
 
 /** A failure, as `--json` prints it (docs/json-output.md) and as the human report is drawn from. */
 export interface CliErrorJson {
@@ -24,27 +25,6 @@ export interface CliErrorJson {
   readonly hint: string | null
   readonly where: string | null
   readonly advice: string | null
-}
-
-/** Exit code 2. */
-export class UsageError extends Error {
-  override readonly name: string = 'UsageError'
-  readonly code = 'USAGE'
-}
-
-/** A failure of the CLI's own, with a stable code as MigrationError has (e.g. `NAME_EXISTS`). */
-export class CliError extends Error {
-  override readonly name: string = 'CliError'
-  readonly code: string
-  readonly file?: string
-  readonly advice?: string
-
-  constructor(code: string, message: string, options: { readonly file?: string; readonly advice?: string } = {}) {
-    super(message)
-    this.code = code
-    this.file = options.file
-    this.advice = options.advice
-  }
 }
 
 /** One description of any error, so the human report and `--json` cannot disagree; `folder` to read the offending line. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 
 import { DATABASE_URL_VARIABLES } from '../connect/resolve-database-url.js'
-import { UsageError } from './describe-error.js'
+import { UsageError } from './cli-error.js'
 
 /** Real environment > later file > earlier file, as `node --env-file` reads them; `process.env` is left alone. */
 export function loadEnvFiles(env: NodeJS.ProcessEnv, cwd: string, explicit: readonly string[]): NodeJS.ProcessEnv {

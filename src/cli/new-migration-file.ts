@@ -7,7 +7,7 @@ import {
   OWN_TIMEOUTS_DIRECTIVE,
   versionWidth,
 } from '../provider/index.js'
-import { CliError, UsageError } from './describe-error.js'
+import { CliError, UsageError } from './cli-error.js'
 
 /** `Ädd Session/Tags.sql` → `add_session_tags`: the file pattern accepts only lower-case ASCII words. */
 export function migrationSlug(raw: string): string {

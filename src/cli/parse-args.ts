@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 
 import type { CliArgs } from './command-context.js'
 import { commandNamed, commandsTaking, flagsOf } from './command-table.js'
-import { UsageError } from './describe-error.js'
+import { UsageError } from './cli-error.js'
 import { type CliFlag, FLAGS, type FlagSpec, VALUE_KINDS } from './flag-table.js'
 
 const SPECS: Readonly<Record<string, FlagSpec>> = FLAGS

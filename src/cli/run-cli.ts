@@ -6,12 +6,11 @@ import { CliOutput, type CliIo } from './cli-output.js'
 import type { CliArgs, CommandContext, CommandResult } from './command-context.js'
 import { commandNamed, opensDatabase } from './command-table.js'
 import { databaseTarget, knownSecrets } from './database-target.js'
-import { describeError, UsageError } from './describe-error.js'
+import { UsageError } from './cli-error.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
 import { withInterrupts, type Interrupts } from './interrupts.js'
 import { loadEnvFiles } from './load-env-files.js'
 import { parseCliArgs } from './parse-args.js'
-import { renderError } from './render-error.js'
 import { commandUsage, USAGE } from './usage.js'
 
 /** Takes its process as `io`, so tests run the real command line in-process. */
@@ -68,16 +67,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   return target ? withInterrupts(out, runCommand) : runCommand()
 }
 
-function finish(
+// The error's description and drawing load only when there is an error.
+async function finish(
   out: CliOutput,
   io: CliIo,
   envelope: { readonly command: string; readonly folder: string | null; readonly database: CommandContext['target'] },
   result: CommandResult,
-): ExitCode {
+): Promise<ExitCode> {
   const error =
     result.error === undefined
       ? null
-      : describeError(result.error, { folder: envelope.folder, target: envelope.database })
+      : (await import('./describe-error.js')).describeError(result.error, {
+          folder: envelope.folder,
+          target: envelope.database,
+        })
   if (out.json) {
     out.document({
       version: 1,
@@ -92,6 +95,7 @@ function finish(
     return result.exitCode
   }
   if (error && !result.errorShown) {
+    const { renderError } = await import('./render-error.js')
     for (const line of renderError(error, out.err, { folder: envelope.folder, cwd: io.cwd })) out.error(line)
     if (error.code === 'USAGE' && envelope.command === 'help') out.write('stderr', `\n${USAGE}`)
   }

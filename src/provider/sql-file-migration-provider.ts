@@ -6,7 +6,7 @@ import type { RunLedger } from './ledger.js'
 import type { MigrationFile, MigrationFileHead } from './migration-file.js'
 import type { ParsedSql } from './parse-migration-sql.js'
 import { planMigrations } from './migration-plan.js'
-import { parseMigrationFiles, scanMigrationFolder } from './read-migration-folder.js'
+import { scanMigrationFolder } from './read-migration-folder.js'
 import { WUKONG_MIGRATIONS } from './wukong-migrations.js'
 import { MigrationError } from '../errors/migration-error.js'
 import { statementTimeouts, type MigrationTimeouts, type StatementTimeouts } from './migration-timeouts.js'
@@ -72,6 +72,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   // The bundled migrations were parsed at build time.
   async parseFiles(heads: readonly MigrationFileHead[]): Promise<readonly MigrationFile[]> {
     if (this.#props.migrationFolder === undefined) return WUKONG_MIGRATIONS.filter((f) => heads.includes(f))
+    const { parseMigrationFiles } = await import('./parse-migration-files.js')
     return parseMigrationFiles(heads, { memo: this.#parsed })
   }
 

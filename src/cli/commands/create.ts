@@ -1,7 +1,7 @@
 import { sep } from 'node:path'
 
 import type { CommandContext, CommandResult } from '../command-context.js'
-import { CliError } from '../describe-error.js'
+import { CliError } from '../cli-error.js'
 import { EXIT } from '../exit-codes.js'
 import { displayPath } from '../format.js'
 import { createMigrationFile } from '../new-migration-file.js'

@@ -1,5 +1,5 @@
 import type { CommandContext, CommandResult } from '../command-context.js'
-import { CliError } from '../describe-error.js'
+import { CliError } from '../cli-error.js'
 import { runCommand } from './migrate.js'
 import { versionPhrase } from '../run-printer.js'
 
