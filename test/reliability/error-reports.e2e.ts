@@ -15,7 +15,7 @@ import { scratchDir } from '../support/scratch.js'
 import { TrialDatabases } from '../support/trial-databases.js'
 
 const server = await resolveTestServer()
-const FILE = 'test/reliability/error-reports.test.ts'
+const FILE = 'test/reliability/error-reports.e2e.ts'
 
 type ErrorJson = CliErrorJson
 
