@@ -31,7 +31,12 @@ function relaunchBeforeParsing(): void {
   if (process.execArgv.includes('--liftoff-only') || typeof process.execve !== 'function') return
   if (process.platform === 'win32') return
   whenSqlParserNeeded(() => {
+    whenSqlParserNeeded(undefined)
     const args = [process.execPath, '--liftoff-only', ...process.execArgv, ...process.argv.slice(1)]
-    process.execve?.(process.execPath, args, process.env)
+    try {
+      process.execve?.(process.execPath, args, process.env)
+    } catch {
+      // Carry on in this process: the same work, with a slower exit.
+    }
   })
 }
