@@ -19,11 +19,6 @@ export async function oursScanFiles(folder: string): Promise<void> {
   new MigrationRunner({ migrationFolder: folder }).provider.scanFiles()
 }
 
-/** The same again in this process (nothing is kept between scans: every file is read). */
-export async function oursRescanFiles(folder: string): Promise<void> {
-  new MigrationRunner({ migrationFolder: folder }).provider.scanFiles()
-}
-
 /** Parsing alone, the texts already in memory (read untimed, once per folder). */
 export async function parseOnly(folder: string): Promise<void> {
   const texts = cachedTexts(folder)
@@ -72,11 +67,6 @@ export const FILE_DIAGNOSTICS = [
     id: 'ours-scan',
     label: 'ours: a new runner reads and checksums the files (what the up-to-date check needs)',
     run: oursScanFiles,
-  },
-  {
-    id: 'ours-rescan',
-    label: 'ours: a runner in a process that scanned before lists and stats the files (none changed, none read)',
-    run: oursRescanFiles,
   },
   {
     id: 'ours-load',
