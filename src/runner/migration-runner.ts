@@ -130,11 +130,10 @@ export class RunnerEngine {
   }
 
   async migrate(): Promise<MigrateResult> {
+    // The front just read the files and found work on this pool; the run's check under the lock decides anyway.
+    if (this.#handover?.checked) return this.#execute(await this.#guard(() => this.#connect()), { direction: 'up' })
     const heads = this.#provider.scanFiles()
-    const checked = this.#handover?.checked
     const db = await this.#guard(() => this.#connect())
-    // The front just found work on this pool; the run's check under the lock decides anyway.
-    if (checked) return this.#execute(db, { direction: 'up' })
     // A read, so safe to try twice: a pooled connection's backend may have been terminated while idle.
     const read = () => this.#bounded(db, (c) => checkUpToDate(rawQuery(c), heads, this.#props.ledgerSchema))
     const upToDate = await this.#guard(() =>
