@@ -55,6 +55,15 @@ async function packagesLoaded(args: readonly string[], env: Record<string, strin
   })
 }
 
+/** The built CLI on a new database and a folder of `files` counted files. */
+async function cliOnNewDatabase(files: number) {
+  const handle = await server.createDatabase()
+  handles.push(handle)
+  const dir = await migrationFolder(countedFiles(files))
+  const url = handle.url!
+  return { dir, url, cli: (...args: string[]) => packagesLoaded([BIN, ...args, '--url', url, '--dir', dir]) }
+}
+
 describe('a cold start on an up-to-date database loads only the driver', () => {
   it('--version and --help load no package at all, only their text', async () => {
     const version = await packagesLoaded([BIN, '--version'])
@@ -73,10 +82,7 @@ describe('a cold start on an up-to-date database loads only the driver', () => {
   it.skipIf(needsServer(server, 'the up-to-date CLI commands'))(
     'status, status --check and migrate answer without Kysely or the SQL parser; with work, they load',
     async () => {
-      const handle = await server.createDatabase()
-      handles.push(handle)
-      const dir = await migrationFolder(countedFiles(3))
-      const cli = (...args: string[]) => packagesLoaded([BIN, ...args, '--url', handle.url!, '--dir', dir])
+      const { dir, cli } = await cliOnNewDatabase(3)
       expect((await cli('migrate')).code).toBe(0)
       for (const args of [['status'], ['status', '--check'], ['migrate']]) {
         const run = await cli(...args)
@@ -96,10 +102,7 @@ describe('a cold start on an up-to-date database loads only the driver', () => {
   it.skipIf(needsServer(server, 'relaunching under --liftoff-only'))(
     'the bin runs without V8 flags and relaunches itself under --liftoff-only, once, before it parses',
     async () => {
-      const handle = await server.createDatabase()
-      handles.push(handle)
-      const dir = await migrationFolder(countedFiles(2))
-      const cli = (...args: string[]) => packagesLoaded([BIN, ...args, '--url', handle.url!, '--dir', dir])
+      const { dir, url, cli } = await cliOnNewDatabase(2)
       const flagsOf = (run: Awaited<ReturnType<typeof cli>>) => run.starts.map((s) => s.flags)
 
       // With work: one process id, the second image under the flag, each line said once.
@@ -130,7 +133,7 @@ describe('a cold start on an up-to-date database loads only the driver', () => {
       expect(JSON.parse(json.stdout)).toMatchObject({ command: 'status' })
       expect(JSON.parse((await cli('status', '--json')).stdout)).toMatchObject({ command: 'status' })
       // A process started under the flag (the npm scripts) never relaunches.
-      const flagged = await packagesLoaded(['--liftoff-only', BIN, 'plan', '--url', handle.url!, '--dir', dir])
+      const flagged = await packagesLoaded(['--liftoff-only', BIN, 'plan', '--url', url, '--dir', dir])
       expect(flagsOf(flagged)).toEqual(['--liftoff-only'])
     },
   )
