@@ -124,8 +124,3 @@ export class SqlFileMigrationProvider implements MigrationProvider {
     return run
   }
 }
-
-// The provider of a runner's options (the constructor keeps only its own).
-export function providerFor(options: SqlFileMigrationProviderProps): SqlFileMigrationProvider {
-  return new SqlFileMigrationProvider(options)
-}

@@ -32,7 +32,7 @@ import { toMigrationError } from '../provider/migration-sql-error.js'
 import { checkUpToDate } from '../provider/migration-state.js'
 import type { MigrationTimeouts } from '../provider/migration-timeouts.js'
 import { runMigrations, type RunOutcome, type RunSession } from '../provider/run-migrations.js'
-import { providerFor, type SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
+import { SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import { withLockTimeout } from '../provider/with-lock-timeout.js'
 import type { GuardedPool } from '../connect/guarded-pool.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
@@ -101,7 +101,11 @@ export class RunnerEngine {
   #session: RunSession | undefined
   #handover: EngineHandover | undefined
 
-  constructor(options: MigrationRunnerOptions = {}, provider = providerFor(options), handover?: EngineHandover) {
+  constructor(
+    options: MigrationRunnerOptions = {},
+    provider = new SqlFileMigrationProvider(options),
+    handover?: EngineHandover,
+  ) {
     this.#props = Object.freeze({ ...options })
     this.#provider = provider
     this.#timeouts = resolveTimeouts(options.timeouts, options.env)

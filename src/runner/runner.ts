@@ -10,7 +10,7 @@ import type { MigrationFile } from '../provider/migration-file.js'
 import type { MigrationStatus, PendingMigration } from '../provider/migration-plan.js'
 import { checkUpToDate } from '../provider/migration-state.js'
 import { sqlParserNeeded } from '../provider/sql-parser.js'
-import { providerFor, type SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
+import { SqlFileMigrationProvider } from '../provider/sql-file-migration-provider.js'
 import type { SchemaDiff } from '../schema-diff/diff-schema.js'
 import type { RoundTripReport } from '../schema-diff/verify-round-trip.js'
 import type { MigrateResult } from './migration-run-error.js'
@@ -45,7 +45,7 @@ export class MigrationRunner {
 
   constructor(options: MigrationRunnerOptions = {}) {
     this.#props = Object.freeze({ ...options })
-    this.#provider = providerFor(options)
+    this.#provider = new SqlFileMigrationProvider(options)
   }
 
   /** The provider this runner hands to Kysely's Migrator. */
